@@ -1,0 +1,178 @@
+"""`validate_event`: the contract for one payload, in pure Python (no DataFrame).
+
+The dataset validator (`adrop_kit.schemas`) implements the same rules vectorised; a
+property test holds the two to the same verdicts. Null counts as absent everywhere:
+`{"price": null}` is the same as no `price`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, resolve
+from .report import EventReport
+from .rules import (
+    AT_LEAST_ONE,
+    CURRENCY_PARAM,
+    MESSAGES,
+    NON_NEGATIVE,
+    VALUE_TRIPLE,
+    Rule,
+    Violation,
+    is_currency,
+    json_kind,
+    looks_personal,
+    msg_empty,
+    msg_missing,
+    msg_wrong_type,
+    short_value,
+    value_mismatch,
+)
+
+_M = MESSAGES
+
+
+def type_ok(value: Any, ptype: str) -> bool:
+    """Whether a (non-null) value has the JSON type a parameter of `ptype` needs (E006/E008)."""
+    t = type(value)
+    if ptype == "string":
+        return t is str
+    if ptype == "number":
+        return (t is int) or (t is float and math.isfinite(value))
+    if ptype == "integer":
+        return (t is int) or (t is float and math.isfinite(value) and value.is_integer())
+    if ptype == "boolean":
+        return t is bool
+    return True
+
+
+def _v(rule: Rule, field: str, message: str, value: Any = None, *, severity: str | None = None) -> Violation:
+    return Violation(rule, field, message, severity or rule.severity, short_value(value))
+
+
+def sanity_warnings(name: str, value: Any, field: str) -> list[Violation]:
+    """W103/W104 for one well-typed parameter value (top level or inside an item)."""
+    out = []
+    if name in NON_NEGATIVE and value < 0:
+        out.append(_v(Rule.W103, field, _M["W103.negative"].format(field=field), value))
+    elif name in AT_LEAST_ONE and value < 1:
+        out.append(_v(Rule.W103, field, _M["W103.quantity"].format(field=field), value))
+    elif name == CURRENCY_PARAM and not is_currency(value):
+        out.append(_v(Rule.W104, field, _M["W104"], value))
+    return out
+
+
+def check_items(items: Any, event: str, item_types: Mapping[str, str]) -> list[Violation]:
+    """E007/E008 (and W103 inside items) for the `items` value of an event that requires it."""
+    if items is None:
+        return [_v(Rule.E007, ITEMS, _M["E007.missing"].format(event=event))]
+    if not isinstance(items, list):
+        return [_v(Rule.E007, ITEMS, _M["E007.type"].format(event=event, got=json_kind(items)), items)]
+    if not items:
+        return [_v(Rule.E007, ITEMS, _M["E007.empty"].format(event=event))]
+    out: list[Violation] = []
+    for i, item in enumerate(items):
+        base = f"{ITEMS}[{i}]"
+        if not isinstance(item, dict):
+            out.append(_v(Rule.E008, base, _M["E008.type"].format(field=base, got=json_kind(item)), item))
+            continue
+        for name, ptype in item_types.items():
+            value = item.get(name)
+            field = f"{base}.{name}"
+            if value is None:
+                if name == "item_id":
+                    out.append(_v(Rule.E008, field, _M["E008.missing"].format(field=field)))
+                continue
+            if not type_ok(value, ptype):
+                out.append(_v(Rule.E008, field, msg_wrong_type(field, ptype, json_kind(value)), value))
+            elif name == "item_id" and value == "":
+                out.append(_v(Rule.E008, field, _M["E008.empty"].format(field=field)))
+            else:
+                out.extend(sanity_warnings(name, value, field))
+    return out
+
+
+def _check_envelope(payload: Mapping[str, Any], catalog: Catalog, strict: bool) -> tuple[list[Violation], EventSpec | None]:
+    out: list[Violation] = []
+    uid = payload.get("uid")
+    if uid is None:
+        out.append(_v(Rule.E002, "uid", _M["E002.missing"]))
+    elif type(uid) is not str:
+        out.append(_v(Rule.E002, "uid", msg_wrong_type("uid", "string", json_kind(uid)), uid))
+    elif not uid.strip():
+        out.append(_v(Rule.E002, "uid", _M["E002.empty"], uid))
+    elif what := looks_personal(uid):
+        out.append(_v(Rule.W106, "uid", _M["W106"].format(what=what), uid))
+
+    spec = None
+    name = payload.get("eventName")
+    if name is None:
+        out.append(_v(Rule.E003, "eventName", _M["E003.missing"]))
+    elif type(name) is not str:
+        out.append(_v(Rule.E003, "eventName", msg_wrong_type("eventName", "string", json_kind(name)), name))
+    elif name == "":
+        out.append(_v(Rule.E003, "eventName", _M["E003.empty"]))
+    elif name in catalog:
+        spec = catalog.events[name]
+    elif strict:
+        out.append(_v(Rule.W101, "eventName", _M["W101.strict"].format(event=name), name, severity="error"))
+    else:
+        out.append(_v(Rule.W101, "eventName", _M["W101"].format(event=name), name))
+
+    platform = payload.get("platform")
+    if platform is not None and (type(platform) is not str or platform not in PLATFORMS):
+        out.append(_v(Rule.E004, "platform", _M["E004"], platform))
+    return out, spec
+
+
+def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog) -> list[Violation]:
+    out: list[Violation] = []
+    good: dict[str, Any] = {}
+    for p in spec.params:
+        value = payload.get(p.name)
+        if p.type == "items":
+            if p.required or value is not None:
+                out.extend(check_items(value, spec.name, catalog.item_types))
+            continue
+        if value is None:
+            if p.required:
+                out.append(_v(Rule.E005, p.name, msg_missing(p.name, spec.name)))
+            continue
+        if not type_ok(value, p.type):
+            out.append(_v(Rule.E006, p.name, msg_wrong_type(p.name, p.type, json_kind(value)), value))
+            continue
+        if p.required and value == "":
+            out.append(_v(Rule.E005, p.name, msg_empty(p.name, spec.name), value))
+            continue
+        good[p.name] = value
+        out.extend(sanity_warnings(p.name, value, p.name))
+    value, price, quantity = (good.get(k) for k in VALUE_TRIPLE)
+    if (value is not None and price is not None and quantity is not None
+            and value_mismatch(value, price, quantity)):
+        out.append(_v(Rule.W105, "value", _M["W105"], value))
+    allowed = spec.allowed_keys
+    for key, val in payload.items():
+        if key not in allowed and val is not None:
+            out.append(_v(Rule.W102, str(key), _M["W102"].format(field=key, event=spec.name), val))
+    return out
+
+
+def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict: bool = False) -> EventReport:
+    """Check one event payload against the contract; never raises for bad data.
+
+    >>> validate_event({"uid": "u1", "eventName": "sign_up"}).errors[0].rule
+    <Rule.E005: 'E005'>
+    """
+    cat = resolve(catalog)
+    if not isinstance(payload, Mapping):
+        return EventReport([_v(Rule.E001, "", f"the event must be a JSON object, got {json_kind(payload)}",
+                               payload)])
+    violations, spec = _check_envelope(payload, cat, strict)
+    if spec is not None:
+        violations.extend(_check_params(payload, spec, cat))
+    return EventReport(violations)
+
+
+__all__ = ["ENVELOPE", "check_items", "type_ok", "validate_event"]

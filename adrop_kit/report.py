@@ -1,0 +1,191 @@
+"""Reports: `EventReport` for one payload, `DatasetReport` for a dataset.
+
+Reports are data; they never raise unless asked (`raise_for_errors`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import AdropError
+from .rules import Rule, Violation
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class InvalidEvents(AdropError, ValueError):
+    """Raised by `raise_for_errors()` when a report holds errors."""
+
+
+VIOLATION_COLUMNS = ("row", "eventName", "rule", "severity", "field", "value", "message")
+
+
+@dataclass
+class EventReport:
+    """The verdict on one payload: `ok` when no error (warnings allowed)."""
+
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Violation]:
+        return [v for v in self.violations if v.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Violation]:
+        return [v for v in self.violations if v.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def rules(self) -> set[str]:
+        return {v.rule.value for v in self.violations}
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def raise_for_errors(self) -> None:
+        if not self.ok:
+            raise InvalidEvents("; ".join(f"{v.rule} {v.field}: {v.message}" for v in self.errors))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "violations": [v.to_dict() for v in self.violations]}
+
+    def __str__(self) -> str:
+        if not self.violations:
+            return "ok"
+        return "\n".join(f"{v.severity:7} {v.rule} {v.field or '(body)'}: {v.message}" for v in self.violations)
+
+
+@dataclass
+class DatasetReport:
+    """The verdict on a dataset.
+
+    rows = valid + invalid; `warned` counts valid rows that carry at least one warning.
+    `violations` is a polars DataFrame with one row per broken rule
+    (row, eventName, rule, severity, field, value, message), ordered by row.
+    """
+
+    rows: int
+    violations: pl.DataFrame
+    valid_rows: pl.DataFrame
+    source: str = "<data>"
+    strict: bool = False
+    elapsed_s: float = 0.0
+    _invalid_mask: Any = field(default=None, repr=False)
+
+    # -- counts ---------------------------------------------------------------------
+    @property
+    def invalid(self) -> int:
+        return self.rows - self.valid
+
+    @property
+    def valid(self) -> int:
+        return self.valid_rows.height
+
+    @property
+    def warned(self) -> int:
+        import polars as pl
+
+        v = self.violations
+        bad = v.filter(pl.col("severity") == "error").get_column("row").unique()
+        warn = v.filter(pl.col("severity") == "warning").get_column("row").unique()
+        return warn.filter(~warn.is_in(bad.implode())).len() if len(warn) else 0
+
+    @property
+    def ok(self) -> bool:
+        return self.invalid == 0
+
+    @property
+    def errors(self) -> pl.DataFrame:
+        import polars as pl
+
+        return self.violations.filter(pl.col("severity") == "error")
+
+    @property
+    def warnings(self) -> pl.DataFrame:
+        import polars as pl
+
+        return self.violations.filter(pl.col("severity") == "warning")
+
+    @property
+    def failures(self) -> pl.DataFrame:
+        """Alias of `violations`: the failures table."""
+        return self.violations
+
+    def summary(self) -> dict[str, int]:
+        return {"rows": self.rows, "valid": self.valid, "invalid": self.invalid, "warned": self.warned}
+
+    def by_rule(self) -> pl.DataFrame:
+        """Violations and distinct rows per rule, with the rule's severity and title."""
+        import polars as pl
+
+        counts = (self.violations.group_by("rule", "severity")
+                  .agg(pl.len().alias("violations"), pl.col("row").n_unique().alias("rows"))
+                  .sort("rule"))
+        return counts.with_columns(
+            pl.col("rule").replace_strict({r.value: r.title for r in Rule}, default="").alias("title"))
+
+    def by_event(self) -> pl.DataFrame:
+        """Violations per eventName and severity."""
+        import polars as pl
+
+        return (self.violations.group_by("eventName")
+                .agg((pl.col("severity") == "error").sum().alias("errors"),
+                     (pl.col("severity") == "warning").sum().alias("warnings"),
+                     pl.col("row").filter(pl.col("severity") == "error").n_unique().alias("invalid_rows"))
+                .sort("errors", "warnings", descending=True))
+
+    def rows_for(self, rule: str | Rule) -> list[int]:
+        import polars as pl
+
+        return sorted(set(self.violations.filter(pl.col("rule") == str(rule)).get_column("row").to_list()))
+
+    def raise_for_errors(self) -> None:
+        if not self.ok:
+            first = self.errors.row(0, named=True)
+            raise InvalidEvents(f"{self.invalid} of {self.rows} rows are invalid; first: row {first['row']} "
+                                f"{first['rule']} {first['field']}: {first['message']}")
+
+    # -- output ---------------------------------------------------------------------
+    def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
+        v = self.violations if limit is None else self.violations.head(limit)
+        return {"summary": self.summary(), "violations": v.to_dicts()}
+
+    def to_json(self, *, limit: int | None = None, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(limit=limit), ensure_ascii=False, indent=indent)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (f"<DatasetReport {self.source}: {s['rows']} rows, {s['valid']} valid, "
+                f"{s['invalid']} invalid, {s['warned']} warned>")
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        status = ("✅ every row is valid" if self.ok else f"❌ {s['invalid']:,} invalid row(s)")
+        cards = "".join(
+            f"<div style='padding:6px 14px;border:1px solid #ddd;border-radius:6px;text-align:center'>"
+            f"<div style='font-size:1.4em;font-weight:600'>{s[k]:,}</div><div style='color:#666'>{k}</div></div>"
+            for k in ("rows", "valid", "invalid", "warned"))
+        head = (f"<div class='adrop-summary'><b>{html.escape(self.source)}</b> — {status}"
+                f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div></div>")
+        rules = _html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),
+                            ("rule", "severity", "violations", "rows", "what it checks"))
+        fail = _html_table(self.violations.head(20).rows(), VIOLATION_COLUMNS)
+        more = (f"<p style='color:#666'>first 20 of {self.violations.height:,} violations; "
+                f"see <code>.violations</code> for all</p>" if self.violations.height > 20 else "")
+        return head + ("<h4>By rule</h4>" + rules + "<h4>Violations</h4>" + fail + more
+                       if self.violations.height else "")
+
+
+def _html_table(rows: Iterable[tuple], header: Iterable[str]) -> str:
+    th = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape('' if c is None else str(c))}</td>"
+                                    for c in r) + "</tr>" for r in rows)
+    return f"<table class='adrop-table'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,0 +1,201 @@
+"""The rule ids of SPEC.md, their severities and messages, and the `Violation` record.
+
+Every validator (payload, dataset, local server) reports these ids; nothing else
+in the code invents a rule id or a message text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+class Rule(str, Enum):
+    """A rule of the contract. `Rule.E005.title` says what it checks."""
+
+    E001 = "E001"
+    E002 = "E002"
+    E003 = "E003"
+    E004 = "E004"
+    E005 = "E005"
+    E006 = "E006"
+    E007 = "E007"
+    E008 = "E008"
+    W101 = "W101"
+    W102 = "W102"
+    W103 = "W103"
+    W104 = "W104"
+    W105 = "W105"
+    W106 = "W106"
+    W107 = "W107"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def title(self) -> str:
+        return TITLES[self]
+
+    @property
+    def severity(self) -> Severity:
+        return "error" if self.value.startswith("E") else "warning"
+
+
+TITLES: dict[Rule, str] = {
+    Rule.E001: "the body is a JSON object",
+    Rule.E002: "uid present, a string, not empty after trimming",
+    Rule.E003: "eventName present, a string, not empty",
+    Rule.E004: "platform, when present, is web, android or ios",
+    Rule.E005: "required parameters present, not null, not empty",
+    Rule.E006: "parameter types (strings, numbers, integers)",
+    Rule.E007: "begin_checkout and purchase carry a non-empty items array",
+    Rule.E008: "each item is an object with a non-empty string item_id and typed fields",
+    Rule.W101: "eventName is not in the catalog (custom event)",
+    Rule.W102: "a key the event's catalog entry does not list",
+    Rule.W103: "price or value negative, quantity below 1",
+    Rule.W104: "currency is not three upper-case letters",
+    Rule.W105: "add_to_cart value differs from price * quantity",
+    Rule.W106: "uid looks like an e-mail address or phone number",
+    Rule.W107: "the same tx_id on more than one purchase",
+}
+
+# -- the heuristics of the warnings, stated once -------------------------------------
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]{5,}[0-9]$"
+PHONE_MIN_DIGITS = 7
+VALUE_TOLERANCE = 1e-6  # W105: |value - price*quantity| > tolerance * max(1, |price*quantity|)
+
+_CURRENCY = re.compile(CURRENCY_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
+_PHONE = re.compile(PHONE_PATTERN)
+
+
+def is_currency(s: str) -> bool:
+    return _CURRENCY.match(s) is not None
+
+
+def looks_personal(uid: str) -> str | None:
+    """'an e-mail address' / 'a phone number' when `uid` looks like one, else None (W106)."""
+    if _EMAIL.match(uid):
+        return "an e-mail address"
+    if _PHONE.match(uid) and sum(c.isdigit() for c in uid) >= PHONE_MIN_DIGITS:
+        return "a phone number"
+    return None
+
+
+def value_mismatch(value: float, price: float, quantity: float) -> bool:
+    expected = price * quantity
+    return abs(value - expected) > VALUE_TOLERANCE * max(1.0, abs(expected))
+
+
+def is_integral(x: float) -> bool:
+    return math.isfinite(x) and float(x).is_integer()
+
+
+# -- messages ------------------------------------------------------------------------
+def json_kind(value: Any) -> str:
+    """The JSON kind of a Python value, with its article: 'a string', 'a boolean', 'null'…"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity"
+        return "a number with a fraction" if not value.is_integer() else "a number"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+EXPECTED = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "items": "an array of item objects",
+}
+
+
+def msg_wrong_type(field: str, expected: str, got: str) -> str:
+    return f"{field} must be {EXPECTED[expected]}, got {got}"
+
+
+def msg_missing(field: str, event: str) -> str:
+    return f"{field} is required for {event} but is missing"
+
+
+def msg_empty(field: str, event: str) -> str:
+    return f"{field} is required for {event} but is empty"
+
+
+MESSAGES: dict[str, str] = {
+    # fixed texts; each rule's variable messages are built by the helpers above
+    "E002.missing": "uid is missing: every event needs the user's id",
+    "E002.empty": "uid is empty (only whitespace)",
+    "E003.missing": "eventName is missing",
+    "E003.empty": "eventName is empty",
+    "E004": "platform must be one of web, android, ios",
+    "E007.missing": "{event} needs an items array, and it is missing",
+    "E007.type": "{event}: items must be an array of item objects, got {got}",
+    "E007.empty": "{event}: items is an empty array; it needs at least one item",
+    "E008.type": "{field} must be an item object, got {got}",
+    "E008.missing": "{field} is missing: every item needs an item_id",
+    "E008.empty": "{field} is empty: every item needs an item_id",
+    "W101": "{event!r} is not in the catalog (a custom event? add it to your tracking plan)",
+    "W101.strict": "{event!r} is not in the catalog, and strict mode allows catalog events only",
+    "W102": "{field!r} is not a parameter of {event}",
+    "W103.negative": "{field} is negative",
+    "W103.quantity": "{field} is below 1",
+    "W104": "currency should be an ISO 4217 code: three upper-case letters such as KRW or USD",
+    "W105": "value differs from price * quantity",
+    "W106": "uid looks like {what}: personal data does not belong in an id",
+    "W107": "tx_id {tx!r} was already used by the purchase in row {first}: revenue would be counted twice",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: which rule, where (`field`, e.g. `items[1].item_id`), and why."""
+
+    rule: Rule
+    field: str
+    message: str
+    severity: Severity = "error"
+    value: str | None = None
+    row: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["rule"] = self.rule.value
+        return d
+
+
+def short_value(value: Any, limit: int = 80) -> str | None:
+    """A short printable form of an offending value for reports (never the whole 10 MB)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+# parameters the W103 sanity checks look at (top level and inside items)
+NON_NEGATIVE: tuple[str, ...] = ("price", "value")
+AT_LEAST_ONE: tuple[str, ...] = ("quantity",)
+CURRENCY_PARAM = "currency"
+TX_PARAM = "tx_id"
+VALUE_TRIPLE: tuple[str, str, str] = ("value", "price", "quantity")  # W105: value == price * quantity
+PURCHASE_EVENT = "purchase"
