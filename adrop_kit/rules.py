@@ -65,9 +65,10 @@ TITLES: dict[Rule, str] = {
 }
 
 # -- the heuristics of the warnings, stated once -------------------------------------
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]{5,}[0-9]$"
+# Patterns match the whole text (Python: re.fullmatch; polars: wrapped in ^(?:…)$).
+CURRENCY_PATTERN = r"[A-Z]{3}"
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+PHONE_PATTERN = r"\+?[0-9][0-9 ().-]{5,}[0-9]"
 PHONE_MIN_DIGITS = 7
 VALUE_TOLERANCE = 1e-6  # W105: |value - price*quantity| > tolerance * max(1, |price*quantity|)
 
@@ -77,14 +78,14 @@ _PHONE = re.compile(PHONE_PATTERN)
 
 
 def is_currency(s: str) -> bool:
-    return _CURRENCY.match(s) is not None
+    return _CURRENCY.fullmatch(s) is not None
 
 
 def looks_personal(uid: str) -> str | None:
     """'an e-mail address' / 'a phone number' when `uid` looks like one, else None (W106)."""
-    if _EMAIL.match(uid):
+    if _EMAIL.fullmatch(uid):
         return "an e-mail address"
-    if _PHONE.match(uid) and sum(c.isdigit() for c in uid) >= PHONE_MIN_DIGITS:
+    if _PHONE.fullmatch(uid) and sum("0" <= c <= "9" for c in uid) >= PHONE_MIN_DIGITS:
         return "a phone number"
     return None
 
@@ -156,15 +157,15 @@ MESSAGES: dict[str, str] = {
     "E008.type": "{field} must be an item object, got {got}",
     "E008.missing": "{field} is missing: every item needs an item_id",
     "E008.empty": "{field} is empty: every item needs an item_id",
-    "W101": "{event!r} is not in the catalog (a custom event? add it to your tracking plan)",
-    "W101.strict": "{event!r} is not in the catalog, and strict mode allows catalog events only",
-    "W102": "{field!r} is not a parameter of {event}",
+    "W101": "'{event}' is not in the catalog (a custom event? add it to your tracking plan)",
+    "W101.strict": "'{event}' is not in the catalog, and strict mode allows catalog events only",
+    "W102": "'{field}' is not a parameter of {event}",
     "W103.negative": "{field} is negative",
     "W103.quantity": "{field} is below 1",
     "W104": "currency should be an ISO 4217 code: three upper-case letters such as KRW or USD",
     "W105": "value differs from price * quantity",
     "W106": "uid looks like {what}: personal data does not belong in an id",
-    "W107": "tx_id {tx!r} was already used by the purchase in row {first}: revenue would be counted twice",
+    "W107": "tx_id '{tx}' was already used by the purchase in row {first}: revenue would be counted twice",
 }
 
 

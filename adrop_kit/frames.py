@@ -1,0 +1,379 @@
+"""Reading datasets into one canonical polars frame, losing nothing.
+
+Whatever comes in (CSV, JSONL/NDJSON, a JSON array, Parquet, a pandas or polars
+DataFrame, a list of dicts) becomes a `Frame`:
+
+- `__row`   the row's 0-based position in the input (for JSONL: its line number);
+- `__error` a message when the row could not be read as a JSON object (rule E001), else null;
+- one column per key, typed by the catalog: strings `String`, numbers `Float64`/`Int64`,
+  booleans `Boolean`; a value of the wrong JSON type is moved to a side column
+  `__bad__<key>` holding its JSON text, so the value column stays typed and the type
+  error is still reported (E006) — never coerced away;
+- `items` as native `List(Struct)` (polars/parquet sources) or as JSON text per cell
+  (CSV, JSON sources), checked item by item.
+
+Null and a missing key are the same: absent. In CSV an empty cell is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from .catalog import ENVELOPE, ITEMS, Catalog
+from .errors import DataReadError
+from .rules import json_kind
+
+ROW = "__row"
+ERROR = "__error"
+BAD = "__bad__"
+MAX_REPR = 200  # offending values are kept short in reports
+
+_NATIVE = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
+_GOOD_TYPES = {
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int, float),
+    "boolean": (bool,),
+}
+
+
+@dataclass
+class Frame:
+    """A dataset in canonical form (see the module docstring)."""
+
+    df: pl.DataFrame
+    source: str = "<data>"
+
+    @property
+    def data_columns(self) -> list[str]:
+        return [c for c in self.df.columns if not c.startswith("__")]
+
+
+def key_types(catalog: Catalog) -> dict[str, str]:
+    """JSON type of every known top-level key: the envelope strings plus every parameter."""
+    return {"uid": "string", "eventName": "string", "platform": "string", **catalog.param_types}
+
+
+# -- values → typed columns ---------------------------------------------------------
+def to_json_text(value: Any) -> str:
+    """JSON text of a value, keeping NaN/Infinity visible (orjson would write null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits, odd objects
+        return repr(value)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_REPR else text[: MAX_REPR - 1] + "…"
+
+
+def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
+    """A typed value column (+ a `__bad__` column when some values have the wrong JSON type)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if ptype == "items":
+        return [pl.Series(name, [None if v is None else to_json_text(v) for v in values], pl.String)]
+    if ptype is None:  # a key the catalog does not know: keep it readable, typed if uniform
+        if kinds <= {str} or kinds <= {bool} or kinds <= {float} or kinds <= {int}:
+            try:
+                return [pl.Series(name, values, strict=True)]
+            except (TypeError, OverflowError, pl.exceptions.PolarsError):
+                pass
+        return [pl.Series(name, [None if v is None else to_json_text(v) for v in values], pl.String)]
+    good = _GOOD_TYPES[ptype]
+    dtype = _NATIVE[ptype]
+    if ptype == "integer" and float in kinds:
+        dtype = pl.Float64
+    if kinds <= set(good) and not (ptype != "boolean" and bool in kinds):
+        try:
+            return [pl.Series(name, values, dtype=dtype, strict=False)]
+        except (TypeError, OverflowError, pl.exceptions.PolarsError):
+            pass
+    ok_vals: list[Any] = []
+    bad_vals: list[str | None] = []
+    for v in values:
+        t = type(v)
+        if v is None:
+            ok_vals.append(None)
+            bad_vals.append(None)
+        elif t in good and t is not bool or (ptype == "boolean" and t is bool):
+            if ptype in ("number", "integer") and t is int and not -(2**63) <= v < 2**63:
+                v = float(v)
+            ok_vals.append(v)
+            bad_vals.append(None)
+        else:
+            ok_vals.append(None)
+            bad_vals.append(_short(to_json_text(v)))
+    return [pl.Series(name, ok_vals, dtype=dtype, strict=False), pl.Series(BAD + name, bad_vals, pl.String)]
+
+
+def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[int, str] | None = None,
+                 rows: list[int] | None = None, source: str = "<records>") -> Frame:
+    """Rows of Python objects (dicts, ideally) to a canonical frame; non-dicts become E001 rows."""
+    records = records if isinstance(records, list) else list(records)
+    err: list[str | None] = [None] * len(records)
+    keys: dict[str, None] = {}
+    for i, r in enumerate(records):
+        if type(r) is dict:
+            keys.update(dict.fromkeys(r))
+        elif isinstance(r, Mapping):
+            records[i] = r = dict(r)
+            keys.update(dict.fromkeys(r))
+        else:
+            err[i] = f"the event must be a JSON object, got {json_kind(r)}"
+    if errors:
+        for i, msg in errors.items():
+            err[i] = msg
+    dicts = [r if type(r) is dict and err[i] is None else {} for i, r in enumerate(records)]
+    types = key_types(catalog)
+    cols: list[pl.Series] = [
+        pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
+        pl.Series(ERROR, err, pl.String),
+    ]
+    for k in keys:
+        name = k if isinstance(k, str) else str(k)
+        cols.extend(_series(name, [d.get(k) for d in dicts], types.get(name)))
+    return Frame(pl.DataFrame(cols), source)
+
+
+# -- native frames -----------------------------------------------------------------
+def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    types = key_types(catalog)
+    exprs: list[pl.Expr] = []
+    for name, dtype in df.schema.items():
+        ptype = types.get(name)
+        c = pl.col(name)
+        if name.startswith("__") or ptype is None:
+            continue
+        if ptype == "items":
+            if not (isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)) and dtype != pl.Null:
+                exprs.append(pl.Series(name, [None if v is None else to_json_text(v) for v in df[name].to_list()],
+                                       pl.String).to_frame().to_series().alias(name))
+            continue
+        if dtype == pl.Null:
+            exprs.append(c.cast(_NATIVE[ptype]))
+            continue
+        if ptype == "string" and dtype in (pl.Categorical, pl.Enum) or isinstance(dtype, (pl.Categorical, pl.Enum)):
+            exprs.append(c.cast(pl.String))
+            continue
+        fits = ((ptype == "string" and dtype == pl.String)
+                or (ptype == "boolean" and dtype == pl.Boolean)
+                or (ptype in ("number", "integer") and dtype.is_numeric()))
+        if fits:
+            if ptype == "number" and dtype not in (pl.Float64,):
+                exprs.append(c.cast(pl.Float64))
+            elif ptype == "integer" and dtype.is_integer() and dtype != pl.Int64:
+                exprs.append(c.cast(pl.Float64) if dtype == pl.UInt64 else c.cast(pl.Int64))
+            elif ptype == "integer" and dtype.is_decimal():
+                exprs.append(c.cast(pl.Float64))
+            continue
+        # a whole column of the wrong type: every present value is a type error
+        texts = [None if v is None else _short(to_json_text(v)) for v in df[name].to_list()]
+        exprs.append(pl.lit(None, _NATIVE[ptype]).alias(name))
+        exprs.append(pl.Series(BAD + name, texts, pl.String).alias(BAD + name))
+    out = df.with_columns(exprs) if exprs else df
+    if ROW not in out.columns:
+        out = out.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+    if ERROR not in out.columns:
+        out = out.with_columns(pl.lit(None, pl.String).alias(ERROR))
+    return out
+
+
+def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
+    return Frame(_normalise_native(df, catalog), source)
+
+
+def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>") -> Frame:
+    """pandas: NaN/None/NA in a column mean absent (pandas' own convention for missing)."""
+    import pandas as pd
+
+    pdf = pdf.reset_index(drop=True)
+    native: dict[str, pl.Series] = {}
+    mixed: dict[str, list[Any]] = {}
+    for name in pdf.columns:
+        s = pdf[name]
+        key = str(name)
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            vals = s.tolist()
+            mixed[key] = [None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v
+                          for v in vals]
+        else:
+            native[key] = pl.from_pandas(s, nan_to_null=True).rename(key)
+    types = key_types(catalog)
+    cols: list[pl.Series] = []
+    for key in map(str, pdf.columns):
+        if key in native:
+            cols.append(native[key])
+        else:
+            vals = mixed[key]
+            if types.get(key) == "items":
+                vals = [v.tolist() if hasattr(v, "tolist") else v for v in vals]
+            cols.extend(_series(key, vals, types.get(key)))
+    df = pl.DataFrame(cols) if cols else pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
+    if df.height != len(pdf):  # empty columns list
+        df = pl.DataFrame({ROW: range(len(pdf))})
+    return Frame(_normalise_native(df, catalog), source)
+
+
+# -- files -----------------------------------------------------------------------------
+def read_path(path: str | Path, catalog: Catalog) -> Frame:
+    p = Path(path)
+    suffix = p.suffix.lower()
+    readers = {".csv": _read_csv, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl,
+               ".json": _read_json, ".parquet": _read_parquet, ".pq": _read_parquet}
+    reader = readers.get(suffix)
+    if reader is None:
+        raise DataReadError(f"{p}: unknown file type {suffix or '(no suffix)'!r}; "
+                            "expected .csv, .jsonl, .ndjson, .json or .parquet")
+    if not p.exists():
+        raise DataReadError(f"{p}: no such file")
+    if p.is_dir():
+        raise DataReadError(f"{p}: is a directory, not a dataset file")
+    try:
+        return reader(p, catalog)
+    except DataReadError:
+        raise
+    except OSError as exc:
+        raise DataReadError(f"{p}: cannot read: {exc.strerror or exc}") from None
+
+
+def _read_jsonl(p: Path, catalog: Catalog) -> Frame:
+    data = p.read_bytes()
+    records: list[Any] = []
+    rows: list[int] = []
+    errors: dict[int, str] = {}
+    loads = orjson.loads
+    for lineno, line in enumerate(data.split(b"\n")):
+        if not line.strip():
+            continue
+        try:
+            records.append(loads(line))
+        except orjson.JSONDecodeError as exc:
+            errors[len(records)] = f"line {lineno + 1} is not valid JSON ({exc})"
+            records.append(None)
+        rows.append(lineno)
+    return from_records(records, catalog, errors=errors, rows=rows, source=str(p))
+
+
+def _read_json(p: Path, catalog: Catalog) -> Frame:
+    try:
+        data = orjson.loads(p.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise DataReadError(f"{p}: not valid JSON ({exc}); for one event per line use .jsonl") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise DataReadError(f"{p}: expected a JSON array of events, got {json_kind(data)}")
+    return from_records(data, catalog, source=str(p))
+
+
+def _read_parquet(p: Path, catalog: Catalog) -> Frame:
+    try:
+        df = pl.read_parquet(p)
+    except pl.exceptions.PolarsError as exc:
+        raise DataReadError(f"{p}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    return Frame(_normalise_native(df, catalog), str(p))
+
+
+def _read_csv(p: Path, catalog: Catalog) -> Frame:
+    data = p.read_bytes()
+    if not data.strip():
+        raise DataReadError(f"{p}: the file is empty (a CSV needs at least a header line)")
+    try:
+        df = pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
+        df = df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))
+    except pl.exceptions.PolarsError:
+        df = _read_csv_by_line(p, data)
+    return Frame(_type_csv(df, catalog), str(p))
+
+
+def _read_csv_by_line(p: Path, data: bytes) -> pl.DataFrame:
+    """Slow, forgiving path for a CSV polars refuses: each physical line is one record."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataReadError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = text.splitlines()
+    header = next(csv.reader([lines[0]]))
+    width = len(header)
+    body = [ln for ln in lines[1:]]
+    cols: list[list[str | None]] = [[] for _ in header]
+    errs: list[str | None] = []
+    for i, line in enumerate(body):
+        fields: list[str] | None
+        problem = None
+        try:
+            fields = next(csv.reader([line], strict=True), [])
+        except csv.Error as exc:
+            fields, problem = None, f"line {i + 2}: malformed CSV ({exc})"
+        if fields is not None and len(fields) > width:
+            fields, problem = None, f"line {i + 2}: {len(fields)} fields, but the header has {width}"
+        errs.append(problem)
+        fields = fields or []
+        for j in range(width):
+            cols[j].append(fields[j] if j < len(fields) and fields[j] != "" else None)
+    out = pl.DataFrame({ROW: pl.Series(range(len(body)), dtype=pl.Int64), ERROR: pl.Series(errs, dtype=pl.String),
+                        **{h: pl.Series(c, dtype=pl.String) for h, c in zip(header, cols, strict=True)}})
+    return out
+
+
+def _type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    """CSV cells are text: parse numbers/integers/booleans; text that does not parse is a type error."""
+    types = key_types(catalog)
+    exprs: list[pl.Expr] = []
+    for name in df.columns:
+        ptype = types.get(name)
+        if ptype in (None, "string", "items"):
+            continue
+        c = pl.col(name)
+        text = c.str.strip_chars()
+        if ptype == "boolean":
+            low = text.str.to_lowercase()
+            val = pl.when(low == "true").then(True).when(low == "false").then(False).otherwise(None)
+        else:
+            val = text.cast(pl.Float64, strict=False)
+            if ptype == "integer":
+                as_int = text.cast(pl.Int64, strict=False)
+                val = pl.coalesce(as_int.cast(pl.Float64), val)
+        bad = pl.when(c.is_not_null() & val.is_null()).then(
+            pl.lit('"') + c.str.slice(0, MAX_REPR).str.replace_all('"', '\\"', literal=True) + pl.lit('"'))
+        exprs += [val.alias(name), bad.alias(BAD + name)]
+    return df.with_columns(exprs) if exprs else df
+
+
+# -- dispatch ------------------------------------------------------------------------
+def to_frame(data: Any, catalog: Catalog) -> Frame:
+    """Any supported input → a canonical `Frame`; `DataReadError` for what cannot be read at all."""
+    if isinstance(data, Frame):
+        return data
+    if isinstance(data, (str, Path)):
+        return read_path(data, catalog)
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    if isinstance(data, pl.DataFrame):
+        return from_polars(data, catalog)
+    mod = type(data).__module__
+    if mod.startswith("pandas") and hasattr(data, "columns"):
+        return from_pandas(data, catalog)
+    if isinstance(data, Mapping):
+        return from_records([data], catalog)
+    if isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):
+        return from_records(list(data), catalog)
+    raise DataReadError(f"cannot read a {type(data).__name__}: pass a file path, a pandas or polars DataFrame, "
+                        "or a list of event dicts")
+
+
+__all__ = ["BAD", "ERROR", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "read_path", "to_frame"]
+
+_ = ENVELOPE, ITEMS  # re-exported names used by schemas
