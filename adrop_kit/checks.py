@@ -26,7 +26,6 @@ from .rules import (
     EMAIL_PATTERN,
     MESSAGES,
     NON_NEGATIVE,
-    PHONE_MIN_DIGITS,
     PHONE_PATTERN,
     TX_PARAM,
     PURCHASE_EVENT,
@@ -97,6 +96,15 @@ class RuleCheck:
     value: pl.Expr
 
 
+EVENT_CODE = "__ev"
+
+
+def event_code(catalog: Catalog) -> pl.Expr:
+    """eventName as its position in the catalog (-1 when unknown or not a string)."""
+    mapping = {n: i for i, n in enumerate(catalog.names)}
+    return pl.col("eventName").replace_strict(mapping, default=-1, return_dtype=pl.Int16).fill_null(-1)
+
+
 class _Cols:
     """Columns of one frame's schema; absent ones read as typed nulls."""
 
@@ -127,9 +135,12 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
 
     ev = col("eventName")
     names = list(catalog.names)
+    code = pl.col(EVENT_CODE) if EVENT_CODE in schema else event_code(catalog)
+    index = {n: i for i, n in enumerate(names)}
 
     def in_events(events: Sequence[str]) -> pl.Expr:
-        return ev.is_in(list(events)) if events else pl.lit(False)
+        """Membership by small integer code: one hash lookup per row for all checks, not one per check."""
+        return code.is_in([index[e] for e in events]) if events else pl.lit(False)
 
     # -- envelope ------------------------------------------------------------------
     uid, buid = col("uid"), col.bad("uid")
@@ -141,8 +152,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("W106:email", Rule.W106, "uid", (uid.str.strip_chars() != "") & email,
         _M["W106"].format(what="an e-mail address"), uid)
     add("W106:phone", Rule.W106, "uid",
-        (uid.str.strip_chars() != "") & ~email & uid.str.contains(full(PHONE_PATTERN))
-        & (uid.str.count_matches("[0-9]") >= PHONE_MIN_DIGITS),
+        (uid.str.strip_chars() != "") & ~email & uid.str.contains(full(PHONE_PATTERN)),
         _M["W106"].format(what="a phone number"), uid)
 
     bev = col.bad("eventName")
@@ -150,7 +160,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E003:type", Rule.E003, "eventName", bev.is_not_null(),
         render(msg_wrong_type("eventName", "string", _slot("k")), k=kind_of_json(bev)), bev)
     add("E003:empty", Rule.E003, "eventName", ev == "", _M["E003.empty"])
-    unknown = (ev != "") & ~ev.is_in(names)
+    unknown = (ev != "") & (code < 0)
     add("W101", Rule.W101, "eventName", unknown,
         render(_M["W101.strict" if strict else "W101"].format(event=_slot("e")), e=ev), ev,
         severity="error" if strict else "warning")
@@ -205,7 +215,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             col(vname, pl.Float64))
 
     # -- keys the event does not list -------------------------------------------------
-    known = ev.is_in(names)
+    known = code >= 0
     skip = set(ENVELOPE) | set(extra_columns)
     for name in schema:
         if name.startswith("_") or name in skip:
@@ -307,7 +317,6 @@ def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     emit(ex.filter(items.is_null()), Rule.E008, base,
          render(_M["E008.type"].format(field=_slot("f"), got="null"), f=base), pl.lit(None, pl.String))
     ex = ex.filter(items.is_not_null())
-    fields = dict(sub.schema[ITEMS].inner.fields) if hasattr(sub.schema[ITEMS].inner, "fields") else {}
     fields = {f.name: f.dtype for f in sub.schema[ITEMS].inner.fields}
     for name, ptype in catalog.item_types.items():
         field = pl.concat_str(base, pl.lit("." + name))

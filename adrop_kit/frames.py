@@ -241,6 +241,8 @@ def read_path(path: str | Path, catalog: Catalog) -> Frame:
     if p.is_dir():
         raise DataReadError(f"{p}: is a directory, not a dataset file")
     try:
+        if p.stat().st_size == 0 or (suffix != ".parquet" and not p.read_bytes().strip()):
+            return from_records([], catalog, source=str(p))  # an empty file holds no events
         return reader(p, catalog)
     except DataReadError:
         raise
@@ -288,8 +290,6 @@ def _read_parquet(p: Path, catalog: Catalog) -> Frame:
 
 def _read_csv(p: Path, catalog: Catalog) -> Frame:
     data = p.read_bytes()
-    if not data.strip():
-        raise DataReadError(f"{p}: the file is empty (a CSV needs at least a header line)")
     try:
         df = pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
         df = df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))

@@ -68,8 +68,7 @@ TITLES: dict[Rule, str] = {
 # Patterns match the whole text (Python: re.fullmatch; polars: wrapped in ^(?:…)$).
 CURRENCY_PATTERN = r"[A-Z]{3}"
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
-PHONE_PATTERN = r"\+?[0-9][0-9 ().-]{5,}[0-9]"
-PHONE_MIN_DIGITS = 7
+PHONE_PATTERN = r"\+?[0-9](?:[ ().-]*[0-9]){6,}"  # at least 7 digits, separators between
 VALUE_TOLERANCE = 1e-6  # W105: |value - price*quantity| > tolerance * max(1, |price*quantity|)
 
 _CURRENCY = re.compile(CURRENCY_PATTERN)
@@ -85,7 +84,7 @@ def looks_personal(uid: str) -> str | None:
     """'an e-mail address' / 'a phone number' when `uid` looks like one, else None (W106)."""
     if _EMAIL.fullmatch(uid):
         return "an e-mail address"
-    if _PHONE.fullmatch(uid) and sum("0" <= c <= "9" for c in uid) >= PHONE_MIN_DIGITS:
+    if _PHONE.fullmatch(uid):
         return "a phone number"
     return None
 

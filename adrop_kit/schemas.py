@@ -21,7 +21,9 @@ import polars as pl
 
 from .catalog import ENVELOPE, Catalog, resolve
 from .checks import (
+    EVENT_CODE,
     VIOLATION_SCHEMA,
+    event_code,
     RuleCheck,
     frame_checks,
     items_violations,
@@ -34,6 +36,7 @@ from .rules import Rule
 DEFAULT_EXTRA_COLUMNS: tuple[str, ...] = ("ts",)
 """Columns that are metadata, not event parameters (never checked, never sent); so is any `_column`."""
 
+_SEP = " — "
 _DTYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
 
 
@@ -58,8 +61,7 @@ def _pandera_check(chk_key: str, catalog: Catalog, strict: bool, extra: Sequence
                 return lf.select((ok | ~c.mask.fill_null(False)).alias("check"))
         return lf.select(pl.lit(True).alias("check"))
 
-    rule, _, rest = chk_key.partition(":")
-    return pa.Check(check_fn, name=chk_key, error=f"{rule}: {title}")
+    return pa.Check(check_fn, name=chk_key, error=f"{chk_key}{_SEP}{title}")
 
 
 def dataset_schema(*, catalog: Catalog | str | None = None, strict: bool = False,
@@ -102,12 +104,15 @@ def for_event(name: str, *, catalog: Catalog | str | None = None, strict: bool =
 
 # -- validating datasets ----------------------------------------------------------------
 def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
+    """All checks in one parallel pass; then only the rows that broke something are revisited."""
     ok = pl.col(ERROR).is_null()
     masks = df.select([(ok & c.mask).fill_null(False).alias(f"__m{i}") for i, c in enumerate(checks)])
     fired = [i for i, hit in enumerate(masks.select(pl.all().any()).row(0)) if hit]
     if not fired:
         return pl.DataFrame(schema=VIOLATION_SCHEMA)
-    lf = pl.concat([df, masks.select([f"__m{i}" for i in fired])], how="horizontal").lazy()
+    hit_cols = [f"__m{i}" for i in fired]
+    any_hit = masks.select(pl.any_horizontal(hit_cols)).to_series()
+    lf = pl.concat([df.filter(any_hit), masks.select(hit_cols).filter(any_hit)], how="horizontal").lazy()
     parts = [lf.filter(pl.col(f"__m{i}")).select(
         pl.col(ROW).alias("row"), pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
         .alias("eventName"),
@@ -144,7 +149,8 @@ def _violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra:
 
 
 def _key_from_error(name: str, checks: dict[str, RuleCheck]) -> str:
-    return name if name in checks else ""
+    key = name.split(_SEP)[0]
+    return key if key in checks else ""
 
 
 def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
@@ -160,6 +166,7 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     df = frame.df
     if "eventName" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
+    df = df.with_columns(event_code(cat).alias(EVENT_CODE))
     ok_rows = pl.col(ERROR).is_null()
     e001 = df.filter(~ok_rows).select(
         pl.col(ROW).alias("row"), pl.lit(None, pl.String).alias("eventName"), pl.lit("E001").alias("rule"),
@@ -175,7 +182,7 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     violations = violations.sort("row", "rule", "field", maintain_order=True)
     bad_rows = violations.filter(pl.col("severity") == "error").get_column("row").unique()
     valid = df.filter(~pl.col(ROW).is_in(bad_rows.implode()))
-    drop = [ERROR] + [c for c in valid.columns if c.startswith(BAD) and valid.get_column(c).null_count() == valid.height]
+    drop = [ERROR, EVENT_CODE] + [c for c in valid.columns if c.startswith(BAD) and valid.get_column(c).null_count() == valid.height]
     valid = valid.drop(drop)
     return DatasetReport(rows=df.height, violations=violations, valid_rows=valid, source=frame.source,
                          strict=strict, elapsed_s=time.perf_counter() - start)

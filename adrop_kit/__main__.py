@@ -1,0 +1,8 @@
+"""`python -m adrop_kit` runs the `adrop-kit` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
