@@ -157,9 +157,10 @@ def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
         if name.startswith("__") or ptype is None:
             continue
         if ptype == "items":
-            if not (isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)) and dtype != pl.Null:
+            native = isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)
+            if not native and dtype not in (pl.Null, pl.String):  # a String items column holds JSON text
                 exprs.append(pl.Series(name, [None if v is None else to_json_text(v) for v in df[name].to_list()],
-                                       pl.String).to_frame().to_series().alias(name))
+                                       pl.String))
             continue
         if dtype == pl.Null:
             exprs.append(c.cast(_NATIVE[ptype]))

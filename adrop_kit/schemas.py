@@ -66,8 +66,13 @@ def _pandera_check(chk_key: str, catalog: Catalog, strict: bool, extra: Sequence
 
 def dataset_schema(*, catalog: Catalog | str | None = None, strict: bool = False,
                    events: Sequence[str] | None = None,
-                   extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS) -> Any:
-    """A `pandera.polars.DataFrameSchema` for a frame of mixed events (or only `events`)."""
+                   extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
+                   other_columns: Sequence[str] = ()) -> Any:
+    """A `pandera.polars.DataFrameSchema` for a frame of mixed events (or only `events`).
+
+    `other_columns` names columns outside the catalog that the frame will have, so the
+    schema also flags them (W102) on the events they do not belong to.
+    """
     pa = _pandera()
     cat = resolve(catalog)
     specs = [cat[e] for e in events] if events is not None else list(cat)
@@ -84,7 +89,8 @@ def dataset_schema(*, catalog: Catalog | str | None = None, strict: bool = False
                 if p.type in ("number", "integer", "items"):
                     dtype = None
                 columns[p.name] = pa.Column(dtype, nullable=True, required=False)
-    template = frame_checks(cat, {c: pl.String for c in columns}, strict=strict, extra_columns=extra_columns)
+    template_cols = {c: pl.String for c in [*columns, *other_columns]}
+    template = frame_checks(cat, template_cols, strict=strict, extra_columns=extra_columns)
     wanted = {s.name for s in specs}
     keys = [c.key for c in template if not _param_of(c.key) or any(_param_of(c.key) in cat[e].param_names for e in wanted)]
     checks = [_pandera_check(k, cat, strict, extra_columns, Rule(k[:4]).title) for k in keys]
@@ -124,7 +130,8 @@ def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
 
 def _violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: Sequence[str]) -> pl.DataFrame:
     pa = _pandera()
-    schema = dataset_schema(catalog=catalog, strict=strict, extra_columns=extra)
+    schema = dataset_schema(catalog=catalog, strict=strict, extra_columns=extra,
+                            other_columns=[c for c in df.columns if not c.startswith("_")])
     work = df.with_columns([pl.lit(None, pl.String).alias(c) for c in ENVELOPE if c not in df.columns])
     try:
         schema.validate(work, lazy=True)

@@ -86,7 +86,7 @@ class _Str:
 
     def series(self, name: str) -> pl.Series:
         lookup = pl.Series(name, [*self.vocab, None], dtype=pl.String)
-        return lookup.gather(np.where(self.codes < 0, len(self.vocab), self.codes))
+        return lookup.gather(pl.Series(np.where(self.codes < 0, len(self.vocab), self.codes).astype(np.uint32)))
 
 
 @dataclass
@@ -97,7 +97,7 @@ class _Products:
     brand: np.ndarray
     krw: np.ndarray
     usd: np.ndarray
-    weight: np.ndarray
+    cdf: np.ndarray
 
     @classmethod
     def make(cls, rng: np.random.Generator, size: int = 600) -> _Products:
@@ -112,7 +112,11 @@ class _Products:
         usd = np.floor(krw / 1_350) + 0.99
         weight = 1.0 / (np.arange(size) + 8.0)
         return cls([f"SKU-{i:05d}" for i in range(1, size + 1)], names, category, brand, krw, usd,
-                   weight / weight.sum())
+                   np.cumsum(weight) / weight.sum())
+
+    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Product indices, popular products (low index) more often."""
+        return np.minimum(self.cdf.searchsorted(rng.random(size), side="right"), self.cdf.size - 1)
 
 
 class _Ctx:
@@ -180,11 +184,15 @@ _STRINGS: dict[str, Callable[[_Ctx], _Str]] = {
 }
 
 
-def _values(name: str, ptype: str, ctx: _Ctx) -> _Str | np.ndarray:
-    """Clean values of one parameter for every row of `ctx` (floats with NaN for null, or codes)."""
+def _values(name: str, ptype: str, ctx: _Ctx, listed: np.ndarray | None = None) -> _Str | np.ndarray:
+    """Clean values of one parameter for every row of `ctx` (floats with NaN for null, or codes).
+
+    `listed` marks the rows that will carry it (unique ids are only made for those).
+    """
     if name == TX_PARAM:
-        ids = ctx.rng.choice(90_000_000, ctx.n, replace=False) + 10_000_000
-        return _Str([f"ORD-{i}" for i in ids.tolist()], np.arange(ctx.n))
+        listed = np.ones(ctx.n, bool) if listed is None else listed
+        ids = ctx.rng.choice(90_000_000, int(listed.sum()), replace=False) + 10_000_000
+        return _Str([f"ORD-{i}" for i in ids.tolist()], np.cumsum(listed) - 1)
     if name in _STRINGS:
         return _STRINGS[name](ctx)
     if name == "price":
@@ -248,18 +256,18 @@ def _simulate(rng: np.random.Generator, n: int, cat: Catalog, products: _Product
         total += sess.size
         blocks.append((np.full(sess.size, code[name]), sess, k, np.full(sess.size, stage), np.full(sess.size, i)))
     ev, sess, k, stage, part = (np.concatenate(cols) for cols in zip(*blocks, strict=True))
-    product = rng.choice(len(products.ids), total, p=products.weight)
+    product = products.draw(rng, total)
     qty = 1 + (rng.random(total) < 0.2) + (rng.random(total) < 0.05)
     view_off, add_off = np.cumsum(n_view) - n_view, np.cumsum(n_add) - n_add
     adds = np.arange(starts["add_to_cart"], starts["add_to_cart"] + int(n_add.sum()))
     product[adds] = product[starts["view_item"] + view_off[sess[adds]] + k[adds]]  # carts hold viewed items
 
-    order = np.lexsort((rng.random(total), stage, sess))
+    order = np.argsort((sess << 24) + (stage << 20) + rng.integers(0, 1 << 20, total))  # session, stage, random
     gaps = np.cumsum(1_000_000 + rng.exponential(40e6, total).astype(np.int64))
     new = np.r_[True, sess[order][1:] != sess[order][:-1]]
     first_gap = gaps[np.flatnonzero(new)]
     ts = start[sess[order]] + gaps - np.repeat(first_gap - 1_000_000, np.diff(np.r_[np.flatnonzero(new), total]))
-    by_time = np.argsort(ts, kind="stable")[:n]
+    by_time = np.argsort(ts)[:n]
     rows = order[by_time]
     s_of = sess[rows]
     return {"ev": ev[rows], "session": s_of, "user": user[s_of], "platform": platform_u[user[s_of]],
@@ -269,9 +277,12 @@ def _simulate(rng: np.random.Generator, n: int, cat: Catalog, products: _Product
 
 
 def _present(rng: np.random.Generator, ev: np.ndarray, cat: Catalog, name: str, probs: dict[str, float]) -> np.ndarray:
-    listed = np.array([name in e.param_names for e in cat] + [False])
-    required = np.array([any(p.name == name and p.required for p in e.params) for e in cat] + [False])
-    return listed[ev] & (required[ev] | (rng.random(ev.size) < probs.get(name, 0.9)))
+    """Rows whose event lists `name`: always when required, else with the parameter's probability."""
+    listed = np.array([name in e.param_names for e in cat])[ev]
+    optional = np.array([any(p.name == name and not p.required for p in e.params) for e in cat])[ev]
+    rows = np.flatnonzero(optional)
+    listed[rows] = rng.random(rows.size) < probs.get(name, 0.9)
+    return listed
 
 
 def _pick(rng: np.random.Generator, eligible: np.ndarray) -> np.ndarray:
@@ -295,13 +306,13 @@ def sample_frame(n: int, *, seed: int = 0, error_rate: float = 0.03, warning_rat
     cols: dict[str, _Str | np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
     for name, ptype in params.items():
+        present[name] = _present(rng, ev, cat, name, _OPTIONAL_P)
         ctx.lead_value = name == "value"
-        values = _values(name, ptype, ctx)
+        values = _values(name, ptype, ctx, present[name])
         if name == "value":  # add_to_cart style: value = price * quantity; else a lead's worth
             pq = np.array([{"price", "quantity"} <= e.param_names for e in cat] + [False])[ev]
             ctx.lead_value = False
             values = np.where(pq, _values(name, ptype, ctx), values)
-        present[name] = _present(rng, ev, cat, name, _OPTIONAL_P)
         cols[name] = values
 
     # items: the session's cart on checkout/purchase, random products on other events listing items
@@ -391,7 +402,7 @@ def sample_frame(n: int, *, seed: int = 0, error_rate: float = 0.03, warning_rat
     from_cart_flat = from_cart[item_row]
     cart_add = sim["cart_start"][item_row] + pos
     flat_product = np.where(from_cart_flat, sim["all_product"][np.where(from_cart_flat, cart_add, 0)],
-                            rng.choice(len(products.ids), item_row.size, p=products.weight))
+                            products.draw(rng, item_row.size))
     flat_qty = np.where(from_cart_flat, sim["all_qty"][np.where(from_cart_flat, cart_add, 0)],
                         1 + (rng.random(item_row.size) < 0.2))
     ictx = _Ctx(rng, products, flat_product, usd[item_row], flat_qty)
