@@ -378,3 +378,45 @@ def to_frame(data: Any, catalog: Catalog) -> Frame:
 __all__ = ["BAD", "ERROR", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "read_path", "to_frame"]
 
 _ = ENVELOPE, ITEMS  # re-exported names used by schemas
+
+
+def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[str] = ()) -> list[tuple[int, dict]]:
+    """Rows of a canonical frame back to `(row, payload)` pairs, as they would be sent.
+
+    Nulls are dropped (absent), wrong-typed values come back from their `__bad__` column as
+    they were, `items` become lists of dicts, integral floats of integer parameters become ints.
+    Metadata columns (`extra_columns`, `_`-prefixed) are not part of a payload.
+    """
+    skip = set(extra_columns)
+    cols = [c for c in df.columns if not c.startswith("_") and c not in skip]
+    bad = {c[len(BAD):]: c for c in df.columns if c.startswith(BAD)}
+    integer = {k for k, t in catalog.param_types.items() if t == "integer"}
+    items_text = ITEMS in df.columns and df.schema[ITEMS] == pl.String
+    rows = df.get_column(ROW).to_list() if ROW in df.columns else list(range(df.height))
+    out: list[tuple[int, dict]] = []
+    for row, rec, badrec in zip(rows, df.select(cols).iter_rows(named=True),
+                                df.select(list(bad.values())).iter_rows() if bad else iter(lambda: (), None),
+                                strict=False):
+        payload = {k: v for k, v in rec.items() if v is not None}
+        for (name, _), text in zip(bad.items(), badrec, strict=False):
+            if text is not None:
+                try:
+                    payload[name] = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    payload[name] = text
+        for k in integer & payload.keys():
+            v = payload[k]
+            if isinstance(v, float) and v.is_integer():
+                payload[k] = int(v)
+        if ITEMS in payload:
+            v = payload[ITEMS]
+            if items_text:
+                try:
+                    v = orjson.loads(v)
+                except orjson.JSONDecodeError:
+                    pass
+            elif isinstance(v, list):
+                v = [{ik: iv for ik, iv in it.items() if iv is not None} if isinstance(it, dict) else it for it in v]
+            payload[ITEMS] = v
+        out.append((row, payload))
+    return out

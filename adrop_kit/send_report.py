@@ -1,0 +1,128 @@
+"""`SendReport`: what happened to every event of a send."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+OUTCOMES = ("delivered", "rejected", "failed", "skipped", "already_delivered", "pending", "dry_run")
+
+
+class Outcome(NamedTuple):
+    row: int
+    eventName: str | None  # noqa: N815 - the payload's own field name
+    key: str | None
+    outcome: str
+    status: int | None
+    attempts: int
+    error: str | None
+
+
+@dataclass
+class SendReport:
+    total: int
+    outcomes: list[Outcome]
+    elapsed_s: float
+    source: str = "<data>"
+    endpoint: str = ""
+    dry_run: bool = False
+    interrupted: bool = False
+    aborted: str | None = None
+    requests: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.outcomes.sort(key=lambda o: o.row)
+        self._counts = Counter(o.outcome for o in self.outcomes)
+
+    def count(self, outcome: str) -> int:
+        return self._counts.get(outcome, 0)
+
+    @property
+    def delivered(self) -> int:
+        return self.count("delivered")
+
+    @property
+    def rejected(self) -> int:
+        return self.count("rejected")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def already_delivered(self) -> int:
+        return self.count("already_delivered")
+
+    @property
+    def pending(self) -> int:
+        return self.count("pending")
+
+    @property
+    def events_per_s(self) -> float:
+        sent = self.delivered + self.rejected + self.failed
+        return sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Every valid event is delivered (now or earlier)."""
+        return not (self.rejected or self.failed or self.pending or self.skipped)
+
+    def exit_code(self) -> int:
+        """0 all delivered; 3 delivery failed or unfinished; 1 invalid or rejected rows."""
+        if self.failed or self.pending:
+            return 3
+        if self.rejected or self.skipped:
+            return 1
+        return 0
+
+    def summary(self) -> dict[str, Any]:
+        s: dict[str, Any] = {"total": self.total, "delivered": self.delivered, "rejected": self.rejected,
+                             "failed": self.failed, "skipped": self.skipped,
+                             "already_delivered": self.already_delivered, "pending": self.pending,
+                             "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1)}
+        if self.dry_run:
+            s["dry_run"] = self.count("dry_run")
+        return s
+
+    def table(self) -> Any:
+        """Per-row outcomes as a polars DataFrame."""
+        import polars as pl
+
+        return pl.DataFrame([o._asdict() for o in self.outcomes],
+                            schema={"row": pl.Int64, "eventName": pl.String, "key": pl.String, "outcome": pl.String,
+                                    "status": pl.Int64, "attempts": pl.Int64, "error": pl.String}, orient="row")
+
+    def problems(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.outcome in ("rejected", "failed", "skipped", "pending")]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary(), "endpoint": self.endpoint, "interrupted": self.interrupted,
+                "aborted": self.aborted,
+                "problems": [o._asdict() for o in self.problems()],
+                **({"requests": self.requests} if self.dry_run else {})}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        parts = ", ".join(f"{k}={v}" for k, v in s.items() if k not in ("elapsed_s", "events_per_s") and v)
+        return f"<SendReport {parts} in {s['elapsed_s']}s>"
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        cells = "".join(f"<td style='padding:4px 10px'><b>{v:,}</b><br><span style='color:#666'>{k}</span></td>"
+                        for k, v in s.items() if k not in ("elapsed_s", "events_per_s"))
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in o) + "</tr>"
+                       for o in self.problems()[:20])
+        head = "".join(f"<th>{h}</th>" for h in Outcome._fields)
+        return (f"<div><b>send to {html.escape(self.endpoint)}</b> — {s['events_per_s']:,} events/s in "
+                f"{s['elapsed_s']} s<table><tr>{cells}</tr></table>"
+                + (f"<table><tr>{head}</tr>{rows}</table>" if rows else "") + "</div>")
