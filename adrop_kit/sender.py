@@ -266,6 +266,7 @@ class Sender:
                                         "rejected in an earlier run (journal)"))
             else:
                 j.attempts_before = attempts
+                j.index = len(todo)
                 todo.append(j)
 
         state = _RunState([None] * len(todo))

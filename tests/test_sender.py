@@ -1,0 +1,230 @@
+"""The sender against the real local server: outcomes, retries, journal, dry-run, key safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from adrop_kit.journal import Journal
+from adrop_kit.sender import Sender
+from adrop_kit.server import Faults, LocalServer
+from adrop_kit.transport import InsecureEndpoint, MissingKey, classify, parse_retry_after
+
+KEY = "sk-live-VERYSECRET-0123456789"
+
+
+def events(n: int, prefix: str = "u") -> list[dict]:
+    return [{"uid": f"{prefix}{i}", "eventName": "app_open", "platform": "web"} for i in range(n)]
+
+
+@pytest.fixture
+def server():
+    with LocalServer(app_keys=[KEY]) as srv:
+        yield srv
+
+
+def test_send_one_event(server):
+    with Sender(KEY, endpoint=server.endpoint) as s:
+        assert s.send({"uid": "u", "eventName": "app_open"}).outcome == "delivered"
+        skipped = s.send({"uid": "u", "eventName": "sign_up"})
+        assert skipped.outcome == "skipped" and "E005" in skipped.error
+    assert server.stats() == {"total": 1, "good": 1, "bad": 0}
+
+
+def test_send_all_accounts_for_every_row(server):
+    rows = events(50) + [{"uid": "u", "eventName": "sign_up"}, [1, 2]]
+    with Sender(KEY, endpoint=server.endpoint, concurrency=4) as s:
+        report = s.send_all(rows)
+    assert (report.total, report.delivered, report.skipped, report.failed) == (52, 50, 2, 0)
+    assert report.exit_code() == 1
+    table = report.table()
+    assert table.height == 52 and set(table["outcome"]) == {"delivered", "skipped"}
+    assert server.stats()["good"] == 50
+
+
+def test_a_server_rejection_is_not_retried(server):
+    # validation off: the server's !invalid is what the sender must classify
+    with Sender(KEY, endpoint=server.endpoint, validate=False) as s:
+        report = s.send_all([{"uid": "u", "eventName": "sign_up"}])
+    (o,) = report.outcomes
+    assert (o.outcome, o.status, o.attempts) == ("rejected", 400, 1)
+    assert report.exit_code() == 1
+
+
+def test_a_200_carrying_invalid_is_a_rejection():
+    assert classify(200, b'{"message":"!invalid"}').outcome == "rejected"
+    assert classify(200, b'{"message":"ok"}').outcome == "delivered"
+    assert classify(200, b"<html>").outcome == "fatal"
+    assert classify(503, b"").outcome == "retry" and classify(429, b"", "3").retry_after == 3.0
+    for status in (400, 413, 415):
+        assert classify(status, b"{}").outcome == "rejected"
+    assert classify(401, b"{}").outcome == "fatal"
+
+
+def test_retry_after_forms():
+    assert parse_retry_after("2") == 2.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize("fault", ["fail_rate", "throttle_rate", "drop_rate"])
+def test_each_fault_kind_is_retried_until_delivered(fault):
+    faults = Faults(**{fault: 0.4}, seed=3, retry_after=0.01)
+    with LocalServer(app_keys=[KEY], faults=faults) as srv, \
+            Sender(KEY, endpoint=srv.endpoint, concurrency=4, retries=12, backoff=0.005) as s:
+        report = s.send_all(events(60))
+        assert report.delivered == 60 and report.failed == 0
+        assert max(o.attempts for o in report.outcomes) > 1
+        assert srv.stats()["good"] == 60  # a retried event is stored once
+
+
+def test_retry_after_is_honoured():
+    faults = Faults(throttle_rate=1.0, retry_after=0.4)
+    with LocalServer(app_keys=[KEY], faults=faults) as srv, \
+            Sender(KEY, endpoint=srv.endpoint, retries=2, backoff=0.001) as s:
+        t = time.perf_counter()
+        result = s.send({"uid": "u", "eventName": "app_open"})
+        elapsed = time.perf_counter() - t
+    assert result.outcome == "failed" and result.attempts == 3 and result.status == 429
+    assert elapsed >= 0.8  # two waits of Retry-After, not the 1 ms back-off
+
+
+def test_a_dead_server_fails_after_retries_with_the_reason():
+    with Sender(KEY, endpoint="http://127.0.0.1:9/event", retries=2, backoff=0.001) as s:
+        report = s.send_all(events(3))
+    assert report.failed == 3 and report.exit_code() == 3
+    assert "refused" in report.outcomes[0].error
+
+
+def test_a_wrong_key_aborts_the_run_and_leaves_the_rest_pending(server):
+    with Sender("wrong-key-123", endpoint=server.endpoint, concurrency=1) as s:
+        report = s.send_all(events(20))
+    assert report.delivered == 0 and report.failed >= 1 and report.failed + report.pending == 20
+    assert "unauthorized" in report.aborted and report.exit_code() == 3
+
+
+def test_the_journal_skips_what_was_delivered_and_retries_what_failed(tmp_path):
+    journal = tmp_path / "send.journal"
+    rows = events(40)
+    with LocalServer(app_keys=[KEY], faults=Faults(fail_rate=0.5, seed=1)) as srv:
+        with Sender(KEY, endpoint=srv.endpoint, journal=journal, retries=0) as s:
+            first = s.send_all(rows)
+        assert first.failed > 0 and first.delivered + first.failed == 40
+        srv.faults = Faults()
+        with Sender(KEY, endpoint=srv.endpoint, journal=journal, retries=0) as s:
+            second = s.send_all(rows)
+        assert second.already_delivered == first.delivered and second.delivered == first.failed
+        assert second.exit_code() == 0
+        assert srv.stats()["good"] == 40  # nothing sent twice
+        with Sender(KEY, endpoint=srv.endpoint, journal=journal) as s:
+            third = s.send_all(rows)
+        assert third.already_delivered == 40 and srv.stats()["good"] == 40
+
+
+def test_dry_run_sends_nothing_and_masks_the_key(server):
+    with Sender(KEY, endpoint=server.endpoint, dry_run=True) as s:
+        report = s.send_all(events(5) + [{"uid": "u", "eventName": "sign_up"}])
+    assert report.count("dry_run") == 5 and report.skipped == 1
+    assert server.stats()["total"] == 0
+    assert "Authorization: sk…89" in report.requests[0]
+    assert KEY not in report.to_json() and KEY not in "\n".join(report.requests)
+
+
+def test_dry_run_needs_no_key(monkeypatch):
+    monkeypatch.delenv("ADROP_APP_KEY", raising=False)
+    with Sender(dry_run=True) as s:
+        assert s.send({"uid": "u", "eventName": "app_open"}).outcome == "dry_run"
+
+
+def test_the_key_never_shows(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", KEY)
+    journal = tmp_path / "j.db"
+    with Sender(endpoint="http://127.0.0.1:9/event", journal=journal, retries=0) as s:
+        text = repr(s) + str(s.send_all(events(2))) + s.send_all(events(2)).to_json()
+    with Sender(endpoint=server.endpoint, journal=journal) as s:
+        text += repr(s.send_all(events(3))) + repr(s)
+    assert KEY not in text
+    for f in tmp_path.iterdir():
+        assert KEY.encode() not in f.read_bytes()
+
+
+def test_missing_key_and_insecure_endpoints(monkeypatch):
+    monkeypatch.delenv("ADROP_APP_KEY", raising=False)
+    with pytest.raises(MissingKey, match="ADROP_APP_KEY"):
+        Sender()
+    with pytest.raises(InsecureEndpoint, match="unencrypted"):
+        Sender(KEY, endpoint="http://api.example.com/event")
+    for ok in ("http://127.0.0.1:1/event", "http://localhost:1/event", "http://[::1]:1/event",
+               "https://api.example.com/event"):
+        Sender(KEY, endpoint=ok).close()
+    with pytest.raises(ValueError):
+        Sender(KEY, concurrency=0)
+
+
+def test_rate_limit_spaces_requests(server):
+    with Sender(KEY, endpoint=server.endpoint, rate=50, concurrency=8) as s:
+        t = time.perf_counter()
+        report = s.send_all(events(30))
+        elapsed = time.perf_counter() - t
+    assert report.delivered == 30 and elapsed >= 0.5  # 30 events at 50/s, one token to start
+
+
+def test_requests_transport_gives_the_same_outcomes(server):
+    with Sender(KEY, endpoint=server.endpoint, transport="requests", validate=False) as s:
+        report = s.send_all(events(5) + [{"uid": "u", "eventName": "sign_up"}])
+    assert (report.delivered, report.rejected) == (5, 1)
+
+
+def test_no_worker_thread_survives_the_sender(server):
+    import threading
+
+    with Sender(KEY, endpoint=server.endpoint, concurrency=6) as s:
+        s.send_all(events(30))
+    assert not [t for t in threading.enumerate() if t.name.startswith("adrop-send")]
+
+
+SENDER_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from adrop_kit.sender import Sender
+    endpoint, journal, path = sys.argv[1:4]
+    rows = [json.loads(line) for line in open(path)]
+    with Sender(endpoint=endpoint, journal=journal, concurrency=4, progress=False) as s:
+        s.send_all(rows)
+""")
+
+
+def test_kill_9_mid_send_then_resume_loses_nothing(tmp_path):
+    n, concurrency = 300, 4
+    rows = events(n)
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    journal = tmp_path / "send.journal"
+    with LocalServer(app_keys=[KEY], faults=Faults(latency_ms=10)) as srv:
+        env = {**os.environ, "ADROP_APP_KEY": KEY}
+        proc = subprocess.Popen([sys.executable, "-c", SENDER_SCRIPT, srv.endpoint, str(journal), str(data)], env=env)
+        deadline = time.time() + 30
+        while srv.stats()["good"] < 60 and time.time() < deadline:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        got_before = srv.stats()["good"]
+        assert 0 < got_before < n, "the kill should land mid-run"
+        counts = Journal(journal).counts()
+        assert counts.get("delivered", 0) >= got_before - concurrency
+        with Sender(KEY, endpoint=srv.endpoint, journal=journal, concurrency=concurrency) as s:
+            report = s.send_all(data)
+        assert report.exit_code() == 0 and report.delivered + report.already_delivered == n
+        stored = [e["payload"]["uid"] for e in srv.events("good", limit=10_000)]
+    import hashlib
+
+    expected = {hashlib.sha256(r["uid"].encode()).hexdigest() for r in rows}
+    assert set(stored) == expected  # every event arrived
+    assert len(stored) - n <= concurrency  # duplicates: at most the events in flight at the kill
