@@ -33,6 +33,7 @@ PROG = "adrop-kit"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 DEFAULT_LIMIT = 20
 VALUE_WIDTH = 28
+SAMPLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
 class _Fail(Exception):
@@ -92,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                        description="Write N synthetic events; the format follows the file's suffix.")
     s.add_argument("n", metavar="N", type=_count, help="number of events")
     s.add_argument("--out", metavar="FILE", type=Path, required=True,
-                   help="where to write (.csv, .jsonl, .ndjson, .json or .parquet)")
+                   help=f"where to write ({_or(SAMPLE_SUFFIXES)})")
     s.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default: 0)")
     s.add_argument("--error-rate", metavar="F", type=_fraction, default=0.03,
                    help="share of rows with a deliberate error, 0..1 (default: 0.03)")
@@ -166,6 +167,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     """Write a synthetic dataset for demos and benchmarks."""
     out: Path = args.out
+    if out.suffix.lower() not in SAMPLE_SUFFIXES:
+        kind = f"unknown file type {out.suffix!r}" if out.suffix else "no file type suffix"
+        raise _Fail(f"{out}: {kind}; the format follows the suffix: {_or(SAMPLE_SUFFIXES)}")
     from .synth import write_sample  # loads polars
 
     try:
@@ -254,6 +258,10 @@ def _one_line(path: Path, problem: object) -> str:
     text = " ".join(str(problem).split())
     name = str(path)
     return text if text.startswith(f"{name}:") else f"{name}: {text}"
+
+
+def _or(words: Sequence[str]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _n(count: int, noun: str) -> str:

@@ -146,7 +146,7 @@ def msg_empty(field: str, event: str) -> str:
 MESSAGES: dict[str, str] = {
     # fixed texts; each rule's variable messages are built by the helpers above
     "E002.missing": "uid is missing: every event needs the user's id",
-    "E002.empty": "uid is empty (only whitespace)",
+    "E002.empty": "uid is empty (or only whitespace)",
     "E003.missing": "eventName is missing",
     "E003.empty": "eventName is empty",
     "E004": "platform must be one of web, android, ios",

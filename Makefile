@@ -1,0 +1,39 @@
+# Every target builds (or reuses) .venv; the package is (re)installed only when pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench lint clean distclean
+
+install: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[dev]"
+	touch $@
+
+# validate exits 1 when it finds invalid rows, which is what the demo is about
+demo: $(STAMP)
+	$(VENV)/bin/adrop-kit sample 5000 --out sample/events.jsonl --seed 7
+	$(VENV)/bin/adrop-kit validate sample/events.jsonl || test $$? -eq 1
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/validate.py
+	@if [ -f benchmarks/strategies.py ]; then echo "$(PY) benchmarks/strategies.py"; $(PY) benchmarks/strategies.py; fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf sample build dist .pytest_cache .ruff_cache .hypothesis benchmarks/results *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
