@@ -4,9 +4,11 @@
     adrop-kit catalog [--plan FILE] [--format table|json]
     adrop-kit sample N --out FILE [--seed S] [--error-rate F]
     adrop-kit rules [--format table|json]
+    adrop-kit send PATH [--endpoint URL] [--concurrency N] [--rate R] [--journal FILE] [--dry-run] ...
+    adrop-kit serve [--host H] [--port P] [--app-key KEY] [--db FILE] [--fail-rate F] ... (see cli_net.py)
 
-Exit codes: 0 all good (warnings allowed), 1 at least one invalid row,
-2 usage error, unreadable input or bad tracking plan, 130 interrupted.
+Exit codes: 0 all good (warnings allowed), 1 at least one invalid row (or rejected),
+2 usage error, unreadable input or bad tracking plan, 3 delivery failed after retries, 130 interrupted.
 Heavy modules (polars, the dataset validator, the sample writer) are imported
 inside the subcommand that needs them, so `adrop-kit --help` stays fast.
 """
@@ -66,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Check event data against Adrop's event contract before it is sent to POST /event.",
-        epilog="Exit codes: 0 all good (warnings allowed), 1 invalid rows, 2 usage or input problem.",
+        epilog="Exit codes: 0 all good (warnings allowed), 1 invalid or rejected rows, 2 usage or input problem, "
+               "3 delivery failed after retries.",
     )
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -98,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--error-rate", metavar="F", type=_fraction, default=0.03,
                    help="share of rows with a deliberate error, 0..1 (default: 0.03)")
     s.set_defaults(run=cmd_sample)
+
+    from .cli_net import add_parsers
+
+    add_parsers(sub, fmt=fmt, plan=plan, count=_count, fraction=_fraction)
 
     r = sub.add_parser("rules", help="list the rule ids a report can name",
                        description="List every rule of the contract: id, severity and what it checks.")

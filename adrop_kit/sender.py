@@ -222,6 +222,8 @@ class Sender:
     # -- many events ----------------------------------------------------------------------
     def send_all(self, data: Any, *, dry_run_preview: int = 5) -> SendReport:
         """Validate and send a dataset (anything `validate_events` takes). See the module docstring."""
+        import polars as pl
+
         from .frames import ROW, to_frame, to_payloads
         from .schemas import validate_events
 
@@ -231,9 +233,10 @@ class Sender:
                                       extra_columns=self.extra_columns)
             sendable = to_payloads(vreport.valid_rows, self.catalog, extra_columns=self.extra_columns)
             errors = vreport.errors
+            why = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
             skipped_rows = errors.group_by("row", maintain_order=True).agg(
-                "eventName", (errors["rule"] + " " + errors["field"] + ": " + errors["message"]).alias("why"))
-            skipped = [(r, ev[0] if ev else None, "; ".join(why)) for r, ev, why in skipped_rows.iter_rows()]
+                pl.col("eventName").first(), why.str.join("; ").alias("why"))
+            skipped = list(skipped_rows.iter_rows())
             total = vreport.rows
             source = vreport.source
         else:

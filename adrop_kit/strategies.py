@@ -1,6 +1,6 @@
 """Hypothesis strategies drawn from the catalog: valid events, and invalid ones that say which rule they break.
 
-Everything is derived from the catalog (standard or extended by a tracking plan),
+Everything is derived from the catalog (standard, or extended by a tracking plan),
 so custom events are generated too. Arguments are checked when a strategy is
 built, not when it is drawn: `events("nope")` raises `UnknownEvent` at once.
 
@@ -17,10 +17,10 @@ built, not when it is drawn: `events("nope")` raises `UnknownEvent` at once.
         payload, rule = case
         assert rule in validate_event(payload).rules
 
-`events()` payloads validate with no violation at all (not even a warning).
-Each `invalid_events()` payload is a valid one with one mutation, chosen so that
-the rule it names is the only rule it breaks. W101 is a warning unless the
-validator runs with `strict=True`. W107 (a `tx_id` reused across purchases) is a
+`events()` payloads validate with no violation at all, not even a warning.
+Each `invalid_events()` payload is an `events()` payload with one mutation, chosen
+so that the rule it names is the only rule it breaks (W101 is a warning unless the
+validator runs with `strict=True`). W107, a `tx_id` reused across purchases, is a
 property of a dataset, not of one payload, so `invalid_events()` does not draw it.
 """
 
@@ -31,6 +31,7 @@ import math
 import string
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -43,30 +44,137 @@ from .rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE, Rul
 __all__ = ["INVALID_RULES", "events", "invalid_events", "items"]
 
 INVALID_RULES: tuple[str, ...] = tuple(r.value for r in Rule if r is not Rule.W107)
-"""The rules `invalid_events()` can break (every rule but the dataset-level W107)."""
+"""The rules `invalid_events()` can break: every rule but the dataset-level W107."""
 
 Payload = dict[str, Any]
 Edit = Callable[[Payload], Any]
+CatalogLike = Catalog | str | Path | None
 
-# -- building blocks -------------------------------------------------------------------
+# -- values: Hypothesis spends its time per choice, so each value costs one choice --------
 _ALPHABET = string.ascii_letters + string.digits + "-_.:/가나다é"  # no space, no '@'
 _TEXT = st.text(alphabet=_ALPHABET, min_size=1, max_size=12)
-_UIDS = st.one_of(
-    st.sampled_from(("USER_ID", "user-1001", "anon-7f3a9c", "u_42")),
-    st.builds("{}{}".format, st.sampled_from(("u", "user-", "anon_", "id")), _TEXT),
-)  # a letter first: never an e-mail address (no '@') nor a phone number
-_CURRENCIES = st.sampled_from(("KRW", "USD", "EUR", "JPY", "GBP", "CNY"))
-_NON_NEGATIVE = st.one_of(st.integers(0, 1_000_000),
-                          st.floats(0, 1_000_000, allow_nan=False, allow_infinity=False))
-_NUMBERS = st.one_of(st.integers(-1_000_000, 1_000_000),
-                     st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False))
-_QUANTITIES = st.one_of(st.integers(1, 20), st.integers(1, 20).map(float))  # 3.0 is an integer too
-_INTEGERS = st.integers(-1_000_000, 1_000_000)
+_MAX_ITEMS = 4
 
+
+_WORDS = ("Widget", "Product A", "Product B", "Electronics", "Books", "BrandX", "Acme", "contact", "newsletter",
+          "Contact Us", "/thank-you", "email", "google", "kakao", "apple", "naver", "article", "video",
+          "button", "banner", "landing", "home", "무선 이어폰", "뷰티", "가전", "Café", "Ünïcode", "x",
+          "a-b_c.d", "42", "O'Brien", "100% cotton")
+
+
+def _text(n: int) -> str:
+    """Realistic strings from one integer: 'Widget', 'Widget 3', '뷰티 17'… (cheaper than text())."""
+    word = _WORDS[n % len(_WORDS)]
+    return word if n < len(_WORDS) else f"{word} {n // len(_WORDS)}"
+
+
+def _uid(s: str) -> str:
+    """A letter first: without '@' or spaces, never an e-mail address nor a phone number (W106)."""
+    return s if s[0].isalpha() else "u" + s
+
+
+def _money(n: int) -> int | float:
+    """Whole amounts and amounts with cents (29900 and 99.99) from one integer."""
+    return n // 100 if n % 4 == 0 else n / 100
+
+
+def _quantity(n: int) -> int | float:
+    """1..20, as ints and as integral floats (3 and 3.0 are both JSON integers)."""
+    return n // 2 if n % 2 == 0 else float(n // 2)
+
+
+# A value is drawn as `convert(draw(strategy))`: converting here rather than with `.map()`
+# saves a nested draw per value.
+Value = tuple[st.SearchStrategy[Any], Callable[[Any], Any] | None]
+_UIDS: Value = (_TEXT, _uid)
+_STRINGS: Value = (st.integers(0, 10_000), _text)
+_CURRENCIES: Value = (st.sampled_from(("KRW", "USD", "EUR", "JPY", "GBP", "CNY")), None)
+_NON_NEGATIVE: Value = (st.integers(0, 100_000_000), _money)
+_NUMBERS: Value = (st.integers(-100_000_000, 100_000_000), _money)
+_QUANTITIES: Value = (st.integers(2, 41), _quantity)
+_INTEGERS: Value = (st.integers(-1_000_000, 1_000_000), None)
+_BOOLEANS: Value = (st.booleans(), None)
+_URLS: Value = (st.integers(0, 99_999), "https://example.com/p/{}".format)
+
+
+def _values(p: ParamSpec, item_lists: st.SearchStrategy[list]) -> Value:
+    """Valid, warning-free values of one parameter (top level or inside an item)."""
+    if p.type == "items":
+        return item_lists, None
+    if p.type == "boolean":
+        return _BOOLEANS
+    if p.type == "string":
+        if p.name == CURRENCY_PARAM:
+            return _CURRENCIES
+        if p.name.endswith("_url"):
+            return _URLS
+        if p.name.endswith("_id"):  # realistic ids: ITEM-123, TX-42, FORM-7
+            return st.integers(0, 99_999), f"{p.name.removesuffix('_id').upper() or 'ID'}-{{}}".format
+        return _STRINGS
+    if p.name in AT_LEAST_ONE:
+        return _QUANTITIES
+    if p.name in NON_NEGATIVE:
+        return _NON_NEGATIVE
+    return _NUMBERS if p.type == "number" else _INTEGERS
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How to draw one dict: keys always drawn, and keys drawn when their bit of one mask is set."""
+
+    always: tuple[tuple[str, Value], ...]
+    sometimes: tuple[tuple[str, Value], ...]
+    mask: st.SearchStrategy[int] | None
+    fixed: tuple[tuple[str, Any], ...] = ()  # constant keys (eventName)
+    triple: bool = False  # value, price and quantity are all parameters: keep value == price * quantity
+
+
+def _shape(params: Iterable[ParamSpec], item_lists: st.SearchStrategy[list], *, optional: bool = True,
+           envelope: Sequence[tuple[str, Value]] = (), platform: Sequence[tuple[str, Value]] = (),
+           fixed: tuple[tuple[str, Any], ...] = ()) -> _Shape:
+    params = tuple(params)
+    always = (*envelope, *((p.name, _values(p, item_lists)) for p in params if p.required))
+    sometimes = (*platform, *((p.name, _values(p, item_lists)) for p in params if optional and not p.required))
+    mask = st.integers(0, 2 ** len(sometimes) - 1) if sometimes else None
+    triple = set(VALUE_TRIPLE) <= {p.name for p in params}
+    return _Shape(always, sometimes, mask, fixed, triple)
+
+
+def _fill(draw: st.DrawFn, shape: _Shape) -> Payload:
+    out = dict(shape.fixed)
+    for key, (values, convert) in shape.always:
+        out[key] = draw(values) if convert is None else convert(draw(values))
+    if shape.mask is not None:
+        bits = draw(shape.mask)  # shrinks towards 0: no optional keys
+        for key, (values, convert) in shape.sometimes:
+            if bits & 1:
+                out[key] = draw(values) if convert is None else convert(draw(values))
+            bits >>= 1
+    return _consistent_value(out) if shape.triple else out
+
+
+def _consistent_value(payload: Payload) -> Payload:
+    """W105: when value, price and quantity are all given, value is price * quantity."""
+    value, price, quantity = VALUE_TRIPLE
+    if value in payload and price in payload and quantity in payload:
+        payload[value] = payload[price] * payload[quantity]
+    return payload
+
+
+@st.composite
+def _dicts(draw: st.DrawFn, shapes: tuple[_Shape, ...], pick: st.SearchStrategy[_Shape] | None) -> Payload:
+    return _fill(draw, shapes[0] if pick is None else draw(pick))
+
+
+@st.composite
+def _lists(draw: st.DrawFn, shape: _Shape, sizes: st.SearchStrategy[int]) -> list[Payload]:
+    return [_fill(draw, shape) for _ in range(draw(sizes))]
+
+
+# -- invalid payloads: one mutation of a valid payload per rule --------------------------
 _DELETE = object()  # an edit value meaning "remove the key"
 
-# wrong values per parameter type (E006, and E008 inside items)
-_WRONG: dict[str, tuple[Any, ...]] = {
+_WRONG: dict[str, tuple[Any, ...]] = {  # wrong values per parameter type (E006; E008 inside items)
     "string": (123, 4.5, True, ["x"], {"x": 1}),
     "number": ("29900", "", True, False, math.nan, math.inf, -math.inf, [1]),
     "integer": (2.5, "3", True, math.nan, math.inf, [1]),
@@ -85,64 +193,10 @@ _TYPO_KEYS = ("itemId", "ItemID", "user_id", "event_name", "Price", "txId")  # W
 _BAD_CURRENCIES = ("krw", "KRWX", "usd", "Won", "₩", "KR", "US$", "")  # W104
 _PERSONAL_UIDS = ("jane@example.com", "kim.minji@mail.co.kr", "+82 10-1234-5678",
                   "010-1234-5678", "821012345678", "+1 (555) 010-9999")  # W106
-_NEGATIVE = (-1, -0.5, -29900)
-_BELOW_ONE = (0, -1)
-_FALLBACK_ITEM = {"item_id": "SKU-1", "price": 1000, "quantity": 1}  # for events whose items are optional
-_MAX_ITEMS = 4
+_SANITY = {**{k: (-1, -0.5, -29900) for k in NON_NEGATIVE}, **{k: (0, -1) for k in AT_LEAST_ONE}}  # W103
+_FALLBACK_ITEM = {"item_id": "SKU-1", "price": 1000, "quantity": 1}  # when the event's items are optional
 
 
-def _string_values(p: ParamSpec) -> st.SearchStrategy[str]:
-    if p.name == CURRENCY_PARAM:
-        return _CURRENCIES
-    if p.name.endswith("_id"):
-        stem = p.name.removesuffix("_id").upper() or "ID"
-        return st.one_of(st.builds(f"{stem}-{{}}".format, st.integers(0, 99_999)), _TEXT)
-    if p.name.endswith("_url"):
-        return st.one_of(st.sampled_from(("/", "/thank-you", "https://example.com/")),
-                         st.builds("https://example.com/{}".format, _TEXT))
-    return _TEXT
-
-
-def _values(p: ParamSpec, item_strategy: st.SearchStrategy[list]) -> st.SearchStrategy[Any]:
-    """Valid, warning-free values for one parameter."""
-    if p.type == "string":
-        return _string_values(p)
-    if p.type == "items":
-        return item_strategy
-    if p.type == "boolean":
-        return st.booleans()
-    if p.name in AT_LEAST_ONE:
-        return _QUANTITIES
-    if p.name in NON_NEGATIVE:
-        return _NON_NEGATIVE
-    return _NUMBERS if p.type == "number" else _INTEGERS
-
-
-def _dicts(params: Iterable[ParamSpec], item_strategy: st.SearchStrategy[list], *, optional: bool = True,
-           always: dict[str, st.SearchStrategy[Any]] | None = None,
-           sometimes: dict[str, st.SearchStrategy[Any]] | None = None) -> st.SearchStrategy[Payload]:
-    """One fixed_dictionaries: required parameters always, optional ones sometimes."""
-    params = tuple(params)
-    required = {**(always or {}), **{p.name: _values(p, item_strategy) for p in params if p.required}}
-    maybe = dict(sometimes or {})
-    if optional:
-        maybe.update({p.name: _values(p, item_strategy) for p in params if not p.required})
-    return st.fixed_dictionaries(required, optional=maybe)
-
-
-def _consistent_value(payload: Payload) -> Payload:
-    """W105: when value, price and quantity are all given, value is price * quantity."""
-    value, price, quantity = VALUE_TRIPLE
-    if value in payload and price in payload and quantity in payload:
-        payload[value] = payload[price] * payload[quantity]
-    return payload
-
-
-def _has_triple(spec: EventSpec) -> bool:
-    return set(VALUE_TRIPLE) <= spec.param_names
-
-
-# -- edits: one mutation of a valid payload, per rule ------------------------------------
 def _set(p: Payload, key: str, value: Any) -> Payload:
     q = dict(p)
     if value is _DELETE:
@@ -153,12 +207,12 @@ def _set(p: Payload, key: str, value: Any) -> Payload:
 
 
 def _set_number(p: Payload, key: str, value: Any) -> Payload:
-    """Set a sanity-checked number, keeping value == price * quantity so only W103 fires."""
+    """Set a sanity-checked number, keeping value == price * quantity so that only W103 fires."""
     return _consistent_value(_set(p, key, value))
 
 
 def _set_item(p: Payload, index: int, key: str | None, value: Any) -> Payload:
-    """Edit element `index` (modulo the length) of items; `key=None` replaces the element."""
+    """Edit element `index` (modulo the length) of items; `key=None` replaces the whole element."""
     items = list(p.get(ITEMS) or [_FALLBACK_ITEM])
     i = index % len(items)
     items[i] = value if key is None else _set(items[i], key, value)
@@ -166,23 +220,22 @@ def _set_item(p: Payload, index: int, key: str | None, value: Any) -> Payload:
 
 
 def _overcharge(p: Payload, factor: float) -> Payload:
-    expected = p.get("price", 10) * p.get("quantity", 1)
-    return {**p, "price": p.get("price", 10), "quantity": p.get("quantity", 1),
-            "value": expected * factor + 1}
+    """W105: a non-negative value far from price * quantity."""
+    price, quantity = p.get("price", 10), p.get("quantity", 1)
+    return {**p, "price": price, "quantity": quantity, "value": price * quantity * factor + 1}
 
 
 def _edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
-    """Every mutation of a valid `spec` payload that breaks `rule` and nothing else ([] when impossible)."""
+    """Every mutation of a valid `spec` payload that breaks `rule` and no other ([] when none can)."""
     scalar = [p for p in spec.params if p.type != "items"]
     items = spec.param(ITEMS) if spec.has_items else None
+    triple = set(VALUE_TRIPLE) <= spec.param_names
     if rule is Rule.E001:
         return list(_BODIES)
-    if rule is Rule.E002:
-        return [partial(_set, key="uid", value=v) for v in _BAD_UIDS]
-    if rule is Rule.E003:
-        return [partial(_set, key="eventName", value=v) for v in _BAD_NAMES]
-    if rule is Rule.E004:
-        return [partial(_set, key="platform", value=v) for v in _BAD_PLATFORMS]
+    if rule in (Rule.E002, Rule.E003, Rule.E004, Rule.W106):
+        key, bad = {Rule.E002: ("uid", _BAD_UIDS), Rule.E003: ("eventName", _BAD_NAMES),
+                    Rule.E004: ("platform", _BAD_PLATFORMS), Rule.W106: ("uid", _PERSONAL_UIDS)}[rule]
+        return [partial(_set, key=key, value=v) for v in bad]
     if rule is Rule.E005:
         return [partial(_set, key=p.name, value=v) for p in scalar if p.required
                 for v in (_DELETE, None, *([""] if p.type == "string" else []))]
@@ -191,48 +244,45 @@ def _edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
     if rule is Rule.E007:
         return [partial(_set, key=ITEMS, value=v) for v in _BAD_ITEMS] if items and items.required else []
     if rule is Rule.E008:
-        if not items:
-            return []
         bad = [(None, v) for v in _BAD_ELEMENTS] + [("item_id", v) for v in (_DELETE, None, "")]
         bad += [(p.name, v) for p in cat.item_params for v in _WRONG[p.type]]
-        return [partial(_set_item, index=i, key=k, value=v) for i in range(_MAX_ITEMS) for k, v in bad]
+        return [partial(_set_item, index=i, key=k, value=v) for i in range(_MAX_ITEMS) for k, v in bad] if items else []
     if rule is Rule.W101:
         return [partial(_set, key="eventName", value=n) for n in _CUSTOM_NAMES if n not in cat]
     if rule is Rule.W102:
-        other = sorted(set(cat.param_types) - spec.param_names - {ITEMS})[:3]  # another event's parameter
-        return [partial(_set, key=k, value=v) for k in (*_TYPO_KEYS, *other)
+        others = sorted(set(cat.param_types) - spec.param_names)[:3]  # another event's parameter
+        return [partial(_set, key=k, value=v) for k in (*_TYPO_KEYS, *others)
                 if k not in spec.allowed_keys for v in ("x", 1, True)]
     if rule is Rule.W103:
-        numeric = [p.name for p in scalar if p.type in ("number", "integer")
-                   and not (p.name == "value" and _has_triple(spec))]  # a negative price makes value negative
-        out: list[Edit] = [partial(_set_number, key=k, value=v) for k in numeric
-                           for v in (_NEGATIVE if k in NON_NEGATIVE else _BELOW_ONE if k in AT_LEAST_ONE else ())]
+        numeric = [p.name for p in scalar if p.type in ("number", "integer") and p.name in _SANITY
+                   and not (triple and p.name == "value")]  # there, a negative price makes value negative
+        out: list[Edit] = [partial(_set_number, key=k, value=v) for k in numeric for v in _SANITY[k]]
         if items:
             out += [partial(_set_item, index=i, key=p.name, value=v) for i in range(_MAX_ITEMS)
-                    for p in cat.item_params if p.type in ("number", "integer")
-                    for v in (_NEGATIVE if p.name in NON_NEGATIVE else _BELOW_ONE if p.name in AT_LEAST_ONE else ())]
+                    for p in cat.item_params if p.type in ("number", "integer") for v in _SANITY.get(p.name, ())]
         return out
     if rule is Rule.W104:
-        if CURRENCY_PARAM not in spec.param_names or spec.param(CURRENCY_PARAM).type != "string":
+        currency = spec.param(CURRENCY_PARAM) if CURRENCY_PARAM in spec.param_names else None
+        if currency is None or currency.type != "string":
             return []
-        required = spec.param(CURRENCY_PARAM).required
-        return [partial(_set, key=CURRENCY_PARAM, value=v) for v in _BAD_CURRENCIES if v or not required]
+        return [partial(_set, key=CURRENCY_PARAM, value=v) for v in _BAD_CURRENCIES if v or not currency.required]
     if rule is Rule.W105:
-        return [partial(_overcharge, factor=f) for f in (2, 1.5)] if _has_triple(spec) else []
-    if rule is Rule.W106:
-        return [partial(_set, key="uid", value=v) for v in _PERSONAL_UIDS]
+        return [partial(_overcharge, factor=f) for f in (2, 1.5)] if triple else []
     return []  # W107: dataset-level
 
 
-def _broken(rule: str, case: tuple[Payload, Edit]) -> tuple[Any, str]:
-    payload, edit = case
-    return edit(payload), rule
+@dataclass(frozen=True)
+class _Case:
+    """Payloads of one event broken by one rule: the event's shape, and the edits that break it."""
+
+    shape: _Shape
+    edits: st.SearchStrategy[Edit]
 
 
 @st.composite
-def _either(draw: st.DrawFn, choices: tuple[st.SearchStrategy[Any], ...]) -> Any:
-    """Pick one strategy uniformly, then draw from it (one_of would flatten and weight by leaves)."""
-    return draw(draw(st.sampled_from(choices)))
+def _broken(draw: st.DrawFn, cases: st.SearchStrategy[tuple[str, _Case]]) -> tuple[Any, str]:
+    rule, case = draw(cases)
+    return draw(case.edits)(_fill(draw, case.shape)), rule
 
 
 # -- per-catalog cache -------------------------------------------------------------------
@@ -241,43 +291,40 @@ class _Builder:
 
     def __init__(self, cat: Catalog) -> None:
         self.catalog = cat
-        self.items: dict[tuple[int, int], st.SearchStrategy[list]] = {}
-        self.valid: dict[tuple[str, tuple[str, ...], bool], st.SearchStrategy[Payload]] = {}
-        self.invalid: dict[tuple[str, str], st.SearchStrategy[tuple[Any, str]] | None] = {}
+        self._items: dict[tuple[int, int], st.SearchStrategy[list]] = {}
+        self._shapes: dict[tuple[str, tuple[str, ...], bool], _Shape] = {}
+        self._cases: dict[tuple[str, str], _Case | None] = {}
 
     def item_lists(self, min_size: int = 1, max_size: int = _MAX_ITEMS) -> st.SearchStrategy[list]:
         key = (min_size, max_size)
-        if key not in self.items:
-            item = _dicts(self.catalog.item_params, st.nothing())
-            self.items[key] = st.lists(item, min_size=min_size, max_size=max_size)
-        return self.items[key]
+        if key not in self._items:
+            shape = _shape(self.catalog.item_params, st.nothing())
+            self._items[key] = _lists(shape, st.integers(min_size, max_size))
+        return self._items[key]
 
-    def event(self, name: str, platforms: tuple[str, ...], optional: bool) -> st.SearchStrategy[Payload]:
+    def shape(self, name: str, platforms: tuple[str, ...] = PLATFORMS, optional: bool = True) -> _Shape:
         key = (name, platforms, optional)
-        if key not in self.valid:
-            spec = self.catalog[name]
-            envelope = {"uid": _UIDS, "eventName": st.just(name)}
-            platform = {"platform": st.sampled_from(platforms)} if platforms else {}
-            s = _dicts(spec.params, self.item_lists(), optional=optional, always=envelope, sometimes=platform)
-            self.valid[key] = s.map(_consistent_value) if _has_triple(spec) else s
-        return self.valid[key]
+        if key not in self._shapes:
+            self._shapes[key] = _shape(
+                self.catalog[name].params, self.item_lists(), optional=optional,
+                envelope=(("uid", _UIDS),), fixed=(("eventName", name),),
+                platform=(("platform", (st.sampled_from(platforms), None)),) if platforms else ())
+        return self._shapes[key]
 
-    def broken(self, name: str, rule: str) -> st.SearchStrategy[tuple[Any, str]] | None:
-        """Payloads of `name` breaking `rule`, or None when no payload of `name` can."""
+    def case(self, name: str, rule: str) -> _Case | None:
+        """How payloads of `name` break `rule`, or None when none can."""
         key = (name, rule)
-        if key not in self.invalid:
+        if key not in self._cases:
             edits = _edits(Rule(rule), self.catalog[name], self.catalog)
-            base = self.event(name, PLATFORMS, True)
-            self.invalid[key] = (st.tuples(base, st.sampled_from(edits)).map(partial(_broken, rule))
-                                 if edits else None)
-        return self.invalid[key]
+            self._cases[key] = _Case(self.shape(name), st.sampled_from(edits)) if edits else None
+        return self._cases[key]
 
 
 _CACHE: OrderedDict[int, _Builder] = OrderedDict()
 _CACHE_SIZE = 32
 
 
-def _builder(catalog: Catalog | str | Path | None) -> _Builder:
+def _builder(catalog: CatalogLike) -> _Builder:
     cat = resolve(catalog)
     b = _CACHE.get(id(cat))
     if b is None or b.catalog is not cat:
@@ -289,10 +336,10 @@ def _builder(catalog: Catalog | str | Path | None) -> _Builder:
 
 
 # -- public strategies -------------------------------------------------------------------
-def items(*, catalog: Catalog | str | Path | None = None, min_size: int = 1,
+def items(*, catalog: CatalogLike = None, min_size: int = 1,
           max_size: int = _MAX_ITEMS) -> st.SearchStrategy[list[dict[str, Any]]]:
-    """Valid `items` arrays: 1–4 item objects with a string `item_id` and some optional fields."""
-    if not isinstance(min_size, int) or not isinstance(max_size, int):
+    """Valid `items` arrays: item objects with a string `item_id` and some of the optional fields."""
+    if type(min_size) is not int or type(max_size) is not int:
         raise TypeError(f"min_size and max_size must be integers, got {min_size!r} and {max_size!r}")
     if min_size < 1:
         raise ValueError(f"min_size={min_size}: an empty items array is invalid (E007); use min_size >= 1")
@@ -301,12 +348,12 @@ def items(*, catalog: Catalog | str | Path | None = None, min_size: int = 1,
     return _builder(catalog).item_lists(min_size, max_size)
 
 
-def events(name: str | None = None, *, catalog: Catalog | str | Path | None = None,
+def events(name: str | None = None, *, catalog: CatalogLike = None,
            platforms: Sequence[str] | str = PLATFORMS, optional: bool = True) -> st.SearchStrategy[Payload]:
-    """Valid payloads of event `name` (any catalog event when None), free of warnings too.
+    """Valid, warning-free payloads of event `name`, or of any catalog event when None.
 
-    `platform` is sometimes absent, otherwise one of `platforms` (an empty sequence: never set);
-    optional parameters are sometimes present, never when `optional=False`.
+    `platform` is sometimes absent, otherwise one of `platforms` (empty: never set).
+    Optional parameters are sometimes present, never with `optional=False`.
     """
     b = _builder(catalog)
     plats = (platforms,) if isinstance(platforms, str) else tuple(platforms)
@@ -315,47 +362,49 @@ def events(name: str | None = None, *, catalog: Catalog | str | Path | None = No
         raise ValueError(f"platforms {bad!r} would break E004; choose from {', '.join(PLATFORMS)}")
     if not isinstance(optional, bool):
         raise TypeError(f"optional must be True or False, got {optional!r}")
-    if name is not None:
-        b.catalog[name]  # noqa: B018 -- raises UnknownEvent now, not at draw time
-        return b.event(name, plats, optional)
-    return st.one_of([b.event(n, plats, optional) for n in b.catalog.names])
+    names = b.catalog.names if name is None else (b.catalog[name].name,)  # UnknownEvent now, not when drawn
+    if not names:
+        raise ValueError(f"catalog {b.catalog.source!r} has no events to draw")
+    shapes = tuple(b.shape(n, plats, optional) for n in names)
+    return _dicts(shapes, st.sampled_from(shapes) if len(shapes) > 1 else None)
 
 
-def invalid_events(name: str | None = None, *, catalog: Catalog | str | Path | None = None,
+def invalid_events(name: str | None = None, *, catalog: CatalogLike = None,
                    rules: Iterable[str] | str | None = None) -> st.SearchStrategy[tuple[Any, str]]:
-    """`(payload, rule_id)` pairs: a payload of event `name` (any event when None) that breaks `rule_id` only.
+    """`(payload, rule_id)`: a payload of event `name` (any event when None) breaking rule `rule_id` only.
 
-    Rules are drawn uniformly from `rules` (default: every rule in `INVALID_RULES`). Asking for a rule
-    no payload can break here raises ValueError at once: an unknown id, W107 (dataset-level), or a rule
-    the event cannot break (E005 for app_open, which has no required parameter; E007 for view_item).
-    With `name=None` and no `rules`, each rule is drawn from the events that can break it.
+    Rules are drawn uniformly from `rules` (default `INVALID_RULES`), each with an event that can
+    break it. Asking for what cannot be drawn raises ValueError at once: an unknown rule id, W107
+    (dataset-level), or a rule the named event cannot break (E005 for app_open, which has no
+    required parameter; E007 for view_item, which has no items). With `name=None` each rule
+    comes from the events that can break it; with `rules=None` the event's impossible rules are skipped.
     """
     b = _builder(catalog)
     wanted = _rule_ids(rules)
-    names = b.catalog.names
-    if name is not None:
-        b.catalog[name]  # noqa: B018 -- raises UnknownEvent now
-        names = (name,)
-    per_rule = []
+    names = b.catalog.names if name is None else (b.catalog[name].name,)
+    table: dict[str, list[_Case]] = {}
     for rule in wanted:
-        leaves = [s for n in names if (s := b.broken(n, rule)) is not None]
-        if leaves:
-            per_rule.append(st.one_of(leaves))
+        cases = [c for n in names if (c := b.case(n, rule)) is not None]
+        if cases:
+            table[rule] = cases
         elif rules is not None:
             where = f"event {name!r}" if name is not None else "any event of this catalog"
             raise ValueError(f"no payload of {where} can break {rule} ({Rule(rule).title})")
-    if not per_rule:
-        raise ValueError(f"event {name!r} can break none of the rules {', '.join(wanted)}")
-    return per_rule[0] if len(per_rule) == 1 else _either(tuple(per_rule))
+    if not table:
+        raise ValueError(f"catalog {b.catalog.source!r} has no events to break")
+    # one choice picks (rule, event): every rule gets as many slots, filled by its events in turn
+    width = max(len(cases) for cases in table.values())
+    flat = [(rule, cases[i % len(cases)]) for rule, cases in table.items() for i in range(width)]
+    return _broken(st.sampled_from(flat))
 
 
 def _rule_ids(rules: Iterable[str] | str | None) -> tuple[str, ...]:
     if rules is None:
         return INVALID_RULES
-    wanted = (rules,) if isinstance(rules, (str, Rule)) else tuple(rules)
+    wanted = (rules,) if isinstance(rules, str) else tuple(rules)
     if not wanted:
         raise ValueError("rules is empty: name at least one rule id, or pass None for all")
-    out = []
+    out: list[str] = []
     for r in wanted:
         rid = r.value if isinstance(r, Rule) else r
         if rid == Rule.W107.value:

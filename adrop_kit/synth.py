@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import orjson
 import polars as pl
+import pyarrow as pa
 
 from .catalog import ITEMS, PLATFORMS, Catalog, resolve
-from .rules import CURRENCY_PARAM, PURCHASE_EVENT, TX_PARAM, VALUE_TRIPLE
+from .rules import CURRENCY_PARAM, NON_NEGATIVE, PURCHASE_EVENT, TX_PARAM, VALUE_TRIPLE
 
 TRUTH = "_truth"
 TS = "ts"
@@ -41,28 +42,53 @@ _START = datetime(2026, 11, 1)
 _DAY_US = 86_400 * 1_000_000
 
 # -- the little world the users live in ----------------------------------------------------
-_CATEGORIES = {"Apparel": ("T-shirt", "Hoodie", "Denim Jacket", "Knit Cardigan"),
-               "Shoes": ("Running Shoes", "Sneakers", "Loafers"),
-               "Beauty": ("Cushion Foundation", "Sun Cream", "Lip Tint", "Toner"),
-               "Electronics": ("Earbuds", "Power Bank", "Smart Watch"),
-               "Home": ("Mug", "Blanket", "Desk Lamp"),
-               "Food": ("Green Tea", "Kimchi Set", "Coffee Beans"),
-               "Sports": ("Yoga Mat", "Water Bottle")}
+_CATEGORIES = {"Apparel": ("T-shirt", "Hoodie", "Denim Jacket", "Knit Cardigan"), "Sports": ("Yoga Mat", "Cap"),
+               "Beauty": ("Cushion Foundation", "Sun Cream", "Lip Tint", "Toner"), "Home": ("Mug", "Blanket"),
+               "Electronics": ("Earbuds", "Power Bank", "Smart Watch"), "Shoes": ("Sneakers", "Loafers"),
+               "Food": ("Green Tea", "Kimchi Set", "Coffee Beans")}
 _BRANDS = ("Lumo", "Nara", "Haneul", "Pico", "Orbit", "Maru", "Sora", "Bada", "Dal", "Kiwi")
 _ADJECTIVES = ("Classic", "Soft", "Daily", "Premium", "Mini", "Light", "Urban")
-_PAGES = (("home", "main", ""), ("category", "shopping", "category"), ("search", "shopping", "search"),
-          ("event", "promotion", "event"), ("best", "shopping", "best"), ("new", "shopping", "new"),
-          ("mypage", "account", "mypage"))
-_ELEMENTS = (("btn_add_cart", "button", "cart"), ("btn_search", "button", "search"),
-             ("banner_main", "banner", "event/winter-sale"), ("banner_event", "banner", "event"),
-             ("tab_best", "tab", "best"), ("link_notice", "link", "notice"), ("btn_coupon", "button", "coupons"))
-_CONTENT_TYPES = ("article", "video", "review", "lookbook")
-_FORMS = (("form_consult", "1:1 consultation", "consultation", "crm"),
-          ("form_newsletter", "Newsletter", "newsletter", "email"),
-          ("form_quote", "Bulk order quote", "quote", "sales"),
-          ("form_event", "Event entry", "event", "crm"))
-_METHODS = ("email", "kakao", "naver", "google", "apple")
 _SITE = "https://shop.example.com/"
+
+
+def _shop(size: int = 600) -> tuple[tuple[tuple[str, ...], ...], np.ndarray, np.ndarray]:
+    """The shop's products, fixed (a seed varies the traffic, not the shop): rows, KRW and USD prices."""
+    rng, cats = np.random.default_rng(2026), list(_CATEGORIES)
+    picks = zip(*(rng.integers(0, m, size).tolist() for m in (len(cats), len(_BRANDS), len(_ADJECTIVES), 12)),
+                strict=True)
+    nouns = [_CATEGORIES[c] for c in cats]
+    rows = tuple((f"SKU-{i:05d}", f"{_BRANDS[b]} {_ADJECTIVES[a]} {nouns[c][k % len(nouns[c])]}", cats[c], _BRANDS[b])
+                 for i, (c, b, a, k) in enumerate(picks, 1))
+    krw = np.clip(np.round(rng.lognormal(np.log(30_000), 0.9, size), -2), 1_000, 2_000_000)
+    return rows, krw, np.floor(krw / 1_350) + 0.99
+
+
+_PRODUCTS, _KRW, _USD = _shop()
+_POPULAR = np.cumsum(1.0 / np.arange(8.0, 8.0 + len(_PRODUCTS)))  # a long tail: low indices sell more
+_POPULAR /= _POPULAR[-1]
+_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {  # parameters that go together
+    "product": (("item_id", "item_name", "item_category", "brand"), _PRODUCTS),
+    "page": (("page_id", "page_category", "page_url"),
+             tuple((p, c, _SITE + u) for p, c, u in (
+                 ("home", "main", ""), ("category", "shopping", "category"), ("search", "shopping", "search"),
+                 ("event", "promotion", "event"), ("best", "shopping", "best"), ("new", "shopping", "new"),
+                 ("mypage", "account", "mypage")))),
+    "element": (("element_id", "element_type", "target_url"),
+                tuple((e, t, _SITE + u) for e, t, u in (
+                    ("btn_add_cart", "button", "cart"), ("btn_search", "button", "search"),
+                    ("banner_main", "banner", "event/winter-sale"), ("banner_event", "banner", "event"),
+                    ("tab_best", "tab", "best"), ("link_notice", "link", "notice"),
+                    ("btn_coupon", "button", "coupons")))),
+    "content": (("content_id", "content_name", "content_type"),
+                tuple((f"c{i:04d}", f"{t.title()} #{i}", t) for i, t in
+                      enumerate(("article", "video", "review", "lookbook") * 60))),
+    "form": (("form_id", "form_name", "form_type", "form_destination"),
+             (("form_consult", "1:1 consultation", "consultation", "crm"),
+              ("form_newsletter", "Newsletter", "newsletter", "email"),
+              ("form_quote", "Bulk order quote", "quote", "sales"), ("form_event", "Event entry", "event", "crm"))),
+}
+_COLUMN_OF = {name: (table, j) for table, (names, _) in _TABLES.items() for j, name in enumerate(names)}
+_METHODS = ("email", "kakao", "naver", "google", "apple")
 _PERSONAL = ("someone@example.com", "kim.minji@example.com", "010-1234-5678", "+82 10-9876-5432")
 _OPTIONAL_P = {"brand": 0.85, "item_category": 0.95, "item_name": 0.95, "page_url": 0.8,
                "target_url": 0.7, "value": 0.8, "currency": 0.95, "form_destination": 0.6, "price": 0.9}
@@ -84,130 +110,91 @@ class _Str:
             self.vocab.append(text)
         return self.vocab.index(text)
 
+    def null(self, rows: np.ndarray) -> None:
+        self.codes[rows] = -1
+
     def series(self, name: str) -> pl.Series:
         lookup = pl.Series(name, [*self.vocab, None], dtype=pl.String)
         return lookup.gather(pl.Series(np.where(self.codes < 0, len(self.vocab), self.codes).astype(np.uint32)))
 
 
 @dataclass
-class _Products:
-    ids: list[str]
-    names: list[str]
-    category: np.ndarray
-    brand: np.ndarray
-    krw: np.ndarray
-    usd: np.ndarray
-    cdf: np.ndarray
+class _Num:
+    """A numeric or boolean column as float64, NaN is null."""
 
-    @classmethod
-    def make(cls, rng: np.random.Generator, size: int = 600) -> _Products:
-        cats = list(_CATEGORIES)
-        category = rng.integers(0, len(cats), size)
-        brand = rng.integers(0, len(_BRANDS), size)
-        adj = rng.integers(0, len(_ADJECTIVES), size)
-        noun = rng.integers(0, 1 << 30, size)
-        names = [f"{_BRANDS[b]} {_ADJECTIVES[a]} {_CATEGORIES[cats[c]][k % len(_CATEGORIES[cats[c]])]}"
-                 for b, a, c, k in zip(brand.tolist(), adj.tolist(), category.tolist(), noun.tolist(), strict=True)]
-        krw = np.clip(np.round(rng.lognormal(np.log(30_000), 0.9, size), -2), 1_000, 2_000_000)
-        usd = np.floor(krw / 1_350) + 0.99
-        weight = 1.0 / (np.arange(size) + 8.0)
-        return cls([f"SKU-{i:05d}" for i in range(1, size + 1)], names, category, brand, krw, usd,
-                   np.cumsum(weight) / weight.sum())
+    values: np.ndarray
+    dtype: pl.DataType
 
-    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Product indices, popular products (low index) more often."""
-        return np.minimum(self.cdf.searchsorted(rng.random(size), side="right"), self.cdf.size - 1)
+    def null(self, rows: np.ndarray) -> None:
+        self.values[rows] = np.nan
+
+    def series(self, name: str) -> pl.Series:
+        return pl.Series(name, self.values, nan_to_null=True).cast(self.dtype)
+
+
+def _draw_products(rng: np.random.Generator, size: int) -> np.ndarray:
+    return np.minimum(_POPULAR.searchsorted(rng.random(size), side="right"), len(_PRODUCTS) - 1)
 
 
 class _Ctx:
     """Per-row facts the parameter generators draw from (a row of the frame, or one item)."""
 
-    def __init__(self, rng: np.random.Generator, products: _Products, product: np.ndarray, usd: np.ndarray,
-                 qty: np.ndarray, session: np.ndarray | None = None, entry: np.ndarray | None = None,
-                 lead_value: bool = False) -> None:
-        self.rng, self.products, self.product, self.usd, self.qty = rng, products, product, usd, qty
+    def __init__(self, rng: np.random.Generator, product: np.ndarray, usd: np.ndarray, qty: np.ndarray,
+                 session: np.ndarray | None = None, entry: np.ndarray | None = None,
+                 basket: np.ndarray | None = None) -> None:
+        self.rng, self.product, self.usd, self.qty = rng, product, usd, qty
         self.n = product.size
         self.session = np.zeros(self.n, np.int64) if session is None else session
         self.entry = np.zeros(self.n, bool) if entry is None else entry
-        self.lead_value = lead_value
+        self.basket = np.ones(self.n, bool) if basket is None else basket  # value = price * quantity here
 
     def pick(self, k: int) -> np.ndarray:
         return self.rng.integers(0, k, self.n)
 
     @cached_property
     def price(self) -> np.ndarray:
-        return np.where(self.usd, self.products.usd[self.product], self.products.krw[self.product])
+        return np.where(self.usd, _USD[self.product], _KRW[self.product])
 
     @cached_property
-    def page(self) -> np.ndarray:
-        return np.where(self.entry, 0, 1 + self.pick(len(_PAGES) - 1))
+    def row(self) -> dict[str, np.ndarray]:
+        """The row of each lookup table an event uses (one form per session, so a lead matches its form)."""
+        return {"product": self.product, "page": np.where(self.entry, 0, 1 + self.pick(len(_TABLES["page"][1]) - 1)),
+                "element": self.pick(len(_TABLES["element"][1])), "content": self.pick(len(_TABLES["content"][1])),
+                "form": (self.session * 2_654_435_761 % 1_000_003) % len(_TABLES["form"][1])}
 
-    @cached_property
-    def element(self) -> np.ndarray:
-        return self.pick(len(_ELEMENTS))
-
-    @cached_property
-    def content(self) -> np.ndarray:
-        return self.pick(240)
-
-    @cached_property
-    def form(self) -> np.ndarray:  # one form per session, so generate_lead matches begin_lead_form
-        return (self.session * 2_654_435_761 % 1_000_003) % len(_FORMS)
-
-    def value(self) -> np.ndarray:
-        if not self.lead_value:
-            return self.price * self.qty
-        return np.where(self.usd, 25.0, 30_000.0) * (1 + self.pick(3))
+    def value(self) -> np.ndarray:  # a basket's worth, or what a lead is worth
+        return np.where(self.basket, self.price * self.qty, np.where(self.usd, 25.0, 30_000.0) * (1 + self.pick(3)))
 
 
 _STRINGS: dict[str, Callable[[_Ctx], _Str]] = {
-    "item_id": lambda c: _Str(list(c.products.ids), c.product),
-    "item_name": lambda c: _Str(list(c.products.names), c.product),
-    "item_category": lambda c: _Str(list(_CATEGORIES), c.products.category[c.product]),
-    "brand": lambda c: _Str(list(_BRANDS), c.products.brand[c.product]),
     "currency": lambda c: _Str(["KRW", "USD"], c.usd.astype(np.int64)),
     "method": lambda c: _Str(list(_METHODS), c.rng.choice(5, c.n, p=(0.3, 0.3, 0.15, 0.15, 0.1))),
     "campaign_id": lambda c: _Str([f"push_{i:03d}" for i in range(1, 31)], c.pick(30)),
-    "page_id": lambda c: _Str([p[0] for p in _PAGES], c.page),
-    "page_category": lambda c: _Str([p[1] for p in _PAGES], c.page),
-    "page_url": lambda c: _Str([_SITE + p[2] for p in _PAGES], c.page),
-    "element_id": lambda c: _Str([e[0] for e in _ELEMENTS], c.element),
-    "element_type": lambda c: _Str([e[1] for e in _ELEMENTS], c.element),
-    "target_url": lambda c: _Str([_SITE + e[2] for e in _ELEMENTS], c.element),
-    "content_id": lambda c: _Str([f"c{i:04d}" for i in range(240)], c.content),
-    "content_name": lambda c: _Str([f"{_CONTENT_TYPES[i % 4].title()} #{i}" for i in range(240)], c.content),
-    "content_type": lambda c: _Str(list(_CONTENT_TYPES), c.content % 4),
-    "form_id": lambda c: _Str([f[0] for f in _FORMS], c.form),
-    "form_name": lambda c: _Str([f[1] for f in _FORMS], c.form),
-    "form_type": lambda c: _Str([f[2] for f in _FORMS], c.form),
-    "form_destination": lambda c: _Str([f[3] for f in _FORMS], c.form),
 }
 
 
-def _values(name: str, ptype: str, ctx: _Ctx, listed: np.ndarray | None = None) -> _Str | np.ndarray:
-    """Clean values of one parameter for every row of `ctx` (floats with NaN for null, or codes).
-
-    `listed` marks the rows that will carry it (unique ids are only made for those).
-    """
-    if name == TX_PARAM:
+def _values(name: str, ptype: str, ctx: _Ctx, listed: np.ndarray | None = None) -> _Str | _Num:
+    """Clean values of one parameter for every row of `ctx`; `listed`: the rows that will carry it."""
+    if name == TX_PARAM:  # unique, and made only for the rows that need one
         listed = np.ones(ctx.n, bool) if listed is None else listed
         ids = ctx.rng.choice(90_000_000, int(listed.sum()), replace=False) + 10_000_000
         return _Str([f"ORD-{i}" for i in ids.tolist()], np.cumsum(listed) - 1)
     if name in _STRINGS:
         return _STRINGS[name](ctx)
-    if name == "price":
-        return ctx.price.copy()
-    if name == "quantity":
-        return ctx.qty.astype(np.float64)
-    if name == "value":
-        return ctx.value()
+    if name in _COLUMN_OF:
+        table, j = _COLUMN_OF[name]
+        return _Str([row[j] for row in _TABLES[table][1]], ctx.row[table])
     if ptype == "string":  # a parameter only a tracking plan knows
         return _Str([f"{name}_{i}" for i in range(1, 21)], ctx.pick(20))
-    if ptype == "number":
-        return (1 + ctx.pick(999)).astype(np.float64)
-    if ptype == "integer":
-        return (1 + ctx.pick(5)).astype(np.float64)
-    return ctx.pick(2).astype(np.float64)  # boolean
+    if name == "price":
+        values = ctx.price
+    elif name == "quantity":
+        values = ctx.qty
+    elif name == "value":
+        values = ctx.value()
+    else:  # a number, integer or boolean only a tracking plan knows
+        values = ctx.pick(2) if ptype == "boolean" else 1 + ctx.pick(999 if ptype == "number" else 5)
+    return _Num(np.array(values, dtype=np.float64), DTYPES[ptype])
 
 
 def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -216,11 +203,11 @@ def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return seg, np.arange(seg.size) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def _simulate(rng: np.random.Generator, n: int, cat: Catalog, products: _Products) -> dict[str, np.ndarray]:
+def _simulate(rng: np.random.Generator, n: int, cat: Catalog) -> dict[str, Any]:
     """Sessions → events; the first `n` events by time, as per-row arrays."""
     code = {name: i for i, name in enumerate(cat.names)}
     customs = [e.name for e in cat if e.custom]
-    n_sessions = max(16, int(n / 5.5) + 16)
+    n_sessions = max(16, int(n / 4.8) + 16)  # ~5.4 events per session, and a margin
     while True:
         s = n_sessions
         n_users = max(1, s // 3)
@@ -248,7 +235,7 @@ def _simulate(rng: np.random.Generator, n: int, cat: Catalog, products: _Product
                  ("purchase", 6, checkout & (rng.random(s) < 0.6))]
         if sum(int(np.sum(c)) for _, _, c in parts) >= n:
             break
-        n_sessions *= 2
+        n_sessions = int(n_sessions * 1.3)
     blocks, starts, total = [], {}, 0
     for i, (name, stage, counts) in enumerate(parts):
         sess, k = _segments(np.asarray(counts, np.int64))
@@ -256,7 +243,7 @@ def _simulate(rng: np.random.Generator, n: int, cat: Catalog, products: _Product
         total += sess.size
         blocks.append((np.full(sess.size, code[name]), sess, k, np.full(sess.size, stage), np.full(sess.size, i)))
     ev, sess, k, stage, part = (np.concatenate(cols) for cols in zip(*blocks, strict=True))
-    product = products.draw(rng, total)
+    product = _draw_products(rng, total)
     qty = 1 + (rng.random(total) < 0.2) + (rng.random(total) < 0.05)
     view_off, add_off = np.cumsum(n_view) - n_view, np.cumsum(n_add) - n_add
     adds = np.arange(starts["add_to_cart"], starts["add_to_cart"] + int(n_add.sum()))
@@ -264,194 +251,185 @@ def _simulate(rng: np.random.Generator, n: int, cat: Catalog, products: _Product
 
     order = np.argsort((sess << 24) + (stage << 20) + rng.integers(0, 1 << 20, total))  # session, stage, random
     gaps = np.cumsum(1_000_000 + rng.exponential(40e6, total).astype(np.int64))
-    new = np.r_[True, sess[order][1:] != sess[order][:-1]]
-    first_gap = gaps[np.flatnonzero(new)]
-    ts = start[sess[order]] + gaps - np.repeat(first_gap - 1_000_000, np.diff(np.r_[np.flatnonzero(new), total]))
+    head = np.maximum.accumulate(np.where(np.r_[True, sess[order][1:] != sess[order][:-1]], np.arange(total), 0))
+    ts = start[sess[order]] + gaps - gaps[head] + 1_000_000  # a second after the session starts, then onwards
     by_time = np.argsort(ts)[:n]
     rows = order[by_time]
     s_of = sess[rows]
     return {"ev": ev[rows], "session": s_of, "user": user[s_of], "platform": platform_u[user[s_of]],
             "usd": usd_u[user[s_of]], "product": product[rows], "qty": qty[rows], "ts": ts[by_time],
             "entry": (part[rows] == 2), "cart_items": n_add[s_of], "cart_start": starts["add_to_cart"] + add_off[s_of],
-            "all_product": product, "all_qty": qty, "n_users": np.array(n_users)}
+            "all_product": product, "all_qty": qty, "n_users": n_users, "code": lambda name: code.get(name, -1)}
 
 
 def _present(rng: np.random.Generator, ev: np.ndarray, cat: Catalog, name: str, probs: dict[str, float]) -> np.ndarray:
     """Rows whose event lists `name`: always when required, else with the parameter's probability."""
-    listed = np.array([name in e.param_names for e in cat])[ev]
-    optional = np.array([any(p.name == name and not p.required for p in e.params) for e in cat])[ev]
+    listed = np.array([name in e.param_names for e in cat], dtype=bool)[ev]
+    optional = np.array([any(p.name == name and not p.required for p in e.params) for e in cat], dtype=bool)[ev]
     rows = np.flatnonzero(optional)
     listed[rows] = rng.random(rows.size) < probs.get(name, 0.9)
     return listed
 
 
-def _pick(rng: np.random.Generator, eligible: np.ndarray) -> np.ndarray:
-    """For each row of a boolean matrix, a uniformly chosen True column (rows need one True)."""
-    return np.argmax(rng.random(eligible.shape) * eligible, axis=1)
+def _plant_truth(rng: np.random.Generator, err_ok: np.ndarray, warn_ok: np.ndarray, error_rate: float,
+                 warning_rate: float) -> np.ndarray:
+    """Truth codes (0 clean, k means _RULES[k - 1]): error rows first, then warning rows among the rest.
+
+    Each chosen row gets a rule drawn uniformly among those its event can break (`*_ok`, rows × rules).
+    """
+    n = err_ok.shape[0]
+    pick = lambda ok: np.argmax(rng.random(ok.shape) * ok, axis=1)  # noqa: E731
+    truth = np.zeros(n, np.int64)
+    bad = rng.permutation(n)[: round(error_rate * n)]
+    truth[bad] = 1 + pick(err_ok[bad])
+    rest = np.flatnonzero(truth == 0)
+    warn = rest[rng.permutation(rest.size)[: round(warning_rate * n)]]
+    truth[warn] = 1 + len(ERROR_RULES) + pick(warn_ok[warn])
+    return truth
+
+
+def _reuse_tx_ids(rng: np.random.Generator, truth: np.ndarray, tx: _Str, clean_purchases: np.ndarray) -> None:
+    """Each W107 row takes the tx_id of its own earlier clean purchase; with none before it, it becomes W106."""
+    sources = np.flatnonzero(clean_purchases)
+    used = np.zeros(sources.size, bool)
+    for row in np.flatnonzero(truth == _RULES.index("W107") + 1).tolist():
+        free = np.flatnonzero(~used[: np.searchsorted(sources, row)])
+        if free.size == 0:
+            truth[row] = _RULES.index("W106") + 1
+            continue
+        j = free[rng.integers(free.size)]
+        used[j] = True
+        tx.codes[row] = tx.codes[sources[j]]
+
+
+def _envelope(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], rows_of: dict[str, np.ndarray]
+              ) -> list[pl.Series]:
+    """uid, eventName and platform, with E002/E003/E004/W106 planted."""
+    ev, e002, e004, w106 = sim["ev"], rows_of["E002"], rows_of["E004"], rows_of["W106"]
+    uid = _Str([f"u{i:010x}" for i in rng.choice(1 << 40, sim["n_users"], replace=False).tolist()], sim["user"])
+    uid.codes[e002] = np.where(rng.random(e002.size) < 0.75, uid.code(""), uid.code("   "))
+    personal = np.array([uid.code(p) for p in _PERSONAL])
+    uid.codes[w106] = personal[rng.integers(0, personal.size, w106.size)]
+    names = _Str(list(cat.names), ev)
+    names.null(rows_of["E003"])
+    platform = _Str(list(PLATFORMS), sim["platform"])
+    platform.null(np.flatnonzero((ev == sim["code"]("app_open")) & (rng.random(ev.size) < 0.03)))  # optional
+    platform.codes[e004] = np.where(rng.random(e004.size) < 0.5, platform.code("Web"), platform.code("windows"))
+    return [uid.series("uid"), names.series("eventName"), platform.series("platform")]
+
+
+def _break_params(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], cols: dict[str, _Str | _Num],
+                  present: dict[str, np.ndarray], rows_of: dict[str, np.ndarray]) -> None:
+    """Blank the absent parameters, then plant E005 and W103/W104/W105 in the parameter columns."""
+    ev, e005 = sim["ev"], rows_of["E005"]
+    required = [[p.name for p in e.required if p.type != "items"] for e in cat]
+    which = (rng.random(e005.size) * np.array([max(1, len(r)) for r in required])[ev[e005]]).astype(np.int64)
+    for e, names in enumerate(required):
+        for j, name in enumerate(names):
+            rows = e005[(ev[e005] == e) & (which == j)]
+            cols[name].null(rows)
+            if isinstance(cols[name], _Str) and name != TX_PARAM:  # "" as often as null; a tx_id only null (W107)
+                cols[name].codes[rows[rng.random(rows.size) < 0.5]] = cols[name].code("")
+    for name, col in cols.items():
+        col.null(~present[name])
+    for name in NON_NEGATIVE:  # negating price and value together keeps value == price * quantity
+        if isinstance(cols.get(name), _Num):
+            cols[name].values[rows_of["W103"]] *= -1
+    if isinstance(cur := cols.get(CURRENCY_PARAM), _Str):
+        w104 = rows_of["W104"]
+        cur.codes[w104] = np.where(sim["usd"][w104], cur.code("usd"), cur.code("krw"))
+    if isinstance(cols.get("value"), _Num) and isinstance(cols.get("price"), _Num):
+        cols["value"].values[rows_of["W105"]] += cols["price"].values[rows_of["W105"]]
+
+
+def _items(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], n_items: np.ndarray, items_null: np.ndarray,
+           from_cart: np.ndarray, rows_of: dict[str, np.ndarray]) -> pl.Series:
+    """The items column: the session's cart on checkout/purchase, else random products; E008/W103 planted."""
+    item_row, pos = _segments(n_items)
+    cart = from_cart[item_row]
+    add = np.where(cart, sim["cart_start"][item_row] + pos, 0)
+    ctx = _Ctx(rng, np.where(cart, sim["all_product"][add], _draw_products(rng, item_row.size)),
+               sim["usd"][item_row], np.where(cart, sim["all_qty"][add], 1 + (rng.random(item_row.size) < 0.2)))
+    offsets = np.r_[0, np.cumsum(n_items)]
+    e008, w103 = rows_of["E008"], rows_of["W103"]
+    broken = offsets[e008] + (rng.random(e008.size) * n_items[e008]).astype(np.int64)
+    fields = []
+    for name, ptype in cat.item_types.items():
+        col = _values(name, ptype, ctx)
+        if name == "item_id" and isinstance(col, _Str):
+            col.codes[broken] = np.where(rng.random(broken.size) < 0.5, col.code(""), -1)
+        else:
+            col.null(rng.random(item_row.size) >= _ITEM_P.get(name, 0.9))
+        if name == "price" and isinstance(col, _Num):
+            col.values[offsets[w103][n_items[w103] > 0]] *= -1
+        fields.append(col.series(name))
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pl.DataFrame(fields).to_struct().to_arrow(),
+                                          mask=pa.array(items_null))
+    dtype = pl.List(pl.Struct({k: DTYPES[t] for k, t in cat.item_types.items()}))
+    return pl.Series(ITEMS, pl.from_arrow(lists)).cast(dtype)
 
 
 def sample_frame(n: int, *, seed: int = 0, error_rate: float = 0.03, warning_rate: float = 0.01,
                  catalog: Catalog | str | Path | None = None) -> pl.DataFrame:
-    """`n` events as a typed frame, with `ts` and the planted rule in `_truth` (see module doc)."""
+    """`n` events as a typed frame, with `ts` and the planted rule in `_truth` (see the module doc)."""
     if n < 0 or not 0 <= error_rate <= 1 or not 0 <= warning_rate <= 1 or error_rate + warning_rate > 1:
         raise ValueError("need n >= 0 and 0 <= error_rate + warning_rate <= 1")
     cat = resolve(catalog)
     rng = np.random.default_rng(seed)
-    products = _Products.make(rng)
-    sim = _simulate(rng, n, cat, products)
-    ev, usd = sim["ev"], sim["usd"]
-    n = ev.size
-    ctx = _Ctx(rng, products, sim["product"], usd, sim["qty"], sim["session"], sim["entry"])
-    params = {k: t for k, t in cat.param_types.items() if t != "items"}
-    cols: dict[str, _Str | np.ndarray] = {}
+    sim = _simulate(rng, n, cat)
+    ev, code = sim["ev"], sim["code"]
+    basket = np.array([{"price", "quantity"} <= e.param_names for e in cat], dtype=bool)[ev]
+    ctx = _Ctx(rng, sim["product"], sim["usd"], sim["qty"], sim["session"], sim["entry"], basket)
+    cols: dict[str, _Str | _Num] = {}
     present: dict[str, np.ndarray] = {}
-    for name, ptype in params.items():
-        present[name] = _present(rng, ev, cat, name, _OPTIONAL_P)
-        ctx.lead_value = name == "value"
-        values = _values(name, ptype, ctx, present[name])
-        if name == "value":  # add_to_cart style: value = price * quantity; else a lead's worth
-            pq = np.array([{"price", "quantity"} <= e.param_names for e in cat] + [False])[ev]
-            ctx.lead_value = False
-            values = np.where(pq, _values(name, ptype, ctx), values)
-        cols[name] = values
+    for name, ptype in cat.param_types.items():
+        if ptype != "items":
+            present[name] = _present(rng, ev, cat, name, _OPTIONAL_P)
+            cols[name] = _values(name, ptype, ctx, present[name])
+    has_items = _present(rng, ev, cat, ITEMS, _OPTIONAL_P)
+    from_cart = np.isin(ev, [code("begin_checkout"), code("purchase")])
+    n_items = np.where(has_items, np.where(from_cart, sim["cart_items"], 1 + rng.poisson(0.3, ev.size)), 0)
 
-    # items: the session's cart on checkout/purchase, random products on other events listing items
-    has_items = _present(rng, ev, cat, ITEMS, _OPTIONAL_P) if ITEMS in cat.param_types else np.zeros(n, bool)
-    from_cart = np.isin(ev, [cat.names.index(e) for e in ("begin_checkout", "purchase") if e in cat])
-    n_items = np.where(has_items, np.where(from_cart, sim["cart_items"], 1 + rng.poisson(0.3, n)), 0)
-
-    # -- plant the mistakes ------------------------------------------------------------
-    truth = np.zeros(n, np.int8)
-    req_scalar = [[p.name for p in e.required if p.type != "items"] for e in cat]
-    items_req = np.array([any(p.name == ITEMS and p.required for p in e.params) for e in cat])[ev]
-    bad = rng.permutation(n)[: round(error_rate * n)]
-    elig = np.column_stack([np.ones(bad.size, bool)] * 3 + [np.array([len(r) > 0 for r in req_scalar])[ev[bad]],
-                                                            items_req[bad], has_items[bad] & (n_items[bad] > 0)])
-    truth[bad] = 1 + _pick(rng, elig)
-    rest = np.flatnonzero(truth == 0)
-    warn = rest[rng.permutation(rest.size)[: round(warning_rate * n)]]
-    zeros = np.zeros(n, bool)
-    top_price, value = present.get("price", zeros), present.get("value", zeros)
-    triple = np.logical_and.reduce([present.get(k, zeros) for k in VALUE_TRIPLE])
-    purchase = ev == (cat.names.index(PURCHASE_EVENT) if PURCHASE_EVENT in cat else -2)
-    welig = np.column_stack([(top_price | value | (n_items > 0))[warn], present.get(CURRENCY_PARAM, zeros)[warn],
-                             triple[warn], np.ones(warn.size, bool), (purchase & present.get(TX_PARAM, zeros))[warn]])
-    truth[warn] = 1 + len(ERROR_RULES) + _pick(rng, welig)
+    ones, zeros = np.ones(ev.size, bool), np.zeros(ev.size, bool)
+    has = lambda name: present.get(name, zeros)  # noqa: E731
+    scalar_required = np.array([any(p.type != "items" for p in e.required) for e in cat], dtype=bool)[ev]
+    items_required = np.array([any(p.type == "items" for p in e.required) for e in cat], dtype=bool)[ev]
+    purchase = (ev == code(PURCHASE_EVENT)) & has(TX_PARAM)
+    err_ok = np.column_stack([ones, ones, ones, scalar_required, items_required, n_items > 0])
+    warn_ok = np.column_stack([has("price") | has("value") | (n_items > 0), has(CURRENCY_PARAM),
+                               np.logical_and.reduce([has(k) for k in VALUE_TRIPLE]), ones, purchase])
+    truth = _plant_truth(rng, err_ok, warn_ok, error_rate, warning_rate)
+    if isinstance(tx := cols.get(TX_PARAM), _Str):
+        _reuse_tx_ids(rng, truth, tx, (truth == 0) & purchase)
     rows_of = {rule: np.flatnonzero(truth == i + 1) for i, rule in enumerate(_RULES)}
-    half = lambda idx: rng.random(idx.size) < 0.5  # noqa: E731
 
-    # W107: the second occurrence reuses the tx_id of an earlier clean purchase
-    if TX_PARAM in cols:
-        tx = cols[TX_PARAM]
-        sources = np.flatnonzero((truth == 0) & purchase & present[TX_PARAM])
-        used = np.zeros(sources.size, bool)
-        for row in rows_of["W107"].tolist():
-            free = np.flatnonzero(~used[: np.searchsorted(sources, row)])
-            if free.size == 0:
-                truth[row] = _RULES.index("W106") + 1
-                continue
-            j = free[rng.integers(free.size)]
-            used[j] = True
-            tx.codes[row] = tx.codes[sources[j]]
-        rows_of["W106"] = np.flatnonzero(truth == _RULES.index("W106") + 1)
-
-    uid = _Str([f"u{i:010x}" for i in rng.choice(1 << 40, int(sim["n_users"]), replace=False).tolist()],
-               sim["user"].copy())
-    e002 = rows_of["E002"]
-    uid.codes[e002] = np.where(rng.random(e002.size) < 0.75, uid.code(""), uid.code("   "))
-    uid.codes[rows_of["W106"]] = [uid.code(p) for p in _PERSONAL][0] + rng.integers(0, 4, rows_of["W106"].size)
-    names = _Str(list(cat.names), ev.copy())
-    names.codes[rows_of["E003"]] = -1
-    platform = _Str([*PLATFORMS, "Web", "windows"], sim["platform"].copy())
-    platform.codes[(ev == cat.names.index("app_open")) & (rng.random(n) < 0.03)] = -1  # optional on app_open
-    platform.codes[rows_of["E004"]] = np.where(half(rows_of["E004"]), 3, 4)
-
-    e005 = rows_of["E005"]
-    lens = np.array([max(1, len(r)) for r in req_scalar])[ev[e005]]
-    which = (rng.random(e005.size) * lens).astype(np.int64)
-    for e, req in enumerate(req_scalar):
-        for j, name in enumerate(req):
-            rows = e005[(ev[e005] == e) & (which == j)]
-            col = cols[name]
-            if isinstance(col, _Str):
-                col.codes[rows] = np.where(half(rows) & (name != TX_PARAM), col.code(""), -1)
-            else:
-                col[rows] = np.nan
-    for name, col in cols.items():
-        if isinstance(col, np.ndarray):
-            col[~present[name]] = np.nan
-        else:
-            col.codes[~present[name]] = -1
-
-    w103 = rows_of["W103"]
-    if "price" in cols:
-        cols["price"][w103] *= -1
-    if "value" in cols:
-        cols["value"][w103] *= -1  # keeps value == price * quantity where both are negated
-    if CURRENCY_PARAM in cols:
-        cur = cols[CURRENCY_PARAM]
-        cur.codes[rows_of["W104"]] = [cur.code("krw"), cur.code("usd")][0] + usd[rows_of["W104"]]
-    if "value" in cols and "price" in cols:
-        cols["value"][rows_of["W105"]] += cols["price"][rows_of["W105"]]
-
+    series = _envelope(rng, cat, sim, rows_of)
+    _break_params(rng, cat, sim, cols, present, rows_of)
     e007 = rows_of["E007"]
     n_items[e007] = 0
     items_null = ~has_items
-    items_null[e007] = half(e007)
-    item_row, pos = _segments(n_items)
-    from_cart_flat = from_cart[item_row]
-    cart_add = sim["cart_start"][item_row] + pos
-    flat_product = np.where(from_cart_flat, sim["all_product"][np.where(from_cart_flat, cart_add, 0)],
-                            products.draw(rng, item_row.size))
-    flat_qty = np.where(from_cart_flat, sim["all_qty"][np.where(from_cart_flat, cart_add, 0)],
-                        1 + (rng.random(item_row.size) < 0.2))
-    ictx = _Ctx(rng, products, flat_product, usd[item_row], flat_qty)
-    offsets = np.r_[0, np.cumsum(n_items)]
-    item_cols: list[pl.Series] = []
-    for name, ptype in cat.item_types.items():
-        col = _values(name, ptype, ictx)
-        keep = (rng.random(item_row.size) < _ITEM_P.get(name, 0.9)) | (name == "item_id")
-        broken = offsets[rows_of["E008"]] + (rng.random(rows_of["E008"].size) * n_items[rows_of["E008"]]).astype(int)
-        if isinstance(col, _Str):
-            col.codes[~keep] = -1
-            if name == "item_id":
-                col.codes[broken] = np.where(half(broken), col.code(""), -1)
-            item_cols.append(col.series(name))
-        else:
-            col[~keep] = np.nan
-            if name == "price":
-                col[offsets[w103][n_items[w103] > 0]] *= -1
-            item_cols.append(pl.Series(name, col, nan_to_null=True).cast(DTYPES[ptype]))
-    item_struct = pl.DataFrame(item_cols).to_struct(ITEMS).to_arrow()
-    import pyarrow as pa
-
-    items = pl.from_arrow(pa.ListArray.from_arrays(pa.array(offsets, pa.int64()), item_struct,
-                                                   mask=pa.array(items_null)))
-    item_dtype = pl.List(pl.Struct({k: DTYPES[t] for k, t in cat.item_types.items()}))
-
-    series = [uid.series("uid"), names.series("eventName"), platform.series("platform")]
-    for name, ptype in cat.param_types.items():
-        if ptype == "items":
-            series.append(pl.Series(ITEMS, items).cast(item_dtype))
-        elif isinstance(cols[name], _Str):
-            series.append(cols[name].series(name))
-        else:
-            series.append(pl.Series(name, cols[name], nan_to_null=True).cast(DTYPES[ptype]))
+    items_null[e007] = rng.random(e007.size) < 0.5  # null or an empty list
+    items = _items(rng, cat, sim, n_items, items_null, from_cart, rows_of)
+    series += [items if ptype == "items" else cols[name].series(name) for name, ptype in cat.param_types.items()]
     ts = pl.Series(TS, sim["ts"]).cast(pl.Datetime("us")) + (_START - datetime(1970, 1, 1))
-    series += [ts, _Str(list(_RULES), truth.astype(np.int64) - 1).series(TRUTH)]
-    return pl.DataFrame(series)
+    return pl.DataFrame([*series, ts, _Str(list(_RULES), truth - 1).series(TRUTH)])
 
 
 def frame_to_events(frame: pl.DataFrame, *, keep_extra: bool = False) -> list[dict[str, Any]]:
     """Rows as payload dicts: nulls dropped (top level and inside items); `ts`/`_truth` only if asked."""
     drop = set() if keep_extra else set(EXTRA)
-    out = []
-    for row in frame.to_dicts():
-        event = {k: v for k, v in row.items() if v is not None and k not in drop}
-        if ITEMS in event:
-            event[ITEMS] = [{k: v for k, v in it.items() if v is not None} for it in event[ITEMS]]
-        out.append(event)
-    return out
+    events: list[dict[str, Any]] = [{} for _ in range(frame.height)]
+    for name in frame.columns:  # column by column: only the non-null cells are touched
+        if name in drop:
+            continue
+        col = frame.get_column(name)
+        rows = col.is_not_null().arg_true().to_list()
+        values = col.drop_nulls().to_list()
+        if name == ITEMS:
+            values = [[{k: v for k, v in it.items() if v is not None} for it in items] for items in values]
+        for i, value in zip(rows, values, strict=True):
+            events[i][name] = value
+    return events
 
 
 def sample_events(n: int, *, keep_extra: bool = False, **options: Any) -> list[dict[str, Any]]:
@@ -479,10 +457,7 @@ def write_sample(path: str | Path, n: int, *, seed: int = 0, error_rate: float =
     if fmt == "parquet":
         frame.write_parquet(path)
     elif fmt == "csv":
-        cells: list[str | None] = [None] * frame.height
-        for i, items in zip(frame.select(pl.arg_where(pl.col(ITEMS).is_not_null())).to_series().to_list(),
-                            frame.get_column(ITEMS).drop_nulls().to_list(), strict=True):
-            cells[i] = orjson.dumps([{k: v for k, v in it.items() if v is not None} for it in items]).decode()
+        cells = [orjson.dumps(e[ITEMS]).decode() if e else None for e in frame_to_events(frame.select(ITEMS))]
         frame.with_columns(pl.Series(ITEMS, cells, dtype=pl.String)).write_csv(path)
     else:
         events = frame_to_events(frame, keep_extra=True)

@@ -228,3 +228,11 @@ def test_kill_9_mid_send_then_resume_loses_nothing(tmp_path):
     expected = {hashlib.sha256(r["uid"].encode()).hexdigest() for r in rows}
     assert set(stored) == expected  # every event arrived
     assert len(stored) - n <= concurrency  # duplicates: at most the events in flight at the kill
+
+
+def test_skipped_rows_say_why(server):
+    with Sender(KEY, endpoint=server.endpoint) as s:
+        report = s.send_all(events(2) + [{"uid": "", "eventName": "sign_up"}, {"uid": "u", "eventName": "click"}])
+    why = {o.row: o.error for o in report.outcomes if o.outcome == "skipped"}
+    assert why[2].startswith("E002 uid:") and "E005 method" in why[2]
+    assert why[3] == "E005 element_id: element_id is required for click but is missing"

@@ -258,6 +258,7 @@ class LocalServer:
         self.store = Store(db)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     @property
     def app_key(self) -> str:
@@ -272,26 +273,33 @@ class LocalServer:
     def endpoint(self) -> str:
         return self.url + "/event"
 
+    def bind(self) -> LocalServer:
+        """Open the listening socket (port 0 picks a free one); `OSError` if the port is taken."""
+        if self._httpd is None:
+            self._httpd = _Server((self.host, self.port), self)
+            self.port = self._httpd.server_address[1]
+        return self
+
     def start(self) -> LocalServer:
-        self._httpd = _Server((self.host, self.port), self)
-        self.port = self._httpd.server_address[1]
+        """Serve in a background thread (what tests and notebooks use)."""
+        self.bind()
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="adrop-local-server", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd = _Server((self.host, self.port), self)
-        self.port = self._httpd.server_address[1]
+        """Serve in this thread until interrupted (what `adrop-kit serve` uses)."""
+        self.bind()
         try:
             self._httpd.serve_forever(poll_interval=0.2)
         finally:
-            self._httpd.server_close()
-            self.store.close()
+            self.close()
 
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
+            if self._thread is not None:
+                self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
         if self._thread is not None:
@@ -300,7 +308,9 @@ class LocalServer:
 
     def close(self) -> None:
         self.stop()
-        self.store.close()
+        if not self._closed:
+            self._closed = True
+            self.store.close()
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -1,0 +1,158 @@
+"""`adrop-kit send` and `adrop-kit serve`: the network half of the CLI (see `cli.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DELIVERY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -> None:
+    from .transport import DEFAULT_ENDPOINT, KEY_ENV
+
+    s = sub.add_parser("send", help="validate a dataset and deliver its valid rows to Adrop (or the local server)",
+                       description=f"Validate, then send every valid row. The app key is read from {KEY_ENV}.",
+                       epilog="Exit codes: 0 every valid row delivered (now or earlier), 1 invalid or rejected rows, "
+                              "2 usage or input problem (including a missing key), 3 delivery failed after retries.")
+    s.add_argument("path", metavar="PATH", type=Path, help="the dataset to send")
+    s.add_argument("--endpoint", metavar="URL", default=DEFAULT_ENDPOINT, help=f"default: {DEFAULT_ENDPOINT}")
+    s.add_argument("--concurrency", metavar="N", type=count, default=8, help="requests in flight (default: 8)")
+    s.add_argument("--rate", metavar="R", type=float, default=None, help="at most R events per second")
+    s.add_argument("--retries", metavar="N", type=count, default=5, help="retries per event (default: 5)")
+    s.add_argument("--timeout", metavar="S", type=float, default=10.0, help="seconds per request (default: 10)")
+    s.add_argument("--journal", metavar="FILE", type=Path,
+                   help="SQLite delivery journal: a re-run skips what was delivered and retries what failed")
+    s.add_argument("--dry-run", action="store_true", help="do everything but the network call; show the requests")
+    s.add_argument("--plan", **plan)
+    s.add_argument("--strict", action="store_true", help="events outside the catalog are errors")
+    s.add_argument("--format", **fmt)
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.set_defaults(run=cmd_send)
+
+    v = sub.add_parser("serve", help="run the local Adrop-compatible server (loopback, SQLite, fault injection)",
+                       description="A local stand-in for Adrop's POST /event: same rules, real HTTP.")
+    v.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, loopback only)")
+    v.add_argument("--port", type=int, default=8787, help="default: 8787 (0 = any free port)")
+    v.add_argument("--app-key", metavar="KEY", action="append", default=[],
+                   help=f"accepted key (repeatable); default: ${KEY_ENV}, else a generated one")
+    v.add_argument("--db", metavar="FILE", default=":memory:", help="SQLite file (default: in memory)")
+    v.add_argument("--plan", **plan)
+    v.add_argument("--strict", action="store_true", help="events outside the catalog are rejected")
+    v.add_argument("--fail-rate", metavar="F", type=fraction, default=0.0, help="share of requests answered 503")
+    v.add_argument("--throttle-rate", metavar="F", type=fraction, default=0.0,
+                   help="share answered 429 with Retry-After")
+    v.add_argument("--drop-rate", metavar="F", type=fraction, default=0.0,
+                   help="share whose connection is closed without a reply")
+    v.add_argument("--latency", metavar="MS", type=float, default=0.0, help="delay before each reply")
+    v.add_argument("--retry-after", metavar="S", type=float, default=1.0, help="Retry-After of a 429 (default: 1)")
+    v.add_argument("--seed", metavar="N", type=int, default=None, help="seed for reproducible faults")
+    v.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    v.set_defaults(run=cmd_serve)
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from .cli import _Fail, _load_catalog, _one_line, _out
+    from .errors import AdropError
+    from .sender import Sender
+
+    catalog = _load_catalog(args.plan)
+    if not args.path.exists():
+        raise _Fail(f"{args.path}: no such file")
+    try:
+        sender = Sender(endpoint=args.endpoint, concurrency=max(1, args.concurrency), rate=args.rate,
+                        retries=args.retries, timeout=args.timeout, dry_run=args.dry_run, journal=args.journal,
+                        strict=args.strict, catalog=catalog, progress=False if args.no_progress else None)
+    except (AdropError, ValueError) as exc:
+        raise _Fail(str(exc)) from None
+    with sender:
+        try:
+            report = sender.send_all(args.path)
+        except (AdropError, OSError) as exc:
+            raise _Fail(_one_line(args.path, exc)) from None
+    if args.format == "json":
+        _out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+    else:
+        _print_send(report, args)
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return report.exit_code()
+
+
+def _print_send(report: Any, args: argparse.Namespace) -> None:
+    from .cli import _out, _Style, _table
+
+    st = _Style.for_stdout()
+    s = report.summary()
+    what = "would send" if report.dry_run else "sent"
+    _out(f"{st.bold(str(args.path))} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
+         + (f" ({s['events_per_s']:,} events/s)" if not report.dry_run else ""))
+    keys = ["dry_run"] if report.dry_run else ["delivered", "already_delivered", "rejected", "failed", "pending"]
+    for k in [*keys, "skipped"]:
+        if k in s and (s[k] or k in ("delivered", "dry_run")):
+            _out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
+    if report.dry_run and report.requests:
+        _out("")
+        _out(st.bold(f"The first {len(report.requests)} requests (nothing was sent):"))
+        for r in report.requests:
+            _out("  " + r.replace("\n", "\n  "))
+            _out("")
+    problems = report.problems()
+    if problems:
+        _out("")
+        rows = [(o.row, o.eventName or "", o.outcome, o.status or "", o.attempts, (o.error or "")[:90])
+                for o in problems[:20]]
+        for line in _table(("row", "eventName", "outcome", "status", "attempts", "why"), rows, st, indent="  "):
+            _out(line)
+        if len(problems) > 20:
+            _out(st.dim(f"… and {len(problems) - 20:,} more; use --format json for all"))
+    _out("")
+    if report.aborted:
+        _out(st.red(f"Stopped: {report.aborted}."))
+    if report.interrupted:
+        _out(st.yellow(f"Interrupted: {report.pending:,} events not attempted"
+                       + (f"; run the same command again to resume from {args.journal}." if args.journal else
+                          "; use --journal FILE to resume without re-sending.")))
+    elif report.failed or report.pending:
+        _out(st.red(f"{report.failed + report.pending:,} events were not delivered"
+                    + (f"; run again to retry them (the journal {args.journal} skips what arrived)."
+                       if args.journal else ".")))
+    elif not report.dry_run and not (report.rejected or report.skipped):
+        _out(st.green("Every valid event was delivered."))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .cli import _Fail, _load_catalog
+    from .server import Faults, LocalServer, is_loopback
+    from .transport import KEY_ENV
+
+    catalog = _load_catalog(args.plan)
+    keys = list(args.app_key) or ([os.environ[KEY_ENV].strip()] if os.environ.get(KEY_ENV, "").strip() else [])
+    try:
+        faults = Faults(fail_rate=args.fail_rate, throttle_rate=args.throttle_rate, drop_rate=args.drop_rate,
+                        latency_ms=args.latency, retry_after=args.retry_after, seed=args.seed)
+        srv = LocalServer(host=args.host, port=args.port, app_keys=keys, db=args.db, catalog=catalog,
+                          strict=args.strict, faults=faults, verbose=args.verbose)
+    except ValueError as exc:
+        raise _Fail(str(exc)) from None
+    if not is_loopback(args.host):
+        print(f"WARNING: binding to {args.host}, not loopback: anyone who can reach this machine can send events "
+              "to this test server.", file=sys.stderr)
+    try:
+        srv.bind()
+    except OSError as exc:
+        raise _Fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    print(f"adrop-kit local server on {srv.endpoint}  (stats: {srv.url}/_local/stats)", flush=True)
+    if srv.generated_key:
+        print(f"accepted app key (generated for this run): {srv.app_key}", flush=True)
+    else:
+        print(f"accepting {len(srv.app_keys)} app key(s) from {'--app-key' if args.app_key else KEY_ENV}", flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
+    return EXIT_OK
