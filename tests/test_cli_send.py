@@ -1,0 +1,136 @@
+"""`adrop-kit send` / `serve` through `main([...])`: exit codes, JSON shape, the key never printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from adrop_kit.cli import main
+from adrop_kit.server import Faults, LocalServer
+
+KEY = "sk-cli-SECRET-abcdef123456"
+GOOD = [{"uid": f"u{i}", "eventName": "app_open"} for i in range(10)]
+
+
+@pytest.fixture
+def server():
+    with LocalServer(app_keys=[KEY]) as srv:
+        yield srv
+
+
+@pytest.fixture
+def data(tmp_path):
+    def write(rows, name="events.jsonl"):
+        path = tmp_path / name
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+        return str(path)
+    return write
+
+
+@pytest.fixture(autouse=True)
+def key_env(monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", KEY)
+
+
+def test_send_all_good_exits_0_with_the_json_shape(server, data, capsys):
+    code = main(["send", data(GOOD), "--endpoint", server.endpoint, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    summary = json.loads(out)["summary"]
+    assert {"total", "delivered", "rejected", "failed", "skipped", "already_delivered", "elapsed_s",
+            "events_per_s"} <= set(summary)
+    assert (summary["total"], summary["delivered"]) == (10, 10)
+    assert KEY not in out + err and server.stats()["good"] == 10
+
+
+def test_send_with_invalid_rows_exits_1_and_sends_the_rest(server, data, capsys):
+    code = main(["send", data([*GOOD, {"uid": "u", "eventName": "sign_up"}]), "--endpoint", server.endpoint])
+    out, _ = capsys.readouterr()
+    assert code == 1 and "skipped" in out and "E005" in out
+    assert server.stats()["good"] == 10
+
+
+def test_send_to_a_dead_server_exits_3(data, capsys):
+    code = main(["send", data(GOOD[:2]), "--endpoint", "http://127.0.0.1:9/event", "--retries", "1"])
+    out, err = capsys.readouterr()
+    assert code == 3 and "refused" in out and KEY not in out + err
+
+
+def test_send_usage_errors_exit_2(data, monkeypatch, capsys):
+    path = data(GOOD)
+    assert main(["send", path, "--endpoint", "http://example.com/event"]) == 2
+    assert "unencrypted" in capsys.readouterr().err
+    assert main(["send", "/nope/missing.jsonl"]) == 2
+    monkeypatch.delenv("ADROP_APP_KEY")
+    assert main(["send", path, "--endpoint", "http://127.0.0.1:9/event"]) == 2
+    err = capsys.readouterr().err
+    assert "ADROP_APP_KEY" in err and "Traceback" not in err
+
+
+def test_dry_run_sends_nothing_and_masks_the_key(server, data, capsys):
+    code = main(["send", data(GOOD), "--endpoint", server.endpoint, "--dry-run"])
+    out, err = capsys.readouterr()
+    assert code == 0 and server.stats()["total"] == 0
+    assert "Authorization: sk…56" in out and KEY not in out + err
+
+
+def test_journal_resume_through_the_cli(data, tmp_path, capsys):
+    journal = str(tmp_path / "j.db")
+    path = data(GOOD)
+    with LocalServer(app_keys=[KEY], faults=Faults(fail_rate=0.5, seed=2)) as srv:
+        first = main(["send", path, "--endpoint", srv.endpoint, "--journal", journal, "--retries", "0"])
+        assert first == 3
+        srv.faults = Faults()
+        capsys.readouterr()
+        assert main(["send", path, "--endpoint", srv.endpoint, "--journal", journal, "--format", "json"]) == 0
+        summary = json.loads(capsys.readouterr().out)["summary"]
+        assert summary["delivered"] + summary["already_delivered"] == 10 and summary["already_delivered"] > 0
+        assert srv.stats()["good"] == 10
+    assert KEY.encode() not in open(journal, "rb").read()
+
+
+def test_serve_runs_until_interrupted_and_never_prints_the_env_key(tmp_path):
+    env = {**os.environ, "ADROP_APP_KEY": KEY, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "adrop_kit", "serve", "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split(" on ")[1].split()[0]
+        req = urllib.request.Request(url, data=b'{"uid":"u","eventName":"app_open"}', method="POST",
+                                     headers={"Authorization": KEY, "Content-Type": "application/json"})
+        assert json.loads(urllib.request.urlopen(req, timeout=5).read()) == {"message": "ok"}
+        stats = json.loads(urllib.request.urlopen(url.replace("/event", "/_local/stats"), timeout=5).read())
+        assert stats["good"] == 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert KEY not in line + out + err
+
+
+def test_serve_generates_a_key_when_none_is_given(monkeypatch):
+    env = {k: v for k, v in os.environ.items() if k != "ADROP_APP_KEY"}
+    proc = subprocess.Popen([sys.executable, "-m", "adrop_kit", "serve", "--port", "0"],
+                            env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        proc.stdout.readline()
+        key_line = proc.stdout.readline()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    assert "generated" in key_line and "local-" in key_line
+
+
+def test_serve_warns_loudly_off_loopback(capsys):
+    # 192.0.2.1 is TEST-NET-1: not an address of this machine, so nothing is ever bound off loopback here
+    assert main(["serve", "--host", "192.0.2.1", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "WARNING" in err and "not loopback" in err and "cannot listen" in err
