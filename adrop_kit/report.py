@@ -9,6 +9,7 @@ import html
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import AdropError
@@ -74,20 +75,42 @@ class DatasetReport:
 
     rows: int
     violations: pl.DataFrame
-    valid_rows: pl.DataFrame
+    frame: pl.DataFrame = field(repr=False)
     source: str = "<data>"
     strict: bool = False
     elapsed_s: float = 0.0
-    _invalid_mask: Any = field(default=None, repr=False)
+    _valid_rows: Any = field(default=None, repr=False)
 
     # -- counts ---------------------------------------------------------------------
+    @cached_property
+    def invalid_rows(self) -> pl.Series:
+        """Row numbers (positions in the input) with at least one error."""
+        import polars as pl
+
+        return self.violations.filter(pl.col("severity") == "error").get_column("row").unique().sort()
+
     @property
     def invalid(self) -> int:
-        return self.rows - self.valid
+        return len(self.invalid_rows)
 
     @property
     def valid(self) -> int:
-        return self.valid_rows.height
+        return self.rows - self.invalid
+
+    @property
+    def valid_rows(self) -> pl.DataFrame:
+        """The rows that passed (warnings allowed), in input order; `__row` keeps their position.
+        Built on first use: a report on a million rows does not copy them unless asked."""
+        if self._valid_rows is None:
+            import polars as pl
+
+            from .frames import BAD, ERROR
+
+            df = self.frame.filter(~pl.col("__row").is_in(self.invalid_rows.implode()))
+            drop = [c for c in df.columns if c in (ERROR, "__ev")
+                    or (c.startswith(BAD) and df.get_column(c).null_count() == df.height)]
+            self._valid_rows = df.drop(drop)
+        return self._valid_rows
 
     @property
     def warned(self) -> int:

@@ -110,18 +110,19 @@ def for_event(name: str, *, catalog: Catalog | str | None = None, strict: bool =
 
 # -- validating datasets ----------------------------------------------------------------
 def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
-    """All checks in one parallel pass; then only the rows that broke something are revisited."""
+    """All checks in one lazy, parallel pass that keeps only the rows breaking something;
+    messages and values are then built for those rows alone."""
     ok = pl.col(ERROR).is_null()
-    masks = df.select([(ok & c.mask).fill_null(False).alias(f"__m{i}") for i, c in enumerate(checks)])
-    fired = [i for i, hit in enumerate(masks.select(pl.all().any()).row(0)) if hit]
-    if not fired:
+    names = [f"__m{i}" for i in range(len(checks))]
+    masks = [(ok & c.mask).fill_null(False).alias(n) for c, n in zip(checks, names, strict=True)]
+    hits = df.lazy().with_columns(masks).filter(pl.any_horizontal(names)).collect()
+    if not hits.height:
         return pl.DataFrame(schema=VIOLATION_SCHEMA)
-    hit_cols = [f"__m{i}" for i in fired]
-    any_hit = masks.select(pl.any_horizontal(hit_cols)).to_series()
-    lf = pl.concat([df.filter(any_hit), masks.select(hit_cols).filter(any_hit)], how="horizontal").lazy()
+    fired = [i for i, hit in enumerate(hits.select(pl.col(names).any()).row(0)) if hit]
+    lf = hits.lazy()
+    ev = pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
     parts = [lf.filter(pl.col(f"__m{i}")).select(
-        pl.col(ROW).alias("row"), pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
-        .alias("eventName"),
+        pl.col(ROW).alias("row"), ev.alias("eventName"),
         pl.lit(checks[i].rule.value).alias("rule"), pl.lit(checks[i].severity).alias("severity"),
         pl.lit(checks[i].field).alias("field"), checks[i].value.cast(pl.String).alias("value"),
         checks[i].message.alias("message")) for i in fired]
@@ -187,11 +188,7 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
         raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
     violations = pl.concat([e001, main, items_violations(df, cat, ok_rows), w107_violations(df, ok_rows)])
     violations = violations.sort("row", "rule", "field", maintain_order=True)
-    bad_rows = violations.filter(pl.col("severity") == "error").get_column("row").unique()
-    valid = df.filter(~pl.col(ROW).is_in(bad_rows.implode()))
-    drop = [ERROR, EVENT_CODE] + [c for c in valid.columns if c.startswith(BAD) and valid.get_column(c).null_count() == valid.height]
-    valid = valid.drop(drop)
-    return DatasetReport(rows=df.height, violations=violations, valid_rows=valid, source=frame.source,
+    return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
                          strict=strict, elapsed_s=time.perf_counter() - start)
 
 
