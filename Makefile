@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/validate.py
+	$(PY) benchmarks/send.py
 	@if [ -f benchmarks/strategies.py ]; then echo "$(PY) benchmarks/strategies.py"; $(PY) benchmarks/strategies.py; fi
 
 lint: $(STAMP)

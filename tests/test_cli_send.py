@@ -134,3 +134,33 @@ def test_serve_warns_loudly_off_loopback(capsys):
     assert main(["serve", "--host", "192.0.2.1", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "WARNING" in err and "not loopback" in err and "cannot listen" in err
+
+
+def test_ctrl_c_mid_send_exits_130_and_the_journal_resumes(tmp_path):
+    rows = [{"uid": f"u{i}", "eventName": "app_open"} for i in range(400)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    journal = tmp_path / "j.db"
+    with LocalServer(app_keys=[KEY], faults=Faults(latency_ms=10)) as srv:
+        env = {**os.environ, "ADROP_APP_KEY": KEY}
+        proc = subprocess.Popen([sys.executable, "-m", "adrop_kit", "send", str(path), "--endpoint", srv.endpoint,
+                                 "--journal", str(journal), "--concurrency", "2", "--format", "json"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        while srv.stats()["good"] < 40 and time.time() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        summary = json.loads(out)["summary"]
+        assert summary["pending"] > 0 and summary["delivered"] + summary["pending"] + summary["failed"] == 400
+        arrived = srv.stats()["good"]
+        assert abs(arrived - summary["delivered"]) <= 2  # what the report says arrived, arrived
+        resumed = subprocess.run([sys.executable, "-m", "adrop_kit", "send", str(path), "--endpoint", srv.endpoint,
+                                  "--journal", str(journal), "--format", "json"], env=env, capture_output=True,
+                                 text=True, timeout=60)
+        assert resumed.returncode == 0, resumed.stderr
+        again = json.loads(resumed.stdout)["summary"]
+        assert again["already_delivered"] + again["delivered"] == 400
+        assert srv.stats()["good"] - 400 <= 2  # duplicates: at most the events in flight
+    assert KEY not in out + err + resumed.stdout + resumed.stderr

@@ -1,0 +1,165 @@
+"""Sending benchmark (run by `make bench`; not a test). Prints medians and ratios measured in one run.
+
+1. CPU cost: `Sender.send_all` (validation, retries and the journal on) vs a raw `http.client`
+   keep-alive loop, both against the local server running in its own process.
+2. Latency hiding: the server adds 100 ms per reply; the sender keeps 64 in flight (ideal 640 ev/s).
+3. Server capacity: the local server (validation + SQLite) vs a bare echo server on the same HTTP
+   stack, both driven by the same raw client load (4 keep-alive connections in threads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+KEY = "bench-key-0123456789"
+HERE = Path(__file__).resolve()
+
+
+# -- servers in their own processes ----------------------------------------------------
+def echo_server() -> None:
+    """The same ThreadingHTTPServer + handler stack, replying ok without validating or storing."""
+    from adrop_kit.server.app import OK, LocalServer, _Handler, _Server
+
+    class Echo(_Handler):
+        def _post_event(self, query):  # noqa: ANN001, ANN202
+            n = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(n)
+            self._reply(200, OK)
+
+    class EchoServer(_Server):
+        def __init__(self, addr, app):  # noqa: ANN001
+            self.app = app
+            _Server.__bases__[0].__init__(self, addr, Echo)
+
+    app = LocalServer(app_keys=[KEY])
+    httpd = EchoServer(("127.0.0.1", 0), app)
+    print(f"adrop-kit local server on http://127.0.0.1:{httpd.server_address[1]}/event", flush=True)
+    httpd.serve_forever()
+
+
+def start(kind: str, *extra: str) -> tuple[subprocess.Popen, str]:
+    if kind == "echo":
+        cmd = [sys.executable, str(HERE), "--echo-server"]
+    else:
+        cmd = [sys.executable, "-m", "adrop_kit", "serve", "--port", "0", "--app-key", KEY, *extra]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    line = proc.stdout.readline()
+    return proc, line.split(" on ")[1].split()[0]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+# -- clients ---------------------------------------------------------------------------------
+def raw_loop(url: str, bodies: list[bytes], connections: int = 1) -> float:
+    """Keep-alive http.client POSTs, `connections` threads; returns events/s."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    headers = {"Authorization": KEY, "Content-Type": "application/json"}
+    chunks = [bodies[i::connections] for i in range(connections)]
+
+    def run(chunk: list[bytes]) -> None:
+        conn = http.client.HTTPConnection(host, int(port))
+        for b in chunk:
+            conn.request("POST", "/event", b, headers)
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 200, r.status
+        conn.close()
+
+    t = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return len(bodies) / (time.perf_counter() - t)
+
+
+def sender_rate(url: str, payloads: list[dict], concurrency: int, journal: bool = True) -> tuple[float, object]:
+    from adrop_kit.sender import Sender
+
+    with tempfile.TemporaryDirectory() as d:
+        jpath = Path(d) / "bench.journal" if journal else None
+        with Sender(KEY, endpoint=url, concurrency=concurrency, journal=jpath, retries=5, progress=False) as s:
+            report = s.send_all(payloads)
+    assert report.delivered == len(payloads), report
+    return report.events_per_s, report
+
+
+def median_of(fn, repeats: int) -> float:  # noqa: ANN001
+    return statistics.median(fn() for _ in range(repeats))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=4000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.echo_server:
+        return echo_server()
+
+    from adrop_kit.synth import sample_events
+
+    payloads = [p for p in sample_events(args.events * 2, seed=5, error_rate=0.0, warning_rate=0.0)][: args.events]
+    bodies = [json.dumps(p).encode() for p in payloads]
+    print(f"{len(payloads):,} events per run, median of {args.repeats}; servers in their own processes\n")
+
+    # 1. CPU cost
+    proc, url = start("local")
+    try:
+        raw = median_of(lambda: raw_loop(url, bodies), args.repeats)
+        ours = {c: median_of(lambda c=c: sender_rate(url, payloads, c)[0], args.repeats) for c in (1, 4)}
+        nojournal = median_of(lambda: sender_rate(url, payloads, 4, journal=False)[0], args.repeats)
+    finally:
+        stop(proc)
+    best = max(ours.values())
+    print("1. client cost on loopback (local server)                 events/s")
+    print(f"   raw http.client keep-alive loop (baseline)          {raw:10,.0f}")
+    for c, v in ours.items():
+        print(f"   Sender, journal + retries on, concurrency {c}         {v:10,.0f}   {v / raw:.2f}x raw")
+    print(f"   Sender, no journal, concurrency 4                    {nojournal:10,.0f}   {nojournal / raw:.2f}x raw")
+    print(f"   target >= 0.6x raw: {'met' if best >= 0.6 * raw else 'NOT met'} ({best / raw:.2f}x)\n")
+
+    # 2. latency hiding
+    proc, url = start("local", "--latency", "100")
+    try:
+        n = min(len(payloads), 1920)
+        lat = median_of(lambda: sender_rate(url, payloads[:n], 64)[0], args.repeats)
+    finally:
+        stop(proc)
+    ideal = min(640.0, best)
+    print("2. latency hiding: 100 ms per reply, 64 in flight")
+    print(f"   Sender {lat:,.0f} events/s of an ideal {ideal:,.0f}: {lat / ideal:.0%} "
+          f"(target >= 90%: {'met' if lat >= 0.9 * ideal else 'NOT met'})\n")
+
+    # 3. server capacity
+    results = {}
+    for kind in ("echo", "local"):
+        proc, url = start(kind)
+        try:
+            results[kind] = median_of(lambda url=url: raw_loop(url, bodies, connections=4), args.repeats)
+        finally:
+            stop(proc)
+    ratio = results["local"] / results["echo"]
+    print("3. server capacity, 4 keep-alive client connections             events/s")
+    print(f"   bare echo server, same HTTP stack (baseline)        {results['echo']:10,.0f}")
+    print(f"   local server: validation + SQLite storage            {results['local']:10,.0f}   {ratio:.2f}x echo")
+    print(f"   target >= 0.7x echo: {'met' if ratio >= 0.7 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
