@@ -31,10 +31,9 @@ import math
 import string
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypothesis import strategies as st
 
@@ -54,8 +53,6 @@ CatalogLike = Catalog | str | Path | None
 _ALPHABET = string.ascii_letters + string.digits + "-_.:/가나다é"  # no space, no '@'
 _TEXT = st.text(alphabet=_ALPHABET, min_size=1, max_size=12)
 _MAX_ITEMS = 4
-
-
 _WORDS = ("Widget", "Product A", "Product B", "Electronics", "Books", "BrandX", "Acme", "contact", "newsletter",
           "Contact Us", "/thank-you", "email", "google", "kakao", "apple", "naver", "article", "video",
           "button", "banner", "landing", "home", "무선 이어폰", "뷰티", "가전", "Café", "Ünïcode", "x",
@@ -118,15 +115,23 @@ def _values(p: ParamSpec, item_lists: st.SearchStrategy[list]) -> Value:
     return _NUMBERS if p.type == "number" else _INTEGERS
 
 
-@dataclass(frozen=True)
 class _Shape:
     """How to draw one dict: keys always drawn, and keys drawn when their bit of one mask is set."""
 
-    always: tuple[tuple[str, Value], ...]
-    sometimes: tuple[tuple[str, Value], ...]
-    mask: st.SearchStrategy[int] | None
-    fixed: tuple[tuple[str, Any], ...] = ()  # constant keys (eventName)
-    triple: bool = False  # value, price and quantity are all parameters: keep value == price * quantity
+    __slots__ = ("always", "fixed", "mask", "sometimes", "triple")
+
+    def __init__(self, always: tuple[tuple[str, Value], ...], sometimes: tuple[tuple[str, Value], ...],
+                 fixed: tuple[tuple[str, Any], ...] = (), triple: bool = False) -> None:
+        self.always = always
+        self.sometimes = sometimes
+        self.mask = st.integers(0, 2 ** len(sometimes) - 1) if sometimes else None
+        self.fixed = fixed  # constant keys (eventName)
+        self.triple = triple  # value, price and quantity are all parameters: keep value == price * quantity
+
+    def __repr__(self) -> str:  # short, for Hypothesis' reports
+        fixed = ", ".join(f"{k}={v!r}" for k, v in self.fixed) or "dict"
+        always, sometimes = (", ".join(k for k, _ in keys) for keys in (self.always, self.sometimes))
+        return f"<{fixed}: {always} [{sometimes}]>"
 
 
 def _shape(params: Iterable[ParamSpec], item_lists: st.SearchStrategy[list], *, optional: bool = True,
@@ -135,9 +140,7 @@ def _shape(params: Iterable[ParamSpec], item_lists: st.SearchStrategy[list], *, 
     params = tuple(params)
     always = (*envelope, *((p.name, _values(p, item_lists)) for p in params if p.required))
     sometimes = (*platform, *((p.name, _values(p, item_lists)) for p in params if optional and not p.required))
-    mask = st.integers(0, 2 ** len(sometimes) - 1) if sometimes else None
-    triple = set(VALUE_TRIPLE) <= {p.name for p in params}
-    return _Shape(always, sometimes, mask, fixed, triple)
+    return _Shape(always, sometimes, fixed, triple=set(VALUE_TRIPLE) <= {p.name for p in params})
 
 
 def _fill(draw: st.DrawFn, shape: _Shape) -> Payload:
@@ -172,7 +175,12 @@ def _lists(draw: st.DrawFn, shape: _Shape, sizes: st.SearchStrategy[int]) -> lis
 
 
 # -- invalid payloads: one mutation of a valid payload per rule --------------------------
-_DELETE = object()  # an edit value meaning "remove the key"
+class _Delete:
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+_DELETE = _Delete()  # an edit value meaning "remove the key"
 
 _WRONG: dict[str, tuple[Any, ...]] = {  # wrong values per parameter type (E006; E008 inside items)
     "string": (123, 4.5, True, ["x"], {"x": 1}),
@@ -213,10 +221,10 @@ def _set_number(p: Payload, key: str, value: Any) -> Payload:
 
 def _set_item(p: Payload, index: int, key: str | None, value: Any) -> Payload:
     """Edit element `index` (modulo the length) of items; `key=None` replaces the whole element."""
-    items = list(p.get(ITEMS) or [_FALLBACK_ITEM])
-    i = index % len(items)
-    items[i] = value if key is None else _set(items[i], key, value)
-    return {**p, ITEMS: items}
+    elements = list(p.get(ITEMS) or [_FALLBACK_ITEM])
+    i = index % len(elements)
+    elements[i] = value if key is None else _set(elements[i], key, value)
+    return {**p, ITEMS: elements}
 
 
 def _overcharge(p: Payload, factor: float) -> Payload:
@@ -228,7 +236,7 @@ def _overcharge(p: Payload, factor: float) -> Payload:
 def _edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
     """Every mutation of a valid `spec` payload that breaks `rule` and no other ([] when none can)."""
     scalar = [p for p in spec.params if p.type != "items"]
-    items = spec.param(ITEMS) if spec.has_items else None
+    carried = spec.param(ITEMS) if spec.has_items else None  # the event's items parameter
     triple = set(VALUE_TRIPLE) <= spec.param_names
     if rule is Rule.E001:
         return list(_BODIES)
@@ -242,11 +250,13 @@ def _edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
     if rule is Rule.E006:
         return [partial(_set, key=p.name, value=v) for p in scalar for v in _WRONG[p.type]]
     if rule is Rule.E007:
-        return [partial(_set, key=ITEMS, value=v) for v in _BAD_ITEMS] if items and items.required else []
+        return [partial(_set, key=ITEMS, value=v) for v in _BAD_ITEMS] if carried and carried.required else []
     if rule is Rule.E008:
+        if not carried:
+            return []
         bad = [(None, v) for v in _BAD_ELEMENTS] + [("item_id", v) for v in (_DELETE, None, "")]
         bad += [(p.name, v) for p in cat.item_params for v in _WRONG[p.type]]
-        return [partial(_set_item, index=i, key=k, value=v) for i in range(_MAX_ITEMS) for k, v in bad] if items else []
+        return [partial(_set_item, index=i, key=k, value=v) for i in range(_MAX_ITEMS) for k, v in bad]
     if rule is Rule.W101:
         return [partial(_set, key="eventName", value=n) for n in _CUSTOM_NAMES if n not in cat]
     if rule is Rule.W102:
@@ -257,7 +267,7 @@ def _edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
         numeric = [p.name for p in scalar if p.type in ("number", "integer") and p.name in _SANITY
                    and not (triple and p.name == "value")]  # there, a negative price makes value negative
         out: list[Edit] = [partial(_set_number, key=k, value=v) for k in numeric for v in _SANITY[k]]
-        if items:
+        if carried:
             out += [partial(_set_item, index=i, key=p.name, value=v) for i in range(_MAX_ITEMS)
                     for p in cat.item_params if p.type in ("number", "integer") for v in _SANITY.get(p.name, ())]
         return out
@@ -271,8 +281,7 @@ def _edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
     return []  # W107: dataset-level
 
 
-@dataclass(frozen=True)
-class _Case:
+class _Case(NamedTuple):
     """Payloads of one event broken by one rule: the event's shape, and the edits that break it."""
 
     shape: _Shape
@@ -294,6 +303,7 @@ class _Builder:
         self._items: dict[tuple[int, int], st.SearchStrategy[list]] = {}
         self._shapes: dict[tuple[str, tuple[str, ...], bool], _Shape] = {}
         self._cases: dict[tuple[str, str], _Case | None] = {}
+        self.public: dict[tuple[Any, ...], st.SearchStrategy[Any]] = {}  # what events()/invalid_events() return
 
     def item_lists(self, min_size: int = 1, max_size: int = _MAX_ITEMS) -> st.SearchStrategy[list]:
         key = (min_size, max_size)
@@ -338,7 +348,7 @@ def _builder(catalog: CatalogLike) -> _Builder:
 # -- public strategies -------------------------------------------------------------------
 def items(*, catalog: CatalogLike = None, min_size: int = 1,
           max_size: int = _MAX_ITEMS) -> st.SearchStrategy[list[dict[str, Any]]]:
-    """Valid `items` arrays: item objects with a string `item_id` and some of the optional fields."""
+    """Valid `items` arrays of `min_size` to `max_size` item objects: a string `item_id`, some optional fields."""
     if type(min_size) is not int or type(max_size) is not int:
         raise TypeError(f"min_size and max_size must be integers, got {min_size!r} and {max_size!r}")
     if min_size < 1:
@@ -365,8 +375,11 @@ def events(name: str | None = None, *, catalog: CatalogLike = None,
     names = b.catalog.names if name is None else (b.catalog[name].name,)  # UnknownEvent now, not when drawn
     if not names:
         raise ValueError(f"catalog {b.catalog.source!r} has no events to draw")
-    shapes = tuple(b.shape(n, plats, optional) for n in names)
-    return _dicts(shapes, st.sampled_from(shapes) if len(shapes) > 1 else None)
+    key = ("events", name, plats, optional)
+    if key not in b.public:
+        shapes = tuple(b.shape(n, plats, optional) for n in names)
+        b.public[key] = _dicts(shapes, st.sampled_from(shapes) if len(shapes) > 1 else None)
+    return b.public[key]
 
 
 def invalid_events(name: str | None = None, *, catalog: CatalogLike = None,
@@ -382,6 +395,9 @@ def invalid_events(name: str | None = None, *, catalog: CatalogLike = None,
     b = _builder(catalog)
     wanted = _rule_ids(rules)
     names = b.catalog.names if name is None else (b.catalog[name].name,)
+    key = ("invalid_events", name, wanted, rules is None)
+    if key in b.public:
+        return b.public[key]
     table: dict[str, list[_Case]] = {}
     for rule in wanted:
         cases = [c for n in names if (c := b.case(n, rule)) is not None]
@@ -395,7 +411,8 @@ def invalid_events(name: str | None = None, *, catalog: CatalogLike = None,
     # one choice picks (rule, event): every rule gets as many slots, filled by its events in turn
     width = max(len(cases) for cases in table.values())
     flat = [(rule, cases[i % len(cases)]) for rule, cases in table.items() for i in range(width)]
-    return _broken(st.sampled_from(flat))
+    b.public[key] = _broken(st.sampled_from(flat))
+    return b.public[key]
 
 
 def _rule_ids(rules: Iterable[str] | str | None) -> tuple[str, ...]:
