@@ -13,11 +13,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import orjson
 import polars as pl
 
 from .catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog
-from .frames import BAD, ERROR, ROW
+from .frames import BAD, ERROR, ROW, parse_json_text
 from .payload import check_items
 from .rules import (
     AT_LEAST_ONE,
@@ -27,8 +26,8 @@ from .rules import (
     MESSAGES,
     NON_NEGATIVE,
     PHONE_PATTERN,
-    TX_PARAM,
     PURCHASE_EVENT,
+    TX_PARAM,
     VALUE_TOLERANCE,
     VALUE_TRIPLE,
     Rule,
@@ -149,7 +148,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         render(msg_wrong_type("uid", "string", _slot("k")), k=kind_of_json(buid)), buid)
     add("E002:empty", Rule.E002, "uid", ~uid.str.contains(r"\S"), _M["E002.empty"], uid)
     # one regex pass for both shapes; which one it was is worked out for the hit rows only
-    personal = uid.str.contains(f"{full(EMAIL_PATTERN)}|{full(PHONE_PATTERN)}")
+    personal = uid.str.contains(f"{full(EMAIL_PATTERN)}|{full(PHONE_PATTERN)}")  # full() groups each alternation
     what = pl.when(uid.str.contains("@", literal=True)).then(pl.lit("an e-mail address")).otherwise(
         pl.lit("a phone number"))
     add("W106", Rule.W106, "uid", personal, render(_M["W106"].format(what=_slot("w")), w=what), uid)
@@ -244,7 +243,8 @@ def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
     sub = sub.select(ROW, "eventName", TX_PARAM).with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
     dup = sub.filter(pl.col(ROW) != pl.col("__first"))
     return dup.select(
-        pl.col(ROW).alias("row"), "eventName", pl.lit(Rule.W107.value).alias("rule"), pl.lit("warning").alias("severity"),
+        pl.col(ROW).alias("row"), "eventName", pl.lit(Rule.W107.value).alias("rule"),
+        pl.lit("warning").alias("severity"),
         pl.lit(TX_PARAM).alias("field"), _short(tx).alias("value"),
         render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=tx, f=pl.col("__first").cast(pl.String))
         .alias("message"))
@@ -283,8 +283,8 @@ def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     item_types = catalog.item_types
     for row, event, text in sub.iter_rows():
         try:
-            items = orjson.loads(text) if isinstance(text, str) else text
-        except orjson.JSONDecodeError:
+            items = parse_json_text(text) if isinstance(text, str) else text
+        except ValueError:
             snippet = text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
             rows.append((row, event, "E007", "error", ITEMS, snippet,
                          f"{event}: items must be a JSON array of item objects, but the cell is not valid JSON"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -64,14 +65,34 @@ def key_types(catalog: Catalog) -> dict[str, str]:
 
 
 # -- values → typed columns ---------------------------------------------------------
+def _has_nonfinite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_nonfinite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nonfinite(v) for v in value)
+    return False
+
+
 def to_json_text(value: Any) -> str:
-    """JSON text of a value, keeping NaN/Infinity visible (orjson would write null)."""
+    """JSON text of a value, keeping NaN/Infinity visible, also nested (orjson would write null)."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, (list, dict)) and _has_nonfinite(value):
+        return json.dumps(value, allow_nan=True, default=str, ensure_ascii=False)
     try:
         return orjson.dumps(value, default=str).decode()
     except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits, odd objects
         return repr(value)
+
+
+def parse_json_text(text: str) -> Any:
+    """Parse JSON text, accepting the NaN/Infinity tokens `to_json_text` writes; ValueError if not JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # slower, but knows NaN/Infinity; raises ValueError when it is not JSON
 
 
 def _short(text: str) -> str:
@@ -401,8 +422,8 @@ def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[s
         for (name, _), text in zip(bad.items(), badrec, strict=False):
             if text is not None:
                 try:
-                    payload[name] = orjson.loads(text)
-                except orjson.JSONDecodeError:
+                    payload[name] = parse_json_text(text)
+                except ValueError:
                     payload[name] = text
         for k in integer & payload.keys():
             v = payload[k]
@@ -412,8 +433,8 @@ def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[s
             v = payload[ITEMS]
             if items_text:
                 try:
-                    v = orjson.loads(v)
-                except orjson.JSONDecodeError:
+                    v = parse_json_text(v)
+                except ValueError:
                     pass
             elif isinstance(v, list):
                 v = [{ik: iv for ik, iv in it.items() if iv is not None} if isinstance(it, dict) else it for it in v]

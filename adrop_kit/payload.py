@@ -94,7 +94,8 @@ def check_items(items: Any, event: str, item_types: Mapping[str, str]) -> list[V
     return out
 
 
-def _check_envelope(payload: Mapping[str, Any], catalog: Catalog, strict: bool) -> tuple[list[Violation], EventSpec | None]:
+def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
+                    strict: bool) -> tuple[list[Violation], EventSpec | None]:
     out: list[Violation] = []
     uid = payload.get("uid")
     if uid is None:

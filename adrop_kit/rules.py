@@ -15,7 +15,7 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 
 
-class Rule(str, Enum):
+class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and json.dumps working
     """A rule of the contract. `Rule.E005.title` says what it checks."""
 
     E001 = "E001"
@@ -68,7 +68,11 @@ TITLES: dict[Rule, str] = {
 # Patterns match the whole text (Python: re.fullmatch; polars: wrapped in ^(?:…)$).
 CURRENCY_PATTERN = r"[A-Z]{3}"
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
-PHONE_PATTERN = r"\+?[0-9](?:[ ().-]*[0-9]){6,}"  # at least 7 digits, separators between
+PHONE_PATTERN = (  # international (+82 10-1234-5678), national (010-1234-5678), North American ((555) 123-4567)
+    r"\+[0-9][0-9 ().-]{7,}[0-9]"
+    r"|0[0-9]{1,3}[ .-]?[0-9]{3,4}[ .-]?[0-9]{4}"
+    r"|\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-][0-9]{4}"
+)
 VALUE_TOLERANCE = 1e-6  # W105: |value - price*quantity| > tolerance * max(1, |price*quantity|)
 
 _CURRENCY = re.compile(CURRENCY_PATTERN)

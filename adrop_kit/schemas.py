@@ -23,13 +23,13 @@ from .catalog import ENVELOPE, Catalog, resolve
 from .checks import (
     EVENT_CODE,
     VIOLATION_SCHEMA,
-    event_code,
     RuleCheck,
+    event_code,
     frame_checks,
     items_violations,
     w107_violations,
 )
-from .frames import BAD, ERROR, ROW, Frame, to_frame
+from .frames import ERROR, ROW, Frame, to_frame
 from .report import DatasetReport
 from .rules import Rule
 
@@ -92,7 +92,8 @@ def dataset_schema(*, catalog: Catalog | str | None = None, strict: bool = False
     template_cols = {c: pl.String for c in [*columns, *other_columns]}
     template = frame_checks(cat, template_cols, strict=strict, extra_columns=extra_columns)
     wanted = {s.name for s in specs}
-    keys = [c.key for c in template if not _param_of(c.key) or any(_param_of(c.key) in cat[e].param_names for e in wanted)]
+    keys = [c.key for c in template
+            if not _param_of(c.key) or any(_param_of(c.key) in cat[e].param_names for e in wanted)]
     checks = [_pandera_check(k, cat, strict, extra_columns, Rule(k[:4]).title) for k in keys]
     name = "adrop:" + (",".join(events) if events is not None else "all")
     return pa.DataFrameSchema(columns, checks=checks, name=name, strict=False, coerce=False)

@@ -200,7 +200,7 @@ _CUSTOM_NAMES = ("level_up", "viewItem", "Purchase", "add-to-cart", "custom_even
 _TYPO_KEYS = ("itemId", "ItemID", "user_id", "event_name", "Price", "txId")  # W102
 _BAD_CURRENCIES = ("krw", "KRWX", "usd", "Won", "₩", "KR", "US$", "")  # W104
 _PERSONAL_UIDS = ("jane@example.com", "kim.minji@mail.co.kr", "+82 10-1234-5678",
-                  "010-1234-5678", "821012345678", "+1 (555) 010-9999")  # W106
+                  "010-1234-5678", "01012345678", "+1 (555) 010-9999")  # W106
 _SANITY = {**{k: (-1, -0.5, -29900) for k in NON_NEGATIVE}, **{k: (0, -1) for k in AT_LEAST_ONE}}  # W103
 _FALLBACK_ITEM = {"item_id": "SKU-1", "price": 1000, "quantity": 1}  # when the event's items are optional
 

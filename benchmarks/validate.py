@@ -326,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = {k: v for k, v in results.items() if v["status"] == "ok"}
         if "adrop_kit" in ok and "polars_all" in ok:
             ratio = ok["adrop_kit"]["seconds"] / ok["polars_all"]["seconds"]
-            print(f"\nours / hand polars, same rules: {ratio:.2f}x (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'}"
+            met = "met" if ratio <= 1.5 else "NOT met"
+            print(f"\nours / hand polars, same rules: {ratio:.2f}x (target <= 1.5x: {met}"
                   "; the price of a full report with messages over a yes/no per row)")
         if "adrop_kit" in ok and "polars" in ok:
             print(f"ours / hand polars, errors only: {ok['adrop_kit']['seconds'] / ok['polars']['seconds']:.2f}x "

@@ -332,14 +332,16 @@ def test_w105_is_not_checked_when_price_or_quantity_is_broken() -> None:
 
 # -- W106 --------------------------------------------------------------------------------
 @pytest.mark.parametrize(("uid", "what"), [("jane@example.com", "e-mail"), ("+82 10-1234-5678", "phone"),
-                                           ("010-1234-5678", "phone"), ("821012345678", "phone")])
+                                           ("010-1234-5678", "phone"), ("01012345678", "phone"),
+                                           ("(555) 123-4567", "phone")])
 def test_w106_a_uid_that_looks_like_personal_data(uid: str, what: str) -> None:
     v = the(with_(APP_OPEN, uid=uid), "W106", "uid")
     assert what in v.message
     assert validate_event(with_(APP_OPEN, uid=uid)).ok
 
 
-@pytest.mark.parametrize("uid", ["USER_ID", "user-12345678", "12345", "a1b2c3d4e5", "order@"])
+@pytest.mark.parametrize("uid", ["USER_ID", "user-12345678", "12345", "a1b2c3d4e5", "order@",
+                                 "821012345678", "2024-01-01", "123456789012"])  # numeric ids and dates are not phones
 def test_w106_ordinary_ids_do_not_look_personal(uid: str) -> None:
     assert validate_event(with_(APP_OPEN, uid=uid)).violations == []
 
