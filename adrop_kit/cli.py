@@ -38,6 +38,10 @@ VALUE_WIDTH = 28
 SAMPLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
+_SUBCOMMAND_MODULES = ("cli_net", "cli_contract", "cli_lab")
+"""Modules with `add_parsers(sub, *, fmt, plan, count, fraction)`; each is optional."""
+
+
 class _Fail(Exception):
     """A one-line problem with an input file: printed as `adrop-kit: error: <file>: <problem>`, exit 2."""
 
@@ -92,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", **fmt)
     c.set_defaults(run=cmd_catalog)
 
-    s = sub.add_parser("sample", help="write a realistic sample dataset with a few deliberate errors",
+    s = sub.add_parser("sample", aliases=["synth"], help="write a realistic sample dataset with a few deliberate errors",
                        description="Write N synthetic events; the format follows the file's suffix.")
     s.add_argument("n", metavar="N", type=_count, help="number of events")
     s.add_argument("--out", metavar="FILE", type=Path, required=True,
@@ -102,9 +106,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="share of rows with a deliberate error, 0..1 (default: 0.03)")
     s.set_defaults(run=cmd_sample)
 
-    from .cli_net import add_parsers
+    import importlib
 
-    add_parsers(sub, fmt=fmt, plan=plan, count=_count, fraction=_fraction)
+    for module in _SUBCOMMAND_MODULES:  # the network / contract / notebook halves register their own commands
+        try:
+            mod = importlib.import_module(f".{module}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{module}":
+                raise
+            continue
+        mod.add_parsers(sub, fmt=fmt, plan=plan, count=_count, fraction=_fraction)
 
     r = sub.add_parser("rules", help="list the rule ids a report can name",
                        description="List every rule of the contract: id, severity and what it checks.")
