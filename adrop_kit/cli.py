@@ -38,7 +38,7 @@ VALUE_WIDTH = 28
 SAMPLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
-_SUBCOMMAND_MODULES = ("cli_net", "cli_contract", "cli_lab")
+_SUBCOMMAND_MODULES = ("cli_net", "cli_contract", "cli_export", "cli_lab")
 """Modules with `add_parsers(sub, *, fmt, plan, count, fraction)`; each is optional."""
 
 
