@@ -307,7 +307,7 @@ class Sender:
                     self.journal.record(job.key, job.row, job.event_name, result.outcome, outcome.attempts,
                                         result.status, result.error)
                 state.outcomes[job.index] = outcome
-                if reply.outcome == "fatal" and reply.status in (401, 403):
+                if reply.outcome == "fatal":  # a wrong key or a wrong endpoint: nothing else would get through
                     with state.lock:
                         state.fatal = reply.error
                     state.stop.set()

@@ -235,3 +235,10 @@ def test_skipped_rows_say_why(server):
     why = {o.row: o.error for o in report.outcomes if o.outcome == "skipped"}
     assert why[2].startswith("E002 uid:") and "E005 method" in why[2]
     assert why[3] == "E005 element_id: element_id is required for click but is missing"
+
+
+def test_a_wrong_endpoint_path_stops_the_run_instead_of_failing_every_event(server):
+    with Sender(KEY, endpoint=server.url + "/events", concurrency=2) as s:
+        report = s.send_all(events(30))
+    assert report.delivered == 0 and report.failed >= 1 and report.failed + report.pending == 30
+    assert "404" in report.aborted and report.exit_code() == 3
