@@ -7,6 +7,7 @@ property test holds the two to the same verdicts. Null counts as absent everywhe
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -48,6 +49,14 @@ def type_ok(value: Any, ptype: str) -> bool:
     return True
 
 
+def as_json(value: Any) -> str:
+    """A wrongly typed value as JSON text (`"12"` for a string), as the dataset report shows it."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def _v(rule: Rule, field: str, message: str, value: Any = None, *, severity: str | None = None) -> Violation:
     return Violation(rule, field, message, severity or rule.severity, short_value(value))
 
@@ -69,14 +78,14 @@ def check_items(items: Any, event: str, item_types: Mapping[str, str]) -> list[V
     if items is None:
         return [_v(Rule.E007, ITEMS, _M["E007.missing"].format(event=event))]
     if not isinstance(items, list):
-        return [_v(Rule.E007, ITEMS, _M["E007.type"].format(event=event, got=json_kind(items)), items)]
+        return [_v(Rule.E007, ITEMS, _M["E007.type"].format(event=event, got=json_kind(items)), as_json(items))]
     if not items:
         return [_v(Rule.E007, ITEMS, _M["E007.empty"].format(event=event))]
     out: list[Violation] = []
     for i, item in enumerate(items):
         base = f"{ITEMS}[{i}]"
         if not isinstance(item, dict):
-            out.append(_v(Rule.E008, base, _M["E008.type"].format(field=base, got=json_kind(item)), item))
+            out.append(_v(Rule.E008, base, _M["E008.type"].format(field=base, got=json_kind(item)), as_json(item)))
             continue
         for name, ptype in item_types.items():
             value = item.get(name)
@@ -86,7 +95,7 @@ def check_items(items: Any, event: str, item_types: Mapping[str, str]) -> list[V
                     out.append(_v(Rule.E008, field, _M["E008.missing"].format(field=field)))
                 continue
             if not type_ok(value, ptype):
-                out.append(_v(Rule.E008, field, msg_wrong_type(field, ptype, json_kind(value)), value))
+                out.append(_v(Rule.E008, field, msg_wrong_type(field, ptype, json_kind(value)), as_json(value)))
             elif name == "item_id" and value == "":
                 out.append(_v(Rule.E008, field, _M["E008.empty"].format(field=field)))
             else:
@@ -101,7 +110,7 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
     if uid is None:
         out.append(_v(Rule.E002, "uid", _M["E002.missing"]))
     elif type(uid) is not str:
-        out.append(_v(Rule.E002, "uid", msg_wrong_type("uid", "string", json_kind(uid)), uid))
+        out.append(_v(Rule.E002, "uid", msg_wrong_type("uid", "string", json_kind(uid)), as_json(uid)))
     elif not uid.strip():
         out.append(_v(Rule.E002, "uid", _M["E002.empty"], uid))
     elif what := looks_personal(uid):
@@ -112,7 +121,7 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
     if name is None:
         out.append(_v(Rule.E003, "eventName", _M["E003.missing"]))
     elif type(name) is not str:
-        out.append(_v(Rule.E003, "eventName", msg_wrong_type("eventName", "string", json_kind(name)), name))
+        out.append(_v(Rule.E003, "eventName", msg_wrong_type("eventName", "string", json_kind(name)), as_json(name)))
     elif name == "":
         out.append(_v(Rule.E003, "eventName", _M["E003.empty"]))
     elif name in catalog:
@@ -142,7 +151,7 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
                 out.append(_v(Rule.E005, p.name, msg_missing(p.name, spec.name)))
             continue
         if not type_ok(value, p.type):
-            out.append(_v(Rule.E006, p.name, msg_wrong_type(p.name, p.type, json_kind(value)), value))
+            out.append(_v(Rule.E006, p.name, msg_wrong_type(p.name, p.type, json_kind(value)), as_json(value)))
             continue
         if p.required and value == "":
             out.append(_v(Rule.E005, p.name, msg_empty(p.name, spec.name), value))
