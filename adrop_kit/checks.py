@@ -79,7 +79,7 @@ def kind_of_number(c: pl.Expr) -> pl.Expr:
             .otherwise(pl.lit("a number with a fraction")))
 
 
-def _short(e: pl.Expr) -> pl.Expr:
+def short_text(e: pl.Expr) -> pl.Expr:
     s = e.cast(pl.String)
     return pl.when(s.str.len_chars() > VALUE_CHARS).then(s.str.slice(0, VALUE_CHARS - 1) + pl.lit("…")).otherwise(s)
 
@@ -130,7 +130,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             value: pl.Expr | None = None, severity: str | None = None) -> None:
         msg = pl.lit(message) if isinstance(message, str) else message
         out.append(RuleCheck(key, rule, field, severity or rule.severity, mask, msg,
-                             _short(value) if value is not None else pl.lit(None, pl.String)))
+                             short_text(value) if value is not None else pl.lit(None, pl.String)))
 
     ev = col("eventName")
     names = list(catalog.names)
@@ -245,7 +245,7 @@ def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
     return dup.select(
         pl.col(ROW).alias("row"), "eventName", pl.lit(Rule.W107.value).alias("rule"),
         pl.lit("warning").alias("severity"),
-        pl.lit(TX_PARAM).alias("field"), _short(tx).alias("value"),
+        pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
         render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=tx, f=pl.col("__first").cast(pl.String))
         .alias("message"))
 
@@ -306,7 +306,7 @@ def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
             parts.append(frame.select(
                 pl.col(ROW).alias("row"), "eventName", pl.lit(rule.value).alias("rule"),
                 pl.lit(severity or rule.severity).alias("severity"), field.alias("field"),
-                _short(value).alias("value"), message.alias("message")))
+                short_text(value).alias("value"), message.alias("message")))
 
     emit(sub.filter(items.list.len() == 0), Rule.E007, pl.lit(ITEMS),
          render(_M["E007.empty"].format(event=_slot("e")), e=ev), pl.lit(None, pl.String))

@@ -35,6 +35,7 @@ from .rules import json_kind
 
 ROW = "__row"
 ERROR = "__error"
+RAW = "__raw"  # for E001 rows: what the row held, shortened
 BAD = "__bad__"
 MAX_REPR = 200  # offending values are kept short in reports
 
@@ -139,11 +140,13 @@ def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
     return [pl.Series(name, ok_vals, dtype=dtype, strict=False), pl.Series(BAD + name, bad_vals, pl.String)]
 
 
-def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[int, str] | None = None,
+def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[int, tuple[str, str]] | None = None,
                  rows: list[int] | None = None, source: str = "<records>") -> Frame:
-    """Rows of Python objects (dicts, ideally) to a canonical frame; non-dicts become E001 rows."""
+    """Rows of Python objects (dicts, ideally) to a canonical frame; non-dicts become E001 rows.
+    `errors` maps a position to (message, raw text) for rows that could not even be parsed."""
     records = records if isinstance(records, list) else list(records)
     err: list[str | None] = [None] * len(records)
+    raw: list[str | None] = [None] * len(records)
     keys: dict[str, None] = {}
     for i, r in enumerate(records):
         if type(r) is dict:
@@ -153,14 +156,16 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
             keys.update(dict.fromkeys(r))
         else:
             err[i] = f"the event must be a JSON object, got {json_kind(r)}"
+            raw[i] = _short(to_json_text(r))
     if errors:
-        for i, msg in errors.items():
-            err[i] = msg
+        for i, (msg, text) in errors.items():
+            err[i], raw[i] = msg, _short(text)
     dicts = [r if type(r) is dict and err[i] is None else {} for i, r in enumerate(records)]
     types = key_types(catalog)
     cols: list[pl.Series] = [
         pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
         pl.Series(ERROR, err, pl.String),
+        pl.Series(RAW, raw, pl.String),
     ]
     for k in keys:
         name = k if isinstance(k, str) else str(k)
@@ -276,7 +281,7 @@ def _read_jsonl(p: Path, catalog: Catalog) -> Frame:
     data = p.read_bytes()
     records: list[Any] = []
     rows: list[int] = []
-    errors: dict[int, str] = {}
+    errors: dict[int, tuple[str, str]] = {}
     loads = orjson.loads
     for lineno, line in enumerate(data.split(b"\n")):
         if not line.strip():
@@ -284,7 +289,8 @@ def _read_jsonl(p: Path, catalog: Catalog) -> Frame:
         try:
             records.append(loads(line))
         except orjson.JSONDecodeError as exc:
-            errors[len(records)] = f"line {lineno + 1} is not valid JSON ({exc})"
+            errors[len(records)] = (f"line {lineno + 1} is not valid JSON ({exc})",
+                                    line[:MAX_REPR].decode("utf-8", "replace"))
             records.append(None)
         rows.append(lineno)
     return from_records(records, catalog, errors=errors, rows=rows, source=str(p))
@@ -332,6 +338,7 @@ def _read_csv_by_line(p: Path, data: bytes) -> pl.DataFrame:
     body = [ln for ln in lines[1:]]
     cols: list[list[str | None]] = [[] for _ in header]
     errs: list[str | None] = []
+    raws: list[str | None] = []
     for i, line in enumerate(body):
         fields: list[str] | None
         problem = None
@@ -342,10 +349,12 @@ def _read_csv_by_line(p: Path, data: bytes) -> pl.DataFrame:
         if fields is not None and len(fields) > width:
             fields, problem = None, f"line {i + 2}: {len(fields)} fields, but the header has {width}"
         errs.append(problem)
+        raws.append(_short(line) if problem else None)
         fields = fields or []
         for j in range(width):
             cols[j].append(fields[j] if j < len(fields) and fields[j] != "" else None)
     out = pl.DataFrame({ROW: pl.Series(range(len(body)), dtype=pl.Int64), ERROR: pl.Series(errs, dtype=pl.String),
+                        RAW: pl.Series(raws, dtype=pl.String),
                         **{h: pl.Series(c, dtype=pl.String) for h, c in zip(header, cols, strict=True)}})
     return out
 
@@ -396,7 +405,7 @@ def to_frame(data: Any, catalog: Catalog) -> Frame:
                         "or a list of event dicts")
 
 
-__all__ = ["BAD", "ERROR", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "read_path", "to_frame"]
+__all__ = ["BAD", "ERROR", "RAW", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "read_path", "to_frame"]
 
 _ = ENVELOPE, ITEMS  # re-exported names used by schemas
 

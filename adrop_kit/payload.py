@@ -178,7 +178,7 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     cat = resolve(catalog)
     if not isinstance(payload, Mapping):
         return EventReport([_v(Rule.E001, "", f"the event must be a JSON object, got {json_kind(payload)}",
-                               payload)])
+                               as_json(payload))])
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))

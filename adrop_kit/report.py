@@ -104,10 +104,10 @@ class DatasetReport:
         if self._valid_rows is None:
             import polars as pl
 
-            from .frames import BAD, ERROR
+            from .frames import BAD, ERROR, RAW
 
             df = self.frame.filter(~pl.col("__row").is_in(self.invalid_rows.implode()))
-            drop = [c for c in df.columns if c in (ERROR, "__ev")
+            drop = [c for c in df.columns if c in (ERROR, RAW, "__ev")
                     or (c.startswith(BAD) and df.get_column(c).null_count() == df.height)]
             self._valid_rows = df.drop(drop)
         return self._valid_rows

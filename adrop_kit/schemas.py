@@ -25,11 +25,12 @@ from .checks import (
     VIOLATION_SCHEMA,
     RuleCheck,
     event_code,
+    short_text,
     frame_checks,
     items_violations,
     w107_violations,
 )
-from .frames import ERROR, ROW, Frame, to_frame
+from .frames import ERROR, RAW, ROW, Frame, to_frame
 from .report import DatasetReport
 from .rules import Rule
 
@@ -179,7 +180,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     ok_rows = pl.col(ERROR).is_null()
     e001 = df.filter(~ok_rows).select(
         pl.col(ROW).alias("row"), pl.lit(None, pl.String).alias("eventName"), pl.lit("E001").alias("rule"),
-        pl.lit("error").alias("severity"), pl.lit("").alias("field"), pl.lit(None, pl.String).alias("value"),
+        pl.lit("error").alias("severity"), pl.lit("").alias("field"),
+        (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
         pl.col(ERROR).alias("message"))
     if engine == "pandera":
         main = _violations_pandera(df, cat, strict, extra_columns)

@@ -204,6 +204,9 @@ def test_the_dataset_validator_reports_the_same_rules_for_one_payload() -> None:
     def agree(payload: Any, strict: bool) -> None:
         dataset = schemas.validate_events([payload], strict=strict)
         assert set(dataset.violations["rule"].to_list()) == validate_event(payload, strict=strict).rules, payload
+        # not only the same rules: the same fields and severities (numbers may print as 1 or 1.0)
+        single = {(v.rule.value, v.field, v.severity) for v in validate_event(payload, strict=strict).violations}
+        assert set(dataset.violations.select("rule", "field", "severity").rows()) == single, payload
 
     agree()
 
