@@ -25,9 +25,9 @@ from .checks import (
     VIOLATION_SCHEMA,
     RuleCheck,
     event_code,
-    short_text,
     frame_checks,
     items_violations,
+    short_text,
     w107_violations,
 )
 from .frames import ERROR, RAW, ROW, Frame, to_frame
