@@ -17,8 +17,6 @@ Null and a missing key are the same: absent. In CSV an empty cell is absent.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -29,7 +27,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from .catalog import ENVELOPE, ITEMS, Catalog
+from .catalog import ITEMS, Catalog
 from .errors import DataReadError
 from .rules import json_kind
 
@@ -253,142 +251,14 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     return Frame(_normalise_native(df, catalog), source)
 
 
-# -- files -----------------------------------------------------------------------------
-def read_path(path: str | Path, catalog: Catalog) -> Frame:
-    p = Path(path)
-    suffix = p.suffix.lower()
-    readers = {".csv": _read_csv, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl,
-               ".json": _read_json, ".parquet": _read_parquet, ".pq": _read_parquet}
-    reader = readers.get(suffix)
-    if reader is None:
-        raise DataReadError(f"{p}: unknown file type {suffix or '(no suffix)'!r}; "
-                            "expected .csv, .jsonl, .ndjson, .json or .parquet")
-    if not p.exists():
-        raise DataReadError(f"{p}: no such file")
-    if p.is_dir():
-        raise DataReadError(f"{p}: is a directory, not a dataset file")
-    try:
-        if p.stat().st_size == 0 or (suffix != ".parquet" and not p.read_bytes().strip()):
-            return from_records([], catalog, source=str(p))  # an empty file holds no events
-        return reader(p, catalog)
-    except DataReadError:
-        raise
-    except OSError as exc:
-        raise DataReadError(f"{p}: cannot read: {exc.strerror or exc}") from None
-
-
-def _read_jsonl(p: Path, catalog: Catalog) -> Frame:
-    data = p.read_bytes()
-    records: list[Any] = []
-    rows: list[int] = []
-    errors: dict[int, tuple[str, str]] = {}
-    loads = orjson.loads
-    for lineno, line in enumerate(data.split(b"\n")):
-        if not line.strip():
-            continue
-        try:
-            records.append(loads(line))
-        except orjson.JSONDecodeError as exc:
-            errors[len(records)] = (f"line {lineno + 1} is not valid JSON ({exc})",
-                                    line[:MAX_REPR].decode("utf-8", "replace"))
-            records.append(None)
-        rows.append(lineno)
-    return from_records(records, catalog, errors=errors, rows=rows, source=str(p))
-
-
-def _read_json(p: Path, catalog: Catalog) -> Frame:
-    try:
-        data = orjson.loads(p.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise DataReadError(f"{p}: not valid JSON ({exc}); for one event per line use .jsonl") from None
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        raise DataReadError(f"{p}: expected a JSON array of events, got {json_kind(data)}")
-    return from_records(data, catalog, source=str(p))
-
-
-def _read_parquet(p: Path, catalog: Catalog) -> Frame:
-    try:
-        df = pl.read_parquet(p)
-    except pl.exceptions.PolarsError as exc:
-        raise DataReadError(f"{p}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    return Frame(_normalise_native(df, catalog), str(p))
-
-
-def _read_csv(p: Path, catalog: Catalog) -> Frame:
-    data = p.read_bytes()
-    try:
-        df = pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
-        df = df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))
-    except pl.exceptions.PolarsError:
-        df = _read_csv_by_line(p, data)
-    return Frame(_type_csv(df, catalog), str(p))
-
-
-def _read_csv_by_line(p: Path, data: bytes) -> pl.DataFrame:
-    """Slow, forgiving path for a CSV polars refuses: each physical line is one record."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataReadError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    lines = text.splitlines()
-    header = next(csv.reader([lines[0]]))
-    width = len(header)
-    body = [ln for ln in lines[1:]]
-    cols: list[list[str | None]] = [[] for _ in header]
-    errs: list[str | None] = []
-    raws: list[str | None] = []
-    for i, line in enumerate(body):
-        fields: list[str] | None
-        problem = None
-        try:
-            fields = next(csv.reader([line], strict=True), [])
-        except csv.Error as exc:
-            fields, problem = None, f"line {i + 2}: malformed CSV ({exc})"
-        if fields is not None and len(fields) > width:
-            fields, problem = None, f"line {i + 2}: {len(fields)} fields, but the header has {width}"
-        errs.append(problem)
-        raws.append(_short(line) if problem else None)
-        fields = fields or []
-        for j in range(width):
-            cols[j].append(fields[j] if j < len(fields) and fields[j] != "" else None)
-    out = pl.DataFrame({ROW: pl.Series(range(len(body)), dtype=pl.Int64), ERROR: pl.Series(errs, dtype=pl.String),
-                        RAW: pl.Series(raws, dtype=pl.String),
-                        **{h: pl.Series(c, dtype=pl.String) for h, c in zip(header, cols, strict=True)}})
-    return out
-
-
-def _type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
-    """CSV cells are text: parse numbers/integers/booleans; text that does not parse is a type error."""
-    types = key_types(catalog)
-    exprs: list[pl.Expr] = []
-    for name in df.columns:
-        ptype = types.get(name)
-        if ptype in (None, "string", "items"):
-            continue
-        c = pl.col(name)
-        text = c.str.strip_chars()
-        if ptype == "boolean":
-            low = text.str.to_lowercase()
-            val = pl.when(low == "true").then(True).when(low == "false").then(False).otherwise(None)
-        else:
-            val = text.cast(pl.Float64, strict=False)
-            if ptype == "integer":
-                as_int = text.cast(pl.Int64, strict=False)
-                val = pl.coalesce(as_int.cast(pl.Float64), val)
-        bad = pl.when(c.is_not_null() & val.is_null()).then(
-            pl.lit('"') + c.str.slice(0, MAX_REPR).str.replace_all('"', '\\"', literal=True) + pl.lit('"'))
-        exprs += [val.alias(name), bad.alias(BAD + name)]
-    return df.with_columns(exprs) if exprs else df
-
-
 # -- dispatch ------------------------------------------------------------------------
 def to_frame(data: Any, catalog: Catalog) -> Frame:
     """Any supported input → a canonical `Frame`; `DataReadError` for what cannot be read at all."""
     if isinstance(data, Frame):
         return data
     if isinstance(data, (str, Path)):
+        from .readers import read_path
+
         return read_path(data, catalog)
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
@@ -405,48 +275,46 @@ def to_frame(data: Any, catalog: Catalog) -> Frame:
                         "or a list of event dicts")
 
 
-__all__ = ["BAD", "ERROR", "RAW", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "read_path", "to_frame"]
+__all__ = ["BAD", "ERROR", "RAW", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "to_frame",
+           "to_payloads"]
 
-_ = ENVELOPE, ITEMS  # re-exported names used by schemas
 
-
-def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[str] = ()) -> list[tuple[int, dict]]:
+def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[str] = (),
+                keep: Iterable[str] = ()) -> list[tuple[int, dict]]:
     """Rows of a canonical frame back to `(row, payload)` pairs, as they would be sent.
 
     Nulls are dropped (absent), wrong-typed values come back from their `__bad__` column as
     they were, `items` become lists of dicts, integral floats of integer parameters become ints.
-    Metadata columns (`extra_columns`, `_`-prefixed) are not part of a payload.
+    Metadata columns (`extra_columns`, `_`-prefixed) are not part of a payload unless in `keep`.
+    Built column by column: only the non-null cells are touched.
     """
-    skip = set(extra_columns)
-    cols = [c for c in df.columns if not c.startswith("_") and c not in skip]
-    bad = {c[len(BAD):]: c for c in df.columns if c.startswith(BAD)}
+    keep = set(keep)
+    skip = set(extra_columns) - keep
+    cols = [c for c in df.columns if c in keep or not (c.startswith("_") or c in skip)]
     integer = {k for k, t in catalog.param_types.items() if t == "integer"}
-    items_text = ITEMS in df.columns and df.schema[ITEMS] == pl.String
-    rows = df.get_column(ROW).to_list() if ROW in df.columns else list(range(df.height))
-    out: list[tuple[int, dict]] = []
-    for row, rec, badrec in zip(rows, df.select(cols).iter_rows(named=True),
-                                df.select(list(bad.values())).iter_rows() if bad else iter(lambda: (), None),
-                                strict=False):
-        payload = {k: v for k, v in rec.items() if v is not None}
-        for (name, _), text in zip(bad.items(), badrec, strict=False):
-            if text is not None:
-                try:
-                    payload[name] = parse_json_text(text)
-                except ValueError:
-                    payload[name] = text
-        for k in integer & payload.keys():
-            v = payload[k]
-            if isinstance(v, float) and v.is_integer():
-                payload[k] = int(v)
-        if ITEMS in payload:
-            v = payload[ITEMS]
-            if items_text:
-                try:
-                    v = parse_json_text(v)
-                except ValueError:
-                    pass
-            elif isinstance(v, list):
-                v = [{ik: iv for ik, iv in it.items() if iv is not None} if isinstance(it, dict) else it for it in v]
-            payload[ITEMS] = v
-        out.append((row, payload))
-    return out
+    payloads: list[dict] = [{} for _ in range(df.height)]
+    for name in cols + [c for c in df.columns if c.startswith(BAD)]:
+        col = df.get_column(name)
+        where = col.is_not_null().arg_true().to_list()
+        if not where:
+            continue
+        values = col.drop_nulls().to_list()
+        key = name[len(BAD):] if name.startswith(BAD) else name
+        if name.startswith(BAD) or (key == ITEMS and col.dtype == pl.String):
+            values = [_parse_or_keep(v) for v in values]
+        elif key == ITEMS:
+            values = [[{k: v for k, v in it.items() if v is not None} if isinstance(it, dict) else it for it in v]
+                      for v in values]
+        elif key in integer and col.dtype.is_float():
+            values = [int(v) if v.is_integer() else v for v in values]
+        for i, v in zip(where, values, strict=True):
+            payloads[i][key] = v
+    rows = df.get_column(ROW).to_list() if ROW in df.columns else range(df.height)
+    return list(zip(rows, payloads, strict=True))
+
+
+def _parse_or_keep(text: str) -> Any:
+    try:
+        return parse_json_text(text)
+    except ValueError:
+        return text

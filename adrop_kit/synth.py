@@ -26,7 +26,8 @@ import orjson
 import polars as pl
 import pyarrow as pa
 
-from .catalog import ITEMS, PLATFORMS, Catalog, resolve
+from .catalog import ITEMS, PLATFORMS, STANDARD, Catalog, resolve
+from .frames import to_payloads
 from .rules import CURRENCY_PARAM, NON_NEGATIVE, PURCHASE_EVENT, TX_PARAM, VALUE_TRIPLE
 
 TRUTH = "_truth"
@@ -417,19 +418,7 @@ def sample_frame(n: int, *, seed: int = 0, error_rate: float = 0.03, warning_rat
 
 def frame_to_events(frame: pl.DataFrame, *, keep_extra: bool = False) -> list[dict[str, Any]]:
     """Rows as payload dicts: nulls dropped (top level and inside items); `ts`/`_truth` only if asked."""
-    drop = set() if keep_extra else set(EXTRA)
-    events: list[dict[str, Any]] = [{} for _ in range(frame.height)]
-    for name in frame.columns:  # column by column: only the non-null cells are touched
-        if name in drop:
-            continue
-        col = frame.get_column(name)
-        rows = col.is_not_null().arg_true().to_list()
-        values = col.drop_nulls().to_list()
-        if name == ITEMS:
-            values = [[{k: v for k, v in it.items() if v is not None} for it in items] for items in values]
-        for i, value in zip(rows, values, strict=True):
-            events[i][name] = value
-    return events
+    return [p for _, p in to_payloads(frame, STANDARD, extra_columns=EXTRA, keep=EXTRA if keep_extra else ())]
 
 
 def sample_events(n: int, *, keep_extra: bool = False, **options: Any) -> list[dict[str, Any]]:
