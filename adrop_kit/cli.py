@@ -96,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", **fmt)
     c.set_defaults(run=cmd_catalog)
 
-    s = sub.add_parser("sample", aliases=["synth"], help="write a realistic sample dataset with a few deliberate errors",
+    s = sub.add_parser("sample", aliases=["synth"],
+                       help="write a realistic sample dataset with a few deliberate errors",
                        description="Write N synthetic events; the format follows the file's suffix.")
     s.add_argument("n", metavar="N", type=_count, help="number of events")
     s.add_argument("--out", metavar="FILE", type=Path, required=True,
