@@ -7,6 +7,9 @@ from .errors import AdropError, DataReadError, PlanError, UnknownEvent
 from .payload import validate_event
 from .report import DatasetReport, EventReport, InvalidEvents
 from .rules import Rule, Violation
+from .send_report import SendReport
+from .sender import Sender, SendResult
+from .server import Faults, LocalServer
 
 __version__ = "0.1.0"
 
@@ -26,10 +29,15 @@ __all__ = [
     "DatasetReport",
     "EventReport",
     "EventSpec",
+    "Faults",
     "InvalidEvents",
+    "LocalServer",
     "ParamSpec",
     "PlanError",
     "Rule",
+    "SendReport",
+    "SendResult",
+    "Sender",
     "UnknownEvent",
     "Violation",
     "__version__",
