@@ -1,0 +1,64 @@
+"""`adrop-kit export jsonschema|openapi`: the contract as JSON Schema or OpenAPI (see `export.py`).
+
+    adrop-kit export jsonschema [--plan FILE] [--event NAME] [--strict] [--out FILE]
+    adrop-kit export openapi [--plan FILE] [--server-url URL] [--strict] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+
+
+def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -> None:
+    e = sub.add_parser("export", help="write the contract as JSON Schema or OpenAPI 3.1 (from the catalog)",
+                       description="Generate JSON Schema (draft 2020-12) or an OpenAPI 3.1 document for POST /event "
+                                   "from the catalog, so other tools (jsonschema, schemathesis, code generators) "
+                                   "check events the way adrop-kit does. NaN/Infinity and warnings are not expressed.")
+    kinds = e.add_subparsers(dest="kind", metavar="KIND", required=True)
+    j = kinds.add_parser("jsonschema", help="JSON Schema: one for any event plus one per event",
+                         description='Print {"dispatch": <schema for any event>, "events": {name: <schema>}}, '
+                                     "or with --event the schema of that one event.")
+    j.add_argument("--event", metavar="NAME", help="only the schema of this event")
+    j.set_defaults(run=cmd_export)
+    o = kinds.add_parser("openapi", help="OpenAPI 3.1 document for POST /event",
+                         description="Print an OpenAPI 3.1 document: POST /event, the app key as an apiKey "
+                                     "security scheme in the Authorization header, one schema per event.")
+    o.add_argument("--server-url", metavar="URL", default="https://api-v2.adrop.io",
+                   help="servers[0].url (default: https://api-v2.adrop.io)")
+    o.set_defaults(run=cmd_export)
+    for p in (j, o):
+        p.add_argument("--plan", **plan)
+        p.add_argument("--strict", action="store_true",
+                       help="events outside the catalog are invalid (W101 becomes an error)")
+        p.add_argument("--out", metavar="FILE", type=Path, help="write to FILE instead of stdout")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .cli import _Fail, _load_catalog, _one_line, _out
+    from .errors import UnknownEvent
+    from .export import dispatch_schema, event_schema, json_schemas, openapi, write_json
+
+    catalog = _load_catalog(args.plan)
+    doc: dict[str, Any]
+    if args.kind == "openapi":
+        doc = openapi(catalog, server_url=args.server_url, strict=args.strict)
+    elif args.event is not None:
+        try:
+            doc = event_schema(args.event, catalog)
+        except UnknownEvent as exc:
+            raise _Fail(str(exc)) from None
+    else:
+        doc = {"dispatch": dispatch_schema(catalog, strict=args.strict), "events": json_schemas(catalog)}
+    if args.out is None:
+        _out(write_json(doc).rstrip("\n"))
+        return EXIT_OK
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_json(doc, args.out)
+    except OSError as exc:
+        raise _Fail(_one_line(args.out, exc)) from None
+    return EXIT_OK
