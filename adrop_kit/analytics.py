@@ -22,7 +22,8 @@ from typing import Any
 import polars as pl
 
 from .catalog import ITEMS
-from .frames import ROW, parse_json_text
+from .frames import ROW
+from .jsontext import parse_json_text
 from .report import DatasetReport, _html_table
 from .rules import CURRENCY_PARAM, PURCHASE_EVENT, TX_PARAM
 

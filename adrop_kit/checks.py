@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from .catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog
-from .frames import BAD, ERROR, ROW, parse_json_text
+from .frames import BAD, ERROR, ROW
+from .jsontext import parse_json_text
 from .payload import check_items
 from .rules import (
     AT_LEAST_ONE,

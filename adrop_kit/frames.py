@@ -17,18 +17,17 @@ Null and a missing key are the same: absent. In CSV an empty cell is absent.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 
 from .catalog import ITEMS, Catalog
 from .errors import DataReadError
+from .jsontext import parse_json_text, to_json_text
 from .rules import json_kind
 
 ROW = "__row"
@@ -64,36 +63,6 @@ def key_types(catalog: Catalog) -> dict[str, str]:
 
 
 # -- values → typed columns ---------------------------------------------------------
-def _has_nonfinite(value: Any) -> bool:
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_has_nonfinite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nonfinite(v) for v in value)
-    return False
-
-
-def to_json_text(value: Any) -> str:
-    """JSON text of a value, keeping NaN/Infinity visible, also nested (orjson would write null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, (list, dict)) and _has_nonfinite(value):
-        return json.dumps(value, allow_nan=True, default=str, ensure_ascii=False)
-    try:
-        return orjson.dumps(value, default=str).decode()
-    except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits, odd objects
-        return repr(value)
-
-
-def parse_json_text(text: str) -> Any:
-    """Parse JSON text, accepting the NaN/Infinity tokens `to_json_text` writes; ValueError if not JSON."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # slower, but knows NaN/Infinity; raises ValueError when it is not JSON
-
-
 def _short(text: str) -> str:
     return text if len(text) <= MAX_REPR else text[: MAX_REPR - 1] + "…"
 

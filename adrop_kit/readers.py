@@ -17,6 +17,7 @@ import polars as pl
 from .catalog import Catalog
 from .errors import DataReadError
 from .frames import BAD, ERROR, MAX_REPR, RAW, ROW, Frame, _normalise_native, _short, from_records, key_types
+from .jsontext import parse_json_text
 from .rules import json_kind
 
 
@@ -55,6 +56,12 @@ def _read_jsonl(p: Path, catalog: Catalog) -> Frame:
         try:
             records.append(loads(line))
         except orjson.JSONDecodeError as exc:
+            try:  # JSON orjson refuses but is still JSON (1e400, a lone surrogate escape): keep it
+                records.append(parse_json_text(line))
+                rows.append(lineno)
+                continue
+            except ValueError:
+                pass
             errors[len(records)] = (f"line {lineno + 1} is not valid JSON ({exc})",
                                     line[:MAX_REPR].decode("utf-8", "replace"))
             records.append(None)

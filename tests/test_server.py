@@ -143,7 +143,7 @@ def test_hostile_requests_do_not_take_the_server_down(server):
     # a negative / non-numeric Content-Length
     reply = _raw(server, b"POST /event HTTP/1.1\r\nHost: x\r\nAuthorization: " + KEY.encode()
                  + b"\r\nContent-Type: application/json\r\nContent-Length: nope\r\nConnection: close\r\n\r\n")
-    assert b" 411 " in reply.split(b"\r\n")[0]
+    assert b" 400 " in reply.split(b"\r\n")[0]
     # an absurd header line
     _raw(server, b"GET /_local/stats HTTP/1.1\r\nX: " + b"a" * 100_000 + b"\r\n\r\n", read_timeout=2)
     # the server still answers
@@ -198,3 +198,26 @@ def test_a_generated_key_when_none_is_given(monkeypatch):
         assert srv.generated_key and srv.app_key.startswith("local-")
         assert post(srv, {"uid": "u", "eventName": "app_open"},
                     headers={**HEADERS, "Authorization": srv.app_key})[0] == 200
+
+
+def test_a_chunked_body_is_read(server):
+    body = b'{"uid": "u", "eventName": "app_open"}'
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (body[:10], body[10:])) + b"0\r\n\r\n"
+    reply = _raw(server, b"POST /event HTTP/1.1\r\nHost: x\r\nAuthorization: " + KEY.encode()
+                 + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                 + chunked)
+    assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b'{"message":"ok"}')
+    assert server.stats()["good"] == 1
+
+
+@pytest.mark.parametrize("body,rule", [
+    (b'{"uid":"u","eventName":"view_item","item_id":"a","price":1e400}', "E006"),  # JSON, but not a finite number
+    (b'{"uid":"u","eventName":"app_open","note":NaN}', "E001"),                     # NaN is not JSON
+    (b'{"uid":"\\ud800x","eventName":"app_open"}', None),                            # a lone surrogate: still JSON
+])
+def test_json_edge_cases(server, body, rule):
+    status, reply, headers = post(server, body, path="/event?explain=1")
+    if rule is None:
+        assert status == 200 and server.stats()["good"] == 1
+    else:
+        assert status == 400 and headers["X-Adrop-Kit-Violations"] == rule

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from ..catalog import Catalog, resolve
+from ..jsontext import parse_json_text
 from ..payload import validate_event
 from .store import Store
 
@@ -114,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _discard_body(self) -> bool:
         """Read and drop a body we will not use, so keep-alive stays in sync; False if too big."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return False  # not worth decoding only to drop it: close the connection instead
         try:
             n = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -123,6 +126,51 @@ class _Handler(BaseHTTPRequestHandler):
         if n:
             self.rfile.read(n)
         return True
+
+    def _read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked), at most MAX_BODY; None when we already replied."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        length = self.headers.get("Content-Length")
+        try:
+            n = int(length) if length is not None else 0  # HTTP/1.1: no length, no chunking = no body
+        except ValueError:
+            n = -1
+        if n < 0:
+            self._json(400, {"message": "!invalid"}, close=True)  # an unreadable length: we cannot find the end
+            return None
+        if n > MAX_BODY:
+            self._json(413, {"message": "!too_large"}, close=True)
+            return None
+        body = self.rfile.read(n)
+        if len(body) < n:  # the client went away mid-body
+            self.close_connection = True
+            return None
+        return body
+
+    def _read_chunked(self) -> bytes | None:
+        chunks, total = [], 0
+        while True:
+            line = self.rfile.readline(65)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                self._json(400, {"message": "!invalid"}, close=True)
+                return None
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers, then the blank line
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                self._json(413, {"message": "!too_large"}, close=True)
+                return None
+            data = self.rfile.read(size)
+            self.rfile.readline(3)
+            if len(data) < size:
+                self.close_connection = True
+                return None
+            chunks.append(data)
 
     def _not_allowed(self, allow: str) -> None:
         ok = self._discard_body()
@@ -196,22 +244,12 @@ class _Handler(BaseHTTPRequestHandler):
         if ctype != "application/json":
             ok = self._discard_body()
             return self._json(415, {"message": "!unsupported_media_type"}, close=not ok)
-        length = self.headers.get("Content-Length")
+        body = self._read_body()
+        if body is None:
+            return  # _read_body replied (413) or the client went away
         try:
-            n = int(length) if length is not None else -1
+            payload = parse_json_text(body, allow_nan=False)  # NaN is not JSON: Adrop would not parse it
         except ValueError:
-            n = -1
-        if n < 0:
-            return self._json(411, {"message": "!length_required"}, close=True)
-        if n > MAX_BODY:
-            return self._json(413, {"message": "!too_large"}, close=True)
-        body = self.rfile.read(n)
-        if len(body) < n:  # the client went away mid-body
-            self.close_connection = True
-            return
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
             payload = _NOT_JSON
         if payload is _NOT_JSON:
             violations = [{"rule": "E001", "field": "", "message": "the body is not valid JSON"}]

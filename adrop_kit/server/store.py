@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from ..jsontext import dumps_lenient
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY,
@@ -29,7 +31,7 @@ def hash_uid(uid: Any) -> str | None:
     """SHA-256 hex digest of the uid, as Adrop stores it (the raw uid is never kept)."""
     if not isinstance(uid, str):
         return None
-    return hashlib.sha256(uid.encode("utf-8")).hexdigest()
+    return hashlib.sha256(uid.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Store:
@@ -55,7 +57,7 @@ class Store:
         platform = obj.get("platform")
         stored = body
         if isinstance(payload, dict) and "uid" in payload:  # the raw body must not keep the raw uid either
-            stored = orjson.dumps({**payload, "uid": hash_uid(payload["uid"])}, option=orjson.OPT_SERIALIZE_NUMPY)
+            stored = dumps_lenient({**payload, "uid": hash_uid(payload["uid"])})
         row = (status, time.time(), name if isinstance(name, str) else None,
                platform if isinstance(platform, str) else None, hash_uid(obj.get("uid")), stored,
                orjson.dumps(violations).decode() if violations else None)

@@ -1,0 +1,63 @@
+"""JSON text in and out, keeping what orjson alone would lose.
+
+orjson writes NaN/Infinity as null and refuses 1e400 or a lone surrogate escape; those
+values must survive (they are type errors to report, not data to silently change).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import orjson
+
+
+def _has_nonfinite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_nonfinite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nonfinite(v) for v in value)
+    return False
+
+
+def to_json_text(value: Any) -> str:
+    """JSON text of a value, keeping NaN/Infinity visible, also nested (orjson would write null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, (list, dict)) and _has_nonfinite(value):
+        return json.dumps(value, allow_nan=True, default=str, ensure_ascii=False)
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits, odd objects
+        return repr(value)
+
+
+def _no_constants(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+def parse_json_text(text: str | bytes, *, allow_nan: bool = True) -> Any:
+    """Parse JSON text (str or bytes), also where orjson is stricter than JSON: 1e400 (→ inf), lone
+    surrogate escapes, and — with `allow_nan` — the NaN/Infinity tokens `to_json_text` writes.
+    Raises ValueError when it is not JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8")  # UnicodeDecodeError is a ValueError too
+        if allow_nan:
+            return json.loads(text)
+        return json.loads(text, parse_constant=_no_constants)
+
+
+
+
+def dumps_lenient(value: Any) -> bytes:
+    """orjson.dumps, falling back to the json module for what orjson refuses (lone surrogates)."""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, allow_nan=True, default=str).encode()
