@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench lint clean distclean
+.PHONY: install demo test bench lint lab clean distclean
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# JupyterLab on notebooks/, on 127.0.0.1 only; the notebooks start a local server (no account or key needed)
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 notebooks/
 
 clean:
 	rm -rf sample build dist .pytest_cache .ruff_cache .hypothesis benchmarks/results *.egg-info

@@ -1,0 +1,87 @@
+"""Every notebook runs top to bottom in a fresh kernel, and is committed clean (no outputs, no widget state)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+CELL_TIMEOUT = 180
+
+
+def run(nb, cwd: Path) -> None:
+    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                     resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No real endpoint: the notebooks use their embedded local server."""
+    for name in ("ADROP_ENDPOINT", "ADROP_APP_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_there_are_notebooks():
+    assert {p.name for p in ALL} >= {"01_validate.ipynb", "03_contract.ipynb", "04_send.ipynb"}
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_notebook_runs_without_error(path, tmp_path, clean_env):
+    before = sorted(p.name for p in NOTEBOOKS.iterdir())
+    copy = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    nb = nbformat.read(copy / path.name, as_version=4)
+    run(nb, copy)  # raises CellExecutionError, naming the cell, on the first error
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    assert sorted(p.name for p in NOTEBOOKS.iterdir()) == before  # it wrote nothing next to the notebooks
+
+
+def test_the_kernel_is_this_virtualenvs_python(tmp_path, clean_env):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.prefix)")])
+    run(nb, tmp_path)
+    assert nb.cells[0].outputs[0]["text"].strip() == sys.prefix
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_committed_notebook_has_no_outputs_counts_or_widget_state(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert "widgets" not in nb.metadata, "widget state saved in the notebook's metadata"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"cell {i} has outputs"
+            assert cell.execution_count is None, f"cell {i} has an execution count"
+        assert "widgets" not in cell.get("metadata", {}), f"cell {i} carries widget metadata"
+    assert "application/vnd.jupyter.widget" not in path.read_text()
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+def test_generated_notebooks_match_their_build_script():
+    done = subprocess.run([sys.executable, "-B", str(NOTEBOOKS / "build.py"), "--check"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_adrop_kit_lab_starts_jupyterlab_on_the_notebooks_bound_to_loopback(monkeypatch, tmp_path):
+    from adrop_kit.cli import main
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    monkeypatch.chdir(tmp_path)  # no ./notebooks here: the repository's folder is found
+    assert main(["lab", "--port", "9123", "--no-browser"]) == 0
+    (cmd,) = calls
+    assert cmd[:3] == [sys.executable, "-m", "jupyterlab"]
+    assert "--ip=127.0.0.1" in cmd and "--port=9123" in cmd and "--no-browser" in cmd
+    assert Path(cmd[-1]) == NOTEBOOKS
+    assert main(["lab", "--dir", str(tmp_path / "nope")]) == 2
