@@ -21,10 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from .catalog import Catalog, resolve
 from .journal import FINAL, Journal, event_key
+from .jsontext import dumps_payload
 from .payload import validate_event
 from .send_report import OUTCOMES, Outcome, SendReport
 from .transport import (
@@ -165,7 +164,7 @@ class Sender:
 
     def render_request(self, payload: Any) -> str:
         """The request as it would go out, the key masked (what dry-run shows)."""
-        body = orjson.dumps(payload).decode()
+        body = dumps_payload(payload).decode()
         return (f"POST {self.endpoint.url}\nAuthorization: {self.masked_key}\n"
                 f"Content-Type: application/json\n\n{body}")
 
@@ -216,7 +215,7 @@ class Sender:
                                   error="; ".join(f"{v.rule} {v.field}: {v.message}" for v in report.errors))
         if self.dry_run:
             return SendResult("dry_run")
-        reply, attempts = self._deliver(orjson.dumps(payload))
+        reply, attempts = self._deliver(dumps_payload(payload))
         return _result(reply, attempts)
 
     # -- many events ----------------------------------------------------------------------
@@ -250,7 +249,7 @@ class Sender:
 
         outcomes: list[Outcome] = [Outcome(r, ev, None, "skipped", None, 0, why) for r, ev, why in skipped]
         jobs = [_Job(i, row, event_key(p, row), p.get("eventName") if isinstance(p.get("eventName"), str) else None,
-                     orjson.dumps(p)) for i, (row, p) in enumerate(sendable)]
+                     dumps_payload(p)) for i, (row, p) in enumerate(sendable)]
         preview: list[str] = []
         if self.dry_run:
             preview = [self.render_request(p) for _, p in sendable[:dry_run_preview]]

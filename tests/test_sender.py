@@ -242,3 +242,12 @@ def test_a_wrong_endpoint_path_stops_the_run_instead_of_failing_every_event(serv
         report = s.send_all(events(30))
     assert report.delivered == 0 and report.failed >= 1 and report.failed + report.pending == 30
     assert "404" in report.aborted and report.exit_code() == 3
+
+
+def test_nan_is_never_sent_as_null(server):
+    import math
+
+    with Sender(KEY, endpoint=server.endpoint, validate=False) as s:
+        result = s.send({"uid": "u", "eventName": "view_item", "item_id": "a", "price": math.nan})
+    assert result.outcome == "rejected"  # the body carried NaN, which is not JSON; it did not become null
+    assert server.stats() == {"total": 1, "good": 0, "bad": 1}
