@@ -1,4 +1,116 @@
-"""pytest plugin (entry point `pytest11`): fixtures for testing your own Adrop integration.
+"""pytest plugin (entry point `pytest11`, active once adrop-kit is installed): test your own Adrop integration.
 
-Placeholder until the contract-testing issue lands; it must import cheaply and safely.
+Fixtures
+    adrop_server   a local Adrop-compatible server on 127.0.0.1 (`adrop_kit.server.LocalServer`):
+                   `.url`, `.endpoint`, `.app_key`, `.events(status)`, `.stats()`, `.reset()`.
+                   One server per session, emptied before each test; a test marked
+                   `@pytest.mark.adrop_server(strict=True, faults=Faults(...), ...)` gets its own.
+    adrop_sender   a `Sender` pointed at `adrop_server` (its key, its catalog, no progress bar);
+                   `@pytest.mark.adrop_sender(validate=False, ...)` passes options.
+    adrop_catalog  the catalog: standard, or extended by the `adrop_plan` ini option.
+
+ini options: `adrop_plan` (a tracking plan file, relative to the ini file), `adrop_strict`.
+
+Hypothesis: the profile "adrop-ci" (`adrop_kit.strategies.CI_PROFILE`) is registered, never
+loaded unless asked: `pytest --hypothesis-profile=adrop-ci`.
+
+Loading the plugin imports neither hypothesis nor polars: every fixture imports what it needs.
 """
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .sender import Sender
+    from .server import LocalServer
+
+CI_PROFILE = "adrop-ci"  # the same name as adrop_kit.strategies.CI_PROFILE, without importing hypothesis
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("adrop_plan", "tracking plan (.toml or .json) for the adrop_server fixture and adrop_catalog; "
+                                "relative to the ini file", default="")
+    parser.addini("adrop_strict", "the adrop_server fixture rejects events outside the catalog (W101 is an error)",
+                  type="bool", default=False)
+
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis' own plugin loads the profile named on the command line
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "adrop_server(**options): this test gets its own local Adrop server, "
+                                       "built with LocalServer(**options), e.g. strict=True or faults=Faults(...)")
+    config.addinivalue_line("markers", "adrop_sender(**options): options for the adrop_sender fixture's Sender")
+    if config.getoption("hypothesis_profile", None) == CI_PROFILE or "hypothesis" in sys.modules:
+        import adrop_kit.strategies  # noqa: F401  # registers the profile; loading it stays hypothesis' job
+
+
+def _plan_path(config: pytest.Config) -> Path | None:
+    plan = str(config.getini("adrop_plan") or "").strip()
+    if not plan:
+        return None
+    path = Path(plan)
+    if not path.is_absolute():
+        path = (config.inipath.parent if config.inipath else config.rootpath) / path
+    return path
+
+
+@pytest.fixture(scope="session")
+def adrop_catalog(pytestconfig: pytest.Config) -> Catalog:
+    """The catalog the fixtures use: standard, or extended by the `adrop_plan` ini option."""
+    from .catalog import Catalog
+    from .errors import PlanError
+
+    path = _plan_path(pytestconfig)
+    if path is None:
+        return Catalog.standard()
+    try:
+        return Catalog.from_file(path)
+    except PlanError as exc:
+        raise pytest.UsageError(f"adrop_plan: {exc}") from None
+
+
+def _server_options(config: pytest.Config, catalog: Catalog, overrides: dict[str, Any]) -> dict[str, Any]:
+    return {"catalog": catalog, "strict": bool(config.getini("adrop_strict")), **overrides}
+
+
+@pytest.fixture(scope="session")
+def _adrop_session_server(pytestconfig: pytest.Config, adrop_catalog: Catalog) -> Iterator[LocalServer]:
+    from .server import LocalServer
+
+    with LocalServer(**_server_options(pytestconfig, adrop_catalog, {})) as srv:
+        yield srv
+
+
+@pytest.fixture
+def adrop_server(request: pytest.FixtureRequest, adrop_catalog: Catalog) -> Iterator[LocalServer]:
+    """A running local Adrop server, empty at the start of the test."""
+    marker = request.node.get_closest_marker("adrop_server")
+    if marker is not None and (marker.args or marker.kwargs):
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.adrop_server takes keyword options only, e.g. strict=True")
+        from .server import LocalServer
+
+        with LocalServer(**_server_options(request.config, adrop_catalog, dict(marker.kwargs))) as srv:
+            yield srv
+        return
+    srv: LocalServer = request.getfixturevalue("_adrop_session_server")
+    srv.reset()
+    yield srv
+
+
+@pytest.fixture
+def adrop_sender(request: pytest.FixtureRequest, adrop_server: LocalServer) -> Iterator[Sender]:
+    """A `Sender` for `adrop_server`: its key, catalog and strictness; closed after the test."""
+    from .sender import Sender
+
+    marker = request.node.get_closest_marker("adrop_sender")
+    options: dict[str, Any] = {"catalog": adrop_server.catalog, "strict": adrop_server.strict, "progress": False,
+                               "backoff": 0.05, **(marker.kwargs if marker else {})}
+    with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, **options) as sender:
+        yield sender

@@ -22,6 +22,10 @@ Each `invalid_events()` payload is an `events()` payload with one mutation, chos
 so that the rule it names is the only rule it breaks (W101 is a warning unless the
 validator runs with `strict=True`). W107, a `tx_id` reused across purchases, is a
 property of a dataset, not of one payload, so `invalid_events()` does not draw it.
+
+`event_frames()` draws polars or pandas DataFrames of such payloads, a share of them broken,
+with a truth column naming each row's rule; `breakable_rules(name)` lists what an event can
+break. Importing this module registers the Hypothesis profile `adrop-ci` (`CI_PROFILE`).
 """
 
 from __future__ import annotations
@@ -35,15 +39,25 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from .catalog import ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from .rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE, Rule
 
-__all__ = ["INVALID_RULES", "events", "invalid_events", "items"]
+__all__ = ["CI_PROFILE", "INVALID_RULES", "breakable_rules", "event_frames", "events", "invalid_events", "items"]
 
 INVALID_RULES: tuple[str, ...] = tuple(r.value for r in Rule if r is not Rule.W107)
 """The rules `invalid_events()` can break: every rule but the dataset-level W107."""
+
+CI_PROFILE = "adrop-ci"
+"""A Hypothesis settings profile for CI, registered on import (never loaded unless asked):
+`pytest --hypothesis-profile=adrop-ci` or `settings.load_profile("adrop-ci")`. Derandomized,
+so a CI run is reproducible and cannot flake on a new example; no deadline, since shared
+runners stall; 50 examples per test; a failure prints the blob that replays it
+(`@reproduce_failure`)."""
+settings.register_profile(CI_PROFILE, derandomize=True, deadline=None, max_examples=50, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
 
 Payload = dict[str, Any]
 Edit = Callable[[Payload], Any]
@@ -281,6 +295,19 @@ def _edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
     return []  # W107: dataset-level
 
 
+def _fits_frame(edit: Edit, frame: str) -> bool:
+    """Whether a row of a `frame` ("polars" or "pandas") can hold what `edit` does to a payload.
+
+    pandas reads a top-level NaN as a missing value, so there `{"price": NaN}` (E006) would be
+    an absent price: those edits are left out. Polars keeps NaN apart from null, and nested
+    values (inside `items`) keep theirs in both.
+    """
+    if frame != "pandas" or not isinstance(edit, partial) or edit.func not in (_set, _set_number):
+        return True
+    value = edit.keywords.get("value")
+    return not (isinstance(value, float) and math.isnan(value))
+
+
 class _Case(NamedTuple):
     """Payloads of one event broken by one rule: the event's shape, and the edits that break it."""
 
@@ -302,7 +329,7 @@ class _Builder:
         self.catalog = cat
         self._items: dict[tuple[int, int], st.SearchStrategy[list]] = {}
         self._shapes: dict[tuple[str, tuple[str, ...], bool], _Shape] = {}
-        self._cases: dict[tuple[str, str], _Case | None] = {}
+        self._cases: dict[tuple[str, str, str | None], _Case | None] = {}
         self.public: dict[tuple[Any, ...], st.SearchStrategy[Any]] = {}  # what events()/invalid_events() return
 
     def item_lists(self, min_size: int = 1, max_size: int = _MAX_ITEMS) -> st.SearchStrategy[list]:
@@ -321,11 +348,13 @@ class _Builder:
                 platform=(("platform", (st.sampled_from(platforms), None)),) if platforms else ())
         return self._shapes[key]
 
-    def case(self, name: str, rule: str) -> _Case | None:
-        """How payloads of `name` break `rule`, or None when none can."""
-        key = (name, rule)
+    def case(self, name: str, rule: str, frame: str | None = None) -> _Case | None:
+        """How payloads of `name` break `rule`, or None when none can (`frame`: see `_fits_frame`)."""
+        key = (name, rule, frame)
         if key not in self._cases:
             edits = _edits(Rule(rule), self.catalog[name], self.catalog)
+            if frame is not None:
+                edits = [e for e in edits if _fits_frame(e, frame)]
             self._cases[key] = _Case(self.shape(name), st.sampled_from(edits)) if edits else None
         return self._cases[key]
 
@@ -392,15 +421,24 @@ def invalid_events(name: str | None = None, *, catalog: CatalogLike = None,
     required parameter; E007 for view_item, which has no items). With `name=None` each rule
     comes from the events that can break it; with `rules=None` the event's impossible rules are skipped.
     """
-    b = _builder(catalog)
+    return _invalid(_builder(catalog), name, rules)
+
+
+def _invalid(b: _Builder, name: str | None, rules: Iterable[str] | str | None, *,
+             frame: str | None = None) -> st.SearchStrategy[tuple[Any, str]]:
+    """`invalid_events()`; `frame="polars"|"pandas"` keeps only what a frame row can hold (see event_frames)."""
     wanted = _rule_ids(rules)
+    if frame is not None:
+        if rules is not None and Rule.E001.value in wanted:
+            raise ValueError("E001 (the body is not a JSON object) cannot be drawn in a frame: every row is an object")
+        wanted = tuple(r for r in wanted if r != Rule.E001.value)
     names = b.catalog.names if name is None else (b.catalog[name].name,)
-    key = ("invalid_events", name, wanted, rules is None)
+    key = ("invalid_events", name, wanted, rules is None, frame)
     if key in b.public:
         return b.public[key]
     table: dict[str, list[_Case]] = {}
     for rule in wanted:
-        cases = [c for n in names if (c := b.case(n, rule)) is not None]
+        cases = [c for n in names if (c := b.case(n, rule, frame)) is not None]
         if cases:
             table[rule] = cases
         elif rules is not None:
@@ -431,3 +469,103 @@ def _rule_ids(rules: Iterable[str] | str | None) -> tuple[str, ...]:
         if rid not in out:
             out.append(rid)
     return tuple(out)
+
+
+def breakable_rules(name: str, *, catalog: CatalogLike = None) -> tuple[str, ...]:
+    """The rule ids a payload of event `name` can break, in rule order: what `invalid_events(name)` draws."""
+    b = _builder(catalog)
+    spec = b.catalog[name]  # UnknownEvent at once
+    return tuple(r for r in INVALID_RULES if b.case(spec.name, r) is not None)
+
+
+# -- frames --------------------------------------------------------------------------------
+BACKENDS: tuple[str, ...] = ("polars", "pandas")
+_RATE_STEPS = 1000
+
+
+def event_frames(name: str | None = None, *, catalog: CatalogLike = None, min_size: int = 0, max_size: int = 50,
+                 invalid_rate: float = 0.0, rules: Iterable[str] | str | None = None,
+                 platforms: Sequence[str] | str = PLATFORMS, backend: str = "polars",
+                 truth_column: str | None = "_truth") -> st.SearchStrategy[Any]:
+    """DataFrames of `min_size` to `max_size` events, about `invalid_rate` of the rows broken.
+
+    Each row is an `events(name)` payload, or with probability `invalid_rate` an
+    `invalid_events(name, rules=rules)` one. `truth_column` (None: no such column) holds the
+    rule the row breaks, null for a clean row; a leading `_` marks it as metadata, which
+    `validate_events` neither checks nor sends. Clean rows validate without any violation,
+    even W107: a `tx_id` drawn twice is made unique. One column per key, in the order seen.
+
+    polars: the layout `validate_events` reads JSON sources into: typed columns, `items` as
+    JSON text, and a value of the wrong JSON type (`"price": "29900"`, an E006) kept as JSON
+    text in a side column `__bad__<key>` next to its typed column.
+    pandas: object columns hold such values as they are and `items` as lists of dicts; a
+    top-level NaN is never drawn there, since pandas reads it as a missing value.
+    A frame row is always an object, so E001 is never drawn (asking for it raises).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+    if type(min_size) is not int or type(max_size) is not int:
+        raise TypeError(f"min_size and max_size must be integers, got {min_size!r} and {max_size!r}")
+    if min_size < 0 or max_size < min_size:
+        raise ValueError(f"need 0 <= min_size <= max_size, got min_size={min_size}, max_size={max_size}")
+    if isinstance(invalid_rate, bool) or not isinstance(invalid_rate, (int, float)) or not 0 <= invalid_rate <= 1:
+        raise ValueError(f"invalid_rate must be a number between 0 and 1, not {invalid_rate!r}")
+    b = _builder(catalog)
+    if truth_column is not None and (not isinstance(truth_column, str) or not truth_column
+                                     or truth_column in b.catalog.columns or truth_column.startswith("__")):
+        raise ValueError(f"truth_column {truth_column!r} must be a new column name (not an event key, no '__' "
+                         "prefix); start it with '_' so validate_events ignores it")
+    if backend == "pandas":
+        import pandas  # noqa: F401  # ImportError now, not when drawn
+    else:
+        import polars  # noqa: F401
+    valid = events(name, catalog=b.catalog, platforms=platforms)
+    if rules is not None and not invalid_rate:
+        raise ValueError("rules is given but invalid_rate is 0: no row would break them")
+    broken = _invalid(b, name, rules, frame=backend) if invalid_rate else None
+    threshold = round(_RATE_STEPS * (1 - invalid_rate))  # a draw >= threshold is broken; draws shrink to valid
+    row = _rows(valid, broken, st.integers(0, _RATE_STEPS - 1) if broken is not None else None, threshold)
+    return st.lists(row, min_size=min_size, max_size=max_size).map(
+        partial(_frame, catalog=b.catalog, backend=backend, truth_column=truth_column))
+
+
+@st.composite
+def _rows(draw: st.DrawFn, valid: st.SearchStrategy[Payload], broken: st.SearchStrategy[tuple[Any, str]] | None,
+          coin: st.SearchStrategy[int] | None, threshold: int) -> tuple[Any, str | None]:
+    if coin is not None and draw(coin) >= threshold:
+        return draw(broken)
+    return draw(valid), None
+
+
+def _frame(rows: list[tuple[Any, str | None]], *, catalog: Catalog, backend: str, truth_column: str | None) -> Any:
+    payloads, truth = _unique_tx_ids([p for p, _ in rows]), [r for _, r in rows]
+    if backend == "pandas":
+        import pandas as pd
+
+        df = pd.DataFrame(payloads) if payloads else pd.DataFrame(index=range(0))
+        if truth_column is not None:
+            df[truth_column] = pd.Series(truth, dtype=object)
+        return df
+    import polars as pl
+
+    from .frames import ERROR, ROW, from_records
+
+    df = from_records(payloads, catalog).df.drop(ROW, ERROR)
+    if truth_column is not None:
+        df = df.with_columns(pl.Series(truth_column, truth, pl.String))
+    return df
+
+
+def _unique_tx_ids(payloads: list[Any]) -> list[Any]:
+    """W107 is a dataset rule: a tx_id drawn twice gets a row suffix, so it breaks nothing."""
+    seen: set[str] = set()
+    out = []
+    for i, p in enumerate(payloads):
+        tx = p.get("tx_id") if isinstance(p, dict) else None
+        if isinstance(tx, str) and tx:
+            if tx in seen:
+                tx = f"{tx}~{i}"
+                p = {**p, "tx_id": tx}
+            seen.add(tx)
+        out.append(p)
+    return out

@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/strategies.py [--n 2000] [--repeats 5] [--bulk 100]
 
+`event_frames()` is measured the same way, in rows/s: frames of `--bulk` rows, a tenth
+of them broken, built into a polars or a pandas DataFrame (the frame building included).
+
 Drawing goes through the public API only: a `@given` test that receives the payloads,
 run in the generate phase (no database, no shrinking), the way a test suite draws them.
 "one by one" gives each payload its own test case; "bulk" draws lists of `--bulk`
@@ -28,7 +31,7 @@ from hypothesis import strategies as st
 
 from adrop_kit import validate_event
 from adrop_kit.catalog import PLATFORMS, STANDARD
-from adrop_kit.strategies import events, invalid_events
+from adrop_kit.strategies import event_frames, events, invalid_events
 
 
 # -- the naive baseline -------------------------------------------------------------------
@@ -85,6 +88,22 @@ def rate(strategy: st.SearchStrategy[Any], n: int, bulk: int) -> float:
     return delivered / (time.process_time() - start)
 
 
+def frame_rate(backend: str, n: int, size: int) -> float:
+    """Rows delivered per second by `event_frames(backend=...)`, frames of `size` rows."""
+    delivered = 0
+
+    @settings(max_examples=max(1, n // size), database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(event_frames(min_size=size, max_size=size, invalid_rate=0.1, backend=backend))
+    def run(frame: Any) -> None:
+        nonlocal delivered
+        delivered += len(frame)
+
+    start = time.process_time()
+    run()
+    return delivered / (time.process_time() - start)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2000, help="payloads per run (default 2000)")
@@ -116,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     for kind, label, _strategy in rows:
         one, bulk = (statistics.median(runs[label, b]) for b in (1, args.bulk))
         print(f"{kind:8} {label:38} {one:11,.0f} {bulk:11,.0f}")
+
+    frames = {b: statistics.median(frame_rate(b, args.n, args.bulk) for _ in range(args.repeats))
+              for b in ("polars", "pandas")}
+    print(f"\nrows/s (CPU time) of event_frames(invalid_rate=0.1), frames of {args.bulk} rows, frame building included")
+    for backend, value in frames.items():
+        print(f"frames   {'adrop_kit event_frames(backend=' + repr(backend) + ')':38} {value:11,.0f}")
     return 0
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from adrop_kit import Catalog, PlanError, Rule, UnknownEvent, validate_event
 from adrop_kit.catalog import PLATFORMS, STANDARD
-from adrop_kit.strategies import INVALID_RULES, events, invalid_events, items
+from adrop_kit.strategies import INVALID_RULES, breakable_rules, event_frames, events, invalid_events, items
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -231,3 +231,92 @@ def test_nan_inside_items_reaches_the_dataset_validator() -> None:
     payload = {"uid": "u1", "eventName": "purchase", "tx_id": "T-1", "items": [{"item_id": "A", "price": math.nan}]}
     assert validate_event(payload).rules == {"E008"}
     assert set(schemas.validate_events([payload]).violations["rule"].to_list()) == {"E008"}
+
+
+# -- event_frames() ---------------------------------------------------------------------------
+def _rules_by_row(frame: Any, **kwargs: Any) -> list[set[str]]:
+    from adrop_kit import validate_events
+
+    report = validate_events(frame, **kwargs)
+    rows: list[set[str]] = [set() for _ in range(report.rows)]
+    for row, rule in report.violations.select("row", "rule").iter_rows():
+        rows[row].add(rule)
+    return rows
+
+
+@pytest.mark.parametrize("backend", ["polars", "pandas"])
+def test_event_frames_validate_as_their_truth_column_says(backend: str) -> None:
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(event_frames(max_size=30, invalid_rate=0.5, backend=backend))
+    def check(frame: Any) -> None:
+        truth = list(frame["_truth"])
+        found = _rules_by_row(frame)
+        assert len(found) == len(truth)
+        for row, (rule, rules) in enumerate(zip(truth, found, strict=True)):
+            assert rules == (set() if rule is None else {rule}), (row, rule, rules)
+
+    check()
+
+
+@pytest.mark.parametrize("backend", ["polars", "pandas"])
+def test_event_frames_of_a_plan_with_a_named_truth_column(backend: str) -> None:
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(event_frames("level_up", catalog=PLAN, min_size=5, max_size=10, invalid_rate=1.0, rules=["E005", "E006"],
+                        backend=backend, truth_column="broken"))
+    def check(frame: Any) -> None:
+        assert 5 <= len(frame) <= 10
+        truth = list(frame["broken"])
+        assert set(truth) <= {"E005", "E006"} and None not in truth
+        for rule, rules in zip(truth, _rules_by_row(frame, catalog=PLAN, extra_columns=["broken"]), strict=True):
+            assert rules == {rule}
+
+    check()
+
+
+def test_event_frames_are_polars_or_pandas_frames_of_clean_rows_by_default() -> None:
+    import pandas as pd
+    import polars as pl
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(event_frames(min_size=1, max_size=20), event_frames(min_size=1, max_size=20, backend="pandas",
+                                                                truth_column=None))
+    def check(polars_frame: Any, pandas_frame: Any) -> None:
+        assert isinstance(polars_frame, pl.DataFrame) and isinstance(pandas_frame, pd.DataFrame)
+        assert polars_frame["_truth"].null_count() == len(polars_frame)
+        assert "_truth" not in pandas_frame.columns
+        assert not any(c.startswith("__bad__") for c in polars_frame.columns), "clean rows are well typed"
+        assert all(rules == set() for rules in _rules_by_row(polars_frame) + _rules_by_row(pandas_frame))
+
+    check()
+
+
+def test_purchases_in_a_frame_never_share_a_tx_id() -> None:
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(event_frames("purchase", min_size=30, max_size=30))
+    def check(frame: Any) -> None:
+        assert frame["tx_id"].n_unique() == 30
+
+    check()
+
+
+@pytest.mark.parametrize(("kwargs", "error", "says"), [
+    ({"backend": "arrow"}, ValueError, "backend"),
+    ({"invalid_rate": 1.5}, ValueError, "invalid_rate"),
+    ({"invalid_rate": True}, ValueError, "invalid_rate"),
+    ({"min_size": 5, "max_size": 2}, ValueError, "min_size"),
+    ({"max_size": 2.5}, TypeError, "integers"),
+    ({"truth_column": "uid"}, ValueError, "truth_column"),
+    ({"invalid_rate": 0.5, "rules": ["E001"]}, ValueError, "E001"),
+    ({"rules": ["E005"]}, ValueError, "invalid_rate"),
+    ({"name": "nope"}, UnknownEvent, "nope"),
+])
+def test_event_frames_refuse_impossible_arguments_at_once(kwargs: dict, error: type[Exception], says: str) -> None:
+    with pytest.raises(error) as exc:
+        event_frames(**kwargs)
+    assert says in str(exc.value)
+
+
+def test_breakable_rules_are_what_invalid_events_draws() -> None:
+    assert breakable_rules("app_open") == ("E001", "E002", "E003", "E004", "W101", "W102", "W106")
+    assert "E007" in breakable_rules("purchase") and "W105" in breakable_rules("add_to_cart")
+    assert "E005" in breakable_rules("level_up", catalog=PLAN)

@@ -1,0 +1,501 @@
+"""Contract testing: ask an endpoint for its verdict on drawn payloads and compare it with ours.
+
+    report = run_contract("https://api-v2.adrop.io/event", yes=True)   # key from ADROP_APP_KEY
+    report.ok, report.summary(), report.disagreements[0].curl
+
+One engine (`ContractRun`, an iterator of `ProbeResult` then `Disagreement`) serves every
+front end: `run_contract` collects it into a `ContractReport`, `adrop-kit fuzz` prints that,
+a notebook widget can follow it live through `on_result`.
+
+For every (event, rule) pair of the catalog, the run draws payloads with the hypothesis
+strategies (`events(name)`; `invalid_events(name, rules=[rule])`), sends each one, and
+compares the endpoint's verdict (accepted: 200 `ok`; rejected: `!invalid` or 400/413/415)
+with `validate_event`'s. For each pair where they differ it then searches, with
+hypothesis, for the smallest payload the endpoint still disagrees on; that search sends
+real requests, at most `max_shrink_requests` per pair, over the same connection.
+
+Fuzz traffic is recognisable: every uid starts with `uid_prefix` (except the deliberately
+broken uids of E002 and W106). To a host that is not this machine the run sends at most
+2 events/s by default, and refuses to send anything the contract accepts (valid payloads,
+and warnings, which Adrop would store as real events) unless `yes=True`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import shlex
+import time
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, find, given, seed, settings
+from hypothesis.errors import NoSuchExample, Unsatisfiable
+from hypothesis.strategies import SearchStrategy
+
+from .catalog import Catalog, resolve
+from .errors import AdropError
+from .payload import validate_event
+from .rules import Rule
+from .transport import Endpoint, HttpClientTransport, Reply, mask_key, resolve_key
+
+__all__ = ["ContractRefused", "ContractReport", "ContractRun", "Disagreement", "ProbeResult", "run_contract"]
+
+UID_PREFIX = "adrop-kit-fuzz-"
+REMOTE_RATE = 2.0
+"""Events per second sent to a host that is not this machine, unless `rate=` says otherwise."""
+MAX_SHRINK_REQUESTS = 200
+VALID_WEIGHT = 3
+"""A valid payload pair gets this many shares of `examples` for one share of each broken rule."""
+EXIT_OK, EXIT_DISAGREED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
+_KEEP_UID = frozenset({Rule.E002.value, Rule.W106.value})  # their broken uid is the point
+
+
+class ContractRefused(AdropError, ValueError):
+    """The run would do something unsafe or impossible (e.g. store valid events on Adrop without `yes`)."""
+
+
+class _TransportFailed(Exception):
+    """No usable reply after retries, or a reply that stops the run (401): the endpoint cannot be probed."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One payload sent: what `validate_event` expects and what the endpoint said."""
+
+    event: str                # the catalog event the payload was drawn from
+    rule: str | None          # the rule it breaks; None for a valid payload
+    payload: Any
+    expected: str             # "accepted" | "rejected"  (validate_event's verdict)
+    observed: str             # "accepted" | "rejected"  (the endpoint's)
+    status: int | None
+    agreed: bool
+    message: str | None = None  # the reply's "message", e.g. "!invalid"
+    body: str = ""              # the JSON text sent, exactly
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.event, "rule": self.rule, "expected": self.expected, "observed": self.observed,
+                "status": self.status, "message": self.message, "agreed": self.agreed, "body": self.body}
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """An (event, rule) pair where the endpoint disagrees, with the smallest payload found."""
+
+    event: str
+    rule: str | None
+    expected: str
+    observed: str
+    payload: Any              # minimal after shrinking (the first one found when shrinking is off or fails)
+    original: Any             # the first disagreeing payload drawn
+    status: int | None
+    message: str | None
+    local_rules: tuple[str, ...]  # what validate_event reports for `payload`
+    shrink_requests: int
+    shrunk: bool
+    body: str
+    curl: str                 # the same request as a shell command, the key masked
+
+    def describe(self) -> str:
+        what = "a valid payload" if self.rule is None else f"breaking {self.rule}"
+        local = ("accepts it" + (f" with warning {', '.join(self.local_rules)}" if self.local_rules else "")
+                 if self.expected == "accepted" else f"rejects it ({', '.join(self.local_rules)})")
+        reply = f"{self.status} {self.message or ''}".strip() if self.status is not None else "no reply"
+        return f"{self.event}, {what}: adrop_kit {local}; the endpoint {self.observed} it ({reply})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.event, "rule": self.rule, "expected": self.expected, "observed": self.observed,
+                "status": self.status, "message": self.message, "local_rules": list(self.local_rules),
+                "payload": _loads(self.body), "body": self.body, "original_body": _dumps(self.original),
+                "shrunk": self.shrunk, "shrink_requests": self.shrink_requests, "curl": self.curl}
+
+
+@dataclass
+class ContractReport:
+    """Everything one run found. Data, not output: `adrop-kit fuzz` and widgets render it."""
+
+    endpoint: str
+    catalog: str
+    strict: bool
+    seed: int
+    pairs: list[tuple[str, str | None]] = field(default_factory=list)  # (event, rule) pairs planned
+    results: list[ProbeResult] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    requests: int = 0
+    elapsed_s: float = 0.0
+    error: str | None = None       # why the run stopped early (the endpoint could not be reached)
+    interrupted: bool = False      # stopped by `on_result` returning False
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagreements and self.error is None and not self.interrupted
+
+    def __repr__(self) -> str:
+        t = self.totals()
+        return (f"<ContractReport {self.endpoint} seed={self.seed} sent={t['sent']} agreed={t['agreed']} "
+                f"disagreed={t['disagreed']} pairs_disagreed={t['pairs_disagreed']}"
+                f"{' error=' + repr(self.error) if self.error else ''}>")
+
+    def exit_code(self) -> int:
+        """0 all agreed, 1 disagreements, 3 transport failure (the CLI's codes)."""
+        if self.error is not None:
+            return EXIT_TRANSPORT
+        return EXIT_DISAGREED if self.disagreements else EXIT_OK
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per (event, rule) pair in plan order: sent, agreed, disagreed. `rule` None = valid payloads."""
+        counts = {p: [0, 0] for p in self.pairs}
+        for r in self.results:
+            c = counts.setdefault((r.event, r.rule), [0, 0])
+            c[0 if r.agreed else 1] += 1
+        return [{"event": e, "rule": r, "sent": a + d, "agreed": a, "disagreed": d}
+                for (e, r), (a, d) in counts.items()]
+
+    def totals(self) -> dict[str, Any]:
+        agreed = sum(r.agreed for r in self.results)
+        return {"sent": len(self.results), "agreed": agreed, "disagreed": len(self.results) - agreed,
+                "pairs": len(self.pairs), "pairs_disagreed": len(self.disagreements), "requests": self.requests,
+                "elapsed_s": round(self.elapsed_s, 3)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "catalog": self.catalog, "strict": self.strict, "seed": self.seed,
+                "ok": self.ok, "error": self.error, "interrupted": self.interrupted, "totals": self.totals(),
+                "summary": self.summary(), "disagreements": [d.to_dict() for d in self.disagreements],
+                "results": [r.to_dict() for r in self.results]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def _repr_html_(self) -> str:
+        t = self.totals()
+        esc = html.escape
+        head = (f"<p><b>Contract run against {esc(self.endpoint)}</b> (seed {self.seed}): {t['sent']} payloads, "
+                f"{t['agreed']} agreed, <b>{t['disagreed']} disagreed</b> on {t['pairs_disagreed']} of "
+                f"{t['pairs']} event/rule pairs; {t['requests']} requests in {t['elapsed_s']} s.</p>")
+        if self.error:
+            head += f"<p style='color:#b00'>Stopped: {esc(self.error)}</p>"
+        red = ' style="color:#b00"'
+        rows = "".join(
+            f"<tr><td>{esc(s['event'])}</td><td>{esc(s['rule'] or 'valid')}</td><td>{s['sent']}</td>"
+            f"<td>{s['agreed']}</td><td{red if s['disagreed'] else ''}>{s['disagreed']}</td></tr>"
+            for s in self.summary() if s["sent"])
+        table = ("<details><summary>per event and rule</summary><table><tr><th>event</th><th>rule</th>"
+                 f"<th>sent</th><th>agreed</th><th>disagreed</th></tr>{rows}</table></details>")
+        dis = "".join(f"<li>{esc(d.describe())}<pre>{esc(d.body)}</pre><pre>{esc(d.curl)}</pre></li>"
+                      for d in self.disagreements)
+        return head + table + (f"<ol>{dis}</ol>" if dis else "")
+
+
+# -- the engine --------------------------------------------------------------------------
+class ContractRun:
+    """The probe as an iterator: `ProbeResult`s (every pair, in plan order), then one `Disagreement`
+    per pair that disagreed. Arguments are checked, and the remote-safety refusal raised, on
+    construction: before any request. Use as a context manager, or call `close()`."""
+
+    def __init__(self, endpoint: Any = None, app_key: str | None = None, *, catalog: Catalog | str | None = None,
+                 strict: bool = False, events: Iterable[str] | str | None = None,
+                 rules: Iterable[str] | str | None = None, examples: int = 100, seed: int | None = None,
+                 valid: bool = True, invalid: bool = True, rate: float | None = None,
+                 uid_prefix: str = UID_PREFIX, shrink: bool = True, max_shrink_requests: int = MAX_SHRINK_REQUESTS,
+                 yes: bool = False, timeout: float = 10.0, retries: int = 3, backoff: float = 0.25) -> None:
+        from .strategies import _rule_ids, breakable_rules
+
+        if type(examples) is not int or examples < 1:
+            raise ValueError(f"examples must be a whole number of at least 1, not {examples!r}")
+        if type(max_shrink_requests) is not int or max_shrink_requests < 0:
+            raise ValueError(f"max_shrink_requests must be 0 or more, not {max_shrink_requests!r}")
+        if not isinstance(uid_prefix, str):
+            raise TypeError(f"uid_prefix must be a string, not {uid_prefix!r}")
+        if rate is not None and rate <= 0:
+            raise ValueError(f"rate must be positive, not {rate}")
+        if retries < 0 or timeout <= 0:
+            raise ValueError("retries must be 0 or more and timeout positive")
+        if not (valid or invalid):
+            raise ValueError("nothing to send: valid and invalid are both False")
+        self.catalog = resolve(catalog)
+        self.strict = strict
+        self.uid_prefix = uid_prefix
+        self.shrink = shrink
+        self.max_shrink_requests = max_shrink_requests
+        self.seed = random.randrange(2**32) if seed is None else int(seed)
+        self.retries, self.backoff = retries, backoff
+        names = self._event_names(events)
+        wanted = _rule_ids(rules) if invalid else ()
+        self.pairs: list[tuple[str, str | None]] = []
+        for name in names:
+            if valid:
+                self.pairs.append((name, None))
+            self.pairs += [(name, r) for r in breakable_rules(name, catalog=self.catalog) if r in wanted]
+        missing = [r for r in wanted if rules is not None and not any(pr == r for _, pr in self.pairs)]
+        if missing:
+            raise ValueError(f"no event of the selection ({', '.join(names)}) can break "
+                             + ", ".join(f"{r} ({Rule(r).title})" for r in missing))
+        self.expected = {p: self._expected_for(p[1]) for p in self.pairs}
+        self.counts = self._share(examples)
+
+        # the endpoint: an object with .endpoint/.app_key (a LocalServer), a URL, or None (embedded server)
+        self._server = None
+        self._started = False
+        if endpoint is None:
+            from .server import LocalServer
+
+            self._server = endpoint = LocalServer(catalog=self.catalog, strict=strict).bind()
+        url = getattr(endpoint, "endpoint", endpoint)
+        if not isinstance(url, str):
+            raise TypeError(f"endpoint must be a URL or a server with an .endpoint, not {endpoint!r}")
+        self.endpoint = Endpoint.parse(url)
+        accepted = list(dict.fromkeys(r or "valid" for p, r in sorted(self.pairs, key=lambda p: p[1] or "")
+                                      if self.expected[(p, r)] == "accepted"))
+        if not self.endpoint.is_local and accepted and not yes:
+            raise ContractRefused(
+                f"refusing to send payloads the contract accepts ({', '.join(accepted)}) to {self.endpoint.host}: "
+                "they would be stored as real events. Pass --yes (yes=True) to send them anyway (their uid starts "
+                f"with {uid_prefix!r}), or --invalid-only to send only payloads the contract rejects")
+        key = app_key if app_key is not None else getattr(endpoint, "app_key", None)
+        self._key = resolve_key(key)
+        self.masked_key = mask_key(self._key)
+        self.rate = rate if rate is not None else (None if self.endpoint.is_local else REMOTE_RATE)
+        self.timeout = timeout
+        self.requests = 0
+        self._transport: HttpClientTransport | None = None
+        self._limiter = None
+        self.error: str | None = None
+
+    # -- planning ---------------------------------------------------------------------
+    def _event_names(self, events: Iterable[str] | str | None) -> tuple[str, ...]:
+        if events is None:
+            return self.catalog.names
+        raw = [events] if isinstance(events, str) else list(events)
+        names = [n.strip() for item in raw for n in item.split(",") if n.strip()]
+        if not names:
+            raise ValueError("events is empty: name at least one event, or pass None for all")
+        return tuple(dict.fromkeys(self.catalog[n].name for n in names))  # UnknownEvent at once
+
+    def _expected_for(self, rule: str | None) -> str:
+        if rule is None:
+            return "accepted"
+        if Rule(rule).severity == "error" or (rule == Rule.W101.value and self.strict):
+            return "rejected"
+        return "accepted"
+
+    def _share(self, examples: int) -> dict[tuple[str, str | None], int]:
+        weights = {p: VALID_WEIGHT if p[1] is None else 1 for p in self.pairs}
+        total = sum(weights.values())
+        return {p: max(1, round(examples * w / total)) for p, w in weights.items()}
+
+    def strategy(self, event: str, rule: str | None) -> SearchStrategy[Any]:
+        """What the run draws for one pair: the strategy, with the fuzz uid prefix applied."""
+        from .strategies import events, invalid_events
+
+        if rule is None:
+            base = events(event, catalog=self.catalog)
+        else:
+            base = invalid_events(event, catalog=self.catalog, rules=[rule]).map(lambda case: case[0])
+        if not self.uid_prefix or rule in _KEEP_UID:
+            return base
+        return base.map(self._tag)
+
+    def _tag(self, payload: Any) -> Any:
+        if isinstance(payload, dict):
+            uid = payload.get("uid")
+            return {**payload, "uid": self.uid_prefix + uid} if isinstance(uid, str) and uid.strip() else payload
+        if isinstance(payload, list):
+            return [self._tag(p) for p in payload]
+        if isinstance(payload, str) and payload.startswith("{"):  # E001: the event as a JSON string
+            try:
+                return json.dumps(self._tag(json.loads(payload)))
+            except ValueError:
+                return payload
+        return payload
+
+    # -- sending ----------------------------------------------------------------------------
+    def _post(self, body: bytes) -> Reply:
+        if self._transport is None:
+            from .sender import RateLimiter
+
+            headers = {"Authorization": self._key or "", "Content-Type": "application/json",
+                       "User-Agent": "adrop-kit-fuzz/0.1"}
+            self._transport = HttpClientTransport(self.endpoint, headers, self.timeout)
+            self._limiter = RateLimiter(self.rate) if self.rate else None
+        for attempt in range(self.retries + 1):
+            if self._limiter is not None:
+                self._limiter.acquire()
+            self.requests += 1
+            reply = self._transport.post(body)
+            if reply.outcome in ("delivered", "rejected"):
+                return reply
+            if reply.outcome == "fatal":
+                raise _TransportFailed(reply.error or reply.summary)
+            if attempt < self.retries:
+                delay = reply.retry_after if reply.retry_after is not None else \
+                    random.uniform(0, self.backoff * 2 ** attempt)
+                time.sleep(min(delay, 30.0))
+        raise _TransportFailed(f"no usable reply from {self.endpoint.url} after {self.retries + 1} "
+                               f"attempt{'s' if self.retries else ''}: {reply.summary}")
+
+    def probe(self, event: str, rule: str | None, payload: Any) -> ProbeResult:
+        """Send one payload and compare verdicts (raises `_TransportFailed`)."""
+        expected = "accepted" if validate_event(payload, catalog=self.catalog, strict=self.strict).ok else "rejected"
+        body = _dumps(payload)
+        reply = self._post(body.encode("utf-8"))
+        observed = "accepted" if reply.outcome == "delivered" else "rejected"
+        return ProbeResult(event, rule, payload, expected, observed, reply.status, expected == observed,
+                           reply.message, body)
+
+    def _draw(self, strategy: SearchStrategy[Any], n: int) -> list[Any]:
+        out: list[Any] = []
+
+        @seed(self.seed)
+        @settings(max_examples=n, database=None, deadline=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(strategy)
+        def collect(x: Any) -> None:
+            out.append(x)
+
+        collect()
+        return out[:n]
+
+    def _shrink(self, first: ProbeResult) -> Disagreement:
+        tried: dict[str, ProbeResult] = {_dumps(first.payload): first}
+        budget = [self.max_shrink_requests]
+        failed: list[str] = []
+
+        def disagrees(payload: Any) -> bool:
+            body = _dumps(payload)
+            if body in tried:
+                return tried[body].observed == first.observed
+            if failed or budget[0] <= 0:
+                return False
+            report = validate_event(payload, catalog=self.catalog, strict=self.strict)
+            if ("accepted" if report.ok else "rejected") != first.expected:
+                return False
+            budget[0] -= 1
+            try:
+                result = self.probe(first.event, first.rule, payload)
+            except _TransportFailed as exc:
+                failed.append(str(exc))
+                return False
+            tried[body] = result
+            return result.observed == first.observed
+
+        minimal, shrunk = first.payload, False
+        if self.shrink and self.max_shrink_requests:
+            try:
+                minimal = find(self.strategy(first.event, first.rule), disagrees, random=random.Random(self.seed),
+                               settings=settings(database=None, deadline=None, max_examples=self.max_shrink_requests,
+                                                 phases=[Phase.generate, Phase.shrink]))
+                shrunk = True
+            except (NoSuchExample, Unsatisfiable):
+                pass
+        if failed:
+            self.error = failed[0]
+        report = validate_event(minimal, catalog=self.catalog, strict=self.strict)
+        body = _dumps(minimal)
+        last = tried.get(body, first)
+        return Disagreement(first.event, first.rule, first.expected, first.observed, minimal, first.payload,
+                            last.status, last.message, tuple(sorted(report.rules)),
+                            self.max_shrink_requests - budget[0], shrunk, body, self.curl(body))
+
+    def curl(self, body: str) -> str:
+        """The request as a shell command; the key is masked (put yours in its place)."""
+        return (f"curl -sS -X POST {shlex.quote(self.endpoint.url)} "
+                f"-H {shlex.quote('Authorization: ' + self.masked_key)} "
+                f"-H 'Content-Type: application/json' --data-binary {shlex.quote(body)}")
+
+    def __iter__(self) -> Generator[ProbeResult | Disagreement, None, None]:
+        if self._server is not None and not self._started:
+            self._server.start()
+            self._started = True
+        first: dict[tuple[str, str | None], ProbeResult] = {}
+        try:
+            for pair in self.pairs:
+                for payload in self._draw(self.strategy(*pair), self.counts[pair]):
+                    result = self.probe(*pair, payload)
+                    if not result.agreed:
+                        first.setdefault(pair, result)
+                    yield result
+            for pair in self.pairs:
+                if pair in first:
+                    yield self._shrink(first[pair])
+                    if self.error:
+                        return
+        except _TransportFailed as exc:
+            self.error = str(exc)
+        finally:
+            self.close()
+
+    @property
+    def planned(self) -> int:
+        """Payloads the probe phase will send (shrinking sends more, for pairs that disagree)."""
+        return sum(self.counts.values())
+
+    def run(self, on_result: Callable[[ProbeResult | Disagreement], Any] | None = None) -> ContractReport:
+        """Iterate the whole run into a `ContractReport` (`on_result`: see `run_contract`)."""
+        report = ContractReport(self.endpoint.url, self.catalog.source, self.strict, self.seed, list(self.pairs))
+        start = time.perf_counter()
+        items = self.__iter__()
+        try:
+            for item in items:
+                (report.results if isinstance(item, ProbeResult) else report.disagreements).append(item)
+                if on_result is not None and on_result(item) is False:
+                    report.interrupted = True
+                    break
+        finally:
+            items.close()
+            self.close()
+        report.error = self.error
+        report.requests = self.requests
+        report.elapsed_s = time.perf_counter() - start
+        return report
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        if self._server is not None:
+            self._server.close()
+
+    def __enter__(self) -> ContractRun:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def run_contract(endpoint: Any = None, app_key: str | None = None, *, catalog: Catalog | str | None = None,
+                 strict: bool = False, events: Iterable[str] | str | None = None,
+                 rules: Iterable[str] | str | None = None, examples: int = 100, seed: int | None = None,
+                 valid: bool = True, invalid: bool = True, rate: float | None = None,
+                 uid_prefix: str = UID_PREFIX, shrink: bool = True, max_shrink_requests: int = MAX_SHRINK_REQUESTS,
+                 yes: bool = False, timeout: float = 10.0, retries: int = 3,
+                 on_result: Callable[[ProbeResult | Disagreement], Any] | None = None) -> ContractReport:
+    """Probe `endpoint` and return a `ContractReport`; see the module docstring.
+
+    `endpoint`: a URL (key from `app_key` or ADROP_APP_KEY), a running `LocalServer`, or None
+    for an embedded local server with the same rules (every verdict agrees: a dry run of the
+    machinery). `examples` payloads in all, shared out over the (event, rule) pairs, valid
+    pairs weighted 3:1; every pair gets at least one. `on_result` sees each `ProbeResult` as
+    it arrives, then each `Disagreement`; returning False stops the run. Raises only for bad
+    arguments (`ContractRefused`, `ValueError`, `UnknownEvent`, `MissingKey`) — before sending.
+    """
+    return ContractRun(endpoint, app_key, catalog=catalog, strict=strict, events=events, rules=rules,
+                       examples=examples, seed=seed, valid=valid, invalid=invalid, rate=rate, uid_prefix=uid_prefix,
+                       shrink=shrink, max_shrink_requests=max_shrink_requests, yes=yes, timeout=timeout,
+                       retries=retries).run(on_result)
+
+
+def _dumps(payload: Any) -> str:
+    """The exact JSON text sent. NaN/Infinity stay tokens (orjson would turn them into null, a different event)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+
+
+def _loads(body: str) -> Any:
+    def refuse(token: str) -> Any:
+        raise ValueError(token)
+
+    try:
+        return json.loads(body, parse_constant=refuse)
+    except ValueError:
+        return None  # not strict JSON (NaN): `body` holds it exactly
