@@ -302,7 +302,6 @@ def test_fuzz_lab_reports_disagreements_with_a_stricter_server():
 
 
 def test_fuzz_lab_contract_test_finds_the_stricter_servers_rule():
-    pytest.importorskip("adrop_kit.contract", reason="adrop_kit/contract.py (run_contract) is not there yet")
     with LocalServer(strict=True) as strict_server:
         f = FuzzLab(endpoint=strict_server.endpoint, app_key=strict_server.app_key, events=("click",))
         f.n.value = 30
@@ -372,3 +371,14 @@ def test_views_display_through_their_widget_and_show_nothing_when_built():
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == v.widget.model_id
     assert isinstance(v.widget, ipywidgets.VBox)
     v.close()
+
+
+def test_fuzz_lab_with_no_event_selected_tests_every_event():
+    with LocalServer() as srv:
+        f = FuzzLab(endpoint=srv.endpoint, app_key=srv.app_key)
+        f.events.value = ()
+        f.n.value = 20
+        f.contract_button.click()
+        assert f.contract_report is not None, f.contract.value
+        assert len({r.event for r in f.contract_report.results}) > 5
+        f.close()
