@@ -138,13 +138,13 @@ def polars_warning_expr(catalog: Catalog, schema: pl.Schema) -> pl.Expr:
     ev = pl.col("eventName")
     ev_in = _event_in(catalog)
     uid = pl.col("uid")
-    conds = [ev.is_not_null() & ~ev.is_in(list(catalog.names)),  # W101
+    conds = [ev.is_not_null() & ~ev_in(catalog.names),  # W101
              uid.str.contains(f"^(?:{EMAIL_PATTERN})$|^(?:{PHONE_PATTERN})$")]  # W106
     for name in schema.names():
         if name in ("uid", "eventName", "platform", "ts", TRUTH):
             continue
         listed = [e.name for e in catalog if name in e.param_names]
-        conds.append(ev.is_in(list(catalog.names)) & ~ev_in(listed) & pl.col(name).is_not_null())  # W102
+        conds.append(ev_in(catalog.names) & ~ev_in(listed) & pl.col(name).is_not_null())  # W102
     for name in ("price", "value"):
         if name in schema:
             conds.append(pl.col(name) < 0)  # W103
@@ -160,8 +160,8 @@ def polars_warning_expr(catalog: Catalog, schema: pl.Schema) -> pl.Expr:
         conds.append((ev == "add_to_cart") & ((pl.col("value") - expected).abs()
                                               > 1e-6 * pl.max_horizontal(pl.lit(1.0), expected.abs())))  # W105
     if "tx_id" in schema:  # W107: a purchase whose tx_id an earlier purchase already used
-        conds.append((ev == "purchase") & pl.col("tx_id").is_not_null()
-                     & ~pl.struct(ev, pl.col("tx_id")).is_first_distinct())
+        tx = pl.when(ev == "purchase").then(pl.col("tx_id"))  # null outside purchases
+        conds.append(tx.is_not_null() & ~tx.is_first_distinct())
     return pl.any_horizontal(conds).fill_null(False)
 
 
