@@ -73,13 +73,14 @@ def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
     kinds.discard(type(None))
     if ptype == "items":
         return [pl.Series(name, [None if v is None else to_json_text(v) for v in values], pl.String)]
-    if ptype is None:  # a key the catalog does not know: keep it readable, typed if uniform
+    if ptype is None:  # a key the catalog does not know: typed if uniform, else kept as JSON text aside
         if kinds <= {str} or kinds <= {bool} or kinds <= {float} or kinds <= {int}:
             try:
                 return [pl.Series(name, values, strict=True)]
             except (TypeError, OverflowError, pl.exceptions.PolarsError):
                 pass
-        return [pl.Series(name, [None if v is None else to_json_text(v) for v in values], pl.String)]
+        return [pl.Series(name, [None] * len(values), pl.String),
+                pl.Series(BAD + name, [None if v is None else to_json_text(v) for v in values], pl.String)]
     good = _GOOD_TYPES[ptype]
     dtype = _NATIVE[ptype]
     if ptype == "integer" and float in kinds:
@@ -103,7 +104,7 @@ def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
             bad_vals.append(None)
         else:
             ok_vals.append(None)
-            bad_vals.append(_short(to_json_text(v)))
+            bad_vals.append(to_json_text(v))  # whole: it may be sent back (reports shorten it)
     return [pl.Series(name, ok_vals, dtype=dtype, strict=False), pl.Series(BAD + name, bad_vals, pl.String)]
 
 
@@ -173,7 +174,7 @@ def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
                 exprs.append(c.cast(pl.Float64))
             continue
         # a whole column of the wrong type: every present value is a type error
-        texts = [None if v is None else _short(to_json_text(v)) for v in df[name].to_list()]
+        texts = [None if v is None else to_json_text(v) for v in df[name].to_list()]
         exprs.append(pl.lit(None, _NATIVE[ptype]).alias(name))
         exprs.append(pl.Series(BAD + name, texts, pl.String).alias(BAD + name))
     out = df.with_columns(exprs) if exprs else df

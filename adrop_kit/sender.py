@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog, resolve
-from .journal import FINAL, Journal, event_key
+from .journal import Journal, event_key
 from .jsontext import dumps_payload
 from .payload import validate_event
 from .send_report import OUTCOMES, Outcome, SendReport
@@ -173,10 +173,7 @@ class Sender:
         if self._closed:
             return
         self._closed = True
-        with self._tlock:
-            for t in self._transports:
-                t.close()
-            self._transports.clear()
+        self._close_transports()
         if self._own_journal and self.journal is not None:
             self.journal.close()
 
@@ -298,19 +295,29 @@ class Sender:
                 job = q.get()
                 if job is None:
                     break
-                reply, attempts = self._deliver(job.body, state.stop)
-                result = _result(reply, attempts)
-                outcome = Outcome(job.row, job.event_name, job.key, result.outcome, result.status,
-                                  job.attempts_before + attempts, result.error)
-                if self.journal is not None:
-                    self.journal.record(job.key, job.row, job.event_name, result.outcome, outcome.attempts,
-                                        result.status, result.error)
-                state.outcomes[job.index] = outcome
-                if reply.outcome == "fatal":  # a wrong key or a wrong endpoint: nothing else would get through
+                try:
+                    reply, attempts = self._deliver(job.body, state.stop)
+                    result = _result(reply, attempts)
+                    outcome = Outcome(job.row, job.event_name, job.key, result.outcome, result.status,
+                                      job.attempts_before + attempts, result.error)
+                    state.outcomes[job.index] = outcome
+                    if self.journal is not None:
+                        self.journal.record(job.key, job.row, job.event_name, result.outcome, outcome.attempts,
+                                            result.status, result.error)
+                    if reply.outcome == "fatal":  # a wrong key or a wrong endpoint: nothing else would get through
+                        with state.lock:
+                            state.fatal = reply.error
+                        state.stop.set()
+                except Exception as exc:  # noqa: BLE001 - a worker must not die silently (disk full, ...)
+                    why = f"{type(exc).__name__}: {exc}"
+                    if state.outcomes[job.index] is None:
+                        state.outcomes[job.index] = Outcome(job.row, job.event_name, job.key, "failed", None,
+                                                            job.attempts_before, why)
                     with state.lock:
-                        state.fatal = reply.error
+                        state.fatal = state.fatal or f"stopped by an error: {why}"
                     state.stop.set()
-                done.release()
+                finally:
+                    done.release()
 
         threads = [threading.Thread(target=work, name=f"adrop-send-{i}", daemon=True) for i in range(n_workers)]
         for t in threads:
@@ -327,12 +334,21 @@ class Sender:
             interrupted = True
             state.stop.set()
         finally:
-            state.stop.set() if interrupted else None
+            if interrupted:
+                state.stop.set()
             for t in threads:
                 t.join()
             if bar is not None:
                 bar.close()
+            self._close_transports()  # a long-lived Sender must not hoard sockets between batches
         return interrupted
+
+    def _close_transports(self) -> None:
+        with self._tlock:
+            for t in self._transports:
+                t.close()
+            self._transports.clear()
+        self._local = threading.local()
 
 
 def _result(reply: Reply, attempts: int) -> SendResult:
@@ -366,5 +382,3 @@ def _in_notebook() -> bool:
 
 
 __all__ = ["OUTCOMES", "RateLimiter", "SendReport", "SendResult", "Sender"]
-
-_ = FINAL

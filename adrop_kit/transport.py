@@ -48,6 +48,10 @@ def resolve_key(app_key: str | None, *, required: bool = True) -> str | None:
         if required:
             raise MissingKey(f"no app key: set {KEY_ENV} in the environment (or pass app_key=...)")
         return None
+    for i, ch in enumerate(key):  # a header value: printable ASCII only (a pasted newline would leak it in errors)
+        if not "!" <= ch <= "~":
+            raise MissingKey(f"the app key has a space, control or non-ASCII character at position {i + 1} "
+                             f"(a copy-paste slip?); set {KEY_ENV} to the key alone")
     return key
 
 

@@ -251,3 +251,38 @@ def test_nan_is_never_sent_as_null(server):
         result = s.send({"uid": "u", "eventName": "view_item", "item_id": "a", "price": math.nan})
     assert result.outcome == "rejected"  # the body carried NaN, which is not JSON; it did not become null
     assert server.stats() == {"total": 1, "good": 0, "bad": 1}
+
+
+@pytest.mark.parametrize("bad_key", ["SECRETKEY-abc\r\ndef", "SECRET\u200bKEY-abcdef", "SECRET KEY-abcdef"])
+def test_a_key_with_control_or_non_ascii_characters_is_refused_without_showing_it(bad_key):
+    with pytest.raises(MissingKey) as exc:
+        Sender(bad_key, endpoint="http://127.0.0.1:9/event")
+    assert "SECRET" not in str(exc.value) and "position" in str(exc.value)
+
+
+def test_a_journal_that_fails_mid_run_stops_the_run_with_the_reason(server, tmp_path, monkeypatch):
+    from adrop_kit.journal import JournalError
+
+    journal = Journal(tmp_path / "j.db")
+    calls = {"n": 0}
+    real = journal.record
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise JournalError("cannot write journal j.db: disk I/O error")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(journal, "record", flaky)
+    with Sender(KEY, endpoint=server.endpoint, journal=journal, concurrency=1) as s:
+        report = s.send_all(events(20))
+    assert "disk I/O error" in report.aborted and report.exit_code() == 3
+    assert report.delivered == 3 and report.pending == 17  # the third did arrive, and says so
+    assert server.stats()["good"] == 3
+
+
+def test_connections_are_closed_after_each_batch(server):
+    with Sender(KEY, endpoint=server.endpoint, concurrency=4) as s:
+        for _ in range(3):
+            s.send_all(events(8))
+        assert s._transports == []
