@@ -83,6 +83,8 @@ def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
                 pl.Series(BAD + name, [None if v is None else to_json_text(v) for v in values], pl.String)]
     good = _GOOD_TYPES[ptype]
     dtype = _NATIVE[ptype]
+    if ptype == "number" and kinds & {int, float} == {int}:
+        dtype = pl.Int64  # whole numbers stay integers: 29900 is sent back as 29900, not 29900.0
     if ptype == "integer" and float in kinds:
         dtype = pl.Float64
     if kinds <= set(good) and not (ptype != "boolean" and bool in kinds):
@@ -159,14 +161,20 @@ def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
         if dtype == pl.Null:
             exprs.append(c.cast(_NATIVE[ptype]))
             continue
-        if ptype == "string" and dtype in (pl.Categorical, pl.Enum) or isinstance(dtype, (pl.Categorical, pl.Enum)):
-            exprs.append(c.cast(pl.String))
-            continue
+        if isinstance(dtype, (pl.Categorical, pl.Enum)):
+            if ptype == "string":
+                exprs.append(c.cast(pl.String))
+                continue
+            df = df.with_columns(c.cast(pl.String))  # and then judged as text: a type error for this param
+            dtype = pl.String
         fits = ((ptype == "string" and dtype == pl.String)
                 or (ptype == "boolean" and dtype == pl.Boolean)
                 or (ptype in ("number", "integer") and dtype.is_numeric()))
         if fits:
-            if ptype == "number" and dtype not in (pl.Float64,):
+            if ptype == "number" and dtype.is_integer() and dtype != pl.UInt64:
+                if dtype != pl.Int64:
+                    exprs.append(c.cast(pl.Int64))
+            elif ptype == "number" and dtype != pl.Float64:
                 exprs.append(c.cast(pl.Float64))
             elif ptype == "integer" and dtype.is_integer() and dtype != pl.Int64:
                 exprs.append(c.cast(pl.Float64) if dtype == pl.UInt64 else c.cast(pl.Int64))

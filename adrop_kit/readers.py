@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ def read_path(path: str | Path, catalog: Catalog) -> Frame:
 
 def _read_jsonl(p: Path, catalog: Catalog) -> Frame:
     data = p.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (Notepad writes one)
+        data = data[3:]
     records: list[Any] = []
     rows: list[int] = []
     errors: dict[int, tuple[str, str]] = {}
@@ -94,65 +97,86 @@ def _read_csv(p: Path, catalog: Catalog) -> Frame:
     try:
         df = pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
         df = df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))
+        cells = [c for c in df.columns if c not in (ROW, ERROR)]
+        if cells:  # a blank line (every cell empty) is not an event; the others keep their numbers
+            df = df.filter(pl.any_horizontal(pl.col(cells).is_not_null()))
     except pl.exceptions.PolarsError:
-        df = _read_csv_by_line(p, data)
+        df = _read_csv_forgiving(p, data)
     return Frame(_type_csv(df, catalog), str(p))
 
 
-def _read_csv_by_line(p: Path, data: bytes) -> pl.DataFrame:
-    """Slow, forgiving path for a CSV polars refuses: each physical line is one record."""
+def _read_csv_forgiving(p: Path, data: bytes) -> pl.DataFrame:
+    """Slow, forgiving path for a CSV polars refuses: record by record, and a broken record is judged
+    by its first line alone, so one stray quote cannot swallow the lines after it."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataReadError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    lines = text.splitlines()
-    header = next(csv.reader([lines[0]]))
+    lines = io.StringIO(text, newline="").readlines()  # physical lines, line ends kept (what csv expects)
+    header = next(csv.reader(lines[:1]))
     width = len(header)
-    body = [ln for ln in lines[1:]]
+    rows: list[int] = []
     cols: list[list[str | None]] = [[] for _ in header]
     errs: list[str | None] = []
     raws: list[str | None] = []
-    for i, line in enumerate(body):
-        fields: list[str] | None
-        problem = None
-        try:
-            fields = next(csv.reader([line], strict=True), [])
-        except csv.Error as exc:
-            fields, problem = None, f"line {i + 2}: malformed CSV ({exc})"
-        if fields is not None and len(fields) > width:
-            fields, problem = None, f"line {i + 2}: {len(fields)} fields, but the header has {width}"
+    i, n = 1, 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue  # a blank line is not an event
+        fields, problem, used = _one_record(lines, i, width)
+        if problem and used > 1:  # it ran on into the next lines: judge its first line alone
+            fields, problem, used = _one_record(lines[: i + 1], i, width)
+        rows.append(n)
+        n += 1
         errs.append(problem)
-        raws.append(_short(line) if problem else None)
-        fields = fields or []
+        raws.append(_short(lines[i].rstrip("\r\n")) if problem else None)
         for j in range(width):
-            cols[j].append(fields[j] if j < len(fields) and fields[j] != "" else None)
-    out = pl.DataFrame({ROW: pl.Series(range(len(body)), dtype=pl.Int64), ERROR: pl.Series(errs, dtype=pl.String),
-                        RAW: pl.Series(raws, dtype=pl.String),
-                        **{h: pl.Series(c, dtype=pl.String) for h, c in zip(header, cols, strict=True)}})
-    return out
+            cols[j].append(fields[j] if fields and j < len(fields) and fields[j] != "" else None)
+        i += used
+    return pl.DataFrame({ROW: pl.Series(rows, dtype=pl.Int64), ERROR: pl.Series(errs, dtype=pl.String),
+                         RAW: pl.Series(raws, dtype=pl.String),
+                         **{h: pl.Series(c, dtype=pl.String) for h, c in zip(header, cols, strict=True)}})
+
+
+def _one_record(lines: list[str], start: int, width: int) -> tuple[list[str] | None, str | None, int]:
+    """Parse one CSV record from lines[start:]: (fields, problem, physical lines used)."""
+    reader = csv.reader(iter(lines[start:]), strict=True)
+    try:
+        fields = next(reader)
+    except csv.Error as exc:
+        return None, f"line {start + 1}: malformed CSV ({exc})", max(1, reader.line_num)
+    if len(fields) > width:
+        return None, f"line {start + 1}: {len(fields)} fields, but the header has {width}", reader.line_num
+    return fields, None, reader.line_num
 
 
 def _type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
-    """CSV cells are text: parse numbers/integers/booleans; text that does not parse is a type error."""
+    """CSV cells are text: parse numbers/integers/booleans; text that does not parse is a type error.
+    Whole numbers stay integers (29900, not 29900.0); a cell that does not parse is kept, whole, aside."""
     types = key_types(catalog)
-    exprs: list[pl.Expr] = []
+    columns: list[pl.Series] = []
     for name in df.columns:
         ptype = types.get(name)
         if ptype in (None, "string", "items"):
             continue
-        c = pl.col(name)
-        text = c.str.strip_chars()
+        cell = df.get_column(name)
+        text = cell.str.strip_chars()
         if ptype == "boolean":
             low = text.str.to_lowercase()
-            val = pl.when(low == "true").then(True).when(low == "false").then(False).otherwise(None)
+            val = pl.select(pl.when(low == "true").then(True).when(low == "false").then(False)).to_series()
         else:
-            val = text.cast(pl.Float64, strict=False)
-            if ptype == "integer":
-                as_int = text.cast(pl.Int64, strict=False)
-                val = pl.coalesce(as_int.cast(pl.Float64), val)
-        bad = pl.when(c.is_not_null() & val.is_null()).then(
-            pl.lit('"') + c.str.slice(0, MAX_REPR).str.replace_all('"', '\\"', literal=True) + pl.lit('"'))
-        exprs += [val.alias(name), bad.alias(BAD + name)]
-    return df.with_columns(exprs) if exprs else df
+            as_int = text.cast(pl.Int64, strict=False)
+            if not (cell.is_not_null() & as_int.is_null()).any():
+                val = as_int
+            else:
+                val = pl.select(pl.coalesce(as_int.cast(pl.Float64), text.cast(pl.Float64, strict=False))).to_series()
+        unparsed = cell.is_not_null() & val.is_null()
+        columns.append(val.alias(name))
+        if unparsed.any():
+            texts = [json.dumps(v, ensure_ascii=False) if bad else None
+                     for v, bad in zip(cell.to_list(), unparsed.to_list(), strict=True)]
+            columns.append(pl.Series(BAD + name, texts, dtype=pl.String))
+    return df.with_columns(columns) if columns else df
 
 
