@@ -255,3 +255,43 @@ def test_both_engines_agree():
     assert fast.violations.select(key).sort(key).equals(slow.violations.select(key).sort(key))
     with pytest.raises(ValueError, match="engine"):
         ak.validate_events(rows, engine="spark")
+
+
+# -- what goes out is what came in ------------------------------------------------------------
+def _payloads(report):
+    from adrop_kit.frames import to_payloads
+
+    return [p for _, p in to_payloads(report.valid_rows, ak.STANDARD)]
+
+
+def test_values_round_trip_unchanged_for_sending():
+    rows = [{"uid": "u1", "eventName": "level_up", "level": 5, "meta": {"a": 1}, "tags": ["x"], "flag": True},
+            {"uid": "u2", "eventName": "level_up", "level": 2.5, "flag": "yes", "note": "n" * 500},
+            {"uid": "u3", "eventName": "view_item", "item_id": "a", "price": 29900}]
+    assert _payloads(ak.validate_events(rows)) == rows
+
+
+def test_forgiving_csv_keeps_multi_line_cells_and_judges_a_broken_record_alone(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text('uid,eventName,item_id,price,quantity\nu1,add_to_cart,a,100,2\nu2,add_to_cart,"multi\nline",5,1\n'
+                    'u3,add_to_cart,c,1,1,EXTRA\nu4,app_open,"broken,x\nu5,app_open\n\n')
+    report = ak.validate_events(path)
+    assert report.summary() == {"rows": 5, "valid": 3, "invalid": 2, "warned": 0}
+    assert _rules_by_row(report) == {2: {"E001"}, 3: {"E001"}}
+    assert [p["uid"] for p in _payloads(report)] == ["u1", "u2", "u5"]
+    assert _payloads(report)[1]["item_id"] == "multi\nline" and _payloads(report)[0]["price"] == 100
+
+
+def test_blank_csv_lines_and_a_jsonl_bom_are_not_events(tmp_path):
+    csv_path = tmp_path / "e.csv"
+    csv_path.write_text("uid,eventName\nu1,app_open\n\n\n")
+    assert ak.validate_events(csv_path).summary() == {"rows": 1, "valid": 1, "invalid": 0, "warned": 0}
+    jsonl = tmp_path / "e.jsonl"
+    jsonl.write_bytes(b'\xef\xbb\xbf{"uid":"u","eventName":"app_open"}\n')
+    assert ak.validate_events(jsonl).ok
+
+
+def test_a_categorical_column_of_a_numeric_parameter_is_a_type_error_not_a_crash():
+    df = pl.DataFrame({"uid": ["u"], "eventName": ["view_item"], "item_id": ["a"], "price": ["12"]})
+    report = ak.validate_events(df.with_columns(pl.col("price").cast(pl.Categorical)))
+    assert report.violations.select("rule", "field").rows() == [("E006", "price")]
