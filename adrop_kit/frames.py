@@ -17,6 +17,7 @@ Null and a missing key are the same: absent. In CSV an empty cell is absent.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ import polars as pl
 
 from .catalog import ITEMS, Catalog
 from .errors import DataReadError
-from .jsontext import parse_json_text, to_json_text
+from .jsontext import parse_json_text, to_json_text, utf8_ok
+from .payload import UNICODE_MESSAGE
 from .rules import json_kind
 
 ROW = "__row"
@@ -130,17 +132,28 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
     if errors:
         for i, (msg, text) in errors.items():
             err[i], raw[i] = msg, _short(text)
-    dicts = [r if type(r) is dict and err[i] is None else {} for i, r in enumerate(records)]
     types = key_types(catalog)
-    cols: list[pl.Series] = [
-        pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
-        pl.Series(ERROR, err, pl.String),
-        pl.Series(RAW, raw, pl.String),
-    ]
-    for k in keys:
-        name = k if isinstance(k, str) else str(k)
-        cols.extend(_series(name, [d.get(k) for d in dicts], types.get(name)))
-    return Frame(pl.DataFrame(cols), source)
+    for attempt in range(2):
+        dicts = [r if type(r) is dict and err[i] is None else {} for i, r in enumerate(records)]
+        try:
+            cols: list[pl.Series] = [
+                pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
+                pl.Series(ERROR, err, pl.String),
+                pl.Series(RAW, raw, pl.String),
+            ]
+            for k in keys:
+                name = k if isinstance(k, str) else str(k)
+                cols.extend(_series(name, [d.get(k) for d in dicts], types.get(name)))
+            return Frame(pl.DataFrame(cols), source)
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it
+            if attempt:
+                raise
+            for i, d in enumerate(dicts):
+                if d and not utf8_ok(d):
+                    err[i] = UNICODE_MESSAGE
+                    raw[i] = _short(json.dumps(d, ensure_ascii=True, default=str))
+            keys = {k: None for d in records if type(d) is dict for k in d if utf8_ok(k)}
+    raise AssertionError("unreachable")
 
 
 # -- native frames -----------------------------------------------------------------

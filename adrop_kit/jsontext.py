@@ -73,3 +73,18 @@ def dumps_payload(payload: Any) -> bytes:
         return orjson.dumps(payload, default=str)
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def utf8_ok(value: Any) -> bool:
+    """False when some text inside (keys too) holds a lone surrogate, which UTF-8 cannot encode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(utf8_ok(k) and utf8_ok(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(utf8_ok(v) for v in value)
+    return True

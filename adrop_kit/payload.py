@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, resolve
+from .jsontext import utf8_ok
 from .report import EventReport
 from .rules import (
     AT_LEAST_ONE,
@@ -33,6 +34,9 @@ from .rules import (
 )
 
 _M = MESSAGES
+
+
+UNICODE_MESSAGE = "the event holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
 
 
 def type_ok(value: Any, ptype: str) -> bool:
@@ -179,6 +183,8 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     if not isinstance(payload, Mapping):
         return EventReport([_v(Rule.E001, "", f"the event must be a JSON object, got {json_kind(payload)}",
                                as_json(payload))])
+    if not utf8_ok(payload):
+        return EventReport([_v(Rule.E001, "", UNICODE_MESSAGE, json.dumps(payload, ensure_ascii=True, default=str))])
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))

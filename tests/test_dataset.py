@@ -295,3 +295,11 @@ def test_a_categorical_column_of_a_numeric_parameter_is_a_type_error_not_a_crash
     df = pl.DataFrame({"uid": ["u"], "eventName": ["view_item"], "item_id": ["a"], "price": ["12"]})
     report = ak.validate_events(df.with_columns(pl.col("price").cast(pl.Categorical)))
     assert report.violations.select("rule", "field").rows() == [("E006", "price")]
+
+
+def test_a_lone_surrogate_is_an_e001_row_in_both_validators(tmp_path):
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"uid":"u\\ud800x","eventName":"app_open"}\n{"uid":"ok","eventName":"app_open"}\n')
+    report = ak.validate_events(path)
+    assert _rules_by_row(report) == {0: {"E001"}} and report.valid == 1
+    assert ak.validate_event({"uid": "u\ud800x", "eventName": "app_open"}).rules == {"E001"}
