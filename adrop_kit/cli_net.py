@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,9 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
     s.add_argument("path", metavar="PATH", type=Path, help="the dataset to send")
     s.add_argument("--endpoint", metavar="URL", default=DEFAULT_ENDPOINT, help=f"default: {DEFAULT_ENDPOINT}")
     s.add_argument("--concurrency", metavar="N", type=count, default=8, help="requests in flight (default: 8)")
-    s.add_argument("--rate", metavar="R", type=float, default=None, help="at most R events per second")
+    s.add_argument("--rate", metavar="R", type=_positive, default=None, help="at most R events per second")
     s.add_argument("--retries", metavar="N", type=count, default=5, help="retries per event (default: 5)")
-    s.add_argument("--timeout", metavar="S", type=float, default=10.0, help="seconds per request (default: 10)")
+    s.add_argument("--timeout", metavar="S", type=_positive, default=10.0, help="seconds per request (default: 10)")
     s.add_argument("--journal", metavar="FILE", type=Path,
                    help="SQLite delivery journal: a re-run skips what was delivered and retries what failed")
     s.add_argument("--dry-run", action="store_true", help="do everything but the network call; show the requests")
@@ -46,7 +46,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
     v = sub.add_parser("serve", help="run the local Adrop-compatible server (loopback, SQLite, fault injection)",
                        description="A local stand-in for Adrop's POST /event: same rules, real HTTP.")
     v.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, loopback only)")
-    v.add_argument("--port", type=int, default=8787, help="default: 8787 (0 = any free port)")
+    v.add_argument("--port", type=_port, default=8787, help="default: 8787 (0 = any free port)")
     v.add_argument("--app-key", metavar="KEY", action="append", default=[],
                    help=f"accepted key (repeatable); default: ${KEY_ENV}, else a generated one")
     v.add_argument("--db", metavar="FILE", default=":memory:", help="SQLite file (default: in memory)")
@@ -57,11 +57,47 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
                    help="share answered 429 with Retry-After")
     v.add_argument("--drop-rate", metavar="F", type=fraction, default=0.0,
                    help="share whose connection is closed without a reply")
-    v.add_argument("--latency", metavar="MS", type=float, default=0.0, help="delay before each reply")
-    v.add_argument("--retry-after", metavar="S", type=float, default=1.0, help="Retry-After of a 429 (default: 1)")
+    v.add_argument("--latency", metavar="MS", type=_seconds, default=0.0, help="delay before each reply")
+    v.add_argument("--retry-after", metavar="S", type=_seconds, default=1.0, help="Retry-After of a 429 (default: 1)")
     v.add_argument("--seed", metavar="N", type=int, default=None, help="seed for reproducible faults")
     v.add_argument("--verbose", action="store_true", help="log every request to stderr")
     v.set_defaults(run=cmd_serve)
+
+
+def _number(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {port}")
+    return port
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -136,11 +172,16 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .cli import _Fail, _load_catalog
+    from .errors import AdropError
     from .server import Faults, LocalServer, is_loopback
-    from .transport import KEY_ENV
+    from .transport import KEY_ENV, resolve_key
 
     catalog = _load_catalog(args.plan)
-    keys = list(args.app_key) or ([os.environ[KEY_ENV].strip()] if os.environ.get(KEY_ENV, "").strip() else [])
+    try:
+        env_key = resolve_key(None, required=False)
+    except AdropError as exc:
+        raise _Fail(str(exc)) from None
+    keys = list(args.app_key) or ([env_key] if env_key else [])
     try:
         faults = Faults(fail_rate=args.fail_rate, throttle_rate=args.throttle_rate, drop_rate=args.drop_rate,
                         latency_ms=args.latency, retry_after=args.retry_after, seed=args.seed)
@@ -148,6 +189,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                           strict=args.strict, faults=faults, verbose=args.verbose)
     except ValueError as exc:
         raise _Fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise _Fail(f"{args.db}: cannot open the event database: {exc}") from None
     if not is_loopback(args.host):
         print(f"WARNING: binding to {args.host}, not loopback: anyone who can reach this machine can send events "
               "to this test server.", file=sys.stderr)
@@ -169,15 +212,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sample → validate → local server → send → what the server stored."""
-    from .cli import _out, _print_report, _Style
+    from .cli import SAMPLE_SUFFIXES, _Fail, _one_line, _or, _out, _print_report, _Style
     from .schemas import validate_events
     from .sender import Sender
     from .server import LocalServer
     from .synth import write_sample
 
     st = _Style.for_stdout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_sample(args.out, args.rows, seed=args.seed)
+    if args.out.suffix.lower() not in SAMPLE_SUFFIXES:
+        raise _Fail(f"{args.out}: the sample's format follows the suffix: {_or(SAMPLE_SUFFIXES)}")
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_sample(args.out, args.rows, seed=args.seed)
+    except (OSError, ValueError) as exc:
+        raise _Fail(_one_line(args.out, exc)) from None
     _out(st.bold(f"1. A sample of {args.rows:,} events with deliberate mistakes: {args.out}"))
     _out("")
     _out(st.bold("2. Validate it"))

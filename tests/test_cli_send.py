@@ -164,3 +164,17 @@ def test_ctrl_c_mid_send_exits_130_and_the_journal_resumes(tmp_path):
         assert again["already_delivered"] + again["delivered"] == 400
         assert srv.stats()["good"] - 400 <= 2  # duplicates: at most the events in flight
     assert KEY not in out + err + resumed.stdout + resumed.stderr
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["serve", "--port", "99999"], "between 0 and 65535"),
+    (["serve", "--latency", "-5"], "0 or more"),
+    (["serve", "--port", "0", "--db", "/nonexistent/dir/x.db"], "cannot open the event database"),
+    (["demo", "--out", "x.txt"], "follows the suffix"),
+    (["send", "x.jsonl", "--timeout", "nan"], "finite"),
+    (["send", "x.jsonl", "--rate", "0"], "above 0"),
+])
+def test_bad_settings_are_one_line_errors_with_exit_2(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err

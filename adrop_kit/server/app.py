@@ -45,6 +45,8 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        if not (self.latency_ms >= 0 and self.retry_after >= 0):  # also refuses NaN
+            raise ValueError("latency and retry_after must be 0 or more")
         for name in ("fail_rate", "throttle_rate", "drop_rate"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
