@@ -21,6 +21,7 @@ from .jsontext import parse_json_text
 from .payload import check_items
 from .rules import (
     AT_LEAST_ONE,
+    BLANK_PATTERN,
     CURRENCY_PARAM,
     CURRENCY_PATTERN,
     EMAIL_PATTERN,
@@ -147,7 +148,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E002:missing", Rule.E002, "uid", uid.is_null() & buid.is_null(), _M["E002.missing"])
     add("E002:type", Rule.E002, "uid", buid.is_not_null(),
         render(msg_wrong_type("uid", "string", _slot("k")), k=kind_of_json(buid)), buid)
-    add("E002:empty", Rule.E002, "uid", ~uid.str.contains(r"\S"), _M["E002.empty"], uid)
+    add("E002:empty", Rule.E002, "uid", uid.str.contains(full(BLANK_PATTERN)), _M["E002.empty"], uid)
     # one regex pass for both shapes; which one it was is worked out for the hit rows only
     personal = uid.str.contains(f"{full(EMAIL_PATTERN)}|{full(PHONE_PATTERN)}")  # full() groups each alternation
     what = pl.when(uid.str.contains("@", literal=True)).then(pl.lit("an e-mail address")).otherwise(

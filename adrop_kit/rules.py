@@ -65,9 +65,15 @@ TITLES: dict[Rule, str] = {
 }
 
 # -- the heuristics of the warnings, stated once -------------------------------------
+# Whitespace, spelled out: Python's `str.isspace` set. Python's `\s` and Rust's (polars) differ on
+# U+001C-U+001F, so the patterns below use this class, never `\s`, and both validators agree.
+BLANK = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+         "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
 # Patterns match the whole text (Python: re.fullmatch; polars: wrapped in ^(?:…)$).
 CURRENCY_PATTERN = r"[A-Z]{3}"
-EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+EMAIL_PATTERN = f"[^@{BLANK}]+@[^@{BLANK}]+\\.[^@{BLANK}]+"
+BLANK_PATTERN = f"[{BLANK}]*"
 PHONE_PATTERN = (  # international (+82 10-1234-5678), national (010-1234-5678), North American ((555) 123-4567)
     r"\+[0-9][0-9 ().-]{7,}[0-9]"
     r"|0[0-9]{1,3}[ .-]?[0-9]{3,4}[ .-]?[0-9]{4}"

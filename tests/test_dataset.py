@@ -303,3 +303,12 @@ def test_a_lone_surrogate_is_an_e001_row_in_both_validators(tmp_path):
     report = ak.validate_events(path)
     assert _rules_by_row(report) == {0: {"E001"}} and report.valid == 1
     assert ak.validate_event({"uid": "u\ud800x", "eventName": "app_open"}).rules == {"E001"}
+
+
+def test_whitespace_is_one_set_in_both_validators():
+    from adrop_kit.rules import BLANK
+
+    assert set(BLANK) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    for uid in ("\x1f", " \u3000\t", "a\x1cb@c.de", "a\u2028b@x.io", "a@b.co"):
+        p = {"uid": uid, "eventName": "app_open"}
+        assert ak.validate_event(p).rules == set(ak.validate_events([p]).violations["rule"]), repr(uid)
