@@ -72,6 +72,9 @@ def _short(text: str) -> str:
 def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
     """A typed value column (+ a `__bad__` column when some values have the wrong JSON type)."""
     kinds = set(map(type, values))
+    if any(k.__module__ == "numpy" for k in kinds):  # numpy scalars (rows of a pandas frame): plain Python
+        values = [v.item() if type(v).__module__ == "numpy" and hasattr(v, "item") else v for v in values]
+        kinds = set(map(type, values))
     kinds.discard(type(None))
     if ptype == "items":
         return [pl.Series(name, [None if v is None else to_json_text(v) for v in values], pl.String)]

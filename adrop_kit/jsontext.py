@@ -70,9 +70,15 @@ def dumps_payload(payload: Any) -> bytes:
     if _has_nonfinite(payload):
         return json.dumps(payload, allow_nan=True, default=str, ensure_ascii=False, separators=(",", ":")).encode()
     try:
-        return orjson.dumps(payload, default=str)
+        return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(payload, default=_plain, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _plain(value: Any) -> Any:
+    """For json.dumps: numpy scalars as their Python value, anything else as text."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and type(value).__module__ == "numpy" else str(value)
 
 
 def utf8_ok(value: Any) -> bool:

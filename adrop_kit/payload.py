@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from .rules import (
     VALUE_TRIPLE,
     Rule,
     Violation,
+    is_bool,
     is_currency,
     json_kind,
     looks_personal,
@@ -40,17 +42,28 @@ UNICODE_MESSAGE = "the event holds text that is not valid Unicode (a lone surrog
 
 
 def type_ok(value: Any, ptype: str) -> bool:
-    """Whether a (non-null) value has the JSON type a parameter of `ptype` needs (E006/E008)."""
+    """Whether a (non-null) value has the JSON type a parameter of `ptype` needs (E006/E008).
+    Exact built-in types first (the fast path); numpy scalars and other numbers by their ABC."""
     t = type(value)
     if ptype == "string":
-        return t is str
+        return t is str or isinstance(value, str)
     if ptype == "number":
-        return (t is int) or (t is float and math.isfinite(value))
+        return (t is int) or (t is float and math.isfinite(value)) or _other_number_ok(value, integral=False)
     if ptype == "integer":
-        return (t is int) or (t is float and math.isfinite(value) and value.is_integer())
+        return ((t is int) or (t is float and math.isfinite(value) and value.is_integer())
+                or _other_number_ok(value, integral=True))
     if ptype == "boolean":
-        return t is bool
+        return t is bool or is_bool(value)
     return True
+
+
+def _other_number_ok(value: Any, *, integral: bool) -> bool:
+    if is_bool(value) or not isinstance(value, numbers.Real):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    f = float(value)
+    return math.isfinite(f) and (f.is_integer() or not integral)
 
 
 def as_json(value: Any) -> str:

@@ -7,6 +7,7 @@ in the code invents a rule id or a message text.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import asdict, dataclass
 from enum import Enum
@@ -109,17 +110,24 @@ def is_integral(x: float) -> bool:
 
 
 # -- messages ------------------------------------------------------------------------
+def is_bool(value: Any) -> bool:
+    """True for Python and numpy booleans (numpy's is not a subclass of bool)."""
+    t = type(value)
+    return isinstance(value, bool) or (t.__module__ == "numpy" and t.__name__ in ("bool", "bool_"))
+
+
 def json_kind(value: Any) -> str:
     """The JSON kind of a Python value, with its article: 'a string', 'a boolean', 'null'…"""
     if value is None:
         return "null"
-    if isinstance(value, bool):
+    if is_bool(value):
         return "a boolean"
     if isinstance(value, str):
         return "a string"
-    if isinstance(value, int):
+    if isinstance(value, numbers.Integral):
         return "an integer"
-    if isinstance(value, float):
+    if isinstance(value, numbers.Real):
+        value = float(value)
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):

@@ -312,3 +312,18 @@ def test_whitespace_is_one_set_in_both_validators():
     for uid in ("\x1f", " \u3000\t", "a\x1cb@c.de", "a\u2028b@x.io", "a@b.co"):
         p = {"uid": uid, "eventName": "app_open"}
         assert ak.validate_event(p).rules == set(ak.validate_events([p]).violations["rule"]), repr(uid)
+
+
+def test_numpy_scalars_are_numbers_in_both_validators_and_go_out_as_json_numbers():
+    import numpy as np
+
+    from adrop_kit.jsontext import dumps_payload
+
+    p = {"uid": "u", "eventName": "add_to_cart", "item_id": np.str_("a"), "price": np.float64(9.5),
+         "quantity": np.int64(2), "value": np.float64(19.0)}
+    assert ak.validate_event(p).violations == [] and ak.validate_events([p]).violations.height == 0
+    assert json.loads(dumps_payload(p)) == {"uid": "u", "eventName": "add_to_cart", "item_id": "a", "price": 9.5,
+                                            "quantity": 2, "value": 19.0}
+    bad = {"uid": "u", "eventName": "view_item", "item_id": "a", "price": np.bool_(True)}
+    assert "got a boolean" in ak.validate_event(bad).errors[0].message
+    assert ak.validate_events([bad]).violations["rule"].to_list() == ["E006"]
