@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog
-from .frames import BAD, ERROR, ROW
+from .frames import BAD, ERROR, NATIVE_DTYPES, ROW
 from .jsontext import parse_json_text
 from .payload import check_items
 from .rules import (
@@ -39,7 +39,6 @@ from .rules import (
 )
 
 _M = MESSAGES
-_NATIVE = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
 VIOLATION_SCHEMA = {"row": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
                     "field": pl.String, "value": pl.String, "message": pl.String}
 VALUE_CHARS = 80
@@ -177,8 +176,8 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             continue
         having = [e.name for e in catalog if name in e.param_names]
         requiring = [e.name for e in catalog if any(p.name == name and p.required for p in e.params)]
-        dtype = col.dtype(name, _NATIVE[ptype])
-        c, b = col(name, _NATIVE[ptype]), col.bad(name)
+        dtype = col.dtype(name, NATIVE_DTYPES[ptype])
+        c, b = col(name, NATIVE_DTYPES[ptype]), col.bad(name)
         has, req = in_events(having), in_events(requiring)
         present = c.is_not_null() | b.is_not_null()
         if requiring:

@@ -37,6 +37,7 @@ from hypothesis.strategies import SearchStrategy
 
 from .catalog import Catalog, resolve
 from .errors import AdropError
+from .jsontext import dumps_payload, parse_json_text
 from .payload import validate_event
 from .rules import Rule
 from .transport import Endpoint, HttpClientTransport, Reply, mask_key, resolve_key
@@ -487,15 +488,12 @@ def run_contract(endpoint: Any = None, app_key: str | None = None, *, catalog: C
 
 
 def _dumps(payload: Any) -> str:
-    """The exact JSON text sent. NaN/Infinity stay tokens (orjson would turn them into null, a different event)."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    """The exact JSON text sent (the sender's encoding: NaN/Infinity stay tokens, never null)."""
+    return dumps_payload(payload).decode()
 
 
 def _loads(body: str) -> Any:
-    def refuse(token: str) -> Any:
-        raise ValueError(token)
-
     try:
-        return json.loads(body, parse_constant=refuse)
+        return parse_json_text(body, allow_nan=False)
     except ValueError:
         return None  # not strict JSON (NaN): `body` holds it exactly

@@ -38,7 +38,8 @@ RAW = "__raw"  # for E001 rows: what the row held, shortened
 BAD = "__bad__"
 MAX_REPR = 200  # offending values are kept short in reports
 
-_NATIVE = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
+NATIVE_DTYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
+"""The column dtype of each parameter type (number columns may also be Int64: whole numbers stay whole)."""
 _GOOD_TYPES = {
     "string": (str,),
     "number": (int, float),
@@ -87,7 +88,7 @@ def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
         return [pl.Series(name, [None] * len(values), pl.String),
                 pl.Series(BAD + name, [None if v is None else to_json_text(v) for v in values], pl.String)]
     good = _GOOD_TYPES[ptype]
-    dtype = _NATIVE[ptype]
+    dtype = NATIVE_DTYPES[ptype]
     if ptype == "number" and kinds & {int, float} == {int}:
         dtype = pl.Int64  # whole numbers stay integers: 29900 is sent back as 29900, not 29900.0
     if ptype == "integer" and float in kinds:
@@ -175,7 +176,7 @@ def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
                                        pl.String))
             continue
         if dtype == pl.Null:
-            exprs.append(c.cast(_NATIVE[ptype]))
+            exprs.append(c.cast(NATIVE_DTYPES[ptype]))
             continue
         if isinstance(dtype, (pl.Categorical, pl.Enum)):
             if ptype == "string":
@@ -199,7 +200,7 @@ def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
             continue
         # a whole column of the wrong type: every present value is a type error
         texts = [None if v is None else to_json_text(v) for v in df[name].to_list()]
-        exprs.append(pl.lit(None, _NATIVE[ptype]).alias(name))
+        exprs.append(pl.lit(None, NATIVE_DTYPES[ptype]).alias(name))
         exprs.append(pl.Series(BAD + name, texts, pl.String).alias(BAD + name))
     out = df.with_columns(exprs) if exprs else df
     if ROW not in out.columns:

@@ -30,7 +30,7 @@ from .checks import (
     short_text,
     w107_violations,
 )
-from .frames import ERROR, RAW, ROW, Frame, to_frame
+from .frames import ERROR, NATIVE_DTYPES, RAW, ROW, Frame, to_frame
 from .report import DatasetReport
 from .rules import Rule
 
@@ -38,7 +38,6 @@ DEFAULT_EXTRA_COLUMNS: tuple[str, ...] = ("ts",)
 """Columns that are metadata, not event parameters (never checked, never sent); so is any `_column`."""
 
 _SEP = " — "
-_DTYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
 
 
 def _pandera():
@@ -85,7 +84,7 @@ def dataset_schema(*, catalog: Catalog | str | None = None, strict: bool = False
     for spec in specs:
         for p in spec.params:
             if p.name not in columns:
-                dtype = _DTYPES.get(p.type)
+                dtype = NATIVE_DTYPES.get(p.type)
                 # numbers may be Int or Float, integers Int or integral Float: the checks judge values
                 if p.type in ("number", "integer", "items"):
                     dtype = None
