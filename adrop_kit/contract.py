@@ -40,7 +40,7 @@ from .errors import AdropError
 from .jsontext import dumps_payload, parse_json_text
 from .payload import validate_event
 from .rules import Rule
-from .transport import Endpoint, HttpClientTransport, Reply, mask_key, resolve_key
+from .transport import Endpoint, HttpClientTransport, Reply, mask_key, post_with_retries, resolve_key
 
 __all__ = ["ContractRefused", "ContractReport", "ContractRun", "Disagreement", "ProbeResult", "run_contract"]
 
@@ -320,21 +320,15 @@ class ContractRun:
                        "User-Agent": "adrop-kit-fuzz/0.1"}
             self._transport = HttpClientTransport(self.endpoint, headers, self.timeout)
             self._limiter = RateLimiter(self.rate) if self.rate else None
-        for attempt in range(self.retries + 1):
-            if self._limiter is not None:
-                self._limiter.acquire()
-            self.requests += 1
-            reply = self._transport.post(body)
-            if reply.outcome in ("delivered", "rejected"):
-                return reply
-            if reply.outcome == "fatal":
-                raise _TransportFailed(reply.error or reply.summary)
-            if attempt < self.retries:
-                delay = reply.retry_after if reply.retry_after is not None else \
-                    random.uniform(0, self.backoff * 2 ** attempt)
-                time.sleep(min(delay, 30.0))
-        raise _TransportFailed(f"no usable reply from {self.endpoint.url} after {self.retries + 1} "
-                               f"attempt{'s' if self.retries else ''}: {reply.summary}")
+        reply, attempts = post_with_retries(self._transport, body, retries=self.retries, backoff=self.backoff,
+                                            limiter=self._limiter)
+        self.requests += attempts
+        if reply.outcome in ("delivered", "rejected"):
+            return reply
+        if reply.outcome == "fatal":
+            raise _TransportFailed(reply.error or reply.summary)
+        raise _TransportFailed(f"no usable reply from {self.endpoint.url} after {attempts} "
+                               f"attempt{'s' if attempts > 1 else ''}: {reply.summary}")
 
     def probe(self, event: str, rule: str | None, payload: Any) -> ProbeResult:
         """Send one payload and compare verdicts (raises `_TransportFailed`)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import queue
-import random
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from .transport import (
     Reply,
     make_transport,
     mask_key,
+    post_with_retries,
     resolve_key,
 )
 
@@ -186,22 +186,9 @@ class Sender:
     # -- one event ----------------------------------------------------------------------
     def _deliver(self, body: bytes, stop: threading.Event | None = None) -> tuple[Reply, int]:
         """POST with retries and back-off; returns the last reply and the attempts made."""
-        attempt = 0
-        while True:
-            if self.limiter is not None:
-                self.limiter.acquire(stop)
-            attempt += 1
-            reply = self._transport().post(body)
-            if reply.outcome != "retry" or attempt > self.retries:
-                return reply, attempt
-            delay = random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
-            if reply.retry_after is not None:
-                delay = min(self.max_retry_after, reply.retry_after)
-            if stop is not None:
-                if stop.wait(delay):
-                    return reply, attempt
-            else:
-                time.sleep(delay)
+        return post_with_retries(self._transport(), body, retries=self.retries, backoff=self.backoff,
+                                 max_backoff=self.max_backoff, max_retry_after=self.max_retry_after,
+                                 limiter=self.limiter, stop=stop)
 
     def send(self, payload: Any) -> SendResult:
         """Validate and send one event (with retries). Returns what happened; never raises for data."""
