@@ -147,6 +147,8 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
             ]
             for k in keys:
                 name = k if isinstance(k, str) else str(k)
+                if name.startswith("__"):  # the reserved namespace of this frame; `_` keys are metadata anyway
+                    continue
                 cols.extend(_series(name, [d.get(k) for d in dicts], types.get(name)))
             return Frame(pl.DataFrame(cols), source)
         except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it

@@ -327,3 +327,8 @@ def test_numpy_scalars_are_numbers_in_both_validators_and_go_out_as_json_numbers
     bad = {"uid": "u", "eventName": "view_item", "item_id": "a", "price": np.bool_(True)}
     assert "got a boolean" in ak.validate_event(bad).errors[0].message
     assert ak.validate_events([bad]).violations["rule"].to_list() == ["E006"]
+
+
+def test_keys_in_the_reserved_namespace_do_not_break_the_reader():
+    rows = [{"uid": "u", "eventName": "app_open", "__row": 5, "__bad__price": "x", "__error": 1}]
+    assert ak.validate_events(rows).summary() == {"rows": 1, "valid": 1, "invalid": 0, "warned": 0}
