@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import polars as pl
 import pyarrow as pa
 
@@ -426,10 +425,6 @@ def sample_events(n: int, *, keep_extra: bool = False, **options: Any) -> list[d
     return frame_to_events(sample_frame(n, **options), keep_extra=keep_extra)
 
 
-_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
-            ".pq": "parquet"}
-
-
 def write_sample(path: str | Path, n: int, *, seed: int = 0, error_rate: float = 0.03, fmt: str | None = None,
                  extra: Iterable[str] = (TS,), **options: Any) -> Path:
     """Write `sample_frame(n)` as CSV, JSONL, JSON or Parquet (by `fmt` or the suffix); return the path.
@@ -437,25 +432,12 @@ def write_sample(path: str | Path, n: int, *, seed: int = 0, error_rate: float =
     `extra` picks the non-contract columns to keep (`ts`, `_truth`); by default only `ts`.
     CSV cells hold items as JSON array text; an empty cell is an absent value.
     """
+    from .writers import event_format, write_events
+
     path = Path(path)
-    fmt = fmt or _FORMATS.get(path.suffix.lower())
-    if fmt not in _FORMATS.values():
-        raise ValueError(f"cannot tell the format of {path}; pass fmt= one of csv, jsonl, json, parquet")
+    fmt = event_format(path, fmt)  # before the work: a bad suffix fails at once
     frame = sample_frame(n, seed=seed, error_rate=error_rate, **options)
-    frame = frame.drop([c for c in EXTRA if c not in set(extra)])
-    if fmt == "parquet":
-        frame.write_parquet(path)
-    elif fmt == "csv":
-        cells = [orjson.dumps(e[ITEMS]).decode() if e else None for e in frame_to_events(frame.select(ITEMS))]
-        frame.with_columns(pl.Series(ITEMS, cells, dtype=pl.String)).write_csv(path)
-    else:
-        events = frame_to_events(frame, keep_extra=True)
-        if fmt == "json":
-            path.write_bytes(orjson.dumps(events))
-        else:
-            with path.open("wb") as fh:
-                fh.writelines(orjson.dumps(e) + b"\n" for e in events)
-    return path
+    return write_events(frame.drop([c for c in EXTRA if c not in set(extra)]), path, fmt=fmt, keep=EXTRA)
 
 
 __all__ = ["ERROR_RULES", "TRUTH", "TS", "WARNING_RULES", "frame_to_events", "sample_events", "sample_frame",
