@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from ._argtypes import count as _count
+from ._argtypes import fraction as _fraction
 from .catalog import PLATFORMS, Catalog, ParamSpec
 from .errors import AdropError
 from .rules import Rule
@@ -126,26 +128,6 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--format", **fmt)
     r.set_defaults(run=cmd_rules)
     return p
-
-
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
-    return n
-
-
-def _fraction(text: str) -> float:
-    try:
-        f = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0.0 <= f <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text}")
-    return f
 
 
 # -- subcommands ---------------------------------------------------------------------

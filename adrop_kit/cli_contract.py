@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._argtypes import positive
+
 EXIT_USAGE = 2
 CELL_OK, CELL_NONE = "{n}", "·"
 
@@ -38,7 +40,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
                                                                        "printed)")
     f.add_argument("--plan", **plan)
     f.add_argument("--strict", action="store_true", help="expect events outside the catalog to be rejected")
-    f.add_argument("--rate", metavar="R", type=float, default=None,
+    f.add_argument("--rate", metavar="R", type=positive, default=None,
                    help=f"at most R requests/s (default: unlimited on loopback, {REMOTE_RATE:g} elsewhere)")
     f.add_argument("--yes", action="store_true",
                    help="allow sending payloads the contract accepts to a non-loopback host (stored as real events)")
@@ -47,7 +49,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
                    help=f"requests at most to shrink one disagreement (default: {MAX_SHRINK_REQUESTS})")
     f.add_argument("--uid-prefix", metavar="P", default=UID_PREFIX,
                    help=f"every uid starts with P so fuzz traffic can be found (default: {UID_PREFIX})")
-    f.add_argument("--timeout", metavar="S", type=float, default=10.0, help="seconds per request (default: 10)")
+    f.add_argument("--timeout", metavar="S", type=positive, default=10.0, help="seconds per request (default: 10)")
     f.add_argument("--retries", metavar="N", type=count, default=3, help="retries per request (default: 3)")
     f.add_argument("--server-plan", metavar="FILE", type=Path,
                    help="without --endpoint: the embedded server's tracking plan (to see what a disagreement "

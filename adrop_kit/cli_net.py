@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._argtypes import non_negative, port, positive
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DELIVERY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
@@ -22,9 +24,9 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
     s.add_argument("path", metavar="PATH", type=Path, help="the dataset to send")
     s.add_argument("--endpoint", metavar="URL", default=DEFAULT_ENDPOINT, help=f"default: {DEFAULT_ENDPOINT}")
     s.add_argument("--concurrency", metavar="N", type=count, default=8, help="requests in flight (default: 8)")
-    s.add_argument("--rate", metavar="R", type=_positive, default=None, help="at most R events per second")
+    s.add_argument("--rate", metavar="R", type=positive, default=None, help="at most R events per second")
     s.add_argument("--retries", metavar="N", type=count, default=5, help="retries per event (default: 5)")
-    s.add_argument("--timeout", metavar="S", type=_positive, default=10.0, help="seconds per request (default: 10)")
+    s.add_argument("--timeout", metavar="S", type=positive, default=10.0, help="seconds per request (default: 10)")
     s.add_argument("--journal", metavar="FILE", type=Path,
                    help="SQLite delivery journal: a re-run skips what was delivered and retries what failed")
     s.add_argument("--dry-run", action="store_true", help="do everything but the network call; show the requests")
@@ -46,7 +48,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
     v = sub.add_parser("serve", help="run the local Adrop-compatible server (loopback, SQLite, fault injection)",
                        description="A local stand-in for Adrop's POST /event: same rules, real HTTP.")
     v.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, loopback only)")
-    v.add_argument("--port", type=_port, default=8787, help="default: 8787 (0 = any free port)")
+    v.add_argument("--port", type=port, default=8787, help="default: 8787 (0 = any free port)")
     v.add_argument("--app-key", metavar="KEY", action="append", default=[],
                    help=f"accepted key (repeatable); default: ${KEY_ENV}, else a generated one")
     v.add_argument("--db", metavar="FILE", default=":memory:", help="SQLite file (default: in memory)")
@@ -57,47 +59,12 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
                    help="share answered 429 with Retry-After")
     v.add_argument("--drop-rate", metavar="F", type=fraction, default=0.0,
                    help="share whose connection is closed without a reply")
-    v.add_argument("--latency", metavar="MS", type=_seconds, default=0.0, help="delay before each reply")
-    v.add_argument("--retry-after", metavar="S", type=_seconds, default=1.0, help="Retry-After of a 429 (default: 1)")
+    v.add_argument("--latency", metavar="MS", type=non_negative, default=0.0, help="delay before each reply")
+    v.add_argument("--retry-after", metavar="S", type=non_negative, default=1.0,
+                   help="Retry-After of a 429 (default: 1)")
     v.add_argument("--seed", metavar="N", type=int, default=None, help="seed for reproducible faults")
     v.add_argument("--verbose", action="store_true", help="log every request to stderr")
     v.set_defaults(run=cmd_serve)
-
-
-def _number(text: str) -> float:
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {port}")
-    return port
 
 
 def cmd_send(args: argparse.Namespace) -> int:

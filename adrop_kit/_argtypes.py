@@ -1,0 +1,30 @@
+"""argparse `type=` converters shared by every subcommand: one message style, checked once."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+
+def _bounded(convert: Callable[[str], float], what: str, ok: Callable[[float], bool]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+
+    parse.__name__ = what  # argparse names the converter in some messages
+    return parse
+
+
+count = _bounded(int, "a whole number, 0 or more", lambda n: n >= 0)
+fraction = _bounded(float, "a number between 0 and 1", lambda f: 0.0 <= f <= 1.0)
+positive = _bounded(float, "a number above 0", lambda f: f > 0)
+non_negative = _bounded(float, "a number, 0 or more", lambda f: f >= 0)
+port = _bounded(int, "a port number between 0 and 65535", lambda p: 0 <= p <= 65535)
