@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench lint lab clean distclean
+.PHONY: install demo test test-fast bench lint notebooks lab clean distclean
 
 install: $(STAMP)
 
@@ -20,16 +20,30 @@ $(STAMP): pyproject.toml | $(PY)
 demo: $(STAMP)
 	$(VENV)/bin/adrop-kit demo --rows 5000 --seed 7 --out sample/events.jsonl
 
-test: $(STAMP)
+# everything: the architecture and style checks, then the whole suite (browser and notebooks included)
+test: lint
 	$(PY) -m pytest
+
+# the fast tier while developing: no browser, no notebook execution, no long hypothesis or kill -9 runs
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(PY) benchmarks/validate.py
 	$(PY) benchmarks/send.py
 	@if [ -f benchmarks/strategies.py ]; then echo "$(PY) benchmarks/strategies.py"; $(PY) benchmarks/strategies.py; fi
 
+# ruff, plus the layers / no-cycles / private-modules contracts of pyproject.toml (import-linter)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# notebooks/*.py (jupytext py:percent) are the source of truth: regenerate the paired .ipynb, clean.
+# The second --sync only brings the .py timestamps back after nbconvert (JupyterLab compares them).
+notebooks: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/*.py
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace --log-level=WARN notebooks/*.ipynb
+	$(VENV)/bin/jupytext --sync notebooks/*.py
 
 # JupyterLab on notebooks/, on 127.0.0.1 only; the notebooks start a local server (no account or key needed)
 lab: $(STAMP)

@@ -89,11 +89,11 @@ def raw_loop(url: str, bodies: list[bytes], connections: int = 1) -> float:
 
 
 def sender_rate(url: str, payloads: list[dict], concurrency: int, journal: bool = True) -> tuple[float, object]:
-    from adrop_kit.sender import Sender
+    from adrop_kit.send.sender import Sender
 
     with tempfile.TemporaryDirectory() as d:
         jpath = Path(d) / "bench.journal" if journal else None
-        with Sender(KEY, endpoint=url, concurrency=concurrency, journal=jpath, retries=5, progress=False) as s:
+        with Sender(KEY, endpoint=url, concurrency=concurrency, journal=jpath, progress=False) as s:
             report = s.send_all(payloads)
     assert report.delivered == len(payloads), report
     return report.events_per_s, report
@@ -112,7 +112,7 @@ def main() -> None:
     if args.echo_server:
         return echo_server()
 
-    from adrop_kit.synth import sample_events
+    from adrop_kit.explore.synth import sample_events
 
     payloads = [p for p in sample_events(args.events * 2, seed=5, error_rate=0.0, warning_rate=0.0)][: args.events]
     bodies = [json.dumps(p).encode() for p in payloads]

@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from adrop_kit import validate_event
-from adrop_kit.catalog import PLATFORMS, STANDARD
-from adrop_kit.strategies import event_frames, events, invalid_events
+from adrop_kit.spec.catalog import PLATFORMS, STANDARD
+from adrop_kit.testing.strategies import event_frames, events, invalid_events
 
 
 # -- the naive baseline -------------------------------------------------------------------

@@ -33,8 +33,8 @@ from typing import Any
 import polars as pl
 
 from adrop_kit import STANDARD, Catalog
-from adrop_kit.catalog import PLATFORMS
-from adrop_kit.synth import TRUTH, sample_frame, write_sample
+from adrop_kit.explore.synth import TRUTH, sample_frame, write_sample
+from adrop_kit.spec.catalog import PLATFORMS
 
 CONTENDERS = {"adrop_kit": "adrop_kit.validate_events",
               "polars_all": "hand polars, all rules (1 select)",
@@ -133,7 +133,7 @@ def polars_error_expr(catalog: Catalog, schema: pl.Schema) -> pl.Expr:
 
 def polars_warning_expr(catalog: Catalog, schema: pl.Schema) -> pl.Expr:
     """One boolean expression: the row trips one of W101-W107 (by hand, the same heuristics as the rules)."""
-    from adrop_kit.rules import CURRENCY_PATTERN, EMAIL_PATTERN, PHONE_PATTERN
+    from adrop_kit.spec.rules import CURRENCY_PATTERN, EMAIL_PATTERN, PHONE_PATTERN
 
     ev = pl.col("eventName")
     ev_in = _event_in(catalog)

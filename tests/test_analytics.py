@@ -14,8 +14,8 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from adrop_kit import analytics, plots, validate_events
-from adrop_kit.analytics import (
+from adrop_kit import analytics, validate_events
+from adrop_kit.explore import (
     COMMERCE_FUNNEL,
     LEAD_FUNNEL,
     RevenueReport,
@@ -24,11 +24,12 @@ from adrop_kit.analytics import (
     funnel,
     lead_funnel,
     platform_breakdown,
+    plots,
     revenue,
     to_polars,
     unique_users,
 )
-from adrop_kit.synth import sample_events, sample_frame, write_sample
+from adrop_kit.explore.synth import sample_events, sample_frame, write_sample
 
 T0 = datetime(2026, 11, 1, 9, 0)
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -410,12 +411,13 @@ def test_plots_draw_into_a_given_axes() -> None:
     assert len(left.patches) == 4 and len(right.patches) == 2 * 3
 
 
+@pytest.mark.slow  # a fresh process importing matplotlib
 def test_save_png_works_without_a_display_or_pyplot(tmp_path: Path) -> None:
     out = tmp_path / "chart.png"
     code = (
         "import sys\n"
         "from adrop_kit import analytics as a\n"
-        "from adrop_kit.synth import sample_frame\n"
+        "from adrop_kit.explore.synth import sample_frame\n"
         f"a.save_png(a.plot_funnel(a.funnel(sample_frame(2_000, seed=1))), {str(out)!r})\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )

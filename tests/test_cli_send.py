@@ -1,4 +1,8 @@
-"""`adrop-kit send` / `serve` through `main([...])`: exit codes, JSON shape, the key never printed."""
+"""`adrop-kit send` / `serve` through `main([...])`: exit codes, JSON shape, the key never printed.
+
+The server is the plugin's `adrop_server`; servers with faults are started here. `ADROP_APP_KEY`
+holds `KEY` unless a test gives it the server's key.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +15,18 @@ import time
 import urllib.request
 
 import pytest
+from conftest import KEY, app_opens, write_jsonl
 
 from adrop_kit.cli import main
 from adrop_kit.server import Faults, LocalServer
 
-KEY = "sk-cli-SECRET-abcdef123456"
-GOOD = [{"uid": f"u{i}", "eventName": "app_open"} for i in range(10)]
-
-
-@pytest.fixture
-def server():
-    with LocalServer(app_keys=[KEY]) as srv:
-        yield srv
+GOOD = app_opens(10)
 
 
 @pytest.fixture
 def data(tmp_path):
-    def write(rows, name="events.jsonl"):
-        path = tmp_path / name
-        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-        return str(path)
-    return write
+    """`data(rows)`: the path of a JSONL file holding `rows`."""
+    return lambda rows: str(write_jsonl(tmp_path / "events.jsonl", rows))
 
 
 @pytest.fixture(autouse=True)
@@ -39,22 +34,24 @@ def key_env(monkeypatch):
     monkeypatch.setenv("ADROP_APP_KEY", KEY)
 
 
-def test_send_all_good_exits_0_with_the_json_shape(server, data, capsys):
-    code = main(["send", data(GOOD), "--endpoint", server.endpoint, "--format", "json"])
+def test_send_all_good_exits_0_with_the_json_shape(adrop_server, data, capsys, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    code = main(["send", data(GOOD), "--endpoint", adrop_server.endpoint, "--format", "json"])
     out, err = capsys.readouterr()
     assert code == 0
     summary = json.loads(out)["summary"]
     assert {"total", "delivered", "rejected", "failed", "skipped", "already_delivered", "elapsed_s",
             "events_per_s"} <= set(summary)
     assert (summary["total"], summary["delivered"]) == (10, 10)
-    assert KEY not in out + err and server.stats()["good"] == 10
+    assert adrop_server.app_key not in out + err and adrop_server.stats()["good"] == 10
 
 
-def test_send_with_invalid_rows_exits_1_and_sends_the_rest(server, data, capsys):
-    code = main(["send", data([*GOOD, {"uid": "u", "eventName": "sign_up"}]), "--endpoint", server.endpoint])
+def test_send_with_invalid_rows_exits_1_and_sends_the_rest(adrop_server, data, capsys, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    code = main(["send", data([*GOOD, {"uid": "u", "eventName": "sign_up"}]), "--endpoint", adrop_server.endpoint])
     out, _ = capsys.readouterr()
     assert code == 1 and "skipped" in out and "E005" in out
-    assert server.stats()["good"] == 10
+    assert adrop_server.stats()["good"] == 10
 
 
 def test_send_to_a_dead_server_exits_3(data, capsys):
@@ -74,11 +71,11 @@ def test_send_usage_errors_exit_2(data, monkeypatch, capsys):
     assert "ADROP_APP_KEY" in err and "Traceback" not in err
 
 
-def test_dry_run_sends_nothing_and_masks_the_key(server, data, capsys):
-    code = main(["send", data(GOOD), "--endpoint", server.endpoint, "--dry-run"])
+def test_dry_run_sends_nothing_and_masks_the_key(adrop_server, data, capsys):
+    code = main(["send", data(GOOD), "--endpoint", adrop_server.endpoint, "--dry-run"])
     out, err = capsys.readouterr()
-    assert code == 0 and server.stats()["total"] == 0
-    assert "Authorization: sk…56" in out and KEY not in out + err
+    assert code == 0 and adrop_server.stats()["total"] == 0
+    assert "Authorization: sk…89" in out and KEY not in out + err
 
 
 def test_journal_resume_through_the_cli(data, tmp_path, capsys):
@@ -136,10 +133,9 @@ def test_serve_warns_loudly_off_loopback(capsys):
     assert "WARNING" in err and "not loopback" in err and "cannot listen" in err
 
 
+@pytest.mark.slow  # two processes, one interrupted
 def test_ctrl_c_mid_send_exits_130_and_the_journal_resumes(tmp_path):
-    rows = [{"uid": f"u{i}", "eventName": "app_open"} for i in range(400)]
-    path = tmp_path / "events.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows))
+    path = write_jsonl(tmp_path / "events.jsonl", app_opens(400))
     journal = tmp_path / "j.db"
     with LocalServer(app_keys=[KEY], faults=Faults(latency_ms=10)) as srv:
         env = {**os.environ, "ADROP_APP_KEY": KEY}

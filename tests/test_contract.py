@@ -1,7 +1,8 @@
 """Contract testing: `run_contract` / `adrop-kit fuzz` find where an endpoint's rules differ from ours.
 
-The endpoint is the local server, started with deliberately different rules (strict mode, a
-tracking plan the fuzz run does not know), so every difference is known in advance.
+The endpoint is the local server (the plugin's `adrop_server`), started with deliberately
+different rules (`@pytest.mark.adrop_server(strict=True)`, a tracking plan the fuzz run does not
+know), so every difference is known in advance.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import socket
 from typing import Any
 
 import pytest
+from conftest import KEY
 
-from adrop_kit import Catalog, UnknownEvent, validate_event
+from adrop_kit import Catalog, RetryPolicy, UnknownEvent, validate_event
 from adrop_kit.cli import main
-from adrop_kit.contract import UID_PREFIX, ContractRefused, ContractRun, Disagreement, ProbeResult, run_contract
-from adrop_kit.server import LocalServer
-from adrop_kit.strategies import breakable_rules
-from adrop_kit.transport import mask_key
+from adrop_kit.cli.exits import for_contract
+from adrop_kit.send.transport import mask_key
+from adrop_kit.testing.contract import UID_PREFIX, ContractRefused, ContractRun, Disagreement, ProbeResult, run_contract
+from adrop_kit.testing.strategies import breakable_rules
 
-KEY = "test-key-0123456789abcdef"
 SIGN_UP_REFERRER = Catalog.standard().extend(
     {"events": {"sign_up": {"params": {"referrer": {"type": "string", "required": True}}}}})
 
@@ -41,11 +42,10 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- the same rules on both sides: everything agrees --------------------------------------
-def test_an_endpoint_with_the_same_rules_agrees_on_every_pair() -> None:
-    with LocalServer(app_keys=[KEY]) as srv:
-        report = run_contract(srv, examples=60, seed=7)
-        stats = srv.stats()
-    assert report.ok and report.exit_code() == 0 and report.error is None
+def test_an_endpoint_with_the_same_rules_agrees_on_every_pair(adrop_server: Any) -> None:
+    report = run_contract(adrop_server, examples=60, seed=7)
+    stats = adrop_server.stats()
+    assert report.ok and for_contract(report) == 0 and report.error is None
     assert report.disagreements == []
     pairs = {(s["event"], s["rule"]) for s in report.summary() if s["sent"]}
     assert pairs == set(report.pairs), "every (event, rule) pair was sent at least once"
@@ -66,19 +66,18 @@ def test_the_cli_probes_an_embedded_server_without_an_account(capsys: pytest.Cap
     assert "agreed with adrop_kit on all" in out
 
 
-def test_a_seed_reproduces_a_run() -> None:
-    with LocalServer() as srv:
-        runs = [run_contract(srv, events=["add_to_cart"], examples=30, seed=11) for _ in range(2)]
-        other = run_contract(srv, events=["add_to_cart"], examples=30, seed=12)
+def test_a_seed_reproduces_a_run(adrop_server: Any) -> None:
+    runs = [run_contract(adrop_server, events=["add_to_cart"], examples=30, seed=11) for _ in range(2)]
+    other = run_contract(adrop_server, events=["add_to_cart"], examples=30, seed=12)
     assert [r.body for r in runs[0].results] == [r.body for r in runs[1].results]
     assert [r.body for r in runs[0].results] != [r.body for r in other.results]
 
 
 # -- a strict server: W101 is an error there ------------------------------------------------
-def test_a_strict_endpoint_disagrees_on_custom_events_only_and_the_payload_is_minimal() -> None:
-    with LocalServer(strict=True) as srv:
-        report = run_contract(srv, examples=40, seed=1)
-    assert not report.ok and report.exit_code() == 1
+@pytest.mark.adrop_server(strict=True)
+def test_a_strict_endpoint_disagrees_on_custom_events_only_and_the_payload_is_minimal(adrop_server: Any) -> None:
+    report = run_contract(adrop_server, examples=40, seed=1)
+    assert not report.ok and for_contract(report) == 1
     assert {d.rule for d in report.disagreements} == {"W101"}
     assert {d.event for d in report.disagreements} == set(Catalog.standard().names), "one per event"
     for d in report.disagreements:
@@ -93,14 +92,16 @@ def test_a_strict_endpoint_disagrees_on_custom_events_only_and_the_payload_is_mi
     assert validate_event(app_open.payload, strict=True).rules == {"W101"}
 
 
-def test_shrinking_keeps_what_makes_the_endpoint_disagree_and_drops_the_rest() -> None:
-    # the server knows a custom event `custom_event` with a required parameter: only payloads
-    # renamed to it are rejected, so the search must find that name and shed everything else
-    server_plan = Catalog.standard().extend({"events": {"custom_event": {"params": {
-        "level": {"type": "integer", "required": True}}}}})
-    with LocalServer(catalog=server_plan) as srv:
-        report = run_contract(srv, events=["view_item"], rules=["W101"], valid=True, examples=60, seed=3)
-        stats = srv.stats()
+# the server knows a custom event `custom_event` with a required parameter: only payloads
+# renamed to it are rejected, so the search must find that name and shed everything else
+CUSTOM_EVENT_LEVEL = Catalog.standard().extend({"events": {"custom_event": {"params": {
+    "level": {"type": "integer", "required": True}}}}})
+
+
+@pytest.mark.adrop_server(catalog=CUSTOM_EVENT_LEVEL)
+def test_shrinking_keeps_what_makes_the_endpoint_disagree_and_drops_the_rest(adrop_server: Any) -> None:
+    report = run_contract(adrop_server, events=["view_item"], rules=["W101"], valid=True, examples=60, seed=3)
+    stats = adrop_server.stats()
     [d] = report.disagreements
     assert (d.event, d.rule) == ("view_item", "W101")
     assert d.original["eventName"] == "custom_event" and d.original != d.payload
@@ -112,14 +113,12 @@ def test_shrinking_keeps_what_makes_the_endpoint_disagree_and_drops_the_rest() -
     assert sent.payload == d.original
 
 
-def test_the_shrinking_budget_bounds_the_requests() -> None:
-    server_plan = Catalog.standard().extend({"events": {"custom_event": {"params": {
-        "level": {"type": "integer", "required": True}}}}})
-    with LocalServer(catalog=server_plan) as srv:
-        report = run_contract(srv, events=["view_item"], rules=["W101"], valid=False, examples=60, seed=3,
-                              max_shrink_requests=3)
-        unshrunk = run_contract(srv, events=["view_item"], rules=["W101"], valid=False, examples=60, seed=3,
-                                shrink=False)
+@pytest.mark.adrop_server(catalog=CUSTOM_EVENT_LEVEL)
+def test_the_shrinking_budget_bounds_the_requests(adrop_server: Any) -> None:
+    report = run_contract(adrop_server, events=["view_item"], rules=["W101"], valid=False, examples=60, seed=3,
+                          max_shrink_requests=3)
+    unshrunk = run_contract(adrop_server, events=["view_item"], rules=["W101"], valid=False, examples=60, seed=3,
+                            shrink=False)
     [d] = report.disagreements
     assert d.shrink_requests <= 3
     assert report.requests <= len(report.results) + 3
@@ -128,9 +127,9 @@ def test_the_shrinking_budget_bounds_the_requests() -> None:
 
 
 # -- a tracking plan on the server only ------------------------------------------------------
-def test_a_required_parameter_only_the_server_knows_is_found_on_sign_up() -> None:
-    with LocalServer(catalog=SIGN_UP_REFERRER) as srv:
-        report = run_contract(srv, examples=60, seed=5)
+@pytest.mark.adrop_server(catalog=SIGN_UP_REFERRER)
+def test_a_required_parameter_only_the_server_knows_is_found_on_sign_up(adrop_server: Any) -> None:
+    report = run_contract(adrop_server, examples=60, seed=5)
     assert {d.event for d in report.disagreements} == {"sign_up"}
     valid = next(d for d in report.disagreements if d.rule is None)
     assert valid.expected == "accepted" and valid.observed == "rejected"
@@ -158,14 +157,15 @@ def test_the_cli_reports_disagreements_with_a_minimal_payload_and_curl(capsys: p
 
 
 # -- the key never leaks -----------------------------------------------------------------------
-def test_the_curl_command_carries_the_masked_key_never_the_real_one(capsys: pytest.CaptureFixture[str],
+@pytest.mark.adrop_server(strict=True, app_keys=[KEY])
+def test_the_curl_command_carries_the_masked_key_never_the_real_one(adrop_server: Any,
+                                                                    capsys: pytest.CaptureFixture[str],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    with LocalServer(app_keys=[KEY], strict=True) as srv:
-        report = run_contract(srv, events=["app_open"], examples=10, seed=1)
-        monkeypatch.setenv("ADROP_APP_KEY", KEY)
-        for fmt in ("table", "json"):
-            assert main(["fuzz", "--endpoint", srv.endpoint, "--events", "app_open", "--examples", "10",
-                         "--format", fmt]) == 1
+    report = run_contract(adrop_server, events=["app_open"], examples=10, seed=1)
+    monkeypatch.setenv("ADROP_APP_KEY", KEY)
+    for fmt in ("table", "json"):
+        assert main(["fuzz", "--endpoint", adrop_server.endpoint, "--events", "app_open", "--examples", "10",
+                     "--format", fmt]) == 1
     [d] = report.disagreements
     assert f"'Authorization: {mask_key(KEY)}'" in d.curl
     out = capsys.readouterr().out
@@ -188,7 +188,8 @@ def test_valid_events_go_to_a_remote_host_only_with_yes(monkeypatch: pytest.Monk
         run_contract("https://example.invalid/event", app_key=KEY, valid=False, rules=["E005", "W102"])
 
 
-def test_a_remote_run_is_gentle_and_invalid_only_needs_no_yes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_remote_run_is_gentle_and_invalid_only_needs_no_yes(adrop_server: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     _no_network(monkeypatch)
     run = ContractRun("https://example.invalid/event", KEY, valid=False, rules=["E001", "E005"])
     assert run.rate == 2.0, "a gentle default rate off this machine"
@@ -196,8 +197,7 @@ def test_a_remote_run_is_gentle_and_invalid_only_needs_no_yes(monkeypatch: pytes
     assert ContractRun("https://example.invalid/event", KEY, yes=True, rate=5).rate == 5
     assert ContractRun("https://example.invalid/event", KEY, yes=True, strict=True, valid=False,
                        rules=["W101"]).expected[("app_open", "W101")] == "rejected"
-    with LocalServer() as srv:
-        assert ContractRun(srv).rate is None, "no limit on loopback"
+    assert ContractRun(adrop_server).rate is None, "no limit on loopback"
 
 
 def test_plain_http_off_this_machine_is_refused(monkeypatch: pytest.MonkeyPatch,
@@ -223,14 +223,13 @@ def test_an_unreachable_endpoint_exits_3(monkeypatch: pytest.MonkeyPatch, capsys
     assert main(["fuzz", "--endpoint", url, "--events", "app_open", "--retries", "1"]) == 3
     out = capsys.readouterr().out
     assert "Stopped: no usable reply" in out and "connection refused" in out
-    report = run_contract(url, KEY, events=["app_open"], retries=0)
-    assert report.error and report.exit_code() == 3 and not report.ok and report.requests == 1
+    report = run_contract(url, KEY, events=["app_open"], retry=RetryPolicy(retries=0))
+    assert report.error and for_contract(report) == 3 and not report.ok and report.requests == 1
 
 
-def test_a_wrong_key_stops_the_run_with_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    with LocalServer(app_keys=[KEY]) as srv:
-        report = run_contract(srv.endpoint, "not-the-key", events=["app_open"], examples=5)
-    assert report.exit_code() == 3 and "401" in report.error and report.requests == 1
+def test_a_wrong_key_stops_the_run_with_exit_3(adrop_server: Any) -> None:
+    report = run_contract(adrop_server.endpoint, "not-the-key", events=["app_open"], examples=5)
+    assert for_contract(report) == 3 and "401" in report.error and report.requests == 1
 
 
 @pytest.mark.parametrize(("argv", "says"), [
@@ -257,11 +256,11 @@ def test_impossible_arguments_raise_before_anything_is_sent() -> None:
 
 
 # -- the engine, for other front ends --------------------------------------------------------------
-def test_on_result_follows_the_run_and_can_stop_it() -> None:
+@pytest.mark.adrop_server(strict=True)
+def test_on_result_follows_the_run_and_can_stop_it(adrop_server: Any) -> None:
     seen: list[Any] = []
-    with LocalServer(strict=True) as srv:
-        report = run_contract(srv, events=["app_open"], examples=10, seed=1, on_result=seen.append)
-        stopped = run_contract(srv, events=["app_open"], examples=10, seed=1, on_result=lambda r: False)
+    report = run_contract(adrop_server, events=["app_open"], examples=10, seed=1, on_result=seen.append)
+    stopped = run_contract(adrop_server, events=["app_open"], examples=10, seed=1, on_result=lambda r: False)
     assert [s for s in seen if isinstance(s, ProbeResult)] == report.results
     assert [s for s in seen if isinstance(s, Disagreement)] == report.disagreements
     assert stopped.interrupted and len(stopped.results) == 1 and not stopped.ok
@@ -290,8 +289,8 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(r) == {"event", "rule", "expected", "observed", "status", "message", "agreed", "body"}
 
 
-def test_the_report_renders_in_a_notebook() -> None:
-    with LocalServer(strict=True) as srv:
-        report = run_contract(srv, events=["app_open"], examples=5, seed=1)
+@pytest.mark.adrop_server(strict=True)
+def test_the_report_renders_in_a_notebook(adrop_server: Any) -> None:
+    report = run_contract(adrop_server, events=["app_open"], examples=5, seed=1)
     page = report._repr_html_()
     assert "W101" in page and "disagreed" in page and "<pre>" in page

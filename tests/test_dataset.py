@@ -92,8 +92,8 @@ def test_every_file_format_gives_the_same_verdict(tmp_path, fmt):
         frame = frame.with_columns(pl.col("items").replace("null", None))
         frame.write_csv(path)
     report = ak.validate_events(path)
-    assert report.rows == len(rows)
-    assert report.valid + report.invalid == report.rows
+    assert (report.rows, report.valid, report.invalid) == (len(rows), len(GOOD), len(BAD))
+    assert report.valid_rows.height == len(GOOD)
     assert _rules_by_row(report) == {len(GOOD) + i: {rule} for i, rule in EXPECTED_BAD.items()}
     assert report.source == str(path)
 
@@ -259,7 +259,7 @@ def test_both_engines_agree():
 
 # -- what goes out is what came in ------------------------------------------------------------
 def _payloads(report):
-    from adrop_kit.frames import to_payloads
+    from adrop_kit.io.frames import to_payloads
 
     return [p for _, p in to_payloads(report.valid_rows, ak.STANDARD)]
 
@@ -305,8 +305,23 @@ def test_a_lone_surrogate_is_an_e001_row_in_both_validators(tmp_path):
     assert ak.validate_event({"uid": "u\ud800x", "eventName": "app_open"}).rules == {"E001"}
 
 
+def test_a_lone_surrogate_anywhere_in_a_row_makes_that_row_alone_e001():
+    rows = [{"uid": "u\ud800", "eventName": "app_open"},                                     # in a value
+            {"uid": "ok", "eventName": "app_open"},
+            {"uid": "u", "eventName": "app_open", "k\ud800": 1},                              # in a key
+            {"uid": "u", "eventName": "purchase", "tx_id": "t", "items": [{"item_id": "a\ud800"}]},  # nested
+            "x\ud800",                                                                        # not an object
+            {"uid": "u2", "eventName": "view_item", "item_id": "i", "price": 3}]
+    report = ak.validate_events(rows)
+    assert _rules_by_row(report) == {0: {"E001"}, 2: {"E001"}, 3: {"E001"}, 4: {"E001"}}
+    assert [ak.validate_event(r).rules for r in rows] == [{"E001"}, set(), {"E001"}, {"E001"}, {"E001"}, set()]
+    assert report.valid_rows.get_column("__row").to_list() == [1, 5]
+    assert "k\\ud800" in report.violations.filter(pl.col("row") == 2).get_column("value")[0]  # shown escaped
+    assert _payloads(report) == [rows[1], rows[5]]
+
+
 def test_whitespace_is_one_set_in_both_validators():
-    from adrop_kit.rules import BLANK
+    from adrop_kit.spec.rules import BLANK
 
     assert set(BLANK) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
     for uid in ("\x1f", " \u3000\t", "a\x1cb@c.de", "a\u2028b@x.io", "a@b.co"):
@@ -317,7 +332,7 @@ def test_whitespace_is_one_set_in_both_validators():
 def test_numpy_scalars_are_numbers_in_both_validators_and_go_out_as_json_numbers():
     import numpy as np
 
-    from adrop_kit.jsontext import dumps_payload
+    from adrop_kit.io.jsontext import dumps_payload
 
     p = {"uid": "u", "eventName": "add_to_cart", "item_id": np.str_("a"), "price": np.float64(9.5),
          "quantity": np.int64(2), "value": np.float64(19.0)}

@@ -12,7 +12,7 @@ import math
 import pytest
 
 from adrop_kit import Catalog, PlanError, Rule, UnknownEvent, validate_event
-from adrop_kit.rules import Violation
+from adrop_kit.spec.rules import Violation
 
 # -- the examples of Adrop's page (reference/adrop-event-api.txt) -----------------------
 APP_OPEN = {"uid": "USER_ID", "eventName": "app_open"}

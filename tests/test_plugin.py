@@ -13,12 +13,12 @@ pytest_plugins = ["pytester"]
 # Imported here, not first inside an in-process pytester run: pytester drops the modules a run
 # imported, and a second copy of adrop_kit's modules would not share classes with the first.
 _PRELOAD = [importlib.import_module(m) for m in (
-    "polars", "pandas", "hypothesis", "adrop_kit.schemas", "adrop_kit.frames", "adrop_kit.sender",
-    "adrop_kit.server", "adrop_kit.strategies", "adrop_kit.contract")]
+    "polars", "pandas", "hypothesis", "adrop_kit.validate.schemas", "adrop_kit.io.frames", "adrop_kit.send.sender",
+    "adrop_kit.server", "adrop_kit.testing.strategies", "adrop_kit.testing.contract")]
 
 
 def test_loading_the_plugin_imports_neither_polars_nor_hypothesis() -> None:
-    code = ("import sys, adrop_kit.pytest_plugin; "
+    code = ("import sys, adrop_kit.testing.pytest_plugin; "
             "print(sorted(m for m in ('polars', 'pandas', 'hypothesis') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -105,7 +105,7 @@ def test_a_broken_plan_is_a_usage_error_naming_the_option(pytester: pytest.Pytes
 
 _PROFILE_PROBE = """
     from hypothesis import given, settings, strategies as st
-    from adrop_kit.strategies import events
+    from adrop_kit.testing.strategies import events
 
     def test_profile():
         print("PROFILE", settings.get_current_profile_name(), settings.default.derandomize,
@@ -134,6 +134,7 @@ def test_the_ci_profile_is_loaded_only_when_asked(pytester: pytest.Pytester) -> 
         settings.load_profile(ours)
 
 
+@pytest.mark.slow  # a fresh pytest process
 def test_the_ci_profile_can_be_named_on_the_command_line_of_a_fresh_pytest(pytester: pytest.Pytester) -> None:
     # a fresh process, where nothing imported hypothesis before the command line was read
     pytester.makepyfile(test_user=_PROFILE_PROBE)

@@ -16,8 +16,8 @@ pytest_plugins = ["pytester"]
 # Imported here, not first inside an in-process pytester run: pytester drops the modules a run
 # imported, and a second copy of adrop_kit's modules would not share classes with the first.
 _PRELOAD = [importlib.import_module(m) for m in (
-    "polars", "pandas", "hypothesis", "adrop_kit.schemas", "adrop_kit.frames", "adrop_kit.sender",
-    "adrop_kit.server", "adrop_kit.strategies", "adrop_kit.contract")]
+    "polars", "pandas", "hypothesis", "adrop_kit.validate.schemas", "adrop_kit.io.frames", "adrop_kit.send.sender",
+    "adrop_kit.server", "adrop_kit.testing.strategies", "adrop_kit.testing.contract")]
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -64,6 +64,7 @@ def test_the_plain_python_blocks_run(index: int) -> None:
         settings.load_profile(profile)
 
 
+@pytest.mark.slow  # the README's hypothesis tests, CI profile
 def test_the_example_test_files_pass_with_the_plugin_and_the_ci_profile(pytester: pytest.Pytester,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from hypothesis import settings

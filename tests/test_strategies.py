@@ -6,12 +6,13 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from adrop_kit import Catalog, PlanError, Rule, UnknownEvent, validate_event
-from adrop_kit.catalog import PLATFORMS, STANDARD
-from adrop_kit.strategies import INVALID_RULES, breakable_rules, event_frames, events, invalid_events, items
+from adrop_kit.spec.catalog import PLATFORMS, STANDARD
+from adrop_kit.testing.strategies import INVALID_RULES, breakable_rules, event_frames, events, invalid_events, items
+from adrop_kit.validate.dataset import validate_events as validate_dataset
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -186,9 +187,10 @@ def test_impossible_arguments_raise_at_once(build: Any, error: type[Exception], 
 def test_arguments_are_accepted_in_their_natural_forms(tmp_path) -> None:  # noqa: ANN001
     plan = tmp_path / "plan.toml"
     plan.write_text('[events.level_up.params]\nlevel = { type = "integer", required = true }\n')
-    assert events("level_up", catalog=plan) is not None
-    assert invalid_events(rules="E005") is not None
-    assert invalid_events(rules=[Rule.E006, "E006"]) is not None
+    level_up = find(events("level_up", catalog=plan), lambda p: True)  # a Path, not a Catalog
+    assert level_up["eventName"] == "level_up" and isinstance(level_up["level"], int | float)
+    assert find(invalid_events(rules="E005"), lambda case: True)[1] == "E005"  # one rule, not a list
+    assert find(invalid_events(rules=[Rule.E006, "E006"]), lambda case: True)[1] == "E006"  # a Rule or its id
     assert events("view_item") is events("view_item"), "strategies are cached per catalog"
 
 
@@ -196,13 +198,12 @@ def test_arguments_are_accepted_in_their_natural_forms(tmp_path) -> None:  # noq
 _ANY_PAYLOAD = st.one_of(events(), invalid_events().map(lambda case: case[0]))
 
 
+@pytest.mark.slow  # 100 examples through both validators
 def test_the_dataset_validator_reports_the_same_rules_for_one_payload() -> None:
-    schemas = pytest.importorskip("adrop_kit.schemas")
-
     @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(_ANY_PAYLOAD, st.booleans())
     def agree(payload: Any, strict: bool) -> None:
-        dataset = schemas.validate_events([payload], strict=strict)
+        dataset = validate_dataset([payload], strict=strict)
         assert set(dataset.violations["rule"].to_list()) == validate_event(payload, strict=strict).rules, payload
         # not only the same rules: the same fields and severities (numbers may print as 1 or 1.0)
         single = {(v.rule.value, v.field, v.severity) for v in validate_event(payload, strict=strict).violations}
@@ -211,13 +212,12 @@ def test_the_dataset_validator_reports_the_same_rules_for_one_payload() -> None:
     agree()
 
 
+@pytest.mark.slow  # 40 datasets of up to 30 rows
 def test_the_dataset_validator_reports_the_same_rules_row_by_row() -> None:
-    schemas = pytest.importorskip("adrop_kit.schemas")
-
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(_ANY_PAYLOAD, min_size=1, max_size=30))
     def agree(payloads: list) -> None:
-        v = schemas.validate_events(payloads).violations
+        v = validate_dataset(payloads).violations
         assert v["row"].max() is None or v["row"].max() < len(payloads)
         for row, payload in enumerate(payloads):
             found = set(v.filter(v["row"] == row)["rule"].to_list()) - {"W107"}  # W107 spans rows
@@ -227,10 +227,9 @@ def test_the_dataset_validator_reports_the_same_rules_row_by_row() -> None:
 
 
 def test_nan_inside_items_reaches_the_dataset_validator() -> None:
-    schemas = pytest.importorskip("adrop_kit.schemas")
     payload = {"uid": "u1", "eventName": "purchase", "tx_id": "T-1", "items": [{"item_id": "A", "price": math.nan}]}
     assert validate_event(payload).rules == {"E008"}
-    assert set(schemas.validate_events([payload]).violations["rule"].to_list()) == {"E008"}
+    assert set(validate_dataset([payload]).violations["rule"].to_list()) == {"E008"}
 
 
 # -- event_frames() ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from adrop_kit import STANDARD, validate_event
-from adrop_kit.synth import (
+from adrop_kit.explore.synth import (
     ERROR_RULES,
     TRUTH,
     TS,

@@ -10,10 +10,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
+from adrop_kit.cli import exits
+from adrop_kit.cli.common import Fail, load_catalog, one_line, out
 
 
-def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -> None:
+def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     e = sub.add_parser("export", help="write the contract as JSON Schema or OpenAPI 3.1 (from the catalog)",
                        description="Generate JSON Schema (draft 2020-12) or an OpenAPI 3.1 document for POST /event "
                                    "from the catalog, so other tools (jsonschema, schemathesis, code generators) "
@@ -38,11 +39,10 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .cli import _Fail, _load_catalog, _one_line, _out
-    from .errors import UnknownEvent
-    from .export import dispatch_schema, event_schema, json_schemas, openapi, write_json
+    from adrop_kit.errors import UnknownEvent
+    from adrop_kit.export import dispatch_schema, event_schema, json_schemas, openapi, write_json
 
-    catalog = _load_catalog(args.plan)
+    catalog = load_catalog(args.plan)
     doc: dict[str, Any]
     if args.kind == "openapi":
         doc = openapi(catalog, server_url=args.server_url, strict=args.strict)
@@ -50,15 +50,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             doc = event_schema(args.event, catalog)
         except UnknownEvent as exc:
-            raise _Fail(str(exc)) from None
+            raise Fail(str(exc)) from None
     else:
         doc = {"dispatch": dispatch_schema(catalog, strict=args.strict), "events": json_schemas(catalog)}
     if args.out is None:
-        _out(write_json(doc).rstrip("\n"))
-        return EXIT_OK
+        out(write_json(doc).rstrip("\n"))
+        return exits.OK
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_json(doc, args.out)
     except OSError as exc:
-        raise _Fail(_one_line(args.out, exc)) from None
-    return EXIT_OK
+        raise Fail(one_line(args.out, exc)) from None
+    return exits.OK

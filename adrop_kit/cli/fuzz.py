@@ -1,22 +1,24 @@
-"""`adrop-kit fuzz`: the contract probe, a thin shell over `adrop_kit.contract` (see `cli.py`)."""
+"""`adrop-kit fuzz`: the contract probe, a thin shell over `adrop_kit.testing.contract`."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from ._argtypes import positive
+from adrop_kit.cli import exits
+from adrop_kit.cli.argtypes import count, positive
+from adrop_kit.cli.common import PROG, Fail, Style, add_retry_arguments, load_catalog, out, retry_policy
+from adrop_kit.errors import AdropError
+from adrop_kit.io.progress import progress_bar
+from adrop_kit.send.transport import KEY_ENV
 
-EXIT_USAGE = 2
 CELL_OK, CELL_NONE = "{n}", "·"
 
 
-def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -> None:
-    from .contract import MAX_SHRINK_REQUESTS, REMOTE_RATE, UID_PREFIX
-    from .transport import KEY_ENV
+def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
+    from adrop_kit.testing.contract import MAX_SHRINK_REQUESTS, PROBE_RETRY, REMOTE_RATE, UID_PREFIX
 
     f = sub.add_parser(
         "fuzz", help="find where an endpoint's verdicts differ from the documented contract",
@@ -49,8 +51,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
                    help=f"requests at most to shrink one disagreement (default: {MAX_SHRINK_REQUESTS})")
     f.add_argument("--uid-prefix", metavar="P", default=UID_PREFIX,
                    help=f"every uid starts with P so fuzz traffic can be found (default: {UID_PREFIX})")
-    f.add_argument("--timeout", metavar="S", type=positive, default=10.0, help="seconds per request (default: 10)")
-    f.add_argument("--retries", metavar="N", type=count, default=3, help="retries per request (default: 3)")
+    add_retry_arguments(f, PROBE_RETRY)
     f.add_argument("--server-plan", metavar="FILE", type=Path,
                    help="without --endpoint: the embedded server's tracking plan (to see what a disagreement "
                         "looks like)")
@@ -60,18 +61,16 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from .cli import _Fail, _load_catalog
-    from .contract import ContractRun
-    from .errors import AdropError
-    from .rules import Rule
-    from .server import LocalServer
+    from adrop_kit.server import LocalServer
+    from adrop_kit.spec.rules import Rule
+    from adrop_kit.testing.contract import ContractRun
 
-    catalog = _load_catalog(args.plan)
+    catalog = load_catalog(args.plan)
     if args.endpoint is not None and (args.server_plan is not None or args.server_strict):
-        raise _Fail("--server-plan and --server-strict configure the embedded server; they cannot go with --endpoint")
+        raise Fail("--server-plan and --server-strict configure the embedded server; they cannot go with --endpoint")
     server = None
     if args.endpoint is None:
-        server = LocalServer(catalog=_load_catalog(args.server_plan) if args.server_plan else catalog,
+        server = LocalServer(catalog=load_catalog(args.server_plan) if args.server_plan else catalog,
                              strict=args.server_strict)
     rules = args.rules
     if args.invalid_only and rules is None:
@@ -81,15 +80,16 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
                           events=args.events, rules=_split(rules), examples=args.examples, seed=args.seed,
                           valid=not args.invalid_only, rate=args.rate, uid_prefix=args.uid_prefix,
                           shrink=not args.no_shrink, max_shrink_requests=args.max_shrink, yes=args.yes,
-                          timeout=args.timeout, retries=args.retries)
+                          retry=retry_policy(args))
     except (AdropError, ValueError, TypeError) as exc:
         if server is not None:
             server.close()
-        raise _Fail(str(exc)) from None
+        raise Fail(str(exc)) from None
     try:
         if server is not None:
             server.start()
-        bar = _bar(run.planned) if args.format == "table" else None
+        bar = progress_bar(run.planned, None if args.format == "table" else False, unit="req", desc="probing",
+                           leave=False)
         try:
             report = run.run(on_result=(lambda _: bar.update(1)) if bar is not None else None)
         finally:
@@ -102,7 +102,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
         _print(report, run, args, server)
-    return report.exit_code()
+    return exits.for_contract(report)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -111,30 +111,19 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _bar(total: int) -> Any:
-    if not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(total=total, unit="req", desc="probing", leave=False, file=sys.stderr)
-
-
 def _print(report: Any, run: Any, args: argparse.Namespace, server: Any) -> None:
-    from .cli import PROG, _out, _Style
-    from .strategies import INVALID_RULES
+    from adrop_kit.testing.strategies import INVALID_RULES
 
-    st = _Style.for_stdout()
+    st = Style.for_stdout()
     t = report.totals()
     where = (f"embedded local server{', strict' if args.server_strict else ''}"
              + (f", plan {args.server_plan}" if args.server_plan else "") if server is not None
              else "loopback" if run.endpoint.is_local else f"remote, at most {run.rate:g} requests/s")
-    _out(f"{st.bold(f'{PROG} fuzz')} → {report.endpoint} ({where})")
-    _out(f"catalog {report.catalog}{', strict' if report.strict else ''}; seed {report.seed}; "
+    out(f"{st.bold(f'{PROG} fuzz')} → {report.endpoint} ({where})")
+    out(f"catalog {report.catalog}{', strict' if report.strict else ''}; seed {report.seed}; "
          f"{t['sent']:,} payloads over {t['pairs']:,} event/rule pairs, {t['requests']:,} requests in "
          f"{t['elapsed_s']:.1f} s; uids start with {run.uid_prefix!r}")
-    _out("")
+    out("")
 
     cells: dict[tuple[str, str | None], str] = {}
     for s in report.summary():
@@ -145,33 +134,33 @@ def _print(report: Any, run: Any, args: argparse.Namespace, server: Any) -> None
     header = ["event", *(r or "valid" for r in rules)]
     rows = [[e, *(cells.get((e, r), CELL_NONE) for r in rules)] for e in events]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    _out(st.dim("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()))
+    out(st.dim("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()))
     for row in rows:
         parts = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
-        _out("  ".join(st.red(p) if p.startswith("✗") else p for p in parts).rstrip())
-    _out(st.dim(f"cells: payloads agreed on; ✗k/n: k of n disagreed; {CELL_NONE}: not drawn "
+        out("  ".join(st.red(p) if p.startswith("✗") else p for p in parts).rstrip())
+    out(st.dim(f"cells: payloads agreed on; ✗k/n: k of n disagreed; {CELL_NONE}: not drawn "
                 "(the event cannot break that rule, or it was not asked for)"))
 
     if report.disagreements:
-        _out("")
-        _out(st.bold(f"{len(report.disagreements)} disagreement{'s' if len(report.disagreements) != 1 else ''}"
+        out("")
+        out(st.bold(f"{len(report.disagreements)} disagreement{'s' if len(report.disagreements) != 1 else ''}"
                      + (" (minimal payloads, shrunk with hypothesis)" if not args.no_shrink else "")))
         for i, d in enumerate(report.disagreements, 1):
-            _out(f"{i}. {d.describe()}")
+            out(f"{i}. {d.describe()}")
             if not d.shrunk:
                 how = "as first drawn, not shrunk"
             elif d.payload == d.original:
                 how = "minimal as first drawn"
             else:
                 how = f"shrunk with {d.shrink_requests} more request{'s' if d.shrink_requests != 1 else ''}"
-            _out(f"   payload ({how}): {d.body}")
-            _out(f"   {d.curl}")
-        _out(st.dim(f"   (the key is masked as {run.masked_key}: put yours in its place)"))
-    _out("")
+            out(f"   payload ({how}): {d.body}")
+            out(f"   {d.curl}")
+        out(st.dim(f"   (the key is masked as {run.masked_key}: put yours in its place)"))
+    out("")
     if report.error:
-        _out(st.red(f"Stopped: {report.error}."))
+        out(st.red(f"Stopped: {report.error}."))
     elif report.disagreements:
-        _out(st.red(f"The endpoint disagrees with the documented contract on {len(report.disagreements)} of "
+        out(st.red(f"The endpoint disagrees with the documented contract on {len(report.disagreements)} of "
                     f"{t['pairs']} event/rule pairs. Re-run with --seed {report.seed} to reproduce."))
     else:
-        _out(st.green(f"The endpoint agreed with adrop_kit on all {t['sent']:,} payloads."))
+        out(st.green(f"The endpoint agreed with adrop_kit on all {t['sent']:,} payloads."))

@@ -1,4 +1,4 @@
-"""`adrop-kit send` and `adrop-kit serve`: the network half of the CLI (see `cli.py`)."""
+"""`adrop-kit send`, `demo` and `serve`: the network half of the CLI."""
 
 from __future__ import annotations
 
@@ -9,14 +9,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._argtypes import non_negative, port, positive
+from adrop_kit.cli import exits
+from adrop_kit.cli.argtypes import count, fraction, non_negative, port, positive
+from adrop_kit.cli.common import (
+    PROG,
+    Fail,
+    Style,
+    add_retry_arguments,
+    load_catalog,
+    one_line,
+    or_,
+    out,
+    retry_policy,
+    table,
+)
+from adrop_kit.cli.validate import SAMPLE_SUFFIXES, print_report
+from adrop_kit.errors import AdropError
+from adrop_kit.send.retry import RetryPolicy
+from adrop_kit.send.transport import DEFAULT_ENDPOINT, KEY_ENV, resolve_key
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DELIVERY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-
-def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -> None:
-    from .transport import DEFAULT_ENDPOINT, KEY_ENV
-
+def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     s = sub.add_parser("send", help="validate a dataset and deliver its valid rows to Adrop (or the local server)",
                        description=f"Validate, then send every valid row. The app key is read from {KEY_ENV}.",
                        epilog="Exit codes: 0 every valid row delivered (now or earlier), 1 invalid or rejected rows, "
@@ -25,8 +38,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
     s.add_argument("--endpoint", metavar="URL", default=DEFAULT_ENDPOINT, help=f"default: {DEFAULT_ENDPOINT}")
     s.add_argument("--concurrency", metavar="N", type=count, default=8, help="requests in flight (default: 8)")
     s.add_argument("--rate", metavar="R", type=positive, default=None, help="at most R events per second")
-    s.add_argument("--retries", metavar="N", type=count, default=5, help="retries per event (default: 5)")
-    s.add_argument("--timeout", metavar="S", type=positive, default=10.0, help="seconds per request (default: 10)")
+    add_retry_arguments(s, RetryPolicy())
     s.add_argument("--journal", metavar="FILE", type=Path,
                    help="SQLite delivery journal: a re-run skips what was delivered and retries what failed")
     s.add_argument("--dry-run", action="store_true", help="do everything but the network call; show the requests")
@@ -68,86 +80,82 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict, count: Any, fraction: Any) -
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from .cli import _Fail, _load_catalog, _one_line, _out
-    from .errors import AdropError
-    from .sender import Sender
+    from adrop_kit.send.sender import Sender
 
-    catalog = _load_catalog(args.plan)
+    catalog = load_catalog(args.plan)
     if not args.path.exists():
-        raise _Fail(f"{args.path}: no such file")
+        raise Fail(f"{args.path}: no such file")
     try:
         sender = Sender(endpoint=args.endpoint, concurrency=max(1, args.concurrency), rate=args.rate,
-                        retries=args.retries, timeout=args.timeout, dry_run=args.dry_run, journal=args.journal,
+                        retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
                         strict=args.strict, catalog=catalog, progress=False if args.no_progress else None)
     except (AdropError, ValueError) as exc:
-        raise _Fail(str(exc)) from None
+        raise Fail(str(exc)) from None
     with sender:
         try:
             report = sender.send_all(args.path)
         except (AdropError, OSError) as exc:
-            raise _Fail(_one_line(args.path, exc)) from None
+            raise Fail(one_line(args.path, exc)) from None
     if args.format == "json":
-        _out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+        out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     else:
         _print_send(report, args)
     if report.interrupted:
-        return EXIT_INTERRUPTED
-    return report.exit_code()
+        return exits.INTERRUPTED
+    return exits.for_send(report)
 
 
 def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> None:
-    from .cli import _out, _Style, _table
-
-    st = _Style.for_stdout()
+    st = Style.for_stdout()
     s = report.summary()
     what = "would send" if report.dry_run else "sent"
-    _out(f"{st.bold(str(args.path))} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
+    out(f"{st.bold(str(args.path))} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
          + (f" ({s['events_per_s']:,} events/s)" if not report.dry_run else ""))
     keys = ["dry_run"] if report.dry_run else ["delivered", "already_delivered", "rejected", "failed", "pending"]
     for k in [*keys, "skipped"]:
         if k in s and (s[k] or k in ("delivered", "dry_run")):
-            _out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
+            out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
+    if s["retries"]:
+        out(st.dim(f"  {s['retries']:,} retries spent; the longest wait between two attempts was "
+                   f"{s['longest_wait_s']:g} s"))
     if report.dry_run and report.requests:
-        _out("")
-        _out(st.bold(f"The first {len(report.requests)} requests (nothing was sent):"))
+        out("")
+        out(st.bold(f"The first {len(report.requests)} requests (nothing was sent):"))
         for r in report.requests:
-            _out("  " + r.replace("\n", "\n  "))
-            _out("")
+            out("  " + r.replace("\n", "\n  "))
+            out("")
     problems = report.problems()
     if problems:
-        _out("")
+        out("")
         rows = [(o.row, o.eventName or "", o.outcome, o.status or "", o.attempts, (o.error or "")[:90])
                 for o in problems[:limit]]
-        for line in _table(("row", "eventName", "outcome", "status", "attempts", "why"), rows, st, indent="  "):
-            _out(line)
+        for line in table(("row", "eventName", "outcome", "status", "attempts", "why"), rows, st, indent="  "):
+            out(line)
         if len(problems) > limit:
-            _out(st.dim(f"… and {len(problems) - limit:,} more; use --format json for all"))
-    _out("")
+            out(st.dim(f"… and {len(problems) - limit:,} more; use --format json for all"))
+    out("")
     if report.aborted:
-        _out(st.red(f"Stopped: {report.aborted}."))
+        out(st.red(f"Stopped: {report.aborted}."))
     if report.interrupted:
-        _out(st.yellow(f"Interrupted: {report.pending:,} events not attempted"
+        out(st.yellow(f"Interrupted: {report.pending:,} events not attempted"
                        + (f"; run the same command again to resume from {args.journal}." if args.journal else
                           "; use --journal FILE to resume without re-sending.")))
     elif report.failed or report.pending:
-        _out(st.red(f"{report.failed + report.pending:,} events were not delivered"
+        out(st.red(f"{report.failed + report.pending:,} events were not delivered"
                     + (f"; run again to retry them (the journal {args.journal} skips what arrived)."
                        if args.journal else ".")))
     elif not report.dry_run and not (report.rejected or report.skipped):
-        _out(st.green("Every valid event was delivered."))
+        out(st.green("Every valid event was delivered."))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .cli import _Fail, _load_catalog
-    from .errors import AdropError
-    from .server import Faults, LocalServer, is_loopback
-    from .transport import KEY_ENV, resolve_key
+    from adrop_kit.server import Faults, LocalServer, is_loopback
 
-    catalog = _load_catalog(args.plan)
+    catalog = load_catalog(args.plan)
     try:
         env_key = resolve_key(None, required=False)
     except AdropError as exc:
-        raise _Fail(str(exc)) from None
+        raise Fail(str(exc)) from None
     keys = list(args.app_key) or ([env_key] if env_key else [])
     try:
         faults = Faults(fail_rate=args.fail_rate, throttle_rate=args.throttle_rate, drop_rate=args.drop_rate,
@@ -155,16 +163,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         srv = LocalServer(host=args.host, port=args.port, app_keys=keys, db=args.db, catalog=catalog,
                           strict=args.strict, faults=faults, verbose=args.verbose)
     except ValueError as exc:
-        raise _Fail(str(exc)) from None
+        raise Fail(str(exc)) from None
     except sqlite3.Error as exc:
-        raise _Fail(f"{args.db}: cannot open the event database: {exc}") from None
+        raise Fail(f"{args.db}: cannot open the event database: {exc}") from None
     if not is_loopback(args.host):
         print(f"WARNING: binding to {args.host}, not loopback: anyone who can reach this machine can send events "
               "to this test server.", file=sys.stderr)
     try:
         srv.bind()
     except OSError as exc:
-        raise _Fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+        raise Fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     print(f"adrop-kit local server on {srv.endpoint}  (stats: {srv.url}/_local/stats)", flush=True)
     if srv.generated_key:
         print(f"accepted app key (generated for this run): {srv.app_key}", flush=True)
@@ -174,48 +182,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
         srv.serve_forever()
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
-    return EXIT_OK
+    return exits.OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sample → validate → local server → send → what the server stored."""
-    from .cli import SAMPLE_SUFFIXES, _Fail, _one_line, _or, _out, _print_report, _Style
-    from .schemas import validate_events
-    from .sender import Sender
-    from .server import LocalServer
-    from .synth import write_sample
+    from adrop_kit.explore.synth import write_sample
+    from adrop_kit.send.sender import Sender
+    from adrop_kit.server import LocalServer
+    from adrop_kit.validate.dataset import validate_events
 
-    st = _Style.for_stdout()
+    st = Style.for_stdout()
     if args.out.suffix.lower() not in SAMPLE_SUFFIXES:
-        raise _Fail(f"{args.out}: the sample's format follows the suffix: {_or(SAMPLE_SUFFIXES)}")
+        raise Fail(f"{args.out}: the sample's format follows the suffix: {or_(SAMPLE_SUFFIXES)}")
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_sample(args.out, args.rows, seed=args.seed)
     except (OSError, ValueError) as exc:
-        raise _Fail(_one_line(args.out, exc)) from None
-    _out(st.bold(f"1. A sample of {args.rows:,} events with deliberate mistakes: {args.out}"))
-    _out("")
-    _out(st.bold("2. Validate it"))
+        raise Fail(one_line(args.out, exc)) from None
+    out(st.bold(f"1. A sample of {args.rows:,} events with deliberate mistakes: {args.out}"))
+    out("")
+    out(st.bold("2. Validate it"))
     report = validate_events(args.out)
-    _print_report(report, str(args.out), limit=10, strict=False, style=st)
-    _out("")
+    print_report(report, str(args.out), limit=10, strict=False, style=st)
+    out("")
     with LocalServer() as srv:
-        _out(st.bold(f"3. Send the valid rows to the local server at {srv.endpoint}"))
+        out(st.bold(f"3. Send the valid rows to the local server at {srv.endpoint}"))
         with Sender(srv.app_key, endpoint=srv.endpoint, concurrency=8) as sender:
             sent = sender.send_all(args.out)
         args.path, args.journal = args.out, None
         _print_send(sent, args, limit=5)
-        _out("")
+        out("")
         stats = srv.stats()
-        _out(st.bold("4. What the server stored"))
-        _out(f"  {stats['good']:,} accepted events (uid stored as its SHA-256, as Adrop does); "
+        out(st.bold("4. What the server stored"))
+        out(f"  {stats['good']:,} accepted events (uid stored as its SHA-256, as Adrop does); "
              f"{stats['bad']:,} rejected")
         for e in srv.events("good", limit=3):
-            _out(f"  #{e['id']} {e['eventName']:<14} uid_sha256={e['uid_sha256'][:16]}…")
+            out(f"  #{e['id']} {e['eventName']:<14} uid_sha256={e['uid_sha256'][:16]}…")
         ok = stats["good"] == report.valid and sent.delivered == report.valid
-    _out("")
-    _out((st.green if ok else st.red)(
+    out("")
+    out((st.green if ok else st.red)(
         f"Every one of the {report.valid:,} valid rows arrived; the {report.invalid:,} invalid ones never left."
         if ok else "Some valid rows did not arrive: see the send report above."))
-    _out(f"Next: `adrop-kit validate {args.out} --format json`, `adrop-kit serve`, `adrop-kit send --help`.")
-    return EXIT_OK if ok else EXIT_DELIVERY
+    out(f"Next: `{PROG} validate {args.out} --format json`, `{PROG} serve`, `{PROG} send --help`.")
+    return exits.OK if ok else exits.DELIVERY

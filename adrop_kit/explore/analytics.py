@@ -21,11 +21,12 @@ from typing import Any
 
 import polars as pl
 
-from .catalog import ITEMS
-from .frames import ROW
-from .jsontext import parse_json_text
-from .report import DatasetReport, _html_table
-from .rules import CURRENCY_PARAM, PURCHASE_EVENT, TX_PARAM
+from adrop_kit.io.frames import ROW
+from adrop_kit.io.html import html_table
+from adrop_kit.io.jsontext import parse_json_text
+from adrop_kit.spec.catalog import ITEMS
+from adrop_kit.spec.rules import CURRENCY_PARAM, PURCHASE_EVENT, TX_PARAM
+from adrop_kit.validate.report import DatasetReport
 
 EVENT = "eventName"
 USER = "uid"
@@ -36,8 +37,6 @@ DAY = "day"
 COMMERCE_FUNNEL: tuple[str, ...] = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 LEAD_FUNNEL: tuple[str, ...] = ("begin_lead_form", "generate_lead")
 
-_PLOTS = ("plot_funnel", "plot_revenue", "plot_events_by_day", "plot_daily_active_users", "plot_platforms",
-          "plot_failures_by_rule", "save_png")
 _AMOUNT_DTYPE = pl.List(pl.Struct({"price": pl.Float64, "quantity": pl.Float64}))
 
 
@@ -54,8 +53,8 @@ def to_polars(data: Any) -> pl.DataFrame:
         try:
             return pl.from_pandas(data)
         except Exception:  # noqa: BLE001 - pyarrow/polars raise many kinds for mixed object columns
-            from .catalog import STANDARD
-            from .frames import ERROR, from_pandas
+            from adrop_kit.io.frames import ERROR, from_pandas
+            from adrop_kit.spec.catalog import STANDARD
 
             return from_pandas(data, STANDARD).df.drop(ERROR)  # types each column by the catalog
     raise TypeError(f"expected a polars or pandas DataFrame or a DatasetReport, got {type(data).__name__}; "
@@ -289,7 +288,7 @@ def _frame_html(frame: pl.DataFrame) -> str:
     def cell(v: Any) -> Any:
         return _money(v) if isinstance(v, float) else "—" if v is None else v
 
-    return _html_table(([cell(v) for v in r] for r in frame.rows()), frame.columns)
+    return html_table(([cell(v) for v in r] for r in frame.rows()), frame.columns)
 
 
 def _decode_items(col: pl.Series) -> pl.Series:
@@ -378,14 +377,6 @@ def revenue(df: Any, by: str | Sequence[str] = (CURRENCY_PARAM,), *, ts: str = T
     ).sort("row")
     return RevenueReport(table=table, duplicates=duplicates, total_by_currency=per_currency(kept),
                          excluded_by_currency=per_currency(dups), by=keys)
-
-
-def __getattr__(name: str) -> Any:  # the plots, without importing matplotlib until one is asked for
-    if name in _PLOTS:
-        from . import plots
-
-        return getattr(plots, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["COMMERCE_FUNNEL", "LEAD_FUNNEL", "RevenueReport", "daily_active_users", "event_counts", "funnel",

@@ -23,8 +23,8 @@ try:
 except ImportError as exc:  # pragma: no cover - matplotlib ships with the notebooks extra
     raise ImportError("adrop_kit.plots needs matplotlib: pip install 'adrop-kit[notebooks]'") from exc
 
-from . import analytics as an
-from .report import DatasetReport
+from adrop_kit.explore import analytics as an
+from adrop_kit.validate.report import DatasetReport
 
 BLUE, ORANGE, GREEN, GREY = "#4C72B0", "#DD8452", "#55A868", "#8C8C8C"
 PALETTE = (BLUE, ORANGE, GREEN, "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#CCB974", "#64B5CD", GREY)

@@ -9,15 +9,15 @@ the column `_truth` names the planted rule (null on clean rows). Clean rows are 
 no warnings under `validate_event`, so the truth is exact and benchmarks can check answers.
 
 Everything is vectorised with numpy (about a second per million rows); the only Python
-loops run over the catalog or over the few duplicated `tx_id`s, never over the bulk.
+loops run over the catalog or over the few duplicated `tx_id`s, never over the bulk. The shop,
+its vocabulary and the column builders live in the private module `_world`; this one simulates
+the traffic and plants the mistakes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from .catalog import ITEMS, PLATFORMS, STANDARD, Catalog, resolve
-from .frames import to_payloads
-from .rules import CURRENCY_PARAM, NON_NEGATIVE, PURCHASE_EVENT, TX_PARAM, VALUE_TRIPLE
+from adrop_kit.explore._world import DTYPES, ITEM_P, OPTIONAL_P, PERSONAL, Ctx, Num, Str, clean_values, draw_products
+from adrop_kit.io.frames import to_payloads
+from adrop_kit.spec.catalog import ITEMS, PLATFORMS, STANDARD, Catalog, resolve
+from adrop_kit.spec.rules import CURRENCY_PARAM, NON_NEGATIVE, PURCHASE_EVENT, TX_PARAM, VALUE_TRIPLE
 
 TRUTH = "_truth"
 TS = "ts"
@@ -36,165 +37,8 @@ ERROR_RULES = ("E002", "E003", "E004", "E005", "E007", "E008")
 WARNING_RULES = ("W103", "W104", "W105", "W106", "W107")
 _RULES = (*ERROR_RULES, *WARNING_RULES)  # truth code k (1-based) is _RULES[k - 1]
 
-DTYPES: dict[str, pl.DataType] = {"string": pl.String(), "number": pl.Float64(),
-                                  "integer": pl.Int64(), "boolean": pl.Boolean()}
 _START = datetime(2026, 11, 1)
 _DAY_US = 86_400 * 1_000_000
-
-# -- the little world the users live in ----------------------------------------------------
-_CATEGORIES = {"Apparel": ("T-shirt", "Hoodie", "Denim Jacket", "Knit Cardigan"), "Sports": ("Yoga Mat", "Cap"),
-               "Beauty": ("Cushion Foundation", "Sun Cream", "Lip Tint", "Toner"), "Home": ("Mug", "Blanket"),
-               "Electronics": ("Earbuds", "Power Bank", "Smart Watch"), "Shoes": ("Sneakers", "Loafers"),
-               "Food": ("Green Tea", "Kimchi Set", "Coffee Beans")}
-_BRANDS = ("Lumo", "Nara", "Haneul", "Pico", "Orbit", "Maru", "Sora", "Bada", "Dal", "Kiwi")
-_ADJECTIVES = ("Classic", "Soft", "Daily", "Premium", "Mini", "Light", "Urban")
-_SITE = "https://shop.example.com/"
-
-
-def _shop(size: int = 600) -> tuple[tuple[tuple[str, ...], ...], np.ndarray, np.ndarray]:
-    """The shop's products, fixed (a seed varies the traffic, not the shop): rows, KRW and USD prices."""
-    rng, cats = np.random.default_rng(2026), list(_CATEGORIES)
-    picks = zip(*(rng.integers(0, m, size).tolist() for m in (len(cats), len(_BRANDS), len(_ADJECTIVES), 12)),
-                strict=True)
-    nouns = [_CATEGORIES[c] for c in cats]
-    rows = tuple((f"SKU-{i:05d}", f"{_BRANDS[b]} {_ADJECTIVES[a]} {nouns[c][k % len(nouns[c])]}", cats[c], _BRANDS[b])
-                 for i, (c, b, a, k) in enumerate(picks, 1))
-    krw = np.clip(np.round(rng.lognormal(np.log(30_000), 0.9, size), -2), 1_000, 2_000_000)
-    return rows, krw, np.floor(krw / 1_350) + 0.99
-
-
-_PRODUCTS, _KRW, _USD = _shop()
-_POPULAR = np.cumsum(1.0 / np.arange(8.0, 8.0 + len(_PRODUCTS)))  # a long tail: low indices sell more
-_POPULAR /= _POPULAR[-1]
-_TABLES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {  # parameters that go together
-    "product": (("item_id", "item_name", "item_category", "brand"), _PRODUCTS),
-    "page": (("page_id", "page_category", "page_url"),
-             tuple((p, c, _SITE + u) for p, c, u in (
-                 ("home", "main", ""), ("category", "shopping", "category"), ("search", "shopping", "search"),
-                 ("event", "promotion", "event"), ("best", "shopping", "best"), ("new", "shopping", "new"),
-                 ("mypage", "account", "mypage")))),
-    "element": (("element_id", "element_type", "target_url"),
-                tuple((e, t, _SITE + u) for e, t, u in (
-                    ("btn_add_cart", "button", "cart"), ("btn_search", "button", "search"),
-                    ("banner_main", "banner", "event/winter-sale"), ("banner_event", "banner", "event"),
-                    ("tab_best", "tab", "best"), ("link_notice", "link", "notice"),
-                    ("btn_coupon", "button", "coupons")))),
-    "content": (("content_id", "content_name", "content_type"),
-                tuple((f"c{i:04d}", f"{t.title()} #{i}", t) for i, t in
-                      enumerate(("article", "video", "review", "lookbook") * 60))),
-    "form": (("form_id", "form_name", "form_type", "form_destination"),
-             (("form_consult", "1:1 consultation", "consultation", "crm"),
-              ("form_newsletter", "Newsletter", "newsletter", "email"),
-              ("form_quote", "Bulk order quote", "quote", "sales"), ("form_event", "Event entry", "event", "crm"))),
-}
-_COLUMN_OF = {name: (table, j) for table, (names, _) in _TABLES.items() for j, name in enumerate(names)}
-_METHODS = ("email", "kakao", "naver", "google", "apple")
-_PERSONAL = ("someone@example.com", "kim.minji@example.com", "010-1234-5678", "+82 10-9876-5432")
-_OPTIONAL_P = {"brand": 0.85, "item_category": 0.95, "item_name": 0.95, "page_url": 0.8,
-               "target_url": 0.7, "value": 0.8, "currency": 0.95, "form_destination": 0.6, "price": 0.9}
-_ITEM_P = {"item_name": 0.97, "item_category": 0.95, "brand": 0.85, "price": 1.0, "quantity": 1.0}
-
-
-@dataclass
-class _Str:
-    """A string column as codes into a vocabulary; -1 is null."""
-
-    vocab: list[str]
-    codes: np.ndarray
-
-    def __post_init__(self) -> None:
-        self.codes = np.array(self.codes, dtype=np.int64)  # a copy: planting must not touch the source
-
-    def code(self, text: str) -> int:
-        if text not in self.vocab:
-            self.vocab.append(text)
-        return self.vocab.index(text)
-
-    def null(self, rows: np.ndarray) -> None:
-        self.codes[rows] = -1
-
-    def series(self, name: str) -> pl.Series:
-        lookup = pl.Series(name, [*self.vocab, None], dtype=pl.String)
-        return lookup.gather(pl.Series(np.where(self.codes < 0, len(self.vocab), self.codes).astype(np.uint32)))
-
-
-@dataclass
-class _Num:
-    """A numeric or boolean column as float64, NaN is null."""
-
-    values: np.ndarray
-    dtype: pl.DataType
-
-    def null(self, rows: np.ndarray) -> None:
-        self.values[rows] = np.nan
-
-    def series(self, name: str) -> pl.Series:
-        return pl.Series(name, self.values, nan_to_null=True).cast(self.dtype)
-
-
-def _draw_products(rng: np.random.Generator, size: int) -> np.ndarray:
-    return np.minimum(_POPULAR.searchsorted(rng.random(size), side="right"), len(_PRODUCTS) - 1)
-
-
-class _Ctx:
-    """Per-row facts the parameter generators draw from (a row of the frame, or one item)."""
-
-    def __init__(self, rng: np.random.Generator, product: np.ndarray, usd: np.ndarray, qty: np.ndarray,
-                 session: np.ndarray | None = None, entry: np.ndarray | None = None,
-                 basket: np.ndarray | None = None) -> None:
-        self.rng, self.product, self.usd, self.qty = rng, product, usd, qty
-        self.n = product.size
-        self.session = np.zeros(self.n, np.int64) if session is None else session
-        self.entry = np.zeros(self.n, bool) if entry is None else entry
-        self.basket = np.ones(self.n, bool) if basket is None else basket  # value = price * quantity here
-
-    def pick(self, k: int) -> np.ndarray:
-        return self.rng.integers(0, k, self.n)
-
-    @cached_property
-    def price(self) -> np.ndarray:
-        return np.where(self.usd, _USD[self.product], _KRW[self.product])
-
-    @cached_property
-    def row(self) -> dict[str, np.ndarray]:
-        """The row of each lookup table an event uses (one form per session, so a lead matches its form)."""
-        return {"product": self.product, "page": np.where(self.entry, 0, 1 + self.pick(len(_TABLES["page"][1]) - 1)),
-                "element": self.pick(len(_TABLES["element"][1])), "content": self.pick(len(_TABLES["content"][1])),
-                "form": (self.session * 2_654_435_761 % 1_000_003) % len(_TABLES["form"][1])}
-
-    def value(self) -> np.ndarray:  # a basket's worth, or what a lead is worth
-        return np.where(self.basket, self.price * self.qty, np.where(self.usd, 25.0, 30_000.0) * (1 + self.pick(3)))
-
-
-_STRINGS: dict[str, Callable[[_Ctx], _Str]] = {
-    "currency": lambda c: _Str(["KRW", "USD"], c.usd.astype(np.int64)),
-    "method": lambda c: _Str(list(_METHODS), c.rng.choice(5, c.n, p=(0.3, 0.3, 0.15, 0.15, 0.1))),
-    "campaign_id": lambda c: _Str([f"push_{i:03d}" for i in range(1, 31)], c.pick(30)),
-}
-
-
-def _values(name: str, ptype: str, ctx: _Ctx, listed: np.ndarray | None = None) -> _Str | _Num:
-    """Clean values of one parameter for every row of `ctx`; `listed`: the rows that will carry it."""
-    if name == TX_PARAM:  # unique, and made only for the rows that need one
-        listed = np.ones(ctx.n, bool) if listed is None else listed
-        ids = ctx.rng.choice(90_000_000, int(listed.sum()), replace=False) + 10_000_000
-        return _Str([f"ORD-{i}" for i in ids.tolist()], np.cumsum(listed) - 1)
-    if name in _STRINGS:
-        return _STRINGS[name](ctx)
-    if name in _COLUMN_OF:
-        table, j = _COLUMN_OF[name]
-        return _Str([row[j] for row in _TABLES[table][1]], ctx.row[table])
-    if ptype == "string":  # a parameter only a tracking plan knows
-        return _Str([f"{name}_{i}" for i in range(1, 21)], ctx.pick(20))
-    if name == "price":
-        values = ctx.price
-    elif name == "quantity":
-        values = ctx.qty
-    elif name == "value":
-        values = ctx.value()
-    else:  # a number, integer or boolean only a tracking plan knows
-        values = ctx.pick(2) if ptype == "boolean" else 1 + ctx.pick(999 if ptype == "number" else 5)
-    return _Num(np.array(values, dtype=np.float64), DTYPES[ptype])
 
 
 def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -243,7 +87,7 @@ def _simulate(rng: np.random.Generator, n: int, cat: Catalog) -> dict[str, Any]:
         total += sess.size
         blocks.append((np.full(sess.size, code[name]), sess, k, np.full(sess.size, stage), np.full(sess.size, i)))
     ev, sess, k, stage, part = (np.concatenate(cols) for cols in zip(*blocks, strict=True))
-    product = _draw_products(rng, total)
+    product = draw_products(rng, total)
     qty = 1 + (rng.random(total) < 0.2) + (rng.random(total) < 0.05)
     view_off, add_off = np.cumsum(n_view) - n_view, np.cumsum(n_add) - n_add
     adds = np.arange(starts["add_to_cart"], starts["add_to_cart"] + int(n_add.sum()))
@@ -288,7 +132,7 @@ def _plant_truth(rng: np.random.Generator, err_ok: np.ndarray, warn_ok: np.ndarr
     return truth
 
 
-def _reuse_tx_ids(rng: np.random.Generator, truth: np.ndarray, tx: _Str, clean_purchases: np.ndarray) -> None:
+def _reuse_tx_ids(rng: np.random.Generator, truth: np.ndarray, tx: Str, clean_purchases: np.ndarray) -> None:
     """Each W107 row takes the tx_id of its own earlier clean purchase; with none before it, it becomes W106."""
     sources = np.flatnonzero(clean_purchases)
     used = np.zeros(sources.size, bool)
@@ -306,19 +150,19 @@ def _envelope(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], rows_
               ) -> list[pl.Series]:
     """uid, eventName and platform, with E002/E003/E004/W106 planted."""
     ev, e002, e004, w106 = sim["ev"], rows_of["E002"], rows_of["E004"], rows_of["W106"]
-    uid = _Str([f"u{i:010x}" for i in rng.choice(1 << 40, sim["n_users"], replace=False).tolist()], sim["user"])
+    uid = Str([f"u{i:010x}" for i in rng.choice(1 << 40, sim["n_users"], replace=False).tolist()], sim["user"])
     uid.codes[e002] = np.where(rng.random(e002.size) < 0.75, uid.code(""), uid.code("   "))
-    personal = np.array([uid.code(p) for p in _PERSONAL])
+    personal = np.array([uid.code(p) for p in PERSONAL])
     uid.codes[w106] = personal[rng.integers(0, personal.size, w106.size)]
-    names = _Str(list(cat.names), ev)
+    names = Str(list(cat.names), ev)
     names.null(rows_of["E003"])
-    platform = _Str(list(PLATFORMS), sim["platform"])
+    platform = Str(list(PLATFORMS), sim["platform"])
     platform.null(np.flatnonzero((ev == sim["code"]("app_open")) & (rng.random(ev.size) < 0.03)))  # optional
     platform.codes[e004] = np.where(rng.random(e004.size) < 0.5, platform.code("Web"), platform.code("windows"))
     return [uid.series("uid"), names.series("eventName"), platform.series("platform")]
 
 
-def _break_params(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], cols: dict[str, _Str | _Num],
+def _break_params(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], cols: dict[str, Str | Num],
                   present: dict[str, np.ndarray], rows_of: dict[str, np.ndarray]) -> None:
     """Blank the absent parameters, then plant E005 and W103/W104/W105 in the parameter columns."""
     ev, e005 = sim["ev"], rows_of["E005"]
@@ -328,17 +172,17 @@ def _break_params(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], c
         for j, name in enumerate(names):
             rows = e005[(ev[e005] == e) & (which == j)]
             cols[name].null(rows)
-            if isinstance(cols[name], _Str) and name != TX_PARAM:  # "" as often as null; a tx_id only null (W107)
+            if isinstance(cols[name], Str) and name != TX_PARAM:  # "" as often as null; a tx_id only null (W107)
                 cols[name].codes[rows[rng.random(rows.size) < 0.5]] = cols[name].code("")
     for name, col in cols.items():
         col.null(~present[name])
     for name in NON_NEGATIVE:  # negating price and value together keeps value == price * quantity
-        if isinstance(cols.get(name), _Num):
+        if isinstance(cols.get(name), Num):
             cols[name].values[rows_of["W103"]] *= -1
-    if isinstance(cur := cols.get(CURRENCY_PARAM), _Str):
+    if isinstance(cur := cols.get(CURRENCY_PARAM), Str):
         w104 = rows_of["W104"]
         cur.codes[w104] = np.where(sim["usd"][w104], cur.code("usd"), cur.code("krw"))
-    if isinstance(cols.get("value"), _Num) and isinstance(cols.get("price"), _Num):
+    if isinstance(cols.get("value"), Num) and isinstance(cols.get("price"), Num):
         cols["value"].values[rows_of["W105"]] += cols["price"].values[rows_of["W105"]]
 
 
@@ -348,19 +192,20 @@ def _items(rng: np.random.Generator, cat: Catalog, sim: dict[str, Any], n_items:
     item_row, pos = _segments(n_items)
     cart = from_cart[item_row]
     add = np.where(cart, sim["cart_start"][item_row] + pos, 0)
-    ctx = _Ctx(rng, np.where(cart, sim["all_product"][add], _draw_products(rng, item_row.size)),
+    ctx = Ctx(rng, np.where(cart, sim["all_product"][add], draw_products(rng, item_row.size)),
                sim["usd"][item_row], np.where(cart, sim["all_qty"][add], 1 + (rng.random(item_row.size) < 0.2)))
     offsets = np.r_[0, np.cumsum(n_items)]
     e008, w103 = rows_of["E008"], rows_of["W103"]
     broken = offsets[e008] + (rng.random(e008.size) * n_items[e008]).astype(np.int64)
     fields = []
-    for name, ptype in cat.item_types.items():
-        col = _values(name, ptype, ctx)
-        if name == "item_id" and isinstance(col, _Str):
+    for param in cat.item_params:
+        name, ptype = param.name, param.type
+        col = clean_values(name, ptype, ctx)
+        if param.required and isinstance(col, Str):
             col.codes[broken] = np.where(rng.random(broken.size) < 0.5, col.code(""), -1)
         else:
-            col.null(rng.random(item_row.size) >= _ITEM_P.get(name, 0.9))
-        if name == "price" and isinstance(col, _Num):
+            col.null(rng.random(item_row.size) >= ITEM_P.get(name, 0.9))
+        if name == "price" and isinstance(col, Num):
             col.values[offsets[w103][n_items[w103] > 0]] *= -1
         fields.append(col.series(name))
     lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pl.DataFrame(fields).to_struct().to_arrow(),
@@ -379,14 +224,14 @@ def sample_frame(n: int, *, seed: int = 0, error_rate: float = 0.03, warning_rat
     sim = _simulate(rng, n, cat)
     ev, code = sim["ev"], sim["code"]
     basket = np.array([{"price", "quantity"} <= e.param_names for e in cat], dtype=bool)[ev]
-    ctx = _Ctx(rng, sim["product"], sim["usd"], sim["qty"], sim["session"], sim["entry"], basket)
-    cols: dict[str, _Str | _Num] = {}
+    ctx = Ctx(rng, sim["product"], sim["usd"], sim["qty"], sim["session"], sim["entry"], basket)
+    cols: dict[str, Str | Num] = {}
     present: dict[str, np.ndarray] = {}
     for name, ptype in cat.param_types.items():
         if ptype != "items":
-            present[name] = _present(rng, ev, cat, name, _OPTIONAL_P)
-            cols[name] = _values(name, ptype, ctx, present[name])
-    has_items = _present(rng, ev, cat, ITEMS, _OPTIONAL_P)
+            present[name] = _present(rng, ev, cat, name, OPTIONAL_P)
+            cols[name] = clean_values(name, ptype, ctx, present[name])
+    has_items = _present(rng, ev, cat, ITEMS, OPTIONAL_P)
     from_cart = np.isin(ev, [code("begin_checkout"), code("purchase")])
     n_items = np.where(has_items, np.where(from_cart, sim["cart_items"], 1 + rng.poisson(0.3, ev.size)), 0)
 
@@ -399,7 +244,7 @@ def sample_frame(n: int, *, seed: int = 0, error_rate: float = 0.03, warning_rat
     warn_ok = np.column_stack([has("price") | has("value") | (n_items > 0), has(CURRENCY_PARAM),
                                np.logical_and.reduce([has(k) for k in VALUE_TRIPLE]), ones, purchase])
     truth = _plant_truth(rng, err_ok, warn_ok, error_rate, warning_rate)
-    if isinstance(tx := cols.get(TX_PARAM), _Str):
+    if isinstance(tx := cols.get(TX_PARAM), Str):
         _reuse_tx_ids(rng, truth, tx, (truth == 0) & purchase)
     rows_of = {rule: np.flatnonzero(truth == i + 1) for i, rule in enumerate(_RULES)}
 
@@ -412,7 +257,7 @@ def sample_frame(n: int, *, seed: int = 0, error_rate: float = 0.03, warning_rat
     items = _items(rng, cat, sim, n_items, items_null, from_cart, rows_of)
     series += [items if ptype == "items" else cols[name].series(name) for name, ptype in cat.param_types.items()]
     ts = pl.Series(TS, sim["ts"]).cast(pl.Datetime("us")) + (_START - datetime(1970, 1, 1))
-    return pl.DataFrame([*series, ts, _Str(list(_RULES), truth - 1).series(TRUTH)])
+    return pl.DataFrame([*series, ts, Str(list(_RULES), truth - 1).series(TRUTH)])
 
 
 def frame_to_events(frame: pl.DataFrame, *, keep_extra: bool = False) -> list[dict[str, Any]]:
@@ -432,7 +277,7 @@ def write_sample(path: str | Path, n: int, *, seed: int = 0, error_rate: float =
     `extra` picks the non-contract columns to keep (`ts`, `_truth`); by default only `ts`.
     CSV cells hold items as JSON array text; an empty cell is an absent value.
     """
-    from .writers import event_format, write_events
+    from adrop_kit.io.writers import event_format, write_events
 
     path = Path(path)
     fmt = event_format(path, fmt)  # before the work: a bad suffix fails at once

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .catalog import PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
-from .rules import Rule
+from adrop_kit.spec.catalog import PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
+from adrop_kit.spec.rules import Rule
 
 __all__ = ["DIALECT", "dispatch_schema", "event_schema", "json_schemas", "openapi", "write_json"]
 
@@ -173,7 +173,7 @@ def openapi(catalog: Catalog | str | Path | None = None, *, server_url: str = "h
     Status codes other than the messages `ok` and `!invalid` are the local server's (SPEC.md); the
     upstream page documents messages only, so a client classifies a reply by its `message` too.
     """
-    from . import __version__
+    from adrop_kit.spec.version import __version__
 
     cat = resolve(catalog)
     components = {f"Event_{_key(n)}": _embedded(s) for n, s in json_schemas(cat).items()}

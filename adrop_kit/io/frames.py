@@ -21,16 +21,13 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from .catalog import ITEMS, Catalog
-from .errors import DataReadError
-from .jsontext import parse_json_text, to_json_text, utf8_ok
-from .payload import UNICODE_MESSAGE
-from .rules import json_kind
+from adrop_kit.io.jsontext import parse_json_text, to_json_text, utf8_ok
+from adrop_kit.spec.catalog import ITEMS, Catalog
+from adrop_kit.spec.rules import UNICODE_MESSAGE, json_kind
 
 ROW = "__row"
 ERROR = "__error"
@@ -55,10 +52,6 @@ class Frame:
     df: pl.DataFrame
     source: str = "<data>"
 
-    @property
-    def data_columns(self) -> list[str]:
-        return [c for c in self.df.columns if not c.startswith("__")]
-
 
 def key_types(catalog: Catalog) -> dict[str, str]:
     """JSON type of every known top-level key: the envelope strings plus every parameter."""
@@ -66,7 +59,7 @@ def key_types(catalog: Catalog) -> dict[str, str]:
 
 
 # -- values → typed columns ---------------------------------------------------------
-def _short(text: str) -> str:
+def short(text: str) -> str:
     return text if len(text) <= MAX_REPR else text[: MAX_REPR - 1] + "…"
 
 
@@ -132,38 +125,40 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
             keys.update(dict.fromkeys(r))
         else:
             err[i] = f"the event must be a JSON object, got {json_kind(r)}"
-            raw[i] = _short(to_json_text(r))
+            raw[i] = short(to_json_text(r))
     if errors:
         for i, (msg, text) in errors.items():
-            err[i], raw[i] = msg, _short(text)
+            err[i], raw[i] = msg, short(text)
     types = key_types(catalog)
-    for attempt in range(2):
-        dicts = [r if type(r) is dict and err[i] is None else {} for i, r in enumerate(records)]
-        try:
-            cols: list[pl.Series] = [
-                pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
-                pl.Series(ERROR, err, pl.String),
-                pl.Series(RAW, raw, pl.String),
-            ]
-            for k in keys:
-                name = k if isinstance(k, str) else str(k)
-                if name.startswith("__"):  # the reserved namespace of this frame; `_` keys are metadata anyway
-                    continue
-                cols.extend(_series(name, [d.get(k) for d in dicts], types.get(name)))
-            return Frame(pl.DataFrame(cols), source)
-        except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it
-            if attempt:
-                raise
-            for i, d in enumerate(dicts):
-                if d and not utf8_ok(d):
-                    err[i] = UNICODE_MESSAGE
-                    raw[i] = _short(json.dumps(d, ensure_ascii=True, default=str))
-            keys = {k: None for d in records if type(d) is dict for k in d if utf8_ok(k)}
-    raise AssertionError("unreachable")
+    try:
+        return _records_frame(records, keys, err, raw, rows, types, source)
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it
+        pass
+    for i, r in enumerate(records):
+        if type(r) is dict and err[i] is None and not utf8_ok(r):
+            err[i] = UNICODE_MESSAGE
+            raw[i] = short(json.dumps(r, ensure_ascii=True, default=str))
+    return _records_frame(records, {k: None for k in keys if utf8_ok(k)}, err, raw, rows, types, source)
+
+
+def _records_frame(records: list[Any], keys: Mapping[Any, None], err: list[str | None], raw: list[str | None],
+                   rows: list[int] | None, types: Mapping[str, str], source: str) -> Frame:
+    dicts = [r if type(r) is dict and err[i] is None else {} for i, r in enumerate(records)]
+    cols: list[pl.Series] = [
+        pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
+        pl.Series(ERROR, err, pl.String),
+        pl.Series(RAW, raw, pl.String),
+    ]
+    for k in keys:
+        name = k if isinstance(k, str) else str(k)
+        if name.startswith("__"):  # the reserved namespace of this frame; `_` keys are metadata anyway
+            continue
+        cols.extend(_series(name, [d.get(k) for d in dicts], types.get(name)))
+    return Frame(pl.DataFrame(cols), source)
 
 
 # -- native frames -----------------------------------------------------------------
-def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+def normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     types = key_types(catalog)
     exprs: list[pl.Expr] = []
     for name, dtype in df.schema.items():
@@ -213,7 +208,7 @@ def _normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
 
 
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
-    return Frame(_normalise_native(df, catalog), source)
+    return Frame(normalise_native(df, catalog), source)
 
 
 def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>") -> Frame:
@@ -245,35 +240,11 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     df = pl.DataFrame(cols) if cols else pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
     if df.height != len(pdf):  # empty columns list
         df = pl.DataFrame({ROW: range(len(pdf))})
-    return Frame(_normalise_native(df, catalog), source)
+    return Frame(normalise_native(df, catalog), source)
 
 
-# -- dispatch ------------------------------------------------------------------------
-def to_frame(data: Any, catalog: Catalog) -> Frame:
-    """Any supported input → a canonical `Frame`; `DataReadError` for what cannot be read at all."""
-    if isinstance(data, Frame):
-        return data
-    if isinstance(data, (str, Path)):
-        from .readers import read_path
-
-        return read_path(data, catalog)
-    if isinstance(data, pl.LazyFrame):
-        data = data.collect()
-    if isinstance(data, pl.DataFrame):
-        return from_polars(data, catalog)
-    mod = type(data).__module__
-    if mod.startswith("pandas") and hasattr(data, "columns"):
-        return from_pandas(data, catalog)
-    if isinstance(data, Mapping):
-        return from_records([data], catalog)
-    if isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):
-        return from_records(list(data), catalog)
-    raise DataReadError(f"cannot read a {type(data).__name__}: pass a file path, a pandas or polars DataFrame, "
-                        "or a list of event dicts")
-
-
-__all__ = ["BAD", "ERROR", "RAW", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "to_frame",
-           "to_payloads"]
+__all__ = ["BAD", "ERROR", "RAW", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "normalise_native",
+           "short", "to_payloads"]
 
 
 def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[str] = (),

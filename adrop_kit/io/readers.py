@@ -1,7 +1,7 @@
 """Reading dataset files (CSV, JSONL/NDJSON, a JSON array, Parquet) into a canonical `Frame`.
 
 A file that cannot be read at all raises `DataReadError` naming it; a row that cannot be read
-becomes an E001 row (see `adrop_kit.frames`), so nothing is dropped.
+becomes an E001 row (see `adrop_kit.io.frames`), so nothing is dropped.
 """
 
 from __future__ import annotations
@@ -9,17 +9,52 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 import polars as pl
 
-from .catalog import Catalog
-from .errors import DataReadError
-from .frames import BAD, ERROR, MAX_REPR, RAW, ROW, Frame, _normalise_native, _short, from_records, key_types
-from .jsontext import parse_json_text
-from .rules import json_kind
+from adrop_kit.errors import DataReadError
+from adrop_kit.io.frames import (
+    BAD,
+    ERROR,
+    MAX_REPR,
+    RAW,
+    ROW,
+    Frame,
+    from_pandas,
+    from_polars,
+    from_records,
+    key_types,
+    normalise_native,
+    short,
+)
+from adrop_kit.io.jsontext import parse_json_text
+from adrop_kit.spec.catalog import Catalog
+from adrop_kit.spec.rules import json_kind
+
+
+def to_frame(data: Any, catalog: Catalog) -> Frame:
+    """Any supported input → a canonical `Frame`; `DataReadError` for what cannot be read at all."""
+    if isinstance(data, Frame):
+        return data
+    if isinstance(data, (str, Path)):
+        return read_path(data, catalog)
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    if isinstance(data, pl.DataFrame):
+        return from_polars(data, catalog)
+    mod = type(data).__module__
+    if mod.startswith("pandas") and hasattr(data, "columns"):
+        return from_pandas(data, catalog)
+    if isinstance(data, Mapping):
+        return from_records([data], catalog)
+    if isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):
+        return from_records(list(data), catalog)
+    raise DataReadError(f"cannot read a {type(data).__name__}: pass a file path, a pandas or polars DataFrame, "
+                        "or a list of event dicts")
 
 
 def read_path(path: str | Path, catalog: Catalog) -> Frame:
@@ -89,7 +124,7 @@ def _read_parquet(p: Path, catalog: Catalog) -> Frame:
         df = pl.read_parquet(p)
     except pl.exceptions.PolarsError as exc:
         raise DataReadError(f"{p}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    return Frame(_normalise_native(df, catalog), str(p))
+    return Frame(normalise_native(df, catalog), str(p))
 
 
 def _read_csv(p: Path, catalog: Catalog) -> Frame:
@@ -130,7 +165,7 @@ def _read_csv_forgiving(p: Path, data: bytes) -> pl.DataFrame:
         rows.append(n)
         n += 1
         errs.append(problem)
-        raws.append(_short(lines[i].rstrip("\r\n")) if problem else None)
+        raws.append(short(lines[i].rstrip("\r\n")) if problem else None)
         for j in range(width):
             cols[j].append(fields[j] if fields and j < len(fields) and fields[j] != "" else None)
         i += used

@@ -12,8 +12,8 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from .catalog import ITEMS, STANDARD
-from .frames import to_payloads
+from adrop_kit.io.frames import to_payloads
+from adrop_kit.spec.catalog import ITEMS, STANDARD
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
            ".pq": "parquet"}

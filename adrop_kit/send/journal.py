@@ -20,13 +20,7 @@ from typing import Any
 
 import orjson
 
-from .errors import AdropError
-
-FINAL = ("delivered", "rejected")
-
-
-class JournalError(AdropError, OSError):
-    """The journal file cannot be opened or written."""
+from adrop_kit.errors import JournalError
 
 
 def event_key(payload: Any, row: int) -> str:

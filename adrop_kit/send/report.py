@@ -6,12 +6,31 @@ import html
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 
-OUTCOMES = ("delivered", "rejected", "failed", "skipped", "already_delivered", "pending", "dry_run")
+from adrop_kit.io.html import html_table
 
 
-class Outcome(NamedTuple):
+class Outcome(StrEnum):
+    """Where an event ends up: every event of a send ends in exactly one of these."""
+
+    DELIVERED = "delivered"                  # the server said ok
+    REJECTED = "rejected"                    # the server said !invalid (retrying cannot help)
+    FAILED = "failed"                        # gave up: retries or the time budget spent, or a worker error
+    SKIPPED = "skipped"                      # invalid locally, never sent
+    ALREADY_DELIVERED = "already_delivered"  # delivered by an earlier run (the journal)
+    PENDING = "pending"                      # not attempted: interrupted, or the run stopped (a refused key)
+    DRY_RUN = "dry_run"                      # would have been sent
+
+
+OUTCOMES = tuple(o.value for o in Outcome)
+_TIMINGS = ("elapsed_s", "events_per_s", "longest_wait_s")
+
+
+class EventOutcome(NamedTuple):
+    """The fate of one row of a send."""
+
     row: int
     eventName: str | None  # noqa: N815 - the payload's own field name
     key: str | None
@@ -24,7 +43,7 @@ class Outcome(NamedTuple):
 @dataclass
 class SendReport:
     total: int
-    outcomes: list[Outcome]
+    outcomes: list[EventOutcome]
     elapsed_s: float
     source: str = "<data>"
     endpoint: str = ""
@@ -32,6 +51,10 @@ class SendReport:
     interrupted: bool = False
     aborted: str | None = None
     requests: list[str] = field(default_factory=list)
+    retries: int = 0
+    """Retries spent in this run (attempts beyond each event's first)."""
+    longest_wait_s: float = 0.0
+    """The longest single pause between two attempts of one event (back-off or Retry-After)."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: o.row)
@@ -74,19 +97,12 @@ class SendReport:
         """Every valid event is delivered (now or earlier)."""
         return not (self.rejected or self.failed or self.pending or self.skipped)
 
-    def exit_code(self) -> int:
-        """0 all delivered; 3 delivery failed or unfinished; 1 invalid or rejected rows."""
-        if self.failed or self.pending:
-            return 3
-        if self.rejected or self.skipped:
-            return 1
-        return 0
-
     def summary(self) -> dict[str, Any]:
         s: dict[str, Any] = {"total": self.total, "delivered": self.delivered, "rejected": self.rejected,
                              "failed": self.failed, "skipped": self.skipped,
                              "already_delivered": self.already_delivered, "pending": self.pending,
-                             "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1)}
+                             "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1),
+                             "retries": self.retries, "longest_wait_s": round(self.longest_wait_s, 3)}
         if self.dry_run:
             s["dry_run"] = self.count("dry_run")
         return s
@@ -99,7 +115,7 @@ class SendReport:
                             schema={"row": pl.Int64, "eventName": pl.String, "key": pl.String, "outcome": pl.String,
                                     "status": pl.Int64, "attempts": pl.Int64, "error": pl.String}, orient="row")
 
-    def problems(self) -> list[Outcome]:
+    def problems(self) -> list[EventOutcome]:
         return [o for o in self.outcomes if o.outcome in ("rejected", "failed", "skipped", "pending")]
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,16 +129,14 @@ class SendReport:
 
     def __repr__(self) -> str:
         s = self.summary()
-        parts = ", ".join(f"{k}={v}" for k, v in s.items() if k not in ("elapsed_s", "events_per_s") and v)
+        parts = ", ".join(f"{k}={v}" for k, v in s.items() if k not in _TIMINGS and v)
         return f"<SendReport {parts} in {s['elapsed_s']}s>"
 
     def _repr_html_(self) -> str:
         s = self.summary()
         cells = "".join(f"<td style='padding:4px 10px'><b>{v:,}</b><br><span style='color:#666'>{k}</span></td>"
-                        for k, v in s.items() if k not in ("elapsed_s", "events_per_s"))
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in o) + "</tr>"
-                       for o in self.problems()[:20])
-        head = "".join(f"<th>{h}</th>" for h in Outcome._fields)
+                        for k, v in s.items() if k not in _TIMINGS)
+        problems = self.problems()[:20]
         return (f"<div><b>send to {html.escape(self.endpoint)}</b> — {s['events_per_s']:,} events/s in "
                 f"{s['elapsed_s']} s<table><tr>{cells}</tr></table>"
-                + (f"<table><tr>{head}</tr>{rows}</table>" if rows else "") + "</div>")
+                + (html_table(problems, EventOutcome._fields) if problems else "") + "</div>")

@@ -7,33 +7,33 @@ Every event ends in exactly one bucket of the `SendReport`: delivered, rejected 
 server said `!invalid`), failed (gave up after retries), skipped (invalid locally, never
 sent), already_delivered (found in the journal), or pending (not attempted because the
 run was interrupted or aborted). Nothing is dropped silently.
+
+How hard each event is tried is one `RetryPolicy` (`retry=`); `on_outcome=` sees each
+event's `EventOutcome` as it happens (live counts in a widget, a log, a metrics counter).
 """
 
 from __future__ import annotations
 
 import os
 import queue
-import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Catalog, resolve
-from .journal import Journal, event_key
-from .jsontext import dumps_payload
-from .payload import validate_event
-from .send_report import OUTCOMES, Outcome, SendReport
-from .transport import (
-    DEFAULT_ENDPOINT,
-    Endpoint,
-    Reply,
-    make_transport,
-    mask_key,
-    post_with_retries,
-    resolve_key,
-)
+from adrop_kit.io.jsontext import dumps_payload
+from adrop_kit.io.progress import progress_bar
+from adrop_kit.send.journal import Journal, event_key
+from adrop_kit.send.ratelimit import RateLimiter
+from adrop_kit.send.report import OUTCOMES, EventOutcome, Outcome, SendReport
+from adrop_kit.send.retry import RetryPolicy, post_with_retries
+from adrop_kit.send.transport import DEFAULT_ENDPOINT, Endpoint, Reply, make_transport, mask_key, resolve_key
+from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.spec.version import USER_AGENT
+from adrop_kit.validate.event import validate_event
+
+OutcomeHook = Callable[[EventOutcome], Any]
 
 
 @dataclass(frozen=True)
@@ -51,34 +51,6 @@ class SendResult:
         return self.outcome in ("delivered", "dry_run")
 
 
-class RateLimiter:
-    """A token bucket shared by the workers: at most `rate` events/s, bursts of one second's worth."""
-
-    def __init__(self, rate: float):
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, not {rate}")
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self._tokens = 1.0
-        self._last = time.monotonic()
-        self._lock = threading.Lock()
-
-    def acquire(self, stop: threading.Event | None = None) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait = (1 - self._tokens) / self.rate
-            if stop is not None and stop.wait(wait):
-                return
-            if stop is None:
-                time.sleep(wait)
-
-
 @dataclass
 class _Job:
     index: int
@@ -91,10 +63,11 @@ class _Job:
 
 @dataclass
 class _RunState:
-    outcomes: list[Outcome | None]
+    outcomes: list[EventOutcome | None]
     stop: threading.Event = field(default_factory=threading.Event)
     fatal: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    longest_wait: float = 0.0
 
 
 class Sender:
@@ -105,26 +78,21 @@ class Sender:
     """
 
     def __init__(self, app_key: str | None = None, *, endpoint: str = DEFAULT_ENDPOINT, concurrency: int = 8,
-                 rate: float | None = None, timeout: float = 10.0, retries: int = 5, backoff: float = 0.25,
-                 max_backoff: float = 30.0, max_retry_after: float = 120.0, dry_run: bool = False,
+                 rate: float | None = None, retry: RetryPolicy | None = None, dry_run: bool = False,
                  journal: str | os.PathLike | Journal | None = None, validate: bool = True, strict: bool = False,
                  catalog: Catalog | str | None = None, progress: bool | None = None,
-                 transport: str = "http.client", extra_columns: Iterable[str] = ("ts",)):
+                 transport: str = "http.client", extra_columns: Iterable[str] = ("ts",),
+                 on_outcome: OutcomeHook | None = None):
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
-        if retries < 0:
-            raise ValueError(f"retries must be 0 or more, not {retries}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, not {timeout}")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         self.endpoint = Endpoint.parse(endpoint)
         self.__key = resolve_key(app_key, required=not dry_run)
         self.concurrency = concurrency
         self.limiter = RateLimiter(rate) if rate else None
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.max_retry_after = max_retry_after
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.on_outcome = on_outcome
         self.dry_run = dry_run
         self.validate = validate
         self.strict = strict
@@ -138,7 +106,7 @@ class Sender:
         self._transports: list[Any] = []
         self._tlock = threading.Lock()
         self._closed = False
-        make_transport(transport, self.endpoint, {}, timeout).close()  # fail fast on a bad transport name
+        make_transport(transport, self.endpoint, {}, self.retry.timeout).close()  # fail fast on a bad transport name
 
     # -- plumbing ----------------------------------------------------------------------
     @property
@@ -151,12 +119,12 @@ class Sender:
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": self.__key or "", "Content-Type": "application/json",
-                "User-Agent": "adrop-kit/0.1"}
+                "User-Agent": USER_AGENT}
 
     def _transport(self) -> Any:
         t = getattr(self._local, "transport", None)
         if t is None:
-            t = make_transport(self.transport_kind, self.endpoint, self._headers(), self.timeout)
+            t = make_transport(self.transport_kind, self.endpoint, self._headers(), self.retry.timeout)
             self._local.transport = t
             with self._tlock:
                 self._transports.append(t)
@@ -184,11 +152,6 @@ class Sender:
         self.close()
 
     # -- one event ----------------------------------------------------------------------
-    def _deliver(self, body: bytes, stop: threading.Event | None = None) -> tuple[Reply, int]:
-        """POST with retries and back-off; returns the last reply and the attempts made."""
-        return post_with_retries(self._transport(), body, retries=self.retries, backoff=self.backoff,
-                                 max_backoff=self.max_backoff, max_retry_after=self.max_retry_after,
-                                 limiter=self.limiter, stop=stop)
 
     def send(self, payload: Any) -> SendResult:
         """Validate and send one event (with retries). Returns what happened; never raises for data."""
@@ -199,7 +162,8 @@ class Sender:
                                   error="; ".join(f"{v.rule} {v.field}: {v.message}" for v in report.errors))
         if self.dry_run:
             return SendResult("dry_run")
-        reply, attempts = self._deliver(dumps_payload(payload))
+        reply, attempts, _ = post_with_retries(self._transport(), dumps_payload(payload), self.retry,
+                                               limiter=self.limiter)
         return _result(reply, attempts)
 
     # -- many events ----------------------------------------------------------------------
@@ -207,8 +171,9 @@ class Sender:
         """Validate and send a dataset (anything `validate_events` takes). See the module docstring."""
         import polars as pl
 
-        from .frames import ROW, to_frame, to_payloads
-        from .schemas import validate_events
+        from adrop_kit.io.frames import ROW, to_payloads
+        from adrop_kit.io.readers import to_frame
+        from adrop_kit.validate.dataset import validate_events
 
         start = time.perf_counter()
         if self.validate:
@@ -231,13 +196,17 @@ class Sender:
             total = frame.df.height
             source = frame.source
 
-        outcomes: list[Outcome] = [Outcome(r, ev, None, "skipped", None, 0, why) for r, ev, why in skipped]
+        outcomes: list[EventOutcome] = []
+        emit = self._emitter(outcomes)
+        for r, ev, why in skipped:
+            emit(EventOutcome(r, ev, None, Outcome.SKIPPED, None, 0, why))
         jobs = [_Job(i, row, event_key(p, row), p.get("eventName") if isinstance(p.get("eventName"), str) else None,
                      dumps_payload(p)) for i, (row, p) in enumerate(sendable)]
         preview: list[str] = []
         if self.dry_run:
             preview = [self.render_request(p) for _, p in sendable[:dry_run_preview]]
-            outcomes += [Outcome(j.row, j.event_name, j.key, "dry_run", None, 0, None) for j in jobs]
+            for j in jobs:
+                emit(EventOutcome(j.row, j.event_name, j.key, Outcome.DRY_RUN, None, 0, None))
             return SendReport(total=total, outcomes=outcomes, elapsed_s=time.perf_counter() - start,
                               source=source, endpoint=self.endpoint.url, dry_run=True, requests=preview)
 
@@ -245,11 +214,11 @@ class Sender:
         todo: list[_Job] = []
         for j in jobs:
             status, attempts = known.get(j.key, (None, 0))
-            if status == "delivered":
-                outcomes.append(Outcome(j.row, j.event_name, j.key, "already_delivered", None, attempts, None))
-            elif status == "rejected":
-                outcomes.append(Outcome(j.row, j.event_name, j.key, "rejected", None, attempts,
-                                        "rejected in an earlier run (journal)"))
+            if status == Outcome.DELIVERED:
+                emit(EventOutcome(j.row, j.event_name, j.key, Outcome.ALREADY_DELIVERED, None, attempts, None))
+            elif status == Outcome.REJECTED:
+                emit(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
+                                  "rejected in an earlier run (journal)"))
             else:
                 j.attempts_before = attempts
                 j.index = len(todo)
@@ -258,11 +227,27 @@ class Sender:
         state = _RunState([None] * len(todo))
         interrupted = self._run(todo, state)
         for j, o in zip(todo, state.outcomes, strict=True):
-            outcomes.append(o if o is not None else Outcome(
-                j.row, j.event_name, j.key, "pending", None, 0,
-                state.fatal or ("not attempted: the run was interrupted" if interrupted else "not attempted")))
+            if o is None:
+                emit(EventOutcome(j.row, j.event_name, j.key, Outcome.PENDING, None, 0, state.fatal or (
+                    "not attempted: the run was interrupted" if interrupted else "not attempted")))
+            else:
+                outcomes.append(o)  # emitted by its worker as it happened
+        retries = sum(max(0, o.attempts - j.attempts_before - 1) for j, o in zip(todo, state.outcomes, strict=True)
+                      if o is not None)
         return SendReport(total=total, outcomes=outcomes, elapsed_s=time.perf_counter() - start, source=source,
-                          endpoint=self.endpoint.url, interrupted=interrupted, aborted=state.fatal)
+                          endpoint=self.endpoint.url, interrupted=interrupted, aborted=state.fatal,
+                          retries=retries, longest_wait_s=state.longest_wait)
+
+    def _emitter(self, outcomes: list[EventOutcome]) -> Callable[[EventOutcome], None]:
+        """Collect an outcome and show it to the `on_outcome` hook."""
+        hook = self.on_outcome
+
+        def emit(outcome: EventOutcome) -> None:
+            outcomes.append(outcome)
+            if hook is not None:
+                hook(outcome)
+
+        return emit
 
     def _run(self, todo: list[_Job], state: _RunState) -> bool:
         """Workers drain a queue; the calling thread shows progress. Returns True if interrupted."""
@@ -274,7 +259,7 @@ class Sender:
         n_workers = min(self.concurrency, len(todo))
         for _ in range(n_workers):
             q.put(None)
-        bar = _progress_bar(len(todo), self.progress)
+        bar = progress_bar(len(todo), self.progress, unit="ev", desc="sending")
         done = threading.Semaphore(0)
 
         def work() -> None:
@@ -283,14 +268,20 @@ class Sender:
                 if job is None:
                     break
                 try:
-                    reply, attempts = self._deliver(job.body, state.stop)
+                    reply, attempts, waited = post_with_retries(self._transport(), job.body, self.retry,
+                                                                limiter=self.limiter, stop=state.stop)
                     result = _result(reply, attempts)
-                    outcome = Outcome(job.row, job.event_name, job.key, result.outcome, result.status,
-                                      job.attempts_before + attempts, result.error)
+                    outcome = EventOutcome(job.row, job.event_name, job.key, Outcome(result.outcome), result.status,
+                                           job.attempts_before + attempts, result.error)
                     state.outcomes[job.index] = outcome
                     if self.journal is not None:
                         self.journal.record(job.key, job.row, job.event_name, result.outcome, outcome.attempts,
                                             result.status, result.error)
+                    if waited > state.longest_wait:
+                        with state.lock:
+                            state.longest_wait = max(state.longest_wait, waited)
+                    if self.on_outcome is not None:
+                        self.on_outcome(outcome)
                     if reply.outcome == "fatal":  # a wrong key or a wrong endpoint: nothing else would get through
                         with state.lock:
                             state.fatal = reply.error
@@ -298,8 +289,8 @@ class Sender:
                 except Exception as exc:  # noqa: BLE001 - a worker must not die silently (disk full, ...)
                     why = f"{type(exc).__name__}: {exc}"
                     if state.outcomes[job.index] is None:
-                        state.outcomes[job.index] = Outcome(job.row, job.event_name, job.key, "failed", None,
-                                                            job.attempts_before, why)
+                        state.outcomes[job.index] = EventOutcome(job.row, job.event_name, job.key, Outcome.FAILED,
+                                                                 None, job.attempts_before, why)
                     with state.lock:
                         state.fatal = state.fatal or f"stopped by an error: {why}"
                     state.stop.set()
@@ -346,26 +337,4 @@ def _result(reply: Reply, attempts: int) -> SendResult:
     return SendResult("failed", reply.status, attempts, reply.error or reply.summary)
 
 
-def _progress_bar(total: int, enabled: bool | None) -> Any:
-    if enabled is False:
-        return None
-    if enabled is None and (os.environ.get("CI") or not sys.stderr.isatty()):
-        if not _in_notebook():
-            return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, unit="ev", desc="sending", leave=True)
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython  # type: ignore[import-not-found]
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
-
-
-__all__ = ["OUTCOMES", "RateLimiter", "SendReport", "SendResult", "Sender"]
+__all__ = ["OUTCOMES", "EventOutcome", "Outcome", "OutcomeHook", "SendReport", "SendResult", "Sender"]

@@ -16,10 +16,8 @@ from __future__ import annotations
 import email.utils
 import http.client
 import os
-import random
 import socket
 import ssl
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,19 +25,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from .errors import AdropError
-from .server.app import is_loopback
+from adrop_kit.errors import InsecureEndpoint, MissingKey
+from adrop_kit.io.hosts import is_loopback
 
 DEFAULT_ENDPOINT = "https://api-v2.adrop.io/event"
 KEY_ENV = "ADROP_APP_KEY"
-
-
-class InsecureEndpoint(AdropError, ValueError):
-    """A plain http:// endpoint that is not on this machine: the key would travel in clear text."""
-
-
-class MissingKey(AdropError, ValueError):
-    """No app key: pass one or set ADROP_APP_KEY."""
 
 
 def resolve_key(app_key: str | None, *, required: bool = True) -> str | None:
@@ -242,27 +232,3 @@ def make_transport(kind: str, endpoint: Endpoint, headers: dict[str, str], timeo
     if kind == "requests":
         return RequestsTransport(endpoint, headers, timeout)
     raise ValueError(f"transport must be 'http.client' or 'requests', not {kind!r}")
-
-
-def post_with_retries(transport: Any, body: bytes, *, retries: int, backoff: float, max_backoff: float = 30.0,
-                      max_retry_after: float = 120.0, limiter: Any = None,
-                      stop: threading.Event | None = None) -> tuple[Reply, int]:
-    """POST until the reply is final or `retries` are spent: jittered exponential back-off ("full
-    jitter"), or the server's Retry-After (capped) when it gives one. `stop` ends a wait early.
-    Returns the last reply and the number of attempts made. The one retry loop of the package."""
-    attempt = 0
-    while True:
-        if limiter is not None:
-            limiter.acquire(stop)
-        attempt += 1
-        reply = transport.post(body)
-        if reply.outcome != "retry" or attempt > retries:
-            return reply, attempt
-        delay = random.uniform(0, min(max_backoff, backoff * 2 ** (attempt - 1)))
-        if reply.retry_after is not None:
-            delay = min(max_retry_after, reply.retry_after)
-        if stop is not None:
-            if stop.wait(delay):
-                return reply, attempt
-        else:
-            time.sleep(delay)

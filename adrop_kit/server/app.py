@@ -7,7 +7,6 @@ violations (body field and `X-Adrop-Kit-Violations` header); without it replies 
 
 from __future__ import annotations
 
-import ipaddress
 import random
 import secrets
 import socket
@@ -21,10 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from ..catalog import Catalog, resolve
-from ..jsontext import parse_json_text
-from ..payload import validate_event
-from .store import Store
+from adrop_kit.io.jsontext import parse_json_text
+from adrop_kit.server.store import Store
+from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.validate.event import validate_event
 
 MAX_BODY = 64 * 1024
 OK = b'{"message":"ok"}'
@@ -272,13 +271,6 @@ class _Handler(BaseHTTPRequestHandler):
 _NOT_JSON = object()
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class LocalServer:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from ..jsontext import dumps_lenient
+from adrop_kit.io.jsontext import dumps_lenient
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

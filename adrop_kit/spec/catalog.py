@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import PlanError, UnknownEvent
+from adrop_kit.errors import PlanError, UnknownEvent
 
 ParamType = Literal["string", "number", "integer", "boolean", "items"]
 PARAM_TYPES: tuple[str, ...] = ("string", "number", "integer", "boolean", "items")

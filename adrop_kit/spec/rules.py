@@ -105,10 +105,6 @@ def value_mismatch(value: float, price: float, quantity: float) -> bool:
     return abs(value - expected) > VALUE_TOLERANCE * max(1.0, abs(expected))
 
 
-def is_integral(x: float) -> bool:
-    return math.isfinite(x) and float(x).is_integer()
-
-
 # -- messages ------------------------------------------------------------------------
 def is_bool(value: Any) -> bool:
     """True for Python and numpy booleans (numpy's is not a subclass of bool)."""
@@ -213,6 +209,8 @@ def short_value(value: Any, limit: int = 80) -> str | None:
 # parameters the W103 sanity checks look at (top level and inside items)
 NON_NEGATIVE: tuple[str, ...] = ("price", "value")
 AT_LEAST_ONE: tuple[str, ...] = ("quantity",)
+UNICODE_MESSAGE = "the event holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
+
 CURRENCY_PARAM = "currency"
 TX_PARAM = "tx_id"
 VALUE_TRIPLE: tuple[str, str, str] = ("value", "price", "quantity")  # W105: value == price * quantity

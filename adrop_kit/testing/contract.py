@@ -33,26 +33,27 @@ from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
-from .catalog import Catalog, resolve
-from .contract_report import ContractReport, Disagreement, ProbeResult, _dumps
-from .errors import AdropError
-from .payload import validate_event
-from .rules import Rule
-from .transport import Endpoint, HttpClientTransport, Reply, mask_key, post_with_retries, resolve_key
+from adrop_kit.errors import ContractRefused
+from adrop_kit.send.ratelimit import RateLimiter
+from adrop_kit.send.retry import RetryPolicy, post_with_retries
+from adrop_kit.send.transport import Endpoint, HttpClientTransport, Reply, mask_key, resolve_key
+from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.spec.rules import Rule
+from adrop_kit.spec.version import __version__
+from adrop_kit.testing.contract_report import ContractReport, Disagreement, ProbeResult, payload_text
+from adrop_kit.validate.event import validate_event
 
 __all__ = ["ContractRefused", "ContractReport", "ContractRun", "Disagreement", "ProbeResult", "run_contract"]
 
 UID_PREFIX = "adrop-kit-fuzz-"
 REMOTE_RATE = 2.0
 """Events per second sent to a host that is not this machine, unless `rate=` says otherwise."""
+PROBE_RETRY = RetryPolicy(retries=3, max_retry_time=60.0)
+"""A probe compares verdicts; it need not ride out a long outage the way a backfill does."""
 MAX_SHRINK_REQUESTS = 200
 VALID_WEIGHT = 3
 """A valid payload pair gets this many shares of `examples` for one share of each broken rule."""
 _KEEP_UID = frozenset({Rule.E002.value, Rule.W106.value})  # their broken uid is the point
-
-
-class ContractRefused(AdropError, ValueError):
-    """The run would do something unsafe or impossible (e.g. store valid events on Adrop without `yes`)."""
 
 
 class _TransportFailed(Exception):
@@ -70,8 +71,8 @@ class ContractRun:
                  rules: Iterable[str] | str | None = None, examples: int = 100, seed: int | None = None,
                  valid: bool = True, invalid: bool = True, rate: float | None = None,
                  uid_prefix: str = UID_PREFIX, shrink: bool = True, max_shrink_requests: int = MAX_SHRINK_REQUESTS,
-                 yes: bool = False, timeout: float = 10.0, retries: int = 3, backoff: float = 0.25) -> None:
-        from .strategies import _rule_ids, breakable_rules
+                 yes: bool = False, retry: RetryPolicy = PROBE_RETRY) -> None:
+        from adrop_kit.testing.strategies import breakable_rules, rule_ids
 
         if type(examples) is not int or examples < 1:
             raise ValueError(f"examples must be a whole number of at least 1, not {examples!r}")
@@ -81,8 +82,8 @@ class ContractRun:
             raise TypeError(f"uid_prefix must be a string, not {uid_prefix!r}")
         if rate is not None and rate <= 0:
             raise ValueError(f"rate must be positive, not {rate}")
-        if retries < 0 or timeout <= 0:
-            raise ValueError("retries must be 0 or more and timeout positive")
+        if not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         if not (valid or invalid):
             raise ValueError("nothing to send: valid and invalid are both False")
         self.catalog = resolve(catalog)
@@ -91,9 +92,9 @@ class ContractRun:
         self.shrink = shrink
         self.max_shrink_requests = max_shrink_requests
         self.seed = random.randrange(2**32) if seed is None else int(seed)
-        self.retries, self.backoff = retries, backoff
+        self.retry = retry
         names = self._event_names(events)
-        wanted = _rule_ids(rules) if invalid else ()
+        wanted = rule_ids(rules) if invalid else ()
         self.pairs: list[tuple[str, str | None]] = []
         for name in names:
             if valid:
@@ -110,7 +111,7 @@ class ContractRun:
         self._server = None
         self._started = False
         if endpoint is None:
-            from .server import LocalServer
+            from adrop_kit.server import LocalServer
 
             self._server = endpoint = LocalServer(catalog=self.catalog, strict=strict).bind()
         url = getattr(endpoint, "endpoint", endpoint)
@@ -128,7 +129,6 @@ class ContractRun:
         self._key = resolve_key(key)
         self.masked_key = mask_key(self._key)
         self.rate = rate if rate is not None else (None if self.endpoint.is_local else REMOTE_RATE)
-        self.timeout = timeout
         self.requests = 0
         self._transport: HttpClientTransport | None = None
         self._limiter = None
@@ -158,7 +158,7 @@ class ContractRun:
 
     def strategy(self, event: str, rule: str | None) -> SearchStrategy[Any]:
         """What the run draws for one pair: the strategy, with the fuzz uid prefix applied."""
-        from .strategies import events, invalid_events
+        from adrop_kit.testing.strategies import events, invalid_events
 
         if rule is None:
             base = events(event, catalog=self.catalog)
@@ -184,14 +184,11 @@ class ContractRun:
     # -- sending ----------------------------------------------------------------------------
     def _post(self, body: bytes) -> Reply:
         if self._transport is None:
-            from .sender import RateLimiter
-
             headers = {"Authorization": self._key or "", "Content-Type": "application/json",
-                       "User-Agent": "adrop-kit-fuzz/0.1"}
-            self._transport = HttpClientTransport(self.endpoint, headers, self.timeout)
+                       "User-Agent": f"adrop-kit-fuzz/{__version__}"}
+            self._transport = HttpClientTransport(self.endpoint, headers, self.retry.timeout)
             self._limiter = RateLimiter(self.rate) if self.rate else None
-        reply, attempts = post_with_retries(self._transport, body, retries=self.retries, backoff=self.backoff,
-                                            limiter=self._limiter)
+        reply, attempts, _ = post_with_retries(self._transport, body, self.retry, limiter=self._limiter)
         self.requests += attempts
         if reply.outcome in ("delivered", "rejected"):
             return reply
@@ -203,7 +200,7 @@ class ContractRun:
     def probe(self, event: str, rule: str | None, payload: Any) -> ProbeResult:
         """Send one payload and compare verdicts (raises `_TransportFailed`)."""
         expected = "accepted" if validate_event(payload, catalog=self.catalog, strict=self.strict).ok else "rejected"
-        body = _dumps(payload)
+        body = payload_text(payload)
         reply = self._post(body.encode("utf-8"))
         observed = "accepted" if reply.outcome == "delivered" else "rejected"
         return ProbeResult(event, rule, payload, expected, observed, reply.status, expected == observed,
@@ -223,12 +220,12 @@ class ContractRun:
         return out[:n]
 
     def _shrink(self, first: ProbeResult) -> Disagreement:
-        tried: dict[str, ProbeResult] = {_dumps(first.payload): first}
+        tried: dict[str, ProbeResult] = {payload_text(first.payload): first}
         budget = [self.max_shrink_requests]
         failed: list[str] = []
 
         def disagrees(payload: Any) -> bool:
-            body = _dumps(payload)
+            body = payload_text(payload)
             if body in tried:
                 return tried[body].observed == first.observed
             if failed or budget[0] <= 0:
@@ -257,7 +254,7 @@ class ContractRun:
         if failed:
             self.error = failed[0]
         report = validate_event(minimal, catalog=self.catalog, strict=self.strict)
-        body = _dumps(minimal)
+        body = payload_text(minimal)
         last = tried.get(body, first)
         return Disagreement(first.event, first.rule, first.expected, first.observed, minimal, first.payload,
                             last.status, last.message, tuple(sorted(report.rules)),
@@ -329,13 +326,9 @@ class ContractRun:
         self.close()
 
 
-def run_contract(endpoint: Any = None, app_key: str | None = None, *, catalog: Catalog | str | None = None,
-                 strict: bool = False, events: Iterable[str] | str | None = None,
-                 rules: Iterable[str] | str | None = None, examples: int = 100, seed: int | None = None,
-                 valid: bool = True, invalid: bool = True, rate: float | None = None,
-                 uid_prefix: str = UID_PREFIX, shrink: bool = True, max_shrink_requests: int = MAX_SHRINK_REQUESTS,
-                 yes: bool = False, timeout: float = 10.0, retries: int = 3,
-                 on_result: Callable[[ProbeResult | Disagreement], Any] | None = None) -> ContractReport:
+def run_contract(endpoint: Any = None, app_key: str | None = None, *,
+                 on_result: Callable[[ProbeResult | Disagreement], Any] | None = None,
+                 **options: Any) -> ContractReport:
     """Probe `endpoint` and return a `ContractReport`; see the module docstring.
 
     `endpoint`: a URL (key from `app_key` or ADROP_APP_KEY), a running `LocalServer`, or None
@@ -344,8 +337,7 @@ def run_contract(endpoint: Any = None, app_key: str | None = None, *, catalog: C
     pairs weighted 3:1; every pair gets at least one. `on_result` sees each `ProbeResult` as
     it arrives, then each `Disagreement`; returning False stops the run. Raises only for bad
     arguments (`ContractRefused`, `ValueError`, `UnknownEvent`, `MissingKey`) — before sending.
+    Every other option is `ContractRun`'s (catalog, strict, events, rules, examples, seed, valid,
+    invalid, rate, uid_prefix, shrink, max_shrink_requests, yes, retry).
     """
-    return ContractRun(endpoint, app_key, catalog=catalog, strict=strict, events=events, rules=rules,
-                       examples=examples, seed=seed, valid=valid, invalid=invalid, rate=rate, uid_prefix=uid_prefix,
-                       shrink=shrink, max_shrink_requests=max_shrink_requests, yes=yes, timeout=timeout,
-                       retries=retries).run(on_result)
+    return ContractRun(endpoint, app_key, **options).run(on_result)

@@ -8,9 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .jsontext import dumps_payload, parse_json_text
-
-EXIT_OK, EXIT_DISAGREED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
+from adrop_kit.io.html import html_table
+from adrop_kit.io.jsontext import dumps_payload, parse_json_text
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class Disagreement:
     def to_dict(self) -> dict[str, Any]:
         return {"event": self.event, "rule": self.rule, "expected": self.expected, "observed": self.observed,
                 "status": self.status, "message": self.message, "local_rules": list(self.local_rules),
-                "payload": _loads(self.body), "body": self.body, "original_body": _dumps(self.original),
+                "payload": _loads(self.body), "body": self.body, "original_body": payload_text(self.original),
                 "shrunk": self.shrunk, "shrink_requests": self.shrink_requests, "curl": self.curl}
 
 
@@ -89,12 +88,6 @@ class ContractReport:
         return (f"<ContractReport {self.endpoint} seed={self.seed} sent={t['sent']} agreed={t['agreed']} "
                 f"disagreed={t['disagreed']} pairs_disagreed={t['pairs_disagreed']}"
                 f"{' error=' + repr(self.error) if self.error else ''}>")
-
-    def exit_code(self) -> int:
-        """0 all agreed, 1 disagreements, 3 transport failure (the CLI's codes)."""
-        if self.error is not None:
-            return EXIT_TRANSPORT
-        return EXIT_DISAGREED if self.disagreements else EXIT_OK
 
     def summary(self) -> list[dict[str, Any]]:
         """Per (event, rule) pair in plan order: sent, agreed, disagreed. `rule` None = valid payloads."""
@@ -128,19 +121,16 @@ class ContractReport:
                 f"{t['pairs']} event/rule pairs; {t['requests']} requests in {t['elapsed_s']} s.</p>")
         if self.error:
             head += f"<p style='color:#b00'>Stopped: {esc(self.error)}</p>"
-        red = ' style="color:#b00"'
-        rows = "".join(
-            f"<tr><td>{esc(s['event'])}</td><td>{esc(s['rule'] or 'valid')}</td><td>{s['sent']}</td>"
-            f"<td>{s['agreed']}</td><td{red if s['disagreed'] else ''}>{s['disagreed']}</td></tr>"
-            for s in self.summary() if s["sent"])
-        table = ("<details><summary>per event and rule</summary><table><tr><th>event</th><th>rule</th>"
-                 f"<th>sent</th><th>agreed</th><th>disagreed</th></tr>{rows}</table></details>")
+        rows = [(s["event"], s["rule"] or "valid", s["sent"], s["agreed"], s["disagreed"])
+                for s in self.summary() if s["sent"]]
+        table = ("<details><summary>per event and rule</summary>"
+                 + html_table(rows, ("event", "rule", "sent", "agreed", "disagreed")) + "</details>")
         dis = "".join(f"<li>{esc(d.describe())}<pre>{esc(d.body)}</pre><pre>{esc(d.curl)}</pre></li>"
                       for d in self.disagreements)
         return head + table + (f"<ol>{dis}</ol>" if dis else "")
 
 
-def _dumps(payload: Any) -> str:
+def payload_text(payload: Any) -> str:
     """The exact JSON text sent (the sender's encoding: NaN/Infinity stay tokens, never null)."""
     return dumps_payload(payload).decode()
 

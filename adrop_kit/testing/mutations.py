@@ -13,8 +13,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .catalog import ITEMS, Catalog, EventSpec
-from .rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE, Rule
+from adrop_kit.spec.catalog import ITEMS, Catalog, EventSpec
+from adrop_kit.spec.rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE, Rule
 
 Payload = dict[str, Any]
 Edit = Callable[[Payload], Any]
@@ -110,7 +110,9 @@ def edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
     if rule is Rule.E008:
         if not carried:
             return []
-        bad = [(None, v) for v in _BAD_ELEMENTS] + [("item_id", v) for v in (_DELETE, None, "")]
+        bad = [(None, v) for v in _BAD_ELEMENTS]
+        bad += [(p.name, v) for p in cat.item_params if p.required
+                for v in (_DELETE, None, *([""] if p.type == "string" else []))]
         bad += [(p.name, v) for p in cat.item_params for v in _WRONG[p.type]]
         return [partial(_set_item, index=i, key=k, value=v) for i in range(MAX_ITEMS) for k, v in bad]
     if rule is Rule.W101:

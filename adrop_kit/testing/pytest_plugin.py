@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
-    from .sender import Sender
-    from .server import LocalServer
+    from adrop_kit.send.sender import Sender
+    from adrop_kit.server import LocalServer
+    from adrop_kit.spec.catalog import Catalog
 
 CI_PROFILE = "adrop-ci"  # the same name as adrop_kit.strategies.CI_PROFILE, without importing hypothesis
 
@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "built with LocalServer(**options), e.g. strict=True or faults=Faults(...)")
     config.addinivalue_line("markers", "adrop_sender(**options): options for the adrop_sender fixture's Sender")
     if config.getoption("hypothesis_profile", None) == CI_PROFILE or "hypothesis" in sys.modules:
-        import adrop_kit.strategies  # noqa: F401  # registers the profile; loading it stays hypothesis' job
+        import adrop_kit.testing.strategies  # noqa: F401  # registers the profile; loading it stays hypothesis' job
 
 
 def _plan_path(config: pytest.Config) -> Path | None:
@@ -63,8 +63,8 @@ def _plan_path(config: pytest.Config) -> Path | None:
 @pytest.fixture(scope="session")
 def adrop_catalog(pytestconfig: pytest.Config) -> Catalog:
     """The catalog the fixtures use: standard, or extended by the `adrop_plan` ini option."""
-    from .catalog import Catalog
-    from .errors import PlanError
+    from adrop_kit.errors import PlanError
+    from adrop_kit.spec.catalog import Catalog
 
     path = _plan_path(pytestconfig)
     if path is None:
@@ -81,7 +81,7 @@ def _server_options(config: pytest.Config, catalog: Catalog, overrides: dict[str
 
 @pytest.fixture(scope="session")
 def _adrop_session_server(pytestconfig: pytest.Config, adrop_catalog: Catalog) -> Iterator[LocalServer]:
-    from .server import LocalServer
+    from adrop_kit.server import LocalServer
 
     with LocalServer(**_server_options(pytestconfig, adrop_catalog, {})) as srv:
         yield srv
@@ -94,7 +94,7 @@ def adrop_server(request: pytest.FixtureRequest, adrop_catalog: Catalog) -> Iter
     if marker is not None and (marker.args or marker.kwargs):
         if marker.args:
             raise pytest.UsageError("@pytest.mark.adrop_server takes keyword options only, e.g. strict=True")
-        from .server import LocalServer
+        from adrop_kit.server import LocalServer
 
         with LocalServer(**_server_options(request.config, adrop_catalog, dict(marker.kwargs))) as srv:
             yield srv
@@ -107,10 +107,11 @@ def adrop_server(request: pytest.FixtureRequest, adrop_catalog: Catalog) -> Iter
 @pytest.fixture
 def adrop_sender(request: pytest.FixtureRequest, adrop_server: LocalServer) -> Iterator[Sender]:
     """A `Sender` for `adrop_server`: its key, catalog and strictness; closed after the test."""
-    from .sender import Sender
+    from adrop_kit.send.retry import RetryPolicy
+    from adrop_kit.send.sender import Sender
 
     marker = request.node.get_closest_marker("adrop_sender")
     options: dict[str, Any] = {"catalog": adrop_server.catalog, "strict": adrop_server.strict, "progress": False,
-                               "backoff": 0.05, **(marker.kwargs if marker else {})}
+                               "retry": RetryPolicy(backoff=0.05), **(marker.kwargs if marker else {})}
     with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, **options) as sender:
         yield sender

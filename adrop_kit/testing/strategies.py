@@ -6,7 +6,7 @@ built, not when it is drawn: `events("nope")` raises `UnknownEvent` at once.
 
     from hypothesis import given
     from adrop_kit import validate_event
-    from adrop_kit.strategies import events, invalid_events
+    from adrop_kit.testing.strategies import events, invalid_events
 
     @given(events("purchase"))
     def test_purchases_are_accepted(payload):
@@ -30,22 +30,21 @@ break. Importing this module registers the Hypothesis profile `adrop-ci` (`CI_PR
 
 from __future__ import annotations
 
-import string
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from .catalog import PLATFORMS, Catalog, ParamSpec, resolve
-from .mutations import MAX_ITEMS as _MAX_ITEMS
-from .mutations import consistent_value as _consistent_value
-from .mutations import edits as _edits
-from .mutations import fits_frame as _fits_frame
-from .rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE, Rule
+from adrop_kit.spec.catalog import PLATFORMS, Catalog, resolve
+from adrop_kit.spec.rules import Rule
+from adrop_kit.testing._shapes import UIDS, Case, Payload, Shape, broken_dicts, dict_lists, dicts, make_shape
+from adrop_kit.testing.mutations import MAX_ITEMS as _MAX_ITEMS
+from adrop_kit.testing.mutations import edits as _edits
+from adrop_kit.testing.mutations import fits_frame as _fits_frame
 
 __all__ = ["CI_PROFILE", "INVALID_RULES", "breakable_rules", "event_frames", "events", "invalid_events", "items"]
 
@@ -61,137 +60,7 @@ runners stall; 50 examples per test; a failure prints the blob that replays it
 settings.register_profile(CI_PROFILE, derandomize=True, deadline=None, max_examples=50, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 
-Payload = dict[str, Any]
-Edit = Callable[[Payload], Any]
 CatalogLike = Catalog | str | Path | None
-
-# -- values: Hypothesis spends its time per choice, so each value costs one choice --------
-_ALPHABET = string.ascii_letters + string.digits + "-_.:/가나다é"  # no space, no '@'
-_TEXT = st.text(alphabet=_ALPHABET, min_size=1, max_size=12)
-_WORDS = ("Widget", "Product A", "Product B", "Electronics", "Books", "BrandX", "Acme", "contact", "newsletter",
-          "Contact Us", "/thank-you", "email", "google", "kakao", "apple", "naver", "article", "video",
-          "button", "banner", "landing", "home", "무선 이어폰", "뷰티", "가전", "Café", "Ünïcode", "x",
-          "a-b_c.d", "42", "O'Brien", "100% cotton")
-
-
-def _text(n: int) -> str:
-    """Realistic strings from one integer: 'Widget', 'Widget 3', '뷰티 17'… (cheaper than text())."""
-    word = _WORDS[n % len(_WORDS)]
-    return word if n < len(_WORDS) else f"{word} {n // len(_WORDS)}"
-
-
-def _uid(s: str) -> str:
-    """A letter first: without '@' or spaces, never an e-mail address nor a phone number (W106)."""
-    return s if s[0].isalpha() else "u" + s
-
-
-def _money(n: int) -> int | float:
-    """Whole amounts and amounts with cents (29900 and 99.99) from one integer."""
-    return n // 100 if n % 4 == 0 else n / 100
-
-
-def _quantity(n: int) -> int | float:
-    """1..20, as ints and as integral floats (3 and 3.0 are both JSON integers)."""
-    return n // 2 if n % 2 == 0 else float(n // 2)
-
-
-# A value is drawn as `convert(draw(strategy))`: converting here rather than with `.map()`
-# saves a nested draw per value.
-Value = tuple[st.SearchStrategy[Any], Callable[[Any], Any] | None]
-_UIDS: Value = (_TEXT, _uid)
-_STRINGS: Value = (st.integers(0, 10_000), _text)
-_CURRENCIES: Value = (st.sampled_from(("KRW", "USD", "EUR", "JPY", "GBP", "CNY")), None)
-_NON_NEGATIVE: Value = (st.integers(0, 100_000_000), _money)
-_NUMBERS: Value = (st.integers(-100_000_000, 100_000_000), _money)
-_QUANTITIES: Value = (st.integers(2, 41), _quantity)
-_INTEGERS: Value = (st.integers(-1_000_000, 1_000_000), None)
-_BOOLEANS: Value = (st.booleans(), None)
-_URLS: Value = (st.integers(0, 99_999), "https://example.com/p/{}".format)
-
-
-def _values(p: ParamSpec, item_lists: st.SearchStrategy[list]) -> Value:
-    """Valid, warning-free values of one parameter (top level or inside an item)."""
-    if p.type == "items":
-        return item_lists, None
-    if p.type == "boolean":
-        return _BOOLEANS
-    if p.type == "string":
-        if p.name == CURRENCY_PARAM:
-            return _CURRENCIES
-        if p.name.endswith("_url"):
-            return _URLS
-        if p.name.endswith("_id"):  # realistic ids: ITEM-123, TX-42, FORM-7
-            return st.integers(0, 99_999), f"{p.name.removesuffix('_id').upper() or 'ID'}-{{}}".format
-        return _STRINGS
-    if p.name in AT_LEAST_ONE:
-        return _QUANTITIES
-    if p.name in NON_NEGATIVE:
-        return _NON_NEGATIVE
-    return _NUMBERS if p.type == "number" else _INTEGERS
-
-
-class _Shape:
-    """How to draw one dict: keys always drawn, and keys drawn when their bit of one mask is set."""
-
-    __slots__ = ("always", "fixed", "mask", "sometimes", "triple")
-
-    def __init__(self, always: tuple[tuple[str, Value], ...], sometimes: tuple[tuple[str, Value], ...],
-                 fixed: tuple[tuple[str, Any], ...] = (), triple: bool = False) -> None:
-        self.always = always
-        self.sometimes = sometimes
-        self.mask = st.integers(0, 2 ** len(sometimes) - 1) if sometimes else None
-        self.fixed = fixed  # constant keys (eventName)
-        self.triple = triple  # value, price and quantity are all parameters: keep value == price * quantity
-
-    def __repr__(self) -> str:  # short, for Hypothesis' reports
-        fixed = ", ".join(f"{k}={v!r}" for k, v in self.fixed) or "dict"
-        always, sometimes = (", ".join(k for k, _ in keys) for keys in (self.always, self.sometimes))
-        return f"<{fixed}: {always} [{sometimes}]>"
-
-
-def _shape(params: Iterable[ParamSpec], item_lists: st.SearchStrategy[list], *, optional: bool = True,
-           envelope: Sequence[tuple[str, Value]] = (), platform: Sequence[tuple[str, Value]] = (),
-           fixed: tuple[tuple[str, Any], ...] = ()) -> _Shape:
-    params = tuple(params)
-    always = (*envelope, *((p.name, _values(p, item_lists)) for p in params if p.required))
-    sometimes = (*platform, *((p.name, _values(p, item_lists)) for p in params if optional and not p.required))
-    return _Shape(always, sometimes, fixed, triple=set(VALUE_TRIPLE) <= {p.name for p in params})
-
-
-def _fill(draw: st.DrawFn, shape: _Shape) -> Payload:
-    out = dict(shape.fixed)
-    for key, (values, convert) in shape.always:
-        out[key] = draw(values) if convert is None else convert(draw(values))
-    if shape.mask is not None:
-        bits = draw(shape.mask)  # shrinks towards 0: no optional keys
-        for key, (values, convert) in shape.sometimes:
-            if bits & 1:
-                out[key] = draw(values) if convert is None else convert(draw(values))
-            bits >>= 1
-    return _consistent_value(out) if shape.triple else out
-
-
-@st.composite
-def _dicts(draw: st.DrawFn, shapes: tuple[_Shape, ...], pick: st.SearchStrategy[_Shape] | None) -> Payload:
-    return _fill(draw, shapes[0] if pick is None else draw(pick))
-
-
-@st.composite
-def _lists(draw: st.DrawFn, shape: _Shape, sizes: st.SearchStrategy[int]) -> list[Payload]:
-    return [_fill(draw, shape) for _ in range(draw(sizes))]
-
-
-class _Case(NamedTuple):
-    """Payloads of one event broken by one rule: the event's shape, and the edits that break it."""
-
-    shape: _Shape
-    edits: st.SearchStrategy[Edit]
-
-
-@st.composite
-def _broken(draw: st.DrawFn, cases: st.SearchStrategy[tuple[str, _Case]]) -> tuple[Any, str]:
-    rule, case = draw(cases)
-    return draw(case.edits)(_fill(draw, case.shape)), rule
 
 
 # -- per-catalog cache -------------------------------------------------------------------
@@ -201,34 +70,34 @@ class _Builder:
     def __init__(self, cat: Catalog) -> None:
         self.catalog = cat
         self._items: dict[tuple[int, int], st.SearchStrategy[list]] = {}
-        self._shapes: dict[tuple[str, tuple[str, ...], bool], _Shape] = {}
-        self._cases: dict[tuple[str, str, str | None], _Case | None] = {}
+        self._shapes: dict[tuple[str, tuple[str, ...], bool], Shape] = {}
+        self._cases: dict[tuple[str, str, str | None], Case | None] = {}
         self.public: dict[tuple[Any, ...], st.SearchStrategy[Any]] = {}  # what events()/invalid_events() return
 
     def item_lists(self, min_size: int = 1, max_size: int = _MAX_ITEMS) -> st.SearchStrategy[list]:
         key = (min_size, max_size)
         if key not in self._items:
-            shape = _shape(self.catalog.item_params, st.nothing())
-            self._items[key] = _lists(shape, st.integers(min_size, max_size))
+            shape = make_shape(self.catalog.item_params, st.nothing())
+            self._items[key] = dict_lists(shape, st.integers(min_size, max_size))
         return self._items[key]
 
-    def shape(self, name: str, platforms: tuple[str, ...] = PLATFORMS, optional: bool = True) -> _Shape:
+    def shape(self, name: str, platforms: tuple[str, ...] = PLATFORMS, optional: bool = True) -> Shape:
         key = (name, platforms, optional)
         if key not in self._shapes:
-            self._shapes[key] = _shape(
+            self._shapes[key] = make_shape(
                 self.catalog[name].params, self.item_lists(), optional=optional,
-                envelope=(("uid", _UIDS),), fixed=(("eventName", name),),
+                envelope=(("uid", UIDS),), fixed=(("eventName", name),),
                 platform=(("platform", (st.sampled_from(platforms), None)),) if platforms else ())
         return self._shapes[key]
 
-    def case(self, name: str, rule: str, frame: str | None = None) -> _Case | None:
+    def case(self, name: str, rule: str, frame: str | None = None) -> Case | None:
         """How payloads of `name` break `rule`, or None when none can (`frame`: see `_fits_frame`)."""
         key = (name, rule, frame)
         if key not in self._cases:
             edits = _edits(Rule(rule), self.catalog[name], self.catalog)
             if frame is not None:
                 edits = [e for e in edits if _fits_frame(e, frame)]
-            self._cases[key] = _Case(self.shape(name), st.sampled_from(edits)) if edits else None
+            self._cases[key] = Case(self.shape(name), st.sampled_from(edits)) if edits else None
         return self._cases[key]
 
 
@@ -280,7 +149,7 @@ def events(name: str | None = None, *, catalog: CatalogLike = None,
     key = ("events", name, plats, optional)
     if key not in b.public:
         shapes = tuple(b.shape(n, plats, optional) for n in names)
-        b.public[key] = _dicts(shapes, st.sampled_from(shapes) if len(shapes) > 1 else None)
+        b.public[key] = dicts(shapes, st.sampled_from(shapes) if len(shapes) > 1 else None)
     return b.public[key]
 
 
@@ -300,7 +169,7 @@ def invalid_events(name: str | None = None, *, catalog: CatalogLike = None,
 def _invalid(b: _Builder, name: str | None, rules: Iterable[str] | str | None, *,
              frame: str | None = None) -> st.SearchStrategy[tuple[Any, str]]:
     """`invalid_events()`; `frame="polars"|"pandas"` keeps only what a frame row can hold (see event_frames)."""
-    wanted = _rule_ids(rules)
+    wanted = rule_ids(rules)
     if frame is not None:
         if rules is not None and Rule.E001.value in wanted:
             raise ValueError("E001 (the body is not a JSON object) cannot be drawn in a frame: every row is an object")
@@ -309,7 +178,7 @@ def _invalid(b: _Builder, name: str | None, rules: Iterable[str] | str | None, *
     key = ("invalid_events", name, wanted, rules is None, frame)
     if key in b.public:
         return b.public[key]
-    table: dict[str, list[_Case]] = {}
+    table: dict[str, list[Case]] = {}
     for rule in wanted:
         cases = [c for n in names if (c := b.case(n, rule, frame)) is not None]
         if cases:
@@ -322,11 +191,11 @@ def _invalid(b: _Builder, name: str | None, rules: Iterable[str] | str | None, *
     # one choice picks (rule, event): every rule gets as many slots, filled by its events in turn
     width = max(len(cases) for cases in table.values())
     flat = [(rule, cases[i % len(cases)]) for rule, cases in table.items() for i in range(width)]
-    b.public[key] = _broken(st.sampled_from(flat))
+    b.public[key] = broken_dicts(st.sampled_from(flat))
     return b.public[key]
 
 
-def _rule_ids(rules: Iterable[str] | str | None) -> tuple[str, ...]:
+def rule_ids(rules: Iterable[str] | str | None) -> tuple[str, ...]:
     if rules is None:
         return INVALID_RULES
     wanted = (rules,) if isinstance(rules, str) else tuple(rules)
@@ -421,7 +290,7 @@ def _frame(rows: list[tuple[Any, str | None]], *, catalog: Catalog, backend: str
         return df
     import polars as pl
 
-    from .frames import ERROR, ROW, from_records
+    from adrop_kit.io.frames import ERROR, ROW, from_records
 
     df = from_records(payloads, catalog).df.drop(ROW, ERROR)
     if truth_column is not None:

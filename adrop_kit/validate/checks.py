@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog
-from .frames import BAD, ERROR, NATIVE_DTYPES, ROW
-from .jsontext import parse_json_text
-from .payload import check_items
-from .rules import (
+from adrop_kit.io.frames import BAD, NATIVE_DTYPES, ROW
+from adrop_kit.io.jsontext import parse_json_text
+from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog
+from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     BLANK_PATTERN,
     CURRENCY_PARAM,
@@ -37,11 +36,14 @@ from .rules import (
     msg_missing,
     msg_wrong_type,
 )
+from adrop_kit.validate.event import check_items
 
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
                     "field": pl.String, "value": pl.String, "message": pl.String}
 VALUE_CHARS = 80
+DEFAULT_EXTRA_COLUMNS: tuple[str, ...] = ("ts",)
+"""Columns that are metadata, not event parameters (never checked, never sent); so is any `_column`."""
 
 
 def _slot(name: str) -> str:
@@ -281,7 +283,6 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
 def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     """Items held as JSON text (CSV cells, JSON sources): parse and check each with `check_items`."""
     rows: list[tuple] = []
-    item_types = catalog.item_types
     for row, event, text in sub.iter_rows():
         try:
             items = parse_json_text(text) if isinstance(text, str) else text
@@ -290,7 +291,7 @@ def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
             rows.append((row, event, "E007", "error", ITEMS, snippet,
                          f"{event}: items must be a JSON array of item objects, but the cell is not valid JSON"))
             continue
-        for v in check_items(items, event, item_types):
+        for v in check_items(items, event, catalog.item_params):
             rows.append((row, event, v.rule.value, v.severity, v.field, v.value, v.message))
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
@@ -319,10 +320,11 @@ def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
          render(_M["E008.type"].format(field=_slot("f"), got="null"), f=base), pl.lit(None, pl.String))
     ex = ex.filter(items.is_not_null())
     fields = {f.name: f.dtype for f in sub.schema[ITEMS].inner.fields}
-    for name, ptype in catalog.item_types.items():
+    for param in catalog.item_params:
+        name, ptype = param.name, param.type
         field = pl.concat_str(base, pl.lit("." + name))
         if name not in fields:
-            if name == "item_id":
+            if param.required:
                 emit(ex, Rule.E008, field, render(_M["E008.missing"].format(field=_slot("f")), f=field),
                      pl.lit(None, pl.String))
             continue
@@ -336,17 +338,18 @@ def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
                 kind = "an integer" if dtype.is_integer() else "a number"
             emit(ex.filter(c.is_not_null()), Rule.E008, field,
                  render(msg_wrong_type(_slot("f"), ptype, kind), f=field), c.cast(pl.String, strict=False))
-            if name == "item_id":
+            if param.required:
                 emit(ex.filter(c.is_null()), Rule.E008, field,
                      render(_M["E008.missing"].format(field=_slot("f")), f=field), pl.lit(None, pl.String))
             continue
         good = c.is_not_null()
-        if name == "item_id":
+        if param.required:
             emit(ex.filter(c.is_null()), Rule.E008, field,
                  render(_M["E008.missing"].format(field=_slot("f")), f=field), pl.lit(None, pl.String))
-            emit(ex.filter(c == ""), Rule.E008, field,
-                 render(_M["E008.empty"].format(field=_slot("f")), f=field), c)
-            continue
+            if ptype == "string":
+                emit(ex.filter(c == ""), Rule.E008, field,
+                     render(_M["E008.empty"].format(field=_slot("f")), f=field), c)
+                continue
         if ptype in ("number", "integer") and dtype.is_float():
             broken = ~c.is_finite() if ptype == "number" else (~c.is_finite() | (c != c.floor()))
             emit(ex.filter(c.is_not_null() & broken), Rule.E008, field,
@@ -359,7 +362,3 @@ def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
             emit(ex.filter(good & (c < 1)), Rule.W103, field,
                  render(_M["W103.quantity"].format(field=_slot("f")), f=field), c)
     return pl.concat(parts) if parts else _empty_violations()
-
-
-def error_rows_expr() -> pl.Expr:
-    return pl.col(ERROR).is_not_null()

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, resolve
-from .jsontext import utf8_ok
-from .report import EventReport
-from .rules import (
+from adrop_kit.io.jsontext import utf8_ok
+from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
+from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     CURRENCY_PARAM,
     MESSAGES,
     NON_NEGATIVE,
+    UNICODE_MESSAGE,
     VALUE_TRIPLE,
     Rule,
     Violation,
@@ -34,11 +34,11 @@ from .rules import (
     short_value,
     value_mismatch,
 )
+from adrop_kit.validate.report import EventReport
 
 _M = MESSAGES
 
 
-UNICODE_MESSAGE = "the event holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
 
 
 def type_ok(value: Any, ptype: str) -> bool:
@@ -90,8 +90,9 @@ def sanity_warnings(name: str, value: Any, field: str) -> list[Violation]:
     return out
 
 
-def check_items(items: Any, event: str, item_types: Mapping[str, str]) -> list[Violation]:
-    """E007/E008 (and W103 inside items) for the `items` value of an event that requires it."""
+def check_items(items: Any, event: str, item_params: Sequence[ParamSpec]) -> list[Violation]:
+    """E007/E008 (and W103 inside items) for the `items` value of an event that requires it.
+    `item_params` is the catalog's: which item fields exist, their types, which are required."""
     if items is None:
         return [_v(Rule.E007, ITEMS, _M["E007.missing"].format(event=event))]
     if not isinstance(items, list):
@@ -104,16 +105,17 @@ def check_items(items: Any, event: str, item_types: Mapping[str, str]) -> list[V
         if not isinstance(item, dict):
             out.append(_v(Rule.E008, base, _M["E008.type"].format(field=base, got=json_kind(item)), as_json(item)))
             continue
-        for name, ptype in item_types.items():
+        for param in item_params:
+            name, ptype = param.name, param.type
             value = item.get(name)
             field = f"{base}.{name}"
             if value is None:
-                if name == "item_id":
+                if param.required:
                     out.append(_v(Rule.E008, field, _M["E008.missing"].format(field=field)))
                 continue
             if not type_ok(value, ptype):
                 out.append(_v(Rule.E008, field, msg_wrong_type(field, ptype, json_kind(value)), as_json(value)))
-            elif name == "item_id" and value == "":
+            elif param.required and ptype == "string" and value == "":
                 out.append(_v(Rule.E008, field, _M["E008.empty"].format(field=field)))
             else:
                 out.extend(sanity_warnings(name, value, field))
@@ -161,7 +163,7 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
         value = payload.get(p.name)
         if p.type == "items":
             if p.required or value is not None:
-                out.extend(check_items(value, spec.name, catalog.item_types))
+                out.extend(check_items(value, spec.name, catalog.item_params))
             continue
         if value is None:
             if p.required:

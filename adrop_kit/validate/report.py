@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .errors import AdropError
-from .rules import Rule, Violation
+from adrop_kit.errors import InvalidEvents
+from adrop_kit.io.html import html_table
+from adrop_kit.spec.rules import Rule, Violation
 
 if TYPE_CHECKING:
     import polars as pl
-
-
-class InvalidEvents(AdropError, ValueError):
-    """Raised by `raise_for_errors()` when a report holds errors."""
 
 
 VIOLATION_COLUMNS = ("row", "eventName", "rule", "severity", "field", "value", "message")
@@ -104,7 +100,7 @@ class DatasetReport:
         if self._valid_rows is None:
             import polars as pl
 
-            from .frames import BAD, ERROR, RAW
+            from adrop_kit.io.frames import BAD, ERROR, RAW
 
             df = self.frame.filter(~pl.col("__row").is_in(self.invalid_rows.implode()))
             drop = [c for c in df.columns if c in (ERROR, RAW, "__ev")
@@ -198,17 +194,10 @@ class DatasetReport:
             for k in ("rows", "valid", "invalid", "warned"))
         head = (f"<div class='adrop-summary'><b>{html.escape(self.source)}</b> — {status}"
                 f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div></div>")
-        rules = _html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),
+        rules = html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),
                             ("rule", "severity", "violations", "rows", "what it checks"))
-        fail = _html_table(self.violations.head(20).rows(), VIOLATION_COLUMNS)
+        fail = html_table(self.violations.head(20).rows(), VIOLATION_COLUMNS)
         more = (f"<p style='color:#666'>first 20 of {self.violations.height:,} violations; "
                 f"see <code>.violations</code> for all</p>" if self.violations.height > 20 else "")
         return head + ("<h4>By rule</h4>" + rules + "<h4>Violations</h4>" + fail + more
                        if self.violations.height else "")
-
-
-def _html_table(rows: Iterable[tuple], header: Iterable[str]) -> str:
-    th = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape('' if c is None else str(c))}</td>"
-                                    for c in r) + "</tr>" for r in rows)
-    return f"<table class='adrop-table'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,41 +1,31 @@
-"""pandera schemas generated from the catalog, and `validate_events` for whole datasets.
+"""pandera schemas generated from the catalog.
 
 `for_event("purchase")` and `dataset_schema()` are ordinary `pandera.polars`
 `DataFrameSchema`s: columns typed from the catalog and one dataframe-level `Check`
 per rule (named `"<rule>:<field>"`), each wrapping a vectorised expression from
 `adrop_kit.checks`. Use them in your own pipelines (`schema.validate(df, lazy=True)`).
 
-`validate_events` evaluates *the same checks* in one polars pass (engine="polars",
-the default) — pandera's own runner evaluates and serialises each check separately,
-about 20x slower on 100k rows here — or through pandera itself (engine="pandera").
-Both engines are held to the same verdicts by the test suite.
+`validate_events` (validate/dataset.py) evaluates *the same checks* in one polars pass
+(engine="polars", the default) or through these schemas (engine="pandera", via
+`violations_pandera`); the test suite holds both engines to the same verdicts.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
-from .catalog import ENVELOPE, Catalog, resolve
-from .checks import (
-    EVENT_CODE,
+from adrop_kit.io.frames import ERROR, NATIVE_DTYPES, ROW
+from adrop_kit.spec.catalog import ENVELOPE, Catalog, resolve
+from adrop_kit.spec.rules import Rule
+from adrop_kit.validate.checks import (
+    DEFAULT_EXTRA_COLUMNS,
     VIOLATION_SCHEMA,
     RuleCheck,
-    event_code,
     frame_checks,
-    items_violations,
-    short_text,
-    w107_violations,
 )
-from .frames import ERROR, NATIVE_DTYPES, RAW, ROW, Frame, to_frame
-from .report import DatasetReport
-from .rules import Rule
-
-DEFAULT_EXTRA_COLUMNS: tuple[str, ...] = ("ts",)
-"""Columns that are metadata, not event parameters (never checked, never sent); so is any `_column`."""
 
 _SEP = " — "
 
@@ -109,28 +99,7 @@ def for_event(name: str, *, catalog: Catalog | str | None = None, strict: bool =
     return dataset_schema(catalog=catalog, strict=strict, events=[name])
 
 
-# -- validating datasets ----------------------------------------------------------------
-def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
-    """All checks in one lazy, parallel pass that keeps only the rows breaking something;
-    messages and values are then built for those rows alone."""
-    ok = pl.col(ERROR).is_null()
-    names = [f"__m{i}" for i in range(len(checks))]
-    masks = [(ok & c.mask).fill_null(False).alias(n) for c, n in zip(checks, names, strict=True)]
-    hits = df.lazy().with_columns(masks).filter(pl.any_horizontal(names)).collect()
-    if not hits.height:
-        return pl.DataFrame(schema=VIOLATION_SCHEMA)
-    fired = [i for i, hit in enumerate(hits.select(pl.col(names).any()).row(0)) if hit]
-    lf = hits.lazy()
-    ev = pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
-    parts = [lf.filter(pl.col(f"__m{i}")).select(
-        pl.col(ROW).alias("row"), ev.alias("eventName"),
-        pl.lit(checks[i].rule.value).alias("rule"), pl.lit(checks[i].severity).alias("severity"),
-        pl.lit(checks[i].field).alias("field"), checks[i].value.cast(pl.String).alias("value"),
-        checks[i].message.alias("message")) for i in fired]
-    return pl.concat(parts).collect()
-
-
-def _violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: Sequence[str]) -> pl.DataFrame:
+def violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: Sequence[str]) -> pl.DataFrame:
     pa = _pandera()
     schema = dataset_schema(catalog=catalog, strict=strict, extra_columns=extra,
                             other_columns=[c for c in df.columns if not c.startswith("_")])
@@ -162,36 +131,4 @@ def _key_from_error(name: str, checks: dict[str, RuleCheck]) -> str:
     return key if key in checks else ""
 
 
-def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
-                    extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
-                    engine: Literal["polars", "pandera"] = "polars") -> DatasetReport:
-    """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet), a pandas or polars
-    DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
-    (rows = valid + invalid); raises `DataReadError` only when the input cannot be read at all.
-    """
-    start = time.perf_counter()
-    cat = resolve(catalog)
-    frame: Frame = to_frame(data, cat)
-    df = frame.df
-    if "eventName" not in df.columns:
-        df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
-    df = df.with_columns(event_code(cat).alias(EVENT_CODE))
-    ok_rows = pl.col(ERROR).is_null()
-    e001 = df.filter(~ok_rows).select(
-        pl.col(ROW).alias("row"), pl.lit(None, pl.String).alias("eventName"), pl.lit("E001").alias("rule"),
-        pl.lit("error").alias("severity"), pl.lit("").alias("field"),
-        (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
-        pl.col(ERROR).alias("message"))
-    if engine == "pandera":
-        main = _violations_pandera(df, cat, strict, extra_columns)
-    elif engine == "polars":
-        main = _violations_fast(df, frame_checks(cat, df.schema, strict=strict, extra_columns=extra_columns))
-    else:
-        raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
-    violations = pl.concat([e001, main, items_violations(df, cat, ok_rows), w107_violations(df, ok_rows)])
-    violations = violations.sort("row", "rule", "field", maintain_order=True)
-    return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
-                         strict=strict, elapsed_s=time.perf_counter() - start)
-
-
-__all__ = ["DEFAULT_EXTRA_COLUMNS", "dataset_schema", "for_event", "validate_events"]
+__all__ = ["dataset_schema", "for_event", "violations_pandera"]

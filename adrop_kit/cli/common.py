@@ -1,0 +1,152 @@
+"""What every subcommand shares: one-line failures, plain-text tables, color, the tracking plan
+argument, the retry flags, and `out()` (the one place the CLI writes results)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from adrop_kit.cli.argtypes import count, positive
+from adrop_kit.errors import AdropError
+from adrop_kit.send.retry import RetryPolicy
+from adrop_kit.spec.catalog import Catalog, ParamSpec
+
+PROG = "adrop-kit"
+
+
+class Fail(Exception):
+    """A one-line problem with an input: printed as `adrop-kit: error: <file>: <problem>`, exit 2."""
+
+
+def add_retry_arguments(parser: argparse.ArgumentParser, default: RetryPolicy) -> None:
+    """--retries, --max-retry-time and --timeout, their defaults taken from `default`."""
+    parser.add_argument("--retries", metavar="N", type=count, default=None,
+                        help=f"retries per event after the first attempt (default: {default.retries})")
+    parser.add_argument("--max-retry-time", metavar="S", type=positive, default=None,
+                        help=f"give up on an event after S seconds of trying (default: {default.max_retry_time:g})")
+    parser.add_argument("--timeout", metavar="S", type=positive, default=None,
+                        help=f"seconds to wait for the server per request (default: {default.timeout:g})")
+    parser.set_defaults(retry_default=default)
+
+
+def retry_policy(args: argparse.Namespace) -> RetryPolicy:
+    """The policy the retry flags ask for."""
+    return args.retry_default.replace(retries=args.retries, max_retry_time=args.max_retry_time,
+                                      timeout=args.timeout)
+
+
+def load_catalog(plan: Path | None) -> Catalog:
+    if plan is None:
+        return Catalog.standard()
+    if not plan.exists():
+        raise Fail(f"{plan}: no such tracking plan file")
+    try:
+        return Catalog.from_file(plan)
+    except (AdropError, OSError) as exc:
+        # catalog's messages name the plan; keep "<file>: <problem>" without saying the name twice
+        raise Fail(one_line(plan, str(exc).replace(f"tracking plan {plan}", "tracking plan"))) from None
+
+
+def one_line(path: Path, problem: object) -> str:
+    """`<file>: <problem>` on one line, unless the problem already starts with the file name."""
+    if isinstance(problem, OSError) and problem.strerror:  # e.g. "[Errno 13] ...: 'x'" -> "Permission denied"
+        problem = problem.strerror
+    text = " ".join(str(problem).split())
+    name = str(path)
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+
+
+def or_(words: Sequence[str]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def params(params: Iterable[ParamSpec]) -> str:
+    return ", ".join(p.name + ("*" if p.required else "") for p in params)
+
+
+def clip(value: Any, width: int) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    if text != text.strip() or not text:  # show where the blanks are: '  '
+        text = repr(text)
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]], style: Style, *,
+           right: set[int] | frozenset[int] = frozenset(), indent: str = "") -> list[str]:
+    """Rows as aligned text columns; the last column is not padded. Severity cells are colored."""
+    cells = [[("" if c is None else f"{c:,}" if isinstance(c, int) else str(c)) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
+    last = len(header) - 1
+    sev = list(header).index("severity") if "severity" in header else -1
+
+    def line(row: Sequence[str], paint: Callable[[str], str] | None = None) -> str:
+        parts = []
+        for i, cell in enumerate(row):
+            padded = cell if i == last else cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            parts.append(style.severity(cell, padded) if i == sev and not paint else padded)
+        text = "  ".join(parts).rstrip()
+        return indent + (paint(text) if paint else text)
+
+    return [line(list(header), style.dim)] + [line(r) for r in cells]
+
+
+def out(text: str) -> None:
+    print(text)
+
+
+def silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class Style:
+    """ANSI color, only when stdout is a terminal and NO_COLOR is not set (https://no-color.org)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    @classmethod
+    def for_stdout(cls) -> Style:
+        isatty = getattr(sys.stdout, "isatty", None)
+        return cls(bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+                   and os.environ.get("TERM") != "dumb")
+
+    def _sgr(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+
+    def bold(self, text: str) -> str:
+        return self._sgr("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._sgr("2", text)
+
+    def red(self, text: str) -> str:
+        return self._sgr("31", text)
+
+    def green(self, text: str) -> str:
+        return self._sgr("32", text)
+
+    def yellow(self, text: str) -> str:
+        return self._sgr("33", text)
+
+    def severity(self, cell: str, padded: str) -> str:
+        if cell == "error":
+            return self.red(padded)
+        if cell == "warning":
+            return self.yellow(padded)
+        return padded

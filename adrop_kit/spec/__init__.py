@@ -1,0 +1,13 @@
+"""The contract itself, as data: the event catalog (standard events, tracking plans) and the
+rule ids with their messages and heuristics (SPEC.md in code).
+
+Layer: the bottom. It imports nothing of adrop_kit but `adrop_kit.errors`; everything else
+derives from it (validators, pandera schemas, JSON Schema, strategies, widget forms, the server).
+"""
+
+from __future__ import annotations
+
+from adrop_kit.spec.catalog import ITEMS, STANDARD, Catalog, EventSpec, ParamSpec, resolve
+from adrop_kit.spec.rules import Rule, Violation
+
+__all__ = ["ITEMS", "STANDARD", "Catalog", "EventSpec", "ParamSpec", "Rule", "Violation", "resolve"]

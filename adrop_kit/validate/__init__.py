@@ -1,0 +1,14 @@
+"""Judging events against the contract: one payload (`event.validate_event`, pure Python), a
+dataset (`dataset.validate_events`: every input kind, one lazy polars pass over the checks of
+`checks`), the same checks as pandera schemas (`schemas`), and the reports (`report`).
+
+Layer: above `io`; may import `adrop_kit.spec`, `adrop_kit.io` and `adrop_kit.errors`.
+Validation never raises for bad data: it returns reports.
+"""
+
+from __future__ import annotations
+
+from adrop_kit.validate.event import validate_event
+from adrop_kit.validate.report import DatasetReport, EventReport
+
+__all__ = ["DatasetReport", "EventReport", "validate_event"]

@@ -1,0 +1,89 @@
+"""`validate_events`: a whole dataset against the contract, in one lazy polars pass.
+
+Whatever the input (a path, a pandas or polars frame, a list of dicts), it is read into the
+canonical frame (`adrop_kit.io`), every rule's vectorised check (`checks.frame_checks`) runs in
+one parallel pass that keeps only the failing rows, and messages are built for those alone.
+pandera's own runner evaluates and serialises each check separately (about 20x slower on 100k
+rows here); `engine="pandera"` runs the same checks through it (`schemas.violations_pandera`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import polars as pl
+
+from adrop_kit.io.frames import ERROR, RAW, ROW, Frame
+from adrop_kit.io.readers import to_frame
+from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.validate.checks import (
+    DEFAULT_EXTRA_COLUMNS,
+    EVENT_CODE,
+    VIOLATION_SCHEMA,
+    RuleCheck,
+    event_code,
+    frame_checks,
+    items_violations,
+    short_text,
+    w107_violations,
+)
+from adrop_kit.validate.report import DatasetReport
+
+
+def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
+    """All checks in one lazy, parallel pass that keeps only the rows breaking something;
+    messages and values are then built for those rows alone."""
+    ok = pl.col(ERROR).is_null()
+    names = [f"__m{i}" for i in range(len(checks))]
+    masks = [(ok & c.mask).fill_null(False).alias(n) for c, n in zip(checks, names, strict=True)]
+    hits = df.lazy().with_columns(masks).filter(pl.any_horizontal(names)).collect()
+    if not hits.height:
+        return pl.DataFrame(schema=VIOLATION_SCHEMA)
+    fired = [i for i, hit in enumerate(hits.select(pl.col(names).any()).row(0)) if hit]
+    lf = hits.lazy()
+    ev = pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
+    parts = [lf.filter(pl.col(f"__m{i}")).select(
+        pl.col(ROW).alias("row"), ev.alias("eventName"),
+        pl.lit(checks[i].rule.value).alias("rule"), pl.lit(checks[i].severity).alias("severity"),
+        pl.lit(checks[i].field).alias("field"), checks[i].value.cast(pl.String).alias("value"),
+        checks[i].message.alias("message")) for i in fired]
+    return pl.concat(parts).collect()
+
+
+def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
+                    extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
+                    engine: Literal["polars", "pandera"] = "polars") -> DatasetReport:
+    """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet), a pandas or polars
+    DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
+    (rows = valid + invalid); raises `DataReadError` only when the input cannot be read at all.
+    """
+    start = time.perf_counter()
+    cat = resolve(catalog)
+    frame: Frame = to_frame(data, cat)
+    df = frame.df
+    if "eventName" not in df.columns:
+        df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
+    df = df.with_columns(event_code(cat).alias(EVENT_CODE))
+    ok_rows = pl.col(ERROR).is_null()
+    e001 = df.filter(~ok_rows).select(
+        pl.col(ROW).alias("row"), pl.lit(None, pl.String).alias("eventName"), pl.lit("E001").alias("rule"),
+        pl.lit("error").alias("severity"), pl.lit("").alias("field"),
+        (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
+        pl.col(ERROR).alias("message"))
+    if engine == "pandera":
+        from adrop_kit.validate.schemas import violations_pandera
+
+        main = violations_pandera(df, cat, strict, extra_columns)
+    elif engine == "polars":
+        main = _violations_fast(df, frame_checks(cat, df.schema, strict=strict, extra_columns=extra_columns))
+    else:
+        raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
+    violations = pl.concat([e001, main, items_violations(df, cat, ok_rows), w107_violations(df, ok_rows)])
+    violations = violations.sort("row", "rule", "field", maintain_order=True)
+    return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
+                         strict=strict, elapsed_s=time.perf_counter() - start)
+
+
+__all__ = ["DEFAULT_EXTRA_COLUMNS", "validate_events"]

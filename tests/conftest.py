@@ -1,0 +1,31 @@
+"""What several test modules share. The local server and a sender for it are not here: they come
+from adrop-kit's own pytest plugin (`adrop_server`, `adrop_sender`, `adrop_catalog`), which the
+suite uses the way a user's suite would.
+
+The helpers below are plain names, imported with `from conftest import ...` (tests/ is not a
+package, so pytest puts it on sys.path).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+KEY = "sk-live-VERYSECRET-0123456789"
+"""An app key that looks real, for servers started by hand and for the sender: tests assert that
+it never shows (masked it is `sk…89`). Servers from the `adrop_server` fixture have their own key,
+`adrop_server.app_key`."""
+
+
+def app_opens(n: int, prefix: str = "u") -> list[dict[str, Any]]:
+    """`n` valid events, each of a different user: `{"uid": "u0", "eventName": "app_open"}`, …"""
+    return [{"uid": f"{prefix}{i}", "eventName": "app_open"} for i in range(n)]
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    """`rows` as a JSONL file, one JSON value a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
