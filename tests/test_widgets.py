@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import io
 import json
 import re
+import threading
 
 import polars as pl
 import pytest
@@ -22,12 +24,11 @@ import ipywidgets  # noqa: E402
 from ipywidgets.embed import dependency_state, embed_data  # noqa: E402
 
 from adrop_kit import STANDARD, validate_event, validate_events  # noqa: E402
-from adrop_kit.server import LocalServer  # noqa: E402
-from adrop_kit.synth import sample_frame  # noqa: E402
-from adrop_kit.transport import KEY_ENV, mask_key  # noqa: E402
+from adrop_kit.explore.synth import sample_frame  # noqa: E402
+from adrop_kit.send.transport import KEY_ENV, mask_key  # noqa: E402
+from adrop_kit.server import Faults, LocalServer  # noqa: E402
 from adrop_kit.widgets import DatasetValidator, EventComposer, FuzzLab, SendPanel  # noqa: E402
 from adrop_kit.widgets import _logic as logic  # noqa: E402
-from adrop_kit.widgets._fuzzing import draw_cases  # noqa: E402
 
 SECRET = "sk-live-0123456789abcdefSECRET"
 
@@ -87,19 +88,14 @@ def test_an_empty_input_means_absent_and_numbers_that_are_not_numbers_stay_text(
     assert logic.parse_number(" 3 ", "integer") == 3 and logic.parse_number("nan", "number") == "nan"
 
 
-def test_draw_cases_is_reproducible_and_labels_invalid_payloads_with_their_rule():
-    a = draw_cases(["purchase", "sign_up"], n=30, seed=3)
-    b = draw_cases(["purchase", "sign_up"], n=30, seed=3)
-    assert a == b and len(a) == 30
-    for case in a:
-        report = validate_event(case.payload)
-        if case.rule is None:
-            assert report.violations == []
-        else:
-            assert case.rule in report.rules
-    assert all(c.rule is None for c in draw_cases(["click"], n=10, invalid=False))
-    with pytest.raises(ValueError):
-        draw_cases(["click"], n=5, valid=False, invalid=False)
+def test_tables_are_the_packages_one_renderer_with_cells_cut_to_fit():
+    from adrop_kit.io.html import html_table
+
+    rows = [(1, None, {"a": "<b>"}), (2, "x" * 300, [1, 2])]
+    out = logic.table_html(rows, ("n", "text", "json"), "adrop-table adrop-x")
+    assert out == html_table([(1, None, '{"a": "<b>"}'), (2, "x" * 119 + "…", "[1, 2]")], ("n", "text", "json"),
+                             cls="adrop-table adrop-x")
+    assert "class='adrop-table adrop-x'" in out and "&lt;b&gt;" in out and "<b>" not in out
 
 
 # -- EventComposer ---------------------------------------------------------------------------------
@@ -220,7 +216,7 @@ def test_validator_draws_failures_by_rule_and_offers_both_csvs(frame, tmp_path):
 
 
 def test_validator_reads_an_uploaded_file_and_keeps_no_copy_in_widget_state(tmp_path):
-    from adrop_kit.synth import write_sample
+    from adrop_kit.explore.synth import write_sample
 
     path = write_sample(tmp_path / "events.csv", 300, seed=4)
     v = DatasetValidator()
@@ -261,8 +257,30 @@ def test_send_panel_dry_run_then_real_send_to_a_local_server(server):
     p.close()
 
 
+def test_send_panel_counts_arrive_live_through_the_senders_outcome_hook():
+    data = sample_frame(300, seed=2)
+    expected = validate_events(data)
+    with LocalServer(faults=Faults(latency_ms=3)) as slow:  # slow enough for several redraws
+        p = SendPanel(data, endpoint=slow.endpoint, app_key=slow.app_key)
+        p.dry_run.value = False
+        p.concurrency.value = 2
+        main = threading.current_thread()
+        progress, cards = [], []
+        p.progress.observe(lambda ch: progress.append((ch["new"], threading.current_thread())), names="value")
+        p.counts.observe(lambda ch: cards.append((text_of(ch["new"]), threading.current_thread())), names="value")
+        p.send_button.click()
+        assert p.report.delivered == expected.valid == slow.stats()["good"]
+        live = [v for v, thread in progress if thread is not main]  # drawn by the sender's workers, as it sends
+        assert live == sorted(live) and live[-1] == expected.valid
+        assert any(0 < v < expected.valid for v in live)
+        live_cards = [text for text, thread in cards if thread is not main]
+        assert re.search(rf"{expected.valid:,}\s+delivered", live_cards[-1])
+        assert re.search(rf"{expected.invalid:,}\s+skipped", live_cards[-1])
+        p.close()
+
+
 def test_send_panel_takes_a_path_and_an_empty_endpoint_means_the_embedded_server(tmp_path):
-    from adrop_kit.synth import write_sample
+    from adrop_kit.explore.synth import write_sample
 
     path = write_sample(tmp_path / "e.jsonl", 100, seed=5)
     p = SendPanel()
@@ -276,16 +294,35 @@ def test_send_panel_takes_a_path_and_an_empty_endpoint_means_the_embedded_server
 
 
 # -- FuzzLab ---------------------------------------------------------------------------------------------
-def test_fuzz_lab_draws_a_table_and_the_local_server_agrees_with_every_verdict():
+def bodies(results) -> list[str]:
+    return [r.body for r in results]
+
+
+def test_fuzz_lab_draws_what_it_sends_and_the_local_server_agrees_with_every_verdict():
     f = FuzzLab()
     f.events.value = ("sign_up", "purchase")
     f.n.value = 25
     f.draw_button.click()
-    assert len(f.cases) == 25 and {c.event for c in f.cases} <= {"sign_up", "purchase"}
-    assert len(column(f.table.value, "payload")) == 25
+    drawn = f.cases
+    assert drawn and {c.event for c in drawn} == {"sign_up", "purchase"}
+    assert f.target.server is None  # drawing contacts no endpoint: not even the embedded one is started
+    shown = [html.escape(c.body if len(c.body) <= 120 else c.body[:119] + "…") for c in drawn]
+    assert column(f.table.value, "payload") == shown  # the JSON text exactly as sent, cut to fit
+    for case in drawn:  # each invalid payload breaks its rule; the expected verdict is validate_event's
+        report = validate_event(case.payload)
+        assert case.rule in report.rules if case.rule else report.violations == []
+        assert case.expected == ("accepted" if report.ok else "rejected")
+    f.draw_button.click()
+    assert bodies(f.cases) == bodies(drawn)  # same seed, same payloads
     f.send_button.click()
-    assert len(f.probe_rows) == 25 and "all 25 verdicts agree" in f.verdicts.value
-    assert f.target.server.stats()["total"] == 25
+    report = f.report
+    assert bodies(report.results) == bodies(drawn)  # "Send" sends what "Draw" showed
+    assert f"all {len(drawn)} verdicts agree" in f.verdicts.value and not report.disagreements
+    assert f.target.server.stats()["total"] == len(drawn)
+    assert (f.progress.value, f.progress.max) == (len(drawn), len(drawn))
+    f.seed.value = 1
+    f.draw_button.click()
+    assert bodies(f.cases) != bodies(drawn)
     f.close()
 
 
@@ -294,11 +331,36 @@ def test_fuzz_lab_reports_disagreements_with_a_stricter_server():
         f = FuzzLab(endpoint=strict_server.endpoint, app_key=strict_server.app_key, events=("click",))
         f.valid.value = False
         f.n.value = 60
-        f.send_button.click()  # draws first
-        disagree = [r for r in f.probe_rows if r[5] != "✓"]
-        assert disagree and {r[2] for r in disagree} == {"W101"}
-        assert "disagree" in f.verdicts.value
+        f.send_button.click()
+        report = f.report
+        disagree = [r for r in report.results if not r.agreed]
+        assert disagree and {r.rule for r in disagree} == {"W101"}
+        assert all((r.expected, r.observed) == ("accepted", "rejected") for r in disagree)
+        assert [(d.event, d.rule) for d in report.disagreements] == [("click", "W101")]
+        assert f"{len(disagree)} of {len(report.results)} verdicts disagree" in f.verdicts.value
+        assert set(column(f.verdicts.value, "agree")[:len(disagree)]) == {"✗ disagree"}  # disagreements first
+        assert mask_key(strict_server.app_key) in f.verdicts.value  # the curl of each disagreement
+        assert strict_server.app_key not in f.verdicts.value
+        f.strict.value = True  # W101 is an error locally too: the two now agree
+        f.send_button.click()
+        assert f.report.results and not f.report.disagreements and "verdicts agree" in f.verdicts.value
         f.close()
+
+
+def test_fuzz_lab_agrees_with_the_same_rules_server_on_payloads_with_nan():
+    """Regression: the expected verdict was once computed on a NaN->null round trip the sender never
+    makes, so a NaN the server rightly rejects looked like a disagreement (purchase E008, add_to_cart E006)."""
+    f = FuzzLab(events=("purchase", "add_to_cart"), rules=("E006", "E008"))
+    f.valid.value = False
+    f.n.value = 60
+    f.send_button.click()
+    report = f.report
+    nan = [r for r in report.results if "NaN" in r.body]
+    assert nan, "no payload with NaN drawn: choose another seed"
+    assert all(r.expected == r.observed == "rejected" for r in nan)
+    assert report.ok and not report.disagreements
+    assert f"all {len(report.results)} verdicts agree" in f.verdicts.value
+    f.close()
 
 
 def test_fuzz_lab_contract_test_finds_the_stricter_servers_rule():
@@ -308,9 +370,21 @@ def test_fuzz_lab_contract_test_finds_the_stricter_servers_rule():
         f.contract_button.click()
         report = f.contract_report
         assert report is not None, f.contract.value
-        assert report.disagreements and "W101" in f.contract.value
+        assert [d.rule for d in report.disagreements] == ["W101"] and "W101" in f.contract.value
+        assert report.disagreements[0].shrunk
         assert strict_server.app_key not in f.contract.value
         f.close()
+
+
+def test_fuzz_lab_shows_bad_settings_instead_of_raising():
+    f = FuzzLab(events=("app_open",), rules=("E005",))  # app_open has no required parameter
+    f.draw_button.click()
+    assert "E005" in f.table.value and f.cases == []
+    f.rules.value = ()
+    f.valid.value = f.invalid.value = False
+    f.send_button.click()
+    assert "nothing to send" in f.verdicts.value and f.report is None
+    f.close()
 
 
 # -- the app key ----------------------------------------------------------------------------------------------
@@ -348,6 +422,9 @@ def test_the_key_never_reaches_widget_state(monkeypatch, frame, server):
         assert mask_key(typed) in view.where.value and typed not in view.where.value
     composer.send_button.click()
     assert mask_key(typed) in composer.reply.value
+    fuzz = views[2]
+    fuzz.send_button.click()  # valid payloads to a remote host: refused before any request
+    assert "ContractRefused" in fuzz.verdicts.value and fuzz.report is None
 
     views.append(DatasetValidator(frame))
     local = EventComposer(event="app_open")  # the embedded server's key is a key too

@@ -6,8 +6,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..transport import KEY_ENV
-from ._target import Target
+from adrop_kit.send.transport import KEY_ENV
+from adrop_kit.widgets._target import Target
 
 
 class View:

@@ -2,7 +2,7 @@
 
 Forms come from the catalog (`form_fields`), form text becomes a payload (`payload_from_form`),
 reports become small HTML fragments, datasets become CSV downloads and a chart. Where sends go
-is in `_target.py`; drawing and probing payloads in `_fuzzing.py`.
+is in `_target.py`; drawing and probing payloads is `adrop_kit.testing.contract.ContractRun`'s job.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..catalog import PLATFORMS, EventSpec
-from ..report import DatasetReport, EventReport
+from adrop_kit.io.html import html_table
+from adrop_kit.spec.catalog import PLATFORMS, EventSpec
+from adrop_kit.validate.report import DatasetReport, EventReport
 
 ABSENT = "(absent)"
 UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
@@ -179,21 +180,15 @@ def summary_html(report: DatasetReport) -> str:
 
 
 def table_html(rows: Iterable[Sequence[Any]], header: Sequence[str], cls: str = "adrop-table") -> str:
-    th = "".join(f"<th style='text-align:left;padding:2px 8px'>{html.escape(str(h))}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:left;padding:1px 8px'>{html.escape(_cell(c))}</td>" for c in r)
-        + "</tr>" for r in rows)
-    return (f"<table class='{cls}' style='border-collapse:collapse;font-size:12px'>"
-            f"<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>")
+    """Rows as the package's one HTML table (`adrop_kit.io.html.html_table`), cells cut to fit a widget."""
+    return html_table(([_short(c) for c in r] for r in rows), header, cls=cls)
 
 
-def _cell(c: Any) -> str:
+def _short(c: Any) -> str | None:
+    """A cell's text: nested values as JSON, long text cut at 120 characters (html_table escapes it)."""
     if c is None:
-        return ""
-    if isinstance(c, (dict, list)):
-        text = json.dumps(c, ensure_ascii=False, default=str)
-    else:
-        text = str(c)
+        return None
+    text = json.dumps(c, ensure_ascii=False, default=str) if isinstance(c, (dict, list)) else str(c)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -216,6 +211,42 @@ def reply_html(result: Any) -> str:
     if result.error:
         parts.append(html.escape(result.error))
     return "<div class='adrop-reply'>" + " · ".join(parts) + "</div>"
+
+
+# -- contract runs ------------------------------------------------------------------------------
+def probe_rows(results: Sequence[Any], *, observed: bool = True) -> list[tuple[Any, ...]]:
+    """`ProbeResult`s as table rows, in run order: #, event, breaks, expected[, observed, agree, HTTP], payload.
+
+    The payload is the JSON text exactly as sent (NaN stays NaN)."""
+    rows = []
+    for i, r in enumerate(results):
+        verdict = (r.observed, "✓" if r.agreed else "✗ disagree", r.status) if observed else ()
+        rows.append((i, r.event, r.rule or "—", r.expected, *verdict, r.body))
+    return rows
+
+
+PROBE_HEADER = ("#", "event", "breaks", "expected", "observed", "agree", "HTTP", "payload")
+DRAW_HEADER = ("#", "event", "breaks", "expected", "payload")
+
+
+def verdicts_html(report: Any) -> str:
+    """What a contract run without shrinking found: a headline, the disagreements (the key masked in
+    their curl), every verdict (disagreements first), and why it stopped early, if it did."""
+    results = report.results
+    bad = [r for r in results if not r.agreed]
+    head = (f"<b style='color:#1b7f3b'>all {len(results)} verdicts agree</b>" if not bad else
+            f"<b style='color:#b00020'>{len(bad)} of {len(results)} verdicts disagree</b>")
+    parts = [head]
+    if report.error:
+        parts.append(f"<div style='color:#b00020'>stopped: {html.escape(report.error)}</div>")
+    if report.disagreements:
+        items = "".join(f"<li>{html.escape(d.describe())}{pre_html(d.curl, 'adrop-curl')}</li>"
+                        for d in report.disagreements)
+        parts.append(f"<ol class='adrop-disagreements'>{items}</ol>")
+    rows = probe_rows(results)
+    rows = [r for r in rows if r[5] != "✓"] + [r for r in rows if r[5] == "✓"]
+    parts.append(table_html(rows, PROBE_HEADER, "adrop-table adrop-fuzz-verdicts"))
+    return "".join(parts)
 
 
 # -- datasets --------------------------------------------------------------------------------
@@ -281,7 +312,7 @@ def save_csvs(report: DatasetReport, folder: str | Path) -> list[Path]:
 def failures_figure(report: DatasetReport) -> Any:
     """A matplotlib Figure of violations by rule: `analytics.plot_failures_by_rule` when present."""
     try:
-        from ..analytics import plot_failures_by_rule
+        from adrop_kit.explore.analytics import plot_failures_by_rule
     except (ImportError, AttributeError):
         plot_failures_by_rule = None
     if plot_failures_by_rule is not None:
@@ -318,8 +349,8 @@ def png_output(png: bytes, text: str = "<Figure>") -> dict[str, Any]:
 
 
 __all__ = [
-    "ABSENT", "Field", "cards_html", "csv_bytes", "download_link", "example_values", "failures_figure",
-    "figure_png", "filter_violations", "form_fields", "frame_html", "json_html", "parse_number", "payload_from_form",
-    "platform_options", "png_output", "pre_html", "reply_html", "save_csvs", "summary_html", "table_html",
-    "upload_to_path", "violations_html",
+    "ABSENT", "DRAW_HEADER", "PROBE_HEADER", "Field", "cards_html", "csv_bytes", "download_link", "example_values",
+    "failures_figure", "figure_png", "filter_violations", "form_fields", "frame_html", "json_html", "parse_number",
+    "payload_from_form", "platform_options", "png_output", "pre_html", "probe_rows", "reply_html", "save_csvs",
+    "summary_html", "table_html", "upload_to_path", "verdicts_html", "violations_html",
 ]

@@ -1,4 +1,4 @@
-"""Where a widget's sends go (`Target`), and live counts of a send (`Tally`); no widget import.
+"""Where a widget's sends go (`Target`) and how hard they are tried (`WIDGET_RETRY`); no widget import.
 
 A `Target` is a configured endpoint with an app key, or an embedded `LocalServer` started on first
 use. The key lives only in a private attribute; everything shown is masked.
@@ -7,13 +7,14 @@ use. The key lives only in a private attribute; everything shown is masked.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterable
 from typing import Any
 
-from ..catalog import Catalog, resolve
-from ..journal import Journal
-from ..transport import KEY_ENV, mask_key
+from adrop_kit.send.retry import RetryPolicy
+from adrop_kit.send.transport import KEY_ENV, mask_key
+from adrop_kit.spec.catalog import Catalog, resolve
+
+WIDGET_RETRY = RetryPolicy(retries=2, timeout=10.0)
+"""A click should answer soon: two retries, ten seconds a request (a backfill belongs to `adrop-kit send`)."""
 
 
 class Target:
@@ -70,7 +71,7 @@ class Target:
     def local_server(self) -> Any:
         """The embedded server, started now if needed."""
         if self.server is None:
-            from ..server import LocalServer
+            from adrop_kit.server import LocalServer
 
             self.server = LocalServer(catalog=self.catalog)
             self._own_server = True
@@ -83,14 +84,17 @@ class Target:
 
     def sender(self, **options: Any) -> Any:
         """A `Sender` to this target (dry-run needs no key)."""
-        from ..sender import Sender
+        from adrop_kit.send.sender import Sender
 
         options.setdefault("catalog", self.catalog)
         return Sender(self._key(), endpoint=self.url(), **options)
 
-    def contract_args(self) -> tuple[str, str | None]:
-        """(endpoint, key) for `run_contract`: kept out of any widget."""
-        return self.url(), self._key()
+    def contract_run(self, **options: Any) -> Any:
+        """A `ContractRun` against this target; nothing is sent until it is iterated."""
+        from adrop_kit.testing.contract import ContractRun
+
+        options.setdefault("catalog", self.catalog)
+        return ContractRun(self.url(), self._key(), **options)
 
     def close(self) -> None:
         if self._own_server and self.server is not None:
@@ -102,32 +106,4 @@ class Target:
         return f"<Target {self.describe()}>"
 
 
-class Tally(Journal):
-    """Live counts of a send: a journal that keeps nothing, handed to `Sender(journal=...)`.
-
-    The Sender records every outcome as it happens; this counts them and calls `on_record(counts)`.
-    """
-
-    def __init__(self, on_record: Any = None) -> None:
-        super().__init__(":memory:")
-        self.on_record = on_record
-        self._counts: dict[str, int] = {}
-        self._count_lock = threading.Lock()
-
-    def lookup(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
-        return {}  # nothing is remembered between sends
-
-    def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
-               http_status: int | None = None, error: str | None = None) -> None:
-        with self._count_lock:
-            self._counts[status] = self._counts.get(status, 0) + 1
-            snapshot = dict(self._counts)
-        if self.on_record is not None:
-            self.on_record(snapshot)
-
-    def counts(self) -> dict[str, int]:
-        with self._count_lock:
-            return dict(self._counts)
-
-
-__all__ = ["Tally", "Target"]
+__all__ = ["WIDGET_RETRY", "Target"]

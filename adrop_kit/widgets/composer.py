@@ -6,13 +6,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..catalog import Catalog, resolve
-from ..errors import AdropError
-from ..payload import validate_event
-from ..report import EventReport
-from . import _logic as logic
-from ._base import KeyInput, View, small
-from ._target import Target
+from adrop_kit.errors import AdropError
+from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.validate.event import validate_event
+from adrop_kit.validate.report import EventReport
+from adrop_kit.widgets import _logic as logic
+from adrop_kit.widgets._base import KeyInput, View, small
+from adrop_kit.widgets._target import WIDGET_RETRY, Target
 
 _STYLE = {"description_width": "140px"}
 _ITEMS_HINT = '[{"item_id": "SKU-1", "price": 1000, "quantity": 1}]'
@@ -141,7 +141,7 @@ class EventComposer(View):
         payload = self.payload
         try:
             with self.target.sender(dry_run=self.dry_run.value, validate=self.validate_first.value,
-                                    progress=False, retries=2, timeout=10.0) as sender:
+                                    progress=False, retry=WIDGET_RETRY) as sender:
                 result = sender.send(payload)
                 request = sender.render_request(payload) if self.dry_run.value else None
         except (AdropError, ValueError, OSError) as exc:

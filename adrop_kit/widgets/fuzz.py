@@ -1,49 +1,69 @@
-"""`FuzzLab`: draw payloads with the hypothesis strategies, send them, compare verdicts, contract-test."""
+"""`FuzzLab`: draw payloads, send them, compare verdicts, contract-test: all through one `ContractRun`."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as w
 
-from ..catalog import Catalog, resolve
-from ..errors import AdropError
-from . import _logic as logic
-from ._base import KeyInput, View, small
-from ._fuzzing import Case, cases_rows, draw_cases, probe_cases
-from ._target import Target
+from adrop_kit.errors import AdropError
+from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.testing.contract import ContractReport, ContractRun, ProbeResult
+from adrop_kit.testing.strategies import INVALID_RULES
+from adrop_kit.widgets import _logic as logic
+from adrop_kit.widgets._base import KeyInput, View, small
+from adrop_kit.widgets._target import WIDGET_RETRY, Target
 
 _DEFAULT_EVENTS = ("sign_up", "add_to_cart", "purchase")
 
 
 class FuzzLab(View):
-    """Choose events, valid and/or invalid payloads and how many; draw them (a table), send them to the
-    endpoint (default: an embedded local server) and compare its verdict with the local one.
-    "Contract test" runs `adrop_kit.contract.run_contract`, which also shrinks any disagreement it finds.
+    """Choose events (none: every event), rules (none: every rule), valid and/or invalid payloads, how
+    many and a seed; then, all through `adrop_kit.testing.contract.ContractRun`:
+
+    - "Draw" shows the payloads a run draws and the verdict `validate_event` expects for each (a dry
+      run against an embedded server with the same rules: the endpoint is not contacted);
+    - "Send drawn" sends them (same seed, same payloads) to the endpoint (default: an embedded local server)
+      and compares its verdicts with the expected ones, exactly on the JSON sent;
+    - "Contract test" does the same, then shrinks every disagreement to a minimal payload.
+
+    To a host that is not this machine the run refuses to send payloads the contract accepts (they
+    would be stored as real events) unless "yes" is ticked.
     """
 
     def __init__(self, endpoint: str | None = None, app_key: str | None = None, *, server: Any = None,
-                 catalog: Catalog | str | None = None, events: tuple[str, ...] | None = None) -> None:
+                 catalog: Catalog | str | None = None, events: tuple[str, ...] | None = None,
+                 rules: tuple[str, ...] = ()) -> None:
         self.catalog = resolve(catalog)
         self.target = Target(endpoint, app_key, server=server, catalog=self.catalog)
-        self.cases: list[Case] = []
-        self.probe_rows: list[tuple[Any, ...]] = []
-        self.contract_report: Any = None
+        self.cases: list[ProbeResult] = []
+        """The payloads the last "Draw" showed, with the verdicts expected for them."""
+        self.report: ContractReport | None = None
+        """The last "Send drawn": every `ProbeResult` and, unshrunk, every `Disagreement`."""
+        self.contract_report: ContractReport | None = None
+        """The last "Contract test": the same, with every disagreement shrunk."""
         chosen = tuple(e for e in (events or _DEFAULT_EVENTS) if e in self.catalog) or self.catalog.names[:1]
 
         self.events = w.SelectMultiple(options=self.catalog.names, value=chosen, rows=7, description="events")
+        self.rules = w.SelectMultiple(options=INVALID_RULES, value=tuple(r for r in rules if r in INVALID_RULES),
+                                      rows=7, description="rules", layout=w.Layout(width="200px"))
         auto = {"indent": False, "layout": w.Layout(width="auto")}
         self.valid = w.Checkbox(value=True, description="valid", **auto)
         self.invalid = w.Checkbox(value=True, description="invalid", **auto)
         self.strict = w.Checkbox(value=False, description="strict (W101 is an error locally)", **auto)
-        self.n = w.IntSlider(value=20, min=1, max=200, description="N", continuous_update=False)
+        self.yes = w.Checkbox(value=False, description="yes: a remote host may store accepted payloads", **auto)
+        self.n = w.IntSlider(value=20, min=1, max=200, description="examples", continuous_update=False)
         self.seed = w.IntText(value=0, description="seed", layout=w.Layout(width="160px"))
-        self.draw_button = w.Button(description="Draw", icon="random")
-        self.send_button = w.Button(description="Send drawn", icon="paper-plane", button_style="primary")
+        self.draw_button = w.Button(description="Draw", icon="random",
+                                    tooltip="show the payloads and expected verdicts; the endpoint is not contacted")
+        self.send_button = w.Button(description="Send drawn", icon="paper-plane", button_style="primary",
+                                    tooltip="send the drawn payloads and compare verdicts")
         self.contract_button = w.Button(description="Contract test", icon="search",
-                                        tooltip="adrop_kit.contract.run_contract: probes, compares and shrinks")
+                                        tooltip="send, compare, and shrink every disagreement")
         self.where = w.HTML(f"<span style='color:#444'>to {self.target.describe()}</span>")
         self.key = KeyInput(self.target, on_change=self._show_target)
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="sent", bar_style="info")
         self.table = w.HTML()
         self.verdicts = w.HTML()
         self.contract = w.HTML()
@@ -54,11 +74,13 @@ class FuzzLab(View):
 
         key_row = [self.key.password] if not self.target.local else []
         self.widget = w.VBox([
-            w.HBox([self.events, w.VBox([w.HBox([self.valid, self.invalid]), self.strict, self.n, self.seed])]),
-            small("hold Ctrl/Cmd to choose several events"),
+            w.HBox([self.events, self.rules,
+                    w.VBox([w.HBox([self.valid, self.invalid]), self.strict, self.n, self.seed, self.yes])]),
+            small("hold Ctrl/Cmd to choose several; none chosen means all. Every event/rule pair gets at least "
+                  "one payload; valid pairs get three shares of the examples"),
             self.where, *key_row,
             w.HBox([self.draw_button, self.send_button, self.contract_button]),
-            self.table, self.verdicts, self.contract,
+            self.progress, self.table, self.verdicts, self.contract,
         ])
         self.widget.add_class("adrop-fuzz-lab")
 
@@ -68,60 +90,68 @@ class FuzzLab(View):
     def _error(self, where: w.HTML, exc: BaseException) -> None:
         where.value = f"<span style='color:#b00020'>{type(exc).__name__}: {exc}</span>"
 
-    def draw(self) -> list[Case]:
-        """Draw N payloads for the chosen events and show them."""
-        self.verdicts.value = ""
+    def options(self, *, shrink: bool) -> dict[str, Any]:
+        """The `ContractRun` options the controls describe (no endpoint, no key)."""
+        return {"catalog": self.catalog, "strict": self.strict.value, "events": list(self.events.value) or None,
+                "rules": list(self.rules.value) or None, "examples": self.n.value, "seed": self.seed.value,
+                "valid": self.valid.value, "invalid": self.invalid.value, "shrink": shrink,
+                "retry": WIDGET_RETRY, "yes": self.yes.value}
+
+    def _run(self, make: Any, where: w.HTML, *, shrink: bool) -> ContractReport | None:
+        """Build a run (`make(**options)`: arguments are checked before any request) and iterate it,
+        moving the progress bar as each verdict arrives."""
         try:
-            self.cases = draw_cases(list(self.events.value), n=self.n.value, valid=self.valid.value,
-                                          invalid=self.invalid.value, seed=self.seed.value, catalog=self.catalog)
-        except ValueError as exc:
+            run: ContractRun = make(**self.options(shrink=shrink))
+        except (AdropError, OSError, ValueError) as exc:
+            self._error(where, exc)
+            return None
+        self.progress.max, self.progress.value, self.progress.bar_style = max(1, run.planned), 0, "info"
+
+        def follow(item: Any) -> None:
+            if isinstance(item, ProbeResult):
+                self.progress.value = min(self.progress.max, self.progress.value + 1)
+
+        report = run.run(on_result=follow)
+        bad = report.error or any(not r.agreed for r in report.results)
+        self.progress.bar_style = "danger" if report.error else "warning" if bad else "success"
+        return report
+
+    def draw(self) -> list[ProbeResult]:
+        """Show the payloads a run with these settings sends, and the verdict expected for each."""
+        self.verdicts.value = ""
+        self.table.value = "<i>drawing…</i>"
+        report = self._run(ContractRun, self.table, shrink=False)  # no endpoint: an embedded same-rules server
+        if report is None:
             self.cases = []
-            self._error(self.table, exc)
             return []
-        rows = cases_rows(self.cases, self.catalog, self.strict.value)
-        self.table.value = (f"<b>{len(rows)} drawn payloads</b>"
-                            + logic.table_html(rows, ("#", "event", "breaks", "local verdict", "payload"),
+        self.cases = report.results
+        stopped = f"<div style='color:#b00020'>stopped: {html.escape(report.error)}</div>" if report.error else ""
+        self.table.value = (f"<b>{len(self.cases)} drawn payloads</b> (seed {report.seed}; “Send drawn” sends these)"
+                            + stopped
+                            + logic.table_html(logic.probe_rows(self.cases, observed=False), logic.DRAW_HEADER,
                                                "adrop-table adrop-fuzz-cases"))
         return self.cases
 
-    def send(self) -> list[tuple[Any, ...]]:
-        """Send the drawn payloads as they are; compare the endpoint's verdicts with the local ones."""
-        if not self.cases and not self.draw():
-            return []
-        try:
-            with self.target.sender(validate=False, progress=False, retries=2, timeout=10.0) as sender:
-                self.probe_rows = probe_cases(self.cases, sender, self.catalog, self.strict.value)
-        except (AdropError, OSError, ValueError) as exc:
-            self._error(self.verdicts, exc)
-            return []
+    def send(self) -> ContractReport | None:
+        """Send the payloads (the same ones "Draw" shows) and compare the endpoint's verdicts."""
+        self.verdicts.value = "<i>sending…</i>"
+        report = self._run(self.target.contract_run, self.verdicts, shrink=False)
         self._show_target()
-        bad = [r for r in self.probe_rows if r[5] != "✓"]
-        head = (f"<b style='color:#1b7f3b'>all {len(self.probe_rows)} verdicts agree</b>" if not bad else
-                f"<b style='color:#b00020'>{len(bad)} of {len(self.probe_rows)} verdicts disagree</b>")
-        self.verdicts.value = head + logic.table_html(
-            bad + [r for r in self.probe_rows if r[5] == "✓"],
-            ("#", "event", "breaks", "expected", "observed", "agree", "HTTP"), "adrop-table adrop-fuzz-verdicts")
-        return self.probe_rows
-
-    def run_contract(self) -> Any:
-        """`run_contract` against the endpoint with the chosen events: found and shrunk disagreements."""
-        from ..contract import run_contract
-
-        events = list(self.events.value) or None  # nothing selected means every event
-        self.contract.value = "<i>running the contract test…</i>"
-        try:
-            endpoint, key = self.target.contract_args()
-            report = run_contract(endpoint, key, catalog=self.catalog, strict=self.strict.value, events=events,
-                                  examples=self.n.value, seed=self.seed.value, valid=self.valid.value,
-                                  invalid=self.invalid.value)
-        except (AdropError, OSError, ValueError) as exc:
-            self._error(self.contract, exc)
+        if report is None:
             return None
+        self.report = report
+        self.verdicts.value = logic.verdicts_html(report)
+        return report
+
+    def run_contract(self) -> ContractReport | None:
+        """A contract run against the endpoint: every verdict compared, every disagreement shrunk."""
+        self.contract.value = "<i>running the contract test…</i>"
+        report = self._run(self.target.contract_run, self.contract, shrink=True)
         self._show_target()
+        if report is None:
+            return None
         self.contract_report = report
-        html = getattr(report, "_repr_html_", None)
-        self.contract.value = ("<div class='adrop-contract'>" + (html() if html else logic.pre_html(repr(report)))
-                               + "</div>")
+        self.contract.value = f"<div class='adrop-contract'>{report._repr_html_()}</div>"
         return report
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 import ipywidgets as w
 
-from ..catalog import Catalog
-from ..errors import AdropError
-from . import _logic as logic
-from ._base import KeyInput, View, small
-from ._target import Tally, Target
+from adrop_kit.errors import AdropError
+from adrop_kit.send.report import EventOutcome
+from adrop_kit.spec.catalog import Catalog
+from adrop_kit.widgets import _logic as logic
+from adrop_kit.widgets._base import KeyInput, View, small
+from adrop_kit.widgets._target import Target
 
-_COUNTED = ("delivered", "rejected", "failed")
+_COUNTED = ("delivered", "rejected", "failed", "dry_run")  # what moves the progress bar
+_CARDS = ("delivered", "rejected", "failed", "skipped")  # shown live (others once they happen)
 
 
 class SendPanel(View):
@@ -34,7 +37,7 @@ class SendPanel(View):
         self.report: Any = None
         self._lock = threading.Lock()
         self._last_update = 0.0
-        self._skipped = 0
+        self._counts: Counter[str] = Counter()
 
         self.source = w.Text(placeholder="path to a dataset (.csv, .jsonl, .json, .parquet)", description="data",
                              layout=w.Layout(width="460px"))
@@ -73,20 +76,24 @@ class SendPanel(View):
         self.send_button.description = "Dry run" if change["new"] else "Send"
         self.send_button.button_style = "" if change["new"] else "primary"
 
-    def _live(self, counts: dict[str, int]) -> None:
-        """Called by the sender's workers as each outcome is recorded: throttled widget updates."""
-        now = time.monotonic()
+    def _on_outcome(self, outcome: EventOutcome | None) -> None:
+        """The Sender's `on_outcome` hook: every event's outcome as it happens, from the sender's worker
+        threads (None: redraw). Counts under a lock; redraws at most every 0.1 s, and at the last event."""
         with self._lock:
-            if now - self._last_update < 0.1 and sum(counts.get(k, 0) for k in _COUNTED) < self.progress.max:
+            if outcome is not None:
+                self._counts[str(outcome.outcome)] += 1
+            done = sum(self._counts[k] for k in _COUNTED)
+            now = time.monotonic()
+            if outcome is not None and now - self._last_update < 0.1 and done < self.progress.max:
                 return
             self._last_update = now
-            self.progress.value = min(self.progress.max, sum(counts.get(k, 0) for k in _COUNTED))
-            self.counts.value = logic.cards_html({**{k: counts.get(k, 0) for k in _COUNTED},
-                                                  "skipped": self._skipped}, "adrop-send-counts")
+            self.progress.value = min(self.progress.max, done)
+            shown = dict.fromkeys(_CARDS, 0) | self._counts
+            self.counts.value = logic.cards_html(shown, "adrop-send-counts")
 
     def send(self) -> Any:
         """Validate, then send (or dry-run) every valid row; returns the SendReport."""
-        from .. import validate_events
+        from adrop_kit import validate_events
 
         data = self.data if self.data is not None else self.source.value.strip()
         if isinstance(data, str) and not data:
@@ -97,18 +104,14 @@ class SendPanel(View):
         self.results.value = ""
         try:
             checked = validate_events(data, catalog=self.catalog, strict=self.strict)
-            self._skipped = checked.invalid
             self.progress.max = max(1, checked.valid)
-            self.progress.value = 0
             self.progress.bar_style = "info"
-            self._live({})
-            tally = Tally(self._live)
-            try:
-                with self.target.sender(dry_run=self.dry_run.value, concurrency=self.concurrency.value,
-                                        progress=False, journal=tally, strict=self.strict) as sender:
-                    report = sender.send_all(data)
-            finally:
-                tally.close()
+            with self._lock:
+                self._counts.clear()
+            self._on_outcome(None)
+            with self.target.sender(dry_run=self.dry_run.value, concurrency=self.concurrency.value,
+                                    progress=False, strict=self.strict, on_outcome=self._on_outcome) as sender:
+                report = sender.send_all(data)
         except (AdropError, OSError, ValueError) as exc:
             self.results.value = f"<span style='color:#b00020'>cannot send: {exc}</span>"
             self.progress.bar_style = "danger"

@@ -9,11 +9,11 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..catalog import Catalog
-from ..errors import AdropError
-from ..report import DatasetReport
-from . import _logic as logic
-from ._base import View
+from adrop_kit.errors import AdropError
+from adrop_kit.spec.catalog import Catalog
+from adrop_kit.validate.report import DatasetReport
+from adrop_kit.widgets import _logic as logic
+from adrop_kit.widgets._base import View
 
 ALL = "(all)"
 NO_EVENT = "(no eventName)"
@@ -112,7 +112,7 @@ class DatasetValidator(View):
         if isinstance(data, DatasetReport):
             report = data
         else:
-            from .. import validate_events
+            from adrop_kit import validate_events
 
             try:
                 report = validate_events(data, catalog=self.catalog, strict=self.strict)
