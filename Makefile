@@ -1,7 +1,10 @@
-# Every target builds (or reuses) .venv; the package is (re)installed only when pyproject.toml changes.
+# Every target builds (or reuses) .venv. `make demo` installs only the package and what it needs;
+# `make test`, `make lab` and the rest add the dev and notebook extras. Each layer is reinstalled
+# only when pyproject.toml changes.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+CORE   := $(VENV)/.installed-core
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test test-fast bench lint notebooks lab clean distclean
@@ -11,13 +14,16 @@ install: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[dev]"
+$(CORE): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(STAMP): $(CORE)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
 # sample -> validate -> local server -> send -> what the server stored; no key or network needed
-demo: $(STAMP)
+demo: $(CORE)
 	$(VENV)/bin/adrop-kit demo --rows 5000 --seed 7 --out sample/events.jsonl
 
 # everything: the architecture and style checks, then the whole suite (browser and notebooks included)
@@ -45,9 +51,9 @@ notebooks: $(STAMP)
 	$(VENV)/bin/jupyter nbconvert --clear-output --inplace --log-level=WARN notebooks/*.ipynb
 	$(VENV)/bin/jupytext --sync notebooks/*.py
 
-# JupyterLab on notebooks/, on 127.0.0.1 only; the notebooks start a local server (no account or key needed)
+# JupyterLab on working copies of notebooks/ (in .adrop-lab/), on 127.0.0.1 only; no account or key needed
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 notebooks/
+	$(VENV)/bin/adrop-kit lab
 
 clean:
 	rm -rf sample build dist .pytest_cache .ruff_cache .hypothesis benchmarks/results *.egg-info

@@ -370,3 +370,11 @@ def test_sample_to_an_unknown_format_exits_2(capsys, tmp_path):
     assert code == 2
     assert out == ""
     assert_one_line_error(err, "events.txt")
+
+
+def test_a_mistyped_option_names_its_subcommand_and_the_option_meant(capsys, tmp_path):
+    code = main(["validate", str(tmp_path / "x.jsonl"), "--formt", "json"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "usage: adrop-kit validate" in err and "adrop-kit validate: error: unrecognized arguments: --formt" in err
+    assert "did you mean --format?" in err

@@ -6,6 +6,7 @@ no widget state) is checked, without a kernel, in tests/test_notebook_sources.py
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def test_the_kernel_is_this_virtualenvs_python(tmp_path, clean_env):
     assert nb.cells[0].outputs[0]["text"].strip() == sys.prefix
 
 
-def test_adrop_kit_lab_starts_jupyterlab_on_the_notebooks_bound_to_loopback(monkeypatch, tmp_path):
+def test_adrop_kit_lab_opens_working_copies_bound_to_loopback(monkeypatch, tmp_path):
     from adrop_kit.cli import main
 
     calls = []
@@ -69,5 +70,15 @@ def test_adrop_kit_lab_starts_jupyterlab_on_the_notebooks_bound_to_loopback(monk
     (cmd,) = calls
     assert cmd[:3] == [sys.executable, "-m", "jupyterlab"]
     assert "--ip=127.0.0.1" in cmd and "--port=9123" in cmd and "--no-browser" in cmd
-    assert Path(cmd[-1]) == NOTEBOOKS
+    work = tmp_path / ".adrop-lab"
+    assert Path(cmd[-1]) == work  # the committed notebooks are never opened (nor autosaved) in place
+    assert sorted(p.name for p in work.glob("*.ipynb")) == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    assert ("--allow-root" in cmd) == (os.geteuid() == 0)  # JupyterLab refuses root without it (containers)
+
+    edited = work / "01_validate.ipynb"
+    edited.write_text("{}")
+    assert main(["lab", "--no-browser"]) == 0 and edited.read_text() == "{}"  # a re-run keeps your work
+    assert main(["lab", "--no-browser", "--fresh"]) == 0 and edited.read_text() != "{}"
+
+    assert main(["lab", "--dir", str(NOTEBOOKS), "--no-browser"]) == 0 and Path(calls[-1][-1]) == NOTEBOOKS
     assert main(["lab", "--dir", str(tmp_path / "nope")]) == 2

@@ -14,6 +14,7 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with `argv` (default: `sys.argv[1:]`) and return the exit code."""
     try:
         try:
-            args = _parser().parse_args(argv)
+            args = _parse(argv)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
             return exc.code if isinstance(exc.code, int) else exits.USAGE
         code = args.run(args)
@@ -47,7 +48,20 @@ def main(argv: list[str] | None = None) -> int:
         return exits.USAGE
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse `argv`; an unknown option is reported with the usage of its subcommand, not the top level's."""
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = commands[args.command]
+        known = [o for action in command._actions for o in action.option_strings]  # noqa: SLF001 - argparse's own list
+        hints = [f"{e}: did you mean {m[0]}?" for e in extra if e.startswith("--")
+                 and (m := difflib.get_close_matches(e.split("=", 1)[0], known, n=1))]
+        command.error(f"unrecognized arguments: {' '.join(extra)}" + (f" ({'; '.join(hints)})" if hints else ""))
+    return args
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Check event data against Adrop's event contract before it is sent to POST /event.",
@@ -60,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = {"metavar": "FILE", "type": Path, "help": "tracking plan (.toml or .json) with custom events or parameters"}
     for group in (validate, net, fuzz, export, lab):
         group.add_parsers(sub, fmt=fmt, plan=plan)
-    return p
+    return p, sub.choices
 
 
 __all__ = ["main"]
