@@ -26,7 +26,7 @@ def post(server, body, headers=None, path="/event", method="POST"):
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     conn.request(method, path, body=data, headers=headers)
     resp = conn.getresponse()
-    out = resp.status, resp.read(), dict(resp.getheaders())
+    out = resp.status, resp.read(), resp.headers  # names are case-insensitive (uvicorn sends them lower-case)
     conn.close()
     return out
 
@@ -103,17 +103,18 @@ def test_inspection_endpoints(adrop_server):
     for i in range(3):
         post(adrop_server, {"uid": f"u{i}", "eventName": "app_open"})
     post(adrop_server, {"uid": "u", "eventName": "sign_up"})
+    key = {"Authorization": adrop_server.app_key}
     conn = http.client.HTTPConnection("127.0.0.1", adrop_server.port, timeout=5)
-    conn.request("GET", "/_local/stats")
+    conn.request("GET", "/_local/stats", headers=key)
     assert json.loads(conn.getresponse().read()) == {"total": 4, "good": 3, "bad": 1}
-    conn.request("GET", "/_local/events?status=good&limit=2&offset=1")
+    conn.request("GET", "/_local/events?status=good&limit=2&offset=1", headers=key)
     events = json.loads(conn.getresponse().read())["events"]
     assert [e["eventName"] for e in events] == ["app_open", "app_open"] and len(events) == 2
-    conn.request("GET", "/_local/events?status=nope")
+    conn.request("GET", "/_local/events?status=nope", headers=key)
     r = conn.getresponse()
     assert r.status == 400
     r.read()
-    conn.request("POST", "/_local/reset", body=b"")
+    conn.request("POST", "/_local/reset", body=b"{}", headers={**key, **JSON})
     assert conn.getresponse().read() == b'{"message":"ok"}'
     assert adrop_server.stats()["total"] == 0
 
@@ -217,3 +218,38 @@ def test_json_edge_cases(adrop_server, body, rule):
         assert status == 200 and adrop_server.stats()["good"] == 1
     else:
         assert status == 400 and headers["X-Adrop-Kit-Violations"] == rule
+
+
+def test_the_public_surface_is_kept(tmp_path):
+    srv = LocalServer(host="127.0.0.1", port=0, app_keys=["k1", "k2"], db=str(tmp_path / "e.db"), catalog=None,
+                      strict=True, faults=Faults(seed=1), verbose=False)
+    assert not srv.generated_key and srv.app_keys == {"k1", "k2"} and srv.app_key == "k1"
+    assert srv.bind() is srv and srv.port > 0  # the port is known before serving
+    assert srv.url == f"http://127.0.0.1:{srv.port}" and srv.endpoint == srv.url + "/event"
+    with srv:  # start() in a background thread
+        assert post(srv, {"uid": "u", "eventName": "my_custom_event"},
+                    headers={"Authorization": "k2", **JSON})[0] == 400  # strict
+        assert srv.stats() == {"total": 1, "good": 0, "bad": 1}
+        assert srv.events("bad", limit=1, offset=0)[0]["violations"][0]["rule"] == "W101"
+        srv.reset()
+        assert srv.events() == []
+    srv.close()  # twice is fine
+    with pytest.raises((ConnectionError, OSError)):
+        post(srv, {"uid": "u", "eventName": "app_open"})
+
+
+def test_serve_forever_in_a_thread_stops_on_close():
+    import threading
+
+    srv = LocalServer().bind()
+    t = threading.Thread(target=srv.serve_forever)
+    t.start()
+    for _ in range(100):
+        try:
+            assert post(srv, {"uid": "u", "eventName": "app_open"})[0] == 200
+            break
+        except ConnectionError:
+            time.sleep(0.02)
+    srv.stop()
+    t.join(10)
+    assert not t.is_alive()

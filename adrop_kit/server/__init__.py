@@ -1,14 +1,17 @@
-"""The local Adrop-compatible server: real HTTP on loopback (`app`), SQLite storage with uids
-hashed (`store`), fault injection for testing senders.
+"""The local Adrop-compatible server: real HTTP on loopback (uvicorn + httptools, `stack`), an ASGI
+app of its own (`asgi`, `local_api`), SQLite storage with uids hashed and group commit (`store`,
+`writer`), fault injection for testing senders (`faults`); `LocalServer` in `app` ties them.
 
-Layer: beside `send`; may import `adrop_kit.spec`, `adrop_kit.io` and `adrop_kit.validate` (never
-the sender: a client and its test server share rules, not code paths).
+Layer: beside `send`; may import `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate` and
+`adrop_kit.errors` (never the sender: a client and its test server share rules, not code paths).
 """
 
 from __future__ import annotations
 
 from adrop_kit.io.hosts import is_loopback
-from adrop_kit.server.app import MAX_BODY, Faults, LocalServer
+from adrop_kit.server.app import LocalServer
+from adrop_kit.server.faults import Faults
+from adrop_kit.server.limits import MAX_BODY, HttpLimits
 from adrop_kit.server.store import Store, hash_uid
 
-__all__ = ["MAX_BODY", "Faults", "LocalServer", "Store", "hash_uid", "is_loopback"]
+__all__ = ["MAX_BODY", "Faults", "HttpLimits", "LocalServer", "Store", "hash_uid", "is_loopback"]

@@ -1,4 +1,11 @@
-"""SQLite storage of the local server: accepted events (uid hashed) and rejected ones apart."""
+"""SQLite storage of the local server: accepted events (uid hashed) and rejected ones apart.
+
+Writes are transactions of whole batches (`insert`): all rows committed or none, so a batch that
+fails (full disk, read-only file) leaves nothing behind and a retried event is stored once. The
+server acknowledges an event only once its batch is committed (`writer.GroupCommitWriter`).
+With a file, the journal is WAL with `synchronous=NORMAL`: a committed event survives the process
+being killed (SIGKILL); an operating-system crash or power cut may lose the last commits.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ from typing import Any
 import orjson
 
 from adrop_kit.io.jsontext import dumps_lenient
+from adrop_kit.server.limits import MAX_OFFSET
+from adrop_kit.server.payload import parse_stored
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -25,6 +34,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_status ON events (status, id);
 """
+_INSERT = ("INSERT INTO events (status, received_at, event_name, platform, uid_sha256, body, violations) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 def hash_uid(uid: Any) -> str | None:
@@ -34,60 +45,82 @@ def hash_uid(uid: Any) -> str | None:
     return hashlib.sha256(uid.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class Store:
-    """Thread-safe event store. Writes are grouped: one commit per `flush_every` events or
-    `flush_interval` seconds, and on every read — so readers always see what was acknowledged."""
+def make_row(status: str, payload: Any, body: bytes, violations: list[dict] | None = None) -> tuple:
+    """The row stored for one request: the uid hashed, in its column and in the stored body."""
+    obj = payload if isinstance(payload, dict) else {}
+    name = obj.get("eventName")
+    platform = obj.get("platform")
+    digest = hash_uid(obj.get("uid"))
+    stored = body
+    if "uid" in obj:  # the raw body must not keep the raw uid either
+        stored = dumps_lenient({**obj, "uid": digest})
+    return (status, time.time(), name if isinstance(name, str) else None,
+            platform if isinstance(platform, str) else None, digest, stored,
+            orjson.dumps(violations).decode() if violations else None)
 
-    def __init__(self, path: str = ":memory:", *, flush_every: int = 256, flush_interval: float = 0.05):
+
+def check_page(limit: Any, offset: Any) -> tuple[int, int]:
+    """`limit` and `offset` as SQLite can take them; ValueError when negative, not integers or ≥ 2^63."""
+    for name, v in (("limit", limit), ("offset", offset)):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_OFFSET:
+            raise ValueError(f"{name} must be an integer from 0 to {MAX_OFFSET}, not {v!r}")
+    return limit, offset
+
+
+class Store:
+    """Thread-safe event store over one SQLite connection (one lock for writer and readers)."""
+
+    def __init__(self, path: str = ":memory:", *, flush_every: int | None = None,
+                 flush_interval: float | None = None):
+        # flush_every / flush_interval: accepted and ignored (writes are no longer deferred)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
         self._lock = threading.Lock()
-        self._pending: list[tuple] = []
-        self._flush_every = flush_every
-        self._flush_interval = flush_interval
-        self._last_flush = time.monotonic()
+        self._closed = False
+
+    def insert(self, rows: list[tuple]) -> None:
+        """Commit `rows` in one transaction, or raise `sqlite3.Error` having stored none of them."""
+        with self._lock:
+            try:
+                if len(rows) == 1:  # one statement is its own transaction (and a third of the cost)
+                    self._db.execute(_INSERT, rows[0])
+                    return
+                self._db.execute("BEGIN")
+                self._db.executemany(_INSERT, rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                if self._db.in_transaction:
+                    try:
+                        self._db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise
 
     def add(self, status: str, payload: Any, body: bytes, violations: list[dict] | None = None) -> None:
-        obj = payload if isinstance(payload, dict) else {}
-        name = obj.get("eventName")
-        platform = obj.get("platform")
-        stored = body
-        if isinstance(payload, dict) and "uid" in payload:  # the raw body must not keep the raw uid either
-            stored = dumps_lenient({**payload, "uid": hash_uid(payload["uid"])})
-        row = (status, time.time(), name if isinstance(name, str) else None,
-               platform if isinstance(platform, str) else None, hash_uid(obj.get("uid")), stored,
-               orjson.dumps(violations).decode() if violations else None)
-        with self._lock:
-            self._pending.append(row)
-            if len(self._pending) >= self._flush_every or time.monotonic() - self._last_flush > self._flush_interval:
-                self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        if self._pending:
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT INTO events (status, received_at, event_name, platform, uid_sha256, body, violations) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
-            self._db.execute("COMMIT")
-            self._pending.clear()
-        self._last_flush = time.monotonic()
+        """Store one event now (committed when this returns)."""
+        self.insert([make_row(status, payload, body, violations)])
 
     def flush(self) -> None:
-        with self._lock:
-            self._flush_locked()
+        """Nothing to do: every write is committed before it returns (kept for callers)."""
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            self._flush_locked()
             good, bad = self._db.execute(
                 "SELECT COALESCE(SUM(status = 'good'), 0), COALESCE(SUM(status = 'bad'), 0) FROM events").fetchone()
         return {"total": good + bad, "good": good, "bad": bad}
 
     def events(self, status: str | None = None, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        if status not in (None, "good", "bad"):
+            raise ValueError(f"status must be good, bad or None, not {status!r}")
+        limit, offset = check_page(limit, offset)
         sql = "SELECT id, status, received_at, event_name, platform, uid_sha256, body, violations FROM events"
         args: tuple = ()
         if status is not None:
@@ -95,14 +128,10 @@ class Store:
             args = (status,)
         sql += " ORDER BY id LIMIT ? OFFSET ?"
         with self._lock:
-            self._flush_locked()
             rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
         out = []
         for id_, st, at, name, platform, uid_hash, body, violations in rows:
-            try:
-                parsed: Any = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                parsed = None
+            parsed = parse_stored(body)
             out.append({"id": id_, "status": st, "received_at": at, "eventName": name, "platform": platform,
                         "uid_sha256": uid_hash, "payload": parsed,
                         "raw": body.decode("utf-8", "replace") if parsed is None else None,
@@ -111,10 +140,10 @@ class Store:
 
     def reset(self) -> None:
         with self._lock:
-            self._pending.clear()
             self._db.execute("DELETE FROM events")
 
     def close(self) -> None:
         with self._lock:
-            self._flush_locked()
-            self._db.close()
+            if not self._closed:
+                self._closed = True
+                self._db.close()

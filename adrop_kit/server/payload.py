@@ -1,0 +1,83 @@
+"""One request body judged: JSON parsed behind a depth guard, then the rules of `validate_event`.
+
+The guard runs on the raw bytes before any parser or validator recurses: a body nested deeper than
+`MAX_DEPTH` (SPEC.md) is an E001 row without being parsed, so no hostile body can crash a parser,
+a validator or, later, the serialisation of a `/_local/events` page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from adrop_kit.io.jsontext import parse_json_text
+from adrop_kit.spec.catalog import Catalog
+from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_DEPTH
+from adrop_kit.validate.event import validate_event
+
+NOT_JSON = "the body is not valid JSON"
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)  # strings (skipped whole) and brackets
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when the JSON text nests arrays/objects more than `limit` levels (brackets inside strings
+    do not count). Linear, iterative; most bodies are settled by counting brackets alone."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for m in _TOKENS.finditer(body):
+        c = m.group()[0]
+        if c in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+def parse_stored(body: bytes) -> Any:
+    """A stored body back as JSON, or None when it is not plain JSON or too deep to hand out safely."""
+    if too_deep(body):
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the server makes of a body: the payload (None when not JSON) and its error violations."""
+
+    payload: Any
+    violations: list[dict[str, str]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def rules(self) -> str:
+        return ",".join(sorted({v["rule"] for v in self.violations}))
+
+
+def _e001(message: str) -> Verdict:
+    return Verdict(None, [{"rule": "E001", "field": "", "message": message}])
+
+
+def judge(body: bytes, catalog: Catalog, strict: bool) -> Verdict:
+    if too_deep(body):
+        return _e001(DEPTH_MESSAGE)
+    try:
+        payload = parse_json_text(body, allow_nan=False)  # NaN is not JSON: Adrop would not parse it
+    except (ValueError, RecursionError):
+        return _e001(NOT_JSON)
+    report = validate_event(payload, catalog=catalog, strict=strict)
+    if report.ok:
+        return Verdict(payload, [])
+    return Verdict(payload, [{"rule": v.rule.value, "field": v.field, "message": v.message}
+                             for v in report.violations if v.severity == "error"])
