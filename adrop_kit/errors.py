@@ -8,6 +8,7 @@
     ├── MissingKey(AdropError, ValueError)         no usable app key (set ADROP_APP_KEY)
     ├── InsecureEndpoint(AdropError, ValueError)   plain http:// to a host that is not this machine
     ├── JournalError(AdropError, OSError)          the delivery journal cannot be opened or written
+    │   └── JournalInUse(JournalError)             another run is using this journal right now
     └── ContractRefused(AdropError, ValueError)    a contract run that would store real events without consent
 
 Validation never raises for bad *data*: bad rows are reported, not thrown. These are for bad
@@ -52,9 +53,13 @@ class JournalError(AdropError, OSError):
     """The journal file cannot be opened or written."""
 
 
+class JournalInUse(JournalError):
+    """Another send is using this journal right now (two runs would send the same events twice)."""
+
+
 class ContractRefused(AdropError, ValueError):
     """A contract run refused before sending: it would store accepted events on a real endpoint."""
 
 
 __all__ = ["AdropError", "ContractRefused", "DataReadError", "InsecureEndpoint", "InvalidEvents", "JournalError",
-           "MissingKey", "PlanError", "UnknownEvent"]
+           "JournalInUse", "MissingKey", "PlanError", "UnknownEvent"]

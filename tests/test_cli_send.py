@@ -103,7 +103,8 @@ def test_serve_runs_until_interrupted_and_never_prints_the_env_key(tmp_path):
         req = urllib.request.Request(url, data=b'{"uid":"u","eventName":"app_open"}', method="POST",
                                      headers={"Authorization": KEY, "Content-Type": "application/json"})
         assert json.loads(urllib.request.urlopen(req, timeout=5).read()) == {"message": "ok"}
-        stats = json.loads(urllib.request.urlopen(url.replace("/event", "/_local/stats"), timeout=5).read())
+        inspect = urllib.request.Request(url.replace("/event", "/_local/stats"), headers={"Authorization": KEY})
+        stats = json.loads(urllib.request.urlopen(inspect, timeout=5).read())
         assert stats["good"] == 1
     finally:
         proc.send_signal(signal.SIGINT)
@@ -174,3 +175,46 @@ def test_bad_settings_are_one_line_errors_with_exit_2(argv, needle, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+
+
+# -- what a new user trips over ---------------------------------------------------------------
+def test_a_missing_key_says_which_variable_and_offers_a_dry_run(data, capsys, monkeypatch):
+    monkeypatch.delenv("ADROP_APP_KEY")
+    code = main(["send", data(GOOD), "--endpoint", "http://127.0.0.1:9/event"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "ADROP_APP_KEY" in err and "--dry-run" in err and "app_key=" not in err
+
+
+def test_concurrency_0_is_a_usage_error(data, capsys):
+    assert main(["send", data(GOOD), "--concurrency", "0", "--dry-run"]) == 2
+    assert "1 or more" in capsys.readouterr().err
+
+
+def test_an_endpoint_without_the_event_path_stops_with_a_hint(adrop_server, data, capsys, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    code = main(["send", data(GOOD), "--endpoint", adrop_server.url, "--retries", "0"])
+    out = capsys.readouterr().out
+    assert code == 3 and "404" in out and "/event" in out and adrop_server.stats()["total"] == 0
+
+
+def test_a_rerun_with_everything_already_delivered_shows_no_speed(adrop_server, data, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    args = ["send", data(GOOD), "--endpoint", adrop_server.endpoint, "--journal", str(tmp_path / "j.db")]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "already delivered" in out and "events/s" not in out
+
+
+def test_the_demo_says_how_to_run_the_command_when_it_is_not_on_path(monkeypatch, tmp_path):
+    from adrop_kit.cli import net
+
+    exe = tmp_path / ".venv" / "bin" / "adrop-kit"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(exe), "demo"])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert net._how_to_run() == ".venv/bin/adrop-kit"
+    monkeypatch.setattr(sys, "argv", ["adrop-kit"])
+    assert net._how_to_run() == "adrop-kit"

@@ -211,7 +211,8 @@ def test_kill_9_mid_send_then_resume_loses_nothing(tmp_path):
         proc.wait()
         got_before = srv.stats()["good"]
         assert 0 < got_before < n, "the kill should land mid-run"
-        counts = Journal(journal).counts()
+        with Journal(journal) as j:  # the killed run's lock went with it
+            counts = j.counts()
         assert counts.get("delivered", 0) >= got_before - concurrency
         with Sender(KEY, endpoint=srv.endpoint, journal=journal, concurrency=concurrency) as s:
             report = s.send_all(data)
@@ -272,6 +273,7 @@ def test_a_journal_that_fails_mid_run_stops_the_run_with_the_reason(adrop_server
     with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, journal=journal, concurrency=1) as s:
         report = s.send_all(app_opens(20))
     assert "disk I/O error" in report.aborted and for_send(report) == 3
+    assert report.journal_error == "cannot write journal j.db: disk I/O error"  # the CLI makes it exit 2
     assert report.delivered == 3 and report.pending == 17  # the third did arrive, and says so
     assert adrop_server.stats()["good"] == 3
 

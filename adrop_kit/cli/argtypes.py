@@ -24,6 +24,7 @@ def _bounded(convert: Callable[[str], float], what: str, ok: Callable[[float], b
 
 
 count = _bounded(int, "a whole number, 0 or more", lambda n: n >= 0)
+at_least_one = _bounded(int, "a whole number, 1 or more", lambda n: n >= 1)
 fraction = _bounded(float, "a number between 0 and 1", lambda f: 0.0 <= f <= 1.0)
 positive = _bounded(float, "a number above 0", lambda f: f > 0)
 non_negative = _bounded(float, "a number, 0 or more", lambda f: f >= 0)

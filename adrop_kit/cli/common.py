@@ -29,7 +29,7 @@ def add_retry_arguments(parser: argparse.ArgumentParser, default: RetryPolicy) -
     parser.add_argument("--max-retry-time", metavar="S", type=positive, default=None,
                         help=f"give up on an event after S seconds of trying (default: {default.max_retry_time:g})")
     parser.add_argument("--timeout", metavar="S", type=positive, default=None,
-                        help=f"seconds to wait for the server per request (default: {default.timeout:g})")
+                        help=f"seconds one request may take in all (default: {default.timeout:g})")
     parser.set_defaults(retry_default=default)
 
 

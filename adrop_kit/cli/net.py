@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from adrop_kit.cli import exits
-from adrop_kit.cli.argtypes import count, fraction, non_negative, port, positive
+from adrop_kit.cli.argtypes import at_least_one, count, fraction, non_negative, port, positive
 from adrop_kit.cli.common import (
     PROG,
     Fail,
@@ -24,7 +25,7 @@ from adrop_kit.cli.common import (
     table,
 )
 from adrop_kit.cli.validate import SAMPLE_SUFFIXES, print_report
-from adrop_kit.errors import AdropError
+from adrop_kit.errors import AdropError, JournalError, MissingKey
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.send.transport import DEFAULT_ENDPOINT, KEY_ENV, resolve_key
 
@@ -36,7 +37,8 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
                               "2 usage or input problem (including a missing key), 3 delivery failed after retries.")
     s.add_argument("path", metavar="PATH", type=Path, help="the dataset to send")
     s.add_argument("--endpoint", metavar="URL", default=DEFAULT_ENDPOINT, help=f"default: {DEFAULT_ENDPOINT}")
-    s.add_argument("--concurrency", metavar="N", type=count, default=8, help="requests in flight (default: 8)")
+    s.add_argument("--concurrency", metavar="N", type=at_least_one, default=8,
+                   help="requests in flight, 1 or more (default: 8)")
     s.add_argument("--rate", metavar="R", type=positive, default=None, help="at most R events per second")
     add_retry_arguments(s, RetryPolicy())
     s.add_argument("--journal", metavar="FILE", type=Path,
@@ -86,14 +88,21 @@ def cmd_send(args: argparse.Namespace) -> int:
     if not args.path.exists():
         raise Fail(f"{args.path}: no such file")
     try:
-        sender = Sender(endpoint=args.endpoint, concurrency=max(1, args.concurrency), rate=args.rate,
+        sender = Sender(endpoint=args.endpoint, concurrency=args.concurrency, rate=args.rate,
                         retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
                         strict=args.strict, catalog=catalog, progress=False if args.no_progress else None)
-    except (AdropError, ValueError) as exc:
-        raise Fail(str(exc)) from None
+    except MissingKey as exc:
+        if "no app key" not in str(exc):  # a key with a bad character: the message says where
+            raise Fail(str(exc)) from None
+        raise Fail(f"no app key: set {KEY_ENV} in the environment (export {KEY_ENV}=...), or add --dry-run "
+                   "to see the requests without sending") from None
+    except (AdropError, ValueError) as exc:  # JournalError / JournalInUse too: they name the journal
+        raise Fail(" ".join(str(exc).split())) from None
     with sender:
         try:
             report = sender.send_all(args.path)
+        except JournalError as exc:
+            raise Fail(" ".join(str(exc).split())) from None
         except (AdropError, OSError) as exc:
             raise Fail(one_line(args.path, exc)) from None
     if args.format == "json":
@@ -102,6 +111,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         _print_send(report, args)
     if report.interrupted:
         return exits.INTERRUPTED
+    if report.journal_error:  # the report above says what was sent; the journal must be fixed first
+        raise Fail(" ".join(report.journal_error.split()))
     return exits.for_send(report)
 
 
@@ -110,7 +121,7 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     s = report.summary()
     what = "would send" if report.dry_run else "sent"
     out(f"{st.bold(str(args.path))} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
-         + (f" ({s['events_per_s']:,} events/s)" if not report.dry_run else ""))
+         + (f" ({s['events_per_s']:,} events/s)" if report.delivered + report.rejected + report.failed else ""))
     keys = ["dry_run"] if report.dry_run else ["delivered", "already_delivered", "rejected", "failed", "pending"]
     for k in [*keys, "skipped"]:
         if k in s and (s[k] or k in ("delivered", "dry_run")):
@@ -140,6 +151,9 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
         out(st.yellow(f"Interrupted: {report.pending:,} events not attempted"
                        + (f"; run the same command again to resume from {args.journal}." if args.journal else
                           "; use --journal FILE to resume without re-sending.")))
+    elif report.journal_error:
+        out(st.red(f"{report.failed + report.pending:,} events were not delivered; the journal could not be "
+                   "written, so fix it (or use another) before running again."))
     elif report.failed or report.pending:
         out(st.red(f"{report.failed + report.pending:,} events were not delivered"
                     + (f"; run again to retry them (the journal {args.journal} skips what arrived)."
@@ -178,10 +192,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"accepted app key (generated for this run): {srv.app_key}", flush=True)
     else:
         print(f"accepting {len(srv.app_keys)} app key(s) from {'--app-key' if args.app_key else KEY_ENV}", flush=True)
+    print(f"/_local/* needs an accepted app key or this admin token (this run only) in Authorization: "
+          f"{srv.admin_token}", flush=True)
     try:
-        srv.serve_forever()
+        srv.serve_forever()  # SIGINT/SIGTERM: stop accepting, finish in-flight requests, flush, return
     except KeyboardInterrupt:
-        print("stopping", file=sys.stderr)
+        pass
+    print("stopped: every acknowledged event is stored", file=sys.stderr)
     return exits.OK
 
 
@@ -224,5 +241,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out((st.green if ok else st.red)(
         f"Every one of the {report.valid:,} valid rows arrived; the {report.invalid:,} invalid ones never left."
         if ok else "Some valid rows did not arrive: see the send report above."))
-    out(f"Next: `{PROG} validate {args.out} --format json`, `{PROG} serve`, `{PROG} send --help`.")
+    cli = _how_to_run()
+    out(f"Next: `{cli} validate {args.out} --format json`, `{cli} serve`, `{cli} send --help`.")
     return exits.OK if ok else exits.DELIVERY
+
+
+def _how_to_run() -> str:
+    """How to type the command in this shell: `adrop-kit` when it is on PATH, else its path (e.g.
+    `.venv/bin/adrop-kit` after `make demo`, whose venv is not activated)."""
+    on_path = shutil.which(PROG)
+    me = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if me is None or me.name != PROG or (on_path and Path(on_path).resolve() == me.resolve()):
+        return PROG
+    try:
+        return str(me.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(me)

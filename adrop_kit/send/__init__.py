@@ -1,4 +1,5 @@
-"""Delivering events: the HTTP transport (`transport`), the retry policy (`retry`), the rate
+"""Delivering events: the HTTP transport (`transport`) and its per-request deadline and reply
+cap (`deadline`), the retry policy (`retry`), the rate
 limit (`ratelimit`), the SQLite journal (`journal`), the `Sender` (`sender`) and its
 `SendReport` (`report`).
 

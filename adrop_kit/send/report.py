@@ -55,6 +55,8 @@ class SendReport:
     """Retries spent in this run (attempts beyond each event's first)."""
     longest_wait_s: float = 0.0
     """The longest single pause between two attempts of one event (back-off or Retry-After)."""
+    journal_error: str | None = None
+    """Why the journal could not be written, when that stopped the run (`aborted` says so too)."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: o.row)

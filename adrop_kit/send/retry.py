@@ -39,7 +39,8 @@ class RetryPolicy:
     max_backoff: float = 30.0
     """The ceiling stops growing here."""
     timeout: float = 10.0
-    """Seconds to wait for the server on one request."""
+    """Seconds one request may take in all: connect, send and every read of the reply (a total
+    deadline, not a per-read timeout; a request past it is a retryable "timed out")."""
 
     def __post_init__(self) -> None:
         for name in ("max_retry_time", "backoff", "max_backoff", "timeout"):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from adrop_kit.errors import JournalError
 from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.progress import progress_bar
 from adrop_kit.send.journal import Journal, event_key
@@ -66,6 +67,7 @@ class _RunState:
     outcomes: list[EventOutcome | None]
     stop: threading.Event = field(default_factory=threading.Event)
     fatal: str | None = None
+    journal_error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     longest_wait: float = 0.0
 
@@ -75,6 +77,8 @@ class Sender:
 
     The app key comes from `app_key` or `ADROP_APP_KEY`; it is used in one header and never
     printed, logged, stored in the journal or shown in a repr (dry-run shows it masked).
+    A journal given as a path is locked while the Sender is open: another Sender or run on the
+    same file raises `JournalInUse` (a `JournalError`, as is a file that is not a journal).
     """
 
     def __init__(self, app_key: str | None = None, *, endpoint: str = DEFAULT_ENDPOINT, concurrency: int = 8,
@@ -100,13 +104,14 @@ class Sender:
         self.progress = progress
         self.transport_kind = transport
         self.extra_columns = tuple(extra_columns)
-        self._own_journal = journal is not None and not isinstance(journal, Journal)
-        self.journal = Journal(journal) if self._own_journal else journal  # type: ignore[arg-type]
         self._local = threading.local()
         self._transports: list[Any] = []
         self._tlock = threading.Lock()
         self._closed = False
         make_transport(transport, self.endpoint, {}, self.retry.timeout).close()  # fail fast on a bad transport name
+        # last, once nothing else can fail: an own journal is locked from here until close()
+        self._own_journal = journal is not None and not isinstance(journal, Journal)
+        self.journal = Journal(journal) if self._own_journal else journal  # type: ignore[arg-type]
 
     # -- plumbing ----------------------------------------------------------------------
     @property
@@ -236,7 +241,7 @@ class Sender:
                       if o is not None)
         return SendReport(total=total, outcomes=outcomes, elapsed_s=time.perf_counter() - start, source=source,
                           endpoint=self.endpoint.url, interrupted=interrupted, aborted=state.fatal,
-                          retries=retries, longest_wait_s=state.longest_wait)
+                          retries=retries, longest_wait_s=state.longest_wait, journal_error=state.journal_error)
 
     def _emitter(self, outcomes: list[EventOutcome]) -> Callable[[EventOutcome], None]:
         """Collect an outcome and show it to the `on_outcome` hook."""
@@ -293,6 +298,8 @@ class Sender:
                                                                  None, job.attempts_before, why)
                     with state.lock:
                         state.fatal = state.fatal or f"stopped by an error: {why}"
+                        if isinstance(exc, JournalError):
+                            state.journal_error = state.journal_error or str(exc)
                     state.stop.set()
                 finally:
                     done.release()

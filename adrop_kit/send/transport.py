@@ -5,6 +5,11 @@ per worker thread: on 2 cores `requests` tops out near 500 events/s on loopback 
 per-call machinery, not the network, is the limit), `http.client` reaches several
 thousand. `transport="requests"` is there for proxies, custom TLS or auth adapters.
 
+Both obey a total deadline per request (`timeout`: connect, send and every read of the
+reply; see `deadline`) and read at most `MAX_REPLY_BYTES` of a reply body: a bigger body is
+not read on, its connection is closed and the reply is judged by its status (a 2xx is an
+unexpected reply, a 5xx worth another try).
+
     Reply.outcome:  "delivered"  200 + {"message":"ok"}
                     "rejected"   "!invalid" (any status), 400, 413, 415: retrying cannot help
                     "retry"      429, 5xx, connection errors, timeouts: worth another try
@@ -27,6 +32,7 @@ import orjson
 
 from adrop_kit.errors import InsecureEndpoint, MissingKey
 from adrop_kit.io.hosts import is_loopback
+from adrop_kit.send.deadline import MAX_REPLY_BYTES, DeadlineConnection, deadline_adapter, read_capped, tls_context
 
 DEFAULT_ENDPOINT = "https://api-v2.adrop.io/event"
 KEY_ENV = "ADROP_APP_KEY"
@@ -117,7 +123,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when - (time.time() if now is None else now))
 
 
-def classify(status: int, body: bytes, retry_after: str | None = None) -> Reply:
+def classify(status: int, body: bytes | None, retry_after: str | None = None) -> Reply:
+    """A reply by its status and body; `body=None` is a body too big to read (judged by its status alone)."""
     try:
         message = orjson.loads(body).get("message") if body else None
     except (orjson.JSONDecodeError, AttributeError):
@@ -135,8 +142,12 @@ def classify(status: int, body: bytes, retry_after: str | None = None) -> Reply:
         return Reply("fatal", status, message, error=f"{status} unauthorized: the server refused the app key "
                                                       f"(check {KEY_ENV})")
     if 200 <= status < 300:
-        return Reply("fatal", status, message, error=f"{status} with an unexpected reply body; expected "
-                                                     '{"message":"ok"}')
+        what = f"a reply body over {MAX_REPLY_BYTES // 1024} KiB" if body is None else "an unexpected reply body"
+        return Reply("fatal", status, message, error=f"{status} with {what}; expected " '{"message":"ok"}')
+    if status in (404, 405):  # the wrong URL: every event would get the same answer
+        return Reply("fatal", status, message, error=f"{status} {message or 'not found'}: is the endpoint URL "
+                                                     "right? Adrop's (and the local server's) path is /event, "
+                                                     "e.g. http://127.0.0.1:8787/event")
     return Reply("fatal", status, message, error=f"{status} {message or 'unexpected reply'}")
 
 
@@ -146,38 +157,42 @@ class Transport(Protocol):
 
 
 class HttpClientTransport:
-    """One keep-alive `http.client` connection (not thread-safe: one per worker)."""
+    """One keep-alive `http.client` connection (not thread-safe: one per worker).
+
+    `timeout` is the whole request (connect, send, status, headers, body), not each read; at
+    most `MAX_REPLY_BYTES` of a reply body are read (a bigger one is judged by its status and
+    its connection closed)."""
 
     def __init__(self, endpoint: Endpoint, headers: dict[str, str], timeout: float):
         self.endpoint = endpoint
         self._headers = headers
         self._timeout = timeout
+        self._deadline = 0.0
+        self._tls = tls_context() if endpoint.scheme == "https" else None
         self._conn: http.client.HTTPConnection | None = None
 
-    def _connect(self) -> http.client.HTTPConnection:
-        ep = self.endpoint
-        if ep.scheme == "https":
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                ep.host, ep.port, timeout=self._timeout, context=ssl.create_default_context())
-        else:
-            conn = http.client.HTTPConnection(ep.host, ep.port, timeout=self._timeout)
-        conn.connect()
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
-
     def post(self, body: bytes) -> Reply:
+        self._deadline = time.monotonic() + self._timeout
         try:
             if self._conn is None:
-                self._conn = self._connect()
+                self._conn = DeadlineConnection(self.endpoint.host, self.endpoint.port, self._get_deadline,
+                                                self._tls)
             self._conn.request("POST", self.endpoint.path, body=body, headers=self._headers)
             resp = self._conn.getresponse()
-            data = resp.read()
-            if resp.will_close:
+            data = read_capped(resp)
+            if data is None or resp.will_close or not resp.isclosed():
+                resp.close()
                 self.close()
             return classify(resp.status, data, resp.getheader("Retry-After"))
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            return Reply("retry", None, error=_describe(exc))
+            return Reply("retry", None, error=_timed_out(self._timeout) if self._past_deadline() else _describe(exc))
+
+    def _get_deadline(self) -> float:
+        return self._deadline
+
+    def _past_deadline(self) -> bool:
+        return time.monotonic() >= self._deadline
 
     def close(self) -> None:
         if self._conn is not None:
@@ -186,26 +201,55 @@ class HttpClientTransport:
 
 
 class RequestsTransport:
-    """The same contract over a `requests.Session` (proxies, custom CA bundles, adapters)."""
+    """The same contract over a `requests.Session` (proxies, custom CA bundles, adapters), with the
+    same total deadline and reply cap."""
 
     def __init__(self, endpoint: Endpoint, headers: dict[str, str], timeout: float):
         import requests
+        import urllib3
 
         self.endpoint = endpoint
         self._session = requests.Session()
         self._session.headers.update(headers)
+        adapter = deadline_adapter(lambda: self._deadline)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._timeout = timeout
-        self._exc = requests.RequestException
+        self._deadline = 0.0
+        self._exc = (requests.RequestException, urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
 
     def post(self, body: bytes) -> Reply:
+        self._deadline = time.monotonic() + self._timeout
+        resp = None
         try:
-            resp = self._session.post(self.endpoint.url, data=body, timeout=self._timeout)
+            resp = self._session.post(self.endpoint.url, data=body, timeout=self._timeout, stream=True)
+            data = self._read(resp)
+            return classify(resp.status_code, data, resp.headers.get("Retry-After"))
         except self._exc as exc:
-            return Reply("retry", None, error=_describe(exc))
-        return classify(resp.status_code, resp.content, resp.headers.get("Retry-After"))
+            timed_out = time.monotonic() >= self._deadline
+            return Reply("retry", None, error=_timed_out(self._timeout) if timed_out else _describe(exc))
+        finally:
+            if resp is not None:
+                resp.close()  # a body read to its end keeps the connection; one cut short closes it
+
+    @staticmethod
+    def _read(resp: Any) -> bytes | None:
+        length = resp.headers.get("Content-Length", "")
+        if length.strip().isdigit() and int(length) > MAX_REPLY_BYTES:
+            return None
+        data = bytearray()
+        for chunk in resp.iter_content(16 * 1024):
+            data += chunk
+            if len(data) > MAX_REPLY_BYTES:
+                return None
+        return bytes(data)
 
     def close(self) -> None:
         self._session.close()
+
+
+def _timed_out(timeout: float) -> str:
+    return f"timed out waiting for the server (no complete reply within {timeout:g} s)"
 
 
 def _describe(exc: BaseException) -> str:
