@@ -1,48 +1,58 @@
-"""Reading datasets into one canonical polars frame, losing nothing.
+"""Reading datasets into one canonical polars frame, losing and altering nothing.
 
 Whatever comes in (CSV, JSONL/NDJSON, a JSON array, Parquet, a pandas or polars
 DataFrame, a list of dicts) becomes a `Frame`:
 
 - `__row`   the row's 0-based position in the input (for JSONL: its line number);
-- `__error` a message when the row could not be read as a JSON object (rule E001), else null;
+- `__error` a message when the row is not a usable JSON object (rule E001), else null: not an
+  object, nested past the limits or with too many keys in an object (SPEC.md "Limits"), text
+  UTF-8 cannot hold. Limits are checked before anything recursive touches a value, and before
+  any column is built for an oversized row's keys;
 - one column per key, typed by the catalog: strings `String`, numbers `Float64`/`Int64`,
   booleans `Boolean`; a value of the wrong JSON type is moved to a side column
   `__bad__<key>` holding its JSON text, so the value column stays typed and the type
   error is still reported (E006) — never coerced away;
+- `__exact__<key>`: the JSON text of a number its typed column does not hold exactly (an
+  integer beyond Int64 or in a Float64 column, an integral float of an integer parameter such
+  as `3.0` or `-0.0`); the value column holds the nearest float for the checks (the largest
+  float of its sign beyond the float range), and `to_payloads` sends the text's value;
+- keys outside the catalog get a column each while they are common; rare ones (in fewer than
+  1 row in `RARE`, or past `MAX_OTHER_COLUMNS` such columns) share one column `__more`, a JSON
+  object per row, so memory stays linear in the input whatever the number of distinct keys;
 - `items` as native `List(Struct)` (polars/parquet sources) or as JSON text per cell
   (CSV, JSON sources), checked item by item.
 
-Null and a missing key are the same: absent. In CSV an empty cell is absent.
+Null and a missing key are the same: absent. In CSV an empty cell is absent. Value helpers
+(exact JSON text, plain types) live in `io.values`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.jsontext import parse_json_text, to_json_text, utf8_ok
+from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
+from adrop_kit.io.jsontext import limits_problem
+from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain
 from adrop_kit.spec.catalog import ITEMS, Catalog
-from adrop_kit.spec.rules import UNICODE_MESSAGE, json_kind
+from adrop_kit.spec.rules import KEYS_MESSAGE, MAX_DEPTH, MAX_KEYS, UNICODE_MESSAGE, json_kind
 
 ROW = "__row"
 ERROR = "__error"
 RAW = "__raw"  # for E001 rows: what the row held, shortened
-BAD = "__bad__"
 MAX_REPR = 200  # offending values are kept short in reports
+MAX_OTHER_COLUMNS = 128
+"""At most this many keys outside the catalog get a column of their own (the rest go in `__more`)."""
+RARE = 16
+"""A key outside the catalog gets a column only if it is in at least 1 row in RARE."""
 
-NATIVE_DTYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
-"""The column dtype of each parameter type (number columns may also be Int64: whole numbers stay whole)."""
-_GOOD_TYPES = {
-    "string": (str,),
-    "number": (int, float),
-    "integer": (int, float),
-    "boolean": (bool,),
-}
+_WIDE_INTS = (pl.Int64, pl.UInt64, pl.Int128, pl.UInt128)  # integer dtypes kept as they are (exact)
 
 
 @dataclass
@@ -58,55 +68,23 @@ def key_types(catalog: Catalog) -> dict[str, str]:
     return {"uid": "string", "eventName": "string", "platform": "string", **catalog.param_types}
 
 
-# -- values → typed columns ---------------------------------------------------------
 def short(text: str) -> str:
     return text if len(text) <= MAX_REPR else text[: MAX_REPR - 1] + "…"
 
 
-def _series(name: str, values: list[Any], ptype: str | None) -> list[pl.Series]:
-    """A typed value column (+ a `__bad__` column when some values have the wrong JSON type)."""
-    kinds = set(map(type, values))
-    if any(k.__module__ == "numpy" for k in kinds):  # numpy scalars (rows of a pandas frame): plain Python
-        values = [v.item() if type(v).__module__ == "numpy" and hasattr(v, "item") else v for v in values]
-        kinds = set(map(type, values))
-    kinds.discard(type(None))
-    if ptype == "items":
-        return [pl.Series(name, [None if v is None else to_json_text(v) for v in values], pl.String)]
-    if ptype is None:  # a key the catalog does not know: typed if uniform, else kept as JSON text aside
-        if kinds <= {str} or kinds <= {bool} or kinds <= {float} or kinds <= {int}:
-            try:
-                return [pl.Series(name, values, strict=True)]
-            except (TypeError, OverflowError, pl.exceptions.PolarsError):
-                pass
-        return [pl.Series(name, [None] * len(values), pl.String),
-                pl.Series(BAD + name, [None if v is None else to_json_text(v) for v in values], pl.String)]
-    good = _GOOD_TYPES[ptype]
-    dtype = NATIVE_DTYPES[ptype]
-    if ptype == "number" and kinds & {int, float} == {int}:
-        dtype = pl.Int64  # whole numbers stay integers: 29900 is sent back as 29900, not 29900.0
-    if ptype == "integer" and float in kinds:
-        dtype = pl.Float64
-    if kinds <= set(good) and not (ptype != "boolean" and bool in kinds):
-        try:
-            return [pl.Series(name, values, dtype=dtype, strict=False)]
-        except (TypeError, OverflowError, pl.exceptions.PolarsError):
-            pass
-    ok_vals: list[Any] = []
-    bad_vals: list[str | None] = []
-    for v in values:
-        t = type(v)
-        if v is None:
-            ok_vals.append(None)
-            bad_vals.append(None)
-        elif t in good and t is not bool or (ptype == "boolean" and t is bool):
-            if ptype in ("number", "integer") and t is int and not -(2**63) <= v < 2**63:
-                v = float(v)
-            ok_vals.append(v)
-            bad_vals.append(None)
-        else:
-            ok_vals.append(None)
-            bad_vals.append(to_json_text(v))  # whole: it may be sent back (reports shorten it)
-    return [pl.Series(name, ok_vals, dtype=dtype, strict=False), pl.Series(BAD + name, bad_vals, pl.String)]
+# -- lists of dicts ------------------------------------------------------------------
+def _key_name(key: Any) -> str:
+    return key if type(key) is str else str.__str__(key) if isinstance(key, str) else str(key)
+
+
+def _not_an_object(value: Any) -> tuple[str, str | None]:
+    problem = event_problem(value)
+    if problem is not None:
+        return problem, None
+    try:
+        return f"the event must be a JSON object, got {json_kind(value)}", short(exact_json(value))
+    except ValueError:
+        return f"the event must be a JSON object, got {json_kind(value)}", None
 
 
 def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[int, tuple[str, str]] | None = None,
@@ -116,51 +94,132 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
     records = records if isinstance(records, list) else list(records)
     err: list[str | None] = [None] * len(records)
     raw: list[str | None] = [None] * len(records)
-    keys: dict[str, None] = {}
+    counts: Counter[Any] = Counter()
     for i, r in enumerate(records):
-        if type(r) is dict:
-            keys.update(dict.fromkeys(r))
-        elif isinstance(r, Mapping):
+        if type(r) is not dict:
+            if not isinstance(r, Mapping):
+                err[i], raw[i] = _not_an_object(r)
+                continue
             records[i] = r = dict(r)
-            keys.update(dict.fromkeys(r))
-        else:
-            err[i] = f"the event must be a JSON object, got {json_kind(r)}"
-            raw[i] = short(to_json_text(r))
+        if len(r) > MAX_KEYS:  # before its keys can make columns
+            err[i] = KEYS_MESSAGE
+            continue
+        counts.update(r.keys())
     if errors:
         for i, (msg, text) in errors.items():
             err[i], raw[i] = msg, short(text)
     types = key_types(catalog)
     try:
-        return _records_frame(records, keys, err, raw, rows, types, source)
+        return Frame(_records_frame(records, counts, err, raw, rows, types), source)
     except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it
         pass
     for i, r in enumerate(records):
-        if type(r) is dict and err[i] is None and not utf8_ok(r):
-            err[i] = UNICODE_MESSAGE
-            raw[i] = short(json.dumps(r, ensure_ascii=True, default=str))
-    return _records_frame(records, {k: None for k in keys if utf8_ok(k)}, err, raw, rows, types, source)
+        if type(r) is dict and err[i] is None and (problem := event_problem(r)) is not None:
+            err[i] = problem
+            raw[i] = short(_ascii_json(r)) if problem == UNICODE_MESSAGE else None
+    usable = Counter({k: c for k, c in counts.items() if event_problem(_key_name(k)) is None})
+    return Frame(_records_frame(records, usable, err, raw, rows, types), source)
 
 
-def _records_frame(records: list[Any], keys: Mapping[Any, None], err: list[str | None], raw: list[str | None],
-                   rows: list[int] | None, types: Mapping[str, str], source: str) -> Frame:
-    dicts = [r if type(r) is dict and err[i] is None else {} for i, r in enumerate(records)]
-    cols: list[pl.Series] = [
-        pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
-        pl.Series(ERROR, err, pl.String),
-        pl.Series(RAW, raw, pl.String),
-    ]
-    for k in keys:
-        name = k if isinstance(k, str) else str(k)
-        if name.startswith("__"):  # the reserved namespace of this frame; `_` keys are metadata anyway
+def _ascii_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, default=str)
+
+
+def _records_frame(records: list[Any], counts: Counter[Any], err: list[str | None], raw: list[str | None],
+                   rows: list[int] | None, types: Mapping[str, str]) -> pl.DataFrame:
+    empty: dict[Any, Any] = {}
+    dicts = [r if type(r) is dict and err[i] is None else empty for i, r in enumerate(records)]
+    n_ok = err.count(None)
+    problems: dict[int, str] = {}
+    cols: list[pl.Series] = []
+    packed: set[Any] = set()
+    names: set[str] = set()
+    others = 0
+    for k, count in counts.items():
+        name = _key_name(k)
+        if name.startswith("__") or name in names:  # the reserved namespace of this frame
             continue
-        cols.extend(_series(name, [d.get(k) for d in dicts], types.get(name)))
-    return Frame(pl.DataFrame(cols), source)
+        if name not in types:
+            if others >= MAX_OTHER_COLUMNS or count * RARE < n_ok:
+                packed.add(k)
+                continue
+            others += 1
+        names.add(name)
+        cols.extend(series(name, [d.get(k) for d in dicts], types.get(name), problems))
+    if packed:
+        cols.append(_more_column(dicts, packed, problems))
+    for i, problem in problems.items():
+        if err[i] is None:
+            err[i] = event_problem(records[i]) or problem  # the whole event's message, as validate_event's
+            raw[i] = None
+    head = [pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
+            pl.Series(ERROR, err, pl.String), pl.Series(RAW, raw, pl.String)]
+    return _frame(head + cols)
+
+
+def _frame(columns: list[pl.Series]) -> pl.DataFrame:
+    """A frame of these columns, names kept as they are (a list of Series would rename a "" column)."""
+    named = {c.name: c for c in columns}
+    return pl.DataFrame(named) if len(named) == len(columns) else pl.DataFrame(columns)  # duplicates: polars says so
+
+
+def _more_column(dicts: list[dict[Any, Any]], packed: set[Any], problems: dict[int, str]) -> pl.Series:
+    """The rare keys of each row as one JSON object (null when the row has none)."""
+    texts: list[str | None] = [None] * len(dicts)
+    for i, d in enumerate(dicts):
+        extra = {_key_name(k): v for k, v in d.items() if v is not None and k in packed} if d else None
+        if not extra:
+            continue
+        if (problem := limits_problem(extra)) is not None:
+            problems[i] = problem
+            continue
+        texts[i] = value_text(extra, i, problems)
+    return pl.Series(MORE, texts, pl.String)
 
 
 # -- native frames -----------------------------------------------------------------
-def normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+def _dtype_shape(dtype: pl.DataType) -> tuple[int, int]:
+    """(levels of nesting, most fields in one struct) of a dtype; iterative."""
+    depth = width = 0
+    stack = [(dtype, 0)]
+    while stack:
+        d, level = stack.pop()
+        if isinstance(d, (pl.List, pl.Array)):
+            stack.append((d.inner, level + 1))
+        elif isinstance(d, pl.Struct):
+            width = max(width, len(d.fields))
+            stack.extend((f.dtype, level + 1) for f in d.fields)
+        depth = max(depth, level)
+    return depth, width
+
+
+def _native_problems(df: pl.DataFrame) -> dict[int, str]:
+    """Rows of a native frame past the limits: a nested column deep or wide enough, or more than
+    MAX_KEYS non-null keys in a row (a null cell is an absent key)."""
+    problems: dict[int, str] = {}
+    payload = [c for c in df.columns if not c.startswith("_")]
+    for name in payload:
+        dtype = df.schema[name]
+        depth, width = _dtype_shape(dtype)
+        if dtype == pl.Object or depth >= MAX_DEPTH or width > MAX_KEYS:
+            for i, v in enumerate(df.get_column(name).to_list()):
+                if v is not None and i not in problems and (p := limits_problem({name: plain(v)})) is not None:
+                    problems[i] = p
+    keys = set(payload) | {c[len(BAD):] for c in df.columns if c.startswith(BAD)}
+    if len(keys) > MAX_KEYS:
+        present = [(pl.col(k).is_not_null() if k in df.columns else pl.lit(False))
+                   | (pl.col(BAD + k).is_not_null() if BAD + k in df.columns else pl.lit(False)) for k in keys]
+        counts = df.select(pl.sum_horizontal(present)).to_series()
+        for i in (counts > MAX_KEYS).arg_true().to_list():
+            problems.setdefault(i, KEYS_MESSAGE)
+    return problems
+
+
+def normalise_native(df: pl.DataFrame, catalog: Catalog, *, problems: Mapping[int, str] | None = None) -> pl.DataFrame:
+    """A polars frame (also what pandas becomes) in canonical form; `problems` adds E001 rows."""
     types = key_types(catalog)
-    exprs: list[pl.Expr] = []
+    problems = {**_native_problems(df), **(problems or {})}
+    exprs: list[pl.Expr | pl.Series] = []
     for name, dtype in df.schema.items():
         ptype = types.get(name)
         c = pl.col(name)
@@ -169,8 +228,7 @@ def normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
         if ptype == "items":
             native = isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)
             if not native and dtype not in (pl.Null, pl.String):  # a String items column holds JSON text
-                exprs.append(pl.Series(name, [None if v is None else to_json_text(v) for v in df[name].to_list()],
-                                       pl.String))
+                exprs.append(pl.Series(name, _texts(df.get_column(name), problems), pl.String))
             continue
         if dtype == pl.Null:
             exprs.append(c.cast(NATIVE_DTYPES[ptype]))
@@ -185,26 +243,33 @@ def normalise_native(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
                 or (ptype == "boolean" and dtype == pl.Boolean)
                 or (ptype in ("number", "integer") and dtype.is_numeric()))
         if fits:
-            if ptype == "number" and dtype.is_integer() and dtype != pl.UInt64:
-                if dtype != pl.Int64:
+            if dtype.is_integer():
+                if dtype not in _WIDE_INTS:  # Int64, UInt64, Int128, UInt128 hold every value exactly as is
                     exprs.append(c.cast(pl.Int64))
-            elif ptype == "number" and dtype != pl.Float64:
-                exprs.append(c.cast(pl.Float64))
-            elif ptype == "integer" and dtype.is_integer() and dtype != pl.Int64:
-                exprs.append(c.cast(pl.Float64) if dtype == pl.UInt64 else c.cast(pl.Int64))
-            elif ptype == "integer" and dtype.is_decimal():
+            elif dtype.is_decimal() or (dtype.is_float() and dtype != pl.Float64):
                 exprs.append(c.cast(pl.Float64))
             continue
         # a whole column of the wrong type: every present value is a type error
-        texts = [None if v is None else to_json_text(v) for v in df[name].to_list()]
         exprs.append(pl.lit(None, NATIVE_DTYPES[ptype]).alias(name))
-        exprs.append(pl.Series(BAD + name, texts, pl.String).alias(BAD + name))
+        exprs.append(pl.Series(BAD + name, _texts(df.get_column(name), problems), pl.String).alias(BAD + name))
     out = df.with_columns(exprs) if exprs else df
     if ROW not in out.columns:
         out = out.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
     if ERROR not in out.columns:
         out = out.with_columns(pl.lit(None, pl.String).alias(ERROR))
+    if problems:
+        messages = [None] * out.height
+        for i, m in problems.items():
+            messages[i] = m
+        out = out.with_columns(pl.coalesce(pl.col(ERROR), pl.Series(messages, dtype=pl.String)).alias(ERROR))
     return out
+
+
+def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
+    found: dict[int, str] = {}
+    texts = [None if i in problems else value_text(plain(v), i, found) for i, v in enumerate(col.to_list())]
+    problems.update(found)
+    return texts
 
 
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
@@ -216,60 +281,81 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     import pandas as pd
 
     pdf = pdf.reset_index(drop=True)
-    native: dict[str, pl.Series] = {}
-    mixed: dict[str, list[Any]] = {}
+    types = key_types(catalog)
+    problems: dict[int, str] = {}
+    cols: list[pl.Series] = []
     for name in pdf.columns:
         s = pdf[name]
-        key = str(name)
+        key = _key_name(name)
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            vals = s.tolist()
-            mixed[key] = [None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v
-                          for v in vals]
+            vals = [None if _missing(v) else v for v in s.tolist()]
+            cols.extend(_pandas_series(key, vals, types.get(key), problems))
         else:
-            native[key] = pl.from_pandas(s, nan_to_null=True).rename(key)
-    types = key_types(catalog)
-    cols: list[pl.Series] = []
-    for key in map(str, pdf.columns):
-        if key in native:
-            cols.append(native[key])
-        else:
-            vals = mixed[key]
-            if types.get(key) == "items":
-                vals = [v.tolist() if hasattr(v, "tolist") else v for v in vals]
-            cols.extend(_series(key, vals, types.get(key)))
-    df = pl.DataFrame(cols) if cols else pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
+            cols.append(pl.from_pandas(s, nan_to_null=True).rename(key))
+    df = _frame(cols) if cols else pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
     if df.height != len(pdf):  # empty columns list
         df = pl.DataFrame({ROW: range(len(pdf))})
-    return Frame(normalise_native(df, catalog), source)
+    messages = {i: _row_problem(pdf, i) or m for i, m in problems.items()}
+    return Frame(normalise_native(df, catalog, problems=messages), source)
 
 
-__all__ = ["BAD", "ERROR", "RAW", "ROW", "Frame", "from_pandas", "from_polars", "from_records", "normalise_native",
-           "short", "to_payloads"]
+def _pandas_series(key: str, vals: list[Any], ptype: str | None, problems: dict[int, str]) -> list[pl.Series]:
+    """`series` for an object column; text UTF-8 cannot hold (a lone surrogate) makes its row E001."""
+    try:
+        return series(key, vals, ptype, problems)
+    except UnicodeEncodeError:
+        pass
+    bad_key = event_problem(key) is not None
+    for i, v in enumerate(vals):
+        if v is not None and (bad_key or (type(v) in (str, list, dict) and event_problem(v) == UNICODE_MESSAGE)):
+            problems[i] = UNICODE_MESSAGE
+            vals[i] = None
+    return [] if bad_key else series(key, vals, ptype, problems)
 
 
+def _row_problem(pdf: Any, i: int) -> str | None:
+    """The E001 message of a pandas row, judged as the event it stands for (its non-missing cells)."""
+    return event_problem({_key_name(k): plain(v) for k, v in pdf.iloc[i].items() if not _missing(v)})
+
+
+def _missing(v: Any) -> bool:
+    """None, pandas.NA, NaN: pandas' ways of saying a cell is empty."""
+    return v is None or type(v).__name__ in ("NAType", "NaTType") or (isinstance(v, float) and math.isnan(v))
+
+
+# -- frames → payloads ---------------------------------------------------------------
 def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[str] = (),
                 keep: Iterable[str] = ()) -> list[tuple[int, dict]]:
-    """Rows of a canonical frame back to `(row, payload)` pairs, as they would be sent.
+    """Rows of a canonical frame back to `(row, payload)` pairs, exactly as they were read.
 
     Nulls are dropped (absent), wrong-typed values come back from their `__bad__` column as
-    they were, `items` become lists of dicts, integral floats of integer parameters become ints.
+    they were, numbers from their `__exact__` text when they have one (big integers, `3.0`),
+    rare keys from `__more`, `items` become lists of dicts, integral floats of integer
+    parameters without such a text (CSV cells, pandas float columns) become ints.
     Metadata columns (`extra_columns`, `_`-prefixed) are not part of a payload unless in `keep`.
     Built column by column: only the non-null cells are touched.
     """
     keep = set(keep)
     skip = set(extra_columns) - keep
-    cols = [c for c in df.columns if c in keep or not (c.startswith("_") or c in skip)]
+
+    def wanted(key: str) -> bool:
+        return key in keep or not (key.startswith("_") or key in skip)
+
     integer = {k for k, t in catalog.param_types.items() if t == "integer"}
     payloads: list[dict] = [{} for _ in range(df.height)]
-    for name in cols + [c for c in df.columns if c.startswith(BAD)]:
+    side = [c for c in df.columns if c.startswith((BAD, EXACT))]  # after the value columns: they win
+    for name in [c for c in df.columns if wanted(c)] + side:
+        key = name[len(BAD if name.startswith(BAD) else EXACT):] if name in side else name
+        if name in side and not wanted(key):
+            continue
         col = df.get_column(name)
         where = col.is_not_null().arg_true().to_list()
         if not where:
             continue
         values = col.drop_nulls().to_list()
-        key = name[len(BAD):] if name.startswith(BAD) else name
-        if name.startswith(BAD) or (key == ITEMS and col.dtype == pl.String):
-            values = [_parse_or_keep(v) for v in values]
+        if name in side or (key == ITEMS and col.dtype == pl.String):
+            long_runs = col.drop_nulls().str.contains(LONG_RUN_PATTERN).to_list()
+            values = [_parse_or_keep(v, long_run) for v, long_run in zip(values, long_runs, strict=True)]
         elif key == ITEMS:
             values = [[{k: v for k, v in it.items() if v is not None} if isinstance(it, dict) else it for it in v]
                       for v in values]
@@ -277,12 +363,21 @@ def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[s
             values = [int(v) if v.is_integer() else v for v in values]
         for i, v in zip(where, values, strict=True):
             payloads[i][key] = v
+    if MORE in df.columns:
+        col = df.get_column(MORE)
+        for i, text in zip(col.is_not_null().arg_true().to_list(), col.drop_nulls().to_list(), strict=True):
+            payloads[i].update((k, v) for k, v in loads_exact(text).items() if wanted(k))
     rows = df.get_column(ROW).to_list() if ROW in df.columns else range(df.height)
     return list(zip(rows, payloads, strict=True))
 
 
-def _parse_or_keep(text: str) -> Any:
+def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
     try:
-        return parse_json_text(text)
+        return loads_exact(text, long_run=long_run)
     except ValueError:
         return text
+
+
+__all__ = ["BAD", "ERROR", "EXACT", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
+           "from_pandas",
+           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads"]

@@ -1,25 +1,56 @@
 """JSON text in and out, keeping what orjson alone would lose.
 
 orjson writes NaN/Infinity as null and refuses 1e400 or a lone surrogate escape; those
-values must survive (they are type errors to report, not data to silently change).
+values must survive (they are type errors to report, not data to silently change). Nothing
+here recurses on a value or a text: hostile nesting (`too_deep`, `limits_problem`) is judged
+iteratively before the recursive `json` module may see it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import orjson
 
+from adrop_kit.spec.rules import DEPTH_MESSAGE, KEYS_MESSAGE, MAX_DEPTH, MAX_KEYS
+
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)  # strings (skipped whole) and brackets
+
+
+def too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when JSON text nests arrays/objects more than `limit` levels (brackets inside strings do
+    not count; for text that is not JSON, as far as it can be told). Linear and iterative: safe
+    before any parser sees the text; most texts are settled by counting brackets alone."""
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return False
+    depth = 0
+    for m in _TOKENS.finditer(text):
+        c = m.group()[0]
+        if c in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
 
 def _has_nonfinite(value: Any) -> bool:
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_has_nonfinite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nonfinite(v) for v in value)
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
     return False
 
 
@@ -27,12 +58,15 @@ def to_json_text(value: Any) -> str:
     """JSON text of a value, keeping NaN/Infinity visible, also nested (orjson would write null)."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, (list, dict)) and _has_nonfinite(value):
-        return json.dumps(value, allow_nan=True, default=str, ensure_ascii=False)
     try:
-        return orjson.dumps(value, default=str).decode()
-    except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits, odd objects
-        return repr(value)
+        if isinstance(value, (list, dict)) and _has_nonfinite(value):
+            return json.dumps(value, allow_nan=True, default=str, ensure_ascii=False)
+        try:
+            return orjson.dumps(value, default=str).decode()
+        except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits, odd objects
+            return repr(value)
+    except RecursionError:  # nested past what Python can write (such a row is E001 by the limits)
+        return f"<{type(value).__name__} nested too deep to show>"
 
 
 def _no_constants(token: str) -> Any:
@@ -42,17 +76,41 @@ def _no_constants(token: str) -> Any:
 def parse_json_text(text: str | bytes, *, allow_nan: bool = True) -> Any:
     """Parse JSON text (str or bytes), also where orjson is stricter than JSON: 1e400 (→ inf), lone
     surrogate escapes, and — with `allow_nan` — the NaN/Infinity tokens `to_json_text` writes.
-    Raises ValueError when it is not JSON."""
+    Raises ValueError when it is not JSON, and for text orjson refuses that nests more than
+    MAX_DEPTH levels (message: DEPTH_MESSAGE), never RecursionError."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        if isinstance(text, (bytes, bytearray)):
+        if isinstance(text, (bytes, bytearray, memoryview)):
             text = bytes(text).decode("utf-8")  # UnicodeDecodeError is a ValueError too
-        if allow_nan:
-            return json.loads(text)
-        return json.loads(text, parse_constant=_no_constants)
+        if too_deep(text):  # orjson stops at 1,024 levels; the json module would recurse
+            raise ValueError(DEPTH_MESSAGE) from None
+        try:
+            if allow_nan:
+                return json.loads(text)
+            return json.loads(text, parse_constant=_no_constants)
+        except RecursionError:
+            raise ValueError(DEPTH_MESSAGE) from None
 
 
+def limits_problem(value: Any) -> str | None:
+    """Why a parsed value is past the event limits (nesting deeper than MAX_DEPTH, an object with
+    more than MAX_KEYS keys), or None. Iterative: safe on hostile input whatever its depth, and
+    called before anything recursive looks at the value."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth > MAX_DEPTH:
+                return DEPTH_MESSAGE
+            if len(node) > MAX_KEYS:
+                return KEYS_MESSAGE
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list, tuple)))
+        elif isinstance(node, (list, tuple)):
+            if depth > MAX_DEPTH:
+                return DEPTH_MESSAGE
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list, tuple)))
+    return None
 
 
 def dumps_lenient(value: Any) -> bytes:
@@ -83,14 +141,17 @@ def _plain(value: Any) -> Any:
 
 def utf8_ok(value: Any) -> bool:
     """False when some text inside (keys too) holds a lone surrogate, which UTF-8 cannot encode."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(utf8_ok(k) and utf8_ok(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(utf8_ok(v) for v in value)
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
     return True

@@ -1,0 +1,118 @@
+"""Getting a dataset file's bytes, once, and as UTF-8 text: what every file reader starts from.
+
+- A regular file is read once (the empty-file check looks at those bytes, not at the file again).
+- A FIFO (a named pipe, `mkfifo`, or a shell's `<(...)`) is read as a stream until its writer
+  closes it: JSONL, CSV and JSON can come through one. Parquet cannot (it needs to seek).
+- Anything else that is not a regular file (a character device such as `/dev/zero`, a block
+  device, a socket) is refused with one line naming what it is: such a "file" can be endless.
+- Text: a UTF-8 byte order mark is skipped; UTF-16 and UTF-32 files with a byte order mark are
+  decoded (and refused, naming the encoding, if they do not decode); binary data (a NUL byte in
+  the first `SNIFF_BYTES`) is refused at once with a clear message. Invalid UTF-8 further in is
+  not refused here: the readers make the line or record that holds it an E001 row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+from pathlib import Path
+
+from adrop_kit.errors import DataReadError
+from adrop_kit.spec.rules import MAX_EVENT_BYTES
+
+READ_BOUND = 16 * MAX_EVENT_BYTES
+"""A JSONL line or a CSV record longer than this (1 MiB, 16 times the event limit) is an E001 row
+(SIZE_MESSAGE) without being parsed or decoded: reading stays linear in the file whatever it holds.
+Rows under it are parsed; whether their event is over the 64 KiB limit is judged on the event."""
+SNIFF_BYTES = 8192
+"""A NUL byte this early means binary data (the same window git uses), not a text dataset."""
+CHUNK = 1 << 20
+
+_BOMS = (  # UTF-32 before UTF-16: the UTF-32-LE mark starts with the UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISFIFO, "a FIFO"))
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def file_size(p: Path, *, stream_ok: bool = True) -> int | None:
+    """The size of a regular file, None for a FIFO that may be read as a stream (`stream_ok`);
+    DataReadError with a one-line reason for anything else (missing, a directory, a device)."""
+    try:
+        st = os.stat(p)  # follows symlinks: a link to /dev/zero is a character device
+    except FileNotFoundError:
+        raise DataReadError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise DataReadError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataReadError(f"{p}: is a directory, not a dataset file")
+    if stat.S_ISREG(st.st_mode):
+        return st.st_size
+    if stat.S_ISFIFO(st.st_mode) and stream_ok:
+        return None
+    hint = "this format needs a regular file" if stat.S_ISFIFO(st.st_mode) else \
+        "pass a regular file (or a FIFO of JSONL, CSV or JSON)"
+    raise DataReadError(f"{p}: not a regular file ({file_kind(st.st_mode)}); {hint}")
+
+
+def read_file(p: Path) -> bytes:
+    """The bytes of `p`, read once: a regular file, or a FIFO read to its end. Anything else is
+    refused (`file_size`). Raises DataReadError with a one-line reason."""
+    size = file_size(p)
+    try:
+        if size is not None:
+            return p.read_bytes()
+        with open(p, "rb", buffering=0) as fh:
+            first = fh.read(CHUNK) or b""
+            if (at := first.find(b"\x00", 0, SNIFF_BYTES)) >= 0:  # /dev/zero piped in: stop before memory fills
+                raise DataReadError(_binary(p, at))
+            parts = [first]
+            while chunk := fh.read(CHUNK):
+                parts.append(chunk)
+        return b"".join(parts)
+    except DataReadError:
+        raise
+    except OSError as exc:
+        raise DataReadError(f"{p}: cannot read: {exc.strerror or exc}") from None
+
+
+def _binary(p: Path, at: int) -> str:
+    return (f"{p}: binary data, not text (a NUL byte at byte {at:,}); if it is compressed, decompress it; "
+            "if it is UTF-16 text without a byte order mark, save it as UTF-8")
+
+
+def utf8_text(data: bytes, p: Path) -> bytes:
+    """`data` as UTF-8 bytes: a UTF-8 byte order mark skipped, UTF-16/UTF-32 with a byte order mark
+    decoded. Binary data (a NUL byte within the first SNIFF_BYTES) raises DataReadError."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    else:
+        for bom, codec, name in _BOMS:
+            if data.startswith(bom):
+                try:
+                    data = data[len(bom):].decode(codec).encode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DataReadError(f"{p}: not valid {name} text ({exc.reason} at byte {exc.start + len(bom):,}); "
+                                        "save it as UTF-8") from None
+                break
+    at = data.find(b"\x00", 0, SNIFF_BYTES)
+    if at >= 0:
+        raise DataReadError(_binary(p, at))
+    return data
+
+
+def is_blank(data: bytes) -> bool:
+    """Nothing but whitespace (an empty file holds no events). Stops at the first other byte."""
+    return not data or data.isspace()
+
+
+__all__ = ["CHUNK", "READ_BOUND", "SNIFF_BYTES", "file_kind", "file_size", "is_blank", "read_file", "utf8_text"]
