@@ -11,6 +11,7 @@ import numbers
 import re
 from dataclasses import asdict, dataclass
 from enum import Enum
+from fractions import Fraction
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -101,8 +102,20 @@ def looks_personal(uid: str) -> str | None:
 
 
 def value_mismatch(value: float, price: float, quantity: float) -> bool:
-    expected = price * quantity
-    return abs(value - expected) > VALUE_TOLERANCE * max(1.0, abs(expected))
+    """W105: |value - price*quantity| > tolerance * max(1, |price*quantity|).
+
+    In floats (what the vectorised check computes, bit for bit) whenever the three convert to
+    floats and the result stays finite; otherwise (numbers beyond the float range, such as an
+    integer of 400 digits, or a product that overflows) exactly, in fractions: never an
+    OverflowError, never infinity compared with infinity."""
+    try:
+        v, expected = float(value), float(price) * float(quantity)
+        if math.isfinite(v) and math.isfinite(expected):
+            return abs(v - expected) > VALUE_TOLERANCE * max(1.0, abs(expected))
+    except OverflowError:
+        pass
+    exact = Fraction(price) * Fraction(quantity)
+    return abs(Fraction(value) - exact) > Fraction(VALUE_TOLERANCE) * max(Fraction(1), abs(exact))
 
 
 # -- messages ------------------------------------------------------------------------
@@ -123,7 +136,10 @@ def json_kind(value: Any) -> str:
     if isinstance(value, numbers.Integral):
         return "an integer"
     if isinstance(value, numbers.Real):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # a huge fraction: finite, whole or not
+            return "a number" if value == math.floor(value) else "a number with a fraction"
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
@@ -203,13 +219,68 @@ def short_value(value: Any, limit: int = 80) -> str | None:
     """A short printable form of an offending value for reports (never the whole 10 MB)."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else repr(value)
+    text = value if isinstance(value, str) else safe_repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def safe_repr(value: Any) -> str:
+    """repr(value), or a description when Python will not write it (an integer of more digits than
+    `sys.get_int_max_str_digits()`)."""
+    try:
+        return repr(value)
+    except ValueError:
+        if isinstance(value, int):
+            return f"<an integer of about {int(value.bit_length() * math.log10(2)):,} digits>"
+        return f"<{type(value).__name__}>"
+
+
+def printable(text: str) -> str:
+    """User text (a key, an event name, a tx_id) as it may appear inside a message: characters
+    that are not printable (NUL and other control characters, line and paragraph separators,
+    lone surrogates) written as escapes, repr-style (`\\x00`, `\\u2028`). Never raises."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(c: str) -> str:
+    if c in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[c]
+    o = ord(c)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
+
+
+NON_PRINTABLE_PATTERN = r"[^\x20-\x7e]"
+"""A superset (a regex, for polars) of the characters `printable` escapes: every character outside
+printable ASCII. The rows it matches are then escaped by `printable` itself, so both validators
+print the same text whatever Unicode version each one's tables follow."""
 
 # parameters the W103 sanity checks look at (top level and inside items)
 NON_NEGATIVE: tuple[str, ...] = ("price", "value")
 AT_LEAST_ONE: tuple[str, ...] = ("quantity",)
 UNICODE_MESSAGE = "the event holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
+
+# Limits (SPEC.md): the same in every entry point and the local server, so a dataset check
+# predicts the server's answer. Past them an event is an E001 row (the server: 400 !invalid;
+# a body over MAX_EVENT_BYTES: 413).
+MAX_DEPTH = 64
+"""Levels of nesting in one event: the event object is level 1, its `items` array 2, an item 3."""
+MAX_KEYS = 1000
+"""Keys in any one object of an event."""
+MAX_EVENT_BYTES = 64 * 1024
+"""An event's JSON encoding, in bytes."""
+DEPTH_MESSAGE = f"the event is nested more than {MAX_DEPTH} levels deep"
+KEYS_MESSAGE = f"the event has an object with more than {MAX_KEYS:,} keys"
+SIZE_MESSAGE = f"the event's JSON is larger than {MAX_EVENT_BYTES // 1024} KiB"
+
+
+def digits_message(limit: int) -> str:
+    """E001 for an integer longer than Python writes as text (`sys.get_int_max_str_digits()`): such
+    an event cannot be written as JSON here, so it could not be sent as it is."""
+    return f"the event holds an integer of more than {limit:,} digits, too long to write as JSON text"
 
 CURRENCY_PARAM = "currency"
 TX_PARAM = "tx_id"

@@ -2,22 +2,29 @@
 
 Each `RuleCheck` carries a rule id, a field, a boolean `mask` (true where the row breaks
 the rule), and expressions for the offending value and the message. The same checks
-become the pandera schemas' checks (`adrop_kit.schemas`) and are evaluated in one
+become the pandera schemas' checks (`validate.schemas`) and are evaluated in one
 pass by `validate_events`. They are built from the catalog: no parameter is named here
-except through `catalog` and the rule constants of `adrop_kit.rules`.
+except through `catalog` and the rule constants of `spec.rules`. The checks that look
+inside a row (items, the rare keys of `__more`) or across rows (W107) are in `validate.nested`.
+
+Numbers are judged as `validate_event` judges them: an `__exact__<key>` text (a big integer)
+stands for the value, and W105 is computed in floats only where that is bit for bit what
+`rules.value_mismatch` computes; other rows (numbers past the float range, a product that
+overflows) go through `rules.value_mismatch` itself, exactly.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from adrop_kit.io.frames import BAD, NATIVE_DTYPES, ROW
-from adrop_kit.io.jsontext import parse_json_text
-from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog
+from adrop_kit.io.frames import BAD, EXACT, NATIVE_DTYPES
+from adrop_kit.io.values import loads_exact
+from adrop_kit.spec.catalog import ENVELOPE, PLATFORMS, Catalog
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     BLANK_PATTERN,
@@ -26,17 +33,17 @@ from adrop_kit.spec.rules import (
     EMAIL_PATTERN,
     MESSAGES,
     NON_NEGATIVE,
+    NON_PRINTABLE_PATTERN,
     PHONE_PATTERN,
-    PURCHASE_EVENT,
-    TX_PARAM,
     VALUE_TOLERANCE,
     VALUE_TRIPLE,
     Rule,
     msg_empty,
     msg_missing,
     msg_wrong_type,
+    printable,
+    value_mismatch,
 )
-from adrop_kit.validate.event import check_items
 
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
@@ -75,6 +82,20 @@ def kind_of_json(text: pl.Expr) -> pl.Expr:
             .when(num.is_not_null() & (num != num.floor())).then(pl.lit("a number with a fraction"))
             .when(num.is_not_null()).then(pl.lit("a number"))
             .otherwise(pl.lit("an unexpected value")))
+
+
+def _printable_batch(s: pl.Series) -> pl.Series:
+    need = s.str.contains(NON_PRINTABLE_PATTERN).fill_null(False)
+    if not need.any():
+        return s
+    return pl.Series(s.name, [printable(v) if flag else v for v, flag in zip(s.to_list(), need.to_list(), strict=True)],
+                     pl.String)
+
+
+def printable_text(e: pl.Expr) -> pl.Expr:
+    """User text for a message, as `rules.printable` writes it (control characters escaped):
+    a regex finds the few rows that need it, `printable` itself escapes them."""
+    return e.cast(pl.String).map_batches(_printable_batch, return_dtype=pl.String, is_elementwise=True)
 
 
 def kind_of_number(c: pl.Expr) -> pl.Expr:
@@ -118,6 +139,14 @@ class _Cols:
 
     def bad(self, name: str) -> pl.Expr:
         return pl.col(BAD + name) if BAD + name in self.schema else pl.lit(None, pl.String)
+
+    def exact(self, name: str) -> pl.Expr | None:
+        return pl.col(EXACT + name) if EXACT + name in self.schema else None
+
+    def shown(self, name: str, c: pl.Expr) -> pl.Expr:
+        """A number as reported: its exact text when it has one (a big integer), else the column's."""
+        e = self.exact(name)
+        return c if e is None else pl.coalesce(e, c.cast(pl.String))
 
     def dtype(self, name: str, default: pl.DataType) -> pl.DataType:
         return self.schema.get(name, default)
@@ -163,7 +192,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E003:empty", Rule.E003, "eventName", ev == "", _M["E003.empty"])
     unknown = (ev != "") & (code < 0)
     add("W101", Rule.W101, "eventName", unknown,
-        render(_M["W101.strict" if strict else "W101"].format(event=_slot("e")), e=ev), ev,
+        render(_M["W101.strict" if strict else "W101"].format(event=_slot("e")), e=printable_text(ev)), ev,
         severity="error" if strict else "warning")
 
     plat, bplat = col("platform"), col.bad("platform")
@@ -188,7 +217,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         add(f"E006:{name}:type", Rule.E006, name, has & b.is_not_null(),
             render(msg_wrong_type(name, ptype, _slot("k")), k=kind_of_json(b)), b)
         good = c.is_not_null()
-        if ptype in ("number", "integer") and dtype.is_float():
+        if ptype in ("number", "integer") and dtype.is_float():  # (pandera's template types numbers Float64)
             broken = ~c.is_finite() if ptype == "number" else (~c.is_finite() | (c != c.floor()))
             add(f"E006:{name}:value", Rule.E006, name, has & c.is_not_null() & broken,
                 render(msg_wrong_type(name, ptype, _slot("k")), k=kind_of_number(c)), c)
@@ -200,21 +229,20 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         good = has & good
         ok_type[name] = good
         if name in NON_NEGATIVE:
-            add(f"W103:{name}", Rule.W103, name, good & (c < 0), _M["W103.negative"].format(field=name), c)
+            add(f"W103:{name}", Rule.W103, name, good & (c < 0), _M["W103.negative"].format(field=name),
+                col.shown(name, c))
         elif name in AT_LEAST_ONE:
-            add(f"W103:{name}", Rule.W103, name, good & (c < 1), _M["W103.quantity"].format(field=name), c)
+            add(f"W103:{name}", Rule.W103, name, good & (c < 1), _M["W103.quantity"].format(field=name),
+                col.shown(name, c))
         elif name == CURRENCY_PARAM:
             add(f"W104:{name}", Rule.W104, name, good & ~c.str.contains(full(CURRENCY_PATTERN)), _M["W104"], c)
 
     vname, pname, qname = VALUE_TRIPLE
     triple = [e.name for e in catalog if set(VALUE_TRIPLE) <= e.param_names]
     if triple and all(n in ok_type for n in VALUE_TRIPLE):
-        v, p, q = (col(n, pl.Float64).cast(pl.Float64) for n in VALUE_TRIPLE)
-        expected = p * q
-        mismatch = (v - expected).abs() > VALUE_TOLERANCE * pl.max_horizontal(pl.lit(1.0), expected.abs())
-        add("W105", Rule.W105, vname,
-            in_events(triple) & ok_type[vname] & ok_type[pname] & ok_type[qname] & mismatch, _M["W105"],
-            col(vname, pl.Float64))
+        judged = in_events(triple) & ok_type[vname] & ok_type[pname] & ok_type[qname]
+        add("W105", Rule.W105, vname, judged & _w105(col), _M["W105"],
+            col.shown(vname, col(vname, pl.Float64)))
 
     # -- keys the event does not list -------------------------------------------------
     known = code >= 0
@@ -227,138 +255,56 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         value = col.bad(name) if (BAD + name) in schema else col(name, schema[name])
         if isinstance(schema[name], (pl.List, pl.Struct, pl.Array)):
             value = pl.lit(None, pl.String)
+        else:
+            value = col.shown(name, value)
         add(f"W102:{name}", Rule.W102, name, known & ~in_events(allowed) & present,
-            render(_M["W102"].format(field=name, event=_slot("e")), e=ev), pl.coalesce(value.cast(pl.String)))
+            render(_M["W102"].format(field=printable(name), event=_slot("e")), e=ev),
+            pl.coalesce(value.cast(pl.String)))
     return out
 
 
-# -- dataset-level and nested checks ------------------------------------------------------
-def _empty_violations() -> pl.DataFrame:
-    return pl.DataFrame(schema=VIOLATION_SCHEMA)
+def _w105(col: _Cols) -> pl.Expr:
+    """W105 (value != price * quantity), for the rows whose three values are well typed (the caller
+    ands it with that): in floats where that is exactly `rules.value_mismatch`'s float branch (finite
+    floats, no exact text), else through `rules.value_mismatch` on the exact values (`_exact_w105`,
+    for those rows alone; rows with a missing or non-finite value are not judged, so False there)."""
+    v, p, q = (col(n, pl.Float64).cast(pl.Float64) for n in VALUE_TRIPLE)
+    expected = p * q
+    floats = (v - expected).abs() > VALUE_TOLERANCE * pl.max_horizontal(pl.lit(1.0), expected.abs())
+    # A well-typed value is a finite float (E006 takes the others), so the float branch holds unless the
+    # product overflows (then `floats` is False: inf > inf) or an exact text is not what its float says
+    # (an integer of 16 digits or more): those rows, and only those, go to `_exact_w105`.
+    need = ~expected.is_finite()
+    texts = [col.exact(n) for n in VALUE_TRIPLE]
+    lossy = [t.str.contains(r"^-?[0-9]{16,}$").fill_null(False) for t in texts if t is not None]
+    if lossy:
+        floats = floats & ~pl.any_horizontal(lossy)
+        need = need | pl.any_horizontal(lossy)
+    inputs = [need.fill_null(False), *(col(n, pl.Float64) for n in VALUE_TRIPLE), *(t for t in texts if t is not None)]
+    has_text = tuple(t is not None for t in texts)
+    exact = pl.map_batches(inputs, lambda s: _exact_w105(s, has_text), return_dtype=pl.Boolean, is_elementwise=True)
+    return floats | exact
 
 
-def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
-    """Purchases whose tx_id an earlier purchase already used (the first keeps it)."""
-    if TX_PARAM not in df.columns or "eventName" not in df.columns or df.schema[TX_PARAM] != pl.String:
-        return _empty_violations()
-    tx = pl.col(TX_PARAM)
-    sub = df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != ""))
-    sub = sub.select(ROW, "eventName", TX_PARAM).with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
-    dup = sub.filter(pl.col(ROW) != pl.col("__first"))
-    return dup.select(
-        pl.col(ROW).alias("row"), "eventName", pl.lit(Rule.W107.value).alias("rule"),
-        pl.lit("warning").alias("severity"),
-        pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
-        render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=tx, f=pl.col("__first").cast(pl.String))
-        .alias("message"))
+def _exact_w105(series: Sequence[pl.Series], has_text: tuple[bool, bool, bool]) -> pl.Series:
+    need, *rest = series
+    columns, texts = list(rest[:3]), iter(rest[3:])
+    n = len(need)
+    rows = need.arg_true()
+    if rows.len() == 0:
+        return need  # all false
+    out = pl.Series("w105", [], pl.Boolean).extend_constant(False, n)
+    values = []
+    for c, has in zip(columns, has_text, strict=True):
+        nums = c.gather(rows).to_list() if c.len() == n else [None] * rows.len()
+        if has:
+            text = next(texts)
+            exact = text.gather(rows).to_list() if text.len() == n else [None] * rows.len()
+            nums = [loads_exact(t) if t is not None else x for x, t in zip(nums, exact, strict=True)]
+        values.append(nums)
+    hits = [_judgeable(v, p, q) and value_mismatch(v, p, q) for v, p, q in zip(*values, strict=True)]
+    return out.scatter(rows, hits)
 
 
-def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl.DataFrame:
-    """E007/E008 (and W103 inside items) for events that carry `items`."""
-    having = [e.name for e in catalog if e.has_items]
-    requiring = [e.name for e in catalog if e.has_items and e.param(ITEMS).required]
-    if not having or "eventName" not in df.columns:
-        return _empty_violations()
-    ev = pl.col("eventName")
-    parts = []
-    if requiring:
-        items_absent = pl.col(ITEMS).is_null() if ITEMS in df.columns else pl.lit(True)
-        missing = df.filter(ok_rows & ev.is_in(requiring) & items_absent)
-        if missing.height:
-            parts.append(missing.select(
-                pl.col(ROW).alias("row"), "eventName", pl.lit("E007").alias("rule"), pl.lit("error").alias("severity"),
-                pl.lit(ITEMS).alias("field"), pl.lit(None, pl.String).alias("value"),
-                render(_M["E007.missing"].format(event=_slot("e")), e=ev).alias("message")))
-    if ITEMS in df.columns:
-        sub = df.filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(ROW, "eventName", ITEMS)
-        if sub.height:
-            dtype = df.schema[ITEMS]
-            if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
-                parts.append(_native_items(sub, catalog))
-            else:
-                parts.append(_python_items(sub, catalog))
-    return pl.concat(parts) if parts else _empty_violations()
-
-
-def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
-    """Items held as JSON text (CSV cells, JSON sources): parse and check each with `check_items`."""
-    rows: list[tuple] = []
-    for row, event, text in sub.iter_rows():
-        try:
-            items = parse_json_text(text) if isinstance(text, str) else text
-        except ValueError:
-            snippet = text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
-            rows.append((row, event, "E007", "error", ITEMS, snippet,
-                         f"{event}: items must be a JSON array of item objects, but the cell is not valid JSON"))
-            continue
-        for v in check_items(items, event, catalog.item_params):
-            rows.append((row, event, v.rule.value, v.severity, v.field, v.value, v.message))
-    return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
-
-
-def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
-    """Items as a native List(Struct) column: exploded and checked column-wise."""
-    ev = pl.col("eventName")
-    items = pl.col(ITEMS)
-    parts = []
-
-    def emit(frame: pl.DataFrame, rule: Rule, field: pl.Expr, message: pl.Expr, value: pl.Expr,
-             severity: str | None = None) -> None:
-        if frame.height:
-            parts.append(frame.select(
-                pl.col(ROW).alias("row"), "eventName", pl.lit(rule.value).alias("rule"),
-                pl.lit(severity or rule.severity).alias("severity"), field.alias("field"),
-                short_text(value).alias("value"), message.alias("message")))
-
-    emit(sub.filter(items.list.len() == 0), Rule.E007, pl.lit(ITEMS),
-         render(_M["E007.empty"].format(event=_slot("e")), e=ev), pl.lit(None, pl.String))
-    ex = (sub.filter(items.list.len() > 0)
-          .with_columns(pl.int_ranges(0, items.list.len()).alias("__i"))
-          .explode(ITEMS, "__i"))
-    base = pl.concat_str(pl.lit(ITEMS + "["), pl.col("__i").cast(pl.String), pl.lit("]"))
-    emit(ex.filter(items.is_null()), Rule.E008, base,
-         render(_M["E008.type"].format(field=_slot("f"), got="null"), f=base), pl.lit(None, pl.String))
-    ex = ex.filter(items.is_not_null())
-    fields = {f.name: f.dtype for f in sub.schema[ITEMS].inner.fields}
-    for param in catalog.item_params:
-        name, ptype = param.name, param.type
-        field = pl.concat_str(base, pl.lit("." + name))
-        if name not in fields:
-            if param.required:
-                emit(ex, Rule.E008, field, render(_M["E008.missing"].format(field=_slot("f")), f=field),
-                     pl.lit(None, pl.String))
-            continue
-        c = items.struct.field(name)
-        dtype = fields[name]
-        fits = ((ptype == "string" and dtype == pl.String) or (ptype == "boolean" and dtype == pl.Boolean)
-                or (ptype in ("number", "integer") and dtype.is_numeric()))
-        if not fits:
-            kind = {pl.String: "a string", pl.Boolean: "a boolean"}.get(dtype, "an array or object")
-            if dtype.is_numeric():
-                kind = "an integer" if dtype.is_integer() else "a number"
-            emit(ex.filter(c.is_not_null()), Rule.E008, field,
-                 render(msg_wrong_type(_slot("f"), ptype, kind), f=field), c.cast(pl.String, strict=False))
-            if param.required:
-                emit(ex.filter(c.is_null()), Rule.E008, field,
-                     render(_M["E008.missing"].format(field=_slot("f")), f=field), pl.lit(None, pl.String))
-            continue
-        good = c.is_not_null()
-        if param.required:
-            emit(ex.filter(c.is_null()), Rule.E008, field,
-                 render(_M["E008.missing"].format(field=_slot("f")), f=field), pl.lit(None, pl.String))
-            if ptype == "string":
-                emit(ex.filter(c == ""), Rule.E008, field,
-                     render(_M["E008.empty"].format(field=_slot("f")), f=field), c)
-                continue
-        if ptype in ("number", "integer") and dtype.is_float():
-            broken = ~c.is_finite() if ptype == "number" else (~c.is_finite() | (c != c.floor()))
-            emit(ex.filter(c.is_not_null() & broken), Rule.E008, field,
-                 render(msg_wrong_type(_slot("f"), ptype, _slot("k")), f=field, k=kind_of_number(c)), c)
-            good = good & ~broken
-        if name in NON_NEGATIVE:
-            emit(ex.filter(good & (c < 0)), Rule.W103, field,
-                 render(_M["W103.negative"].format(field=_slot("f")), f=field), c)
-        elif name in AT_LEAST_ONE:
-            emit(ex.filter(good & (c < 1)), Rule.W103, field,
-                 render(_M["W103.quantity"].format(field=_slot("f")), f=field), c)
-    return pl.concat(parts) if parts else _empty_violations()
+def _judgeable(*numbers: object) -> bool:
+    return all(n is not None and not (isinstance(n, float) and not math.isfinite(n)) for n in numbers)

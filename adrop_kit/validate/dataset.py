@@ -25,10 +25,9 @@ from adrop_kit.validate.checks import (
     RuleCheck,
     event_code,
     frame_checks,
-    items_violations,
     short_text,
-    w107_violations,
 )
+from adrop_kit.validate.nested import items_violations, more_violations, w107_violations
 from adrop_kit.validate.report import DatasetReport
 
 
@@ -80,7 +79,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
         main = _violations_fast(df, frame_checks(cat, df.schema, strict=strict, extra_columns=extra_columns))
     else:
         raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
-    violations = pl.concat([e001, main, items_violations(df, cat, ok_rows), w107_violations(df, ok_rows)])
+    violations = pl.concat([e001, main, items_violations(df, cat, ok_rows),
+                            more_violations(df, cat, ok_rows, extra_columns), w107_violations(df, ok_rows)])
     violations = violations.sort("row", "rule", "field", maintain_order=True)
     return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
                          strict=strict, elapsed_s=time.perf_counter() - start)

@@ -1,8 +1,12 @@
 """`validate_event`: the contract for one payload, in pure Python (no DataFrame).
 
-The dataset validator (`adrop_kit.schemas`) implements the same rules vectorised; a
-property test holds the two to the same verdicts. Null counts as absent everywhere:
-`{"price": null}` is the same as no `price`.
+The dataset validator (`validate.dataset`) implements the same rules vectorised; property tests
+(tests/test_parity.py) hold the two, and every way of reading a dataset, to the same verdicts.
+Null counts as absent everywhere: `{"price": null}` is the same as no `price`. A string is any
+`str` (subclasses such as `numpy.str_` or a `StrEnum` member included), an array a list or a
+tuple. Numbers are compared exactly, whatever their size (`rules.value_mismatch`). Before anything
+recursive looks at a payload, `io.values.event_problem` (iterative) decides whether it is an
+E001: nested past the limits, too many keys, text UTF-8 cannot hold.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adrop_kit.io.jsontext import utf8_ok
+from adrop_kit.io.values import event_problem
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
@@ -31,6 +35,8 @@ from adrop_kit.spec.rules import (
     msg_empty,
     msg_missing,
     msg_wrong_type,
+    printable,
+    safe_repr,
     short_value,
     value_mismatch,
 )
@@ -62,7 +68,10 @@ def _other_number_ok(value: Any, *, integral: bool) -> bool:
         return False
     if isinstance(value, numbers.Integral):
         return True
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:  # a huge fraction: finite
+        return not integral or value == math.floor(value)
     return math.isfinite(f) and (f.is_integer() or not integral)
 
 
@@ -71,7 +80,7 @@ def as_json(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=True, separators=(",", ":"), default=str)
     except (TypeError, ValueError):
-        return repr(value)
+        return safe_repr(value)
 
 
 def _v(rule: Rule, field: str, message: str, value: Any = None, *, severity: str | None = None) -> Violation:
@@ -95,7 +104,7 @@ def check_items(items: Any, event: str, item_params: Sequence[ParamSpec]) -> lis
     `item_params` is the catalog's: which item fields exist, their types, which are required."""
     if items is None:
         return [_v(Rule.E007, ITEMS, _M["E007.missing"].format(event=event))]
-    if not isinstance(items, list):
+    if not isinstance(items, (list, tuple)):
         return [_v(Rule.E007, ITEMS, _M["E007.type"].format(event=event, got=json_kind(items)), as_json(items))]
     if not items:
         return [_v(Rule.E007, ITEMS, _M["E007.empty"].format(event=event))]
@@ -128,7 +137,7 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
     uid = payload.get("uid")
     if uid is None:
         out.append(_v(Rule.E002, "uid", _M["E002.missing"]))
-    elif type(uid) is not str:
+    elif not isinstance(uid, str):
         out.append(_v(Rule.E002, "uid", msg_wrong_type("uid", "string", json_kind(uid)), as_json(uid)))
     elif not uid.strip():
         out.append(_v(Rule.E002, "uid", _M["E002.empty"], uid))
@@ -139,19 +148,20 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
     name = payload.get("eventName")
     if name is None:
         out.append(_v(Rule.E003, "eventName", _M["E003.missing"]))
-    elif type(name) is not str:
+    elif not isinstance(name, str):
         out.append(_v(Rule.E003, "eventName", msg_wrong_type("eventName", "string", json_kind(name)), as_json(name)))
     elif name == "":
         out.append(_v(Rule.E003, "eventName", _M["E003.empty"]))
     elif name in catalog:
         spec = catalog.events[name]
     elif strict:
-        out.append(_v(Rule.W101, "eventName", _M["W101.strict"].format(event=name), name, severity="error"))
+        out.append(_v(Rule.W101, "eventName", _M["W101.strict"].format(event=printable(name)), name,
+                      severity="error"))
     else:
-        out.append(_v(Rule.W101, "eventName", _M["W101"].format(event=name), name))
+        out.append(_v(Rule.W101, "eventName", _M["W101"].format(event=printable(name)), name))
 
     platform = payload.get("platform")
-    if platform is not None and (type(platform) is not str or platform not in PLATFORMS):
+    if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
         out.append(_v(Rule.E004, "platform", _M["E004"], platform))
     return out, spec
 
@@ -184,7 +194,8 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
     allowed = spec.allowed_keys
     for key, val in payload.items():
         if key not in allowed and val is not None:
-            out.append(_v(Rule.W102, str(key), _M["W102"].format(field=key, event=spec.name), val))
+            field = key if isinstance(key, str) else str(key)
+            out.append(_v(Rule.W102, field, _M["W102"].format(field=printable(field), event=spec.name), val))
     return out
 
 
@@ -195,15 +206,24 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     <Rule.E005: 'E005'>
     """
     cat = resolve(catalog)
+    problem = event_problem(payload)  # iterative: before anything recursive touches the payload
+    if problem is not None:
+        return EventReport([_v(Rule.E001, "", problem, _escaped(payload, problem))])
     if not isinstance(payload, Mapping):
         return EventReport([_v(Rule.E001, "", f"the event must be a JSON object, got {json_kind(payload)}",
                                as_json(payload))])
-    if not utf8_ok(payload):
-        return EventReport([_v(Rule.E001, "", UNICODE_MESSAGE, json.dumps(payload, ensure_ascii=True, default=str))])
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))
     return EventReport(violations)
+
+
+def _escaped(payload: Any, problem: str) -> str | None:
+    """What an E001 row shows of an event that cannot be written as JSON: nothing past the limits
+    (it may be huge), else its JSON with every non-ASCII character escaped."""
+    if problem == UNICODE_MESSAGE:
+        return json.dumps(payload, ensure_ascii=True, default=str)
+    return None
 
 
 __all__ = ["ENVELOPE", "check_items", "type_ok", "validate_event"]

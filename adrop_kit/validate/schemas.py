@@ -28,6 +28,7 @@ from adrop_kit.validate.checks import (
 )
 
 _SEP = " — "
+_TEMPLATE_DTYPES = {"number": pl.Float64, "integer": pl.Float64, "boolean": pl.Boolean}
 
 
 def _pandera():
@@ -39,17 +40,25 @@ def _pandera():
 
 
 # -- pandera schemas -----------------------------------------------------------------
-def _pandera_check(chk_key: str, catalog: Catalog, strict: bool, extra: Sequence[str], title: str) -> Any:
+def _pandera_check(chk_key: str, catalog: Catalog, strict: bool, extra: Sequence[str], title: str,
+                   built: dict[tuple, dict[str, RuleCheck]]) -> Any:
     pa = _pandera()
 
     def check_fn(data: Any) -> pl.LazyFrame:
         lf = data.lazyframe
         schema = lf.collect_schema()
-        for c in frame_checks(catalog, schema, strict=strict, extra_columns=extra):
-            if c.key == chk_key:
-                ok = pl.col(ERROR).is_not_null() if ERROR in schema else pl.lit(False)
-                return lf.select((ok | ~c.mask.fill_null(False)).alias("check"))
-        return lf.select(pl.lit(True).alias("check"))
+        key = tuple(schema.items())
+        checks = built.get(key)
+        if checks is None:  # the checks of one frame's schema, built once for all the schema's checks
+            checks = {c.key: c for c in frame_checks(catalog, schema, strict=strict, extra_columns=extra)}
+            if len(built) >= 8:
+                built.clear()
+            built[key] = checks
+        c = checks.get(chk_key)
+        if c is None:
+            return lf.select(pl.lit(True).alias("check"))
+        ok = pl.col(ERROR).is_not_null() if ERROR in schema else pl.lit(False)
+        return lf.select((ok | ~c.mask.fill_null(False)).alias("check"))
 
     return pa.Check(check_fn, name=chk_key, error=f"{chk_key}{_SEP}{title}")
 
@@ -79,19 +88,24 @@ def dataset_schema(*, catalog: Catalog | str | None = None, strict: bool = False
                 if p.type in ("number", "integer", "items"):
                     dtype = None
                 columns[p.name] = pa.Column(dtype, nullable=True, required=False)
-    template_cols = {c: pl.String for c in [*columns, *other_columns]}
+    # the checks' keys come from a template schema: catalog dtypes (numbers as Float64, so the
+    # value checks of E006 exist: NaN, Infinity, 2.5 for an integer), other columns as text
+    types = {"uid": "string", "eventName": "string", "platform": "string", **cat.param_types}
+    template_cols = {c: _TEMPLATE_DTYPES.get(types.get(c, ""), pl.String) for c in [*columns, *other_columns]}
     template = frame_checks(cat, template_cols, strict=strict, extra_columns=extra_columns)
     wanted = {s.name for s in specs}
     keys = [c.key for c in template
-            if not _param_of(c.key) or any(_param_of(c.key) in cat[e].param_names for e in wanted)]
-    checks = [_pandera_check(k, cat, strict, extra_columns, Rule(k[:4]).title) for k in keys]
+            if not _param_of(c) or any(_param_of(c) in cat[e].param_names for e in wanted)]
+    built: dict[tuple, dict[str, RuleCheck]] = {}
+    checks = [_pandera_check(k, cat, strict, extra_columns, Rule(k[:4]).title, built) for k in keys]
     name = "adrop:" + (",".join(events) if events is not None else "all")
     return pa.DataFrameSchema(columns, checks=checks, name=name, strict=False, coerce=False)
 
 
-def _param_of(key: str) -> str | None:
-    parts = key.split(":")
-    return parts[1] if len(parts) == 3 else None
+def _param_of(check: RuleCheck) -> str | None:
+    """The parameter a check is about, for the checks that exist per parameter (E005, E006); None for
+    the others (read from the check itself, not from its key: a key may hold any text, ':' too)."""
+    return check.field if check.rule in (Rule.E005, Rule.E006) else None
 
 
 def for_event(name: str, *, catalog: Catalog | str | None = None, strict: bool = False) -> Any:
@@ -127,7 +141,7 @@ def violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: 
 
 
 def _key_from_error(name: str, checks: dict[str, RuleCheck]) -> str:
-    key = name.split(_SEP)[0]
+    key = name.rpartition(_SEP)[0] or name  # the title has no separator; a key (a column name) may
     return key if key in checks else ""
 
 

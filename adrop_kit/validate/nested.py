@@ -1,0 +1,216 @@
+"""The checks that look inside a row or across rows, over a canonical frame: E007/E008 (and W103)
+inside `items`, W102 for the rare keys kept together in `__more`, and W107 across purchases.
+The row-level checks are in `validate.checks`; `validate_events` runs these after them, for
+both engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from adrop_kit.io.frames import MORE, ROW
+from adrop_kit.io.values import LONG_RUN_PATTERN, exact_json, loads_exact, plain
+from adrop_kit.spec.catalog import ENVELOPE, ITEMS, Catalog
+from adrop_kit.spec.rules import (
+    AT_LEAST_ONE,
+    MESSAGES,
+    NON_NEGATIVE,
+    PURCHASE_EVENT,
+    TX_PARAM,
+    Rule,
+    msg_wrong_type,
+    printable,
+)
+from adrop_kit.validate.checks import (
+    EVENT_CODE,
+    VALUE_CHARS,
+    VIOLATION_SCHEMA,
+    _slot,
+    event_code,
+    kind_of_number,
+    printable_text,
+    render,
+    short_text,
+)
+from adrop_kit.validate.event import check_items
+
+_M = MESSAGES
+
+
+def _empty_violations() -> pl.DataFrame:
+    return pl.DataFrame(schema=VIOLATION_SCHEMA)
+
+
+def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
+    """Purchases whose tx_id an earlier purchase already used (the first keeps it)."""
+    if TX_PARAM not in df.columns or "eventName" not in df.columns or df.schema[TX_PARAM] != pl.String:
+        return _empty_violations()
+    tx = pl.col(TX_PARAM)
+    sub = df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != ""))
+    sub = sub.select(ROW, "eventName", TX_PARAM).with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
+    dup = sub.filter(pl.col(ROW) != pl.col("__first"))
+    return dup.select(
+        pl.col(ROW).alias("row"), "eventName", pl.lit(Rule.W107.value).alias("rule"),
+        pl.lit("warning").alias("severity"),
+        pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
+        render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=printable_text(tx),
+               f=pl.col("__first").cast(pl.String))
+        .alias("message"))
+
+
+def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl.DataFrame:
+    """E007/E008 (and W103 inside items) for events that carry `items`."""
+    having = [e.name for e in catalog if e.has_items]
+    requiring = [e.name for e in catalog if e.has_items and e.param(ITEMS).required]
+    if not having or "eventName" not in df.columns:
+        return _empty_violations()
+    ev = pl.col("eventName")
+    parts = []
+    if requiring:
+        items_absent = pl.col(ITEMS).is_null() if ITEMS in df.columns else pl.lit(True)
+        missing = df.filter(ok_rows & ev.is_in(requiring) & items_absent)
+        if missing.height:
+            parts.append(missing.select(
+                pl.col(ROW).alias("row"), "eventName", pl.lit("E007").alias("rule"), pl.lit("error").alias("severity"),
+                pl.lit(ITEMS).alias("field"), pl.lit(None, pl.String).alias("value"),
+                render(_M["E007.missing"].format(event=_slot("e")), e=ev).alias("message")))
+    if ITEMS in df.columns:
+        sub = df.filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(ROW, "eventName", ITEMS)
+        if sub.height:
+            dtype = df.schema[ITEMS]
+            if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+                parts.append(_native_items(sub, catalog))
+            else:
+                parts.append(_python_items(sub, catalog))
+    return pl.concat(parts) if parts else _empty_violations()
+
+
+def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    """Items held as JSON text (CSV cells, JSON sources): parse and check each with `check_items`."""
+    rows: list[tuple] = []
+    long_runs = sub.get_column(ITEMS).str.contains(LONG_RUN_PATTERN).to_list()  # one regex pass, not one a row
+    for (row, event, text), long_run in zip(sub.iter_rows(), long_runs, strict=True):
+        try:
+            items = loads_exact(text, long_run=long_run) if isinstance(text, str) else text
+        except ValueError:
+            snippet = text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+            rows.append((row, event, "E007", "error", ITEMS, snippet,
+                         f"{event}: items must be a JSON array of item objects, but the cell is not valid JSON"))
+            continue
+        for v in check_items(items, event, catalog.item_params):
+            rows.append((row, event, v.rule.value, v.severity, v.field, v.value, v.message))
+    return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
+
+
+def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    """Items as a native List(Struct) column: exploded and checked column-wise."""
+    ev = pl.col("eventName")
+    items = pl.col(ITEMS)
+    parts = []
+
+    def emit(frame: pl.DataFrame, rule: Rule, field: pl.Expr, message: pl.Expr, value: pl.Expr,
+             severity: str | None = None) -> None:
+        if frame.height:
+            parts.append(frame.select(
+                pl.col(ROW).alias("row"), "eventName", pl.lit(rule.value).alias("rule"),
+                pl.lit(severity or rule.severity).alias("severity"), field.alias("field"),
+                short_text(value).alias("value"), message.alias("message")))
+
+    emit(sub.filter(items.list.len() == 0), Rule.E007, pl.lit(ITEMS),
+         render(_M["E007.empty"].format(event=_slot("e")), e=ev), pl.lit(None, pl.String))
+    ex = (sub.filter(items.list.len() > 0)
+          .with_columns(pl.int_ranges(0, items.list.len()).alias("__i"))
+          .explode(ITEMS, "__i"))
+    base = pl.concat_str(pl.lit(ITEMS + "["), pl.col("__i").cast(pl.String), pl.lit("]"))
+    emit(ex.filter(items.is_null()), Rule.E008, base,
+         render(_M["E008.type"].format(field=_slot("f"), got="null"), f=base), pl.lit(None, pl.String))
+    ex = ex.filter(items.is_not_null())
+    fields = {f.name: f.dtype for f in sub.schema[ITEMS].inner.fields}
+    for param in catalog.item_params:
+        name, ptype = param.name, param.type
+        field = pl.concat_str(base, pl.lit("." + name))
+        if name not in fields:
+            if param.required:
+                emit(ex, Rule.E008, field, render(_M["E008.missing"].format(field=_slot("f")), f=field),
+                     pl.lit(None, pl.String))
+            continue
+        c = items.struct.field(name)
+        dtype = fields[name]
+        if isinstance(dtype, (pl.Categorical, pl.Enum)):  # text, dictionary-encoded
+            c, dtype = c.cast(pl.String), pl.String
+        fits = ((ptype == "string" and dtype == pl.String) or (ptype == "boolean" and dtype == pl.Boolean)
+                or (ptype in ("number", "integer") and dtype.is_numeric()))
+        if not fits:
+            emit(ex.filter(c.is_not_null()), Rule.E008, field,
+                 render(msg_wrong_type(_slot("f"), ptype, _dtype_kind(dtype)), f=field), _as_text(c, dtype))
+            if param.required:
+                emit(ex.filter(c.is_null()), Rule.E008, field,
+                     render(_M["E008.missing"].format(field=_slot("f")), f=field), pl.lit(None, pl.String))
+            continue
+        good = c.is_not_null()
+        if param.required:
+            emit(ex.filter(c.is_null()), Rule.E008, field,
+                 render(_M["E008.missing"].format(field=_slot("f")), f=field), pl.lit(None, pl.String))
+            if ptype == "string":
+                emit(ex.filter(c == ""), Rule.E008, field,
+                     render(_M["E008.empty"].format(field=_slot("f")), f=field), c)
+                continue
+        if ptype in ("number", "integer") and dtype.is_float():
+            broken = ~c.is_finite() if ptype == "number" else (~c.is_finite() | (c != c.floor()))
+            emit(ex.filter(c.is_not_null() & broken), Rule.E008, field,
+                 render(msg_wrong_type(_slot("f"), ptype, _slot("k")), f=field, k=kind_of_number(c)), c)
+            good = good & ~broken
+        if name in NON_NEGATIVE:
+            emit(ex.filter(good & (c < 0)), Rule.W103, field,
+                 render(_M["W103.negative"].format(field=_slot("f")), f=field), c)
+        elif name in AT_LEAST_ONE:
+            emit(ex.filter(good & (c < 1)), Rule.W103, field,
+                 render(_M["W103.quantity"].format(field=_slot("f")), f=field), c)
+    return pl.concat(parts) if parts else _empty_violations()
+
+
+def _dtype_kind(dtype: pl.DataType) -> str:
+    """The JSON kind of the values of a native item field, with its article."""
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return "an array"
+    if isinstance(dtype, pl.Struct):
+        return "an object"
+    if dtype.is_numeric():
+        return "an integer" if dtype.is_integer() else "a number"
+    return {pl.String: "a string", pl.Boolean: "a boolean"}.get(dtype, f"a {dtype}")
+
+
+def _as_text(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A native value as reported: nested ones (a list inside an item) as their JSON text."""
+    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)) or dtype == pl.Object:
+        return c.map_batches(lambda s: pl.Series([None if v is None else exact_json(plain(v)) for v in s.to_list()],
+                                                 dtype=pl.String), return_dtype=pl.String, is_elementwise=True)
+    return c.cast(pl.String, strict=False)
+
+
+def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
+                    extra_columns: Sequence[str] = ()) -> pl.DataFrame:
+    """W102 for the rare keys outside the catalog, kept together in `__more` (one JSON object a row):
+    the same verdict, field, value and message as a column of their own would give."""
+    if MORE not in df.columns:
+        return _empty_violations()
+    code = pl.col(EVENT_CODE) if EVENT_CODE in df.columns else event_code(catalog)
+    sub = df.filter(ok_rows & (code >= 0) & pl.col(MORE).is_not_null()).select(ROW, "eventName", MORE)
+    skip = set(ENVELOPE) | set(extra_columns)
+    rows: list[tuple[Any, ...]] = []
+    for row, event, text in sub.iter_rows():
+        allowed = catalog[event].allowed_keys
+        for key, value in loads_exact(text).items():
+            if value is None or key.startswith("_") or key in skip or key in allowed:
+                continue
+            shown = value if isinstance(value, str) else exact_json(value)
+            shown = shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 1] + "…"
+            rows.append((row, event, Rule.W102.value, Rule.W102.severity, key, shown,
+                         _M["W102"].format(field=printable(key), event=event)))
+    return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
+
+
+__all__ = ["items_violations", "more_violations", "w107_violations"]
