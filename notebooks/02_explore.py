@@ -29,6 +29,7 @@ import polars as pl
 
 import adrop_kit
 from adrop_kit import explore as an
+from adrop_kit.explore import timestamps
 from adrop_kit.explore.synth import sample_frame
 
 DATA = None  # ← or the path of your own events: "events.parquet", "events.csv", "events.jsonl", …
@@ -83,11 +84,12 @@ an.plot_platforms(events)
 # %% [markdown]
 # ## Daily active users
 #
-# Distinct users per calendar day of `ts`, with the number of events they sent.
+# Distinct users per calendar day of `ts` (in UTC unless you pass `tz=`, see
+# [Time zones](#Time-zones-and-timestamp-formats) below), with the number of events they sent.
 
 # %%
 dau = an.daily_active_users(events)
-print(f"average {dau['users'].mean():,.0f} users a day over {dau.height} days")
+print(f"average {dau['users'].mean() or 0:,.0f} users a day over {dau.height} days")
 dau.head(7)
 
 # %%
@@ -153,11 +155,50 @@ money.duplicates
 an.plot_revenue(money)
 
 # %% [markdown]
+# ## Time zones and timestamp formats
+#
+# `ts` does not have to be a naive datetime. Each value may be ISO 8601 text with or without a
+# zone (`2026-11-01T10:20:00Z`, `…+09:00`), a datetime with or without a zone, a date, or an
+# epoch number in seconds, milliseconds or microseconds (GA4's `event_timestamp`; the unit comes
+# from the size of each number). A value without a zone is read in `tz=` (UTC by default), and a
+# "day" is the calendar day in `tz`. Values that cannot be read are counted and reported
+# (a `TimestampWarning`), never drawn as 1970.
+#
+# Here the same events are written the way an export might have them, half with `Z` and half
+# with `+09:00`, then counted per day in Seoul: an event at 15:30 UTC belongs to the next day there.
+
+# %%
+utc = timestamps.to_utc(events)  # the instants, in any form above → Datetime in UTC
+zoned = events.with_columns(
+    pl.when(pl.int_range(pl.len()) % 2 == 0)
+    .then(utc.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    .otherwise(utc.dt.convert_time_zone("Asia/Seoul").dt.strftime("%Y-%m-%dT%H:%M:%S%.3f%:z"))
+    .alias("ts"))
+print(zoned["ts"].head(4).to_list())
+timestamps.check_timestamps(zoned, tz="Asia/Seoul")
+
+# %%
+seoul = an.daily_active_users(zoned, tz="Asia/Seoul")
+seoul.join(an.daily_active_users(zoned), on="day", how="full", coalesce=True, suffix="_utc").sort("day").head(7)
+
+# %%
+an.plot_daily_active_users(zoned, tz="Asia/Seoul", title="Daily active users, days in Asia/Seoul")
+
+# %% [markdown]
+# A GA4 export has `event_timestamp` in microseconds since 1970 (often as text in a CSV): name
+# it with `ts=` and the funnel comes out the same as from the datetimes above.
+
+# %%
+ga4 = events.with_columns(event_timestamp=utc.dt.epoch("us").cast(pl.String)).drop("ts")
+an.funnel(ga4, ts="event_timestamp").equals(commerce)
+
+# %% [markdown]
 # ## Closing note
 #
 # Everything above is a function call you can reuse: `an.event_counts`, `an.unique_users`,
 # `an.daily_active_users`, `an.platform_breakdown`, `an.funnel` / `an.lead_funnel` (any list of
-# steps) and `an.revenue`, each taking a polars or pandas DataFrame or a validation report. Every
+# steps) and `an.revenue`, each taking a polars or pandas DataFrame or a validation report (and,
+# where days or order matter, `ts=` for the timestamp column and `tz=` for the time zone). Every
 # chart function returns a matplotlib `Figure`; save one with `an.save_png(fig, "funnel.png")`.
 # On the synthetic sample the numbers are known by construction, so they double as a check that
 # the pipeline works; on your own data, look first at the rows that were left out and at the

@@ -31,6 +31,9 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
+    v.add_argument("--html", metavar="FILE", type=Path,
+                   help="also write the report as one self-contained HTML page (counts, charts, the first "
+                        "violations) to attach to a ticket")
     v.set_defaults(run=cmd_validate)
 
     c = sub.add_parser("catalog", help="list the events and parameters the contract knows",
@@ -68,10 +71,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         report = validate_events(path, catalog=catalog, strict=args.strict)
     except (AdropError, OSError) as exc:  # DataReadError is both
         raise Fail(one_line(path, exc)) from None
+    if args.html is not None:
+        from adrop_kit.explore.report_page import write_report_page
+
+        try:
+            write_report_page(report, args.html)
+        except OSError as exc:
+            raise Fail(one_line(args.html, exc)) from None
     if args.format == "json":
         out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     else:
         print_report(report, str(path), limit=args.limit, strict=args.strict, style=Style.for_stdout())
+        if args.html is not None:
+            out(f"The report as a page: {args.html}")
     return exits.for_dataset(report)
 
 

@@ -22,6 +22,7 @@ from adrop_kit.explore.analytics import (
     to_polars,
     unique_users,
 )
+from adrop_kit.explore.timestamps import TimestampReport, TimestampWarning, check_timestamps, to_utc, with_day
 
 PLOTS = ("plot_daily_active_users", "plot_events_by_day", "plot_failures_by_rule", "plot_funnel", "plot_platforms",
          "plot_revenue", "save_png")
@@ -37,4 +38,5 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["COMMERCE_FUNNEL", "LEAD_FUNNEL", "PLOTS", "RevenueReport", "daily_active_users", "event_counts", "funnel",
-           "lead_funnel", "platform_breakdown", "revenue", "to_polars", "unique_users"]
+           "lead_funnel", "platform_breakdown", "revenue", "to_polars", "unique_users",
+           "TimestampReport", "TimestampWarning", "check_timestamps", "to_utc", "with_day"]

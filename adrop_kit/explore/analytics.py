@@ -4,11 +4,14 @@ Every function takes a polars or pandas DataFrame (or a `DatasetReport`, meaning
 valid rows) with the dataset columns of SPEC.md (`uid`, `eventName`, `platform`, the
 parameters, and optionally a timestamp `ts`), and returns a polars DataFrame or a small
 result object. Nothing here loops over rows or users in Python; the plots that draw these
-results live in `adrop_kit.plots` (matplotlib, imported lazily) and are also reachable
-here, e.g. `analytics.plot_funnel`.
+results live in `adrop_kit.explore.plots` (matplotlib, imported lazily) and are also
+reachable as `adrop_kit.explore.plot_funnel` (and the earlier path `adrop_kit.analytics.plot_funnel`).
 
-Conventions: a user is a non-blank `uid`; "day" is the calendar day of the timestamp
-column (`ts=` names it); rows whose event or user is missing are left out of user counts.
+Conventions: a user is a non-blank `uid`; "day" is the calendar day, in the time zone `tz=`
+(default UTC), of the timestamp column (`ts=` names it); rows whose event or user is missing
+are left out of user counts. Timestamps may be ISO 8601 text with or without a zone, datetimes
+with or without one, dates, or epoch seconds/ms/µs (see `adrop_kit.explore.timestamps` for the
+rules; `check_timestamps(df)` reports how a column reads).
 """
 
 from __future__ import annotations
@@ -21,12 +24,22 @@ from typing import Any
 
 import polars as pl
 
+from adrop_kit.explore.inputs import require, to_polars
+from adrop_kit.explore.timestamps import (
+    UTC,
+    TimestampReport,
+    TimestampWarning,
+    check_timestamps,
+    days,
+    read_times,
+    to_utc,
+    with_day,
+)
 from adrop_kit.io.frames import ROW
 from adrop_kit.io.html import html_table
 from adrop_kit.io.jsontext import parse_json_text
 from adrop_kit.spec.catalog import ITEMS
 from adrop_kit.spec.rules import CURRENCY_PARAM, PURCHASE_EVENT, TX_PARAM
-from adrop_kit.validate.report import DatasetReport
 
 EVENT = "eventName"
 USER = "uid"
@@ -41,66 +54,21 @@ _AMOUNT_DTYPE = pl.List(pl.Struct({"price": pl.Float64, "quantity": pl.Float64})
 
 
 # -- input ---------------------------------------------------------------------------------
-def to_polars(data: Any) -> pl.DataFrame:
-    """A polars DataFrame from a polars (lazy) or pandas frame, or a `DatasetReport`'s valid rows."""
-    if isinstance(data, pl.DataFrame):
-        return data
-    if isinstance(data, pl.LazyFrame):
-        return data.collect()
-    if isinstance(data, DatasetReport):
-        return data.valid_rows
-    if type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
-        try:
-            return pl.from_pandas(data)
-        except Exception:  # noqa: BLE001 - pyarrow/polars raise many kinds for mixed object columns
-            from adrop_kit.io.frames import ERROR, from_pandas
-            from adrop_kit.spec.catalog import STANDARD
-
-            return from_pandas(data, STANDARD).df.drop(ERROR)  # types each column by the catalog
-    raise TypeError(f"expected a polars or pandas DataFrame or a DatasetReport, got {type(data).__name__}; "
-                    "for a file use adrop_kit.validate_events(path).valid_rows")
-
-
-def _require(df: pl.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        names = ", ".join(repr(c) for c in missing)
-        raise ValueError(f"{what} needs column(s) {names}, which the frame lacks (it has: {', '.join(df.columns)})")
-
-
 def _keys(by: str | Sequence[str] | None) -> tuple[str, ...]:
     if by is None:
         return ()
     return (by,) if isinstance(by, str) else tuple(by)
 
 
-def _time(df: pl.DataFrame, ts: str) -> pl.Expr:
-    """The timestamp column as something orderable: datetimes/dates/numbers as they are, text parsed."""
-    dtype = df.schema[ts]
-    if dtype == pl.String:
-        return pl.col(ts).str.to_datetime(strict=False)
-    if dtype.is_temporal() or dtype.is_numeric():
-        return pl.col(ts)
-    raise TypeError(f"the timestamp column {ts!r} is {dtype}; expected a datetime, a date or ISO text")
-
-
-def _day(df: pl.DataFrame, ts: str, what: str) -> pl.Expr:
-    if ts not in df.columns:
-        raise ValueError(f"{what}: 'day' is derived from the timestamp column {ts!r}, which the frame lacks "
-                         f"(it has: {', '.join(df.columns)}); pass ts= to name yours")
-    dtype = df.schema[ts]
-    if dtype == pl.Date:
-        return pl.col(ts)
-    if isinstance(dtype, pl.Datetime) or dtype == pl.String:
-        return _time(df, ts).dt.date()
-    raise TypeError(f"{what}: cannot take the day of {ts!r} ({dtype}); expected a datetime, a date or ISO text")
-
-
-def _with_keys(df: pl.DataFrame, by: tuple[str, ...], ts: str, what: str) -> pl.DataFrame:
-    """`df` with a `day` column when `by` asks for one (and the frame has none); other keys must exist."""
+def _with_keys(df: pl.DataFrame, by: tuple[str, ...], ts: str, tz: str, what: str,
+               effect: str = "are counted under day=null") -> pl.DataFrame:
+    """`df` with a `day` column (the calendar day in `tz`) when `by` asks for one and the frame has none."""
     if DAY in by and DAY not in df.columns:
-        df = df.with_columns(_day(df, ts, what).alias(DAY))
-    _require(df, by, what)
+        if ts not in df.columns:
+            raise ValueError(f"{what}: 'day' is derived from the timestamp column {ts!r}, which the frame lacks "
+                             f"(it has: {', '.join(df.columns)}); pass ts= to name yours")
+        df = df.with_columns(days(df, ts, tz=tz, what=what, effect=effect))
+    require(df, by, what)
     return df
 
 
@@ -115,33 +83,39 @@ def _most_first(frame: pl.DataFrame, measure: str, keys: tuple[str, ...]) -> pl.
 
 
 # -- counts ------------------------------------------------------------------------------
-def event_counts(df: Any, by: str | Sequence[str] = (EVENT,), *, ts: str = TS) -> pl.DataFrame:
-    """Events per group of `by` (any columns, plus "day" from `ts`), most frequent first."""
+def event_counts(df: Any, by: str | Sequence[str] = (EVENT,), *, ts: str = TS, tz: str = UTC) -> pl.DataFrame:
+    """Events per group of `by` (any columns, plus "day": the day in `tz` of `ts`), most frequent first.
+
+    Rows whose timestamp is missing or unreadable count under day=null (a TimestampWarning counts the unreadable ones).
+    """
     keys = _keys(by)
-    frame = _with_keys(to_polars(df), keys, ts, "event_counts")
+    frame = _with_keys(to_polars(df), keys, ts, tz, "event_counts")
     if not keys:
         return pl.DataFrame({"count": [frame.height]}, schema={"count": pl.Int64})
     return _most_first(frame.group_by(keys).agg(pl.len().cast(pl.Int64).alias("count")), "count", keys)
 
 
-def unique_users(df: Any, by: str | Sequence[str] | None = None, *, user: str = USER, ts: str = TS
-                 ) -> int | pl.DataFrame:
+def unique_users(df: Any, by: str | Sequence[str] | None = None, *, user: str = USER, ts: str = TS,
+                 tz: str = UTC) -> int | pl.DataFrame:
     """Distinct users: an int, or with `by` a frame of `users` per group (most users first)."""
     keys = _keys(by)
     frame = to_polars(df)
-    _require(frame, [user], "unique_users")
-    frame = _with_keys(frame, keys, ts, "unique_users")
+    require(frame, [user], "unique_users")
+    frame = _with_keys(frame, keys, ts, tz, "unique_users")
     frame = frame.lazy().select(*dict.fromkeys([*keys, user])).filter(_is_user(frame, user)).collect()
     if not keys:
         return frame.get_column(user).n_unique()
     return _most_first(frame.group_by(keys).agg(pl.col(user).n_unique().cast(pl.Int64).alias("users")), "users", keys)
 
 
-def daily_active_users(df: Any, ts: str = TS, *, user: str = USER) -> pl.DataFrame:
-    """Per calendar day of `ts`: distinct users and events, in date order."""
+def daily_active_users(df: Any, ts: str = TS, *, user: str = USER, tz: str = UTC) -> pl.DataFrame:
+    """Per calendar day (in `tz`) of `ts`: distinct users and events, in date order.
+
+    Rows whose timestamp is missing or unreadable are left out (a TimestampWarning counts the unreadable ones).
+    """
     frame = to_polars(df)
-    _require(frame, [user], "daily_active_users")
-    frame = _with_keys(frame, (DAY,), ts, "daily_active_users")
+    require(frame, [user], "daily_active_users")
+    frame = _with_keys(frame, (DAY,), ts, tz, "daily_active_users", "are left out")
     return (frame.group_by(DAY)
             .agg(pl.col(user).filter(_is_user(frame, user)).n_unique().cast(pl.Int64).alias("users"),
                  pl.len().cast(pl.Int64).alias("events"))
@@ -155,7 +129,7 @@ def platform_breakdown(df: Any, *, user: str = USER) -> pl.DataFrame:
     on both, so those shares may add up to more than 1.
     """
     frame = to_polars(df)
-    _require(frame, [PLATFORM, user], "platform_breakdown")
+    require(frame, [PLATFORM, user], "platform_breakdown")
     frame = frame.select(PLATFORM, pl.when(_is_user(frame, user)).then(pl.col(user)).alias("__u"))
     total_users = max(1, frame.get_column("__u").drop_nulls().n_unique())
     return (frame.group_by(PLATFORM)
@@ -167,7 +141,7 @@ def platform_breakdown(df: Any, *, user: str = USER) -> pl.DataFrame:
 
 
 # -- funnels -------------------------------------------------------------------------------
-def funnel(df: Any, steps: Sequence[str] = COMMERCE_FUNNEL, *, user: str = USER, ts: str = TS,
+def funnel(df: Any, steps: Sequence[str] = COMMERCE_FUNNEL, *, user: str = USER, ts: str = TS, tz: str = UTC,
            ordered: bool | None = None) -> pl.DataFrame:
     """Users reaching each step of `steps`: step, event, users, conversion, overall, drop_off.
 
@@ -176,19 +150,23 @@ def funnel(df: Any, steps: Sequence[str] = COMMERCE_FUNNEL, *, user: str = USER,
     timestamps are ordered by row); otherwise, or with `ordered=False`, simply having done
     every step up to k. `conversion` is from the previous step, `overall` from step 1
     (both 0 when the base has no users), `drop_off` the users lost since the previous step.
-    Rows without a user, and without a timestamp when ordering, are left out.
+    Rows without a user, and without a readable timestamp when ordering, are left out (a
+    TimestampWarning says how many unreadable). Timestamps in any form of `timestamps` are
+    ordered as instants; `tz` only places the ones without a zone.
     """
     steps = _keys(steps)
     if not steps:
         raise ValueError("a funnel needs at least one step")
     frame = to_polars(df)
-    _require(frame, [EVENT, user], "funnel")
+    require(frame, [EVENT, user], "funnel")
     if ordered is None:
         ordered = ts in frame.columns
     elif ordered and ts not in frame.columns:
         raise ValueError(f"funnel(ordered=True) orders by the timestamp column {ts!r}, which the frame lacks "
                          f"(it has: {', '.join(frame.columns)}); pass ts= or ordered=False")
-    time = _time(frame, ts) if ordered else pl.lit(0)
+    hint = "; pass ordered=False to count without order" if ordered else ""
+    time = (pl.lit(read_times(frame, ts, tz=tz, what="funnel", effect="are left out", hint=hint)) if ordered
+            else pl.lit(0))
     ev = (frame.lazy().select(pl.col(user).alias("__u"), pl.col(EVENT).alias("__e"), time.alias("__t"),
                               _is_user(frame, user).alias("__ok"))
           .with_row_index("__pos")
@@ -330,7 +308,7 @@ def _amounts(purchases: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
     return revenue, units
 
 
-def revenue(df: Any, by: str | Sequence[str] = (CURRENCY_PARAM,), *, ts: str = TS) -> RevenueReport:
+def revenue(df: Any, by: str | Sequence[str] = (CURRENCY_PARAM,), *, ts: str = TS, tz: str = UTC) -> RevenueReport:
     """Revenue of the purchase events per group of `by` (e.g. ("currency", "platform"), or "day").
 
     A purchase whose `tx_id` an earlier purchase (by row) already used is rule W107: it is
@@ -338,8 +316,8 @@ def revenue(df: Any, by: str | Sequence[str] = (CURRENCY_PARAM,), *, ts: str = T
     """
     keys = _keys(by)
     frame = to_polars(df)
-    _require(frame, [EVENT], "revenue")
-    frame = _with_keys(frame, keys, ts, "revenue")
+    require(frame, [EVENT], "revenue")
+    frame = _with_keys(frame, keys, ts, tz, "revenue")
     pos = pl.col(ROW).cast(pl.Int64) if ROW in frame.columns else pl.int_range(pl.len(), dtype=pl.Int64)
     buys = frame.with_columns(pos.alias("__r")).filter(pl.col(EVENT) == PURCHASE_EVENT)
     if ITEMS in buys.columns and buys.schema[ITEMS] == pl.String:  # CSV/JSON sources hold JSON text
@@ -379,5 +357,6 @@ def revenue(df: Any, by: str | Sequence[str] = (CURRENCY_PARAM,), *, ts: str = T
                          excluded_by_currency=per_currency(dups), by=keys)
 
 
-__all__ = ["COMMERCE_FUNNEL", "LEAD_FUNNEL", "RevenueReport", "daily_active_users", "event_counts", "funnel",
-           "lead_funnel", "platform_breakdown", "revenue", "to_polars", "unique_users"]
+__all__ = ["COMMERCE_FUNNEL", "LEAD_FUNNEL", "RevenueReport", "TimestampReport", "TimestampWarning",
+           "check_timestamps", "daily_active_users", "event_counts", "funnel", "lead_funnel", "platform_breakdown",
+           "revenue", "to_polars", "to_utc", "unique_users", "with_day"]

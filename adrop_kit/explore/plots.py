@@ -4,6 +4,16 @@ Each function returns a `matplotlib.figure.Figure` and takes `ax=None` to draw i
 existing axes instead. No pyplot state is touched, so the charts work headless (CI, a
 server) and inside ipywidgets `Output`s; in a notebook run `%matplotlib inline` once so a
 returned Figure renders as an image. `save_png(fig, path)` writes a PNG file.
+
+Korean labels: matplotlib's default font has no Hangul, so every chart falls back, glyph by
+glyph, to a CJK font when one is installed (Noto Sans CJK, NanumGothic, Malgun Gothic,
+AppleGothic, …; see `adrop_kit.explore.fonts`), without touching your rcParams. On Debian or
+Ubuntu install one with `apt-get install fonts-noto-cjk` (or `fonts-nanum`). Without one the
+charts still draw, with boxes for the Hangul and a "Glyph … missing" warning from matplotlib.
+
+The day charts take `ts=` (the timestamp column, in any form `adrop_kit.explore.timestamps`
+reads) and `tz=` (the time zone whose calendar days are counted, default UTC); events whose
+timestamp is missing or unreadable are left out and counted in a note on the chart.
 """
 
 from __future__ import annotations
@@ -16,14 +26,16 @@ import polars as pl
 
 try:
     from matplotlib.axes import Axes
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DayLocator
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter, PercentFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 except ImportError as exc:  # pragma: no cover - matplotlib ships with the notebooks extra
     raise ImportError("adrop_kit.plots needs matplotlib: pip install 'adrop-kit[notebooks]'") from exc
 
 from adrop_kit.explore import analytics as an
+from adrop_kit.explore.fonts import cjk_figure
+from adrop_kit.explore.timestamps import UTC, days
 from adrop_kit.validate.report import DatasetReport
 
 BLUE, ORANGE, GREEN, GREY = "#4C72B0", "#DD8452", "#55A868", "#8C8C8C"
@@ -60,6 +72,7 @@ def _money(v: float) -> str:
 
 
 # -- funnels ---------------------------------------------------------------------------------
+@cjk_figure
 def plot_funnel(funnel_frame: pl.DataFrame, *, ax: Axes | None = None, title: str = "Funnel") -> Figure:
     """Horizontal bars, step 1 on top: users per step, labelled with the conversion from the step before."""
     fig, ax = _axes(ax, (8, 0.6 * funnel_frame.height + 1.6))
@@ -74,6 +87,7 @@ def plot_funnel(funnel_frame: pl.DataFrame, *, ax: Axes | None = None, title: st
         note = f"{r['users']:,}" if i == 0 else f"{r['users']:,}  ·  {r['conversion']:.1%} of previous"
         ax.text(r["users"] + top * 0.01, i, note, va="center", fontsize=9, color="#333")
     ax.set_xlim(0, top * 1.45)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(_THOUSANDS)
     ax.set_xlabel("users")
     overall = rows[-1]["overall"] if rows else 0.0
@@ -82,6 +96,7 @@ def plot_funnel(funnel_frame: pl.DataFrame, *, ax: Axes | None = None, title: st
 
 
 # -- revenue ---------------------------------------------------------------------------------
+@cjk_figure
 def plot_revenue(report: an.RevenueReport, *, ax: Axes | Sequence[Axes] | None = None, currency: str | None = None,
                  title: str = "Revenue") -> Figure:
     """Bars of revenue, one panel per currency (amounts in different currencies never share an axis).
@@ -129,17 +144,19 @@ def plot_revenue(report: an.RevenueReport, *, ax: Axes | Sequence[Axes] | None =
 
 
 # -- activity --------------------------------------------------------------------------------
-def plot_events_by_day(df: Any, *, ts: str = "ts", by: str | None = None, top: int = 8, ax: Axes | None = None,
-                       title: str = "Events per day") -> Figure:
-    """A line of events per day; with `by` (e.g. "platform") one line per value, the `top` largest
-    kept and the rest summed as "other"."""
+@cjk_figure
+def plot_events_by_day(df: Any, *, ts: str = "ts", tz: str = UTC, by: str | None = None, top: int = 8,
+                       ax: Axes | None = None, title: str = "Events per day") -> Figure:
+    """A line of events per calendar day in `tz`; with `by` (e.g. "platform") one line per value,
+    the `top` largest kept and the rest summed as "other"."""
     fig, ax = _axes(ax, (9, 3.8))
+    frame, undated = _dated(df, ts, tz, "plot_events_by_day")
     if by is None:
-        daily = an.event_counts(df, by=("day",), ts=ts).sort("day")
+        daily = an.event_counts(frame, by=("day",), ts=ts).sort("day")
         ax.plot(daily.get_column("day").to_list(), daily.get_column("count").to_list(), color=BLUE, marker="o",
                 markersize=3, linewidth=1.6, label="events")
     else:
-        counts = an.event_counts(df, by=(by, "day"), ts=ts)
+        counts = an.event_counts(frame, by=(by, "day"), ts=ts)
         totals = counts.group_by(by).agg(pl.col("count").sum()).sort("count", descending=True, nulls_last=True)
         keep = [_label(k) for k in totals.get_column(by).head(top).to_list()]
         label = pl.col(by).cast(pl.String).fill_null(NONE_LABEL)
@@ -152,34 +169,53 @@ def plot_events_by_day(df: Any, *, ts: str = "ts", by: str | None = None, top: i
                     color=PALETTE[i % len(PALETTE)], marker="o", markersize=3, linewidth=1.4, label=g)
         ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), title=by,
                   title_fontsize=9, alignment="left")
-    _dates(ax)
+    _dates(ax, undated)
     ax.set_ylabel("events")
     _tidy(ax, title if by is None else f"{title} by {by}")
     return fig
 
 
-def plot_daily_active_users(df: Any, *, ts: str = "ts", ax: Axes | None = None,
+@cjk_figure
+def plot_daily_active_users(df: Any, *, ts: str = "ts", tz: str = UTC, ax: Axes | None = None,
                             title: str = "Daily active users") -> Figure:
-    """A line of distinct users per day."""
+    """A line of distinct users per calendar day in `tz`."""
     fig, ax = _axes(ax, (9, 3.4))
-    dau = an.daily_active_users(df, ts)
-    days, users = dau.get_column("day").to_list(), dau.get_column("users").to_list()
-    ax.plot(days, users, color=GREEN, marker="o", markersize=3, linewidth=1.6)
-    ax.fill_between(days, users, color=GREEN, alpha=0.12, linewidth=0)
-    _dates(ax)
+    frame, undated = _dated(df, ts, tz, "plot_daily_active_users")
+    dau = an.daily_active_users(frame, ts)
+    dates, users = dau.get_column("day").to_list(), dau.get_column("users").to_list()
+    ax.plot(dates, users, color=GREEN, marker="o", markersize=3, linewidth=1.6)
+    ax.fill_between(dates, users, color=GREEN, alpha=0.12, linewidth=0)
+    _dates(ax, undated)
     ax.set_ylabel("users")
     _tidy(ax, title)
     return fig
 
 
-def _dates(ax: Axes) -> None:
-    locator = AutoDateLocator()
+def _dated(df: Any, ts: str, tz: str, what: str) -> tuple[pl.DataFrame, int]:
+    """The rows whose timestamp reads, with their `day` in `tz`, and how many rows were left out."""
+    frame = an.to_polars(df)
+    if "day" not in frame.columns:
+        if ts not in frame.columns:
+            return frame, 0  # the analytics say which column is missing
+        frame = frame.with_columns(days(frame, ts, tz=tz, what=what, effect="are not drawn"))
+    dated = frame.filter(pl.col("day").is_not_null())
+    return dated, frame.height - dated.height
+
+
+def _dates(ax: Axes, undated: int = 0) -> None:
+    lo, hi = ax.dataLim.intervalx
+    locator = DayLocator() if hi - lo < 12 else AutoDateLocator()  # days, never hours, on a short range
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 ticks printed as "0" and "1"
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_ylim(bottom=0)
+    if undated:
+        ax.text(1.0, 1.02, f"{undated:,} events without a readable timestamp not shown", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=8, color=SEVERITY_COLORS["error"])
 
 
+@cjk_figure
 def plot_platforms(df: Any, *, ax: Axes | None = None, title: str = "Platforms") -> Figure:
     """Side-by-side bars of each platform's share of events and of users, labelled with the counts."""
     fig, ax = _axes(ax, (8, 3.8))
@@ -202,6 +238,7 @@ def plot_platforms(df: Any, *, ax: Axes | None = None, title: str = "Platforms")
 
 
 # -- validation --------------------------------------------------------------------------------
+@cjk_figure
 def plot_failures_by_rule(report: DatasetReport, *, ax: Axes | None = None,
                           title: str = "Violations by rule") -> Figure:
     """Horizontal bars of violations per rule (errors first), colored by severity."""
