@@ -19,7 +19,8 @@
 #
 # By default this runs on a synthetic sample: 5,000 realistic events with a few percent of
 # deliberate mistakes. **To check your own data, set `DATA` below** to a `.csv`, `.jsonl`, `.json`
-# or `.parquet` file. Nothing is sent anywhere: no account or key is needed.
+# or `.parquet` file; a relative path starts in this notebook's folder (the kernel's working
+# directory), not where you started JupyterLab. Nothing is sent anywhere: no account or key is needed.
 
 # %%
 # %matplotlib inline
@@ -65,7 +66,8 @@ report.violations.filter(pl.col("rule") == "E005").head(8)
 #
 # The same report as a widget: filter the failures by rule and by event, look at the chart, and
 # download the failures and the clean rows as CSV (or save both into a folder). Use **Upload file**
-# to check another file, or type a path.
+# to check another file, or type a path: the widget says where a relative path resolved to (this
+# notebook's folder), and where it looked when there is no file.
 
 # %%
 DatasetValidator(report, name=DATA or "synthetic sample (seed 7)")

@@ -121,12 +121,22 @@ for d in contract.disagreements:  # the first payload that disagreed, and what h
 #
 # ## FuzzLab
 #
-# Pick events, valid and/or invalid payloads and how many; **Draw** shows them, **Send drawn** sends
-# them as they are and compares each verdict, **Contract test** runs `run_contract` (with shrinking).
-# It is connected to the stricter server above, so invalid payloads with custom event names (W101)
-# show up as disagreements.
+# Pick events, valid and/or invalid payloads and how many, then:
+#
+# - **Draw** shows the payloads and the verdict adrop_kit expects for each; it contacts no server.
+#   Each Draw uses a fresh random seed, shown above the table: type it into *seed* to draw the same
+#   payloads again. The *note* column says when a payload's `eventName` is not its row's event: the
+#   rows breaking W101 carry a name outside the catalog (`level_up`, …).
+# - **Send drawn** sends those payloads, exactly as shown, and compares each verdict.
+# - **Contract test** runs `run_contract` (with shrinking).
+#
+# The lab is connected to the stricter server above, and this cell already pressed **Draw** and
+# **Send drawn**: the payloads breaking W101 (which adrop_kit only warns about) come back *rejected*,
+# so they are listed first as disagreements. Tick *strict* and press **Send drawn** again: adrop_kit
+# then expects the rejection too, and every verdict agrees.
 
 # %%
 lab = FuzzLab(server=stricter, events=("click", "sign_up", "purchase"))
 lab.draw()
+lab.send()
 lab

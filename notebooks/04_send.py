@@ -23,6 +23,8 @@
 
 # %%
 import os
+import tempfile
+from pathlib import Path
 
 from adrop_kit.explore.synth import sample_frame
 from adrop_kit.send.sender import Sender
@@ -37,6 +39,7 @@ else:
     server = LocalServer().start()                      # stops with the kernel
     endpoint, app_key = server.endpoint, server.app_key
     target = {"server": server}
+JOURNAL = Path(tempfile.mkdtemp(prefix="adrop-send-")) / "send.journal"  # what the code below delivered
 print("sending to", endpoint)
 
 # %% [markdown]
@@ -62,8 +65,13 @@ EventComposer(**target, event="sign_up")
 # ## Send a dataset
 #
 # A synthetic sample of 1,000 events (a few deliberately broken: they are skipped, with the reason).
-# Press **Dry run**, then switch dry run off and **Send**: the progress bar and the counts follow the
-# delivery, and the tables list the problems and each row's outcome.
+# Press **Dry run** to see the first requests (key masked; nothing is sent), then **Send**: the progress
+# bar and the counts follow the delivery, and the tables list the problems and each row's outcome.
+#
+# Nothing is sent twice: the panel keeps a journal of what it delivered (in memory, one per endpoint
+# and key, while the panel lives), so pressing **Send** again skips those rows and says so.
+# **Forget sent rows** clears it, to send them again on purpose; `SendPanel(data, journal="send.journal")`
+# keeps the journal in a file instead, across sessions.
 
 # %%
 data = sample_frame(1_000, seed=3)
@@ -71,10 +79,14 @@ SendPanel(data, **target)
 
 # %% [markdown]
 # The same in code. Against a real endpoint this cell only does a dry run unless you change `DRY_RUN`.
+# Its journal (`JOURNAL`, a file in a temporary folder made in the first cell) remembers what was
+# delivered: run the cell twice and the second run sends nothing again (every row is
+# `already_delivered`).
 
 # %%
 DRY_RUN = server is None
-with Sender(app_key, endpoint=endpoint, dry_run=DRY_RUN, concurrency=8, progress=False) as sender:
+with Sender(app_key, endpoint=endpoint, dry_run=DRY_RUN, concurrency=8, progress=False,
+            journal=JOURNAL) as sender:
     sent = sender.send_all(data)
 sent
 

@@ -21,6 +21,7 @@ from typing import Any
 from adrop_kit.io.html import html_table
 from adrop_kit.spec.catalog import PLATFORMS, EventSpec
 from adrop_kit.validate.report import DatasetReport, EventReport
+from adrop_kit.widgets._display import mutation_note, shown, source_label
 
 ABSENT = "(absent)"
 UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
@@ -171,11 +172,15 @@ def _fmt(v: Any) -> str:
 
 
 def summary_html(report: DatasetReport) -> str:
-    """The dataset summary cards (class adrop-summary, which the browser test looks for)."""
+    """The dataset summary cards (class adrop-summary, which the browser test looks for), under a title
+    naming the data as a reader would ("a polars DataFrame of 1,000 rows") and a status in words and
+    color (no emoji: without an emoji font it is a box)."""
     s = report.summary()
-    status = ("<span style='color:#1b7f3b'>✓ every row is valid</span>" if report.ok else
-              f"<span style='color:#b00020'>✗ {s['invalid']:,} row(s) would be rejected</span>")
-    title = f"<b>{html.escape(report.source)}</b> — {status} <span style='color:#888'>({report.elapsed_s:.2f} s)</span>"
+    status = ("<b class='adrop-status' style='color:#1b7f3b'>all valid</b>" if report.ok else
+              f"<b class='adrop-status' style='color:#b00020'>invalid rows</b>: {s['invalid']:,} of {s['rows']:,} "
+              "would be rejected")
+    title = (f"<b>{html.escape(source_label(report.source, report.rows))}</b> — {status} "
+             f"<span style='color:#888'>({report.elapsed_s:.2f} s)</span>")
     return cards_html(s, "adrop-summary", title)
 
 
@@ -185,10 +190,11 @@ def table_html(rows: Iterable[Sequence[Any]], header: Sequence[str], cls: str = 
 
 
 def _short(c: Any) -> str | None:
-    """A cell's text: nested values as JSON, long text cut at 120 characters (html_table escapes it)."""
+    """A cell's text: nested values as JSON, text with edge blanks quoted (`'KRW '`, `''`), long text cut
+    at 120 characters (html_table escapes it)."""
     if c is None:
         return None
-    text = json.dumps(c, ensure_ascii=False, default=str) if isinstance(c, (dict, list)) else str(c)
+    text = json.dumps(c, ensure_ascii=False, default=str) if isinstance(c, (dict, list)) else shown(c)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -214,22 +220,27 @@ def reply_html(result: Any) -> str:
 
 
 # -- contract runs ------------------------------------------------------------------------------
-def probe_rows(results: Sequence[Any], *, observed: bool = True) -> list[tuple[Any, ...]]:
-    """`ProbeResult`s as table rows, in run order: #, event, breaks, expected[, observed, agree, HTTP], payload.
+def probe_rows(results: Sequence[Any], *, observed: bool = True, catalog: Any = None) -> list[tuple[Any, ...]]:
+    """`ProbeResult`s as table rows, in run order: #, event, breaks, note, expected[, observed, agree, HTTP],
+    payload.
 
-    The payload is the JSON text exactly as sent (NaN stays NaN)."""
+    The note says what the event column does not: the payload's eventName was removed or replaced (W101:
+    "eventName replaced by a name outside the catalog, 'level_up'"), or its body is not an object. The
+    payload is the JSON text exactly as sent (NaN stays NaN)."""
     rows = []
     for i, r in enumerate(results):
         verdict = (r.observed, "✓" if r.agreed else "✗ disagree", r.status) if observed else ()
-        rows.append((i, r.event, r.rule or "—", r.expected, *verdict, r.body))
+        rows.append((i, r.event, r.rule or "—", mutation_note(r.event, r.payload, catalog) or None, r.expected,
+                     *verdict, r.body))
     return rows
 
 
-PROBE_HEADER = ("#", "event", "breaks", "expected", "observed", "agree", "HTTP", "payload")
-DRAW_HEADER = ("#", "event", "breaks", "expected", "payload")
+PROBE_HEADER = ("#", "event", "breaks", "note", "expected", "observed", "agree", "HTTP", "payload")
+DRAW_HEADER = ("#", "event", "breaks", "note", "expected", "payload")
+_AGREE = PROBE_HEADER.index("agree")
 
 
-def verdicts_html(report: Any) -> str:
+def verdicts_html(report: Any, catalog: Any = None) -> str:
     """What a contract run without shrinking found: a headline, the disagreements (the key masked in
     their curl), every verdict (disagreements first), and why it stopped early, if it did."""
     results = report.results
@@ -243,8 +254,8 @@ def verdicts_html(report: Any) -> str:
         items = "".join(f"<li>{html.escape(d.describe())}{pre_html(d.curl, 'adrop-curl')}</li>"
                         for d in report.disagreements)
         parts.append(f"<ol class='adrop-disagreements'>{items}</ol>")
-    rows = probe_rows(results)
-    rows = [r for r in rows if r[5] != "✓"] + [r for r in rows if r[5] == "✓"]
+    rows = probe_rows(results, catalog=catalog)
+    rows = [r for r in rows if r[_AGREE] != "✓"] + [r for r in rows if r[_AGREE] == "✓"]
     parts.append(table_html(rows, PROBE_HEADER, "adrop-table adrop-fuzz-verdicts"))
     return "".join(parts)
 
@@ -310,23 +321,10 @@ def save_csvs(report: DatasetReport, folder: str | Path) -> list[Path]:
 
 
 def failures_figure(report: DatasetReport) -> Any:
-    """A matplotlib Figure of violations by rule: `analytics.plot_failures_by_rule` when present."""
-    try:
-        from adrop_kit.explore.analytics import plot_failures_by_rule
-    except (ImportError, AttributeError):
-        plot_failures_by_rule = None
-    if plot_failures_by_rule is not None:
-        return plot_failures_by_rule(report)
-    from matplotlib.figure import Figure
+    """A matplotlib Figure of violations by rule: the library's own chart (`explore.plots`)."""
+    from adrop_kit.explore.plots import plot_failures_by_rule
 
-    by = report.by_rule().sort("violations")
-    fig = Figure(figsize=(6, 0.35 * max(3, by.height) + 0.8), layout="constrained")
-    ax = fig.add_subplot()
-    colors = ["#b00020" if s == "error" else "#d9a400" for s in by.get_column("severity").to_list()]
-    ax.barh(by.get_column("rule").to_list(), by.get_column("violations").to_list(), color=colors)
-    ax.set_xlabel("violations")
-    ax.set_title("Failures by rule (red: errors, yellow: warnings)")
-    return fig
+    return plot_failures_by_rule(report)
 
 
 def figure_png(fig: Any, dpi: int = 80) -> bytes:

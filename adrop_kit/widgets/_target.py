@@ -6,6 +6,7 @@ use. The key lives only in a private attribute; everything shown is masked.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -81,6 +82,12 @@ class Target:
 
     def url(self) -> str:
         return self.endpoint if self.endpoint is not None else self.local_server().endpoint
+
+    def scope(self) -> str:
+        """Where sends go, as one string: the URL and a short hash of the key (never the key itself), so
+        that what was delivered to one app at one endpoint is never taken for delivered to another."""
+        key = self._key() or ""
+        return f"{self.url()}#{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
     def sender(self, **options: Any) -> Any:
         """A `Sender` to this target (dry-run needs no key)."""

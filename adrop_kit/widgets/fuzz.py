@@ -23,9 +23,11 @@ class FuzzLab(View):
     many and a seed; then, all through `adrop_kit.testing.contract.ContractRun`:
 
     - "Draw" shows the payloads a run draws and the verdict `validate_event` expects for each (a dry
-      run against an embedded server with the same rules: the endpoint is not contacted);
-    - "Send drawn" sends them (same seed, same payloads) to the endpoint (default: an embedded local server)
-      and compares its verdicts with the expected ones, exactly on the JSON sent;
+      run against an embedded server with the same rules: the endpoint is not contacted). An empty seed
+      box means a fresh random seed per Draw; the seed used is shown, and typing it in draws the same
+      payloads again. A note says when a payload's eventName is not its row's event (W101 replaces it);
+    - "Send drawn" sends them (the last Draw's seed, same payloads) to the endpoint (default: an
+      embedded local server) and compares its verdicts with the expected ones, exactly on the JSON sent;
     - "Contract test" does the same, then shrinks every disagreement to a minimal payload.
 
     To a host that is not this machine the run refuses to send payloads the contract accepts (they
@@ -43,6 +45,8 @@ class FuzzLab(View):
         """The last "Send drawn": every `ProbeResult` and, unshrunk, every `Disagreement`."""
         self.contract_report: ContractReport | None = None
         """The last "Contract test": the same, with every disagreement shrunk."""
+        self.drawn_seed: int | None = None
+        """The seed of the last "Draw" ("Send drawn" and "Contract test" use it while the seed box is empty)."""
         chosen = tuple(e for e in (events or _DEFAULT_EVENTS) if e in self.catalog) or self.catalog.names[:1]
 
         self.events = w.SelectMultiple(options=self.catalog.names, value=chosen, rows=7, description="events")
@@ -54,7 +58,9 @@ class FuzzLab(View):
         self.strict = w.Checkbox(value=False, description="strict (W101 is an error locally)", **auto)
         self.yes = w.Checkbox(value=False, description="yes: a remote host may store accepted payloads", **auto)
         self.n = w.IntSlider(value=20, min=1, max=200, description="examples", continuous_update=False)
-        self.seed = w.IntText(value=0, description="seed", layout=w.Layout(width="160px"))
+        self.seed = w.Text(value="", placeholder="random each Draw", description="seed",
+                           tooltip="empty: a fresh random seed per Draw (shown); a number: the same payloads again",
+                           layout=w.Layout(width="220px"))
         self.draw_button = w.Button(description="Draw", icon="random",
                                     tooltip="show the payloads and expected verdicts; the endpoint is not contacted")
         self.send_button = w.Button(description="Send drawn", icon="paper-plane", button_style="primary",
@@ -88,20 +94,31 @@ class FuzzLab(View):
         self.where.value = f"<span style='color:#444'>to {self.target.describe()}</span>"
 
     def _error(self, where: w.HTML, exc: BaseException) -> None:
-        where.value = f"<span style='color:#b00020'>{type(exc).__name__}: {exc}</span>"
+        where.value = f"<span style='color:#b00020'>{type(exc).__name__}: {html.escape(str(exc))}</span>"
 
-    def options(self, *, shrink: bool) -> dict[str, Any]:
+    def chosen_seed(self, *, draw: bool) -> int | None:
+        """The seed a run uses: the one typed in the box; else, for a Draw, None (a fresh random one), and
+        for a send, the last Draw's (so it sends what was shown). Raises ValueError for a non-number."""
+        text = self.seed.value.strip()
+        if text:
+            try:
+                return int(text)
+            except ValueError:
+                raise ValueError(f"seed must be a whole number (or empty for a random one), not {text!r}") from None
+        return None if draw else self.drawn_seed
+
+    def options(self, *, shrink: bool, draw: bool = False) -> dict[str, Any]:
         """The `ContractRun` options the controls describe (no endpoint, no key)."""
         return {"catalog": self.catalog, "strict": self.strict.value, "events": list(self.events.value) or None,
-                "rules": list(self.rules.value) or None, "examples": self.n.value, "seed": self.seed.value,
-                "valid": self.valid.value, "invalid": self.invalid.value, "shrink": shrink,
-                "retry": WIDGET_RETRY, "yes": self.yes.value}
+                "rules": list(self.rules.value) or None, "examples": self.n.value,
+                "seed": self.chosen_seed(draw=draw), "valid": self.valid.value, "invalid": self.invalid.value,
+                "shrink": shrink, "retry": WIDGET_RETRY, "yes": self.yes.value}
 
-    def _run(self, make: Any, where: w.HTML, *, shrink: bool) -> ContractReport | None:
+    def _run(self, make: Any, where: w.HTML, *, shrink: bool, draw: bool = False) -> ContractReport | None:
         """Build a run (`make(**options)`: arguments are checked before any request) and iterate it,
         moving the progress bar as each verdict arrives."""
         try:
-            run: ContractRun = make(**self.options(shrink=shrink))
+            run: ContractRun = make(**self.options(shrink=shrink, draw=draw))
         except (AdropError, OSError, ValueError) as exc:
             self._error(where, exc)
             return None
@@ -120,16 +137,21 @@ class FuzzLab(View):
         """Show the payloads a run with these settings sends, and the verdict expected for each."""
         self.verdicts.value = ""
         self.table.value = "<i>drawing…</i>"
-        report = self._run(ContractRun, self.table, shrink=False)  # no endpoint: an embedded same-rules server
+        # no endpoint: an embedded same-rules server
+        report = self._run(ContractRun, self.table, shrink=False, draw=True)
         if report is None:
             self.cases = []
             return []
         self.cases = report.results
+        self.drawn_seed = report.seed
         stopped = f"<div style='color:#b00020'>stopped: {html.escape(report.error)}</div>" if report.error else ""
-        self.table.value = (f"<b>{len(self.cases)} drawn payloads</b> (seed {report.seed}; “Send drawn” sends these)"
+        how = ("the seed you chose" if self.seed.value.strip() else
+               "a fresh random seed; type it into “seed” to draw these again")
+        self.table.value = (f"<b>{len(self.cases)} drawn payloads</b> (<span class='adrop-seed'>seed "
+                            f"{report.seed}</span>: {how}; “Send drawn” sends these)"
                             + stopped
-                            + logic.table_html(logic.probe_rows(self.cases, observed=False), logic.DRAW_HEADER,
-                                               "adrop-table adrop-fuzz-cases"))
+                            + logic.table_html(logic.probe_rows(self.cases, observed=False, catalog=self.catalog),
+                                               logic.DRAW_HEADER, "adrop-table adrop-fuzz-cases"))
         return self.cases
 
     def send(self) -> ContractReport | None:
@@ -140,7 +162,8 @@ class FuzzLab(View):
         if report is None:
             return None
         self.report = report
-        self.verdicts.value = logic.verdicts_html(report)
+        self.verdicts.value = (f"<div style='color:#666'>seed {report.seed}</div>"
+                               + logic.verdicts_html(report, catalog=self.catalog))
         return report
 
     def run_contract(self) -> ContractReport | None:

@@ -1,7 +1,8 @@
-"""`SendPanel`: send a dataset with a progress bar and live counts; dry-run first (on by default)."""
+"""`SendPanel`: dry-run or send a dataset with a progress bar and live counts, never sending a row twice."""
 
 from __future__ import annotations
 
+import html
 import os
 import threading
 import time
@@ -11,33 +12,48 @@ from typing import Any
 import ipywidgets as w
 
 from adrop_kit.errors import AdropError
+from adrop_kit.send.journal import Journal
 from adrop_kit.send.report import EventOutcome
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.widgets import _logic as logic
 from adrop_kit.widgets._base import KeyInput, View, small
+from adrop_kit.widgets._display import describe_data, live_cards, send_cards, sent_count
 from adrop_kit.widgets._target import Target
 
-_COUNTED = ("delivered", "rejected", "failed", "dry_run")  # what moves the progress bar
-_CARDS = ("delivered", "rejected", "failed", "skipped")  # shown live (others once they happen)
+_COUNTED = ("delivered", "rejected", "failed", "dry_run", "already_delivered")  # what moves the progress bar
+_RED = "<span style='color:#b00020'>{}</span>"
+DRY_RUN_DONE = "dry run — nothing sent"
 
 
 class SendPanel(View):
     """Send `data` (anything `validate_events` takes; or type a path) to an endpoint or the local server.
 
-    An empty endpoint means the embedded local server, started on the first send. The key comes from
-    `app_key`, the key box (cleared at once) or $ADROP_APP_KEY and is only ever shown masked.
+    Two buttons say what they do: **Dry run** validates and shows the first requests (key masked) and
+    sends nothing; **Send** sends every valid row. An empty endpoint means the embedded local server,
+    started on first use. The key comes from `app_key`, the key box (cleared at once) or $ADROP_APP_KEY
+    and is only ever shown masked.
+
+    Nothing is sent twice: a journal remembers every row this panel delivered, so a second **Send**
+    skips them and says so. By default the journal is in memory, one per endpoint and key, for the
+    panel's lifetime (**Forget sent rows** clears it, to send them again on purpose); `journal=` a file
+    path keeps it across sessions, as `Sender(journal=...)` and `adrop-kit send --journal` do.
     """
 
     def __init__(self, data: Any = None, *, endpoint: str | None = None, app_key: str | None = None,
-                 server: Any = None, catalog: Catalog | str | None = None, strict: bool = False) -> None:
+                 server: Any = None, catalog: Catalog | str | None = None, strict: bool = False,
+                 journal: str | os.PathLike[str] | Journal | None = None) -> None:
         self.data = data
         self.catalog = catalog
         self.strict = strict
         self.target = Target(endpoint, app_key, server=server, catalog=catalog)
         self.report: Any = None
+        self.journal = journal
+        """The journal file (or `Journal`) given, or None: an in-memory journal per endpoint and key."""
+        self._journals: dict[str, Journal] = {}
         self._lock = threading.Lock()
         self._last_update = 0.0
         self._counts: Counter[str] = Counter()
+        self._dry = True
 
         self.source = w.Text(placeholder="path to a dataset (.csv, .jsonl, .json, .parquet)", description="data",
                              layout=w.Layout(width="460px"))
@@ -46,25 +62,33 @@ class SendPanel(View):
         self.key = KeyInput(self.target, on_change=self._show_target)
         self.where = w.HTML()
         self.concurrency = w.IntSlider(value=8, min=1, max=32, description="concurrency")
-        self.dry_run = w.ToggleButton(value=True, description="dry run", icon="eye",
-                                      tooltip="validate and show the requests (key masked); send nothing")
-        self.send_button = w.Button(description="Dry run", icon="paper-plane")
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="sent", bar_style="info")
+        self.dry_run_button = w.Button(description="Dry run", icon="eye",
+                                       tooltip="validate and show the first requests (key masked); nothing is sent")
+        self.send_button = w.Button(description="Send", icon="paper-plane", button_style="primary",
+                                    tooltip="send every valid row; rows this panel already delivered are skipped")
+        self.forget_button = w.Button(description="Forget sent rows", icon="eraser", disabled=True,
+                                      tooltip="clear this panel's journal: the next Send sends delivered rows again")
+        if journal is not None:
+            self.forget_button.layout.display = "none"  # a journal file is the user's own: not cleared here
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="", bar_style="info",
+                                      style={"description_width": "initial"})
         self.counts = w.HTML()
+        self.note = w.HTML()
         self.requests = w.HTML()
         self.results = w.HTML()
 
         self.endpoint.observe(lambda _: self._show_target(), names="value")
-        self.dry_run.observe(self._dry_run_changed, names="value")
+        self.dry_run_button.on_click(lambda _: self.send(dry_run=True))
         self.send_button.on_click(lambda _: self.send())
+        self.forget_button.on_click(lambda _: self.forget())
         self._show_target()
 
-        data_row = [small(f"data: {_describe(data)}")] if data is not None else [self.source]
+        data_row = [small(f"data: {html.escape(describe_data(data))}")] if data is not None else [self.source]
         self.widget = w.VBox([
             *data_row,
             self.endpoint, self.key.password, self.where,
-            w.HBox([self.concurrency, self.dry_run, self.send_button]),
-            self.progress, self.counts, self.requests, self.results,
+            w.HBox([self.concurrency, self.dry_run_button, self.send_button, self.forget_button]),
+            self.progress, self.counts, self.note, self.requests, self.results,
         ])
         self.widget.add_class("adrop-send-panel")
 
@@ -72,10 +96,39 @@ class SendPanel(View):
         self.target.set_endpoint(self.endpoint.value)
         self.where.value = f"<span style='color:#444'>to {self.target.describe()}</span>"
 
-    def _dry_run_changed(self, change: dict[str, Any]) -> None:
-        self.send_button.description = "Dry run" if change["new"] else "Send"
-        self.send_button.button_style = "" if change["new"] else "primary"
+    # -- the journal ----------------------------------------------------------------------------
+    def _journal(self) -> Any:
+        """The journal of this send: the one given, or this panel's in-memory one for the endpoint and key."""
+        if self.journal is not None:
+            return self.journal
+        scope = self.target.scope()
+        if scope not in self._journals:
+            self._journals[scope] = Journal(":memory:")
+        return self._journals[scope]
 
+    def _delivered_before(self, keys: list[str]) -> int:
+        """How many of these event keys the journal already has as delivered (0 for a journal file)."""
+        journal = self._journals.get(self.target.scope()) if self.journal is None else self.journal
+        if not isinstance(journal, Journal) or not keys:
+            return 0
+        return sum(status == "delivered" for status, _ in journal.lookup(keys).values())
+
+    def forget(self) -> None:
+        """Clear the in-memory journal: the next Send sends every valid row again, delivered or not."""
+        for journal in self._journals.values():
+            journal.close()
+        self._journals.clear()
+        self.forget_button.disabled = True
+        self.note.value = ("<span class='adrop-send-note' style='color:#444'>forgotten: the next Send sends every "
+                           "valid row again, even those already delivered</span>")
+
+    def close(self) -> None:
+        for journal in self._journals.values():
+            journal.close()
+        self._journals.clear()
+        super().close()
+
+    # -- sending --------------------------------------------------------------------------------
     def _on_outcome(self, outcome: EventOutcome | None) -> None:
         """The Sender's `on_outcome` hook: every event's outcome as it happens, from the sender's worker
         threads (None: redraw). Counts under a lock; redraws at most every 0.1 s, and at the last event."""
@@ -88,33 +141,37 @@ class SendPanel(View):
                 return
             self._last_update = now
             self.progress.value = min(self.progress.max, done)
-            shown = dict.fromkeys(_CARDS, 0) | self._counts
-            self.counts.value = logic.cards_html(shown, "adrop-send-counts")
+            self.counts.value = logic.cards_html(live_cards(self._counts, dry_run=self._dry), "adrop-send-counts")
 
-    def send(self) -> Any:
-        """Validate, then send (or dry-run) every valid row; returns the SendReport."""
+    def send(self, *, dry_run: bool = False) -> Any:
+        """Validate, then send every valid row (`dry_run=True`: show the first requests, send nothing).
+        Rows this panel's journal has as delivered are not sent again. Returns the SendReport."""
         from adrop_kit import validate_events
 
         data = self.data if self.data is not None else self.source.value.strip()
         if isinstance(data, str) and not data:
-            self.results.value = "<span style='color:#b00020'>give a dataset path first</span>"
+            self.results.value = _RED.format("give a dataset path first")
             return None
         self._show_target()
-        self.requests.value = ""
-        self.results.value = ""
+        self.requests.value = self.results.value = self.note.value = ""
+        self._dry = dry_run
         try:
             checked = validate_events(data, catalog=self.catalog, strict=self.strict)
             self.progress.max = max(1, checked.valid)
+            self.progress.value = 0
             self.progress.bar_style = "info"
+            self.progress.description = "checking" if dry_run else "sending"
             with self._lock:
                 self._counts.clear()
             self._on_outcome(None)
-            with self.target.sender(dry_run=self.dry_run.value, concurrency=self.concurrency.value,
-                                    progress=False, strict=self.strict, on_outcome=self._on_outcome) as sender:
+            journal = None if dry_run else self._journal()
+            with self.target.sender(dry_run=dry_run, concurrency=self.concurrency.value, progress=False,
+                                    strict=self.strict, journal=journal, on_outcome=self._on_outcome) as sender:
                 report = sender.send_all(data)
         except (AdropError, OSError, ValueError) as exc:
-            self.results.value = f"<span style='color:#b00020'>cannot send: {exc}</span>"
+            self.results.value = _RED.format(f"cannot send: {html.escape(str(exc))}")
             self.progress.bar_style = "danger"
+            self.progress.description = "not sent"
             return None
         self.report = report
         self._show(report)
@@ -122,13 +179,25 @@ class SendPanel(View):
 
     def _show(self, report: Any) -> None:
         s = report.summary()
-        self.progress.value = self.progress.max if report.dry_run else min(
-            self.progress.max, report.delivered + report.rejected + report.failed)
-        self.progress.bar_style = "warning" if report.failed or report.rejected or report.pending else "success"
-        shown = {k: v for k, v in s.items() if v or k in ("total", "delivered")}
-        self.counts.value = logic.cards_html(shown, "adrop-send-counts",
-                                             f"<b>{'dry run' if report.dry_run else 'sent'}</b> to "
-                                             f"{report.endpoint}")
+        where = html.escape(report.endpoint)
+        before = self._delivered_before([o.key for o in report.outcomes if o.outcome == "dry_run" and o.key]) \
+            if report.dry_run else 0
+        if before:  # what Send would really do: skip the rows already delivered
+            s = {**s, "dry_run": s["dry_run"] - before, "already_delivered": before}
+        if report.dry_run:
+            self.progress.value = self.progress.max
+            self.progress.bar_style = "info"
+            self.progress.description = DRY_RUN_DONE
+            title = f"<b>{DRY_RUN_DONE}</b>; “Send” would send to {where}"
+        else:
+            sent = sent_count(s)
+            self.progress.value = min(self.progress.max, sent + report.already_delivered)
+            self.progress.bar_style = ("warning" if report.failed or report.rejected or report.pending else
+                                       "success")
+            self.progress.description = "sent" if sent else "nothing sent"
+            title = f"<b>sent</b> to {where}" if sent else f"<b>nothing sent</b> to {where}"
+        self.counts.value = logic.cards_html(send_cards(s, dry_run=report.dry_run), "adrop-send-counts", title)
+        self._show_note(report, before)
         if report.dry_run and report.requests:
             self.requests.value = ("<div style='color:#666'>dry run: nothing was sent; the first requests:</div>"
                                    + logic.pre_html("\n\n".join(report.requests[:3]), "adrop-request"))
@@ -145,17 +214,22 @@ class SendPanel(View):
         parts.append(logic.frame_html(table, limit=10, cls="adrop-table adrop-send-table"))
         self.results.value = "".join(parts)
 
+    def _show_note(self, report: Any, before: int) -> None:
+        """What the journal did (or would do): rows already delivered are not sent again. `before`: of a
+        dry run's rows, those already delivered."""
+        whose = (f"the journal {html.escape(str(getattr(self.journal, 'path', self.journal)))}"
+                 if self.journal is not None else "this panel's journal")
+        again = "" if self.journal is not None else "; “Forget sent rows” to send them again"
+        if report.dry_run:
+            text = (f"{before:,} of these row(s) were already delivered by an earlier Send ({whose}): “Send” "
+                    f"would skip them" + again) if before else ""
+        else:
+            n = report.already_delivered
+            if self.journal is None:
+                self.forget_button.disabled = not self._journals
+            text = (f"{n:,} row(s) already delivered by an earlier Send were not sent again ({whose}){again}"
+                    if n else "")
+        self.note.value = f"<div class='adrop-send-note' style='color:#8a6d00'>{text}</div>" if text else ""
 
-def _describe(data: Any) -> str:
-    if isinstance(data, (str, os.PathLike)):
-        return str(data)
-    height = getattr(data, "height", None) or getattr(data, "shape", (None,))[0]
-    if height is not None:
-        return f"a {type(data).__module__.split('.')[0]} frame of {height:,} rows"
-    try:
-        return f"{len(data):,} events"
-    except TypeError:
-        return type(data).__name__
 
-
-__all__ = ["SendPanel"]
+__all__ = ["DRY_RUN_DONE", "SendPanel"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import html
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.report import DatasetReport
 from adrop_kit.widgets import _logic as logic
 from adrop_kit.widgets._base import View
+from adrop_kit.widgets._display import locate
 
 ALL = "(all)"
 NO_EVENT = "(no eventName)"
@@ -24,7 +27,10 @@ class DatasetValidator(View):
 
     `data` is anything `validate_events` takes (a path, a pandas/polars frame, a list of dicts) or a
     `DatasetReport` already made; or upload a .csv/.jsonl/.json/.parquet file, or type a path.
-    `name` labels the data in the summary (default: the report's source).
+    `name` labels the data in the summary (default: the report's source, said plainly: "a polars
+    DataFrame of 1,000 rows"). A relative path starts in the kernel's working directory (in a notebook,
+    the notebook's folder); the view says where it resolved to, and where it looked when nothing is
+    there. Values are shown with their blanks visible (`'KRW '`), as the CLI does.
     """
 
     def __init__(self, data: Any = None, *, name: str | None = None, catalog: Catalog | str | None = None,
@@ -88,7 +94,7 @@ class DatasetValidator(View):
         try:
             path = logic.upload_to_path(f["name"], f["content"])
         except ValueError as exc:
-            self.status.value = f"<span style='color:#b00020'>{exc}</span>"
+            self._fail(str(exc))
             return
         self._drop_upload()
         self._tmp = path
@@ -105,10 +111,23 @@ class DatasetValidator(View):
         super().close()
 
     def validate(self, data: Any, *, name: str | None = None) -> DatasetReport | None:
-        """Validate `data` (or take a DatasetReport as it is) and show everything."""
+        """Validate `data` (or take a DatasetReport as it is) and show everything; on an error, show it
+        alone (the previous report is cleared, so what is shown is never taken for this data's)."""
         if isinstance(data, str) and not data:
-            self.status.value = "<span style='color:#b00020'>give a path first</span>"
+            self._fail("give a path first")
             return None
+        where = ""
+        if isinstance(data, (str, os.PathLike)):
+            path, start = locate(data)
+            if not path.exists():
+                self._fail(f"cannot read it: no file at {path}" + (
+                    f" (“{data}” is relative: it was looked for in the kernel's working directory, {start})"
+                    if start is not None else ""))
+                return None
+            if start is not None:
+                where = (f"“{data}” resolved to {path} (a relative path starts in the kernel's working "
+                         f"directory, {start})")
+            data = path
         if isinstance(data, DatasetReport):
             report = data
         else:
@@ -117,14 +136,25 @@ class DatasetValidator(View):
             try:
                 report = validate_events(data, catalog=self.catalog, strict=self.strict)
             except (AdropError, OSError, ValueError) as exc:
-                self.status.value = f"<span style='color:#b00020'>cannot read it: {exc}</span>"
+                self._fail(f"cannot read it: {exc}")
                 return None
         if name is not None:
             report = dataclasses.replace(report, source=name)
         self.report = report
-        self.status.value = ""
+        self.status.value = f"<span class='adrop-resolved' style='color:#444'>{html.escape(where)}</span>" \
+            if where else ""
         self._show()
         return report
+
+    def _fail(self, message: str) -> None:
+        """Show an error and clear everything the last report showed."""
+        self.report = None
+        self.status.value = f"<span class='adrop-error' style='color:#b00020'>{html.escape(message)}</span>"
+        for out in (self.summary, self.failures, self.downloads, self.saved):
+            out.value = ""
+        self.chart.outputs = ()
+        self.rule.options, self.rule.value = (ALL,), ALL
+        self.event.options, self.event.value = (ALL,), ALL
 
     # -- output -----------------------------------------------------------------------------
     def _show(self) -> None:
