@@ -40,7 +40,8 @@ def too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def _has_nonfinite(value: Any) -> bool:
+def has_nonfinite(value: Any) -> bool:
+    """True when a NaN or an Infinity sits anywhere in the value (iterative)."""
     stack = [value]
     while stack:
         v = stack.pop()
@@ -59,7 +60,7 @@ def to_json_text(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     try:
-        if isinstance(value, (list, dict)) and _has_nonfinite(value):
+        if isinstance(value, (list, dict)) and has_nonfinite(value):
             return json.dumps(value, allow_nan=True, default=str, ensure_ascii=False)
         try:
             return orjson.dumps(value, default=str).decode()
@@ -125,7 +126,7 @@ def dumps_payload(payload: Any) -> bytes:
     """The request body for a payload, byte for byte what gets sent. Unlike orjson alone it never
     turns NaN/Infinity into null (that would send a different event): they go out as tokens, and
     an Adrop-like server rejects the body, as it should."""
-    if _has_nonfinite(payload):
+    if has_nonfinite(payload):
         return json.dumps(payload, allow_nan=True, default=str, ensure_ascii=False, separators=(",", ":")).encode()
     try:
         return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)

@@ -12,14 +12,13 @@ cannot hold, or an integer too long for Python to write as text.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from adrop_kit.io.jsontext import limits_problem
+from adrop_kit.io.jsontext import has_nonfinite, limits_problem
 from adrop_kit.spec.rules import UNICODE_MESSAGE, digits_message
 
 PLAIN_TYPES = frozenset({str, int, float, bool, list, dict, type(None)})
@@ -63,20 +62,6 @@ def as_float(value: int) -> float:
         return FLOAT_MAX if value > 0 else -FLOAT_MAX
 
 
-def _nonfinite(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if type(v) is float:
-            if not math.isfinite(v):
-                return True
-        elif isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, (list, tuple)):
-            stack.extend(v)
-    return False
-
-
 def _default(value: Any) -> Any:
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return value.tolist()
@@ -91,7 +76,7 @@ def exact_json(value: Any) -> str:
         text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates, odd objects
         return json.dumps(value, allow_nan=True, ensure_ascii=False, separators=(",", ":"), default=_default)
-    if b"null" in text and _nonfinite(value):  # orjson writes NaN/Infinity as null: keep them visible
+    if b"null" in text and has_nonfinite(value):  # orjson writes NaN/Infinity as null: keep them visible
         return json.dumps(value, allow_nan=True, ensure_ascii=False, separators=(",", ":"), default=_default)
     return text.decode()
 

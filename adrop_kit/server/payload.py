@@ -7,38 +7,17 @@ a validator or, later, the serialisation of a `/_local/events` page.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from adrop_kit.io.jsontext import parse_json_text
+from adrop_kit.io.jsontext import parse_json_text, too_deep
 from adrop_kit.spec.catalog import Catalog
-from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_DEPTH
+from adrop_kit.spec.rules import DEPTH_MESSAGE
 from adrop_kit.validate.event import validate_event
 
 NOT_JSON = "the body is not valid JSON"
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)  # strings (skipped whole) and brackets
-
-
-def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
-    """True when the JSON text nests arrays/objects more than `limit` levels (brackets inside strings
-    do not count). Linear, iterative; most bodies are settled by counting brackets alone."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
-    depth = 0
-    for m in _TOKENS.finditer(body):
-        c = m.group()[0]
-        if c in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > limit:
-                return True
-        elif c in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return False
-
-
 def parse_stored(body: bytes) -> Any:
     """A stored body back as JSON, or None when it is not plain JSON or too deep to hand out safely."""
     if too_deep(body):
