@@ -85,13 +85,19 @@ LONG_RUN_PATTERN = r"[0-9]{19}"
 """The same test as a regex, for a whole column at once (`str.contains`): then `long_run=` says."""
 
 
+def long_digit_run(data: bytes) -> bool:
+    """Whether JSON text holds 19 digits in a row: only then can an integer be beyond what orjson
+    reads exactly (a cheap test, so the common text is parsed once, by orjson)."""
+    return _LONG_RUN in data.translate(_DIGITS_AS_ZEROS)
+
+
 def loads_exact(text: str | bytes, *, long_run: bool | None = None) -> Any:
     """Parse JSON text keeping integers exact (orjson reads those beyond 64 bits as floats) and
     NaN/Infinity tokens. Raises ValueError when it is not JSON. `long_run`: whether the text has 19
     digits in a row, when the caller already knows (None: looked for here)."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if long_run is None:
-        long_run = _LONG_RUN in data.translate(_DIGITS_AS_ZEROS)
+        long_run = long_digit_run(data)
     if not long_run:
         try:
             return orjson.loads(data)

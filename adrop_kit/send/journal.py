@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import sqlite3
 import threading
@@ -51,7 +52,12 @@ _NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a 
 
 
 def event_key(payload: Any, row: int) -> str:
-    canon = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    """The event's journal key: its canonical JSON (keys sorted) and its row position, hashed."""
+    try:
+        canon = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates: exact, still canonical
+        canon = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True, ensure_ascii=True,
+                           default=str).encode()
     return hashlib.sha256(canon + b"#" + str(row).encode()).hexdigest()[:32]
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from adrop_kit.io.jsontext import parse_json_text, too_deep
+from adrop_kit.io.values import loads_exact, long_digit_run
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE
 from adrop_kit.validate.event import validate_event
@@ -23,8 +22,8 @@ def parse_stored(body: bytes) -> Any:
     if too_deep(body):
         return None
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
+        return loads_exact(body)
+    except ValueError:
         return None
 
 
@@ -53,6 +52,8 @@ def judge(body: bytes, catalog: Catalog, strict: bool) -> Verdict:
         return _e001(DEPTH_MESSAGE)
     try:
         payload = parse_json_text(body, allow_nan=False)  # NaN is not JSON: Adrop would not parse it
+        if long_digit_run(body):  # an integer beyond 64 bits: keep it exact (stored as sent)
+            payload = loads_exact(body, long_run=True)
     except (ValueError, RecursionError):
         return _e001(NOT_JSON)
     report = validate_event(payload, catalog=catalog, strict=strict)

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from adrop_kit.io.jsontext import dumps_lenient
+from adrop_kit.io.values import exact_json
 from adrop_kit.server.limits import MAX_OFFSET
 from adrop_kit.server.payload import parse_stored
 
@@ -53,7 +53,7 @@ def make_row(status: str, payload: Any, body: bytes, violations: list[dict] | No
     digest = hash_uid(obj.get("uid"))
     stored = body
     if "uid" in obj:  # the raw body must not keep the raw uid either
-        stored = dumps_lenient({**obj, "uid": digest})
+        stored = exact_json({**obj, "uid": digest}).encode("utf-8", "surrogatepass")
     return (status, time.time(), name if isinstance(name, str) else None,
             platform if isinstance(platform, str) else None, digest, stored,
             orjson.dumps(violations).decode() if violations else None)
