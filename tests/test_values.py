@@ -176,6 +176,14 @@ def test_the_public_pandera_schemas_check_numeric_values_too():
         assert any(c.startswith("E006:price:value") for c in checks), checks
 
 
+def test_the_pandera_engine_reports_keys_holding_colons_and_its_separator():  # found by test_parity
+    rows = [{"uid": "u", "eventName": "app_open", "0:": 1, "a — b": 2, "W102:x": 3, "E005:method:missing": 4}]
+    expected = [("W102", k) for k in ("0:", "E005:method:missing", "W102:x", "a — b")]
+    for engine in ("polars", "pandera"):
+        got = ak.validate_events(rows, engine=engine).violations.select("rule", "field").rows()
+        assert sorted(got) == expected, engine
+
+
 # -- a list inside an item ---------------------------------------------------------------------------
 def test_a_list_inside_an_item_is_e008_in_a_polars_frame_and_in_parquet(tmp_path):
     payload = {"uid": "u", "eventName": "purchase", "tx_id": "t", "items": [{"item_id": "a",

@@ -32,8 +32,9 @@ from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import MAX_REPR, Frame, from_records
 from adrop_kit.io.jsontext import too_deep
 from adrop_kit.io.source import READ_BOUND
+from adrop_kit.io.values import text_problem
 from adrop_kit.spec.catalog import Catalog
-from adrop_kit.spec.rules import DEPTH_MESSAGE, SIZE_MESSAGE, json_kind
+from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_EVENT_BYTES, SIZE_MESSAGE, json_kind
 
 _WS = re.compile(r"[ \t\n\r]*")
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer orjson may read as a float (beyond 64 bits)
@@ -123,11 +124,17 @@ def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
             continue
         if lineno not in exact:
             try:
-                records.append(loads(line))
-                continue
+                value = loads(line)
             except orjson.JSONDecodeError:
                 pass
+            else:
+                if len(line) > MAX_EVENT_BYTES // 2 and text_problem(value) == SIZE_MESSAGE:  # SPEC: 64 KiB
+                    errors[len(records)] = (SIZE_MESSAGE, raw_text(line))
+                records.append(value)
+                continue
         value, problem = parse_row(line, f"line {lineno + 1}", exact=lineno in exact)
+        if problem is None and len(line) > MAX_EVENT_BYTES // 2 and text_problem(value) == SIZE_MESSAGE:
+            problem = SIZE_MESSAGE
         if problem is not None:
             errors[len(records)] = (problem, raw_text(line))
         records.append(value)

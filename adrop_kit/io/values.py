@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from adrop_kit.io.jsontext import has_nonfinite, limits_problem
-from adrop_kit.spec.rules import UNICODE_MESSAGE, digits_message
+from adrop_kit.spec.rules import MAX_EVENT_BYTES, SIZE_MESSAGE, UNICODE_MESSAGE, digits_message
 
 PLAIN_TYPES = frozenset({str, int, float, bool, list, dict, type(None)})
 """Python types that are already what JSON sends (no conversion needed)."""
@@ -125,10 +125,11 @@ def _too_long(value: int) -> bool:
 
 def text_problem(value: Any) -> str | None:
     """Why an event (within the limits) cannot be written as JSON text: a lone surrogate in some text
-    (keys too), or an integer too long for Python to write. Iterative."""
+    (keys too), or an integer too long for Python to write; or why its JSON text is too large to send
+    (over MAX_EVENT_BYTES, SPEC.md: the server would answer 413). Iterative."""
     try:  # the common case, in C: orjson writes it, so it holds neither (only 64-bit integers, valid UTF-8)
-        orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
-        return None
+        text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+        return SIZE_MESSAGE if len(text) > MAX_EVENT_BYTES else None
     except (TypeError, orjson.JSONEncodeError):
         pass
     stack = [value]
@@ -148,6 +149,8 @@ def text_problem(value: Any) -> str | None:
         elif type(v) is int or (isinstance(v, int) and not isinstance(v, bool)):
             if _too_long(v):
                 return digits_message(sys.get_int_max_str_digits())
+    if len(exact_json(value).encode("utf-8")) > MAX_EVENT_BYTES:  # writable now: big integers, NaN
+        return SIZE_MESSAGE
     return None
 
 
