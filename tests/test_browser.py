@@ -201,7 +201,7 @@ def test_send_notebook_dry_runs_then_sends_from_the_browser(page, lab):
     panel.locator("button:text-is('Dry run')").click()
     panel.locator(".adrop-request").wait_for()
     assert re.search(r"Authorization: lo…\w\w", panel.locator(".adrop-request").inner_text())
-    panel.locator("button:text-is('dry run')").click()  # the toggle: off
+    assert "dry run — nothing sent" in panel.locator(".adrop-send-counts").inner_text()
     panel.locator("button:text-is('Send')").click()
     page.wait_for_function("() => /^sent to/.test(document.querySelector('.adrop-send-panel .adrop-send-counts')"
                            "?.innerText || '')")  # the final counts (live ones carry no title)
