@@ -100,8 +100,9 @@ class TimestampReport:
         return f"<TimestampReport {self.summary()}>"
 
     def _repr_html_(self) -> str:
-        mark = "✅" if self.ok else "⚠️"
-        return f"<p>{mark} <b>timestamps</b> {html.escape(self.summary())}</p>"
+        mark = ("<b style='color:#1e8449'>timestamps</b>" if self.ok
+                else "<b style='color:#d68910'>timestamps (some unreadable)</b>")
+        return f"<p>{mark} {html.escape(self.summary())}</p>"
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -187,7 +187,8 @@ class DatasetReport:
 
     def _repr_html_(self) -> str:
         s = self.summary()
-        status = ("✅ every row is valid" if self.ok else f"❌ {s['invalid']:,} invalid row(s)")
+        status = ("<b style='color:#1e8449'>every row is valid</b>" if self.ok else  # no emoji: not every font has it
+                  f"<b style='color:#c0392b'>invalid rows</b>: {s['invalid']:,} of {s['rows']:,} would be rejected")
         cards = "".join(
             f"<div style='padding:6px 14px;border:1px solid #ddd;border-radius:6px;text-align:center'>"
             f"<div style='font-size:1.4em;font-weight:600'>{s[k]:,}</div><div style='color:#666'>{k}</div></div>"
