@@ -138,21 +138,3 @@ def _plain(value: Any) -> Any:
     """For json.dumps: numpy scalars as their Python value, anything else as text."""
     item = getattr(value, "item", None)
     return item() if callable(item) and type(value).__module__ == "numpy" else str(value)
-
-
-def utf8_ok(value: Any) -> bool:
-    """False when some text inside (keys too) holds a lone surrogate, which UTF-8 cannot encode."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, str):
-            try:
-                v.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, (list, tuple)):
-            stack.extend(v)
-    return True
