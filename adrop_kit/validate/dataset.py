@@ -51,6 +51,35 @@ def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
     return pl.concat(parts).collect()
 
 
+def check_frame(frame: Frame, catalog: Catalog, *, strict: bool = False,
+                extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
+                engine: Literal["polars", "pandera"] = "polars") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every rule that a row (or its own batch) decides: all but W107, which needs the whole input.
+    Returns (the frame with the event code added, its violations, unsorted). Batch engines (the
+    streaming validator, Spark's partitions) call this per batch and find W107 over everything
+    with `w107_violations` on the purchases' `tx_id`s."""
+    df = frame.df
+    if "eventName" not in df.columns:
+        df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
+    df = df.with_columns(event_code(catalog).alias(EVENT_CODE))
+    ok_rows = pl.col(ERROR).is_null()
+    e001 = df.filter(~ok_rows).select(
+        pl.col(ROW).alias("row"), pl.lit(None, pl.String).alias("eventName"), pl.lit("E001").alias("rule"),
+        pl.lit("error").alias("severity"), pl.lit("").alias("field"),
+        (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
+        pl.col(ERROR).alias("message"))
+    if engine == "pandera":
+        from adrop_kit.validate.schemas import violations_pandera
+
+        main = violations_pandera(df, catalog, strict, extra_columns)
+    elif engine == "polars":
+        main = _violations_fast(df, frame_checks(catalog, df.schema, strict=strict, extra_columns=extra_columns))
+    else:
+        raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
+    return df, pl.concat([e001, main, items_violations(df, catalog, ok_rows),
+                          more_violations(df, catalog, ok_rows, extra_columns)])
+
+
 def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
                     extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
                     engine: Literal["polars", "pandera"] = "polars") -> DatasetReport:
@@ -61,29 +90,11 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     start = time.perf_counter()
     cat = resolve(catalog)
     frame: Frame = to_frame(data, cat)
-    df = frame.df
-    if "eventName" not in df.columns:
-        df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
-    df = df.with_columns(event_code(cat).alias(EVENT_CODE))
-    ok_rows = pl.col(ERROR).is_null()
-    e001 = df.filter(~ok_rows).select(
-        pl.col(ROW).alias("row"), pl.lit(None, pl.String).alias("eventName"), pl.lit("E001").alias("rule"),
-        pl.lit("error").alias("severity"), pl.lit("").alias("field"),
-        (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
-        pl.col(ERROR).alias("message"))
-    if engine == "pandera":
-        from adrop_kit.validate.schemas import violations_pandera
-
-        main = violations_pandera(df, cat, strict, extra_columns)
-    elif engine == "polars":
-        main = _violations_fast(df, frame_checks(cat, df.schema, strict=strict, extra_columns=extra_columns))
-    else:
-        raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
-    violations = pl.concat([e001, main, items_violations(df, cat, ok_rows),
-                            more_violations(df, cat, ok_rows, extra_columns), w107_violations(df, ok_rows)])
+    df, found = check_frame(frame, cat, strict=strict, extra_columns=extra_columns, engine=engine)
+    violations = pl.concat([found, w107_violations(df, pl.col(ERROR).is_null())])
     violations = violations.sort("row", "rule", "field", maintain_order=True)
     return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
                          strict=strict, elapsed_s=time.perf_counter() - start)
 
 
-__all__ = ["DEFAULT_EXTRA_COLUMNS", "validate_events"]
+__all__ = ["DEFAULT_EXTRA_COLUMNS", "check_frame", "validate_events"]
