@@ -29,3 +29,14 @@ fraction = _bounded(float, "a number between 0 and 1", lambda f: 0.0 <= f <= 1.0
 positive = _bounded(float, "a number above 0", lambda f: f > 0)
 non_negative = _bounded(float, "a number, 0 or more", lambda f: f >= 0)
 port = _bounded(int, "a port number between 0 and 65535", lambda p: 0 <= p <= 65535)
+
+
+def column_names(text: str) -> list[str]:
+    """`COL[,COL…]` → the names (for `action="extend"`: the option may also be repeated)."""
+    names = [n.strip() for n in text.split(",")]
+    if not text.strip() or any(not n for n in names):
+        raise argparse.ArgumentTypeError(f"expected column names separated by commas, got {text!r}")
+    return names
+
+
+column_names.__name__ = "column names"

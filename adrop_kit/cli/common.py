@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.cli.argtypes import count, positive
+from adrop_kit.cli.argtypes import column_names, count, positive
 from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
@@ -31,6 +31,23 @@ def add_retry_arguments(parser: argparse.ArgumentParser, default: RetryPolicy) -
     parser.add_argument("--timeout", metavar="S", type=positive, default=None,
                         help=f"seconds one request may take in all (default: {default.timeout:g})")
     parser.set_defaults(retry_default=default)
+
+
+META_HELP = ("columns that are metadata, not event parameters: never checked, never sent (repeatable, or "
+             "comma-separated); they add to the default `ts` and to any column whose name starts with `_`")
+
+
+def add_meta_columns_argument(parser: argparse.ArgumentParser) -> None:
+    """--meta-columns COL[,COL…] (repeatable): the CLI form of `extra_columns=`."""
+    parser.add_argument("--meta-columns", metavar="COL[,COL…]", type=column_names, action="extend", default=[],
+                        help=META_HELP)
+
+
+def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:
+    """The metadata columns the flags name, after the default ones (`ts`)."""
+    from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+
+    return tuple(dict.fromkeys((*DEFAULT_EXTRA_COLUMNS, *args.meta_columns)))
 
 
 def retry_policy(args: argparse.Namespace) -> RetryPolicy:

@@ -16,8 +16,10 @@ from adrop_kit.cli.common import (
     PROG,
     Fail,
     Style,
+    add_meta_columns_argument,
     add_retry_arguments,
     load_catalog,
+    meta_columns,
     one_line,
     or_,
     out,
@@ -46,6 +48,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     s.add_argument("--dry-run", action="store_true", help="do everything but the network call; show the requests")
     s.add_argument("--plan", **plan)
     s.add_argument("--strict", action="store_true", help="events outside the catalog are errors")
+    add_meta_columns_argument(s)
     s.add_argument("--format", **fmt)
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(run=cmd_send)
@@ -90,7 +93,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         sender = Sender(endpoint=args.endpoint, concurrency=args.concurrency, rate=args.rate,
                         retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
-                        strict=args.strict, catalog=catalog, progress=False if args.no_progress else None)
+                        strict=args.strict, catalog=catalog, extra_columns=meta_columns(args),
+                        progress=False if args.no_progress else None)
     except MissingKey as exc:
         if "no app key" not in str(exc):  # a key with a bad character: the message says where
             raise Fail(str(exc)) from None

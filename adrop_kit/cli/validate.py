@@ -9,7 +9,21 @@ from typing import TYPE_CHECKING, Any
 
 from adrop_kit.cli import exits
 from adrop_kit.cli.argtypes import count, fraction
-from adrop_kit.cli.common import PROG, Fail, Style, clip, load_catalog, one_line, or_, out, params, plural, table
+from adrop_kit.cli.common import (
+    PROG,
+    Fail,
+    Style,
+    add_meta_columns_argument,
+    clip,
+    load_catalog,
+    meta_columns,
+    one_line,
+    or_,
+    out,
+    params,
+    plural,
+    table,
+)
 from adrop_kit.errors import AdropError
 from adrop_kit.spec.catalog import PLATFORMS
 from adrop_kit.spec.rules import Rule
@@ -28,6 +42,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("path", metavar="PATH", type=Path, help="the dataset to check")
     v.add_argument("--plan", **plan)
     v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101 becomes one)")
+    add_meta_columns_argument(v)
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
@@ -68,7 +83,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from adrop_kit import validate_events  # loads polars and the dataset validator
 
     try:
-        report = validate_events(path, catalog=catalog, strict=args.strict)
+        report = validate_events(path, catalog=catalog, strict=args.strict, extra_columns=meta_columns(args))
     except (AdropError, OSError) as exc:  # DataReadError is both
         raise Fail(one_line(path, exc)) from None
     if args.html is not None:

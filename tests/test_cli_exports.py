@@ -1,0 +1,67 @@
+"""Real exports through the CLI, as a user runs them: metadata columns, delimiters, held-back
+warnings, "did you mean", line numbers, JSON values and numbers kept as written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adrop_kit.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- --meta-columns ---------------------------------------------------------------------
+EXPORT = ("uid,eventName,platform,event_time,ts\n"
+          "u1,app_open,web,2026-11-01T10:20:00Z,2026-11-01T10:20:00Z\n"
+          "u2,sign_up,ios,2026-11-01T10:21:00Z,2026-11-01T10:21:00Z\n")
+
+
+def test_an_event_time_column_is_a_w102_per_row_without_meta_columns(capsys, tmp_path):
+    code, out, _ = run(capsys, "validate", write(tmp_path / "e.csv", EXPORT), "--format", "json")
+    rules = [(v["row"], v["rule"], v["field"]) for v in json.loads(out)["violations"]]
+    assert (0, "W102", "event_time") in rules and (1, "W102", "event_time") in rules
+
+
+@pytest.mark.parametrize("flags", [["--meta-columns", "event_time"], ["--meta-columns", "event_time,other"],
+                                   ["--meta-columns", "other", "--meta-columns", "event_time"]])
+def test_meta_columns_are_never_checked_and_add_to_ts(capsys, tmp_path, flags):
+    code, out, _ = run(capsys, "validate", write(tmp_path / "e.csv", EXPORT), "--format", "json", *flags)
+    report = json.loads(out)
+    # sign_up without `method` is an E005 either way; no W102 for event_time, none for ts (still metadata)
+    assert {(v["rule"], v["field"]) for v in report["violations"]} == {("E005", "method")}
+    assert code == 1
+
+
+def test_meta_columns_are_never_sent(capsys, tmp_path, adrop_server, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    path = write(tmp_path / "e.csv", EXPORT.replace("sign_up,ios", "app_open,ios"))
+    code, out, _ = run(capsys, "send", path, "--endpoint", adrop_server.endpoint, "--meta-columns", "event_time",
+                       "--no-progress")
+    assert code == 0, out
+    stored = adrop_server.events("good")
+    assert len(stored) == 2
+    for e in stored:
+        body = json.dumps(e)
+        assert "event_time" not in body and "2026-11-01" not in body
+
+
+def test_meta_columns_rejects_an_empty_name(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", write(tmp_path / "e.csv", EXPORT), "--meta-columns", "a,,b")
+    assert code == 2 and "column names separated by commas" in err
+
+
+def test_meta_columns_help_says_it_adds_to_ts(capsys):
+    code, out, _ = run(capsys, "send", "--help")
+    assert code == 0 and "--meta-columns" in out and "add to the default `ts`" in " ".join(out.split())
