@@ -65,3 +65,57 @@ def test_meta_columns_rejects_an_empty_name(capsys, tmp_path):
 def test_meta_columns_help_says_it_adds_to_ts(capsys):
     code, out, _ = run(capsys, "send", "--help")
     assert code == 0 and "--meta-columns" in out and "add to the default `ts`" in " ".join(out.split())
+
+
+# -- delimiters -----------------------------------------------------------------------
+ROWS = [["u1", "app_open", "web"], ["u2", "sign_up", "ios", "email"]]
+
+
+def delimited(sep: str) -> str:
+    return sep.join(["uid", "eventName", "platform", "method"]) + "\n" + "".join(sep.join(r) + "\n" for r in ROWS)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|", ","])
+def test_a_delimited_export_is_read_without_being_told(capsys, tmp_path, sep):
+    code, out, _ = run(capsys, "validate", write(tmp_path / "e.csv", delimited(sep)), "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["violations"] == [] and report["summary"]["rows"] == 2
+    assert "notes" not in report
+
+
+@pytest.mark.parametrize("flag", [";", "semicolon"])
+def test_delimiter_can_be_given(capsys, tmp_path, flag):
+    code, out, _ = run(capsys, "validate", write(tmp_path / "e.csv", delimited(";")), "--delimiter", flag)
+    assert code == 0 and "Every row is valid" in out
+
+
+def test_a_csv_read_as_one_column_says_so_once_naming_delimiter(capsys, tmp_path):
+    path = write(tmp_path / "e.csv", delimited(";"))
+    code, out, _ = run(capsys, "validate", path, "--delimiter", ",")
+    assert code == 1
+    assert out.count("--delimiter ';'") == 1 and "one column" in out
+    code, out, _ = run(capsys, "validate", path, "--delimiter", ",", "--format", "json")
+    notes = json.loads(out)["notes"]
+    assert len(notes) == 1 and "semicolons" in notes[0] and str(path) in notes[0]
+
+
+def test_an_unknown_delimiter_is_a_usage_error(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", write(tmp_path / "e.csv", delimited(";")), "--delimiter", ":")
+    assert code == 2 and "delimiter" in err
+
+
+def test_a_semicolon_export_is_sent_field_by_field(capsys, tmp_path, adrop_server, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    path = write(tmp_path / "e.csv", delimited(";"))
+    code, out, _ = run(capsys, "send", path, "--endpoint", adrop_server.endpoint, "--no-progress")
+    assert code == 0, out
+    assert sorted(e["eventName"] for e in adrop_server.events("good")) == ["app_open", "sign_up"]
+
+
+def test_python_delimiter_reaches_the_reader(tmp_path):
+    import adrop_kit as ak
+
+    path = write(tmp_path / "e.csv", delimited("|"))
+    assert ak.validate_events(path).ok
+    forced = ak.validate_events(path, delimiter=",")
+    assert not forced.ok and len(forced.notes) == 1 and "pipes" in forced.notes[0]

@@ -20,7 +20,8 @@ from adrop_kit.io.read_csv import fast_rows, finish, forgiving_rows, read_csv
 from adrop_kit.spec.catalog import STANDARD
 
 NAMES = ["uid", "eventName", "platform", "method", "price", "quantity", "note", "ts", "a,b", 'q"x', "__row"]
-PIECES = ["a", "b", " ", ",", '"', "\n", "\r\n", "\r", "é", "1", ".", "-", "💥", "web", "app_open", "sign_up", "\t"]
+PIECES = ["a", "b", " ", ",", ";", "|", '"',
+          "\n", "\r\n", "\r", "é", "1", ".", "-", "💥", "web", "app_open", "sign_up", "\t"]
 MALFORMED = [b'u9,x"y', b'"a"b,c', b"a\rb,c", b"TOO-WIDE", b'"a" ,b', b'a,"b"c"', b"u\xff,app_open", b'x"']
 """Lines that are malformed whatever follows them."""
 UNCLOSED = [b'u9,"open', b'"x""']
@@ -36,13 +37,16 @@ class Case:
     header_quoted: list[bool]
     eol: str
     final_eol: bool
+    sep: str = ","
 
     def record(self, i: int) -> bytes:
-        return ",".join(_cell(c, q) for c, q in zip(self.records[i], self.quoted[i], strict=True)).encode()
+        cells = zip(self.records[i], self.quoted[i], strict=True)
+        return self.sep.join(_cell(c, q, self.sep) for c, q in cells).encode()
 
     def render(self, replace: dict[int, bytes] | None = None) -> bytes:
         replace = replace or {}
-        lines = [",".join(_cell(n, q) for n, q in zip(self.names, self.header_quoted, strict=True)).encode()]
+        lines = [self.sep.join(_cell(n, q, self.sep) for n, q in zip(self.names, self.header_quoted, strict=True))
+                 .encode()]
         lines += [replace.get(i, self.record(i)) for i in range(len(self.records))]
         eol = self.eol.encode()
         return eol.join(lines) + (eol if self.final_eol else b"")
@@ -60,8 +64,8 @@ class Case:
         return out
 
 
-def _cell(text: str, quote: bool) -> str:
-    if quote or any(ch in text for ch in ',"\r\n'):
+def _cell(text: str, quote: bool, sep: str = ",") -> str:
+    if quote or any(ch in text for ch in sep + '"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -71,7 +75,7 @@ cell_text = st.one_of(st.sampled_from(["", "", "app_open", "sign_up", "web", "12
 
 
 @st.composite
-def cases(draw: st.DrawFn, max_rows: int = 12) -> Case:
+def cases(draw: st.DrawFn, max_rows: int = 12, seps: tuple[str, ...] = (",",)) -> Case:
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True))
     records, quoted = [], []
     for _ in range(draw(st.integers(0, max_rows))):
@@ -79,11 +83,11 @@ def cases(draw: st.DrawFn, max_rows: int = 12) -> Case:
         records.append([draw(cell_text) for _ in range(k)])
         quoted.append([draw(st.booleans()) for _ in range(k)])
     return Case(names, records, quoted, [draw(st.booleans()) for _ in names], draw(st.sampled_from(["\n", "\r\n"])),
-                draw(st.booleans()))
+                draw(st.booleans()), draw(st.sampled_from(seps)))
 
 
-def _frame(data: bytes, *, forgiving: bool) -> pl.DataFrame:
-    header = read_header(data, "e.csv")
+def _frame(data: bytes, *, forgiving: bool, sep: str = ",") -> pl.DataFrame:
+    header = read_header(data, "e.csv", sep.encode())
     df = None if forgiving else fast_rows(data, header)
     if not forgiving:
         assert df is not None, f"polars refused a well-formed file: {data!r}"
@@ -107,6 +111,28 @@ def test_the_fast_and_the_forgiving_path_read_a_well_formed_file_alike(case):
     assert [(r[ROW], [r[c] for c in cols]) for r in fast.iter_rows(named=True)] == case.events()
     assert fast.get_column(ERROR).null_count() == fast.height
     assert_frame_equal(read_csv(data, "e.csv", STANDARD).df, read_csv(data, "e.csv", STANDARD, forgiving=True).df)
+
+
+@SETTINGS
+@given(cases(seps=(";", "\t", "|")))
+def test_both_paths_read_a_file_with_another_delimiter_alike(case):
+    data = case.render()
+    fast, forgiving = _frame(data, forgiving=False, sep=case.sep), _frame(data, forgiving=True, sep=case.sep)
+    assert_frame_equal(fast, forgiving)
+    cols = [n for n in case.names if not n.startswith("__")]
+    assert [(r[ROW], [r[c] for c in cols]) for r in fast.iter_rows(named=True)] == case.events()
+    given_ = read_csv(data, "e.csv", STANDARD, delimiter=case.sep).df
+    assert_frame_equal(given_, read_csv(data, "e.csv", STANDARD, delimiter=case.sep, forgiving=True).df)
+
+
+@SETTINGS
+@given(cases(seps=(",", ";", "\t", "|")))
+def test_the_delimiter_is_sniffed_from_a_header_of_two_columns_or_more(case):
+    others = {",", ";", "\t", "|"} - {case.sep}
+    assume(len(case.names) >= 2 and not any(ch in n for n in case.names for ch in others))
+    data = case.render()
+    assert read_header(data, "e.csv").sep == case.sep.encode()
+    assert_frame_equal(read_csv(data, "e.csv", STANDARD).df, read_csv(data, "e.csv", STANDARD, delimiter=case.sep).df)
 
 
 @pytest.mark.slow  # a big hypothesis run: two files and two reports an example

@@ -40,3 +40,18 @@ def column_names(text: str) -> list[str]:
 
 
 column_names.__name__ = "column names"
+
+
+_DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";",
+               "pipe": "|"}
+
+
+def delimiter(text: str) -> str:
+    """A CSV field separator: `,` `;` `|` or a tab (`\\t`, `tab`, or the names comma, semicolon, pipe)."""
+    sep = _DELIMITERS.get(text.lower() if len(text) > 1 else text)
+    if sep is None:
+        raise argparse.ArgumentTypeError(f"expected , ; '|' or tab as the CSV delimiter, got {text!r}")
+    return sep
+
+
+delimiter.__name__ = "CSV delimiter"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.cli.argtypes import column_names, count, positive
+from adrop_kit.cli.argtypes import column_names, count, delimiter, positive
 from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
@@ -41,6 +41,15 @@ def add_meta_columns_argument(parser: argparse.ArgumentParser) -> None:
     """--meta-columns COL[,COL…] (repeatable): the CLI form of `extra_columns=`."""
     parser.add_argument("--meta-columns", metavar="COL[,COL…]", type=column_names, action="extend", default=[],
                         help=META_HELP)
+
+
+DELIMITER_HELP = ("the CSV field separator: , ; '|' or tab (also: comma, semicolon, pipe, '\\t'); "
+                  "default: sniffed from the header and the first records")
+
+
+def add_delimiter_argument(parser: argparse.ArgumentParser) -> None:
+    """--delimiter for CSV inputs."""
+    parser.add_argument("--delimiter", metavar="SEP", type=delimiter, default=None, help=DELIMITER_HELP)
 
 
 def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:

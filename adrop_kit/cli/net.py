@@ -16,6 +16,7 @@ from adrop_kit.cli.common import (
     PROG,
     Fail,
     Style,
+    add_delimiter_argument,
     add_meta_columns_argument,
     add_retry_arguments,
     load_catalog,
@@ -49,6 +50,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     s.add_argument("--plan", **plan)
     s.add_argument("--strict", action="store_true", help="events outside the catalog are errors")
     add_meta_columns_argument(s)
+    add_delimiter_argument(s)
     s.add_argument("--format", **fmt)
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(run=cmd_send)
@@ -104,7 +106,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         raise Fail(" ".join(str(exc).split())) from None
     with sender:
         try:
-            report = sender.send_all(args.path)
+            report = sender.send_all(args.path, delimiter=args.delimiter)
         except JournalError as exc:
             raise Fail(" ".join(str(exc).split())) from None
         except (AdropError, OSError) as exc:

@@ -13,6 +13,7 @@ from adrop_kit.cli.common import (
     PROG,
     Fail,
     Style,
+    add_delimiter_argument,
     add_meta_columns_argument,
     clip,
     load_catalog,
@@ -43,6 +44,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--plan", **plan)
     v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101 becomes one)")
     add_meta_columns_argument(v)
+    add_delimiter_argument(v)
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
@@ -83,7 +85,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from adrop_kit import validate_events  # loads polars and the dataset validator
 
     try:
-        report = validate_events(path, catalog=catalog, strict=args.strict, extra_columns=meta_columns(args))
+        report = validate_events(path, catalog=catalog, strict=args.strict, extra_columns=meta_columns(args),
+                                 delimiter=args.delimiter)
     except (AdropError, OSError) as exc:  # DataReadError is both
         raise Fail(one_line(path, exc)) from None
     if args.html is not None:
@@ -161,6 +164,8 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
     out(f"  valid    {s['valid']:>{width},}")
     out(f"  invalid  {s['invalid']:>{width},}   rows Adrop would reject with !invalid")
     out(f"  warned   {s['warned']:>{width},}   valid rows with a warning worth a look")
+    for note in report.notes:
+        out(style.yellow(f"Note: {note}"))
     if n == 0:
         out("")
         out(style.green("Every row is valid and nothing looks off."))

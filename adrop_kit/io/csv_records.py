@@ -2,9 +2,10 @@
 
 The grammar (RFC 4180, as both CSV paths read it):
 
-- a record is fields separated by `,` and ends at `\\n` or `\\r\\n` (or the end of the file);
-- a field is either quoted — `"` … `"`, holding anything (commas, line breaks, CR) with `""` for
-  a quote — or bare: no `"`, `,`, CR or LF;
+- a record is fields separated by one separator — `,` unless given, or sniffed from the header and
+  the first records (`sniff`): `;`, tab or `|` — and ends at `\\n` or `\\r\\n` (or the end of the file);
+- a field is either quoted — `"` … `"`, holding anything (separators, line breaks, CR) with `""` for
+  a quote — or bare: no `"`, separator, CR or LF;
 - anything else is a malformed record: a quote inside a bare field, text after a closing quote,
   a quote that never closes, a CR that does not end a line (CRLF).
 
@@ -20,38 +21,68 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.rules import MAX_KEYS, SIZE_MESSAGE
 
+DELIMITERS = (b",", b";", b"\t", b"|")
+"""The field separators a CSV may use (sniffed in this order of preference, or given)."""
+_ESCAPED = {b",": ",", b";": ";", b"\t": r"\t", b"|": r"\|"}  # for Python's and polars' (Rust) regex alike
 _QUOTED = rb'"[^"]*+(?:""[^"]*+)*+"'
-_BARE = rb'[^",\r\n]*+'
-_FIELD = rb"(?>" + _QUOTED + rb"|" + _BARE + rb")"
-RECORD = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*+(?:\r?\n|\Z)")
-"""One well-formed record (and its line end) at a position; no match: a malformed record there."""
-_FIELDS = re.compile(rb'(?:"((?:[^"]|"")*+)"|([^",]*+))(?:,|\Z)')
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """The record grammar for one field separator (`grammar(sep)`)."""
+
+    sep: bytes
+    record: re.Pattern[bytes]
+    """One well-formed record (and its line end) at a position; no match: a malformed record there."""
+    fields: re.Pattern[bytes]
+    bare: re.Pattern[bytes]
+    records_text: str
+    """The grammar as one regular expression for polars' (Rust, linear-time) engine: a whole body."""
+
+
+@cache
+def grammar(sep: bytes = b",") -> Grammar:
+    if sep not in _ESCAPED:
+        raise ValueError(f"the CSV delimiter must be one of , ; tab |, not {sep!r}")
+    e = _ESCAPED[sep].encode()
+    bare = rb'[^"' + e + rb'\r\n]*+'
+    field_ = rb"(?>" + _QUOTED + rb"|" + bare + rb")"
+    record = re.compile(field_ + rb"(?:" + e + field_ + rb")*+(?:\r?\n|\Z)")
+    fields_re = re.compile(rb'(?:"((?:[^"]|"")*+)"|([^"' + e + rb']*+))(?:' + e + rb'|\Z)')
+    t = e.decode()
+    f = r'(?:"(?:[^"]|"")*"|[^"' + t + r'\r\n]*)'
+    text = r"\A(?:" + f + "(?:" + t + f + r")*(?:\r?\n|\z))*\z"
+    return Grammar(sep, record, fields_re, re.compile(bare), text)
+
+
+RECORD = grammar(b",").record
+"""One well-formed comma-separated record at a position (`grammar(sep).record` for another separator)."""
 _QUOTED_RE = re.compile(_QUOTED)
-_BARE_RE = re.compile(_BARE)
 RAW_BYTES = 800  # what an E001 row shows of its line (shortened further in reports)
 
 
-def fields(span: bytes) -> list[bytes]:
+def fields(span: bytes, sep: bytes = b",") -> list[bytes]:
     """The fields of one well-formed record (without its line end), unquoted."""
     if b'"' not in span:
-        return span.split(b",")
-    found = [(q + b).replace(b'""', b'"') for q, b in _FIELDS.findall(span)]
-    if span and not span.endswith(b","):
+        return span.split(sep)
+    found = [(q + b).replace(b'""', b'"') for q, b in grammar(sep).fields.findall(span)]
+    if span and not span.endswith(sep):
         found.pop()  # the empty match findall adds at the very end
     return found
 
 
-def count_fields(span: bytes) -> int:
-    """How many fields a well-formed record has (commas inside quotes do not count)."""
+def count_fields(span: bytes, sep: bytes = b",") -> int:
+    """How many fields a well-formed record has (separators inside quotes do not count)."""
     if b'"' not in span:
-        return span.count(b",") + 1
-    return _QUOTED_RE.sub(b"", span).count(b",") + 1
+        return span.count(sep) + 1
+    return _QUOTED_RE.sub(b"", span).count(sep) + 1
 
 
 def raw_line(data: bytes, start: int, end: int) -> str:
@@ -65,28 +96,81 @@ class Header:
     """Where the first record after the header starts."""
     text: bytes
     """The header record as it is in the file, without its line end."""
+    sep: bytes = b","
+    """The field separator (given, or sniffed by `sniff`)."""
+
+    @property
+    def lines(self) -> int:
+        """How many physical lines the header spans (a quoted name may hold a line break)."""
+        return self.text.count(b"\n") + 1
+
+    def hint(self) -> str | None:
+        """When the file reads as one column whose name holds another separator: say so, once."""
+        if len(self.names) != 1:
+            return None
+        for sep, word in ((b";", "semicolons"), (b"\t", "tabs"), (b"|", "pipes"), (b",", "commas")):
+            if sep != self.sep and sep.decode() in self.names[0]:
+                flag = "tab" if sep == b"\t" else sep.decode()
+                return (f"the header was read as one column, {self.names[0][:60]!r}, which holds {word}: "
+                        f"if the fields are separated by {word}, use --delimiter '{flag}' "
+                        f"(delimiter={sep.decode()!r} in Python)")
+        return None
 
 
-def read_header(data: bytes, source: str | Path) -> Header:
+SNIFF_BYTES = 64 * 1024
+"""How much of the start of a file `sniff` looks at (the header and the first records)."""
+SNIFF_RECORDS = 20
+
+
+def sniff(data: bytes) -> bytes:
+    """The field separator of a CSV, from its header and first records: among `DELIMITERS`, the one
+    that splits the header into most columns that the first records agree with (a comma when none
+    splits it: one column)."""
+    head = data[:SNIFF_BYTES]
+    best, best_score = b",", (0, 0, 0)
+    for rank, sep in enumerate(reversed(DELIMITERS)):  # ties go to the earlier (preferred) separator
+        g = grammar(sep)
+        m = g.record.match(head)
+        if m is None or sep not in head[:m.end()]:
+            continue
+        width = count_fields(head[:m.end()].rstrip(b"\r\n"), sep)
+        if width < 2:
+            continue
+        agree, pos = 0, m.end()
+        for _ in range(SNIFF_RECORDS):
+            r = g.record.match(head, pos)
+            if r is None or r.end() == pos or (r.end() == len(head) and len(head) < len(data)):
+                break
+            agree += count_fields(head[pos:r.end()].rstrip(b"\r\n"), sep) == width
+            pos = r.end()
+        score = (agree, width, rank)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def read_header(data: bytes, source: str | Path, sep: bytes | None = None) -> Header:
     """The header record, or DataReadError: too many columns (checked before anything is built),
-    malformed, not UTF-8, empty, or a column named twice."""
+    malformed, not UTF-8, empty, or a column named twice. `sep` None: sniffed (`sniff`)."""
+    sep = sniff(data) if sep is None else sep
+    g = grammar(sep)
     nl = data.find(b"\n")
     first_end = len(data) if nl < 0 else nl
-    if data.find(b'"', 0, first_end) < 0:  # the common case: the width is a count of commas
-        _check_width(data.count(b",", 0, first_end) + 1, source)
-    m = RECORD.match(data)
+    if data.find(b'"', 0, first_end) < 0:  # the common case: the width is a count of separators
+        _check_width(data.count(sep, 0, first_end) + 1, source)
+    m = g.record.match(data)
     if m is None:
-        raise DataReadError(f"{source}: the header (line 1) is malformed CSV ({_why(data[:first_end])})")
+        raise DataReadError(f"{source}: the header (line 1) is malformed CSV ({_why(data[:first_end], sep)})")
     end = m.end()
     text = data[:end].rstrip(b"\n")
     text = text[:-1] if text.endswith(b"\r") else text
-    _check_width(count_fields(text), source)
+    _check_width(count_fields(text, sep), source)
     if len(text) > READ_BOUND:
         raise DataReadError(f"{source}: the header is {len(text):,} bytes long; is this a CSV file?")
     if b"\x00" in text:
         raise DataReadError(f"{source}: the header (line 1) holds a NUL byte: binary data, not CSV text")
     try:
-        names = [f.decode("utf-8") for f in fields(text)]
+        names = [f.decode("utf-8") for f in fields(text, sep)]
     except UnicodeDecodeError:
         raise DataReadError(f"{source}: the header (line 1) is not valid UTF-8 text") from None
     if names == [""]:
@@ -96,7 +180,7 @@ def read_header(data: bytes, source: str | Path) -> Header:
         if name in seen:
             raise DataReadError(f"{source}: the header names the column {name!r} twice")
         seen.add(name)
-    return Header(names, end, text)
+    return Header(names, end, text, sep)
 
 
 def _check_width(width: int, source: str | Path) -> None:
@@ -104,7 +188,7 @@ def _check_width(width: int, source: str | Path) -> None:
         raise DataReadError(f"{source}: has {width:,} columns; an event can have at most {MAX_KEYS:,} keys")
 
 
-def _why(line: bytes) -> str:
+def _why(line: bytes, sep: bytes = b",") -> str:
     """Why a physical line does not start a well-formed record (for the E001 message)."""
     line = line.rstrip(b"\n")
     pos = 0
@@ -115,13 +199,13 @@ def _why(line: bytes) -> str:
                 return "a quoted field that is not closed on this line"
             pos = m.end()
         else:
-            pos = _BARE_RE.match(line, pos).end()
+            pos = grammar(sep).bare.match(line, pos).end()
             if line.startswith(b'"', pos):
                 return "a quote inside an unquoted field (quote the whole field and double the quote)"
         if pos >= len(line):
             break
         c = line[pos:pos + 1]
-        if c == b",":
+        if c == sep:
             pos += 1
             continue
         if c == b"\r":
@@ -130,16 +214,14 @@ def _why(line: bytes) -> str:
     return "unexpected text"
 
 
-_RECORDS_TEXT = r'\A(?:{f}(?:,{f})*(?:\r?\n|\z))*\z'.format(f=r'(?:"(?:[^"]|"")*"|[^",\r\n]*)')
-"""The grammar as one regular expression for polars' (Rust, linear-time) engine: a whole body."""
 _DENSE = 1500  # quoted records per MiB above which one linear pass beats a match per quoted record
 
 
-def well_formed(data: bytes, start: int) -> bool:
+def well_formed(data: bytes, start: int, sep: bytes = b",") -> bool:
     """True when every record from `start` on is well-formed, assuming no record holds a lone CR
     (checked apart). Records without a quote always are; each record with one is matched (a
     `find` hops between them); when they are dense, the rest is checked in one linear pass."""
-    find, rfind, match = data.find, data.rfind, RECORD.match
+    find, rfind, match = data.find, data.rfind, grammar(sep).record.match
     pos, matched = start, 0
     while (q := find(b'"', pos)) >= 0:
         line = max(pos, rfind(b"\n", pos, q) + 1)  # the lines before it hold no quote: whole records
@@ -149,18 +231,18 @@ def well_formed(data: bytes, start: int) -> bool:
         pos = m.end()
         matched += 1
         if matched % 10_000 == 0 and matched * (1 << 20) > _DENSE * (pos - start):
-            return _well_formed_rest(data, pos)
+            return _well_formed_rest(data, pos, sep)
     return True
 
 
-def _well_formed_rest(data: bytes, pos: int) -> bool:
+def _well_formed_rest(data: bytes, pos: int, sep: bytes) -> bool:
     import polars as pl
 
     try:
         text = pl.Series([data[pos:]], dtype=pl.Binary).cast(pl.String)
     except pl.exceptions.PolarsError:  # not UTF-8: not for the fast path either
         return False
-    return bool(text.str.contains(_RECORDS_TEXT)[0])
+    return bool(text.str.contains(grammar(sep).records_text)[0])
 
 
 @dataclass
@@ -179,15 +261,15 @@ def split(data: bytes, header: Header) -> Split:
     (malformed: its own line; more fields than the header; far over the size bound; a NUL byte;
     not UTF-8). Linear: one regex match per record, no record decoded or copied."""
     out = Split()
-    width = len(header.names)
+    width, sep = len(header.names), header.sep
     n = len(data)
     check_nul = data.find(b"\x00", header.end) >= 0
     check_utf8 = not _utf8(data, header.end)
     big = 2 * READ_BOUND + 3 * width  # over this many bytes, a record's cells are surely over READ_BOUND
-    line, line_pos = 2, header.end  # line numbers (1-based) are counted only when a message needs one
+    line, line_pos = header.lines + 1, header.end  # line numbers (1-based) are counted only when a message needs one
     run_start = pos = header.end
     index = 0
-    match = RECORD.match
+    match = grammar(sep).record.match
     while pos < n:
         m = match(data, pos)
         problem = None
@@ -200,13 +282,13 @@ def split(data: bytes, header: Header) -> Split:
             elif check_nul and data.find(b"\x00", pos, content) >= 0:
                 problem = "a NUL byte (binary data)"
             else:
-                problem = f"malformed CSV ({_why(data[pos:content])})"
+                problem = f"malformed CSV ({_why(data[pos:content], sep)})"
         else:
             end = m.end()
             content = end - (2 if data.startswith(b"\r\n", end - 2) else 1 if data.startswith(b"\n", end - 1) else 0)
             if content - pos > big:
                 problem = SIZE_MESSAGE
-            elif data.count(b",", pos, content) >= width and (k := count_fields(data[pos:content])) > width:
+            elif data.count(sep, pos, content) >= width and (k := count_fields(data[pos:content], sep)) > width:
                 problem = f"{k:,} fields, but the header has {width:,}"
             elif check_nul and data.find(b"\x00", pos, content) >= 0:
                 problem = "a NUL byte (binary data)"
@@ -239,4 +321,5 @@ def _utf8(data: bytes, start: int = 0) -> bool:
     return True
 
 
-__all__ = ["RECORD", "Header", "Split", "count_fields", "fields", "raw_line", "read_header", "split", "well_formed"]
+__all__ = ["DELIMITERS", "RECORD", "Grammar", "Header", "Split", "count_fields", "fields", "grammar", "raw_line",
+           "read_header", "sniff", "split", "well_formed"]

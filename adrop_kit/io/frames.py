@@ -61,6 +61,9 @@ class Frame:
 
     df: pl.DataFrame
     source: str = "<data>"
+    notes: tuple[str, ...] = ()
+    """What the reader noticed about the whole input, said once (e.g. a CSV read as one column
+    whose name holds semicolons); reports show them."""
 
 
 def key_types(catalog: Catalog) -> dict[str, str]:

@@ -22,7 +22,7 @@ import json
 
 import polars as pl
 
-from adrop_kit.io.csv_records import RECORD, Header, Split, fields, read_header, split, well_formed
+from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, split, well_formed
 from adrop_kit.io.frames import BAD, ERROR, EXACT, RAW, ROW, Frame, key_types, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
 from adrop_kit.io.source import READ_BOUND
@@ -32,17 +32,33 @@ from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_DEPTH, MAX_KEYS, SIZE_MESSAG
 _META = (ROW, ERROR, RAW)
 
 
-def read_csv(data: bytes, source: str, catalog: Catalog, *, forgiving: bool = False) -> Frame:
+def read_csv(data: bytes, source: str, catalog: Catalog, *, forgiving: bool = False,
+             delimiter: str | None = None) -> Frame:
     """A CSV file's UTF-8 bytes (byte order mark already skipped) → a canonical frame.
-    `forgiving=True` skips the fast path (for tests that hold the two paths to one meaning)."""
-    header = read_header(data, source)
+    `delimiter` (`,` `;` tab `|`): None sniffs it from the header and the first records.
+    `forgiving=True` skips the fast path (for tests that hold the two paths to one meaning).
+    A file read as one column whose name holds another separator gets a note saying so."""
+    header = read_header(data, source, None if delimiter is None else delimiter_bytes(delimiter))
     df = None
     if not forgiving and data.find(b"\x00", header.end) < 0 and not _lone_cr(data) \
-            and well_formed(data, header.end):  # polars reads some malformed records its own way
+            and well_formed(data, header.end, header.sep):  # polars reads some malformed records its own way
         df = fast_rows(data, header)
     if df is None:
         df = forgiving_rows(data, header)
-    return Frame(type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND), catalog), source)
+    hint = header.hint()
+    return Frame(type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND), catalog), source,
+                 notes=(f"{source}: {hint}",) if hint else ())
+
+
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+
+
+def delimiter_bytes(delimiter: str) -> bytes:
+    """`,` `;` `\\t` (or a tab, or `tab`) `|` → the separator; ValueError for anything else."""
+    sep = DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+    if sep not in (",", ";", "\t", "|"):
+        raise ValueError(f"the CSV delimiter must be one of , ; tab |, not {delimiter!r}")
+    return sep.encode()
 
 
 def _lone_cr(data: bytes) -> bool:
@@ -56,7 +72,8 @@ def cell_columns(header: Header) -> list[str]:
 
 
 def _polars(data: bytes, header: Header) -> pl.DataFrame:
-    df = pl.read_csv(data, has_header=True, infer_schema=False, raise_if_empty=False)
+    df = pl.read_csv(data, has_header=True, infer_schema=False, raise_if_empty=False,
+                     separator=header.sep.decode())
     if df.width != len(header.names):
         raise pl.exceptions.ComputeError("the header was read differently")
     if df.columns != header.names:
@@ -108,9 +125,9 @@ def _python_rows(data: bytes, header: Header, parts: Split) -> pl.DataFrame:
     for start, end in parts.runs:
         pos = start
         while pos < end:
-            stop = RECORD.match(data, pos).end()
+            stop = grammar(header.sep).record.match(data, pos).end()
             text = data[pos:stop].rstrip(b"\n")
-            cells = fields(text[:-1] if text.endswith(b"\r") else text)
+            cells = fields(text[:-1] if text.endswith(b"\r") else text, header.sep)
             for j in range(width):
                 cols[j].append(cells[j].decode("utf-8") or None if j < len(cells) else None)
             pos = stop
@@ -144,7 +161,7 @@ def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool) -> pl.DataFram
     raws: list[str | None] = [None] * df.height
     for i, p in problems.items():
         messages[i] = p
-        raws[i] = short(",".join("" if v is None else v[:200] for v in df.select(cells).row(i)))
+        raws[i] = short(header.sep.decode().join("" if v is None else v[:200] for v in df.select(cells).row(i)))
     return df.with_columns(pl.coalesce(pl.col(ERROR), pl.Series(messages, dtype=pl.String)).alias(ERROR),
                            pl.coalesce(pl.col(RAW), pl.Series(raws, dtype=pl.String)).alias(RAW),
                            *(pl.when(hit).then(None).otherwise(pl.col(c)).alias(c) for c in cells))
@@ -215,4 +232,4 @@ def _integer_texts(text: pl.Series, as_int: pl.Series, val: pl.Series) -> pl.Ser
     return exact if exact.null_count() < exact.len() else None
 
 
-__all__ = ["cell_columns", "fast_rows", "finish", "forgiving_rows", "read_csv", "type_csv"]
+__all__ = ["cell_columns", "delimiter_bytes", "fast_rows", "finish", "forgiving_rows", "read_csv", "type_csv"]

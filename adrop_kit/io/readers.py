@@ -28,12 +28,13 @@ TEXT_READERS: dict[str, Callable[[bytes, str, Catalog], Frame]] = {
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def to_frame(data: Any, catalog: Catalog) -> Frame:
-    """Any supported input → a canonical `Frame`; `DataReadError` for what cannot be read at all."""
+def to_frame(data: Any, catalog: Catalog, *, delimiter: str | None = None) -> Frame:
+    """Any supported input → a canonical `Frame`; `DataReadError` for what cannot be read at all.
+    `delimiter`: a CSV file's field separator (`,` `;` tab `|`); None sniffs it."""
     if isinstance(data, Frame):
         return data
     if isinstance(data, (str, Path)):
-        return read_path(data, catalog)
+        return read_path(data, catalog, delimiter=delimiter)
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
     if isinstance(data, pl.DataFrame):
@@ -49,7 +50,7 @@ def to_frame(data: Any, catalog: Catalog) -> Frame:
                         "or a list of event dicts")
 
 
-def read_path(path: str | Path, catalog: Catalog) -> Frame:
+def read_path(path: str | Path, catalog: Catalog, *, delimiter: str | None = None) -> Frame:
     p = Path(path)
     suffix = p.suffix.lower()
     reader = TEXT_READERS.get(suffix)
@@ -66,4 +67,6 @@ def read_path(path: str | Path, catalog: Catalog) -> Frame:
     data = utf8_text(read_file(p), p)
     if is_blank(data):
         return from_records([], catalog, source=str(p))  # an empty file holds no events
+    if reader is read_csv:
+        return read_csv(data, str(p), catalog, delimiter=delimiter)
     return reader(data, str(p), catalog)

@@ -172,8 +172,9 @@ class Sender:
         return _result(reply, attempts)
 
     # -- many events ----------------------------------------------------------------------
-    def send_all(self, data: Any, *, dry_run_preview: int = 5) -> SendReport:
-        """Validate and send a dataset (anything `validate_events` takes). See the module docstring."""
+    def send_all(self, data: Any, *, dry_run_preview: int = 5, delimiter: str | None = None) -> SendReport:
+        """Validate and send a dataset (anything `validate_events` takes; `delimiter`: a CSV file's
+        field separator, None sniffs it). See the module docstring."""
         import polars as pl
 
         from adrop_kit.io.frames import ROW, to_payloads
@@ -183,7 +184,7 @@ class Sender:
         start = time.perf_counter()
         if self.validate:
             vreport = validate_events(data, catalog=self.catalog, strict=self.strict,
-                                      extra_columns=self.extra_columns)
+                                      extra_columns=self.extra_columns, delimiter=delimiter)
             sendable = to_payloads(vreport.valid_rows, self.catalog, extra_columns=self.extra_columns)
             errors = vreport.errors
             why = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
@@ -193,7 +194,7 @@ class Sender:
             total = vreport.rows
             source = vreport.source
         else:
-            frame = to_frame(data, self.catalog)
+            frame = to_frame(data, self.catalog, delimiter=delimiter)
             unreadable = frame.df.filter(frame.df["__error"].is_not_null())
             skipped = [(r, None, f"E001: {m}") for r, m in unreadable.select(ROW, "__error").iter_rows()]
             sendable = to_payloads(frame.df.filter(frame.df["__error"].is_null()), self.catalog,

@@ -82,19 +82,22 @@ def check_frame(frame: Frame, catalog: Catalog, *, strict: bool = False,
 
 def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
                     extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
-                    engine: Literal["polars", "pandera"] = "polars") -> DatasetReport:
+                    engine: Literal["polars", "pandera"] = "polars",
+                    delimiter: str | None = None) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet), a pandas or polars
     DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
     (rows = valid + invalid); raises `DataReadError` only when the input cannot be read at all.
+    `delimiter`: a CSV file's field separator (`,` `;` tab `|`); None sniffs it from the header
+    and the first records. `extra_columns` replaces the default metadata columns (`ts`).
     """
     start = time.perf_counter()
     cat = resolve(catalog)
-    frame: Frame = to_frame(data, cat)
+    frame: Frame = to_frame(data, cat, delimiter=delimiter)
     df, found = check_frame(frame, cat, strict=strict, extra_columns=extra_columns, engine=engine)
     violations = pl.concat([found, w107_violations(df, pl.col(ERROR).is_null())])
     violations = violations.sort("row", "rule", "field", maintain_order=True)
     return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
-                         strict=strict, elapsed_s=time.perf_counter() - start)
+                         strict=strict, elapsed_s=time.perf_counter() - start, notes=frame.notes)
 
 
 __all__ = ["DEFAULT_EXTRA_COLUMNS", "check_frame", "validate_events"]

@@ -75,6 +75,9 @@ class DatasetReport:
     source: str = "<data>"
     strict: bool = False
     elapsed_s: float = 0.0
+    notes: tuple[str, ...] = ()
+    """What the reader noticed about the whole input, said once (e.g. a CSV read as one column
+    whose name holds semicolons: a hint to give the delimiter)."""
     _valid_rows: Any = field(default=None, repr=False)
 
     # -- counts ---------------------------------------------------------------------
@@ -175,7 +178,10 @@ class DatasetReport:
     # -- output ---------------------------------------------------------------------
     def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
         v = self.violations if limit is None else self.violations.head(limit)
-        return {"summary": self.summary(), "violations": v.to_dicts()}
+        out: dict[str, Any] = {"summary": self.summary(), "violations": v.to_dicts()}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
     def to_json(self, *, limit: int | None = None, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(limit=limit), ensure_ascii=False, indent=indent)
@@ -193,8 +199,9 @@ class DatasetReport:
             f"<div style='padding:6px 14px;border:1px solid #ddd;border-radius:6px;text-align:center'>"
             f"<div style='font-size:1.4em;font-weight:600'>{s[k]:,}</div><div style='color:#666'>{k}</div></div>"
             for k in ("rows", "valid", "invalid", "warned"))
+        notes = "".join(f"<p style='color:#b9770e'>{html.escape(n)}</p>" for n in self.notes)
         head = (f"<div class='adrop-summary'><b>{html.escape(self.source)}</b> — {status}"
-                f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div></div>")
+                f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div>{notes}</div>")
         rules = html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),
                             ("rule", "severity", "violations", "rows", "what it checks"))
         fail = html_table(self.violations.head(20).rows(), VIOLATION_COLUMNS)
