@@ -34,7 +34,7 @@ character = "string"
 """
 
 SUMMARY_KEYS = {"rows", "valid", "invalid", "warned"}
-VIOLATION_KEYS = {"row", "eventName", "rule", "severity", "field", "value", "message"}
+VIOLATION_KEYS = {"row", "line", "eventName", "rule", "severity", "field", "value", "message"}
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

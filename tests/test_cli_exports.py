@@ -119,3 +119,49 @@ def test_python_delimiter_reaches_the_reader(tmp_path):
     assert ak.validate_events(path).ok
     forced = ak.validate_events(path, delimiter=",")
     assert not forced.ok and len(forced.notes) == 1 and "pipes" in forced.notes[0]
+
+
+# -- positions: `line` beside `row` ---------------------------------------------------------
+def test_csv_violations_name_the_line_an_editor_shows(capsys, tmp_path):
+    text = ('uid,eventName,method\n'
+            'u1,sign_up\n'                      # line 2: E005
+            '"u\n2",sign_up,"a\nb"\n'           # lines 3-5, valid
+            '\n'                                # line 6: blank, not an event
+            'u3,x"y\n'                          # line 7: E001
+            'u4,sign_up\n')                     # line 8: E005
+    code, out, _ = run(capsys, "validate", write(tmp_path / "e.csv", text), "--format", "json")
+    got = [(v["row"], v["line"], v["rule"]) for v in json.loads(out)["violations"]]
+    assert got == [(0, 2, "E005"), (3, 7, "E001"), (4, 8, "E005")]
+    e001 = json.loads(out)["violations"][1]
+    assert e001["message"].startswith("line 7: ")  # the message and the column agree
+    code, out, _ = run(capsys, "validate", tmp_path / "e.csv")
+    header = next(line for line in out.splitlines() if "eventName" in line and "rule" in line)
+    assert header.split()[:3] == ["row", "line", "eventName"]
+    assert any(line.split()[:2] == ["4", "8"] for line in out.splitlines())
+
+
+def test_jsonl_violations_name_the_line_number(capsys, tmp_path):
+    path = write(tmp_path / "e.jsonl", '{"uid": "u1", "eventName": "sign_up"}\n\n{"uid": "u2"}\n')
+    code, out, _ = run(capsys, "validate", path, "--format", "json")
+    assert {(v["row"], v["line"], v["rule"]) for v in json.loads(out)["violations"]} == {
+        (0, 1, "E005"), (2, 3, "E003")}
+
+
+def test_line_is_null_without_a_text_file(capsys, tmp_path):
+    import adrop_kit as ak
+
+    report = ak.validate_events([{"uid": "u1", "eventName": "sign_up"}])
+    assert report.violations.columns[:3] == ["row", "line", "eventName"]
+    assert report.violations.get_column("line").to_list() == [None]
+    path = write(tmp_path / "e.json", '[{"uid": "u1", "eventName": "sign_up"}]')
+    code, out, _ = run(capsys, "validate", path)
+    header = next(line for line in out.splitlines() if "eventName" in line and "rule" in line)
+    assert "line" not in header.split()  # no empty column where there are no lines
+
+
+def test_the_html_report_shows_the_line(tmp_path):
+    import adrop_kit as ak
+
+    report = ak.validate_events(write(tmp_path / "e.csv", "uid,eventName\nu1,sign_up\n"))
+    page = report._repr_html_()
+    assert "<th>line</th>" in page.replace(" ", "") or ">line<" in page

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 import adrop_kit as ak
 from adrop_kit.io.csv_records import fields, read_header
-from adrop_kit.io.frames import ERROR, ROW
+from adrop_kit.io.frames import ERROR, LINE, ROW
 from adrop_kit.io.read_csv import fast_rows, finish, forgiving_rows, read_csv
 from adrop_kit.spec.catalog import STANDARD
 
@@ -50,6 +50,16 @@ class Case:
         lines += [replace.get(i, self.record(i)) for i in range(len(self.records))]
         eol = self.eol.encode()
         return eol.join(lines) + (eol if self.final_eol else b"")
+
+    def lines(self) -> dict[int, int]:
+        """The 1-based physical line each record starts on (the header is line 1)."""
+        eol = self.eol.encode()
+        at = self.render().split(eol)[0].count(b"\n") + 2
+        out = {}
+        for i in range(len(self.records)):
+            out[i] = at
+            at += self.record(i).count(b"\n") + 1
+        return out
 
     def events(self) -> list[tuple[int, list[str | None]]]:
         """What a reader must find: (record number, cells) of each record that is an event."""
@@ -110,7 +120,10 @@ def test_the_fast_and_the_forgiving_path_read_a_well_formed_file_alike(case):
     cols = [n for n in case.names if not n.startswith("__")]
     assert [(r[ROW], [r[c] for c in cols]) for r in fast.iter_rows(named=True)] == case.events()
     assert fast.get_column(ERROR).null_count() == fast.height
-    assert_frame_equal(read_csv(data, "e.csv", STANDARD).df, read_csv(data, "e.csv", STANDARD, forgiving=True).df)
+    auto = read_csv(data, "e.csv", STANDARD).df
+    assert_frame_equal(auto, read_csv(data, "e.csv", STANDARD, forgiving=True).df)
+    expected = case.lines()
+    assert [(r, line) for r, line in auto.select(ROW, LINE).iter_rows()] == [(r, expected[r]) for r in auto[ROW]]
 
 
 @SETTINGS
@@ -147,10 +160,12 @@ def test_a_malformed_line_changes_only_its_own_row(case, data):
     good = read_csv(case.render(), "e.csv", STANDARD)
     broken = read_csv(case.render({k: bad}), "e.csv", STANDARD)
     rest_good, rest_broken = good.df.filter(pl.col(ROW) != k), broken.df.filter(pl.col(ROW) != k)
-    shared = [c for c in rest_good.columns if c in rest_broken.columns]
+    # the replaced record may span fewer lines than the one it replaces: the records after it move up
+    shared = [c for c in rest_good.columns if c in rest_broken.columns and c != LINE]
     # a column's dtype may follow the other rows (12 is Int64 until some row holds 1.5): compare values
     assert_frame_equal(rest_good.select(shared), rest_broken.select(shared), check_dtypes=False)
-    assert broken.df.filter(pl.col(ROW) == k).get_column(ERROR).to_list()[0] is not None
+    message, line = broken.df.filter(pl.col(ROW) == k).select(ERROR, LINE).row(0)
+    assert message is not None and message.startswith(f"line {line:,}: ")  # the message and `line` agree
     expected, got = _verdicts(good), _verdicts(broken)
     expected.pop(k, None)
     assert got.pop(k) == {("E001", "")}

@@ -181,11 +181,13 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
     if limit:
         out("")
         out(style.bold(f"First {min(limit, n):,} of {plural(n, 'violation')}" if n > limit else "Violations"))
-        shown = [(r["row"], r["eventName"], r["rule"], r["severity"], r["field"],
+        head = report.violations.head(limit)
+        lines = "line" in head.columns and head.get_column("line").null_count() < head.height  # text files only
+        shown = [(r["row"], *((r["line"],) if lines else ()), r["eventName"], r["rule"], r["severity"], r["field"],
                   clip(r["value"], VALUE_WIDTH), r["message"])
-                 for r in report.violations.head(limit).iter_rows(named=True)]
-        for line in table(("row", "eventName", "rule", "severity", "field", "value", "message"), shown, style,
-                           right={0}, indent="  "):
+                 for r in head.iter_rows(named=True)]
+        columns = ("row", *(("line",) if lines else ()), "eventName", "rule", "severity", "field", "value", "message")
+        for line in table(columns, shown, style, right={0, 1} if lines else {0}, indent="  "):
             out(line)
     if n > limit:
         out(style.dim(f"… and {n - limit:,} more; use --format json for all"))

@@ -126,9 +126,10 @@ def bar_chart(bars: Sequence[tuple[str, int, str]], label: str, *, width: int = 
 def _cells(row: tuple[Any, ...]) -> list[Any]:
     """Violation cells as shown: a value with blanks at either end is quoted so the blanks show."""
     out = list(row)
-    value = out[5]
+    i = VIOLATION_COLUMNS.index("value")
+    value = out[i]
     if isinstance(value, str) and (value != value.strip() or not value):
-        out[5] = repr(value)
+        out[i] = repr(value)
     return out
 
 

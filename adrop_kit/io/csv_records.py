@@ -311,6 +311,40 @@ def split(data: bytes, header: Header) -> Split:
     return out
 
 
+def spanning_records(data: bytes, header: Header, records: int) -> tuple[list[int], list[int]]:
+    """The records that span more than one physical line (a quoted field holding a line break):
+    their record numbers and how many lines each adds, given how many records the body holds.
+    When the body's line breaks are one a record (the common case) that is known from one count,
+    with no loop; else the records with a quote are walked as `split` walks them (a malformed
+    record is its own physical line)."""
+    start = header.end
+    if records == 0 or data.find(b'"', start) < 0:
+        return [], []
+    breaks = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
+    if breaks == records:
+        return [], []
+    find, rfind, match = data.find, data.rfind, grammar(header.sep).record.match
+    rows: list[int] = []
+    extra: list[int] = []
+    pos, index = start, 0
+    while (q := find(b'"', pos)) >= 0:
+        line = max(pos, rfind(b"\n", pos, q) + 1)  # the lines before it hold no quote: a record each
+        index += data.count(b"\n", pos, line)
+        m = match(data, line)
+        if m is None:
+            nl = find(b"\n", line)
+            end = len(data) if nl < 0 else nl + 1
+        else:
+            end = m.end()
+            inner = data.count(b"\n", line, end) - (1 if data.endswith(b"\n", line, end) else 0)
+            if inner:
+                rows.append(index)
+                extra.append(inner)
+        index += 1
+        pos = end
+    return rows, extra
+
+
 def _utf8(data: bytes, start: int = 0) -> bool:
     if data.isascii():
         return True
@@ -322,4 +356,4 @@ def _utf8(data: bytes, start: int = 0) -> bool:
 
 
 __all__ = ["DELIMITERS", "RECORD", "Grammar", "Header", "Split", "count_fields", "fields", "grammar", "raw_line",
-           "read_header", "sniff", "split", "well_formed"]
+           "read_header", "sniff", "spanning_records", "split", "well_formed"]

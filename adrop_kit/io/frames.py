@@ -4,6 +4,8 @@ Whatever comes in (CSV, JSONL/NDJSON, a JSON array, Parquet, a pandas or polars
 DataFrame, a list of dicts) becomes a `Frame`:
 
 - `__row`   the row's 0-based position in the input (for JSONL: its line number);
+- `__line`  for text files (JSONL, CSV), the 1-based line where the row starts in the file, as an
+  editor shows it (a CSV header is line 1; a quoted line break moves later records down);
 - `__error` a message when the row is not a usable JSON object (rule E001), else null: not an
   object, nested past the limits or with too many keys in an object (SPEC.md "Limits"), text
   UTF-8 cannot hold. Limits are checked before anything recursive touches a value, and before
@@ -44,6 +46,8 @@ from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import KEYS_MESSAGE, MAX_DEPTH, MAX_KEYS, UNICODE_MESSAGE, json_kind
 
 ROW = "__row"
+LINE = "__line"
+"""For text files, the 1-based line a row starts on (JSONL: its line; CSV: as an editor shows it)."""
 ERROR = "__error"
 RAW = "__raw"  # for E001 rows: what the row held, shortened
 MAX_REPR = 200  # offending values are kept short in reports
@@ -381,6 +385,6 @@ def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
         return text
 
 
-__all__ = ["BAD", "ERROR", "EXACT", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
+__all__ = ["BAD", "ERROR", "EXACT", "LINE", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
            "from_pandas",
            "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads"]

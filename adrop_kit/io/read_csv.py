@@ -22,8 +22,8 @@ import json
 
 import polars as pl
 
-from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, split, well_formed
-from adrop_kit.io.frames import BAD, ERROR, EXACT, RAW, ROW, Frame, key_types, short
+from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split, well_formed
+from adrop_kit.io.frames import BAD, ERROR, EXACT, LINE, RAW, ROW, Frame, key_types, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.catalog import ITEMS, Catalog
@@ -45,9 +45,22 @@ def read_csv(data: bytes, source: str, catalog: Catalog, *, forgiving: bool = Fa
         df = fast_rows(data, header)
     if df is None:
         df = forgiving_rows(data, header)
+    records = df.height
     hint = header.hint()
-    return Frame(type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND), catalog), source,
+    df = type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND), catalog)
+    return Frame(df.with_columns(lines(data, header, records, df.get_column(ROW))), source,
                  notes=(f"{source}: {hint}",) if hint else ())
+
+
+def lines(data: bytes, header: Header, records: int, rows: pl.Series) -> pl.Series:
+    """`__line`: the 1-based physical line each record starts on, as an editor shows it (the
+    header is line 1; a quoted line break inside a record moves the records after it down)."""
+    base = rows + (header.lines + 1)
+    spanning, extra = spanning_records(data, header, records)
+    if not spanning:
+        return base.alias(LINE)
+    before = pl.Series([0, *extra], dtype=pl.Int64).cum_sum()  # lines added by the records before each
+    return (base + before.gather(pl.Series(spanning, dtype=pl.Int64).search_sorted(rows, side="left"))).alias(LINE)
 
 
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.frames import MAX_REPR, Frame, from_records
+from adrop_kit.io.frames import LINE, MAX_REPR, ROW, Frame, from_records
 from adrop_kit.io.jsontext import too_deep
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.io.values import text_problem
@@ -138,7 +138,9 @@ def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
         if problem is not None:
             errors[len(records)] = (problem, raw_text(line))
         records.append(value)
-    return from_records(records, catalog, errors=errors, rows=rows, source=source)
+    frame = from_records(records, catalog, errors=errors, rows=rows, source=source)
+    frame.df = frame.df.with_columns((frame.df.get_column(ROW) + 1).alias(LINE))  # rows are 0-based line numbers
+    return frame
 
 
 def _line_numbers(data: bytes, offsets: list[int]) -> set[int]:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from adrop_kit.io.frames import BAD, EXACT, NATIVE_DTYPES
+from adrop_kit.io.frames import BAD, EXACT, LINE, NATIVE_DTYPES
 from adrop_kit.io.values import loads_exact
 from adrop_kit.spec.catalog import ENVELOPE, PLATFORMS, Catalog
 from adrop_kit.spec.rules import (
@@ -46,11 +46,16 @@ from adrop_kit.spec.rules import (
 )
 
 _M = MESSAGES
-VIOLATION_SCHEMA = {"row": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
+VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
                     "field": pl.String, "value": pl.String, "message": pl.String}
 VALUE_CHARS = 80
 DEFAULT_EXTRA_COLUMNS: tuple[str, ...] = ("ts",)
 """Columns that are metadata, not event parameters (never checked, never sent); so is any `_column`."""
+
+
+def line_of(columns: Collection[str]) -> pl.Expr:
+    """The `line` of a violation: the frame's `__line` (text files), else null."""
+    return (pl.col(LINE) if LINE in columns else pl.lit(None, pl.Int64)).alias("line")
 
 
 def _slot(name: str) -> str:

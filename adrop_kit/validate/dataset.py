@@ -25,6 +25,7 @@ from adrop_kit.validate.checks import (
     RuleCheck,
     event_code,
     frame_checks,
+    line_of,
     short_text,
 )
 from adrop_kit.validate.nested import items_violations, more_violations, w107_violations
@@ -44,7 +45,7 @@ def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
     lf = hits.lazy()
     ev = pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
     parts = [lf.filter(pl.col(f"__m{i}")).select(
-        pl.col(ROW).alias("row"), ev.alias("eventName"),
+        pl.col(ROW).alias("row"), line_of(df.columns), ev.alias("eventName"),
         pl.lit(checks[i].rule.value).alias("rule"), pl.lit(checks[i].severity).alias("severity"),
         pl.lit(checks[i].field).alias("field"), checks[i].value.cast(pl.String).alias("value"),
         checks[i].message.alias("message")) for i in fired]
@@ -64,7 +65,8 @@ def check_frame(frame: Frame, catalog: Catalog, *, strict: bool = False,
     df = df.with_columns(event_code(catalog).alias(EVENT_CODE))
     ok_rows = pl.col(ERROR).is_null()
     e001 = df.filter(~ok_rows).select(
-        pl.col(ROW).alias("row"), pl.lit(None, pl.String).alias("eventName"), pl.lit("E001").alias("rule"),
+        pl.col(ROW).alias("row"), line_of(df.columns), pl.lit(None, pl.String).alias("eventName"),
+        pl.lit("E001").alias("rule"),
         pl.lit("error").alias("severity"), pl.lit("").alias("field"),
         (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
         pl.col(ERROR).alias("message"))

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import MORE, ROW
+from adrop_kit.io.frames import LINE, MORE, ROW
 from adrop_kit.io.values import LONG_RUN_PATTERN, exact_json, loads_exact, plain
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, Catalog
 from adrop_kit.spec.rules import (
@@ -31,6 +31,7 @@ from adrop_kit.validate.checks import (
     _slot,
     event_code,
     kind_of_number,
+    line_of,
     printable_text,
     render,
     short_text,
@@ -50,15 +51,20 @@ def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
         return _empty_violations()
     tx = pl.col(TX_PARAM)
     sub = df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != ""))
-    sub = sub.select(ROW, "eventName", TX_PARAM).with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
+    sub = sub.select(ROW, *_line(df), "eventName", TX_PARAM).with_columns(
+        pl.col(ROW).min().over(TX_PARAM).alias("__first"))
     dup = sub.filter(pl.col(ROW) != pl.col("__first"))
     return dup.select(
-        pl.col(ROW).alias("row"), "eventName", pl.lit(Rule.W107.value).alias("rule"),
+        pl.col(ROW).alias("row"), line_of(dup.columns), "eventName", pl.lit(Rule.W107.value).alias("rule"),
         pl.lit("warning").alias("severity"),
         pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
         render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=printable_text(tx),
                f=pl.col("__first").cast(pl.String))
         .alias("message"))
+
+
+def _line(df: pl.DataFrame) -> list[str]:
+    return [LINE] if LINE in df.columns else []
 
 
 def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl.DataFrame:
@@ -74,11 +80,13 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
         missing = df.filter(ok_rows & ev.is_in(requiring) & items_absent)
         if missing.height:
             parts.append(missing.select(
-                pl.col(ROW).alias("row"), "eventName", pl.lit("E007").alias("rule"), pl.lit("error").alias("severity"),
+                pl.col(ROW).alias("row"), line_of(missing.columns), "eventName", pl.lit("E007").alias("rule"),
+                pl.lit("error").alias("severity"),
                 pl.lit(ITEMS).alias("field"), pl.lit(None, pl.String).alias("value"),
                 render(_M["E007.missing"].format(event=_slot("e")), e=ev).alias("message")))
     if ITEMS in df.columns:
-        sub = df.filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(ROW, "eventName", ITEMS)
+        sub = df.filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(
+            ROW, "eventName", ITEMS, line_of(df.columns))
         if sub.height:
             dtype = df.schema[ITEMS]
             if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
@@ -92,16 +100,16 @@ def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     """Items held as JSON text (CSV cells, JSON sources): parse and check each with `check_items`."""
     rows: list[tuple] = []
     long_runs = sub.get_column(ITEMS).str.contains(LONG_RUN_PATTERN).to_list()  # one regex pass, not one a row
-    for (row, event, text), long_run in zip(sub.iter_rows(), long_runs, strict=True):
+    for (row, event, text, line), long_run in zip(sub.iter_rows(), long_runs, strict=True):
         try:
             items = loads_exact(text, long_run=long_run) if isinstance(text, str) else text
         except ValueError:
             snippet = text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
-            rows.append((row, event, "E007", "error", ITEMS, snippet,
+            rows.append((row, line, event, "E007", "error", ITEMS, snippet,
                          f"{event}: items must be a JSON array of item objects, but the cell is not valid JSON"))
             continue
         for v in check_items(items, event, catalog.item_params):
-            rows.append((row, event, v.rule.value, v.severity, v.field, v.value, v.message))
+            rows.append((row, line, event, v.rule.value, v.severity, v.field, v.value, v.message))
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
 
@@ -115,7 +123,7 @@ def _native_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
              severity: str | None = None) -> None:
         if frame.height:
             parts.append(frame.select(
-                pl.col(ROW).alias("row"), "eventName", pl.lit(rule.value).alias("rule"),
+                pl.col(ROW).alias("row"), pl.col("line"), "eventName", pl.lit(rule.value).alias("rule"),
                 pl.lit(severity or rule.severity).alias("severity"), field.alias("field"),
                 short_text(value).alias("value"), message.alias("message")))
 
@@ -198,17 +206,18 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
     if MORE not in df.columns:
         return _empty_violations()
     code = pl.col(EVENT_CODE) if EVENT_CODE in df.columns else event_code(catalog)
-    sub = df.filter(ok_rows & (code >= 0) & pl.col(MORE).is_not_null()).select(ROW, "eventName", MORE)
+    sub = df.filter(ok_rows & (code >= 0) & pl.col(MORE).is_not_null()).select(ROW, "eventName", MORE,
+                                                                               line_of(df.columns))
     skip = set(ENVELOPE) | set(extra_columns)
     rows: list[tuple[Any, ...]] = []
-    for row, event, text in sub.iter_rows():
+    for row, event, text, line in sub.iter_rows():
         allowed = catalog[event].allowed_keys
         for key, value in loads_exact(text).items():
             if value is None or key.startswith("_") or key in skip or key in allowed:
                 continue
             shown = value if isinstance(value, str) else exact_json(value)
             shown = shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 1] + "…"
-            rows.append((row, event, Rule.W102.value, Rule.W102.severity, key, shown,
+            rows.append((row, line, event, Rule.W102.value, Rule.W102.severity, key, shown,
                          _M["W102"].format(field=printable(key), event=event)))
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 

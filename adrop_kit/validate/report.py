@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-VIOLATION_COLUMNS = ("row", "eventName", "rule", "severity", "field", "value", "message")
+VIOLATION_COLUMNS = ("row", "line", "eventName", "rule", "severity", "field", "value", "message")
 
 
 @dataclass
@@ -66,7 +66,8 @@ class DatasetReport:
 
     rows = valid + invalid; `warned` counts valid rows that carry at least one warning.
     `violations` is a polars DataFrame with one row per broken rule
-    (row, eventName, rule, severity, field, value, message), ordered by row.
+    (row, line, eventName, rule, severity, field, value, message), ordered by row; `line` is the
+    1-based line the row starts on in a text file (JSONL, CSV as an editor shows it), else null.
     """
 
     rows: int

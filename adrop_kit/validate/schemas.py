@@ -25,6 +25,7 @@ from adrop_kit.validate.checks import (
     VIOLATION_SCHEMA,
     RuleCheck,
     frame_checks,
+    line_of,
 )
 
 _SEP = " — "
@@ -134,7 +135,7 @@ def violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: 
             continue
         rows = df.with_row_index("__i").filter(pl.col("__i").is_in(group["index"].implode()))
         parts.append(rows.select(
-            pl.col(ROW).alias("row"), pl.col("eventName"), pl.lit(c.rule.value).alias("rule"),
+            pl.col(ROW).alias("row"), line_of(rows.columns), pl.col("eventName"), pl.lit(c.rule.value).alias("rule"),
             pl.lit(c.severity).alias("severity"), pl.lit(c.field).alias("field"),
             c.value.cast(pl.String).alias("value"), c.message.alias("message")))
     return pl.concat(parts) if parts else pl.DataFrame(schema=VIOLATION_SCHEMA)
