@@ -165,3 +165,41 @@ def test_the_html_report_shows_the_line(tmp_path):
     report = ak.validate_events(write(tmp_path / "e.csv", "uid,eventName\nu1,sign_up\n"))
     page = report._repr_html_()
     assert "<th>line</th>" in page.replace(" ", "") or ">line<" in page
+
+
+# -- did you mean ----------------------------------------------------------------------------
+NEAR_MISSES = [
+    {"uid": "u1", "eventName": "Purchase", "tx_id": "t1", "currency": "KRW", "items": [{"item_id": "a"}]},
+    {"uid": "u2", "eventName": "add_to_cart", "item_id": "a", "price": 1, "quantity": 1, "prise": 3},
+    {"uid": "u3", "eventName": "level_up", "level": 3},
+    {"uid": "u4", "eventName": "add_to_cart", "item_id": "a", "price": 1, "quantity": 1, "zzz": 3},
+]
+
+
+def test_near_miss_names_get_a_did_you_mean(capsys, tmp_path):
+    path = write(tmp_path / "e.jsonl", "".join(json.dumps(r) + "\n" for r in NEAR_MISSES))
+    code, out, _ = run(capsys, "validate", path, "--format", "json")
+    messages = {(v["row"], v["rule"]): v["message"] for v in json.loads(out)["violations"]}
+    assert messages[0, "W101"] == "'Purchase' is not in the catalog (did you mean 'purchase'?)"
+    assert messages[1, "W102"] == "'prise' is not a parameter of add_to_cart (did you mean 'price'?)"
+    assert "add it to your tracking plan" in messages[2, "W101"] and "did you mean" not in messages[2, "W101"]
+    assert messages[3, "W102"] == "'zzz' is not a parameter of add_to_cart"
+    code, out, _ = run(capsys, "validate", path, "--strict", "--format", "json")
+    strict = {(v["row"], v["rule"]): v["message"] for v in json.loads(out)["violations"]}
+    assert strict[0, "W101"].endswith("(did you mean 'purchase'?)") and "strict mode" in strict[0, "W101"]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("many", [False, True])
+def test_one_payload_and_a_dataset_give_the_same_suggestion(strict, many):
+    import adrop_kit as ak
+
+    # with many rows the rare keys go to `__more` (its own path); with few, each gets a column
+    rows = NEAR_MISSES + [{"uid": f"x{i}", "eventName": "app_open"} for i in range(40 if many else 0)]
+    rows.append({"uid": "y", "eventName": "sign_up", "method": "email", "metod": "x"})
+    got = {(r, rule, f): m for r, rule, f, m in
+           ak.validate_events(rows, strict=strict).violations.select("row", "rule", "field", "message").iter_rows()}
+    one = {(i, v.rule.value, v.field): v.message for i, p in enumerate(rows)
+           for v in ak.validate_event(p, strict=strict).violations}
+    assert got == one
+    assert one[len(rows) - 1, "W102", "metod"].endswith("(did you mean 'method'?)")

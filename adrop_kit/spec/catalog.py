@@ -7,11 +7,12 @@ parameters on standard ones, on top (`Catalog.from_file`).
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,26 @@ ENVELOPE: tuple[str, ...] = ("uid", "eventName", "platform")
 """Keys every event may carry, whatever its name."""
 
 ITEMS = "items"
+SUGGEST_CUTOFF = 0.8
+"""How alike (difflib's ratio, in lower case) a name must be to a catalog name to be suggested."""
+
+
+@lru_cache(maxsize=1 << 16)
+def close_match(name: str, candidates: tuple[str, ...]) -> str | None:
+    """The candidate a near-miss `name` most likely meant: one equal to it but for case, else the
+    closest in lower case (difflib, ratio ≥ `SUGGEST_CUTOFF`); None when `name` is a candidate
+    or nothing is close. Cached: a dataset asks once per distinct name."""
+    if not name or name in candidates:
+        return None
+    low = name.lower()
+    lowered: dict[str, str] = {}
+    for c in candidates:
+        lowered.setdefault(c.lower(), c)
+    if low in lowered:
+        return lowered[low]
+    hits = difflib.get_close_matches(low, list(lowered), n=1, cutoff=SUGGEST_CUTOFF)
+    return lowered[hits[0]] if hits else None
+
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,11 @@ class EventSpec:
     @cached_property
     def param_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.params)
+
+    @cached_property
+    def key_names(self) -> tuple[str, ...]:
+        """The keys this event may carry, in order: the envelope, then its parameters."""
+        return (*ENVELOPE, *(p.name for p in self.params))
 
     @cached_property
     def allowed_keys(self) -> frozenset[str]:
@@ -154,6 +180,15 @@ class Catalog:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.events)
+
+    def suggest_event(self, name: str) -> str | None:
+        """The catalog event a near-miss name most likely meant (`Purchase` → `purchase`), or None."""
+        return close_match(name, self.names)
+
+    def suggest_key(self, event: str, key: str) -> str | None:
+        """The key of `event` a near-miss key most likely meant (`prise` → `price`), or None."""
+        spec = self.events.get(event)
+        return None if spec is None else close_match(key, spec.key_names)
 
     @property
     def param_types(self) -> Mapping[str, str]:

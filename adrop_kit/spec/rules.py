@@ -189,6 +189,11 @@ MESSAGES: dict[str, str] = {
     "W101": "'{event}' is not in the catalog (a custom event? add it to your tracking plan)",
     "W101.strict": "'{event}' is not in the catalog, and strict mode allows catalog events only",
     "W102": "'{field}' is not a parameter of {event}",
+    # with a near match in the catalog (`Catalog.suggest_event`, `Catalog.suggest_key`)
+    "W101.suggest": "'{event}' is not in the catalog (did you mean '{suggestion}'?)",
+    "W101.strict.suggest": "'{event}' is not in the catalog, and strict mode allows catalog events only "
+                           "(did you mean '{suggestion}'?)",
+    "W102.suggest": "'{field}' is not a parameter of {event} (did you mean '{suggestion}'?)",
     "W103.negative": "{field} is negative",
     "W103.quantity": "{field} is below 1",
     "W104": "currency should be an ISO 4217 code: three upper-case letters such as KRW or USD",

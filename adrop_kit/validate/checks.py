@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import polars as pl
 
@@ -101,6 +102,31 @@ def printable_text(e: pl.Expr) -> pl.Expr:
     """User text for a message, as `rules.printable` writes it (control characters escaped):
     a regex finds the few rows that need it, `printable` itself escapes them."""
     return e.cast(pl.String).map_batches(_printable_batch, return_dtype=pl.String, is_elementwise=True)
+
+
+def suggestions(text: pl.Expr, suggest: Callable[[str], str | None]) -> pl.Expr:
+    """Per row, what `suggest` says for the row's text (null for none), asked once per distinct text."""
+    def batch(s: pl.Series) -> pl.Series:
+        found = {t: suggest(t) for t in s.drop_nulls().unique().to_list()}
+        found = {t: v for t, v in found.items() if v is not None}
+        if not found:
+            return pl.Series(s.name, [None] * s.len(), pl.String)
+        return s.replace_strict(found, default=None, return_dtype=pl.String)
+
+    return text.cast(pl.String).map_batches(batch, return_dtype=pl.String, is_elementwise=True)
+
+
+def suggesting(suggest: Callable[[str], str | None], text: pl.Expr, plain: str, with_suggestion: str,
+               **slots: pl.Expr) -> pl.Expr:
+    """A message that names what `text` was probably meant to be when `suggest` finds it (the
+    `with_suggestion` template, its `s` slot filled), else the `plain` template."""
+    found = suggestions(text, suggest)
+    return (pl.when(found.is_not_null()).then(render(with_suggestion, s=printable_text(found), **slots))
+            .otherwise(render(plain, **slots)))
+
+
+def _suggest_key(catalog: Catalog, key: str, event: str) -> str | None:
+    return catalog.suggest_key(event, key)
 
 
 def kind_of_number(c: pl.Expr) -> pl.Expr:
@@ -196,9 +222,11 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         render(msg_wrong_type("eventName", "string", _slot("k")), k=kind_of_json(bev)), bev)
     add("E003:empty", Rule.E003, "eventName", ev == "", _M["E003.empty"])
     unknown = (ev != "") & (code < 0)
+    w101 = "W101.strict" if strict else "W101"
     add("W101", Rule.W101, "eventName", unknown,
-        render(_M["W101.strict" if strict else "W101"].format(event=_slot("e")), e=printable_text(ev)), ev,
-        severity="error" if strict else "warning")
+        suggesting(catalog.suggest_event, ev, _M[w101].format(event=_slot("e")),
+                   _M[w101 + ".suggest"].format(event=_slot("e"), suggestion=_slot("s")), e=printable_text(ev)),
+        ev, severity="error" if strict else "warning")
 
     plat, bplat = col("platform"), col.bad("platform")
     not_platform = pl.all_horizontal([plat != p for p in PLATFORMS])  # cheaper than is_in on strings
@@ -263,7 +291,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         else:
             value = col.shown(name, value)
         add(f"W102:{name}", Rule.W102, name, known & ~in_events(allowed) & present,
-            render(_M["W102"].format(field=printable(name), event=_slot("e")), e=ev),
+            suggesting(partial(_suggest_key, catalog, name), ev,
+                       _M["W102"].format(field=printable(name), event=_slot("e")),
+                       _M["W102.suggest"].format(field=printable(name), event=_slot("e"), suggestion=_slot("s")),
+                       e=ev),
             pl.coalesce(value.cast(pl.String)))
     return out
 

@@ -87,6 +87,14 @@ def _v(rule: Rule, field: str, message: str, value: Any = None, *, severity: str
     return Violation(rule, field, message, severity or rule.severity, short_value(value))
 
 
+def msg_unknown_key(field: str, event: str, catalog: Catalog) -> str:
+    """W102's message for a key `event` does not list, naming the key it was probably meant to be."""
+    suggestion = catalog.suggest_key(event, field)
+    if suggestion is None:
+        return _M["W102"].format(field=printable(field), event=event)
+    return _M["W102.suggest"].format(field=printable(field), event=event, suggestion=printable(suggestion))
+
+
 def sanity_warnings(name: str, value: Any, field: str) -> list[Violation]:
     """W103/W104 for one well-typed parameter value (top level or inside an item)."""
     out = []
@@ -154,11 +162,12 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
         out.append(_v(Rule.E003, "eventName", _M["E003.empty"]))
     elif name in catalog:
         spec = catalog.events[name]
-    elif strict:
-        out.append(_v(Rule.W101, "eventName", _M["W101.strict"].format(event=printable(name)), name,
-                      severity="error"))
     else:
-        out.append(_v(Rule.W101, "eventName", _M["W101"].format(event=printable(name)), name))
+        key = "W101.strict" if strict else "W101"
+        suggestion = catalog.suggest_event(name)
+        message = (_M[key].format(event=printable(name)) if suggestion is None else
+                   _M[key + ".suggest"].format(event=printable(name), suggestion=printable(suggestion)))
+        out.append(_v(Rule.W101, "eventName", message, name, severity="error" if strict else None))
 
     platform = payload.get("platform")
     if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
@@ -195,7 +204,7 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
     for key, val in payload.items():
         if key not in allowed and val is not None:
             field = key if isinstance(key, str) else str(key)
-            out.append(_v(Rule.W102, field, _M["W102"].format(field=printable(field), event=spec.name), val))
+            out.append(_v(Rule.W102, field, msg_unknown_key(field, spec.name, catalog), val))
     return out
 
 

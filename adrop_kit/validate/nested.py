@@ -22,7 +22,6 @@ from adrop_kit.spec.rules import (
     TX_PARAM,
     Rule,
     msg_wrong_type,
-    printable,
 )
 from adrop_kit.validate.checks import (
     EVENT_CODE,
@@ -36,7 +35,7 @@ from adrop_kit.validate.checks import (
     render,
     short_text,
 )
-from adrop_kit.validate.event import check_items
+from adrop_kit.validate.event import check_items, msg_unknown_key
 
 _M = MESSAGES
 
@@ -210,6 +209,7 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
                                                                                line_of(df.columns))
     skip = set(ENVELOPE) | set(extra_columns)
     rows: list[tuple[Any, ...]] = []
+    messages: dict[tuple[str, str], str] = {}
     for row, event, text, line in sub.iter_rows():
         allowed = catalog[event].allowed_keys
         for key, value in loads_exact(text).items():
@@ -217,8 +217,9 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
                 continue
             shown = value if isinstance(value, str) else exact_json(value)
             shown = shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 1] + "…"
-            rows.append((row, line, event, Rule.W102.value, Rule.W102.severity, key, shown,
-                         _M["W102"].format(field=printable(key), event=event)))
+            if (key, event) not in messages:  # once per distinct key and event, not per row
+                messages[key, event] = msg_unknown_key(key, event, catalog)
+            rows.append((row, line, event, Rule.W102.value, Rule.W102.severity, key, shown, messages[key, event]))
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
 
