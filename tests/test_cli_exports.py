@@ -203,3 +203,24 @@ def test_one_payload_and_a_dataset_give_the_same_suggestion(strict, many):
            for v in ak.validate_event(p, strict=strict).violations}
     assert got == one
     assert one[len(rows) - 1, "W102", "metod"].endswith("(did you mean 'method'?)")
+
+
+# -- --format json: values as the JSON values they were ----------------------------------------
+def test_json_output_gives_each_value_as_the_json_value_it_was(capsys, tmp_path):
+    csv = write(tmp_path / "e.csv",
+                'uid,eventName,item_id,price,quantity,currency,tx_id,items\n'
+                'u1,add_to_cart,a,"12,900",1,,,\n'                                      # E006: a string
+                'u2,add_to_cart,a,-500,1,KRW ,,\n'                                       # W103 -500, W104
+                'u3,purchase,,,,KRW,123,"[{""item_id"":""a""}]"\n'
+                'u4,purchase,,,,KRW,123,"[{""item_id"":5}]"\n')                          # E008 5, W107 "123"
+    code, out, _ = run(capsys, "validate", csv, "--format", "json")
+    values = {(v["row"], v["rule"]): v["value"] for v in json.loads(out)["violations"]}
+    assert values == {(0, "E006"): "12,900", (1, "W103"): -500, (1, "W104"): "KRW ", (3, "E008"): 5,
+                      (3, "W107"): "123"}
+    jsonl = write(tmp_path / "e.jsonl", '{"uid": 123, "eventName": "app_open", "platform": {"a": [1]}}\n'
+                                        '{"uid": "u", "eventName": "app_open", "level": 12345678901234567890123}\n'
+                                        '{"uid": "u", "eventName": "sign_up", "method": null}\n')
+    code, out, _ = run(capsys, "validate", jsonl, "--format", "json")
+    values = {(v["row"], v["rule"]): v["value"] for v in json.loads(out)["violations"]}
+    assert values == {(0, "E002"): 123, (0, "E004"): {"a": [1]}, (1, "W102"): 12345678901234567890123,
+                      (2, "E005"): None}

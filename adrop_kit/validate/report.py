@@ -178,10 +178,44 @@ class DatasetReport:
 
     # -- output ---------------------------------------------------------------------
     def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
+        """Summary and violations as plain data; each `value` is the JSON value it was (`"12,900"`
+        a string, `-500` a number, an object…), not the text the `violations` table shows."""
         v = self.violations if limit is None else self.violations.head(limit)
-        out: dict[str, Any] = {"summary": self.summary(), "violations": v.to_dicts()}
+        dicts = v.to_dicts()
+        for d, value in zip(dicts, self._json_values(v), strict=True):
+            d["value"] = value
+        out: dict[str, Any] = {"summary": self.summary(), "violations": dicts}
         if self.notes:
             out["notes"] = list(self.notes)
+        return out
+
+    def _json_values(self, v: pl.DataFrame) -> list[Any]:
+        """The `value` of each violation as the JSON value it was. The table holds text: the JSON
+        text of a wrongly typed value (a `__bad__` cell, an item's type error), the digits of a
+        number, a string as it is; which one is known from the frame and the rule, never guessed
+        from the text (a tx_id "123" stays a string)."""
+        import polars as pl
+
+        from adrop_kit.io.frames import BAD, ROW
+
+        frame = self.frame
+        bad: dict[str, set[int]] = {}
+        for name in v.get_column("field").unique().to_list():
+            if name and BAD + name in frame.columns:
+                rows = frame.filter(pl.col(BAD + name).is_not_null()).get_column(ROW)
+                bad[name] = set(rows.to_list())
+        schema = frame.schema
+        out: list[Any] = []
+        for row, rule, fld, text, message in v.select("row", "rule", "field", "value", "message").iter_rows():
+            if text is None or rule == "E001" or (text.endswith("…") and len(text) >= 80):
+                out.append(text)  # a whole raw line, or a value shortened for the report: text
+            elif row in bad.get(fld, ()) or (rule in ("E007", "E008") and ", got " in message):
+                out.append(_parsed(text, text))
+            elif rule in ("W103", "W105") or (fld in schema and (schema[fld].is_numeric()
+                                                               or schema[fld] == pl.Boolean)):
+                out.append(_parsed(text, text))  # a number (or boolean) column: its digits
+            else:
+                out.append(text)
         return out
 
     def to_json(self, *, limit: int | None = None, indent: int | None = None) -> str:
@@ -210,3 +244,17 @@ class DatasetReport:
                 f"see <code>.violations</code> for all</p>" if self.violations.height > 20 else "")
         return head + ("<h4>By rule</h4>" + rules + "<h4>Violations</h4>" + fail + more
                        if self.violations.height else "")
+
+
+def _parsed(text: str, default: Any) -> Any:
+    """JSON text as its value (integers exact); `default` when it is not JSON or not finite
+    (NaN and Infinity have no JSON form)."""
+    import math
+
+    from adrop_kit.io.values import loads_exact
+
+    try:
+        value = loads_exact(text)
+    except ValueError:
+        return default
+    return default if isinstance(value, float) and not math.isfinite(value) else value
