@@ -224,3 +224,62 @@ def test_json_output_gives_each_value_as_the_json_value_it_was(capsys, tmp_path)
     values = {(v["row"], v["rule"]): v["value"] for v in json.loads(out)["violations"]}
     assert values == {(0, "E002"): 123, (0, "E004"): {"a": [1]}, (1, "W102"): 12345678901234567890123,
                       (2, "E005"): None}
+
+
+# -- send --hold-warnings ----------------------------------------------------------------------
+RISKY = [
+    {"uid": "u1", "eventName": "app_open"},
+    {"uid": "u2", "eventName": "purchase", "tx_id": "t1", "currency": "KRW", "items": [{"item_id": "a"}]},
+    {"uid": "u3", "eventName": "purchase", "tx_id": "t1", "currency": "KRW", "items": [{"item_id": "a"}]},  # W107
+    {"uid": "u4", "eventName": "Purchase"},                                                                  # W101
+    {"uid": "u5", "eventName": "app_open", "currency": "krw"},                                               # W102
+]
+
+
+def _risky(tmp_path: Path) -> Path:
+    return write(tmp_path / "backfill.jsonl", "".join(json.dumps(r) + "\n" for r in RISKY))
+
+
+def test_hold_warnings_keeps_those_rows_back_and_exits_0(capsys, tmp_path, adrop_server, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    path, journal = _risky(tmp_path), tmp_path / "send.journal"
+    code, out, _ = run(capsys, "send", path, "--endpoint", adrop_server.endpoint, "--journal", journal,
+                       "--hold-warnings", "W101,W107", "--no-progress")
+    assert code == 0, out
+    assert "Held back 2 rows with warnings W101, W107; re-run without --hold-warnings to send them." in out
+    assert sorted(e["uid_sha256"] != "" and e["eventName"] for e in adrop_server.events("good")) == [
+        "app_open", "app_open", "purchase"]
+    # the journal did not record the held rows as delivered: a run without the flag sends them
+    code, out, _ = run(capsys, "send", path, "--endpoint", adrop_server.endpoint, "--journal", journal,
+                       "--format", "json", "--no-progress")
+    summary = json.loads(out)["summary"]
+    assert code == 0 and (summary["delivered"], summary["already_delivered"], summary["held"]) == (2, 3, 0)
+    assert adrop_server.stats()["good"] == 5
+
+
+def test_hold_warnings_without_ids_holds_every_warning(capsys, tmp_path, adrop_server, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    code, out, _ = run(capsys, "send", _risky(tmp_path), "--endpoint", adrop_server.endpoint, "--hold-warnings",
+                       "--format", "json", "--no-progress")
+    report = json.loads(out)
+    assert code == 0 and report["summary"]["held"] == 3 and report["summary"]["delivered"] == 2
+    assert [h["row"] for h in report["held"]] == [2, 3, 4] and {h["outcome"] for h in report["held"]} == {"held"}
+
+
+@pytest.mark.parametrize(("ids", "says"), [("W999", "not a rule id"), ("E005", "error rule"), ("W101,", "not a rule")])
+def test_hold_warnings_refuses_an_unknown_rule_id(capsys, tmp_path, ids, says):
+    code, _, err = run(capsys, "send", _risky(tmp_path), "--dry-run", "--hold-warnings", ids)
+    assert code == 2 and says in err and "W101" in err
+
+
+def test_python_sender_hold_warnings(tmp_path, adrop_server):
+    from adrop_kit import Sender
+
+    with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, hold_warnings=["W107"], progress=False) as s:
+        report = s.send_all(RISKY)
+        assert (report.delivered, report.held, report.ok) == (4, 1, True)
+    with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, hold_warnings=True, progress=False) as s:
+        held = s.send(RISKY[3])
+        assert held.outcome == "held" and "W101" in held.error and s.send(RISKY[0]).outcome == "delivered"
+    with pytest.raises(ValueError, match="W102"):
+        Sender(adrop_server.app_key, hold_warnings="W12")

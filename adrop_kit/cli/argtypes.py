@@ -55,3 +55,24 @@ def delimiter(text: str) -> str:
 
 
 delimiter.__name__ = "CSV delimiter"
+
+
+def warning_rules(text: str) -> str:
+    """`--hold-warnings` value: `all`, or warning rule ids `W101,W107` (checked against the rules)."""
+    from adrop_kit.spec.rules import Rule
+
+    if text.strip().lower() == "all":
+        return "all"
+    warnings = {r.value for r in Rule if r.severity == "warning"}
+    ids = [i.strip().upper() for i in text.split(",")]
+    for i in ids:
+        if i not in warnings:
+            known = ("an error rule (rows with errors are never sent)" if i in {r.value for r in Rule}
+                     else "not a rule id")
+            raise argparse.ArgumentTypeError(
+                f"{i or text!r} is {known}; expected 'all' or warning rule ids such as W101,W107 "
+                f"({', '.join(sorted(warnings))}); to hold every warning, write --hold-warnings after PATH")
+    return ",".join(ids)
+
+
+warning_rules.__name__ = "warning rule ids"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adrop_kit.cli import exits
-from adrop_kit.cli.argtypes import at_least_one, count, fraction, non_negative, port, positive
+from adrop_kit.cli.argtypes import at_least_one, count, fraction, non_negative, port, positive, warning_rules
 from adrop_kit.cli.common import (
     PROG,
     Fail,
@@ -36,7 +36,8 @@ from adrop_kit.send.transport import DEFAULT_ENDPOINT, KEY_ENV, resolve_key
 def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     s = sub.add_parser("send", help="validate a dataset and deliver its valid rows to Adrop (or the local server)",
                        description=f"Validate, then send every valid row. The app key is read from {KEY_ENV}.",
-                       epilog="Exit codes: 0 every valid row delivered (now or earlier), 1 invalid or rejected rows, "
+                       epilog="Exit codes: 0 every valid row delivered (now or earlier; rows held back by "
+                              "--hold-warnings do not count), 1 invalid or rejected rows, "
                               "2 usage or input problem (including a missing key), 3 delivery failed after retries.")
     s.add_argument("path", metavar="PATH", type=Path, help="the dataset to send")
     s.add_argument("--endpoint", metavar="URL", default=DEFAULT_ENDPOINT, help=f"default: {DEFAULT_ENDPOINT}")
@@ -51,6 +52,10 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     s.add_argument("--strict", action="store_true", help="events outside the catalog are errors")
     add_meta_columns_argument(s)
     add_delimiter_argument(s)
+    s.add_argument("--hold-warnings", metavar="RULES", nargs="?", const="all", type=warning_rules, default=None,
+                   help="keep back (do not send) valid rows that carry a warning: any warning, or only the rule ids "
+                        "listed (W101,W107). Held rows are counted and named, never journaled (a run without the "
+                        "flag sends them), and do not change the exit code")
     s.add_argument("--format", **fmt)
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(run=cmd_send)
@@ -96,6 +101,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         sender = Sender(endpoint=args.endpoint, concurrency=args.concurrency, rate=args.rate,
                         retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
                         strict=args.strict, catalog=catalog, extra_columns=meta_columns(args),
+                        hold_warnings=True if args.hold_warnings == "all" else (args.hold_warnings or False),
                         progress=False if args.no_progress else None)
     except MissingKey as exc:
         if "no app key" not in str(exc):  # a key with a bad character: the message says where
@@ -129,7 +135,7 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     out(f"{st.bold(str(args.path))} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
          + (f" ({s['events_per_s']:,} events/s)" if report.delivered + report.rejected + report.failed else ""))
     keys = ["dry_run"] if report.dry_run else ["delivered", "already_delivered", "rejected", "failed", "pending"]
-    for k in [*keys, "skipped"]:
+    for k in [*keys, "skipped", "held"]:
         if k in s and (s[k] or k in ("delivered", "dry_run")):
             out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
     if s["retries"]:
@@ -150,6 +156,16 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
             out(line)
         if len(problems) > limit:
             out(st.dim(f"… and {len(problems) - limit:,} more; use --format json for all"))
+    if report.held:
+        rules = ", ".join(report.held_rules())
+        held = [(o.row, o.eventName or "", (o.error or "")[:90]) for o in report.outcomes if o.outcome == "held"]
+        out("")
+        for line in table(("row", "eventName", "held back for"), held[:limit], st, indent="  "):
+            out(line)
+        if len(held) > limit:
+            out(st.dim(f"… and {len(held) - limit:,} more; use --format json for all"))
+        out(st.yellow(f"Held back {report.held:,} row{'' if report.held == 1 else 's'} with warnings {rules}; "
+                      "re-run without --hold-warnings to send them."))
     out("")
     if report.aborted:
         out(st.red(f"Stopped: {report.aborted}."))
@@ -165,7 +181,7 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
                     + (f"; run again to retry them (the journal {args.journal} skips what arrived)."
                        if args.journal else ".")))
     elif not report.dry_run and not (report.rejected or report.skipped):
-        out(st.green("Every valid event was delivered."))
+        out(st.green("Every valid event was delivered" + (", but for those held back." if report.held else ".")))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 from adrop_kit.io.html import html_table
+from adrop_kit.spec.rules import Rule
 
 
 class Outcome(StrEnum):
@@ -22,9 +24,34 @@ class Outcome(StrEnum):
     ALREADY_DELIVERED = "already_delivered"  # delivered by an earlier run (the journal)
     PENDING = "pending"                      # not attempted: interrupted, or the run stopped (a refused key)
     DRY_RUN = "dry_run"                      # would have been sent
+    HELD = "held"                            # valid, but held back: it carries a warning the caller holds
 
 
 OUTCOMES = tuple(o.value for o in Outcome)
+OUTCOME_WORDS = {Outcome.DELIVERED: "delivered", Outcome.REJECTED: "rejected by the server",
+                 Outcome.FAILED: "failed", Outcome.SKIPPED: "skipped (invalid)",
+                 Outcome.ALREADY_DELIVERED: "already delivered", Outcome.PENDING: "not attempted",
+                 Outcome.DRY_RUN: "would be sent", Outcome.HELD: "held back (warnings)"}
+"""Each outcome in words, for tables and notebooks."""
+
+
+def hold_rules(hold: bool | str | Iterable[str] | None) -> frozenset[str] | bool:
+    """What `hold_warnings=` asks: True (every warning), or the warning rule ids to hold
+    (`"W101,W107"` or an iterable); ValueError naming an id that is not a warning rule."""
+    if hold is None or hold is False:
+        return frozenset()
+    if hold is True:
+        return True
+    ids = [i.strip() for i in hold.split(",")] if isinstance(hold, str) else [str(i).strip() for i in hold]
+    warnings = {r.value for r in Rule if r.severity == "warning"}
+    for i in ids:
+        if i.upper() not in warnings:
+            what = "is an error rule: rows with errors are never sent" if i.upper() in {r.value for r in Rule} \
+                else "is not a rule id"
+            raise ValueError(f"cannot hold back rows with {i!r}: it {what}; warning rules are "
+                             f"{', '.join(sorted(warnings))}")
+    return frozenset(i.upper() for i in ids)
+
 _TIMINGS = ("elapsed_s", "events_per_s", "longest_wait_s")
 
 
@@ -90,19 +117,33 @@ class SendReport:
         return self.count("pending")
 
     @property
+    def held(self) -> int:
+        """Valid rows held back because they carry a warning `hold_warnings=` names (not a failure)."""
+        return self.count("held")
+
+    def held_rules(self) -> list[str]:
+        """The warning rule ids of the held rows, in order."""
+        import re
+
+        held = (o.error or "" for o in self.outcomes if o.outcome == "held")
+        return sorted({r for why in held for r in re.findall(r"\bW\d{3}\b", why)})
+
+    @property
     def events_per_s(self) -> float:
         sent = self.delivered + self.rejected + self.failed
         return sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
     def ok(self) -> bool:
-        """Every valid event is delivered (now or earlier)."""
+        """Every valid event is delivered (now or earlier); rows held back by `hold_warnings=` are the
+        caller's choice, not a failure, and do not count against it."""
         return not (self.rejected or self.failed or self.pending or self.skipped)
 
     def summary(self) -> dict[str, Any]:
         s: dict[str, Any] = {"total": self.total, "delivered": self.delivered, "rejected": self.rejected,
                              "failed": self.failed, "skipped": self.skipped,
                              "already_delivered": self.already_delivered, "pending": self.pending,
+                             "held": self.held,
                              "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1),
                              "retries": self.retries, "longest_wait_s": round(self.longest_wait_s, 3)}
         if self.dry_run:
@@ -124,6 +165,7 @@ class SendReport:
         return {"summary": self.summary(), "endpoint": self.endpoint, "interrupted": self.interrupted,
                 "aborted": self.aborted,
                 "problems": [o._asdict() for o in self.problems()],
+                **({"held": [o._asdict() for o in self.outcomes if o.outcome == "held"]} if self.held else {}),
                 **({"requests": self.requests} if self.dry_run else {})}
 
     def to_json(self, indent: int | None = None) -> str:

@@ -5,8 +5,9 @@
 
 Every event ends in exactly one bucket of the `SendReport`: delivered, rejected (the
 server said `!invalid`), failed (gave up after retries), skipped (invalid locally, never
-sent), already_delivered (found in the journal), or pending (not attempted because the
-run was interrupted or aborted). Nothing is dropped silently.
+sent), already_delivered (found in the journal), pending (not attempted because the
+run was interrupted or aborted), or held (valid, but carrying a warning `hold_warnings=`
+names: kept back, not journaled, so a run without it sends them). Nothing is dropped silently.
 
 How hard each event is tried is one `RetryPolicy` (`retry=`); `on_outcome=` sees each
 event's `EventOutcome` as it happens (live counts in a widget, a log, a metrics counter).
@@ -27,7 +28,7 @@ from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.progress import progress_bar
 from adrop_kit.send.journal import Journal, event_key
 from adrop_kit.send.ratelimit import RateLimiter
-from adrop_kit.send.report import OUTCOMES, EventOutcome, Outcome, SendReport
+from adrop_kit.send.report import OUTCOMES, EventOutcome, Outcome, SendReport, hold_rules
 from adrop_kit.send.retry import RetryPolicy, post_with_retries
 from adrop_kit.send.transport import DEFAULT_ENDPOINT, Endpoint, Reply, make_transport, mask_key, resolve_key
 from adrop_kit.spec.catalog import Catalog, resolve
@@ -41,7 +42,7 @@ OutcomeHook = Callable[[EventOutcome], Any]
 class SendResult:
     """The fate of one event."""
 
-    outcome: str                 # delivered | rejected | failed | skipped | dry_run
+    outcome: str                 # delivered | rejected | failed | skipped | dry_run | held
     status: int | None = None
     attempts: int = 0
     error: str | None = None
@@ -86,7 +87,7 @@ class Sender:
                  journal: str | os.PathLike | Journal | None = None, validate: bool = True, strict: bool = False,
                  catalog: Catalog | str | None = None, progress: bool | None = None,
                  transport: str = "http.client", extra_columns: Iterable[str] = ("ts",),
-                 on_outcome: OutcomeHook | None = None):
+                 on_outcome: OutcomeHook | None = None, hold_warnings: bool | str | Iterable[str] = False):
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if retry is not None and not isinstance(retry, RetryPolicy):
@@ -104,6 +105,9 @@ class Sender:
         self.progress = progress
         self.transport_kind = transport
         self.extra_columns = tuple(extra_columns)
+        self.hold_warnings = hold_rules(hold_warnings)  # ValueError for an id that is not a warning rule
+        if self.hold_warnings and not validate:
+            raise ValueError("hold_warnings needs validate=True: warnings come from validating the rows")
         self._local = threading.local()
         self._transports: list[Any] = []
         self._tlock = threading.Lock()
@@ -165,6 +169,11 @@ class Sender:
             if not report.ok:
                 return SendResult("skipped", violations=tuple(report.errors),
                                   error="; ".join(f"{v.rule} {v.field}: {v.message}" for v in report.errors))
+            held = [v for v in report.warnings if self.hold_warnings is True or v.rule.value in self.hold_warnings] \
+                if self.hold_warnings else []
+            if held:
+                return SendResult("held", violations=tuple(held),
+                                  error="; ".join(f"{v.rule} {v.field}: {v.message}" for v in held))
         if self.dry_run:
             return SendResult("dry_run")
         reply, attempts, _ = post_with_retries(self._transport(), dumps_payload(payload), self.retry,
@@ -191,6 +200,10 @@ class Sender:
             skipped_rows = errors.group_by("row", maintain_order=True).agg(
                 pl.col("eventName").first(), why.str.join("; ").alias("why"))
             skipped = list(skipped_rows.iter_rows())
+            held = _held_rows(vreport, self.hold_warnings)
+            if held:
+                holding = {r for r, _, _ in held}
+                sendable = [(r, p) for r, p in sendable if r not in holding]
             total = vreport.rows
             source = vreport.source
         else:
@@ -201,11 +214,14 @@ class Sender:
                                    extra_columns=self.extra_columns)
             total = frame.df.height
             source = frame.source
+            held = []
 
         outcomes: list[EventOutcome] = []
         emit = self._emitter(outcomes)
         for r, ev, why in skipped:
             emit(EventOutcome(r, ev, None, Outcome.SKIPPED, None, 0, why))
+        for r, ev, why in held:  # never sent, never journaled: a run without hold_warnings sends them
+            emit(EventOutcome(r, ev, None, Outcome.HELD, None, 0, why))
         jobs = [_Job(i, row, event_key(p, row), p.get("eventName") if isinstance(p.get("eventName"), str) else None,
                      dumps_payload(p)) for i, (row, p) in enumerate(sendable)]
         preview: list[str] = []
@@ -335,6 +351,21 @@ class Sender:
                 t.close()
             self._transports.clear()
         self._local = threading.local()
+
+
+def _held_rows(vreport: Any, hold: frozenset[str] | bool) -> list[tuple[int, str | None, str]]:
+    """(row, eventName, why) of each valid row carrying a warning `hold` names (True: any)."""
+    if not hold:
+        return []
+    import polars as pl
+
+    warned = vreport.warnings
+    if hold is not True:
+        warned = warned.filter(pl.col("rule").is_in(sorted(hold)))
+    warned = warned.filter(~pl.col("row").is_in(vreport.invalid_rows.implode()))
+    why = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
+    rows = warned.group_by("row", maintain_order=True).agg(pl.col("eventName").first(), why.str.join("; "))
+    return list(rows.iter_rows())
 
 
 def _result(reply: Reply, attempts: int) -> SendResult:
