@@ -283,3 +283,47 @@ def test_python_sender_hold_warnings(tmp_path, adrop_server):
         assert held.outcome == "held" and "W101" in held.error and s.send(RISKY[0]).outcome == "delivered"
     with pytest.raises(ValueError, match="W102"):
         Sender(adrop_server.app_key, hold_warnings="W12")
+
+
+# -- numbers as written: CSV → server ----------------------------------------------------------
+NUMBERS_CSV = ("uid,eventName,item_id,price,quantity,value,currency\n"
+               "n1,add_to_cart,a,15900,1,15900,KRW\n"
+               "n2,add_to_cart,a,2.5,3,7.5,KRW\n"
+               "n3,add_to_cart,a,29900,1,29900.0,KRW\n"
+               "n4,add_to_cart,a,-500,2,-1000,KRW\n"
+               "n5,add_to_cart,a,0,1,0,KRW\n"
+               "n6,add_to_cart,a,15900.0,1,15900.0,KRW\n"
+               "n7,add_to_cart,a,-0.0,1,-0.0,KRW\n"
+               "n8,add_to_cart,a,12345678901234567890123,1,12345678901234567890123,KRW\n")
+
+
+def test_csv_numbers_reach_the_server_as_written(tmp_path, adrop_server):
+    import math
+
+    from adrop_kit import Sender
+    from adrop_kit.server import hash_uid
+
+    path = write(tmp_path / "numbers.csv", NUMBERS_CSV)
+    with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, progress=False) as sender:
+        report = sender.send_all(path)
+    assert report.delivered == 8, report.problems()
+    stored = {e["uid_sha256"]: e["payload"] for e in adrop_server.events("good", limit=100)}
+    header, *lines = NUMBERS_CSV.splitlines()
+    names = header.split(",")
+    for line in lines:
+        cells = dict(zip(names, line.split(","), strict=True))
+        body = stored[hash_uid(cells["uid"])]
+        for key in ("price", "quantity", "value"):
+            written = json.loads(cells[key])  # the JSON number the cell's text is: 15900 an int, 15900.0 a float
+            assert type(body[key]) is type(written) and body[key] == written, (line, key, body[key])
+            if isinstance(written, float):
+                assert math.copysign(1, body[key]) == math.copysign(1, written)
+
+
+def test_csv_numbers_are_shown_as_written(capsys, tmp_path):
+    code, out, _ = run(capsys, "validate", write(tmp_path / "numbers.csv", NUMBERS_CSV), "--format", "json")
+    values = {(v["row"], v["rule"], v["field"]): v["value"] for v in json.loads(out)["violations"]}
+    assert values[3, "W103", "price"] == -500 and values[3, "W103", "value"] == -1000
+    code, out, _ = run(capsys, "validate", tmp_path / "numbers.csv")
+    row = [line.split() for line in out.splitlines() if line.split()[:1] == ["3"]]
+    assert ["-500" in r for r in row] and not any("-500.0" in r or "-1000.0" in r for r in row)
