@@ -327,3 +327,32 @@ def test_csv_numbers_are_shown_as_written(capsys, tmp_path):
     code, out, _ = run(capsys, "validate", tmp_path / "numbers.csv")
     row = [line.split() for line in out.splitlines() if line.split()[:1] == ["3"]]
     assert ["-500" in r for r in row] and not any("-500.0" in r or "-1000.0" in r for r in row)
+
+
+# -- reports in notebooks: words, readable sources ------------------------------------------------
+def test_send_report_html_uses_words_and_never_a_zero_rate(tmp_path, adrop_server):
+    from adrop_kit import Sender
+
+    rows = [{"uid": f"u{i}", "eventName": "app_open"} for i in range(3)]
+    journal = tmp_path / "j.sqlite"
+    with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, journal=journal, progress=False) as sender:
+        first = sender.send_all(rows)
+        again = sender.send_all(rows)  # all already delivered: nothing went over the network
+    page = first._repr_html_()
+    for raw in ("elapsed_s", "events_per_s", "longest_wait_s", "dry_run", "already_delivered", "<records>"):
+        assert raw not in page
+    assert "took" in page and "events per second" in page and "a list of 3 events" in page
+    page = again._repr_html_()
+    assert "already delivered" in page and "events per second" not in page and "0.0 events" not in page
+
+
+def test_dataset_reports_name_a_frame_as_the_widgets_do():
+    import polars as pl
+
+    import adrop_kit as ak
+    from adrop_kit.widgets._display import source_label
+
+    report = ak.validate_events(pl.DataFrame({"uid": ["u1", "u2"], "eventName": ["app_open", "app_open"]}))
+    assert "a polars DataFrame of 2 rows" in report._repr_html_() and "&lt;polars" not in report._repr_html_()
+    assert "a polars DataFrame of 2 rows" in repr(report)
+    assert source_label(report.source, report.rows) == "a polars DataFrame of 2 rows"

@@ -17,6 +17,7 @@ from typing import Any
 
 from adrop_kit.io.html import html_table
 from adrop_kit.spec.version import __version__
+from adrop_kit.io.labels import source_label
 from adrop_kit.validate.report import VIOLATION_COLUMNS, DatasetReport
 
 DEFAULT_LIMIT = 200
@@ -49,7 +50,7 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
     """The report as one HTML document (a string)."""
     s = report.summary()
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    name = title or f"Validation report: {report.source}"
+    name = title or f"Validation report: {source_label(report.source, report.rows)}"
     by_rule = report.by_rule().sort("violations", descending=True)
     by_event = report.by_event()
     n = report.violations.height
@@ -84,7 +85,7 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
             f"<title>{esc(name)}</title><style>{_CSS}</style></head><body>"
             f"<h1>{esc(name)}</h1>"
-            f"<p class='meta'>Input <code>{esc(report.source)}</code> · {s['rows']:,} rows checked in "
+            f"<p class='meta'>Input <code>{esc(source_label(report.source, report.rows))}</code> · {s['rows']:,} rows checked in "
             f"{report.elapsed_s:.2f} s · generated {when} by adrop_kit {esc(__version__)}"
             f"{' · strict: events outside the catalog are errors' if report.strict else ''}</p>"
             f"<div class='cards'>{cards}</div>{verdict}{charts}"

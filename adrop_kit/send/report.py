@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from adrop_kit.io.html import html_table
+from adrop_kit.io.labels import source_label
 from adrop_kit.spec.rules import Rule
 
 
@@ -174,13 +175,35 @@ class SendReport:
     def __repr__(self) -> str:
         s = self.summary()
         parts = ", ".join(f"{k}={v}" for k, v in s.items() if k not in _TIMINGS and v)
-        return f"<SendReport {parts} in {s['elapsed_s']}s>"
+        return f"<SendReport {source_label(self.source, self.total)}: {parts} in {s['elapsed_s']}s>"
+
+    def rate_text(self) -> str:
+        """'1,565 events per second', or '' when nothing went over the network (no 0.0 rate)."""
+        if not (self.delivered + self.rejected + self.failed) or self.elapsed_s <= 0:
+            return ""
+        rate = self.events_per_s
+        return f"{rate:,.0f} events per second" if rate >= 10 else f"{rate:,.1f} events per second"
 
     def _repr_html_(self) -> str:
         s = self.summary()
-        cells = "".join(f"<td style='padding:4px 10px'><b>{v:,}</b><br><span style='color:#666'>{k}</span></td>"
-                        for k, v in s.items() if k not in _TIMINGS)
+        shown = [o for o in Outcome if o.value in s and (s[o.value] or o in (Outcome.DELIVERED,))]
+        if self.dry_run:
+            shown = [o for o in shown if o is not Outcome.DELIVERED]
+        cards = [(self.total, "rows in all"), *((s[o.value], OUTCOME_WORDS[o]) for o in shown)]
+        cells = "".join(f"<td style='padding:4px 10px'><b>{n:,}</b><br><span style='color:#666'>{word}</span></td>"
+                        for n, word in cards)
+        took = f"took {self.elapsed_s:.2f} s"
+        rate = self.rate_text()
+        extra = []
+        if self.retries:
+            extra.append(f"{self.retries:,} retries; the longest wait between two attempts was "
+                         f"{self.longest_wait_s:g} s")
+        if self.held:
+            extra.append(f"held back {self.held:,} rows with warnings {', '.join(self.held_rules())}")
+        what = "dry run to" if self.dry_run else "send to"
         problems = self.problems()[:20]
-        return (f"<div><b>send to {html.escape(self.endpoint)}</b> — {s['events_per_s']:,} events/s in "
-                f"{s['elapsed_s']} s<table><tr>{cells}</tr></table>"
+        return (f"<div><b>{html.escape(source_label(self.source, self.total))}</b>: {what} "
+                f"{html.escape(self.endpoint)} — {took}{', ' + rate if rate else ''}"
+                + "".join(f"<br><span style='color:#666'>{html.escape(e)}</span>" for e in extra)
+                + f"<table><tr>{cells}</tr></table>"
                 + (html_table(problems, EventOutcome._fields) if problems else "") + "</div>")

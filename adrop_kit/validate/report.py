@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from adrop_kit.errors import InvalidEvents
 from adrop_kit.io.html import html_table
+from adrop_kit.io.labels import source_label
 from adrop_kit.spec.rules import Rule, Violation
 
 if TYPE_CHECKING:
@@ -223,7 +224,7 @@ class DatasetReport:
 
     def __repr__(self) -> str:
         s = self.summary()
-        return (f"<DatasetReport {self.source}: {s['rows']} rows, {s['valid']} valid, "
+        return (f"<DatasetReport {source_label(self.source, self.rows)}: {s['rows']} rows, {s['valid']} valid, "
                 f"{s['invalid']} invalid, {s['warned']} warned>")
 
     def _repr_html_(self) -> str:
@@ -235,7 +236,7 @@ class DatasetReport:
             f"<div style='font-size:1.4em;font-weight:600'>{s[k]:,}</div><div style='color:#666'>{k}</div></div>"
             for k in ("rows", "valid", "invalid", "warned"))
         notes = "".join(f"<p style='color:#b9770e'>{html.escape(n)}</p>" for n in self.notes)
-        head = (f"<div class='adrop-summary'><b>{html.escape(self.source)}</b> — {status}"
+        head = (f"<div class='adrop-summary'><b>{html.escape(source_label(self.source, self.rows))}</b> — {status}"
                 f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div>{notes}</div>")
         rules = html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),
                             ("rule", "severity", "violations", "rows", "what it checks"))

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from adrop_kit.io.labels import count_of, source_label
 
 # -- values --------------------------------------------------------------------------------
 
@@ -27,22 +28,7 @@ def shown(value: Any) -> str:
 
 
 # -- datasets ------------------------------------------------------------------------------
-_FRAME_SOURCE = re.compile(r"<(\w+)\.(\w+)>")
-
-
-def _rows(n: int, noun: str = "row") -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def source_label(source: str, rows: int) -> str:
-    """A report's source as a reader would say it: '<polars.DataFrame>' -> 'a polars DataFrame of
-    1,000 rows', '<records>' -> 'a list of 3 events'; a path or a given name stays as it is."""
-    m = _FRAME_SOURCE.fullmatch(source)
-    if m:
-        return f"a {m[1]} {m[2]} of {_rows(rows)}"
-    if source == "<records>":
-        return f"a list of {_rows(rows, 'event')}"
-    return source
+_rows = count_of  # a report's readable source name lives in io (`io.labels.source_label`), shared with reports
 
 
 def describe_data(data: Any) -> str:

@@ -1,0 +1,28 @@
+"""How a dataset's source reads in a report: `<polars.DataFrame>` as 'a polars DataFrame of 1,000
+rows', `<records>` as 'a list of 3 events'; a path or a given name as it is. Reports (validation,
+sends) and widgets say it the same way."""
+
+from __future__ import annotations
+
+import re
+
+_FRAME_SOURCE = re.compile(r"<(\w+)\.(\w+)>")
+
+
+def count_of(n: int, noun: str = "row") -> str:
+    """`1 row`, `1,000 rows`."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def source_label(source: str, rows: int) -> str:
+    """A report's source as a reader would say it: '<polars.DataFrame>' -> 'a polars DataFrame of
+    1,000 rows', '<records>' -> 'a list of 3 events'; a path or a given name stays as it is."""
+    m = _FRAME_SOURCE.fullmatch(source)
+    if m:
+        return f"a {m[1]} {m[2]} of {count_of(rows)}"
+    if source == "<records>":
+        return f"a list of {count_of(rows, 'event')}"
+    return source
+
+
+__all__ = ["count_of", "source_label"]
