@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from adrop_kit.io.html import html_table
-from adrop_kit.spec.version import __version__
 from adrop_kit.io.labels import source_label
+from adrop_kit.spec.version import __version__
 from adrop_kit.validate.report import VIOLATION_COLUMNS, DatasetReport
 
 DEFAULT_LIMIT = 200
@@ -85,7 +85,8 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
             f"<title>{esc(name)}</title><style>{_CSS}</style></head><body>"
             f"<h1>{esc(name)}</h1>"
-            f"<p class='meta'>Input <code>{esc(source_label(report.source, report.rows))}</code> · {s['rows']:,} rows checked in "
+            f"<p class='meta'>Input <code>{esc(source_label(report.source, report.rows))}</code> · "
+            f"{s['rows']:,} rows checked in "
             f"{report.elapsed_s:.2f} s · generated {when} by adrop_kit {esc(__version__)}"
             f"{' · strict: events outside the catalog are errors' if report.strict else ''}</p>"
             f"<div class='cards'>{cards}</div>{verdict}{charts}"
