@@ -199,10 +199,10 @@ class DatasetReport:
 
         from adrop_kit.io.frames import BAD, ROW
 
-        frame = self.frame
+        frame = self.frame if isinstance(self.frame, pl.DataFrame) else pl.DataFrame()  # a report without its rows
         bad: dict[str, set[int]] = {}
         for name in v.get_column("field").unique().to_list():
-            if name and BAD + name in frame.columns:
+            if name and BAD + name in frame.columns and ROW in frame.columns:
                 rows = frame.filter(pl.col(BAD + name).is_not_null()).get_column(ROW)
                 bad[name] = set(rows.to_list())
         schema = frame.schema
