@@ -10,7 +10,9 @@ Each contender runs in a fresh process (this script with `--only NAME`), so its 
 own: peak resident memory during the timed runs minus the resident memory once the data was
 loaded. Times are the median of `--repeats` runs. Each contender's invalid rows are compared with
 the planted truth (errors only), so a fast but wrong contender shows. Then file → report: the
-sample is written as JSONL, Parquet and CSV and `validate_events(path)` is timed on each.
+sample is written as JSONL, Parquet and CSV and `validate_events(path)` is timed on each, beside
+the plain way to check a JSONL file (`orjson.loads` + pydantic `model_validate` per line, runs
+alternated with ours), and the ratios JSONL/baseline, JSONL/Parquet and CSV/Parquet are printed.
 
     .venv/bin/python benchmarks/validate.py [--rows 1000000] [--repeats 3] [--no-files]
 """
@@ -342,6 +344,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def jsonl_baseline(path: Path) -> int:
+    """The plain way to check a JSONL file: `orjson.loads` + pydantic `model_validate` per line.
+    Returns the number of invalid lines (not JSON, not an object, or refused by the model)."""
+    import orjson
+    from pydantic import ValidationError
+
+    models, unknown = pydantic_models(STANDARD)
+    get = models.get
+    bad = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.isspace():
+                continue
+            try:
+                row = orjson.loads(line)
+                get(row.get("eventName"), unknown).model_validate(row)
+            except (ValidationError, orjson.JSONDecodeError, AttributeError):
+                bad += 1
+    return bad
+
+
 def _files(tmp: Path, rows: int, seed: int, repeats: int, available: bool) -> None:
     print(f"\nfile → report: validate_events(path), {rows:,} rows, median of {repeats}")
     if not available:
@@ -349,24 +372,37 @@ def _files(tmp: Path, rows: int, seed: int, repeats: int, available: bool) -> No
         return
     from adrop_kit import validate_events
 
+    medians: dict[str, float] = {}
     for suffix in (".parquet", ".csv", ".jsonl"):
         path = tmp / f"sample{suffix}"
         t = time.perf_counter()
         write_sample(path, rows, seed=seed)
         written = time.perf_counter() - t
-        times, report = [], None
-        for _ in range(repeats):
-            t = time.perf_counter()
-            report = validate_events(path)
-            times.append(time.perf_counter() - t)
-        secs = statistics.median(times)
-        assert report is not None
+        contenders: list[tuple[str, Callable[[], Any]]] = [(suffix[1:], lambda p=path: validate_events(p))]
+        if suffix == ".jsonl":
+            contenders.append(("jsonl, orjson + pydantic per line (baseline)", lambda p=path: jsonl_baseline(p)))
+        times: dict[str, list[float]] = {name: [] for name, _ in contenders}
+        results: dict[str, Any] = {}
+        for _ in range(repeats):  # alternated, so both see the same moments of a shared machine
+            for name, fn in contenders:
+                t = time.perf_counter()
+                results[name] = fn()
+                times[name].append(time.perf_counter() - t)
         mb = path.stat().st_size / 1e6
-        print(f"  {suffix[1:]:<8} {mb:>7.0f} MB  {secs:>7.2f} s {_fmt_rate(rows, secs)} rows/s   "
-              f"invalid {report.invalid:,}   (written in {written:.1f} s)")
-        if report.rows != rows:
-            print(f"  !! {report.rows:,} rows reported for {rows:,} written")
+        for name, _ in contenders:
+            secs = medians[name] = statistics.median(times[name])
+            r = results[name]
+            invalid = r if isinstance(r, int) else r.invalid
+            print(f"  {name:<8} {mb:>7.0f} MB  {secs:>7.2f} s {_fmt_rate(rows, secs)} rows/s   "
+                  f"invalid {invalid:,}" + (f"   (written in {written:.1f} s)" if name == suffix[1:] else ""))
+            if not isinstance(r, int) and r.rows != rows:
+                print(f"  !! {r.rows:,} rows reported for {rows:,} written")
         path.unlink()
+    base, pq = medians["jsonl, orjson + pydantic per line (baseline)"], medians["parquet"]
+    for label, ratio, target in (("jsonl / baseline", medians["jsonl"] / base, 0.5),
+                                 ("jsonl / parquet ", medians["jsonl"] / pq, 2.0),
+                                 ("csv / parquet   ", medians["csv"] / pq, 1.5)):
+        print(f"  {label} {ratio:5.2f}x (target <= {target}x: {'met' if ratio <= target else 'NOT met'})")
 
 
 if __name__ == "__main__":
