@@ -195,7 +195,8 @@ def native_lane(lines: Lines, catalog: Catalog) -> Split:
         pl.col(ROW).cast(pl.Int64), forced=pl.Series(forced))
     df = df.with_columns(
         blank=~pl.col("forced") & pl.col("t").str.contains(_BLANK),
-        plain=~pl.col("forced") & (pl.col("t").str.len_bytes() <= MAX_PLAIN_BYTES) & pl.col("t").str.contains(p.grammar()))
+        plain=~pl.col("forced") & (pl.col("t").str.len_bytes() <= MAX_PLAIN_BYTES)
+        & pl.col("t").str.contains(p.grammar()))
     plain = df.filter("plain").select(ROW, "t")
     mask = df.get_column("plain").to_numpy()
     fast = _decode(plain, p, lines.data if mask.all() else _selected(raw, mask))

@@ -71,7 +71,7 @@ def merge_lanes(fast: pl.DataFrame, slow: pl.DataFrame, catalog: Catalog, *, slo
         if ptype in ("number", "integer"):
             if ft.is_integer() and st.is_integer():
                 continue
-            for frame, dtype, fixes in ((fast, ft, fixes_fast), (slow, st, fixes_slow)):
+            for dtype, fixes in ((ft, fixes_fast), (st, fixes_slow)):
                 if dtype.is_integer():
                     fixes.extend([pl.col(key).cast(pl.Float64),
                                   pl.col(key).cast(pl.String).alias(EXACT + key)])
