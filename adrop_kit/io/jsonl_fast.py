@@ -234,7 +234,10 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
     if ITEMS in p.classes:
         t = plain.get_column("t")
         has = t.str.contains(f'"{ITEMS}":', literal=True)
-        items = pl.select(pl.when(has).then(t.str.extract(rf'"{ITEMS}":{_W}({_ITEMS})'))).to_series()
+        where = has.arg_true()  # the regex runs only on the lines that hold items
+        texts = t.gather(where).str.extract(rf'"{ITEMS}":{_W}({_ITEMS})')
+        items = pl.Series(ITEMS, [None] * len(t), pl.String).scatter(where, texts) if len(where) else \
+            pl.Series(ITEMS, [None] * len(t), pl.String)
         inner = items.str.count_matches('":', literal=True).fill_null(0)
         found = found + has.cast(pl.UInt32) + inner.cast(pl.UInt32)
         ok = (keys == found) & (inner <= MAX_KEYS)  # an item object cannot have more than MAX_KEYS keys
