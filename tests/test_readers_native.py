@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import adrop_kit as ak
-from adrop_kit.io import read_json
+from adrop_kit.io import jsonl_fast, read_json
 from adrop_kit.io.frames import Frame
 from adrop_kit.io.jsonl_fast import Lines, native_lane
 from adrop_kit.testing.strategies import events, invalid_events
@@ -114,6 +114,20 @@ def test_every_hostile_line_at_once(monkeypatch) -> None:
     report_two, report_one = ak.validate_events(Frame(two)), ak.validate_events(Frame(one))
     assert_frame_equal(report_two.violations, report_one.violations)
     assert report_two.invalid == report_one.invalid > len(HOSTILE) // 2
+
+
+def test_lines_cut_into_parts_read_in_threads_read_the_same(monkeypatch) -> None:
+    """Big inputs are cut into parts (one per core) read side by side: the cut changes nothing."""
+    body = []
+    for h in HOSTILE:
+        body += [*PLAIN * 7, h, b""]
+    data = b"\n".join(body)
+    monkeypatch.setattr(jsonl_fast, "PART_BYTES", 64)
+    monkeypatch.setattr(jsonl_fast, "MAX_PARTS", 5)
+    monkeypatch.setattr(jsonl_fast.os, "sched_getaffinity", lambda _pid: set(range(5)), raising=False)
+    assert len(jsonl_fast._parts(Lines.of(data))) == 5
+    two, one = _both(data, monkeypatch)
+    _same(two, one)
 
 
 def test_a_number_key_whose_class_changes_mid_file(monkeypatch) -> None:

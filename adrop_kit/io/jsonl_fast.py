@@ -28,7 +28,10 @@ them with one JSON type (string, boolean, integer or fraction) and a plain name.
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +49,9 @@ SAMPLE_LINES = 2000
 """Lines read with orjson to learn the keys outside the catalog and each number key's class."""
 MAX_EXTRA_KEYS = 64
 """Keys outside the catalog the native lane knows at most (more: their lines take the precise path)."""
+PART_BYTES = 8 << 20
+"""From this many bytes per part on, the lines are cut into parts read in threads (one per core)."""
+MAX_PARTS = 8
 MAX_PLAIN_BYTES = MAX_EVENT_BYTES // 2  # below this, no event can be over the size limit (read_json does the same)
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # keys the grammar names literally (escaped below)
@@ -147,23 +153,33 @@ class Lines:
     def line(self, i: int) -> bytes:
         return self.data[self.offsets[i]:self.offsets[i + 1]].rstrip(b"\n")
 
-    def binary(self) -> pl.Series:
-        arr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(self),
-                                               [None, pa.py_buffer(self.offsets), pa.py_buffer(self.data)])
+    def binary(self, lo: int = 0, hi: int | None = None) -> pl.Series:
+        """Lines lo..hi (all by default) as a Binary series over the file's bytes (no copy)."""
+        hi = len(self) if hi is None else hi
+        offsets = self.offsets[lo:hi + 1]
+        arr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), hi - lo,
+                                               [None, pa.py_buffer(offsets), pa.py_buffer(self.data)])
         return pl.Series(pl.from_arrow(arr))
 
 
-def _invalid_utf8_lines(lines: Lines) -> np.ndarray:
-    """Indices of the lines holding bytes that are not UTF-8 (one pass, in C)."""
-    where: list[int] = []
+_noted = threading.local()
 
-    def note(exc: UnicodeError) -> tuple[str, int]:
-        where.append(exc.start)  # type: ignore[attr-defined]
-        return "\ufffd", exc.end  # type: ignore[attr-defined]
 
-    codecs.register_error("adrop_kit.note", note)
-    lines.data.decode("utf-8", "adrop_kit.note")
-    return np.unique(np.searchsorted(lines.offsets, np.array(where, np.int64), side="right") - 1)
+def _note(exc: UnicodeError) -> tuple[str, int]:
+    _noted.where.append(exc.start)  # type: ignore[attr-defined]
+    return "\ufffd", exc.end  # type: ignore[attr-defined]
+
+
+codecs.register_error("adrop_kit.note", _note)
+
+
+def _invalid_utf8_lines(lines: Lines, lo: int, hi: int) -> np.ndarray:
+    """Indices (from lo) of the lines lo..hi that hold bytes that are not UTF-8 (one pass, in C)."""
+    _noted.where = []
+    start = int(lines.offsets[lo])
+    lines.data[start:int(lines.offsets[hi])].decode("utf-8", "adrop_kit.note")
+    at = np.array(_noted.where, np.int64) + start
+    return np.unique(np.searchsorted(lines.offsets[lo:hi + 1], at, side="right") - 1)
 
 
 @dataclass
@@ -174,39 +190,60 @@ class Split:
     slow: list[int]  # line numbers of the non-blank lines left to the precise path
 
 
+def _parts(lines: Lines) -> list[tuple[int, int]]:
+    """Ranges of lines read side by side in threads (polars reads one text on one core): one per
+    core from PART_BYTES on, so a small input stays on one thread."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    k = max(1, min(cores, MAX_PARTS, len(lines.data) // PART_BYTES, len(lines)))
+    bounds = np.linspace(0, len(lines), k + 1).astype(np.int64)
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
 def native_lane(lines: Lines, catalog: Catalog) -> Split:
     """Read the plain lines natively (see the module docstring); name the others."""
-    raw = lines.binary()
-    forced = np.zeros(len(lines), bool)
+    sample, i = [], 0
+    while len(sample) < SAMPLE_LINES and i < len(lines):
+        if (line := lines.line(i)).strip():
+            sample.append(line)  # a line orjson refuses (not UTF-8, not JSON) teaches nothing: `plan` skips it
+        i += 1
+    p = plan(sample, catalog)
+    parts = _parts(lines)
+    if len(parts) == 1:
+        done = [_part(lines, *parts[0], p)]
+    else:
+        with ThreadPoolExecutor(len(parts)) as pool:  # polars releases the GIL: the parts run at once
+            done = list(pool.map(lambda r: _part(lines, *r, p), parts))
+    frame = pl.concat([f for f, _ in done], how="diagonal_relaxed") if len(done) > 1 else done[0][0]
+    return Split(_finish(frame, p, catalog), [n for _, slow in done for n in slow])
+
+
+def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[int]]:
+    """The plain lines of lines lo..hi read natively (a frame) and the numbers of the others."""
+    raw = lines.binary(lo, hi)
+    forced = np.zeros(hi - lo, bool)
     try:
         text = raw.cast(pl.String)
     except pl.exceptions.ComputeError:  # some line is not UTF-8: it takes the precise path
-        bad = _invalid_utf8_lines(lines)
-        forced[bad] = True
+        forced[_invalid_utf8_lines(lines, lo, hi)] = True
         text = pl.select(pl.when(pl.Series(forced)).then(pl.lit(b"", pl.Binary)).otherwise(raw)).to_series()
         text = text.cast(pl.String)
-    sample, i = [], 0
-    while len(sample) < SAMPLE_LINES and i < len(lines):
-        if not forced[i] and (line := lines.line(i)).strip():
-            sample.append(line)
-        i += 1
-    p = plan(sample, catalog)
-    df = pl.DataFrame({"t": text}).with_row_index(ROW).with_columns(
-        pl.col(ROW).cast(pl.Int64), forced=pl.Series(forced))
+    df = pl.DataFrame({"t": text, "forced": forced}).with_columns(
+        pl.int_range(lo, hi, dtype=pl.Int64).alias(ROW))
     df = df.with_columns(
         blank=~pl.col("forced") & pl.col("t").str.contains(_BLANK),
         plain=~pl.col("forced") & (pl.col("t").str.len_bytes() <= MAX_PLAIN_BYTES)
         & pl.col("t").str.contains(p.grammar()))
     plain = df.filter("plain").select(ROW, "t")
     mask = df.get_column("plain").to_numpy()
-    fast = _decode(plain, p, lines.data if mask.all() else _selected(raw, mask))
+    body = lines.data[int(lines.offsets[lo]):int(lines.offsets[hi])] if mask.all() else _selected(raw, mask)
+    fast = _decode(plain, p, body)
     keep = fast.get_column("__ok")
-    rows_ok = fast.filter(keep)
     slow = df.filter(~pl.col("blank") & ~pl.col("plain")).get_column(ROW)
     if not keep.all():
         slow = pl.concat([slow, fast.filter(~keep).get_column(ROW)]).sort()
-    frame = rows_ok.drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR), pl.lit(None, pl.String).alias(RAW))
-    return Split(_finish(frame, p, catalog), slow.to_list())
+    frame = fast.filter(keep).drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR),
+                                                         pl.lit(None, pl.String).alias(RAW))
+    return frame, slow.to_list()
 
 
 def _selected(raw: pl.Series, mask: np.ndarray) -> bytes:
