@@ -15,8 +15,10 @@ value or a verdict; that is proven line by line, never assumed:
 - no key twice (orjson keeps the last value, polars the first) and no key outside the schema
   (polars would drop it): the number of `":` in the line (each is the end of a key, since a
   string holds no quote) equals the number of values polars found plus the keys inside `items`;
-- `items` is kept as the line's own text of the array (the precise path keeps JSON text too);
-  an array whose objects could hold more than MAX_KEYS keys goes to the precise path.
+- `items` is kept as JSON text, as the precise path keeps it: the array's text in the line, parsed
+  and written again by the same functions (orjson, `values.exact_json`), so spacing, `1.50` or a
+  key given twice in an item come out as the precise path writes them; an array whose objects
+  could hold more than MAX_KEYS keys goes to the precise path.
 
 A number key has one class per file, taken from the sample: `int` (integer tokens, read as Int64)
 or `float` (tokens with a fraction, Float64); a line whose token is of the other class goes to the
@@ -42,6 +44,7 @@ import pyarrow as pa
 
 from adrop_kit.io.columns import EXACT
 from adrop_kit.io.frames import ERROR, RAW, ROW, key_types
+from adrop_kit.io.values import exact_json
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import MAX_EVENT_BYTES, MAX_KEYS
 
@@ -272,7 +275,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
         t = plain.get_column("t")
         has = t.str.contains(f'"{ITEMS}":', literal=True)
         where = has.arg_true()  # the regex runs only on the lines that hold items
-        texts = t.gather(where).str.extract(rf'"{ITEMS}":{_W}({_ITEMS})')
+        texts = _canonical(t.gather(where).str.extract(rf'"{ITEMS}":{_W}({_ITEMS})'))
         items = pl.Series(ITEMS, [None] * len(t), pl.String).scatter(where, texts) if len(where) else \
             pl.Series(ITEMS, [None] * len(t), pl.String)
         inner = items.str.count_matches('":', literal=True).fill_null(0)
@@ -282,6 +285,13 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
     else:
         ok = keys == found
     return out.with_columns(ok.alias("__ok"))
+
+
+def _canonical(texts: pl.Series) -> pl.Series:
+    """Each array's text as the precise path writes it (`values.exact_json` of the parsed value:
+    no spaces, `1.50` as `1.5`, a key given twice once). Only the lines with items pay this."""
+    loads = orjson.loads
+    return pl.Series(texts.name, [None if t is None else exact_json(loads(t)) for t in texts.to_list()], pl.String)
 
 
 def _finish(frame: pl.DataFrame, p: Plan, catalog: Catalog) -> pl.DataFrame:

@@ -115,6 +115,8 @@ def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str 
 
 NATIVE_FROM = 1 << 20
 """From this many bytes on, JSONL takes the native lane (`io.jsonl_fast`) for its plain lines."""
+MOSTLY_SLOW = 0.25
+"""When more than this share of the lines is not plain, every line is read precisely (as quick)."""
 
 
 def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
@@ -139,7 +141,7 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
         split = native_lane(lines, catalog)
     except pl.exceptions.PolarsError:  # a safety net: the grammar should keep polars from refusing a line
         return None
-    if len(split.slow) * 4 > len(lines):  # mostly irregular lines: one precise pass is as quick
+    if len(split.slow) > MOSTLY_SLOW * len(lines):  # mostly irregular lines: one precise pass is as quick
         return None
     pairs = [(n, lines.line(n)) for n in split.slow]
     exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None}
