@@ -14,7 +14,7 @@ sample is written as JSONL, Parquet and CSV and `validate_events(path)` is timed
 the plain way to check a JSONL file (`orjson.loads` + pydantic `model_validate` per line, runs
 alternated with ours), and the ratios JSONL/baseline, JSONL/Parquet and CSV/Parquet are printed.
 
-    .venv/bin/python benchmarks/validate.py [--rows 1000000] [--repeats 3] [--no-files]
+    .venv/bin/python benchmarks/validate.py [--rows 1000000] [--repeats 3] [--no-files | --files-only]
 """
 
 from __future__ import annotations
@@ -291,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-files", action="store_true", help="skip the file → report part")
+    ap.add_argument("--files-only", action="store_true", help="only the file → report part")
     ap.add_argument("--only", choices=list(CONTENDERS), help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -307,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     planted = int(truth.str.starts_with("E").sum())
     print(f"data: sample_frame({rows:,}, seed={args.seed}) in {synth_s:.2f} s; planted: {planted:,} rows with an "
           f"error ({planted / max(rows, 1):.1%}), {int(truth.str.starts_with('W').sum()):,} with a warning")
+    if args.files_only:
+        with tempfile.TemporaryDirectory(prefix="adrop-bench-") as tmp:
+            _files(Path(tmp), rows, args.seed, repeats, True)
+        return 0
     with tempfile.TemporaryDirectory(prefix="adrop-bench-") as tmp:
         data = Path(tmp) / "frame.parquet"
         frame.write_parquet(data)
@@ -366,39 +371,46 @@ def jsonl_baseline(path: Path) -> int:
 
 
 def _files(tmp: Path, rows: int, seed: int, repeats: int, available: bool) -> None:
-    print(f"\nfile → report: validate_events(path), {rows:,} rows, median of {repeats}")
+    print(f"\nfile → report: validate_events(path), {rows:,} rows, median of {repeats}; each repeat runs every "
+          "contender once, in turn, so all see the same moments of a shared machine")
     if not available:
         print("  adrop_kit.validate_events: not available yet")
         return
     from adrop_kit import validate_events
 
-    medians: dict[str, float] = {}
+    paths, written = {}, {}
     for suffix in (".parquet", ".csv", ".jsonl"):
-        path = tmp / f"sample{suffix}"
+        paths[suffix[1:]] = path = tmp / f"sample{suffix}"
         t = time.perf_counter()
         write_sample(path, rows, seed=seed)
-        written = time.perf_counter() - t
-        contenders: list[tuple[str, Callable[[], Any]]] = [(suffix[1:], lambda p=path: validate_events(p))]
-        if suffix == ".jsonl":
-            contenders.append(("jsonl, orjson + pydantic per line (baseline)", lambda p=path: jsonl_baseline(p)))
-        times: dict[str, list[float]] = {name: [] for name, _ in contenders}
-        results: dict[str, Any] = {}
-        for _ in range(repeats):  # alternated, so both see the same moments of a shared machine
-            for name, fn in contenders:
-                t = time.perf_counter()
-                results[name] = fn()
-                times[name].append(time.perf_counter() - t)
-        mb = path.stat().st_size / 1e6
-        for name, _ in contenders:
-            secs = medians[name] = statistics.median(times[name])
-            r = results[name]
-            invalid = r if isinstance(r, int) else r.invalid
-            print(f"  {name:<8} {mb:>7.0f} MB  {secs:>7.2f} s {_fmt_rate(rows, secs)} rows/s   "
-                  f"invalid {invalid:,}" + (f"   (written in {written:.1f} s)" if name == suffix[1:] else ""))
-            if not isinstance(r, int) and r.rows != rows:
-                print(f"  !! {r.rows:,} rows reported for {rows:,} written")
+        written[suffix[1:]] = time.perf_counter() - t
+    baseline = "jsonl, orjson + pydantic per line (baseline)"
+    contenders: list[tuple[str, Path, Callable[[Path], Any]]] = [
+        *((name, path, validate_events) for name, path in paths.items()), (baseline, paths["jsonl"], jsonl_baseline)]
+    for name, _, fn in contenders:  # imports and first calls, untimed, on 1,000 rows of each format
+        warm = tmp / f"warm.{name if name in paths else 'jsonl'}"
+        if not warm.exists():
+            write_sample(warm, 1000, seed=seed)
+        fn(warm)
+    times: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    results: dict[str, Any] = {}
+    for _ in range(repeats):
+        for name, path, fn in contenders:
+            t = time.perf_counter()
+            results[name] = fn(path)
+            times[name].append(time.perf_counter() - t)
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    for name, path, _ in contenders:
+        r, secs = results[name], medians[name]
+        invalid = r if isinstance(r, int) else r.invalid
+        note = f"   (written in {written[name]:.1f} s)" if name in written else ""
+        print(f"  {name:<8} {path.stat().st_size / 1e6:>7.0f} MB  {secs:>7.2f} s {_fmt_rate(rows, secs)} rows/s   "
+              f"invalid {invalid:,}{note}")
+        if not isinstance(r, int) and r.rows != rows:
+            print(f"  !! {r.rows:,} rows reported for {rows:,} written")
+    for path in paths.values():
         path.unlink()
-    base, pq = medians["jsonl, orjson + pydantic per line (baseline)"], medians["parquet"]
+    base, pq = medians[baseline], medians["parquet"]
     for label, ratio, target in (("jsonl / baseline", medians["jsonl"] / base, 0.5),
                                  ("jsonl / parquet ", medians["jsonl"] / pq, 2.0),
                                  ("csv / parquet   ", medians["csv"] / pq, 1.5)):
