@@ -10,9 +10,11 @@ Each contender runs in a fresh process (this script with `--only NAME`), so its 
 own: peak resident memory during the timed runs minus the resident memory once the data was
 loaded. Times are the median of `--repeats` runs. Each contender's invalid rows are compared with
 the planted truth (errors only), so a fast but wrong contender shows. Then file → report: the
-sample is written as JSONL, Parquet and CSV and `validate_events(path)` is timed on each.
+sample is written as JSONL, Parquet and CSV and `validate_events(path)` is timed on each, beside
+the plain way to check a JSONL file (`orjson.loads` + pydantic `model_validate` per line, runs
+alternated with ours), and the ratios JSONL/baseline, JSONL/Parquet and CSV/Parquet are printed.
 
-    .venv/bin/python benchmarks/validate.py [--rows 1000000] [--repeats 3] [--no-files]
+    .venv/bin/python benchmarks/validate.py [--rows 1000000] [--repeats 3] [--no-files | --files-only]
 """
 
 from __future__ import annotations
@@ -289,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-files", action="store_true", help="skip the file → report part")
+    ap.add_argument("--files-only", action="store_true", help="only the file → report part")
     ap.add_argument("--only", choices=list(CONTENDERS), help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -305,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     planted = int(truth.str.starts_with("E").sum())
     print(f"data: sample_frame({rows:,}, seed={args.seed}) in {synth_s:.2f} s; planted: {planted:,} rows with an "
           f"error ({planted / max(rows, 1):.1%}), {int(truth.str.starts_with('W').sum()):,} with a warning")
+    if args.files_only:
+        with tempfile.TemporaryDirectory(prefix="adrop-bench-") as tmp:
+            _files(Path(tmp), rows, args.seed, repeats, True)
+        return 0
     with tempfile.TemporaryDirectory(prefix="adrop-bench-") as tmp:
         data = Path(tmp) / "frame.parquet"
         frame.write_parquet(data)
@@ -342,31 +349,72 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def jsonl_baseline(path: Path) -> int:
+    """The plain way to check a JSONL file: `orjson.loads` + pydantic `model_validate` per line.
+    Returns the number of invalid lines (not JSON, not an object, or refused by the model)."""
+    import orjson
+    from pydantic import ValidationError
+
+    models, unknown = pydantic_models(STANDARD)
+    get = models.get
+    bad = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.isspace():
+                continue
+            try:
+                row = orjson.loads(line)
+                get(row.get("eventName"), unknown).model_validate(row)
+            except (ValidationError, orjson.JSONDecodeError, AttributeError):
+                bad += 1
+    return bad
+
+
 def _files(tmp: Path, rows: int, seed: int, repeats: int, available: bool) -> None:
-    print(f"\nfile → report: validate_events(path), {rows:,} rows, median of {repeats}")
+    print(f"\nfile → report: validate_events(path), {rows:,} rows, median of {repeats}; each repeat runs every "
+          "contender once, in turn, so all see the same moments of a shared machine")
     if not available:
         print("  adrop_kit.validate_events: not available yet")
         return
     from adrop_kit import validate_events
 
+    paths, written = {}, {}
     for suffix in (".parquet", ".csv", ".jsonl"):
-        path = tmp / f"sample{suffix}"
+        paths[suffix[1:]] = path = tmp / f"sample{suffix}"
         t = time.perf_counter()
         write_sample(path, rows, seed=seed)
-        written = time.perf_counter() - t
-        times, report = [], None
-        for _ in range(repeats):
+        written[suffix[1:]] = time.perf_counter() - t
+    baseline = "jsonl, orjson + pydantic per line (baseline)"
+    contenders: list[tuple[str, Path, Callable[[Path], Any]]] = [
+        *((name, path, validate_events) for name, path in paths.items()), (baseline, paths["jsonl"], jsonl_baseline)]
+    for name, _, fn in contenders:  # imports and first calls, untimed, on 1,000 rows of each format
+        warm = tmp / f"warm.{name if name in paths else 'jsonl'}"
+        if not warm.exists():
+            write_sample(warm, 1000, seed=seed)
+        fn(warm)
+    times: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    results: dict[str, Any] = {}
+    for _ in range(repeats):
+        for name, path, fn in contenders:
             t = time.perf_counter()
-            report = validate_events(path)
-            times.append(time.perf_counter() - t)
-        secs = statistics.median(times)
-        assert report is not None
-        mb = path.stat().st_size / 1e6
-        print(f"  {suffix[1:]:<8} {mb:>7.0f} MB  {secs:>7.2f} s {_fmt_rate(rows, secs)} rows/s   "
-              f"invalid {report.invalid:,}   (written in {written:.1f} s)")
-        if report.rows != rows:
-            print(f"  !! {report.rows:,} rows reported for {rows:,} written")
+            results[name] = fn(path)
+            times[name].append(time.perf_counter() - t)
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    for name, path, _ in contenders:
+        r, secs = results[name], medians[name]
+        invalid = r if isinstance(r, int) else r.invalid
+        note = f"   (written in {written[name]:.1f} s)" if name in written else ""
+        print(f"  {name:<8} {path.stat().st_size / 1e6:>7.0f} MB  {secs:>7.2f} s {_fmt_rate(rows, secs)} rows/s   "
+              f"invalid {invalid:,}{note}")
+        if not isinstance(r, int) and r.rows != rows:
+            print(f"  !! {r.rows:,} rows reported for {rows:,} written")
+    for path in paths.values():
         path.unlink()
+    base, pq = medians[baseline], medians["parquet"]
+    for label, ratio, target in (("jsonl / baseline", medians["jsonl"] / base, 0.5),
+                                 ("jsonl / parquet ", medians["jsonl"] / pq, 2.0),
+                                 ("csv / parquet   ", medians["csv"] / pq, 1.5)):
+        print(f"  {label} {ratio:5.2f}x (target <= {target}x: {'met' if ratio <= target else 'NOT met'})")
 
 
 if __name__ == "__main__":

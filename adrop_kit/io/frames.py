@@ -95,9 +95,12 @@ def _not_an_object(value: Any) -> tuple[str, str | None]:
 
 
 def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[int, tuple[str, str]] | None = None,
-                 rows: list[int] | None = None, source: str = "<records>") -> Frame:
+                 rows: list[int] | None = None, source: str = "<records>",
+                 beside: tuple[Mapping[str, int], int] | None = None) -> Frame:
     """Rows of Python objects (dicts, ideally) to a canonical frame; non-dicts become E001 rows.
-    `errors` maps a position to (message, raw text) for rows that could not even be parsed."""
+    `errors` maps a position to (message, raw text) for rows that could not even be parsed.
+    `beside`: (key counts, usable rows) of other rows of the same input, read elsewhere (the
+    JSONL reader's native lane): whether a key is rare is judged over the whole input."""
     records = records if isinstance(records, list) else list(records)
     err: list[str | None] = [None] * len(records)
     raw: list[str | None] = [None] * len(records)
@@ -117,7 +120,7 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
             err[i], raw[i] = msg, short(text)
     types = key_types(catalog)
     try:
-        return Frame(_records_frame(records, counts, err, raw, rows, types), source)
+        return Frame(_records_frame(records, counts, err, raw, rows, types, beside), source)
     except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it
         pass
     for i, r in enumerate(records):
@@ -125,7 +128,7 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
             err[i] = problem
             raw[i] = short(_ascii_json(r)) if problem == UNICODE_MESSAGE else None
     usable = Counter({k: c for k, c in counts.items() if event_problem(_key_name(k)) is None})
-    return Frame(_records_frame(records, usable, err, raw, rows, types), source)
+    return Frame(_records_frame(records, usable, err, raw, rows, types, beside), source)
 
 
 def _ascii_json(value: Any) -> str:
@@ -133,10 +136,12 @@ def _ascii_json(value: Any) -> str:
 
 
 def _records_frame(records: list[Any], counts: Counter[Any], err: list[str | None], raw: list[str | None],
-                   rows: list[int] | None, types: Mapping[str, str]) -> pl.DataFrame:
+                   rows: list[int] | None, types: Mapping[str, str],
+                   beside: tuple[Mapping[str, int], int] | None = None) -> pl.DataFrame:
     empty: dict[Any, Any] = {}
     dicts = [r if type(r) is dict and err[i] is None else empty for i, r in enumerate(records)]
     n_ok = err.count(None)
+    other_counts, other_ok = beside or ({}, 0)
     problems: dict[int, str] = {}
     cols: list[pl.Series] = []
     packed: set[Any] = set()
@@ -147,7 +152,7 @@ def _records_frame(records: list[Any], counts: Counter[Any], err: list[str | Non
         if name.startswith("__") or name in names:  # the reserved namespace of this frame
             continue
         if name not in types:
-            if others >= MAX_OTHER_COLUMNS or count * RARE < n_ok:
+            if others >= MAX_OTHER_COLUMNS or (count + other_counts.get(name, 0)) * RARE < n_ok + other_ok:
                 packed.add(k)
                 continue
             others += 1

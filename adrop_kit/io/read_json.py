@@ -24,17 +24,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
+import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import LINE, MAX_REPR, ROW, Frame, from_records
+from adrop_kit.io.jsonl_fast import Lines, native_lane
 from adrop_kit.io.jsontext import too_deep
+from adrop_kit.io.lanes import fast_counts, merge_lanes
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.io.values import text_problem
 from adrop_kit.spec.catalog import Catalog
-from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_EVENT_BYTES, SIZE_MESSAGE, json_kind
+from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_EVENT_BYTES, MAX_KEYS, SIZE_MESSAGE, json_kind
 
 _WS = re.compile(r"[ \t\n\r]*")
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer orjson may read as a float (beyond 64 bits)
@@ -108,15 +113,59 @@ def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str 
         return None, f"{where} {_NOT_JSON} ({reason or exc})"
 
 
+NATIVE_FROM = 1 << 20
+"""From this many bytes on, JSONL takes the native lane (`io.jsonl_fast`) for its plain lines."""
+MOSTLY_SLOW = 0.25
+"""When more than this share of the lines is not plain, every line is read precisely (as quick)."""
+
+
 def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
+    """JSONL bytes → a canonical frame; rows are 0-based line numbers. Big inputs read their plain
+    lines natively (`io.jsonl_fast`) and the rest line by line (`parse_row`); the merged frame is
+    the one the line-by-line path alone would build (`io.lanes`). `__line` is the 1-based line."""
+    frame = _read_two_lanes(data, source, catalog) if len(data) >= NATIVE_FROM else None
+    if frame is None:
+        exact = _line_numbers(data, long_digit_runs(data))
+        pairs = ((n, line) for n, line in enumerate(data.split(b"\n")) if line and not line.isspace())
+        records, rows, errors = _parse_lines(pairs, exact)
+        frame = from_records(records, catalog, errors=errors, rows=rows, source=source)
+    frame.df = frame.df.with_columns((frame.df.get_column(ROW) + 1).alias(LINE))  # rows are 0-based line numbers
+    return frame
+
+
+def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
+    """The native lane for the plain lines, `parse_row` for the others; None when the merge would
+    not be exact (then the caller reads every line precisely)."""
+    try:
+        lines = Lines.of(data)
+        split = native_lane(lines, catalog)
+    except pl.exceptions.PolarsError:  # a safety net: the grammar should keep polars from refusing a line
+        return None
+    if len(split.slow) > MOSTLY_SLOW * len(lines):  # mostly irregular lines: one precise pass is as quick
+        return None
+    pairs = [(n, lines.line(n)) for n in split.slow]
+    exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None}
+    records, rows, errors = _parse_lines(pairs, exact)
+    beside = (fast_counts(split.frame), split.frame.height)
+    slow = from_records(records, catalog, errors=errors, rows=rows, source=source, beside=beside)
+    slow_ok = 0  # as from_records counts them: keys of every object within MAX_KEYS, rows not E001
+    slow_counts: Counter[str] = Counter()
+    for i, r in enumerate(records):
+        if type(r) is dict and len(r) <= MAX_KEYS:
+            slow_counts.update(r.keys())
+            slow_ok += i not in errors
+    merged = merge_lanes(split.frame, slow.df, catalog, slow_ok=slow_ok, slow_counts=dict(slow_counts))
+    return None if merged is None else Frame(merged, source)
+
+
+def _parse_lines(pairs: Iterable[tuple[int, bytes]], exact: set[int]
+                 ) -> tuple[list[Any], list[int], dict[int, tuple[str, str]]]:
+    """(line number, text) pairs of non-blank lines → records, their rows, and E001 rows' (message, raw)."""
     records: list[Any] = []
     rows: list[int] = []
     errors: dict[int, tuple[str, str]] = {}
-    exact = _line_numbers(data, long_digit_runs(data))
     loads = orjson.loads
-    for lineno, line in enumerate(data.split(b"\n")):
-        if not line or line.isspace():
-            continue  # a blank line is not an event (it keeps its number: rows are line numbers)
+    for lineno, line in pairs:
         rows.append(lineno)
         if len(line) > READ_BOUND:
             errors[len(records)] = (SIZE_MESSAGE, raw_text(line))
@@ -138,9 +187,7 @@ def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
         if problem is not None:
             errors[len(records)] = (problem, raw_text(line))
         records.append(value)
-    frame = from_records(records, catalog, errors=errors, rows=rows, source=source)
-    frame.df = frame.df.with_columns((frame.df.get_column(ROW) + 1).alias(LINE))  # rows are 0-based line numbers
-    return frame
+    return records, rows, errors
 
 
 def _line_numbers(data: bytes, offsets: list[int]) -> set[int]:
