@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-VIOLATION_COLUMNS = ("row", "eventName", "rule", "severity", "field", "value", "message")
+VIOLATION_COLUMNS = ("source", "row", "eventName", "rule", "severity", "field", "value", "message")
 
 
 @dataclass
@@ -61,33 +61,88 @@ class EventReport:
 
 
 @dataclass
+class StreamTotals:
+    """The counts of a streamed run whose violations went to a file (`violations_out`), kept as it
+    ran: the report then holds only the first violations, and these stand for all of them."""
+
+    invalid: int
+    warned: int
+    violations: int
+    by_rule: pl.DataFrame
+    by_event: pl.DataFrame
+
+
+@dataclass
 class DatasetReport:
     """The verdict on a dataset.
 
     rows = valid + invalid; `warned` counts valid rows that carry at least one warning.
     `violations` is a polars DataFrame with one row per broken rule
-    (row, eventName, rule, severity, field, value, message), ordered by row.
+    (source, row, eventName, rule, severity, field, value, message), ordered by source then row:
+    `source` names the file a row comes from (the input's label for a single input), `row` its
+    position in that file. Tables, JSON and HTML show `source` only when there is more than one.
+
+    A streamed report (`validate_events(path, batch_bytes=…)`, a directory, a glob, the CLI) holds
+    no `frame` (the rows were checked batch by batch and let go); with `violations_out=` the
+    violations are in that file and `violations` holds only the first `HELD` of them (`totals`
+    keeps the exact counts).
     """
 
     rows: int
     violations: pl.DataFrame
-    frame: pl.DataFrame = field(repr=False)
+    frame: pl.DataFrame | None = field(default=None, repr=False)
     source: str = "<data>"
     strict: bool = False
     elapsed_s: float = 0.0
     _valid_rows: Any = field(default=None, repr=False)
+    sources: tuple[str, ...] = ()
+    """The label of each file read, in order (one entry for a single input)."""
+    skipped: tuple[str, ...] = ()
+    """Files found beside the data and not read (`_SUCCESS`, `.crc`, hidden files, other formats)."""
+    violations_out: str | None = None
+    totals: StreamTotals | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        import polars as pl
+
+        if not self.sources:
+            self.sources = (self.source,)
+        if "source" not in self.violations.columns:
+            self.violations = self.violations.select(pl.lit(self.source, pl.String).alias("source"), pl.all())
+
+    @property
+    def multi(self) -> bool:
+        """More than one file: rows are named by (source, row)."""
+        return len(self.sources) > 1
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The violation columns tables show: `source` only when there is more than one."""
+        return VIOLATION_COLUMNS if self.multi else VIOLATION_COLUMNS[1:]
+
+    @property
+    def violation_count(self) -> int:
+        """Every violation found (more than `violations` holds when they went to `violations_out`)."""
+        return self.totals.violations if self.totals is not None else self.violations.height
 
     # -- counts ---------------------------------------------------------------------
     @cached_property
-    def invalid_rows(self) -> pl.Series:
-        """Row numbers (positions in the input) with at least one error."""
+    def _error_keys(self) -> pl.DataFrame:
         import polars as pl
 
-        return self.violations.filter(pl.col("severity") == "error").get_column("row").unique().sort()
+        return self.violations.filter(pl.col("severity") == "error").select("source", "row").unique()
+
+    @cached_property
+    def invalid_rows(self) -> Any:
+        """Row numbers (positions in the input) with at least one error; with more than one source,
+        a DataFrame of (source, row). Of a report whose violations went to a file: those held."""
+        if self.multi:
+            return self._error_keys.sort("source", "row")
+        return self._error_keys.get_column("row").sort()
 
     @property
     def invalid(self) -> int:
-        return len(self.invalid_rows)
+        return self.totals.invalid if self.totals is not None else self._error_keys.height
 
     @property
     def valid(self) -> int:
@@ -102,7 +157,12 @@ class DatasetReport:
 
             from adrop_kit.io.frames import BAD, ERROR, RAW
 
-            df = self.frame.filter(~pl.col("__row").is_in(self.invalid_rows.implode()))
+            if self.frame is None:
+                raise ValueError(
+                    f"this report on {self.source} was streamed batch by batch and holds no rows; to send the "
+                    "valid rows use Sender.send_all(...) on the same input (it streams too), or for one file "
+                    "that fits in memory call validate_events(path, stream=False)")
+            df = self.frame.filter(~pl.col("__row").is_in(self._error_keys.get_column("row").implode()))
             drop = [c for c in df.columns if c in (ERROR, RAW, "__ev")
                     or (c.startswith(BAD) and df.get_column(c).null_count() == df.height)]
             self._valid_rows = df.drop(drop)
@@ -110,12 +170,13 @@ class DatasetReport:
 
     @property
     def warned(self) -> int:
+        if self.totals is not None:
+            return self.totals.warned
         import polars as pl
 
         v = self.violations
-        bad = v.filter(pl.col("severity") == "error").get_column("row").unique()
-        warn = v.filter(pl.col("severity") == "warning").get_column("row").unique()
-        return warn.filter(~warn.is_in(bad.implode())).len() if len(warn) else 0
+        warn = v.filter(pl.col("severity") == "warning").select("source", "row").unique()
+        return warn.join(self._error_keys, on=["source", "row"], how="anti").height
 
     @property
     def ok(self) -> bool:
@@ -145,37 +206,43 @@ class DatasetReport:
         """Violations and distinct rows per rule, with the rule's severity and title."""
         import polars as pl
 
-        counts = (self.violations.group_by("rule", "severity")
-                  .agg(pl.len().alias("violations"), pl.col("row").n_unique().alias("rows"))
-                  .sort("rule"))
-        return counts.with_columns(
+        counts = self.totals.by_rule if self.totals is not None else rule_counts(self.violations)
+        return counts.sort("rule").with_columns(
             pl.col("rule").replace_strict({r.value: r.title for r in Rule}, default="").alias("title"))
 
     def by_event(self) -> pl.DataFrame:
         """Violations per eventName and severity."""
+        counts = self.totals.by_event if self.totals is not None else event_counts(self.violations)
+        return counts.sort("errors", "warnings", descending=True)
+
+    def rows_for(self, rule: str | Rule) -> list[Any]:
+        """The rows breaking `rule` (with more than one source: (source, row) pairs)."""
         import polars as pl
 
-        return (self.violations.group_by("eventName")
-                .agg((pl.col("severity") == "error").sum().alias("errors"),
-                     (pl.col("severity") == "warning").sum().alias("warnings"),
-                     pl.col("row").filter(pl.col("severity") == "error").n_unique().alias("invalid_rows"))
-                .sort("errors", "warnings", descending=True))
-
-    def rows_for(self, rule: str | Rule) -> list[int]:
-        import polars as pl
-
-        return sorted(set(self.violations.filter(pl.col("rule") == str(rule)).get_column("row").to_list()))
+        hit = self.violations.filter(pl.col("rule") == str(rule))
+        if self.multi:
+            return sorted(set(hit.select("source", "row").iter_rows()))
+        return sorted(set(hit.get_column("row").to_list()))
 
     def raise_for_errors(self) -> None:
         if not self.ok:
             first = self.errors.row(0, named=True)
-            raise InvalidEvents(f"{self.invalid} of {self.rows} rows are invalid; first: row {first['row']} "
+            where = f"{first['source']} row {first['row']}" if self.multi else f"row {first['row']}"
+            raise InvalidEvents(f"{self.invalid} of {self.rows} rows are invalid; first: {where} "
                                 f"{first['rule']} {first['field']}: {first['message']}")
 
     # -- output ---------------------------------------------------------------------
     def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
         v = self.violations if limit is None else self.violations.head(limit)
-        return {"summary": self.summary(), "violations": v.to_dicts()}
+        out: dict[str, Any] = {"summary": self.summary(), "violations": v.select(self.shown_columns).to_dicts()}
+        if self.multi:
+            out["sources"] = list(self.sources)
+        if self.skipped:
+            out["skipped"] = list(self.skipped)
+        if self.violations_out is not None:
+            out["violations_out"] = self.violations_out
+            out["violation_count"] = self.violation_count
+        return out
 
     def to_json(self, *, limit: int | None = None, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(limit=limit), ensure_ascii=False, indent=indent)
@@ -197,8 +264,26 @@ class DatasetReport:
                 f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div></div>")
         rules = html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),
                             ("rule", "severity", "violations", "rows", "what it checks"))
-        fail = html_table(self.violations.head(20).rows(), VIOLATION_COLUMNS)
-        more = (f"<p style='color:#666'>first 20 of {self.violations.height:,} violations; "
-                f"see <code>.violations</code> for all</p>" if self.violations.height > 20 else "")
-        return head + ("<h4>By rule</h4>" + rules + "<h4>Violations</h4>" + fail + more
-                       if self.violations.height else "")
+        fail = html_table(self.violations.head(20).select(self.shown_columns).rows(), self.shown_columns)
+        n = self.violation_count
+        where = f"<code>{html.escape(self.violations_out or '.violations')}</code>"
+        more = f"<p style='color:#666'>first 20 of {n:,} violations; see {where} for all</p>" if n > 20 else ""
+        return head + ("<h4>By rule</h4>" + rules + "<h4>Violations</h4>" + fail + more if n else "")
+
+
+def rule_counts(violations: pl.DataFrame) -> pl.DataFrame:
+    """(rule, severity, violations, rows): a row is a distinct (source, row)."""
+    import polars as pl
+
+    return (violations.group_by("rule", "severity")
+            .agg(pl.len().alias("violations"), pl.struct("source", "row").n_unique().cast(pl.UInt32).alias("rows")))
+
+
+def event_counts(violations: pl.DataFrame) -> pl.DataFrame:
+    """(eventName, errors, warnings, invalid_rows) per event name."""
+    import polars as pl
+
+    err = pl.col("severity") == "error"
+    return (violations.group_by("eventName")
+            .agg(err.sum().alias("errors"), (pl.col("severity") == "warning").sum().alias("warnings"),
+                 pl.struct("source", "row").filter(err).n_unique().cast(pl.UInt32).alias("invalid_rows")))
