@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,9 +56,10 @@ class Part:
         if self.path is None:
             return None
         try:
-            return os.stat(self.path).st_size
+            st = os.stat(self.path)
         except OSError:
             return None
+        return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 @dataclass

@@ -37,7 +37,7 @@ from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_bl
 from adrop_kit.io.read_csv import read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
 from adrop_kit.io.read_parquet import native_frame
-from adrop_kit.io.source import SNIFF_BYTES, is_blank, utf8_text
+from adrop_kit.io.source import SNIFF_BYTES, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
 
 DEFAULT_BATCH_BYTES = 32 << 20
@@ -100,7 +100,6 @@ def whole_frame(part: Part, catalog: Catalog) -> Frame:
     """A part read whole (the in-memory path), with the same readers."""
     if part.fmt in PARQUET_FORMATS:
         from adrop_kit.io.read_parquet import read_parquet
-        from adrop_kit.io.source import file_size
 
         assert part.path is not None
         if not file_size(part.path, stream_ok=False):
@@ -263,8 +262,8 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
     import pyarrow.parquet as pq
 
     assert part.path is not None
-    if not part.size:
-        return
+    if not file_size(part.path, stream_ok=False):  # a FIFO or a device is refused: Parquet needs to seek
+        return  # an empty file holds no events
     try:
         pf = pq.ParquetFile(part.path)
         per_row = (part.size or 0) / max(pf.metadata.num_rows, 1)
