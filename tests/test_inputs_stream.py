@@ -236,3 +236,17 @@ def test_a_single_file_sent_streamed_keeps_the_journal_of_an_in_memory_send(tmp_
     with ak.Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, journal=journal, progress=False) as s:
         again = s.send_all(path, batch_bytes=40)
     assert first.delivered == 5 and again.already_delivered == 5 and adrop_server.stats()["good"] == 5
+
+
+def test_cli_send_dry_run_reads_a_directory_and_stdin(tmp_path):
+    root = tmp_path / "export"
+    write_jsonl(root / "part-00000.jsonl", app_opens(2))
+    write_jsonl(root / "part-00001.jsonl", [{"uid": "", "eventName": "app_open"}, *app_opens(1)])
+    done = subprocess.run([*CLI, "send", str(root), "--dry-run", "--format", "json"],
+                          capture_output=True, text=True, env=ENV)
+    got = json.loads(done.stdout)
+    assert done.returncode == 1 and got["summary"]["total"] == 4 and got["summary"]["dry_run"] == 3
+    assert [(p["source"], p["row"]) for p in got["problems"]] == [("part-00001.jsonl", 0)]
+    shown = subprocess.run([*CLI, "send", "-", "--dry-run"], input="".join(
+        json.dumps(e) + "\n" for e in app_opens(3)), capture_output=True, text=True, env=ENV)
+    assert shown.returncode == 0 and "<stdin>" in shown.stdout and "3" in shown.stdout
