@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,8 +96,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             write_report_page(report, args.html)
         except OSError as exc:
             raise Fail(one_line(args.html, exc)) from None
-    if args.format == "json":
-        out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+    if args.format == "json":  # in pieces: millions of violations are not built as one string
+        for piece in report.iter_json():
+            sys.stdout.write(piece)
+        out("")
     else:
         print_report(report, report.source, limit=args.limit, strict=args.strict, style=Style.for_stdout())
         if args.html is not None:

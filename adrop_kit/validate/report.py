@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -243,6 +244,19 @@ class DatasetReport:
             out["violations_out"] = self.violations_out
             out["violation_count"] = self.violation_count
         return out
+
+    def iter_json(self, *, chunk: int = 10_000) -> Iterator[str]:
+        """`to_json()`'s text in pieces, `chunk` violations at a time: a report of millions of
+        violations is written out without building them all as Python objects at once."""
+        whole = self.to_dict(limit=0)
+        yield '{"summary": ' + json.dumps(whole.pop("summary"), ensure_ascii=False) + ', "violations": ['
+        cols = self.shown_columns
+        for start in range(0, self.violations.height, chunk):
+            part = self.violations.slice(start, chunk).select(cols).to_dicts()
+            yield (", " if start else "") + ", ".join(json.dumps(v, ensure_ascii=False, default=str) for v in part)
+        whole.pop("violations")
+        yield "]" + "".join(f", {json.dumps(k)}: {json.dumps(v, ensure_ascii=False, default=str)}"
+                            for k, v in whole.items()) + "}"
 
     def to_json(self, *, limit: int | None = None, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(limit=limit), ensure_ascii=False, indent=indent)
