@@ -50,7 +50,9 @@ def test_list_of_dicts_reports_each_broken_rule_with_its_row():
 
 def test_violation_table_has_the_documented_columns():
     report = ak.validate_events(BAD)
-    assert report.violations.columns == ["row", "line", "eventName", "rule", "severity", "field", "value", "message"]
+    assert report.violations.columns == ["source", "row", "line", "eventName", "rule", "severity", "field", "value",
+                                         "message"]
+    assert report.violations.get_column("source").unique().to_list() == [report.source] == ["<records>"]
     assert report.by_rule().get_column("rule").to_list() == sorted(EXPECTED_BAD.values())
     assert set(report.by_event().get_column("eventName")) == {"app_open", "sign_up", "view_item", "purchase"}
     assert report.rows_for("E006") == [2]

@@ -77,7 +77,8 @@ def test_a_rows_verdict_and_number_do_not_change_when_an_unrelated_line_is_malfo
     assert _rules(a) == {4: {"E004"}, 5: {"E005"}}
     assert _rules(b) == {3: {"E001"}, 4: {"E004"}, 5: {"E005"}}
     assert a.frame.get_column("__row").to_list() == b.frame.get_column("__row").to_list() == [0, 1, 3, 4, 5]
-    assert a.violations.filter(pl.col("row") != 3).equals(b.violations.filter(pl.col("row") != 3))
+    assert a.violations.drop("source").filter(pl.col("row") != 3).equals(
+        b.violations.drop("source").filter(pl.col("row") != 3))
     assert "line 6: malformed CSV (a quote inside an unquoted field" in _message(b, 3)
     assert _cli(broken, capsys)[0] == 1
 
@@ -151,7 +152,7 @@ def test_a_json_array_gives_each_element_the_same_verdict_whole_or_element_by_el
     by_element.write_text(json.dumps(events)[:-1] + ', {"uid": NaN}]')  # orjson refuses the file: element by element
     a, b = ak.validate_events(whole), ak.validate_events(by_element)
     assert b.rows == a.rows + 1
-    assert a.violations.equals(b.violations.filter(pl.col("row") < a.rows))
+    assert a.violations.drop("source").equals(b.violations.drop("source").filter(pl.col("row") < a.rows))
 
 
 @pytest.mark.parametrize("content,rows", [(json.dumps(OPEN), 1), ('{"uid":"u","eventName":"app_open","x":NaN}', 1)])

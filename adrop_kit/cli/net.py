@@ -39,7 +39,9 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
                        epilog="Exit codes: 0 every valid row delivered (now or earlier; rows held back by "
                               "--hold-warnings do not count), 1 invalid or rejected rows, "
                               "2 usage or input problem (including a missing key), 3 delivery failed after retries.")
-    s.add_argument("path", metavar="PATH", type=Path, help="the dataset to send")
+    s.add_argument("path", metavar="PATH", nargs="+",
+                   help="the dataset: a file (.gz/.zst for text), a directory of part files, a quoted glob, "
+                        "several of these, or - for JSONL on standard input; read, checked and sent batch by batch")
     s.add_argument("--endpoint", metavar="URL", default=DEFAULT_ENDPOINT, help=f"default: {DEFAULT_ENDPOINT}")
     s.add_argument("--concurrency", metavar="N", type=at_least_one, default=8,
                    help="requests in flight, 1 or more (default: 8)")
@@ -95,8 +97,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     from adrop_kit.send.sender import Sender
 
     catalog = load_catalog(args.plan)
-    if not args.path.exists():
-        raise Fail(f"{args.path}: no such file")
+    paths: list[str] = args.path
+    data: Any = paths[0] if len(paths) == 1 else paths
     try:
         sender = Sender(endpoint=args.endpoint, concurrency=args.concurrency, rate=args.rate,
                         retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
@@ -112,11 +114,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         raise Fail(" ".join(str(exc).split())) from None
     with sender:
         try:
-            report = sender.send_all(args.path, delimiter=args.delimiter)
+            report = sender.send_all(data, stream=True, delimiter=args.delimiter)
         except JournalError as exc:
             raise Fail(" ".join(str(exc).split())) from None
-        except (AdropError, OSError) as exc:
-            raise Fail(one_line(args.path, exc)) from None
+        except (AdropError, OSError, ValueError) as exc:
+            raise Fail(one_line(" ".join(paths), exc)) from None
     if args.format == "json":
         out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     else:
@@ -132,7 +134,7 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     st = Style.for_stdout()
     s = report.summary()
     what = "would send" if report.dry_run else "sent"
-    out(f"{st.bold(str(args.path))} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
+    out(f"{st.bold(report.source)} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
          + (f" ({s['events_per_s']:,} events/s)" if report.delivered + report.rejected + report.failed else ""))
     keys = ["dry_run"] if report.dry_run else ["delivered", "already_delivered", "rejected", "failed", "pending"]
     for k in [*keys, "skipped", "held"]:
@@ -150,9 +152,11 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     problems = report.problems()
     if problems:
         out("")
-        rows = [(o.row, o.eventName or "", o.outcome, o.status or "", o.attempts, (o.error or "")[:90])
-                for o in problems[:limit]]
-        for line in table(("row", "eventName", "outcome", "status", "attempts", "why"), rows, st, indent="  "):
+        sourced = any(o.source for o in problems)
+        rows = [((o.source or "",) if sourced else ()) + (o.row, o.eventName or "", o.outcome, o.status or "",
+                                                          o.attempts, (o.error or "")[:90]) for o in problems[:limit]]
+        head = ("source",) * sourced + ("row", "eventName", "outcome", "status", "attempts", "why")
+        for line in table(head, rows, st, indent="  "):
             out(line)
         if len(problems) > limit:
             out(st.dim(f"… and {len(problems) - limit:,} more; use --format json for all"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,14 +34,24 @@ if TYPE_CHECKING:
     from adrop_kit.validate.report import DatasetReport
 
 DEFAULT_LIMIT = 20
+DEFAULT_BATCH_MB = 32
 VALUE_WIDTH = 28
 SAMPLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
 def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v = sub.add_parser("validate", help="check a dataset (.csv, .jsonl, .ndjson, .json, .parquet)",
-                       description="Check every row of a dataset against the contract and report what breaks.")
-    v.add_argument("path", metavar="PATH", type=Path, help="the dataset to check")
+                       description="Check every row of a dataset against the contract and report what breaks. "
+                                   "The input is read in batches: any size fits in memory.")
+    v.add_argument("path", metavar="PATH", nargs="+",
+                   help="the dataset: a file (.csv, .jsonl, .ndjson, .json, .parquet; .gz or .zst for text), "
+                        "a directory of part files (read recursively), a quoted glob, several of these, "
+                        "or - for JSONL on standard input")
+    v.add_argument("--violations-out", metavar="FILE", type=Path,
+                   help="write every violation to FILE (.parquet, .jsonl or .csv) as it is found, instead of "
+                        "holding them all; the report lists the first")
+    v.add_argument("--batch-mb", metavar="MB", type=count, default=DEFAULT_BATCH_MB,
+                   help=f"megabytes of text (or 10,000s of Parquet rows) per batch (default: {DEFAULT_BATCH_MB})")
     v.add_argument("--plan", **plan)
     v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101 becomes one)")
     add_meta_columns_argument(v)
@@ -64,7 +75,12 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
                        description="Write N synthetic events; the format follows the file's suffix.")
     s.add_argument("n", metavar="N", type=count, help="number of events")
     s.add_argument("--out", metavar="FILE", type=Path, required=True,
-                   help=f"where to write ({or_(SAMPLE_SUFFIXES)})")
+                   help=f"where to write ({or_(SAMPLE_SUFFIXES)}; .gz or .zst after a text format compresses); "
+                        "with --parts, a directory")
+    s.add_argument("--parts", metavar="K", type=count,
+                   help="write K part files part-00000… into the directory --out, as a Spark job writes an export")
+    s.add_argument("--as", dest="part_type", metavar="TYPE", default="jsonl",
+                   help="with --parts: the parts' type, e.g. jsonl, csv.gz, jsonl.zst, parquet (default: jsonl)")
     s.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default: 0)")
     s.add_argument("--error-rate", metavar="F", type=fraction, default=0.03,
                    help="share of rows with a deliberate error, 0..1 (default: 0.03)")
@@ -77,18 +93,20 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate a dataset; exit 1 when any row is invalid."""
+    """Validate a dataset (streamed batch by batch); exit 1 when any row is invalid."""
     catalog = load_catalog(args.plan)
-    path: Path = args.path
-    if not path.exists():
-        raise Fail(f"{path}: no such file")
+    paths: list[str] = args.path
     from adrop_kit import validate_events  # loads polars and the dataset validator
 
+    if not args.batch_mb:
+        raise Fail("--batch-mb must be at least 1")
     try:
-        report = validate_events(path, catalog=catalog, strict=args.strict, extra_columns=meta_columns(args),
-                                 delimiter=args.delimiter)
-    except (AdropError, OSError) as exc:  # DataReadError is both
-        raise Fail(one_line(path, exc)) from None
+        report = validate_events(paths[0] if len(paths) == 1 else paths, catalog=catalog, strict=args.strict,
+                                 extra_columns=meta_columns(args), delimiter=args.delimiter,
+                                 stream=True, violations_out=args.violations_out,
+                                 batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
+    except (AdropError, OSError, ValueError) as exc:  # DataReadError is both
+        raise Fail(one_line(paths[0] if len(paths) == 1 else " ".join(paths), exc)) from None
     if args.html is not None:
         from adrop_kit.explore.report_page import write_report_page
 
@@ -96,10 +114,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             write_report_page(report, args.html)
         except OSError as exc:
             raise Fail(one_line(args.html, exc)) from None
-    if args.format == "json":
-        out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+    if args.format == "json":  # in pieces: millions of violations are not built as one string
+        for piece in report.iter_json():
+            sys.stdout.write(piece)
+        out("")
     else:
-        print_report(report, str(path), limit=args.limit, strict=args.strict, style=Style.for_stdout())
+        print_report(report, report.source, limit=args.limit, strict=args.strict, style=Style.for_stdout())
         if args.html is not None:
             out(f"The report as a page: {args.html}")
     return exits.for_dataset(report)
@@ -124,11 +144,17 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Write a synthetic dataset for demos and benchmarks."""
+    """Write a synthetic dataset (one file, or K part files) for demos and benchmarks."""
     dest: Path = args.out
-    if dest.suffix.lower() not in SAMPLE_SUFFIXES:
+    if args.parts is not None:
+        return _sample_parts(args, dest)
+    name = dest.name.lower()
+    for comp in (".gz", ".zst", ".zstd"):
+        name = name.removesuffix(comp)
+    if Path(name).suffix not in SAMPLE_SUFFIXES or (name != dest.name.lower() and name.endswith(".parquet")):
         kind = f"unknown file type {dest.suffix!r}" if dest.suffix else "no file type suffix"
-        raise Fail(f"{dest}: {kind}; the format follows the suffix: {or_(SAMPLE_SUFFIXES)}")
+        raise Fail(f"{dest}: {kind}; the format follows the suffix: {or_(SAMPLE_SUFFIXES)} "
+                   "(.gz or .zst after a text format)")
     from adrop_kit.explore.synth import write_sample  # loads polars
 
     try:
@@ -138,6 +164,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise Fail(one_line(dest, exc)) from None
     out(f"Wrote {plural(args.n, 'event')} to {dest} (seed {args.seed}, about {args.error_rate:.0%} with a "
         f"deliberate error). Check them with: {PROG} validate {dest}")
+    return exits.OK
+
+
+def _sample_parts(args: argparse.Namespace, dest: Path) -> int:
+    if not args.parts:
+        raise Fail("--parts must be at least 1")
+    if dest.exists() and not dest.is_dir():
+        raise Fail(f"{dest}: not a directory; with --parts, --out names the directory to write the parts into")
+    from adrop_kit.explore.synth import write_sample_parts  # loads polars
+
+    suffix = "." + args.part_type.lstrip(".")
+    try:
+        written = write_sample_parts(dest, args.n, args.parts, suffix=suffix, seed=args.seed,
+                                     error_rate=args.error_rate)
+    except (AdropError, OSError, ValueError) as exc:
+        raise Fail(one_line(dest, exc)) from None
+    out(f"Wrote {plural(args.n, 'event')} in {plural(len(written), 'part file')} ({written[0].name} …) to {dest} "
+        f"(seed {args.seed}, about {args.error_rate:.0%} with a deliberate error). "
+        f"Check them with: {PROG} validate {dest}")
     return exits.OK
 
 
@@ -157,9 +202,13 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool, style: Style) -> None:
     s = report.summary()
-    n = report.violations.height
+    n = report.violation_count
     out(f"{style.bold(source)}: {plural(s['rows'], 'row')} checked in {report.elapsed_s:.2f} s"
+         + (f" from {plural(len(report.sources), 'file')}" if report.multi else "")
          + (" (strict: events outside the catalog are errors)" if strict else ""))
+    if report.skipped:
+        shown_skips = ", ".join(report.skipped[:5]) + (" …" if len(report.skipped) > 5 else "")
+        out(style.dim(f"  skipped {plural(len(report.skipped), 'file')} beside the data: {shown_skips}"))
     width = len(f"{s['rows']:,}")
     out(f"  valid    {s['valid']:>{width},}")
     out(f"  invalid  {s['invalid']:>{width},}   rows Adrop would reject with !invalid")
@@ -182,15 +231,18 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
         out("")
         out(style.bold(f"First {min(limit, n):,} of {plural(n, 'violation')}" if n > limit else "Violations"))
         head = report.violations.head(limit)
-        lines = "line" in head.columns and head.get_column("line").null_count() < head.height  # text files only
-        shown = [(r["row"], *((r["line"],) if lines else ()), r["eventName"], r["rule"], r["severity"], r["field"],
-                  clip(r["value"], VALUE_WIDTH), r["message"])
+        lines = head.get_column("line").null_count() < head.height  # text files only
+        cols = tuple(c for c in report.shown_columns if c != "line" or lines)
+        shown = [tuple(clip(r[c], VALUE_WIDTH) if c == "value" else r[c] for c in cols)
                  for r in head.iter_rows(named=True)]
-        columns = ("row", *(("line",) if lines else ()), "eventName", "rule", "severity", "field", "value", "message")
-        for line in table(columns, shown, style, right={0, 1} if lines else {0}, indent="  "):
+        right = {cols.index("row"), *((cols.index("line"),) if lines else ())}
+        for line in table(cols, shown, style, right=right, indent="  "):
             out(line)
     if n > limit:
-        out(style.dim(f"… and {n - limit:,} more; use --format json for all"))
+        where = f"all are in {report.violations_out}" if report.violations_out else "use --format json for all"
+        out(style.dim(f"… and {n - limit:,} more; {where}"))
+    elif report.violations_out:
+        out(style.dim(f"Written to {report.violations_out}"))
 
     out("")
     if report.invalid:

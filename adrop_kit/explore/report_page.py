@@ -18,7 +18,7 @@ from typing import Any
 from adrop_kit.io.html import html_table
 from adrop_kit.io.labels import source_label
 from adrop_kit.spec.version import __version__
-from adrop_kit.validate.report import VIOLATION_COLUMNS, DatasetReport
+from adrop_kit.validate.report import DatasetReport
 
 DEFAULT_LIMIT = 200
 RED, AMBER, GREEN, GREY = "#c0392b", "#d68910", "#1e8449", "#5d6d7e"
@@ -53,8 +53,9 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
     name = title or f"Validation report: {source_label(report.source, report.rows)}"
     by_rule = report.by_rule().sort("violations", descending=True)
     by_event = report.by_event()
-    n = report.violations.height
-    shown = report.violations.head(limit)
+    n = report.violation_count
+    cols = report.shown_columns
+    shown = report.violations.head(limit).select(cols)
     if s["invalid"]:
         verdict = (f"<div class='verdict bad'>{s['invalid']:,} of {s['rows']:,} rows would be rejected by Adrop "
                    "(<code>!invalid</code>): they are held back by <code>adrop-kit send</code>.</div>")
@@ -79,7 +80,7 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
         more = (f"<p class='note'>The first {limit:,} of {n:,} violations; "
                 "<code>adrop-kit validate --format json</code> lists every one.</p>" if n > limit else "")
         listing = ("<h2>Violations</h2>" + more
-                   + html_table((_cells(r) for r in shown.iter_rows()), VIOLATION_COLUMNS))
+                   + html_table((_cells(r, cols.index("value")) for r in shown.iter_rows()), cols))
     esc = html.escape
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
@@ -125,13 +126,12 @@ def bar_chart(bars: Sequence[tuple[str, int, str]], label: str, *, width: int = 
             f"viewBox='0 0 {width} {height}' width='100%' style='max-width:{width}px'>{''.join(parts)}</svg>")
 
 
-def _cells(row: tuple[Any, ...]) -> list[Any]:
+def _cells(row: tuple[Any, ...], at: int) -> list[Any]:
     """Violation cells as shown: a value with blanks at either end is quoted so the blanks show."""
     out = list(row)
-    i = VIOLATION_COLUMNS.index("value")
-    value = out[i]
+    value = out[at]
     if isinstance(value, str) and (value != value.strip() or not value):
-        out[i] = repr(value)
+        out[at] = repr(value)
     return out
 
 

@@ -280,10 +280,67 @@ def write_sample(path: str | Path, n: int, *, seed: int = 0, error_rate: float =
     from adrop_kit.io.writers import event_format, write_events
 
     path = Path(path)
+    if fmt is None and path.suffix.lower() in (".gz", ".zst", ".zstd"):  # a compressed text file
+        fmt_suffix, compression = _split_suffix("".join(path.suffixes[-2:]))
+        frame = sample_frame(n, seed=seed, error_rate=error_rate, **options)
+        return _write_compressed(frame.drop([c for c in EXTRA if c not in set(extra)]), path, fmt_suffix, compression)
     fmt = event_format(path, fmt)  # before the work: a bad suffix fails at once
     frame = sample_frame(n, seed=seed, error_rate=error_rate, **options)
     return write_events(frame.drop([c for c in EXTRA if c not in set(extra)]), path, fmt=fmt, keep=EXTRA)
 
 
+def write_sample_parts(directory: str | Path, n: int, parts: int, *, suffix: str = ".jsonl", seed: int = 0,
+                       error_rate: float = 0.03, extra: Iterable[str] = (TS,), **options: Any) -> list[Path]:
+    """`sample_frame(n)` cut into `parts` part files `part-00000<suffix>`, … in `directory`, as a
+    Spark job writes an export (with a `_SUCCESS` marker). `suffix` names the format and an optional
+    compression: `.jsonl`, `.csv.gz`, `.jsonl.zst`, `.parquet`. The parts together hold exactly the
+    rows of `write_sample(path, n, seed=seed)`, in order; a tx_id reused across parts stays reused."""
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, not {parts}")
+    directory = Path(directory)
+    fmt_suffix, compression = _split_suffix(suffix)
+    frame = sample_frame(n, seed=seed, error_rate=error_rate, **options)
+    frame = frame.drop([c for c in EXTRA if c not in set(extra)])
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for k in range(parts):
+        lo, hi = n * k // parts, n * (k + 1) // parts
+        written.append(_write_compressed(frame.slice(lo, hi - lo), directory / f"part-{k:05d}{suffix}",
+                                         fmt_suffix, compression))
+    (directory / "_SUCCESS").write_bytes(b"")
+    return written
+
+
+def _split_suffix(suffix: str) -> tuple[str, str | None]:
+    from adrop_kit.io.parts import format_of
+    from adrop_kit.io.writers import event_format
+
+    fmt, compression = format_of(Path("x" + suffix))
+    if fmt is None:
+        raise ValueError(f"cannot write {suffix!r} parts: use .csv, .jsonl, .ndjson, .json or .parquet, "
+                         "with .gz or .zst after a text format")
+    event_format(Path("x" + fmt))
+    return fmt, compression
+
+
+def _write_compressed(frame: pl.DataFrame, path: Path, fmt_suffix: str, compression: str | None) -> Path:
+    """Write `frame` to `path`, through gzip or zstd when asked (pyarrow's codecs)."""
+    from adrop_kit.io.writers import write_events
+
+    if compression is None:
+        return write_events(frame, path, keep=EXTRA)
+    import pyarrow as pa
+
+    plain = path.with_name(f".{path.name}.tmp{fmt_suffix}")
+    try:
+        write_events(frame, plain, keep=EXTRA)
+        with plain.open("rb") as src, pa.output_stream(str(path), compression=compression) as dst:
+            while block := src.read(1 << 20):
+                dst.write(block)
+    finally:
+        plain.unlink(missing_ok=True)
+    return path
+
+
 __all__ = ["ERROR_RULES", "TRUTH", "TS", "WARNING_RULES", "frame_to_events", "sample_events", "sample_frame",
-           "write_sample"]
+           "write_sample", "write_sample_parts"]

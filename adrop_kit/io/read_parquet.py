@@ -26,6 +26,11 @@ def read_parquet(p: Path, catalog: Catalog) -> Frame:
         df = pl.read_parquet(p)
     except pl.exceptions.PolarsError as exc:
         raise DataReadError(f"{p}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    return native_frame(df, str(p), catalog)
+
+
+def native_frame(df: pl.DataFrame, source: str, catalog: Catalog) -> Frame:
+    """A typed table (all of a Parquet file, or one of its batches) → a canonical `Frame`."""
     df, problems = decode_binary(df)
     if problems:
         messages: list[str | None] = [None] * df.height
@@ -33,7 +38,7 @@ def read_parquet(p: Path, catalog: Catalog) -> Frame:
         for i, (message, raw) in problems.items():
             messages[i], raws[i] = message, short(raw)
         df = df.with_columns(pl.Series(ERROR, messages, dtype=pl.String), pl.Series(RAW, raws, dtype=pl.String))
-    return Frame(normalise_native(df, catalog), str(p))
+    return Frame(normalise_native(df, catalog), source)
 
 
 def _shape(dtype: pl.DataType) -> tuple[bool, int]:
@@ -102,4 +107,4 @@ def decode_binary(df: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, tuple[str, 
     return df, problems
 
 
-__all__ = ["decode_binary", "read_parquet"]
+__all__ = ["decode_binary", "native_frame", "read_parquet"]

@@ -4,12 +4,14 @@ canonical `Frame`.
 A file that cannot be read at all raises `DataReadError` naming it, on one line; a row that
 cannot be read becomes an E001 row (see `adrop_kit.io.frames`), so nothing is dropped. Each file
 is read once (`io.source`: regular files, FIFOs, encodings, binary data), then by its format:
-`io.read_csv` (with `io.csv_records`), `io.read_json`, `io.read_parquet`.
+`io.read_csv` (with `io.csv_records`), `io.read_json`, `io.read_parquet`. Directories, globs, lists
+of files, `.gz`/`.zst` and `-` (standard input) are resolved by `io.parts`; big inputs are read in
+batches by `io.stream`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +19,15 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import Frame, from_pandas, from_polars, from_records
+from adrop_kit.io.parts import PARQUET_FORMATS, is_paths, resolve_inputs
 from adrop_kit.io.read_csv import read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
-from adrop_kit.io.read_parquet import read_parquet
-from adrop_kit.io.source import file_size, is_blank, read_file, utf8_text
+from adrop_kit.io.stream import whole_frame
 from adrop_kit.spec.catalog import Catalog
 
 TEXT_READERS: dict[str, Callable[[bytes, str, Catalog], Frame]] = {
     ".csv": read_csv, ".jsonl": read_jsonl, ".ndjson": read_jsonl, ".json": read_json}
-PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_SUFFIXES = PARQUET_FORMATS
 
 
 def to_frame(data: Any, catalog: Catalog, *, delimiter: str | None = None) -> Frame:
@@ -33,7 +35,7 @@ def to_frame(data: Any, catalog: Catalog, *, delimiter: str | None = None) -> Fr
     `delimiter`: a CSV file's field separator (`,` `;` tab `|`); None sniffs it."""
     if isinstance(data, Frame):
         return data
-    if isinstance(data, (str, Path)):
+    if is_paths(data):
         return read_path(data, catalog, delimiter=delimiter)
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
@@ -50,23 +52,11 @@ def to_frame(data: Any, catalog: Catalog, *, delimiter: str | None = None) -> Fr
                         "or a list of event dicts")
 
 
-def read_path(path: str | Path, catalog: Catalog, *, delimiter: str | None = None) -> Frame:
-    p = Path(path)
-    suffix = p.suffix.lower()
-    reader = TEXT_READERS.get(suffix)
-    if reader is None and suffix not in PARQUET_SUFFIXES:
-        raise DataReadError(f"{p}: unknown file type {suffix or '(no suffix)'!r}; "
-                            "expected .csv, .jsonl, .ndjson, .json or .parquet")
-    if reader is None:  # Parquet: polars reads the file itself (it seeks); only its size is looked at here
-        if not file_size(p, stream_ok=False):
-            return from_records([], catalog, source=str(p))  # an empty file holds no events
-        try:
-            return read_parquet(p, catalog)
-        except OSError as exc:
-            raise DataReadError(f"{p}: cannot read: {exc.strerror or exc}") from None
-    data = utf8_text(read_file(p), p)
-    if is_blank(data):
-        return from_records([], catalog, source=str(p))  # an empty file holds no events
-    if reader is read_csv:
-        return read_csv(data, str(p), catalog, delimiter=delimiter)
-    return reader(data, str(p), catalog)
+def read_path(path: str | Path | Sequence[str | Path], catalog: Catalog, *, delimiter: str | None = None) -> Frame:
+    """One file (compressed or not; `-` for standard input) read whole. A directory, a glob or a
+    list of files holds several parts: `validate_events` and `Sender.send_all` read those part by part."""
+    inputs = resolve_inputs(path)
+    if inputs.multi or len(inputs.parts) != 1:
+        raise DataReadError(f"{inputs.label}: {len(inputs.parts)} files make no single frame; pass it to "
+                            "validate_events(...) or Sender.send_all(...), which read it part by part")
+    return whole_frame(inputs.parts[0], catalog, delimiter=delimiter)

@@ -51,14 +51,17 @@ _WINDOWS_LOCK_BYTE = 1 << 20
 _NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a new journal file"
 
 
-def event_key(payload: Any, row: int) -> str:
-    """The event's journal key: its canonical JSON (keys sorted) and its row position, hashed."""
+def event_key(payload: Any, row: int, source: str | None = None) -> str:
+    """The event's journal key: its canonical JSON (keys sorted) and its row position, hashed.
+    `source` (the part file's label, for inputs of several files) makes row 0 of two files two
+    events; a single file passes None and keeps the keys earlier runs wrote."""
     try:
         canon = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates: exact, still canonical
         canon = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True, ensure_ascii=True,
                            default=str).encode()
-    return hashlib.sha256(canon + b"#" + str(row).encode()).hexdigest()[:32]
+    where = str(row).encode() if source is None else str(row).encode() + b"@" + source.encode("utf-8", "replace")
+    return hashlib.sha256(canon + b"#" + where).hexdigest()[:32]
 
 
 def _problem(exc: BaseException) -> str:

@@ -66,6 +66,8 @@ class EventOutcome(NamedTuple):
     status: int | None
     attempts: int
     error: str | None
+    source: str | None = None
+    """The file the row is in, when the input had several (a directory, a glob, a list)."""
 
 
 @dataclass
@@ -87,7 +89,7 @@ class SendReport:
     """Why the journal could not be written, when that stopped the run (`aborted` says so too)."""
 
     def __post_init__(self) -> None:
-        self.outcomes.sort(key=lambda o: o.row)
+        self.outcomes.sort(key=lambda o: (o.source or "", o.row))
         self._counts = Counter(o.outcome for o in self.outcomes)
 
     def count(self, outcome: str) -> int:
@@ -155,9 +157,10 @@ class SendReport:
         """Per-row outcomes as a polars DataFrame."""
         import polars as pl
 
-        return pl.DataFrame([o._asdict() for o in self.outcomes],
-                            schema={"row": pl.Int64, "eventName": pl.String, "key": pl.String, "outcome": pl.String,
-                                    "status": pl.Int64, "attempts": pl.Int64, "error": pl.String}, orient="row")
+        schema = {"row": pl.Int64, "eventName": pl.String, "key": pl.String, "outcome": pl.String,
+                  "status": pl.Int64, "attempts": pl.Int64, "error": pl.String, "source": pl.String}
+        df = pl.DataFrame([tuple(o) for o in self.outcomes], schema=schema, orient="row")
+        return df if df.get_column("source").is_not_null().any() else df.drop("source")
 
     def problems(self) -> list[EventOutcome]:
         return [o for o in self.outcomes if o.outcome in ("rejected", "failed", "skipped", "pending")]

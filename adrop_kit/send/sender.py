@@ -20,12 +20,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from adrop_kit.errors import JournalError
 from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.progress import progress_bar
+from adrop_kit.send.jobs import Job as _Job
+from adrop_kit.send.jobs import RunState as _RunState
 from adrop_kit.send.journal import Journal, event_key
 from adrop_kit.send.ratelimit import RateLimiter
 from adrop_kit.send.report import OUTCOMES, EventOutcome, Outcome, SendReport, hold_rules
@@ -51,26 +53,6 @@ class SendResult:
     @property
     def ok(self) -> bool:
         return self.outcome in ("delivered", "dry_run")
-
-
-@dataclass
-class _Job:
-    index: int
-    row: int
-    key: str
-    event_name: str | None
-    body: bytes
-    attempts_before: int = 0
-
-
-@dataclass
-class _RunState:
-    outcomes: list[EventOutcome | None]
-    stop: threading.Event = field(default_factory=threading.Event)
-    fatal: str | None = None
-    journal_error: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    longest_wait: float = 0.0
 
 
 class Sender:
@@ -181,19 +163,30 @@ class Sender:
         return _result(reply, attempts)
 
     # -- many events ----------------------------------------------------------------------
-    def send_all(self, data: Any, *, dry_run_preview: int = 5, delimiter: str | None = None) -> SendReport:
+    def send_all(self, data: Any, *, dry_run_preview: int = 5, stream: bool | None = None,
+                 batch_bytes: int | None = None, batch_rows: int | None = None,
+                 delimiter: str | None = None) -> SendReport:
         """Validate and send a dataset (anything `validate_events` takes; `delimiter`: a CSV file's
-        field separator, None sniffs it). See the module docstring."""
+        field separator, None sniffs it). See the module docstring.
+        Inputs that `validate_events` streams (several files, `-`, a big file, `batch_bytes=`…) are
+        sent batch by batch (`send.stream`): read, validate, send the valid rows, journal, let go."""
         import polars as pl
 
         from adrop_kit.io.frames import ROW, to_payloads
         from adrop_kit.io.readers import to_frame
-        from adrop_kit.validate.dataset import validate_events
+        from adrop_kit.validate.dataset import plan_inputs, validate_events
 
         start = time.perf_counter()
+        plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows)
+        if plan is not None and not hasattr(plan, "fmt"):  # Inputs: streamed
+            from adrop_kit.send.stream import send_stream
+
+            return send_stream(self, plan, dry_run_preview=dry_run_preview, batch_bytes=batch_bytes,
+                               batch_rows=batch_rows, delimiter=delimiter)
         if self.validate:
             vreport = validate_events(data, catalog=self.catalog, strict=self.strict,
-                                      extra_columns=self.extra_columns, delimiter=delimiter)
+                                      extra_columns=self.extra_columns, stream=False if plan is not None else None,
+                                      delimiter=delimiter)
             sendable = to_payloads(vreport.valid_rows, self.catalog, extra_columns=self.extra_columns)
             errors = vreport.errors
             why = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
@@ -271,17 +264,20 @@ class Sender:
 
         return emit
 
-    def _run(self, todo: list[_Job], state: _RunState) -> bool:
-        """Workers drain a queue; the calling thread shows progress. Returns True if interrupted."""
+    def _run(self, todo: list[_Job], state: _RunState, bar: Any = None) -> bool:
+        """Workers drain a queue; the calling thread shows progress (its own bar, or `bar` when a
+        streamed send shares one over its batches). Returns True if interrupted."""
         if not todo:
             return False
+        own_bar = bar is None
         q: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         for j in todo:
             q.put(j)
         n_workers = min(self.concurrency, len(todo))
         for _ in range(n_workers):
             q.put(None)
-        bar = progress_bar(len(todo), self.progress, unit="ev", desc="sending")
+        if own_bar:
+            bar = progress_bar(len(todo), self.progress, unit="ev", desc="sending")
         done = threading.Semaphore(0)
 
         def work() -> None:
@@ -294,7 +290,7 @@ class Sender:
                                                                 limiter=self.limiter, stop=state.stop)
                     result = _result(reply, attempts)
                     outcome = EventOutcome(job.row, job.event_name, job.key, Outcome(result.outcome), result.status,
-                                           job.attempts_before + attempts, result.error)
+                                           job.attempts_before + attempts, result.error, job.source)
                     state.outcomes[job.index] = outcome
                     if self.journal is not None:
                         self.journal.record(job.key, job.row, job.event_name, result.outcome, outcome.attempts,
@@ -312,7 +308,7 @@ class Sender:
                     why = f"{type(exc).__name__}: {exc}"
                     if state.outcomes[job.index] is None:
                         state.outcomes[job.index] = EventOutcome(job.row, job.event_name, job.key, Outcome.FAILED,
-                                                                 None, job.attempts_before, why)
+                                                                 None, job.attempts_before, why, job.source)
                     with state.lock:
                         state.fatal = state.fatal or f"stopped by an error: {why}"
                         if isinstance(exc, JournalError):
@@ -340,7 +336,7 @@ class Sender:
                 state.stop.set()
             for t in threads:
                 t.join()
-            if bar is not None:
+            if bar is not None and own_bar:
                 bar.close()
             self._close_transports()  # a long-lived Sender must not hoard sockets between batches
         return interrupted

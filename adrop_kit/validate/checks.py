@@ -49,6 +49,8 @@ from adrop_kit.spec.rules import (
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
                     "field": pl.String, "value": pl.String, "message": pl.String}
+SOURCED_VIOLATION_SCHEMA = {"source": pl.String, **VIOLATION_SCHEMA}
+"""A report's violations: `check_frame`'s (VIOLATION_SCHEMA) with the file each row comes from first."""
 VALUE_CHARS = 80
 DEFAULT_EXTRA_COLUMNS: tuple[str, ...] = ("ts",)
 """Columns that are metadata, not event parameters (never checked, never sent); so is any `_column`."""

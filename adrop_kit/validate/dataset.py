@@ -1,10 +1,12 @@
-"""`validate_events`: a whole dataset against the contract, in one lazy polars pass.
+"""`validate_events`: a whole dataset against the contract.
 
-Whatever the input (a path, a pandas or polars frame, a list of dicts), it is read into the
-canonical frame (`adrop_kit.io`), every rule's vectorised check (`checks.frame_checks`) runs in
-one parallel pass that keeps only the failing rows, and messages are built for those alone.
-pandera's own runner evaluates and serialises each check separately (about 20x slower on 100k
-rows here); `engine="pandera"` runs the same checks through it (`schemas.violations_pandera`).
+Whatever the input (a path, a directory of part files, a glob, a list of files, `-` for standard
+input, a pandas or polars frame, a list of dicts), every rule is checked by `check_frame`
+(`validate.batch`) and W107 over the whole input. A frame, a list of dicts or a file that fits
+in memory is read whole into the canonical frame (`adrop_kit.io`) and the report keeps it (for
+`valid_rows`); several files, standard input, a file over `STREAM_ABOVE` bytes, or any of
+`batch_bytes=`, `batch_rows=`, `violations_out=` (or `stream=True`) stream it batch by batch
+(`validate.stream`): the same violations and counts, in memory that does not grow with the input.
 """
 
 from __future__ import annotations
@@ -15,86 +17,49 @@ from typing import Any, Literal
 
 import polars as pl
 
-from adrop_kit.io.frames import ERROR, RAW, ROW, Frame
+from adrop_kit.io.frames import ERROR, Frame
+from adrop_kit.io.parts import Inputs, is_paths, resolve_inputs
 from adrop_kit.io.readers import to_frame
+from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
 from adrop_kit.spec.catalog import Catalog, resolve
-from adrop_kit.validate.checks import (
-    DEFAULT_EXTRA_COLUMNS,
-    EVENT_CODE,
-    VIOLATION_SCHEMA,
-    RuleCheck,
-    event_code,
-    frame_checks,
-    line_of,
-    short_text,
-)
-from adrop_kit.validate.nested import items_violations, more_violations, w107_violations
+from adrop_kit.validate.batch import check_frame
+from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+from adrop_kit.validate.nested import w107_violations
 from adrop_kit.validate.report import DatasetReport
+from adrop_kit.validate.stream import validate_stream
 
-
-def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
-    """All checks in one lazy, parallel pass that keeps only the rows breaking something;
-    messages and values are then built for those rows alone."""
-    ok = pl.col(ERROR).is_null()
-    names = [f"__m{i}" for i in range(len(checks))]
-    masks = [(ok & c.mask).fill_null(False).alias(n) for c, n in zip(checks, names, strict=True)]
-    hits = df.lazy().with_columns(masks).filter(pl.any_horizontal(names)).collect()
-    if not hits.height:
-        return pl.DataFrame(schema=VIOLATION_SCHEMA)
-    fired = [i for i, hit in enumerate(hits.select(pl.col(names).any()).row(0)) if hit]
-    lf = hits.lazy()
-    ev = pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
-    parts = [lf.filter(pl.col(f"__m{i}")).select(
-        pl.col(ROW).alias("row"), line_of(df.columns), ev.alias("eventName"),
-        pl.lit(checks[i].rule.value).alias("rule"), pl.lit(checks[i].severity).alias("severity"),
-        pl.lit(checks[i].field).alias("field"), checks[i].value.cast(pl.String).alias("value"),
-        checks[i].message.alias("message")) for i in fired]
-    return pl.concat(parts).collect()
-
-
-def check_frame(frame: Frame, catalog: Catalog, *, strict: bool = False,
-                extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
-                engine: Literal["polars", "pandera"] = "polars") -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every rule that a row (or its own batch) decides: all but W107, which needs the whole input.
-    Returns (the frame with the event code added, its violations, unsorted). Batch engines (the
-    streaming validator, Spark's partitions) call this per batch and find W107 over everything
-    with `w107_violations` on the purchases' `tx_id`s."""
-    df = frame.df
-    if "eventName" not in df.columns:
-        df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
-    df = df.with_columns(event_code(catalog).alias(EVENT_CODE))
-    ok_rows = pl.col(ERROR).is_null()
-    e001 = df.filter(~ok_rows).select(
-        pl.col(ROW).alias("row"), line_of(df.columns), pl.lit(None, pl.String).alias("eventName"),
-        pl.lit("E001").alias("rule"),
-        pl.lit("error").alias("severity"), pl.lit("").alias("field"),
-        (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
-        pl.col(ERROR).alias("message"))
-    if engine == "pandera":
-        from adrop_kit.validate.schemas import violations_pandera
-
-        main = violations_pandera(df, catalog, strict, extra_columns)
-    elif engine == "polars":
-        main = _violations_fast(df, frame_checks(catalog, df.schema, strict=strict, extra_columns=extra_columns))
-    else:
-        raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
-    return df, pl.concat([e001, main, items_violations(df, catalog, ok_rows),
-                          more_violations(df, catalog, ok_rows, extra_columns)])
+STREAM_ABOVE = 512 << 20
+"""A single file larger than this (bytes on disk) is streamed unless `stream=False`."""
 
 
 def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
                     extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
-                    engine: Literal["polars", "pandera"] = "polars",
+                    engine: Literal["polars", "pandera"] = "polars", stream: bool | None = None,
+                    batch_bytes: int | None = None, batch_rows: int | None = None,
+                    violations_out: Any = None, progress: bool | None = None,
                     delimiter: str | None = None) -> DatasetReport:
-    """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet), a pandas or polars
-    DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
+    """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
+    directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
+    polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
     (rows = valid + invalid); raises `DataReadError` only when the input cannot be read at all.
-    `delimiter`: a CSV file's field separator (`,` `;` tab `|`); None sniffs it from the header
-    and the first records. `extra_columns` replaces the default metadata columns (`ts`).
+
+    Streaming (see the module docstring) is chosen by `stream=None`; `stream=True` forces it,
+    `stream=False` reads one file whole. `batch_bytes` (text) and `batch_rows` (Parquet) size the
+    batches; `violations_out` (.parquet/.jsonl/.csv) writes the violations there as they are found;
+    `progress` shows a bar (None: on a terminal or in a notebook). `delimiter`: a CSV file's field
+    separator (`,` `;` tab `|`); None sniffs it from the header and the first records.
+    `extra_columns` replaces the default metadata columns (`ts`).
     """
     start = time.perf_counter()
     cat = resolve(catalog)
-    frame: Frame = to_frame(data, cat, delimiter=delimiter)
+    inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
+                         violations_out=violations_out)
+    if isinstance(inputs, Inputs):
+        return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
+                               batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                               batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
+                               progress=progress, delimiter=delimiter)
+    frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
     df, found = check_frame(frame, cat, strict=strict, extra_columns=extra_columns, engine=engine)
     violations = pl.concat([found, w107_violations(df, pl.col(ERROR).is_null())])
     violations = violations.sort("row", "rule", "field", maintain_order=True)
@@ -102,4 +67,28 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                          strict=strict, elapsed_s=time.perf_counter() - start, notes=frame.notes)
 
 
-__all__ = ["DEFAULT_EXTRA_COLUMNS", "check_frame", "validate_events"]
+def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,
+                batch_rows: int | None = None, violations_out: Any = None) -> Any:
+    """How an input is read: `Inputs` (streamed), one `Part` (read whole), or None (not a path:
+    a frame or records, read whole by `to_frame`)."""
+    asked = batch_bytes is not None or batch_rows is not None or violations_out is not None
+    if not is_paths(data):
+        if stream or asked:
+            raise TypeError("streaming (stream=True, batch_bytes=, batch_rows=, violations_out=) reads files: "
+                            f"pass a path, a directory, a glob or a list of paths, not a {type(data).__name__}")
+        return None
+    inputs = resolve_inputs(data)
+    single = len(inputs.parts) == 1 and not inputs.multi
+    if stream is False:
+        if not single or asked:
+            raise ValueError(f"{inputs.label}: stream=False reads one file whole; "
+                             + ("this input has several files" if not single else
+                                "batch_bytes=, batch_rows= and violations_out= stream"))
+        return inputs.parts[0]
+    part = inputs.parts[0]
+    if stream or asked or not single or part.path is None or (part.size or 0) > STREAM_ABOVE:
+        return inputs
+    return part
+
+
+__all__ = ["DEFAULT_EXTRA_COLUMNS", "STREAM_ABOVE", "check_frame", "plan_inputs", "validate_events"]

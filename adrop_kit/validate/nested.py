@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import LINE, MORE, ROW
+from adrop_kit.io.frames import MORE, ROW
 from adrop_kit.io.values import LONG_RUN_PATTERN, exact_json, loads_exact, plain
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, Catalog
 from adrop_kit.spec.rules import (
@@ -44,26 +44,31 @@ def _empty_violations() -> pl.DataFrame:
     return pl.DataFrame(schema=VIOLATION_SCHEMA)
 
 
+def purchase_tx(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame | None:
+    """The rows W107 looks at, (`__row`, `line`, eventName, tx_id): readable purchases with a tx_id.
+    None when the frame cannot hold one. Batch engines keep these (small) and judge W107 once at the end."""
+    if TX_PARAM not in df.columns or "eventName" not in df.columns or df.schema[TX_PARAM] != pl.String:
+        return None
+    tx = pl.col(TX_PARAM)
+    return df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != "")) \
+        .select(ROW, line_of(df.columns), "eventName", TX_PARAM)
+
+
 def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
     """Purchases whose tx_id an earlier purchase already used (the first keeps it)."""
-    if TX_PARAM not in df.columns or "eventName" not in df.columns or df.schema[TX_PARAM] != pl.String:
+    sub = purchase_tx(df, ok_rows)
+    if sub is None:
         return _empty_violations()
     tx = pl.col(TX_PARAM)
-    sub = df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != ""))
-    sub = sub.select(ROW, *_line(df), "eventName", TX_PARAM).with_columns(
-        pl.col(ROW).min().over(TX_PARAM).alias("__first"))
+    sub = sub.with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
     dup = sub.filter(pl.col(ROW) != pl.col("__first"))
     return dup.select(
-        pl.col(ROW).alias("row"), line_of(dup.columns), "eventName", pl.lit(Rule.W107.value).alias("rule"),
+        pl.col(ROW).alias("row"), "line", "eventName", pl.lit(Rule.W107.value).alias("rule"),
         pl.lit("warning").alias("severity"),
         pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
         render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=printable_text(tx),
                f=pl.col("__first").cast(pl.String))
         .alias("message"))
-
-
-def _line(df: pl.DataFrame) -> list[str]:
-    return [LINE] if LINE in df.columns else []
 
 
 def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl.DataFrame:
@@ -223,4 +228,4 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
 
-__all__ = ["items_violations", "more_violations", "w107_violations"]
+__all__ = ["items_violations", "more_violations", "purchase_tx", "w107_violations"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-VIOLATION_COLUMNS = ("row", "line", "eventName", "rule", "severity", "field", "value", "message")
+VIOLATION_COLUMNS = ("source", "row", "line", "eventName", "rule", "severity", "field", "value", "message")
 
 
 @dataclass
@@ -62,18 +63,38 @@ class EventReport:
 
 
 @dataclass
+class StreamTotals:
+    """The counts of a streamed run whose violations went to a file (`violations_out`), kept as it
+    ran: the report then holds only the first violations, and these stand for all of them."""
+
+    invalid: int
+    warned: int
+    violations: int
+    by_rule: pl.DataFrame
+    by_event: pl.DataFrame
+
+
+@dataclass
 class DatasetReport:
     """The verdict on a dataset.
 
     rows = valid + invalid; `warned` counts valid rows that carry at least one warning.
     `violations` is a polars DataFrame with one row per broken rule
-    (row, line, eventName, rule, severity, field, value, message), ordered by row; `line` is the
-    1-based line the row starts on in a text file (JSONL, CSV as an editor shows it), else null.
+    (source, row, line, eventName, rule, severity, field, value, message), ordered by source then row:
+    `source` names the file a row comes from (the input's label for a single input), `row` its
+    position in that file, `line` the 1-based line the row starts on in a text file (JSONL, CSV as
+    an editor shows it; null for other inputs). Tables, JSON and HTML show `source` only when there
+    is more than one.
+
+    A streamed report (`validate_events(path, batch_bytes=…)`, a directory, a glob, the CLI) holds
+    no `frame` (the rows were checked batch by batch and let go); with `violations_out=` the
+    violations are in that file and `violations` holds only the first `HELD` of them (`totals`
+    keeps the exact counts).
     """
 
     rows: int
     violations: pl.DataFrame
-    frame: pl.DataFrame = field(repr=False)
+    frame: pl.DataFrame | None = field(default=None, repr=False)
     source: str = "<data>"
     strict: bool = False
     elapsed_s: float = 0.0
@@ -81,18 +102,62 @@ class DatasetReport:
     """What the reader noticed about the whole input, said once (e.g. a CSV read as one column
     whose name holds semicolons: a hint to give the delimiter)."""
     _valid_rows: Any = field(default=None, repr=False)
+    sources: tuple[str, ...] = ()
+    """The label of each file read, in order (one entry for a single input)."""
+    skipped: tuple[str, ...] = ()
+    """Files found beside the data and not read (`_SUCCESS`, `.crc`, hidden files, other formats)."""
+    violations_out: str | None = None
+    totals: StreamTotals | None = field(default=None, repr=False)
+    _json: Any = field(default=None, repr=False)
+    """Per violation, whether its `value` is JSON text (`validate.json_values`): set by a streamed
+    run from each batch's rows; worked out from `frame` otherwise."""
+
+    def __post_init__(self) -> None:
+        import polars as pl
+
+        from adrop_kit.validate.json_values import JSON_FLAG
+
+        if JSON_FLAG in self.violations.columns:
+            self._json = self.violations.get_column(JSON_FLAG)
+            self.violations = self.violations.drop(JSON_FLAG)
+        if not self.sources:
+            self.sources = (self.source,)
+        if "source" not in self.violations.columns:
+            self.violations = self.violations.select(pl.lit(self.source, pl.String).alias("source"), pl.all())
+
+    @property
+    def multi(self) -> bool:
+        """More than one file: rows are named by (source, row)."""
+        return len(self.sources) > 1
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The violation columns tables show: `source` only when there is more than one."""
+        return VIOLATION_COLUMNS if self.multi else VIOLATION_COLUMNS[1:]
+
+    @property
+    def violation_count(self) -> int:
+        """Every violation found (more than `violations` holds when they went to `violations_out`)."""
+        return self.totals.violations if self.totals is not None else self.violations.height
 
     # -- counts ---------------------------------------------------------------------
     @cached_property
-    def invalid_rows(self) -> pl.Series:
-        """Row numbers (positions in the input) with at least one error."""
+    def _error_keys(self) -> pl.DataFrame:
         import polars as pl
 
-        return self.violations.filter(pl.col("severity") == "error").get_column("row").unique().sort()
+        return self.violations.filter(pl.col("severity") == "error").select("source", "row").unique()
+
+    @cached_property
+    def invalid_rows(self) -> Any:
+        """Row numbers (positions in the input) with at least one error; with more than one source,
+        a DataFrame of (source, row). Of a report whose violations went to a file: those held."""
+        if self.multi:
+            return self._error_keys.sort("source", "row")
+        return self._error_keys.get_column("row").sort()
 
     @property
     def invalid(self) -> int:
-        return len(self.invalid_rows)
+        return self.totals.invalid if self.totals is not None else self._error_keys.height
 
     @property
     def valid(self) -> int:
@@ -107,7 +172,12 @@ class DatasetReport:
 
             from adrop_kit.io.frames import BAD, ERROR, RAW
 
-            df = self.frame.filter(~pl.col("__row").is_in(self.invalid_rows.implode()))
+            if self.frame is None:
+                raise ValueError(
+                    f"this report on {self.source} was streamed batch by batch and holds no rows; to send the "
+                    "valid rows use Sender.send_all(...) on the same input (it streams too), or for one file "
+                    "that fits in memory call validate_events(path, stream=False)")
+            df = self.frame.filter(~pl.col("__row").is_in(self._error_keys.get_column("row").implode()))
             drop = [c for c in df.columns if c in (ERROR, RAW, "__ev")
                     or (c.startswith(BAD) and df.get_column(c).null_count() == df.height)]
             self._valid_rows = df.drop(drop)
@@ -115,12 +185,13 @@ class DatasetReport:
 
     @property
     def warned(self) -> int:
+        if self.totals is not None:
+            return self.totals.warned
         import polars as pl
 
         v = self.violations
-        bad = v.filter(pl.col("severity") == "error").get_column("row").unique()
-        warn = v.filter(pl.col("severity") == "warning").get_column("row").unique()
-        return warn.filter(~warn.is_in(bad.implode())).len() if len(warn) else 0
+        warn = v.filter(pl.col("severity") == "warning").select("source", "row").unique()
+        return warn.join(self._error_keys, on=["source", "row"], how="anti").height
 
     @property
     def ok(self) -> bool:
@@ -150,31 +221,29 @@ class DatasetReport:
         """Violations and distinct rows per rule, with the rule's severity and title."""
         import polars as pl
 
-        counts = (self.violations.group_by("rule", "severity")
-                  .agg(pl.len().alias("violations"), pl.col("row").n_unique().alias("rows"))
-                  .sort("rule"))
-        return counts.with_columns(
+        counts = self.totals.by_rule if self.totals is not None else rule_counts(self.violations)
+        return counts.sort("rule").with_columns(
             pl.col("rule").replace_strict({r.value: r.title for r in Rule}, default="").alias("title"))
 
     def by_event(self) -> pl.DataFrame:
         """Violations per eventName and severity."""
+        counts = self.totals.by_event if self.totals is not None else event_counts(self.violations)
+        return counts.sort("errors", "warnings", descending=True)
+
+    def rows_for(self, rule: str | Rule) -> list[Any]:
+        """The rows breaking `rule` (with more than one source: (source, row) pairs)."""
         import polars as pl
 
-        return (self.violations.group_by("eventName")
-                .agg((pl.col("severity") == "error").sum().alias("errors"),
-                     (pl.col("severity") == "warning").sum().alias("warnings"),
-                     pl.col("row").filter(pl.col("severity") == "error").n_unique().alias("invalid_rows"))
-                .sort("errors", "warnings", descending=True))
-
-    def rows_for(self, rule: str | Rule) -> list[int]:
-        import polars as pl
-
-        return sorted(set(self.violations.filter(pl.col("rule") == str(rule)).get_column("row").to_list()))
+        hit = self.violations.filter(pl.col("rule") == str(rule))
+        if self.multi:
+            return sorted(set(hit.select("source", "row").iter_rows()))
+        return sorted(set(hit.get_column("row").to_list()))
 
     def raise_for_errors(self) -> None:
         if not self.ok:
             first = self.errors.row(0, named=True)
-            raise InvalidEvents(f"{self.invalid} of {self.rows} rows are invalid; first: row {first['row']} "
+            where = f"{first['source']} row {first['row']}" if self.multi else f"row {first['row']}"
+            raise InvalidEvents(f"{self.invalid} of {self.rows} rows are invalid; first: {where} "
                                 f"{first['rule']} {first['field']}: {first['message']}")
 
     # -- output ---------------------------------------------------------------------
@@ -182,42 +251,39 @@ class DatasetReport:
         """Summary and violations as plain data; each `value` is the JSON value it was (`"12,900"`
         a string, `-500` a number, an object…), not the text the `violations` table shows."""
         v = self.violations if limit is None else self.violations.head(limit)
-        dicts = v.to_dicts()
-        for d, value in zip(dicts, self._json_values(v), strict=True):
-            d["value"] = value
-        out: dict[str, Any] = {"summary": self.summary(), "violations": dicts}
+        out: dict[str, Any] = {"summary": self.summary(), "violations": self._dicts(v)}
         if self.notes:
             out["notes"] = list(self.notes)
+        if self.multi:
+            out["sources"] = list(self.sources)
+        if self.skipped:
+            out["skipped"] = list(self.skipped)
+        if self.violations_out is not None:
+            out["violations_out"] = self.violations_out
+            out["violation_count"] = self.violation_count
         return out
 
-    def _json_values(self, v: pl.DataFrame) -> list[Any]:
-        """The `value` of each violation as the JSON value it was. The table holds text: the JSON
-        text of a wrongly typed value (a `__bad__` cell, an item's type error), the digits of a
-        number, a string as it is; which one is known from the frame and the rule, never guessed
-        from the text (a tx_id "123" stays a string)."""
-        import polars as pl
+    def iter_json(self, *, chunk: int = 10_000) -> Iterator[str]:
+        """`to_json()`'s text in pieces, `chunk` violations at a time: a report of millions of
+        violations is written out without building them all as Python objects at once."""
+        whole = self.to_dict(limit=0)
+        yield '{"summary": ' + json.dumps(whole.pop("summary"), ensure_ascii=False) + ', "violations": ['
+        for start in range(0, self.violations.height, chunk):
+            part = self._dicts(self.violations.slice(start, chunk), start)
+            yield (", " if start else "") + ", ".join(json.dumps(v, ensure_ascii=False, default=str) for v in part)
+        whole.pop("violations")
+        yield "]" + "".join(f", {json.dumps(k)}: {json.dumps(v, ensure_ascii=False, default=str)}"
+                            for k, v in whole.items()) + "}"
 
-        from adrop_kit.io.frames import BAD, ROW
+    def _dicts(self, v: pl.DataFrame, offset: int = 0) -> list[dict[str, Any]]:
+        """Violations `v` (rows `offset`… of `violations`) as dicts, each value the JSON value it was."""
+        from adrop_kit.validate.json_values import json_flags, json_values
 
-        frame = self.frame if isinstance(self.frame, pl.DataFrame) else pl.DataFrame()  # a report without its rows
-        bad: dict[str, set[int]] = {}
-        for name in v.get_column("field").unique().to_list():
-            if name and BAD + name in frame.columns and ROW in frame.columns:
-                rows = frame.filter(pl.col(BAD + name).is_not_null()).get_column(ROW)
-                bad[name] = set(rows.to_list())
-        schema = frame.schema
-        out: list[Any] = []
-        for row, rule, fld, text, message in v.select("row", "rule", "field", "value", "message").iter_rows():
-            if text is None or rule == "E001" or (text.endswith("…") and len(text) >= 80):
-                out.append(text)  # a whole raw line, or a value shortened for the report: text
-            elif row in bad.get(fld, ()) or (rule in ("E007", "E008") and ", got " in message):
-                out.append(_parsed(text, text))
-            elif rule in ("W103", "W105") or (fld in schema and (schema[fld].is_numeric()
-                                                               or schema[fld] == pl.Boolean)):
-                out.append(_parsed(text, text))  # a number (or boolean) column: its digits
-            else:
-                out.append(text)
-        return out
+        flags = self._json.slice(offset, v.height) if self._json is not None else json_flags(v, self.frame)
+        dicts = v.select(self.shown_columns).to_dicts()
+        for d, value in zip(dicts, json_values(v, flags), strict=True):
+            d["value"] = value
+        return dicts
 
     def to_json(self, *, limit: int | None = None, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(limit=limit), ensure_ascii=False, indent=indent)
@@ -240,22 +306,26 @@ class DatasetReport:
                 f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div>{notes}</div>")
         rules = html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),
                             ("rule", "severity", "violations", "rows", "what it checks"))
-        fail = html_table(self.violations.head(20).rows(), VIOLATION_COLUMNS)
-        more = (f"<p style='color:#666'>first 20 of {self.violations.height:,} violations; "
-                f"see <code>.violations</code> for all</p>" if self.violations.height > 20 else "")
-        return head + ("<h4>By rule</h4>" + rules + "<h4>Violations</h4>" + fail + more
-                       if self.violations.height else "")
+        fail = html_table(self.violations.head(20).select(self.shown_columns).rows(), self.shown_columns)
+        n = self.violation_count
+        where = f"<code>{html.escape(self.violations_out or '.violations')}</code>"
+        more = f"<p style='color:#666'>first 20 of {n:,} violations; see {where} for all</p>" if n > 20 else ""
+        return head + ("<h4>By rule</h4>" + rules + "<h4>Violations</h4>" + fail + more if n else "")
 
 
-def _parsed(text: str, default: Any) -> Any:
-    """JSON text as its value (integers exact); `default` when it is not JSON or not finite
-    (NaN and Infinity have no JSON form)."""
-    import math
+def rule_counts(violations: pl.DataFrame) -> pl.DataFrame:
+    """(rule, severity, violations, rows): a row is a distinct (source, row)."""
+    import polars as pl
 
-    from adrop_kit.io.values import loads_exact
+    return (violations.group_by("rule", "severity")
+            .agg(pl.len().alias("violations"), pl.struct("source", "row").n_unique().cast(pl.UInt32).alias("rows")))
 
-    try:
-        value = loads_exact(text)
-    except ValueError:
-        return default
-    return default if isinstance(value, float) and not math.isfinite(value) else value
+
+def event_counts(violations: pl.DataFrame) -> pl.DataFrame:
+    """(eventName, errors, warnings, invalid_rows) per event name."""
+    import polars as pl
+
+    err = pl.col("severity") == "error"
+    return (violations.group_by("eventName")
+            .agg(err.sum().alias("errors"), (pl.col("severity") == "warning").sum().alias("warnings"),
+                 pl.struct("source", "row").filter(err).n_unique().cast(pl.UInt32).alias("invalid_rows")))

@@ -1,0 +1,290 @@
+"""Reading inputs in batches, each a canonical `Frame`, in memory that does not grow with the input.
+
+`iter_batches(inputs, catalog)` yields `Batch`es part by part. Each batch is read by the same
+readers as a whole file (`read_jsonl`, `read_csv`, `native_frame`), so a row gets the same verdict
+and the same number either way:
+
+- JSONL/NDJSON: byte chunks of about `batch_bytes`, cut after a line end (a line longer than a
+  chunk makes its chunk longer); `__row` (the line number) is offset by the lines before it;
+- CSV: byte chunks cut at a record boundary (a quoted field may hold line ends: the cut is at a
+  line end with an even number of quotes before it, checked against the record grammar; a chunk
+  that breaks the grammar is walked record by record as `csv_records.split` walks it), each read
+  with the header in front; `__row` (the record number) is offset by the records before it;
+- Parquet: record batches of `batch_rows` rows (pyarrow), `__row` offset by the rows before;
+- a JSON array cannot be cut without parsing it: it is read whole (its size bounds the memory).
+
+Messages that name a physical line ("line 12: malformed CSV …") and a `__line` column, if a reader
+adds one, are shifted to the line in the whole file. Compressed parts and standard input are
+decompressed as streams (`io.parts`). Limits: a single JSONL line or CSV record is held whole (a
+multi-gigabyte line needs that much memory), and so is the rest of a CSV file after a quote that
+never closes (the grammar cannot tell where its record ends before the end of the file).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from adrop_kit.errors import DataReadError
+from adrop_kit.io.csv_records import grammar, read_header, well_formed
+from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
+from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
+from adrop_kit.io.read_csv import delimiter_bytes, read_csv
+from adrop_kit.io.read_json import read_json, read_jsonl
+from adrop_kit.io.read_parquet import native_frame
+from adrop_kit.io.source import SNIFF_BYTES, file_size, is_blank, utf8_text
+from adrop_kit.spec.catalog import Catalog
+
+DEFAULT_BATCH_BYTES = 32 << 20
+"""Text is read in chunks of about this many (decompressed) bytes: ~250k events of a typical export."""
+DEFAULT_BATCH_ROWS = 250_000
+"""Parquet is read in record batches of this many rows."""
+READ_AHEAD = 1 << 16
+"""Bytes asked of a file at least at once (the chunks cut from them may be smaller)."""
+LINE = "__line"
+_LINE_MSG = re.compile(r"^line ([\d,]+)")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_UTF16_32 = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+@dataclass
+class Batch:
+    """One batch of one part: its frame (`__row` numbered within the part) and the bytes it took."""
+
+    part: Part
+    part_index: int
+    frame: Frame
+    nbytes: int
+
+
+def iter_batches(inputs: Inputs, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
+                 batch_rows: int = DEFAULT_BATCH_ROWS, delimiter: str | None = None) -> Iterator[Batch]:
+    """Every part's rows, batch by batch (see the module docstring). `delimiter`: CSV parts' field
+    separator (None: sniffed per file from its header, then kept for all its chunks)."""
+    if batch_bytes < 1 or batch_rows < 1:
+        raise ValueError("batch_bytes and batch_rows must be at least 1")
+    for i, part in enumerate(inputs.parts):
+        for frame, nbytes in part_frames(part, catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
+                                         delimiter=delimiter):
+            yield Batch(part, i, frame, nbytes)
+
+
+def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
+                batch_rows: int = DEFAULT_BATCH_ROWS, delimiter: str | None = None) -> Iterator[tuple[Frame, int]]:
+    """One part's batches as (frame, bytes read)."""
+    if part.fmt in PARQUET_FORMATS:
+        yield from _parquet(part, catalog, batch_rows)
+        return
+    if part.fmt == ".json":
+        data = utf8_text(read_part(part), Path(part.label))
+        if not is_blank(data):
+            yield read_json(data, part.label, catalog), len(data)
+        return
+    fh = open_part(part)
+    try:
+        if part.fmt == ".csv":
+            yield from _csv(fh, part, catalog, batch_bytes, delimiter)
+        else:
+            for chunk, lines in _line_chunks(fh, part, batch_bytes):
+                frame = read_jsonl(chunk, part.label, catalog)
+                yield _shifted(frame, lines, lines, commas=False), len(chunk)
+    finally:
+        if part.path is not None:
+            fh.close()
+
+
+def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -> Frame:
+    """A part read whole (the in-memory path), with the same readers."""
+    if part.fmt in PARQUET_FORMATS:
+        from adrop_kit.io.read_parquet import read_parquet
+
+        assert part.path is not None
+        if not file_size(part.path, stream_ok=False):
+            return from_records([], catalog, source=part.label)
+        try:
+            return read_parquet(part.path, catalog)
+        except OSError as exc:
+            raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
+    data = utf8_text(read_part(part), Path(part.label))
+    if is_blank(data):
+        return from_records([], catalog, source=part.label)
+    if part.fmt == ".csv":
+        return read_csv(data, part.label, catalog, delimiter=delimiter)
+    reader = read_json if part.fmt == ".json" else read_jsonl
+    return reader(data, part.label, catalog)
+
+
+def _first_block(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, bool]:
+    """The start of a text part, as `utf8_text` sees a whole file: BOM skipped, NUL sniffed.
+    A UTF-16/32 file (rare) is decoded whole."""
+    want = max(batch_bytes, SNIFF_BYTES)
+    block = read_block(fh, part, want)
+    eof = len(block) < want
+    if block.startswith(_UTF16_32) and not eof:
+        rest = [block]
+        while more := read_block(fh, part, 1 << 24):
+            rest.append(more)
+        block, eof = b"".join(rest), True
+    return utf8_text(block, Path(part.label)), eof
+
+
+def _line_chunks(fh: BinaryIO, part: Part, batch_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """(chunk ending after a line end, lines before it) for JSONL."""
+    buf, eof = _first_block(fh, part, batch_bytes)
+    lines = 0
+    while True:
+        while len(buf) >= batch_bytes or (eof and buf):
+            cut = buf.rfind(b"\n", 0, batch_bytes)
+            if cut < 0:
+                cut = buf.find(b"\n", batch_bytes)
+            if cut < 0 and not eof:
+                break
+            end = len(buf) if cut < 0 else cut + 1
+            chunk, buf = buf[:end], buf[end:]
+            yield chunk, lines
+            lines += chunk.count(b"\n")
+        if eof:
+            return
+        block = read_block(fh, part, max(batch_bytes, READ_AHEAD))
+        eof = len(block) < max(batch_bytes, READ_AHEAD)
+        buf += block
+
+
+def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
+         delimiter: str | None) -> Iterator[tuple[Frame, int]]:
+    buf, eof = _first_block(fh, part, batch_bytes)
+    while not eof and (buf.isspace() or _parity_cut(buf, 0, len(buf), eof) is None):
+        block = read_block(fh, part, max(batch_bytes, READ_AHEAD))  # the header may be longer than a block
+        eof = len(block) < max(batch_bytes, READ_AHEAD)
+        buf += block
+    if is_blank(buf) and eof:
+        return  # an empty file holds no events
+    header = read_header(buf, part.label, None if delimiter is None else delimiter_bytes(delimiter))
+    sep = header.sep.decode()  # sniffed once, from the file's start: every chunk is read with it
+    head, buf = buf[:header.end], buf[header.end:]
+    records = lines = 0
+    yielded = False
+    while True:
+        while len(buf) >= batch_bytes or (eof and buf):
+            cut = _csv_cut(buf, batch_bytes, eof, header.sep)
+            if cut is None:
+                break
+            end, n = cut
+            body, buf = buf[:end], buf[end:]
+            frame = read_csv(head + body, part.label, catalog, delimiter=sep)
+            yield _shifted(frame, records, lines, commas=True), len(body)
+            yielded = True
+            records += n
+            lines += body.count(b"\n")
+        if eof:
+            break
+        block = read_block(fh, part, max(batch_bytes, READ_AHEAD))
+        eof = len(block) < max(batch_bytes, READ_AHEAD)
+        buf += block
+    if not yielded:
+        yield read_csv(head, part.label, catalog, delimiter=sep), len(head)
+
+
+def _parity_cut(buf: bytes, start: int, limit: int, eof: bool) -> int | None:
+    """The end of the last line before `limit` (else the first after it) with an even number of
+    quotes before it; None when there is none yet (more data needed)."""
+    pos = buf.rfind(b"\n", start, limit)
+    if pos >= 0:
+        odd = buf.count(b'"', start, pos) % 2
+        while pos >= 0 and odd:
+            prev = buf.rfind(b"\n", start, pos)
+            odd ^= buf.count(b'"', max(prev, start), pos) % 2
+            pos = prev
+        if pos >= 0:
+            return pos + 1
+    pos, odd = limit - 1, buf.count(b'"', start, max(limit - 1, start)) % 2
+    while (nl := buf.find(b"\n", pos + 1)) >= 0:
+        odd ^= buf.count(b'"', pos + 1, nl) % 2
+        pos = nl
+        if not odd:
+            return nl + 1
+    return len(buf) if eof else None
+
+
+def _csv_cut(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[int, int] | None:
+    """(end of the chunk, records in it) at a record boundary near `limit`; None: more data needed."""
+    end = _parity_cut(buf, 0, limit, eof)
+    if end is None:
+        return None if not eof else _walk(buf, limit, eof, sep)
+    body = buf[:end]
+    if well_formed(body, 0, sep) and _LONE_CR.search(body) is None:
+        n = sum(seg.count(b"\n") for seg in body.split(b'"')[::2])
+        return end, n + (0 if body.endswith(b"\n") else 1)
+    return _walk(buf, limit, eof, sep)
+
+
+def _walk(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[int, int] | None:
+    """Records one by one, as `csv_records.split` reads them (a malformed one is its own line)."""
+    pos = n = 0
+    size = len(buf)
+    match = grammar(sep).record.match
+    while pos < size and (pos < limit or n == 0):
+        m = match(buf, pos)
+        if m is not None and (m.end() < size or eof):
+            pos, n = m.end(), n + 1
+            continue
+        if m is None and (eof or buf.count(b'"', pos) % 2 == 0):
+            nl = buf.find(b"\n", pos)
+            if nl >= 0 or eof:
+                pos, n = (size if nl < 0 else nl + 1), n + 1
+                continue
+        return (pos, n) if n else None  # the next record may go on past what is read
+    return pos, n
+
+
+def _shifted(frame: Frame, rows: int, lines: int, *, commas: bool) -> Frame:
+    """A chunk's frame with rows and physical lines counted from the start of its file."""
+    if not rows and not lines:
+        return frame
+    df = frame.df
+    shift = [pl.col(ROW) + rows]
+    if LINE in df.columns:
+        shift.append(pl.col(LINE) + lines)
+    df = df.with_columns(shift)
+    if lines and ERROR in df.columns:
+        err = df.get_column(ERROR)
+        hit = err.str.starts_with("line ").fill_null(False)
+        if hit.any():
+            idx = hit.arg_true()
+            fmt = "{:,}" if commas else "{}"
+            fixed = [_LINE_MSG.sub(lambda m: "line " + fmt.format(int(m[1].replace(",", "")) + lines), v)
+                     for v in err.gather(idx).to_list()]
+            df = df.with_columns(err.scatter(idx, pl.Series(fixed, dtype=pl.String)))
+    return Frame(df, frame.source)
+
+
+def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Frame, int]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    assert part.path is not None
+    if not file_size(part.path, stream_ok=False):  # a FIFO or a device is refused: Parquet needs to seek
+        return  # an empty file holds no events
+    try:
+        pf = pq.ParquetFile(part.path)
+        per_row = (part.size or 0) / max(pf.metadata.num_rows, 1)
+        offset = 0
+        for rb in pf.iter_batches(batch_size=batch_rows):
+            df = pl.from_arrow(pa.Table.from_batches([rb]))
+            assert isinstance(df, pl.DataFrame)
+            frame = native_frame(df, part.label, catalog)
+            yield _shifted(frame, offset, 0, commas=False), int(per_row * df.height)
+            offset += df.height
+    except (OSError, pa.ArrowException) as exc:
+        if isinstance(exc, DataReadError):
+            raise
+        raise DataReadError(f"{part.label}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+
+
+__all__ = ["DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_ROWS", "LINE", "Batch", "iter_batches", "part_frames",
+           "whole_frame"]

@@ -1,0 +1,172 @@
+"""Sending any size of input in bounded memory: read a batch, validate it, send its valid rows,
+journal them, let it go (`Sender.send_all` on inputs that `validate_events` streams).
+
+Each batch is checked by `validate.stream.checked_batches` (every rule but W107: a W107 is a
+warning, it never keeps a row from being sent), its rows with an error become `skipped` outcomes,
+the others are sent by the Sender's workers exactly as in a one-frame send, and the journal is
+unchanged. Rows carrying a warning `hold_warnings=` names are `held` (not sent, not journaled);
+W107, which a batch cannot judge alone, is then found as the rows are read: a purchase whose tx_id
+an earlier purchase of the input used (the set of tx_ids seen is kept only when W107 is held).
+Rows are keyed by `event_key(payload, row)` for a single file (the keys earlier runs
+wrote) and by `event_key(payload, row, source)` for several files, so row 0 of two part files are
+two events. An interrupted or aborted run stops reading: the report counts the rows read, and a
+new run with the same journal resumes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from adrop_kit.io.frames import BAD, ERROR, RAW, ROW, to_payloads
+from adrop_kit.io.jsontext import dumps_payload
+from adrop_kit.io.parts import Inputs
+from adrop_kit.io.progress import progress_bar
+from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, iter_batches
+from adrop_kit.send.jobs import Job, RunState
+from adrop_kit.send.journal import event_key
+from adrop_kit.send.report import EventOutcome, Outcome, SendReport
+from adrop_kit.spec.rules import TX_PARAM
+from adrop_kit.validate.nested import purchase_tx
+from adrop_kit.validate.stream import checked_batches
+
+_WHY = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
+
+
+Rows = list[tuple[int, str | None, str]]
+
+
+def _batches(sender: Any, inputs: Inputs, batch_bytes: int, batch_rows: int, delimiter: str | None
+             ) -> Iterator[tuple[str, pl.DataFrame, Rows, Rows]]:
+    """(source label, the rows to send, the skipped rows and the held rows (row, eventName, why)) per batch."""
+    hold = sender.hold_warnings
+    seen: set[str] | None = set() if hold is True or (hold and "W107" in hold) else None
+    if sender.validate:
+        for cb in checked_batches(inputs, sender.catalog, strict=sender.strict, extra_columns=sender.extra_columns,
+                                  batch_bytes=batch_bytes, batch_rows=batch_rows, progress=False,
+                                  delimiter=delimiter):
+            errors = cb.violations.filter(pl.col("severity") == "error")
+            skipped = errors.group_by("row", maintain_order=True).agg(
+                pl.col("eventName").first(), _WHY.str.join("; ").alias("why"))
+            ok = cb.df.filter(~pl.col(ROW).is_in(skipped.get_column("row").implode()))
+            held = _held(cb.violations, ok, hold, seen, cb.df)
+            if held.height:
+                ok = ok.filter(~pl.col(ROW).is_in(held.get_column("row").implode()))
+            drop = [c for c in ok.columns if c in (ERROR, RAW, "__ev")
+                    or (c.startswith(BAD) and ok.get_column(c).null_count() == ok.height)]
+            yield cb.batch.part.label, ok.drop(drop), list(skipped.iter_rows()), list(held.iter_rows())
+        return
+    for batch in iter_batches(inputs, sender.catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
+                              delimiter=delimiter):
+        df = batch.frame.df
+        bad = df.filter(pl.col(ERROR).is_not_null())
+        skipped = [(r, None, f"E001: {m}") for r, m in bad.select(ROW, ERROR).iter_rows()]
+        yield batch.part.label, df.filter(pl.col(ERROR).is_null()), skipped, []
+
+
+def _held(violations: pl.DataFrame, ok: pl.DataFrame, hold: Any, seen: set[str] | None,
+          df: pl.DataFrame) -> pl.DataFrame:
+    """(row, eventName, why) of the valid rows (`ok`) carrying a warning `hold` names. W107 is
+    judged against `seen`, the tx_ids of the purchases read before (updated here, in input order)."""
+    empty = pl.DataFrame(schema={"row": pl.Int64, "eventName": pl.String, "why": pl.String})
+    if not hold:
+        return empty
+    warned = violations.filter(pl.col("severity") == "warning")
+    if hold is not True:
+        warned = warned.filter(pl.col("rule").is_in(sorted(hold)))
+    parts = [warned.select("row", "eventName", _WHY.alias("why"))]
+    bought = purchase_tx(df, pl.col(ERROR).is_null()) if seen is not None else None
+    if bought is not None and bought.height:
+        dup_rows: list[tuple[int, str | None, str]] = []
+        for row, event, tx in bought.select(ROW, "eventName", TX_PARAM).iter_rows():
+            if tx in seen:
+                dup_rows.append((row, event, f"W107 {TX_PARAM}: {TX_PARAM} {tx!r} was used by an earlier purchase"))
+            else:
+                seen.add(tx)
+        if dup_rows:
+            parts.append(pl.DataFrame(dup_rows, schema=empty.schema, orient="row"))
+    rows = pl.concat(parts).filter(pl.col("row").is_in(ok.get_column(ROW).implode()))
+    return rows.group_by("row", maintain_order=True).agg(pl.col("eventName").first(), pl.col("why").str.join("; ")) \
+        .sort("row")
+
+
+def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_bytes: int | None = None,
+                batch_rows: int | None = None, delimiter: str | None = None) -> SendReport:
+    """Send `inputs` batch by batch (see the module docstring)."""
+    start = time.perf_counter()
+    outcomes: list[EventOutcome] = []
+    emit = sender._emitter(outcomes)
+    total = retries = 0
+    longest = 0.0
+    interrupted = False
+    fatal: str | None = None
+    journal_error: str | None = None
+    preview: list[str] = []
+    bar = None if sender.dry_run else progress_bar(0, sender.progress, unit="ev", desc="sending")
+    if bar is not None:
+        bar.total = None
+    try:
+        for label, ok, skipped, held in _batches(sender, inputs, batch_bytes or DEFAULT_BATCH_BYTES,
+                                                 batch_rows or DEFAULT_BATCH_ROWS, delimiter):
+            source = label if inputs.multi else None
+            total += ok.height + len(skipped) + len(held)
+            for r, ev, why in skipped:
+                emit(EventOutcome(r, ev, None, Outcome.SKIPPED, None, 0, why, source))
+            for r, ev, why in held:  # never sent, never journaled: a run without hold_warnings sends them
+                emit(EventOutcome(r, ev, None, Outcome.HELD, None, 0, why, source))
+            sendable = to_payloads(ok, sender.catalog, extra_columns=sender.extra_columns)
+            jobs = [Job(i, row, event_key(p, row, source),
+                        p.get("eventName") if isinstance(p.get("eventName"), str) else None, dumps_payload(p),
+                        source=source) for i, (row, p) in enumerate(sendable)]
+            if sender.dry_run:
+                preview += [sender.render_request(p) for _, p in sendable[:max(0, dry_run_preview - len(preview))]]
+                for j in jobs:
+                    emit(EventOutcome(j.row, j.event_name, j.key, Outcome.DRY_RUN, None, 0, None, source))
+                continue
+            todo = _known(sender, jobs, emit, source)
+            state = RunState([None] * len(todo))
+            interrupted = sender._run(todo, state, bar)
+            for j, o in zip(todo, state.outcomes, strict=True):
+                if o is None:
+                    emit(EventOutcome(j.row, j.event_name, j.key, Outcome.PENDING, None, 0, state.fatal or (
+                        "not attempted: the run was interrupted" if interrupted else "not attempted"), source))
+                else:
+                    outcomes.append(o)  # emitted by its worker as it happened
+                    retries += max(0, o.attempts - j.attempts_before - 1)
+            longest = max(longest, state.longest_wait)
+            fatal, journal_error = state.fatal, state.journal_error
+            if interrupted or fatal:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    return SendReport(total=total, outcomes=outcomes, elapsed_s=time.perf_counter() - start, source=inputs.label,
+                      endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
+                      interrupted=interrupted, aborted=fatal, retries=retries, longest_wait_s=longest,
+                      journal_error=journal_error)
+
+
+def _known(sender: Any, jobs: list[Any], emit: Any, source: str | None) -> list[Any]:
+    """Outcomes for what the journal already knows; the jobs still to send."""
+    known = sender.journal.lookup(j.key for j in jobs) if sender.journal is not None else {}
+    todo = []
+    for j in jobs:
+        status, attempts = known.get(j.key, (None, 0))
+        if status == Outcome.DELIVERED:
+            emit(EventOutcome(j.row, j.event_name, j.key, Outcome.ALREADY_DELIVERED, None, attempts, None, source))
+        elif status == Outcome.REJECTED:
+            emit(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
+                              "rejected in an earlier run (journal)", source))
+        else:
+            j.attempts_before = attempts
+            j.index = len(todo)
+            todo.append(j)
+    return todo
+
+
+__all__ = ["send_stream"]

@@ -1,0 +1,106 @@
+"""The bounded-memory benchmark: `adrop-kit validate` streaming a big JSONL file.
+
+A synthetic part (`sample_frame(--part-rows, seed=1)`, about 3% planted errors) is written once as
+JSONL and repeated until the file holds `--rows` rows (20M rows is about 2.6 GB) in a temporary
+directory. Then, in a child process measured by `/usr/bin/time -v` (peak RSS), the CLI checks it:
+
+    adrop-kit validate BIG --format json --violations-out v.parquet   (default)
+    adrop-kit validate BIG --format json                               (--held: every violation kept)
+
+and the invalid count is compared with the planted truth (the part's planted errors times the
+repeats: exact, or the run fails). Repeating the part also reuses every purchase's tx_id in each
+repeat: W107 (a warning) is found across the whole file, and that global pass is measured too.
+Prints rows, invalid (and truth), elapsed, rows/s, MB/s and peak RSS.
+
+    .venv/bin/python benchmarks/stream.py [--rows 20000000] [--part-rows 500000] [--held] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+from adrop_kit.explore.synth import ERROR_RULES, TRUTH, sample_frame
+from adrop_kit.io.writers import write_events
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build(directory: Path, rows: int, part_rows: int) -> tuple[Path, int]:
+    """The big JSONL file and its planted number of invalid rows."""
+    if rows % part_rows:
+        raise SystemExit(f"--rows ({rows:,}) must be a multiple of --part-rows ({part_rows:,})")
+    frame = sample_frame(part_rows, seed=1)
+    planted = frame.filter(pl.col(TRUTH).is_in(ERROR_RULES)).height
+    part = write_events(frame.drop(TRUTH), directory / "part.jsonl")
+    data = part.read_bytes()
+    big = directory / "big.jsonl"
+    with big.open("wb") as fh:
+        for _ in range(rows // part_rows):
+            fh.write(data)
+    part.unlink()
+    return big, planted * (rows // part_rows)
+
+
+def run(big: Path, *, held: bool, out_dir: Path) -> dict[str, float | int | str]:
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "adrop_kit", "validate", str(big), "--format", "json",
+           "--limit", "0"]
+    if not held:
+        cmd += ["--violations-out", str(out_dir / "violations.parquet")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"validate failed ({done.returncode}): {done.stderr[-2000:]}")
+    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)[1])
+    report = json.loads(done.stdout)
+    return {"summary": report["summary"], "elapsed_s": elapsed, "peak_rss_mb": peak_kb / 1024,
+            "violations": report.get("violation_count", len(report["violations"]))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=20_000_000)
+    ap.add_argument("--part-rows", type=int, default=500_000)
+    ap.add_argument("--held", action="store_true", help="keep every violation in memory (no --violations-out)")
+    ap.add_argument("--keep", type=Path, help="build the file in this directory and leave it there")
+    args = ap.parse_args()
+
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="adrop-stream-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        t = time.perf_counter()
+        big, truth = build(tmp, args.rows, args.part_rows)
+        size = big.stat().st_size
+        print(f"built {big} ({args.rows:,} rows, {size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s; "
+              f"planted invalid rows: {truth:,}", flush=True)
+        r = run(big, held=args.held, out_dir=tmp)
+        s = r["summary"]
+        assert isinstance(s, dict)
+        exact = s["invalid"] == truth and s["rows"] == args.rows
+        elapsed = float(r["elapsed_s"])
+        print(json.dumps({
+            "rows": s["rows"], "invalid": s["invalid"], "planted_invalid": truth, "exact": exact,
+            "warned": s["warned"], "violations": r["violations"], "mode": "held" if args.held else "violations_out",
+            "elapsed_s": round(elapsed, 1), "rows_per_s": round(s["rows"] / elapsed),
+            "mb_per_s": round(size / 1e6 / elapsed, 1), "peak_rss_mb": round(float(r["peak_rss_mb"]))}, indent=1))
+        if not exact:
+            raise SystemExit("the invalid count is not the planted truth")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
