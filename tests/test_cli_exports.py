@@ -151,7 +151,7 @@ def test_line_is_null_without_a_text_file(capsys, tmp_path):
     import adrop_kit as ak
 
     report = ak.validate_events([{"uid": "u1", "eventName": "sign_up"}])
-    assert report.violations.columns[:3] == ["row", "line", "eventName"]
+    assert report.violations.columns[:4] == ["source", "row", "line", "eventName"]
     assert report.violations.get_column("line").to_list() == [None]
     path = write(tmp_path / "e.json", '[{"uid": "u1", "eventName": "sign_up"}]')
     code, out, _ = run(capsys, "validate", path)

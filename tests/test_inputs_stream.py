@@ -250,3 +250,39 @@ def test_cli_send_dry_run_reads_a_directory_and_stdin(tmp_path):
     shown = subprocess.run([*CLI, "send", "-", "--dry-run"], input="".join(
         json.dumps(e) + "\n" for e in app_opens(3)), capture_output=True, text=True, env=ENV)
     assert shown.returncode == 0 and "<stdin>" in shown.stdout and "3" in shown.stdout
+
+
+# -- what the streamed path must keep from the single-frame one (delimiter, JSON values, held rows) --
+@pytest.mark.parametrize("batch", [1, 9, 64])
+def test_a_semicolon_csv_cut_into_chunks_is_read_with_the_separator_of_its_header(tmp_path, batch):
+    path = tmp_path / "e.csv"
+    path.write_bytes(CSV_TEXT.replace(",", ";").encode())  # every comma (inside quotes too) becomes ';'
+    whole = ak.validate_events(path)
+    assert whole.rows == 7 and "E002" in whole.by_rule().get_column("rule").to_list()
+    _same(ak.validate_events(path, batch_bytes=batch), whole)
+
+
+def test_streamed_json_output_gives_values_as_the_json_values_they_were(tmp_path):
+    path = write_jsonl(tmp_path / "e.jsonl", [
+        {"uid": 123, "eventName": "app_open"},                                         # E002: a number
+        {"uid": "u2", "eventName": "view_item", "item_id": "A", "price": "12,900"},  # E006: a string
+        {"uid": "u3", "eventName": "view_item", "item_id": "A", "price": -500},      # W103: a number
+        {"uid": "u4", "eventName": "app_open", "note": "x"}] * 3)
+    whole = ak.validate_events(path).to_dict()
+    streamed = ak.validate_events(path, batch_bytes=40).to_dict()
+    assert streamed == whole
+    values = {(v["row"], v["rule"]): v["value"] for v in streamed["violations"]}
+    assert values[0, "E002"] == 123 and values[1, "E006"] == "12,900" and values[2, "W103"] == -500
+
+
+def test_held_w107_rows_are_found_across_batches_of_a_streamed_send(tmp_path):
+    rows = [dict(PURCHASE, uid=f"u{i}", tx_id=f"T-{i % 3}") for i in range(8)]  # rows 3..7 reuse a tx_id
+    path = write_jsonl(tmp_path / "e.jsonl", rows)
+    whole = ak.validate_events(path)
+    assert whole.rows_for("W107") == [3, 4, 5, 6, 7]
+    for batch in (None, 60):
+        with ak.Sender(dry_run=True, hold_warnings="W107", progress=False) as sender:
+            report = sender.send_all(path, batch_bytes=batch)
+        held = sorted(o.row for o in report.outcomes if o.outcome == "held")
+        assert held == [3, 4, 5, 6, 7], batch
+        assert sorted(o.row for o in report.outcomes if o.outcome == "dry_run") == [0, 1, 2]
