@@ -221,6 +221,18 @@ def test_validator_draws_failures_by_rule_and_offers_both_csvs(frame, tmp_path):
     v.close()
 
 
+def test_validator_table_shows_line_for_a_text_file_and_no_source_column_for_one_file(tmp_path):
+    from adrop_kit.explore.synth import write_sample
+
+    path = write_sample(tmp_path / "events.jsonl", 300, seed=4)
+    v = DatasetValidator()
+    v.path.value = str(path)
+    v.path_button.click()
+    head = v.failures.value.split("</tr>")[0]
+    assert ">line<" in head and ">row<" in head and ">source<" not in head
+    v.close()
+
+
 def test_validator_reads_an_uploaded_file_and_keeps_no_copy_in_widget_state(tmp_path):
     from adrop_kit.explore.synth import write_sample
 

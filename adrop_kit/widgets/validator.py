@@ -185,7 +185,10 @@ class DatasetValidator(View):
         if df.height == 0:
             self.failures.value = "<span style='color:#1b7f3b'>no violations</span>"
             return
-        self.failures.value = logic.frame_html(df, limit=self.limit.value, cls="adrop-table adrop-failures")
+        shown = [c for c in self.report.shown_columns  # no `source` column for one file, no empty `line`
+                 if c != "line" or df.get_column("line").null_count() < df.height]
+        self.failures.value = logic.frame_html(df.select(shown), limit=self.limit.value,
+                                               cls="adrop-table adrop-failures")
 
     def _show_chart(self) -> None:
         report = self.report
