@@ -108,13 +108,15 @@ def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str 
         return None, f"{where} {_NOT_JSON} ({reason or exc})"
 
 
-def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
+def read_jsonl(data: bytes, source: str, catalog: Catalog, *, first_line: int = 0) -> Frame:
+    """`first_line`: the 0-based number of the first line of `data` in its file (a part of a file read
+    elsewhere, e.g. by a Spark partition): rows and messages then name the file's own lines."""
     records: list[Any] = []
     rows: list[int] = []
     errors: dict[int, tuple[str, str]] = {}
-    exact = _line_numbers(data, long_digit_runs(data))
+    exact = {n + first_line for n in _line_numbers(data, long_digit_runs(data))}
     loads = orjson.loads
-    for lineno, line in enumerate(data.split(b"\n")):
+    for lineno, line in enumerate(data.split(b"\n"), first_line):
         if not line or line.isspace():
             continue  # a blank line is not an event (it keeps its number: rows are line numbers)
         rows.append(lineno)

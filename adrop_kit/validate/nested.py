@@ -46,12 +46,26 @@ def _empty_violations() -> pl.DataFrame:
 
 def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
     """Purchases whose tx_id an earlier purchase already used (the first keeps it)."""
-    if TX_PARAM not in df.columns or "eventName" not in df.columns or df.schema[TX_PARAM] != pl.String:
+    sub = w107_candidates(df, ok_rows)
+    if sub is None:
         return _empty_violations()
+    sub = sub.with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
+    return w107_render(sub.filter(pl.col(ROW) != pl.col("__first")))
+
+
+def w107_candidates(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame | None:
+    """The rows W107 compares (ROW, eventName, tx_id): purchases without E001 with a non-empty tx_id;
+    None when the frame has no text tx_id column. Batch engines collect these from every batch."""
+    if TX_PARAM not in df.columns or "eventName" not in df.columns or df.schema[TX_PARAM] != pl.String:
+        return None
     tx = pl.col(TX_PARAM)
-    sub = df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != ""))
-    sub = sub.select(ROW, "eventName", TX_PARAM).with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
-    dup = sub.filter(pl.col(ROW) != pl.col("__first"))
+    return df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != "")).select(
+        ROW, "eventName", TX_PARAM)
+
+
+def w107_render(dup: pl.DataFrame) -> pl.DataFrame:
+    """W107 violations for the reusing rows (ROW, eventName, tx_id, `__first`: how the first user is named)."""
+    tx = pl.col(TX_PARAM)
     return dup.select(
         pl.col(ROW).alias("row"), "eventName", pl.lit(Rule.W107.value).alias("rule"),
         pl.lit("warning").alias("severity"),
@@ -213,4 +227,4 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
 
-__all__ = ["items_violations", "more_violations", "w107_violations"]
+__all__ = ["items_violations", "more_violations", "w107_candidates", "w107_render", "w107_violations"]

@@ -1,0 +1,141 @@
+"""`adrop_kit.spark.validate`: a dataset past one machine, checked by the local engine on every partition.
+
+    from adrop_kit import spark as adrop_spark
+    report = adrop_spark.validate("s3a://lake/events/dt=2026-11-01/", format="jsonl")
+    report.summary()          # {'rows': …, 'valid': …, 'invalid': …, 'warned': …}, exact
+    report.violations         # a Spark DataFrame: source, row, eventName, rule, severity, field, value, message
+    report.valid_rows         # a Spark DataFrame: source, row and the row as it came
+
+Where things run: each partition's rows go through `DataFrame.mapInArrow` to `check_frame`, the
+polars engine of `validate_events` (every rule but W107), on the executors; W107 (a `tx_id`
+reused across purchases; the first purchase by (source, row) keeps it) is one global Spark
+aggregation over the purchases' tx_ids; counts are Spark aggregations. Only the small tables
+(one count per split, the summary) come back to the driver.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from adrop_kit.spark.batches import VIOLATION_COLUMNS, check_partition, checked_ddl, render_w107, violations_ddl
+from adrop_kit.spark.inputs import LINE, ROW, SRC, Keyed, keyed
+from adrop_kit.spark.session import get_session
+from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.spec.rules import TX_PARAM
+from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+
+_BLANK = r"^[ \t\n\x0B\f\r]*$"  # bytes.isspace(): a blank JSONL line is not an event
+
+
+@dataclass
+class SparkReport:
+    """The verdict on a Spark dataset. `summary()` is exact and computed once (in `validate`);
+    `violations` and `valid_rows` are lazy Spark DataFrames (the checks' output is cached)."""
+
+    rows: int
+    invalid: int
+    warned: int
+    violations: Any = field(repr=False)
+    keyed: Keyed = field(repr=False)
+    strict: bool = False
+    elapsed_s: float = 0.0
+
+    @property
+    def source(self) -> str:
+        return self.keyed.name
+
+    @property
+    def valid(self) -> int:
+        return self.rows - self.invalid
+
+    @property
+    def ok(self) -> bool:
+        return self.invalid == 0
+
+    def summary(self) -> dict[str, int]:
+        """rows = valid + invalid; `warned`: valid rows with at least one warning (as `DatasetReport`)."""
+        return {"rows": self.rows, "valid": self.valid, "invalid": self.invalid, "warned": self.warned}
+
+    @property
+    def errors(self) -> Any:
+        return self.violations.where("severity = 'error'")
+
+    @property
+    def warnings(self) -> Any:
+        return self.violations.where("severity = 'warning'")
+
+    @property
+    def valid_rows(self) -> Any:
+        """The rows without an error (warnings allowed): `source`, `row`, then the row as it came
+        (JSONL: the line, as text, in `json`; otherwise the input's columns). Lazy."""
+        from pyspark.sql import functions as F
+
+        bad = self.errors.select(F.col("source").alias(SRC), F.col("row").alias(ROW)).distinct()
+        rows = self.keyed.sdf.join(bad, [SRC, ROW], "left_anti")
+        if self.keyed.kind == "lines":
+            text = F.col(LINE).cast("string")
+            return rows.where(~text.rlike(_BLANK)).select(F.col(SRC).alias("source"), F.col(ROW).alias("row"),
+                                                          text.alias("json"))
+        return rows.select(F.col(SRC).alias("source"), F.col(ROW).alias("row"), *self.keyed.payload)
+
+    def violations_polars(self, *, limit: int | None = None) -> Any:
+        """The violations on the driver, as a polars frame in report order (source, row, rule, field)."""
+        import polars as pl
+
+        v = self.violations if limit is None else self.violations.limit(limit)
+        table = v.toArrow() if hasattr(v, "toArrow") else pl.from_pandas(v.toPandas()).to_arrow()
+        return pl.from_arrow(table).cast({"row": pl.Int64})
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (f"<SparkReport {self.source}: {s['rows']} rows, {s['valid']} valid, {s['invalid']} invalid, "
+                f"{s['warned']} warned>")
+
+
+def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
+             extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS, key: str | None = None,
+             name: str | None = None, format: str | None = None, spark: Any = None) -> SparkReport:  # noqa: A002
+    """Validate a Spark DataFrame or a path Spark reads (JSONL as text lines; Parquet; a file, a
+    directory or a glob; `format=` for a directory) with the rules of `validate_events`, the same
+    verdicts row for row. `key=` names an integer column that identifies a DataFrame's rows (see
+    `adrop_kit.spark.inputs` for how rows are named otherwise). Never raises for bad rows."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    start = time.perf_counter()
+    spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())
+    cat = resolve(catalog)
+    k = keyed(spark, data, key=key, name=name, fmt=format)
+    check = partial(check_partition, kind=k.kind, catalog=cat, strict=strict, extra_columns=tuple(extra_columns))
+    checked = k.sdf.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
+    found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS)
+    violations = found.unionByName(_w107(checked)).orderBy("source", "row", "rule", "field")
+    rows = checked.where("kind = 'n'").agg(F.sum("n")).first()[0] or 0
+    per_row = violations.groupBy("source", "row").agg(
+        F.max((F.col("severity") == "error").cast("int")).alias("e"),
+        F.max((F.col("severity") == "warning").cast("int")).alias("w"))
+    counts = per_row.agg(F.sum("e"), F.sum(F.when(F.col("e") == 0, F.col("w")).otherwise(0))).first()
+    return SparkReport(rows=int(rows), invalid=int(counts[0] or 0), warned=int(counts[1] or 0),
+                       violations=violations, keyed=k, strict=strict, elapsed_s=time.perf_counter() - start)
+
+
+def _w107(checked: Any) -> Any:
+    """W107 over the whole input: one aggregation (the first purchase of each tx_id, by (source, row))
+    and a join; messages by the local engine (`w107_render`). The first user is named by its row,
+    and by its file too when that is another file."""
+    from pyspark.sql import functions as F
+
+    cands = checked.where("kind = 't'").select("source", "row", "eventName", "value")
+    first = cands.groupBy("value").agg(F.min(F.struct("source", "row")).alias("f"))
+    dup = cands.join(first, "value").where((F.col("f.source") != F.col("source")) | (F.col("f.row") != F.col("row")))
+    named = F.when(F.col("f.source") == F.col("source"), F.col("f.row").cast("string")).otherwise(
+        F.concat(F.col("f.row").cast("string"), F.lit(" of "), F.col("f.source")))
+    dup = dup.select("source", "row", "eventName", "value", named.alias("first"))
+    return dup.mapInArrow(partial(render_w107, tx_column=TX_PARAM), violations_ddl())
+
+
+__all__ = ["SparkReport", "validate"]
