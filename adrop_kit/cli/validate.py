@@ -31,6 +31,12 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
+    v.add_argument("--engine", choices=("local", "spark"), default="local",
+                   help="local (default): this process; spark: on a Spark cluster (pip install 'adrop-kit[spark]'; "
+                        "PATH may be a directory, a glob or an s3a:// URI)")
+    v.add_argument("--master", metavar="URL",
+                   help="with --engine spark: the Spark master (local[2], spark://host:7077); "
+                        "default: SPARK_REMOTE (Spark Connect) or spark-submit's")
     v.add_argument("--html", metavar="FILE", type=Path,
                    help="also write the report as one self-contained HTML page (counts, charts, the first "
                         "violations) to attach to a ticket")
@@ -63,14 +69,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Validate a dataset; exit 1 when any row is invalid."""
     catalog = load_catalog(args.plan)
     path: Path = args.path
-    if not path.exists():
-        raise Fail(f"{path}: no such file")
-    from adrop_kit import validate_events  # loads polars and the dataset validator
+    if args.engine == "spark":  # pyspark and a session only when asked
+        from adrop_kit.cli.spark import validate_on_spark
 
-    try:
-        report = validate_events(path, catalog=catalog, strict=args.strict)
-    except (AdropError, OSError) as exc:  # DataReadError is both
-        raise Fail(one_line(path, exc)) from None
+        report = validate_on_spark(args, catalog)
+    else:
+        if not path.exists():
+            raise Fail(f"{path}: no such file")
+        from adrop_kit import validate_events  # loads polars and the dataset validator
+
+        try:
+            report = validate_events(path, catalog=catalog, strict=args.strict)
+        except (AdropError, OSError) as exc:  # DataReadError is both
+            raise Fail(one_line(path, exc)) from None
     if args.html is not None:
         from adrop_kit.explore.report_page import write_report_page
 

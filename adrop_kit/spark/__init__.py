@@ -12,6 +12,6 @@ from __future__ import annotations
 
 from adrop_kit.spark.send import OUTCOME_COLUMNS, send
 from adrop_kit.spark.session import get_session
-from adrop_kit.spark.validate import SparkReport, validate
+from adrop_kit.spark.validate import CollectedReport, SparkReport, collect, validate
 
-__all__ = ["OUTCOME_COLUMNS", "SparkReport", "get_session", "send", "validate"]
+__all__ = ["OUTCOME_COLUMNS", "CollectedReport", "SparkReport", "collect", "get_session", "send", "validate"]

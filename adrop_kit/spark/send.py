@@ -28,8 +28,8 @@ from adrop_kit.errors import AdropError
 from adrop_kit.send.report import Outcome
 from adrop_kit.send.transport import DEFAULT_ENDPOINT
 from adrop_kit.spark.batches import frames
-from adrop_kit.spark.inputs import ROW, SRC, keyed
-from adrop_kit.spark.session import get_session, is_connect
+from adrop_kit.spark.inputs import ROW, SRC, Keyed, keyed
+from adrop_kit.spark.session import get_session, is_connect, quiet
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 
@@ -69,19 +69,37 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
     """Send a Spark DataFrame or a path (as `validate` reads them); returns the outcomes DataFrame,
     one row per input event. Each partition validates its rows (rows with an error are `skipped`,
     never sent) and sends the rest with `concurrency` connections (`rate` events/s is per partition)."""
-    from pyspark.sql import functions as F
 
     spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())
     if not dry_run and app_key is not None and is_connect(spark):
         raise AdropError("with Spark Connect the app key cannot be handed to the executors safely: set "
                          "ADROP_APP_KEY on them (spark.executorEnv.ADROP_APP_KEY) and pass no app_key")
-    cat = resolve(catalog)
-    k = keyed(spark, data, key=key, name=name, fmt=format)
+    with quiet():
+        k = keyed(spark, data, key=key, name=name, fmt=format)
+    shared = spark.sparkContext.broadcast(app_key) if app_key is not None else None
+    options = {"endpoint": endpoint, "strict": strict, "extra_columns": tuple(extra_columns),
+               "concurrency": concurrency, "rate": rate, "retry": retry, "dry_run": dry_run, "transport": transport}
+    try:
+        with quiet():
+            out, carried = plan(k, resolve(catalog), shared, options, previous)
+            result = _materialise(spark, out, outcomes_path)
+    finally:
+        if shared is not None:
+            shared.destroy()
+    return result.unionByName(carried) if carried is not None else result
+
+
+def plan(k: Keyed, catalog: Catalog, shared_key: Any, options: dict[str, Any], previous: Any = None
+         ) -> tuple[Any, Any]:
+    """The send as a lazy Spark plan (what `send` runs once): the outcomes of the rows to send, and
+    the rows an earlier run settled (`previous`) with their carried-over outcome, or None."""
+    from pyspark.sql import functions as F
+
     todo = k.sdf
     carried = None
     if previous is not None:
         prev = previous.select(F.col("source").alias(SRC), F.col("row").alias(ROW), "eventName", "outcome",
-                               "status", "attempts", "error")
+                               "attempts")
         final = prev.where(F.col("outcome").isin(*_DONE, Outcome.REJECTED.value))
         todo = todo.join(final.select(SRC, ROW), [SRC, ROW], "left_anti")
         carried = final.select(
@@ -90,22 +108,9 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
             .otherwise(F.col("outcome")).alias("outcome"),
             F.lit(None).cast("int").alias("status"), F.col("attempts").cast("int").alias("attempts"),
             F.when(F.col("outcome") == Outcome.REJECTED.value, F.lit("rejected in an earlier run (previous)"))
-            .alias("error"))
-    shared = None
-    if app_key is not None:
-        shared = spark.sparkContext.broadcast(app_key)
-    options = {"endpoint": endpoint, "strict": strict, "extra_columns": tuple(extra_columns),
-               "concurrency": concurrency, "rate": rate, "retry": retry, "dry_run": dry_run, "transport": transport}
-    fn = partial(_send_partition, kind=k.kind, catalog=cat, key=shared, options=options)
-    out = todo.mapInArrow(fn, _OUTCOME_DDL)
-    try:
-        result = _materialise(spark, out, outcomes_path)
-    finally:
-        if shared is not None:
-            shared.destroy()
-    if carried is not None:
-        result = result.unionByName(carried)
-    return result
+            .otherwise(F.lit(None).cast("string")).alias("error"))
+    fn = partial(_send_partition, kind=k.kind, catalog=catalog, key=shared_key, options=options)
+    return todo.mapInArrow(fn, _OUTCOME_DDL), carried
 
 
 def _materialise(spark: Any, out: Any, path: str | None) -> Any:
@@ -119,4 +124,4 @@ def _materialise(spark: Any, out: Any, path: str | None) -> Any:
     return spark.createDataFrame(table, _OUTCOME_DDL)
 
 
-__all__ = ["OUTCOME_COLUMNS", "send"]
+__all__ = ["OUTCOME_COLUMNS", "plan", "send"]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from adrop_kit.errors import AdropError
@@ -49,9 +52,17 @@ def get_session(master: str | None = None, *, app_name: str = "adrop-kit") -> An
     return spark
 
 
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Without pyspark's FutureWarning about pandas 3 (mapInArrow does not use pandas)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        yield
+
+
 def is_connect(spark: Any) -> bool:
     """A Spark Connect session (no SparkContext, no broadcast variables on the client)."""
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-__all__ = ["INSTALL_HINT", "get_session", "is_connect", "require_pyspark"]
+__all__ = ["INSTALL_HINT", "get_session", "is_connect", "quiet", "require_pyspark"]

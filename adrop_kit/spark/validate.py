@@ -23,10 +23,11 @@ from typing import Any
 
 from adrop_kit.spark.batches import VIOLATION_COLUMNS, check_partition, checked_ddl, render_w107, violations_ddl
 from adrop_kit.spark.inputs import LINE, ROW, SRC, Keyed, keyed
-from adrop_kit.spark.session import get_session
+from adrop_kit.spark.session import get_session, quiet
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.spec.rules import TX_PARAM
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+from adrop_kit.validate.report import DatasetReport
 
 _BLANK = r"^[ \t\n\x0B\f\r]*$"  # bytes.isspace(): a blank JSONL line is not an event
 
@@ -109,16 +110,17 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
     start = time.perf_counter()
     spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())
     cat = resolve(catalog)
-    k = keyed(spark, data, key=key, name=name, fmt=format)
-    check = partial(check_partition, kind=k.kind, catalog=cat, strict=strict, extra_columns=tuple(extra_columns))
-    checked = k.sdf.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
-    found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS)
-    violations = found.unionByName(_w107(checked)).orderBy("source", "row", "rule", "field")
-    rows = checked.where("kind = 'n'").agg(F.sum("n")).first()[0] or 0
-    per_row = violations.groupBy("source", "row").agg(
-        F.max((F.col("severity") == "error").cast("int")).alias("e"),
-        F.max((F.col("severity") == "warning").cast("int")).alias("w"))
-    counts = per_row.agg(F.sum("e"), F.sum(F.when(F.col("e") == 0, F.col("w")).otherwise(0))).first()
+    with quiet():
+        k = keyed(spark, data, key=key, name=name, fmt=format)
+        check = partial(check_partition, kind=k.kind, catalog=cat, strict=strict, extra_columns=tuple(extra_columns))
+        checked = k.sdf.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
+        found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS)
+        violations = found.unionByName(_w107(checked)).orderBy("source", "row", "rule", "field")
+        rows = checked.where("kind = 'n'").agg(F.sum("n")).first()[0] or 0
+        per_row = violations.groupBy("source", "row").agg(
+            F.max((F.col("severity") == "error").cast("int")).alias("e"),
+            F.max((F.col("severity") == "warning").cast("int")).alias("w"))
+        counts = per_row.agg(F.sum("e"), F.sum(F.when(F.col("e") == 0, F.col("w")).otherwise(0))).first()
     return SparkReport(rows=int(rows), invalid=int(counts[0] or 0), warned=int(counts[1] or 0),
                        violations=violations, keyed=k, strict=strict, elapsed_s=time.perf_counter() - start)
 
@@ -138,4 +140,36 @@ def _w107(checked: Any) -> Any:
     return dup.mapInArrow(partial(render_w107, tx_column=TX_PARAM), violations_ddl())
 
 
-__all__ = ["SparkReport", "validate"]
+
+
+@dataclass
+class CollectedReport(DatasetReport):
+    """A `SparkReport` brought to the driver as a `DatasetReport` (violations as a polars frame), for
+    the CLI's table and JSON and for notebooks; its counts are Spark's exact ones."""
+
+    exact_invalid: int = 0
+    exact_warned: int = 0
+
+    @property
+    def invalid(self) -> int:  # rows may repeat across files: Spark counted (source, row) pairs
+        return self.exact_invalid
+
+    @property
+    def warned(self) -> int:
+        return self.exact_warned
+
+
+def collect(report: SparkReport, *, limit: int | None = None) -> CollectedReport:
+    """`report` on the driver: all violations (or the first `limit`), in report order; the `source`
+    column is kept only when the input has more than one source."""
+    import polars as pl
+
+    v = report.violations_polars(limit=limit)
+    if v.get_column("source").n_unique() <= 1:
+        v = v.drop("source")
+    return CollectedReport(rows=report.rows, violations=v, frame=pl.DataFrame(), source=report.source,
+                           strict=report.strict, elapsed_s=report.elapsed_s,
+                           exact_invalid=report.invalid, exact_warned=report.warned)
+
+
+__all__ = ["CollectedReport", "SparkReport", "collect", "validate"]
