@@ -29,7 +29,7 @@ from adrop_kit.send.report import Outcome
 from adrop_kit.send.transport import DEFAULT_ENDPOINT
 from adrop_kit.spark.batches import frames
 from adrop_kit.spark.inputs import ROW, SRC, Keyed, keyed
-from adrop_kit.spark.session import get_session, is_connect, quiet
+from adrop_kit.spark.session import get_session, is_connect, quiet, require_pyspark
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 
@@ -69,6 +69,7 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
     """Send a Spark DataFrame or a path (as `validate` reads them); returns the outcomes DataFrame,
     one row per input event. Each partition validates its rows (rows with an error are `skipped`,
     never sent) and sends the rest with `concurrency` connections (`rate` events/s is per partition)."""
+    require_pyspark()
 
     spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())
     if not dry_run and app_key is not None and is_connect(spark):
@@ -110,6 +111,7 @@ def plan(k: Keyed, catalog: Catalog, shared_key: Any, options: dict[str, Any], p
             F.when(F.col("outcome") == Outcome.REJECTED.value, F.lit("rejected in an earlier run (previous)"))
             .otherwise(F.lit(None).cast("string")).alias("error"))
     fn = partial(_send_partition, kind=k.kind, catalog=catalog, key=shared_key, options=options)
+    fn.__name__ = "adrop_send"  # type: ignore[attr-defined]  # how the plan and the UI name the step
     return todo.mapInArrow(fn, _OUTCOME_DDL), carried
 
 

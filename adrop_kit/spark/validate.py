@@ -23,7 +23,7 @@ from typing import Any
 
 from adrop_kit.spark.batches import VIOLATION_COLUMNS, check_partition, checked_ddl, render_w107, violations_ddl
 from adrop_kit.spark.inputs import LINE, ROW, SRC, Keyed, keyed
-from adrop_kit.spark.session import get_session, quiet
+from adrop_kit.spark.session import get_session, quiet, require_pyspark
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.spec.rules import TX_PARAM
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
@@ -104,6 +104,7 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
     directory or a glob; `format=` for a directory) with the rules of `validate_events`, the same
     verdicts row for row. `key=` names an integer column that identifies a DataFrame's rows (see
     `adrop_kit.spark.inputs` for how rows are named otherwise). Never raises for bad rows."""
+    require_pyspark()
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -113,6 +114,7 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
     with quiet():
         k = keyed(spark, data, key=key, name=name, fmt=format)
         check = partial(check_partition, kind=k.kind, catalog=cat, strict=strict, extra_columns=tuple(extra_columns))
+        check.__name__ = "adrop_check"  # type: ignore[attr-defined]  # how the plan and the UI name the step
         checked = k.sdf.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
         found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS)
         violations = found.unionByName(_w107(checked)).orderBy("source", "row", "rule", "field")
@@ -137,7 +139,9 @@ def _w107(checked: Any) -> Any:
     named = F.when(F.col("f.source") == F.col("source"), F.col("f.row").cast("string")).otherwise(
         F.concat(F.col("f.row").cast("string"), F.lit(" of "), F.col("f.source")))
     dup = dup.select("source", "row", "eventName", "value", named.alias("first"))
-    return dup.mapInArrow(partial(render_w107, tx_column=TX_PARAM), violations_ddl())
+    render = partial(render_w107, tx_column=TX_PARAM)
+    render.__name__ = "adrop_w107"  # type: ignore[attr-defined]
+    return dup.mapInArrow(render, violations_ddl())
 
 
 
