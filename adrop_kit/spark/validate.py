@@ -44,6 +44,13 @@ class SparkReport:
     keyed: Keyed = field(repr=False)
     strict: bool = False
     elapsed_s: float = 0.0
+    checked: Any = field(default=None, repr=False)
+    """The partitions' output, cached (violations, W107 candidates, counts): `unpersist()` frees it."""
+
+    def unpersist(self) -> None:
+        """Free the cached output of the checks (`violations` is then recomputed if used again)."""
+        if self.checked is not None:
+            self.checked.unpersist()
 
     @property
     def source(self) -> str:
@@ -124,7 +131,8 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
             F.max((F.col("severity") == "warning").cast("int")).alias("w"))
         counts = per_row.agg(F.sum("e"), F.sum(F.when(F.col("e") == 0, F.col("w")).otherwise(0))).first()
     return SparkReport(rows=int(rows), invalid=int(counts[0] or 0), warned=int(counts[1] or 0),
-                       violations=violations, keyed=k, strict=strict, elapsed_s=time.perf_counter() - start)
+                       violations=violations, keyed=k, strict=strict, elapsed_s=time.perf_counter() - start,
+                       checked=checked)
 
 
 def _w107(checked: Any) -> Any:
