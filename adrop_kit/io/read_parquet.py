@@ -26,6 +26,12 @@ def read_parquet(p: Path, catalog: Catalog) -> Frame:
         df = pl.read_parquet(p)
     except pl.exceptions.PolarsError as exc:
         raise DataReadError(f"{p}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    return parquet_frame(df, str(p), catalog)
+
+
+def parquet_frame(df: pl.DataFrame, source: str, catalog: Catalog) -> Frame:
+    """Parquet's rows, as polars read them, → the canonical frame (also for a part of a file read
+    elsewhere, e.g. one row group in a Spark partition, its `__row` column already set)."""
     df, problems = decode_binary(df)
     if problems:
         messages: list[str | None] = [None] * df.height
@@ -33,7 +39,7 @@ def read_parquet(p: Path, catalog: Catalog) -> Frame:
         for i, (message, raw) in problems.items():
             messages[i], raws[i] = message, short(raw)
         df = df.with_columns(pl.Series(ERROR, messages, dtype=pl.String), pl.Series(RAW, raws, dtype=pl.String))
-    return Frame(normalise_native(df, catalog), str(p))
+    return Frame(normalise_native(df, catalog), source)
 
 
 def _shape(dtype: pl.DataType) -> tuple[bool, int]:
@@ -102,4 +108,4 @@ def decode_binary(df: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, tuple[str, 
     return df, problems
 
 
-__all__ = ["decode_binary", "read_parquet"]
+__all__ = ["decode_binary", "parquet_frame", "read_parquet"]

@@ -17,6 +17,7 @@ import polars as pl
 
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_polars
 from adrop_kit.io.read_json import read_jsonl
+from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.spark.inputs import LINE, SRC
 from adrop_kit.spark.inputs import ROW as KEY
 from adrop_kit.spec.catalog import Catalog
@@ -31,9 +32,9 @@ SPARK_TYPES = {pl.Int64: "long", pl.Int32: "int", pl.String: "string", pl.Boolea
 VIOLATION_COLUMNS = ["source", *(c for c in VIOLATION_SCHEMA if c != "source")]
 """The Spark violations table: the local one (`VIOLATION_SCHEMA`), with the `source` column first."""
 _POLARS_SCHEMA = {"source": pl.String, **VIOLATION_SCHEMA}
-CHECKED_COLUMNS = ["kind", *VIOLATION_COLUMNS, "n"]
+CHECKED_COLUMNS = ["kind", *VIOLATION_COLUMNS, "n", "bad", "warned"]
 """What a partition's check returns: `v` violations, `t` W107 candidates (tx_id in `value`),
-`n` the number of events read (in `n`)."""
+`n` the events read, the invalid ones and the warned ones (in `n`, `bad`, `warned`)."""
 
 
 def spark_schema(columns: Sequence[str], types: dict[str, Any]) -> str:
@@ -45,7 +46,8 @@ def violations_ddl() -> str:
 
 
 def checked_ddl() -> str:
-    return spark_schema(CHECKED_COLUMNS, {"kind": pl.String, "n": pl.Int64, **_POLARS_SCHEMA})
+    return spark_schema(CHECKED_COLUMNS, {"kind": pl.String, "n": pl.Int64, "bad": pl.Int64, "warned": pl.Int64,
+                                          **_POLARS_SCHEMA})
 
 
 def _chunks(batches: Iterable[Any], rows: int = CHUNK_ROWS) -> Iterator[Any]:
@@ -111,20 +113,45 @@ def _to_arrow(df: pl.DataFrame, ddl_columns: Sequence[str], types: dict[str, Any
 def check_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, strict: bool,
                     extra_columns: Sequence[str]) -> Iterator[Any]:
     """mapInArrow: every rule but W107 on each chunk (`check_frame`), plus W107's candidates."""
-    types = {"kind": pl.String, "n": pl.Int64, **_POLARS_SCHEMA}
     for frame in frames(batches, kind, catalog):
-        df, found = check_frame(frame, catalog, strict=strict, extra_columns=extra_columns)
-        src = pl.lit(frame.source, pl.String).alias("source")
-        parts = [found.select(pl.lit("v").alias("kind"), src, pl.all())]
-        cands = w107_candidates(df, pl.col(ERROR).is_null())
-        if cands is not None and cands.height:
-            parts.append(cands.select(pl.lit("t").alias("kind"), src, pl.col(ROW).alias("row"), "eventName",
-                                      pl.col(cands.columns[2]).alias("value")))
-        parts.append(pl.DataFrame({"kind": ["n"], "source": [frame.source], "n": [df.height]}))
-        out = pl.concat(parts, how="diagonal_relaxed")
-        yield from _to_arrow(out.with_columns([pl.lit(None, types[c]).alias(c) for c in CHECKED_COLUMNS
-                                                       if c not in out.columns]),
-                                     CHECKED_COLUMNS, types).to_batches()
+        yield from _checked(frame, catalog, strict, extra_columns)
+
+
+def check_row_groups(batches: Iterable[Any], *, catalog: Catalog, strict: bool,
+                     extra_columns: Sequence[str]) -> Iterator[Any]:
+    """mapInArrow over Parquet row groups (source, path, rg, first): each read here by pyarrow, as the
+    local reader reads the file (`parquet_frame`), rows numbered from `first`; then as above."""
+    import pyarrow.parquet as pq
+
+    for b in batches:
+        for source, path, rg, first in zip(*(b.column(c).to_pylist() for c in ("source", "path", "rg", "first")),
+                                           strict=True):
+            df = pl.from_arrow(pq.ParquetFile(path).read_row_group(rg))
+            df = df.with_columns(pl.int_range(first, first + df.height, dtype=pl.Int64).alias(ROW))
+            yield from _checked(parquet_frame(df, source, catalog), catalog, strict, extra_columns)
+
+
+def _checked(frame: Frame, catalog: Catalog, strict: bool, extra_columns: Sequence[str]) -> Iterator[Any]:
+    types = {"kind": pl.String, "n": pl.Int64, "bad": pl.Int64, "warned": pl.Int64, **_POLARS_SCHEMA}
+    df, found = check_frame(frame, catalog, strict=strict, extra_columns=extra_columns)
+    src = pl.lit(frame.source, pl.String).alias("source")
+    parts = [found.select(pl.lit("v").alias("kind"), src, pl.all())]
+    per_row = found.group_by("row").agg((pl.col("severity") == "error").any().alias("e"),
+                                        (pl.col("severity") == "warning").any().alias("w"))
+    cands = w107_candidates(df, pl.col(ERROR).is_null())
+    if cands is not None and cands.height:  # with what the row has already: W107 may make it `warned`
+        flags = per_row.select(pl.col("row").alias(ROW), pl.when("e").then(pl.lit("error"))
+                               .when("w").then(pl.lit("warning")).alias("severity"))
+        parts.append(cands.join(flags, on=ROW, how="left").select(
+            pl.lit("t").alias("kind"), src, pl.col(ROW).alias("row"), "eventName", "severity",
+            pl.col(cands.columns[2]).alias("value")))
+    bad = int(per_row.get_column("e").sum())
+    warned = per_row.filter(pl.col("w") & ~pl.col("e")).height
+    parts.append(pl.DataFrame({"kind": ["n"], "source": [frame.source], "n": [df.height], "bad": [bad],
+                               "warned": [warned]}))
+    out = pl.concat(parts, how="diagonal_relaxed")
+    yield from _to_arrow(out.with_columns([pl.lit(None, types[c]).alias(c) for c in CHECKED_COLUMNS
+                                           if c not in out.columns]), CHECKED_COLUMNS, types).to_batches()
 
 
 def render_w107(batches: Iterable[Any], *, tx_column: str) -> Iterator[Any]:
@@ -142,5 +169,5 @@ def render_w107(batches: Iterable[Any], *, tx_column: str) -> Iterator[Any]:
                              VIOLATION_COLUMNS, _POLARS_SCHEMA).to_batches()
 
 
-__all__ = ["CHECKED_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "checked_ddl", "frames", "render_w107",
-           "violations_ddl"]
+__all__ = ["CHECKED_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "check_row_groups", "checked_ddl", "frames",
+           "render_w107", "violations_ddl"]

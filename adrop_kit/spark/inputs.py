@@ -20,9 +20,14 @@ Counting the splits (or partitions) is one small aggregation, run by the JVM bef
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from adrop_kit.errors import DataReadError
 
@@ -39,11 +44,18 @@ DEFAULT_NAME = "<spark>"
 
 @dataclass
 class Keyed:
-    """An input, keyed: `sdf` has SRC, ROW and the payload (LINE for text lines, else the columns)."""
+    """An input, keyed: `sdf` has SRC, ROW and the payload (LINE for text lines, else the columns).
+    Numbering the rows costs a pass over the splits, so it is done when `sdf` is first used."""
 
-    sdf: Any
+    build: Callable[[], Any] = field(repr=False)
     kind: str  # "lines" | "rows"
     name: str
+    paths: tuple[str, ...] = ()
+    """The paths read (empty for a DataFrame)."""
+
+    @cached_property
+    def sdf(self) -> Any:
+        return self.build()
 
     @property
     def payload(self) -> list[str]:
@@ -103,7 +115,7 @@ def keyed(spark: Any, data: Any, *, key: str | None = None, name: str | None = N
         except Exception as exc:  # AnalysisException: a path that does not exist, …
             raise DataReadError(f"{', '.join(paths)}: cannot read: {_first_line(exc)}") from None
         raw = raw.withColumn(SRC, F.regexp_replace(F.col(SRC), "^file:(//)?", ""))
-        return Keyed(_numbered(spark, raw), kind, name or ", ".join(paths))
+        return Keyed(lambda: _numbered(spark, raw), kind, name or ", ".join(paths), tuple(paths))
     if not hasattr(data, "mapInArrow"):
         raise DataReadError(f"cannot read a {type(data).__name__} with the Spark engine: pass a path (JSONL or "
                             "Parquet; a file, a directory or a glob) or a Spark DataFrame")
@@ -115,9 +127,33 @@ def keyed(spark: Any, data: Any, *, key: str | None = None, name: str | None = N
         if key not in data.columns:
             raise DataReadError(f"{label}: no key column {key!r} (columns: {', '.join(data.columns)})")
         sdf = data.select("*", F.lit(label).alias(SRC), F.col(key).cast("long").alias(ROW))
-        return Keyed(sdf, "rows", label)
+        return Keyed(lambda: sdf, "rows", label)
     raw = data.select("*", F.lit(label).alias(SRC), F.spark_partition_id().cast("long").alias(_BLK))
-    return Keyed(_numbered(spark, raw), "rows", label)
+    return Keyed(lambda: _numbered(spark, raw), "rows", label)
+
+
+def local_row_groups(spark: Any, k: Keyed) -> list[tuple[str, str, int, int]] | None:
+    """For Parquet files the executors can open as local paths (as the driver does): every row group as
+    (source, path, index, its first row in the file), so that the executors read the files themselves
+    (pyarrow, as the local reader) instead of through the JVM; None when that is not so (s3a://, …)."""
+    if k.kind != "rows" or not k.paths:
+        return None
+    import pyarrow.parquet as pq
+
+    tasks = []
+    for uri in spark.read.parquet(*k.paths).inputFiles():
+        if not re.match(r"^(file:|/)", uri):
+            return None
+        source = re.sub(r"^file:(//)?", "", uri)  # as `keyed` names it (SRC)
+        local = unquote(source)
+        if not os.path.isfile(local):
+            return None
+        meta = pq.ParquetFile(local).metadata
+        first = 0
+        for i in range(meta.num_row_groups):
+            tasks.append((source, local, i, first))
+            first += meta.row_group(i).num_rows
+    return tasks
 
 
 def _numbered(spark: Any, raw: Any) -> Any:
@@ -145,4 +181,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-__all__ = ["LINE", "ROW", "SRC", "Keyed", "keyed", "kind_of"]
+__all__ = ["LINE", "ROW", "SRC", "Keyed", "keyed", "kind_of", "local_row_groups"]

@@ -21,8 +21,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from adrop_kit.spark.batches import VIOLATION_COLUMNS, check_partition, checked_ddl, render_w107, violations_ddl
-from adrop_kit.spark.inputs import LINE, ROW, SRC, Keyed, keyed
+from adrop_kit.spark.batches import (
+    VIOLATION_COLUMNS,
+    check_partition,
+    check_row_groups,
+    checked_ddl,
+    render_w107,
+    violations_ddl,
+)
+from adrop_kit.spark.inputs import LINE, ROW, SRC, Keyed, keyed, local_row_groups
 from adrop_kit.spark.session import get_session, quiet, require_pyspark
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.spec.rules import TX_PARAM
@@ -120,38 +127,45 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
     cat = resolve(catalog)
     with quiet():
         k = keyed(spark, data, key=key, name=name, fmt=format)
-        check = partial(check_partition, kind=k.kind, catalog=cat, strict=strict, extra_columns=tuple(extra_columns))
+        options = {"catalog": cat, "strict": strict, "extra_columns": tuple(extra_columns)}
+        groups = local_row_groups(spark, k)
+        if groups:  # Parquet the executors can open: each row group read there, not through the JVM
+            check = partial(check_row_groups, **options)
+            tasks = spark.createDataFrame(groups, "source string, path string, rg int, first long")
+            todo = tasks.repartition(len(groups))
+        else:
+            check, todo = partial(check_partition, kind=k.kind, **options), k.sdf
         check.__name__ = "adrop_check"  # type: ignore[attr-defined]  # how the plan and the UI name the step
-        checked = k.sdf.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
+        checked = todo.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
         found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS)
-        violations = found.unionByName(_w107(checked)).orderBy("source", "row", "rule", "field")
-        rows = checked.where("kind = 'n'").agg(F.sum("n")).first()[0] or 0
-        per_row = violations.groupBy("source", "row").agg(
-            F.max((F.col("severity") == "error").cast("int")).alias("e"),
-            F.max((F.col("severity") == "warning").cast("int")).alias("w"))
-        counts = per_row.agg(F.sum("e"), F.sum(F.when(F.col("e") == 0, F.col("w")).otherwise(0))).first()
-    return SparkReport(rows=int(rows), invalid=int(counts[0] or 0), warned=int(counts[1] or 0),
+        cands = checked.where("kind = 't'").select("source", "row", "eventName", "severity", "value")
+        dup = _w107_dups(cands)
+        violations = found.unionByName(_w107(dup)).orderBy("source", "row", "rule", "field")
+        rows, invalid, warned = checked.where("kind = 'n'").agg(F.sum("n"), F.sum("bad"), F.sum("warned")).first()
+        warned = (warned or 0) + dup.where(F.col("severity").isNull()).count()  # warned by W107 alone
+    return SparkReport(rows=int(rows or 0), invalid=int(invalid or 0), warned=int(warned),
                        violations=violations, keyed=k, strict=strict, elapsed_s=time.perf_counter() - start,
                        checked=checked)
 
 
-def _w107(checked: Any) -> Any:
+def _w107_dups(cands: Any) -> Any:
     """W107 over the whole input: one aggregation (the first purchase of each tx_id, by (source, row))
-    and a join; messages by the local engine (`w107_render`). The first user is named by its row,
-    and by its file too when that is another file."""
+    and a join: the purchases that reuse a tx_id, with `first` naming the first user (its row, and its
+    file too when that is another file)."""
     from pyspark.sql import functions as F
 
-    cands = checked.where("kind = 't'").select("source", "row", "eventName", "value")
     first = cands.groupBy("value").agg(F.min(F.struct("source", "row")).alias("f"))
     dup = cands.join(first, "value").where((F.col("f.source") != F.col("source")) | (F.col("f.row") != F.col("row")))
     named = F.when(F.col("f.source") == F.col("source"), F.col("f.row").cast("string")).otherwise(
         F.concat(F.col("f.row").cast("string"), F.lit(" of "), F.col("f.source")))
-    dup = dup.select("source", "row", "eventName", "value", named.alias("first"))
+    return dup.select("source", "row", "eventName", "severity", "value", named.alias("first"))
+
+
+def _w107(dup: Any) -> Any:
+    """The W107 violations of the reusing purchases, built by the local engine (`w107_render`)."""
     render = partial(render_w107, tx_column=TX_PARAM)
     render.__name__ = "adrop_w107"  # type: ignore[attr-defined]
-    return dup.mapInArrow(render, violations_ddl())
-
-
+    return dup.drop("severity").mapInArrow(render, violations_ddl())
 
 
 @dataclass
