@@ -39,9 +39,19 @@ def pandera_pyspark() -> types.ModuleType:
         import pyspark.pandas  # noqa: F401
     except ImportError:
         stub = types.ModuleType("pyspark.pandas")
-        for name in ("DataFrame", "Series", "Index"):
-            setattr(stub, name, type(name, (), {"__class_getitem__": classmethod(lambda cls, item: cls)}))
-        sys.modules["pyspark.pandas"] = stub
+        stub.__path__ = []  # a package, for `pyspark.pandas.extensions`
+        classes: dict[str, type] = {}
+
+        def placeholder(name: str) -> type:  # any pandas-on-Spark class: nothing is ever an instance of it
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return classes.setdefault(name, type(name, (), {"__class_getitem__": classmethod(lambda cls, i: cls)}))
+
+        stub.__getattr__ = placeholder  # PEP 562
+        extensions = types.ModuleType("pyspark.pandas.extensions")
+        for name in ("register_dataframe_accessor", "register_series_accessor"):  # pandas-on-Spark accessors
+            setattr(extensions, name, lambda accessor_name: (lambda cls: cls))
+        sys.modules["pyspark.pandas"], sys.modules["pyspark.pandas.extensions"] = stub, extensions
     import pandera.pyspark as pa
 
     return pa

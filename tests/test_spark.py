@@ -134,7 +134,10 @@ def test_parquet_and_spark_dataframes_by_position_or_by_key(spark, tmp_path: Pat
 
     path = write_sample(tmp_path / "sample.parquet", 1200, seed=7, error_rate=0.1)
     local = validate_events(path)
-    same_verdicts(validate(str(path), spark=spark), local)
+    from_path = validate(str(path), spark=spark)  # row groups read by the executors themselves
+    same_verdicts(from_path, local)
+    valid = sorted(r["row"] for r in from_path.valid_rows.select("row").collect())  # numbered by Spark's splits
+    assert valid == local.valid_rows.get_column("__row").to_list()
 
     sdf = spark.read.parquet(str(path))  # a DataFrame: rows by position, as a polars frame of it would be
     by_position = validate(sdf, spark=spark)

@@ -15,7 +15,9 @@ number of partitions:
   (partition by partition), exact only while that order is deterministic: a DataFrame read from
   files is; one after a shuffle without an `orderBy` is not: pass `key=`.
 
-Counting the splits (or partitions) is one small aggregation, run by the JVM before the checks.
+Counting the splits (or partitions) is one small aggregation, run by the JVM when the keyed rows
+are first needed. Parquet files that the executors can open as paths are checked row group by row
+group instead (`local_row_groups`), numbered from each file's row-group sizes: the same numbers.
 """
 
 from __future__ import annotations
