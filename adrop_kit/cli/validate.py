@@ -59,6 +59,12 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
+    v.add_argument("--engine", choices=("local", "spark"), default="local",
+                   help="local (default): this process; spark: on a Spark cluster (pip install 'adrop-kit[spark]'; "
+                        "PATH may be a directory, a glob or an s3a:// URI)")
+    v.add_argument("--master", metavar="URL",
+                   help="with --engine spark: the Spark master (local[2], spark://host:7077); "
+                        "default: SPARK_REMOTE (Spark Connect) or spark-submit's")
     v.add_argument("--html", metavar="FILE", type=Path,
                    help="also write the report as one self-contained HTML page (counts, charts, the first "
                         "violations) to attach to a ticket")
@@ -96,17 +102,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Validate a dataset (streamed batch by batch); exit 1 when any row is invalid."""
     catalog = load_catalog(args.plan)
     paths: list[str] = args.path
-    from adrop_kit import validate_events  # loads polars and the dataset validator
+    if args.engine == "spark":  # pyspark and a session only when asked
+        from adrop_kit.cli.spark import validate_on_spark
 
-    if not args.batch_mb:
-        raise Fail("--batch-mb must be at least 1")
-    try:
-        report = validate_events(paths[0] if len(paths) == 1 else paths, catalog=catalog, strict=args.strict,
-                                 extra_columns=meta_columns(args), delimiter=args.delimiter,
-                                 stream=True, violations_out=args.violations_out,
-                                 batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
-    except (AdropError, OSError, ValueError) as exc:  # DataReadError is both
-        raise Fail(one_line(paths[0] if len(paths) == 1 else " ".join(paths), exc)) from None
+        report = validate_on_spark(args, catalog)
+    else:
+        from adrop_kit import validate_events  # loads polars and the dataset validator
+
+        if not args.batch_mb:
+            raise Fail("--batch-mb must be at least 1")
+        try:
+            report = validate_events(paths[0] if len(paths) == 1 else paths, catalog=catalog, strict=args.strict,
+                                     extra_columns=meta_columns(args), delimiter=args.delimiter,
+                                     stream=True, violations_out=args.violations_out,
+                                     batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
+        except (AdropError, OSError, ValueError) as exc:  # DataReadError is both
+            raise Fail(one_line(paths[0] if len(paths) == 1 else " ".join(paths), exc)) from None
     if args.html is not None:
         from adrop_kit.explore.report_page import write_report_page
 

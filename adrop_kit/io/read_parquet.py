@@ -26,11 +26,12 @@ def read_parquet(p: Path, catalog: Catalog) -> Frame:
         df = pl.read_parquet(p)
     except pl.exceptions.PolarsError as exc:
         raise DataReadError(f"{p}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    return native_frame(df, str(p), catalog)
+    return parquet_frame(df, str(p), catalog)
 
 
-def native_frame(df: pl.DataFrame, source: str, catalog: Catalog) -> Frame:
-    """A typed table (all of a Parquet file, or one of its batches) → a canonical `Frame`."""
+def parquet_frame(df: pl.DataFrame, source: str, catalog: Catalog) -> Frame:
+    """Parquet's rows, as polars read them, → the canonical frame (also for a part of a file read
+    elsewhere, e.g. one row group in a Spark partition, its `__row` column already set)."""
     df, problems = decode_binary(df)
     if problems:
         messages: list[str | None] = [None] * df.height
@@ -107,4 +108,4 @@ def decode_binary(df: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, tuple[str, 
     return df, problems
 
 
-__all__ = ["decode_binary", "native_frame", "read_parquet"]
+__all__ = ["decode_binary", "parquet_frame", "read_parquet"]

@@ -1,7 +1,7 @@
 """Reading inputs in batches, each a canonical `Frame`, in memory that does not grow with the input.
 
 `iter_batches(inputs, catalog)` yields `Batch`es part by part. Each batch is read by the same
-readers as a whole file (`read_jsonl`, `read_csv`, `native_frame`), so a row gets the same verdict
+readers as a whole file (`read_jsonl`, `read_csv`, `parquet_frame`), so a row gets the same verdict
 and the same number either way:
 
 - JSONL/NDJSON: byte chunks of about `batch_bytes`, cut after a line end (a line longer than a
@@ -36,7 +36,7 @@ from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
 from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
-from adrop_kit.io.read_parquet import native_frame
+from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.io.source import SNIFF_BYTES, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
 
@@ -92,7 +92,7 @@ def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATC
         else:
             for chunk, lines in _line_chunks(fh, part, batch_bytes):
                 frame = read_jsonl(chunk, part.label, catalog)
-                yield _shifted(frame, lines, lines, commas=False), len(chunk)
+                yield shifted(frame, lines, lines, commas=False), len(chunk)
     finally:
         if part.path is not None:
             fh.close()
@@ -177,7 +177,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             end, n = cut
             body, buf = buf[:end], buf[end:]
             frame = read_csv(head + body, part.label, catalog, delimiter=sep)
-            yield _shifted(frame, records, lines, commas=True), len(body)
+            yield shifted(frame, records, lines, commas=True), len(body)
             yielded = True
             records += n
             lines += body.count(b"\n")
@@ -242,8 +242,9 @@ def _walk(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[int, in
     return pos, n
 
 
-def _shifted(frame: Frame, rows: int, lines: int, *, commas: bool) -> Frame:
-    """A chunk's frame with rows and physical lines counted from the start of its file."""
+def shifted(frame: Frame, rows: int, lines: int, *, commas: bool) -> Frame:
+    """A chunk's frame with rows and physical lines counted from the start of its file (a part of a
+    file read elsewhere, e.g. a Spark partition's lines, too); "line N" in E001 messages follows."""
     if not rows and not lines:
         return frame
     df = frame.df
@@ -260,7 +261,7 @@ def _shifted(frame: Frame, rows: int, lines: int, *, commas: bool) -> Frame:
             fixed = [_LINE_MSG.sub(lambda m: "line " + fmt.format(int(m[1].replace(",", "")) + lines), v)
                      for v in err.gather(idx).to_list()]
             df = df.with_columns(err.scatter(idx, pl.Series(fixed, dtype=pl.String)))
-    return Frame(df, frame.source)
+    return Frame(df, frame.source, notes=frame.notes)
 
 
 def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Frame, int]]:
@@ -277,8 +278,8 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
         for rb in pf.iter_batches(batch_size=batch_rows):
             df = pl.from_arrow(pa.Table.from_batches([rb]))
             assert isinstance(df, pl.DataFrame)
-            frame = native_frame(df, part.label, catalog)
-            yield _shifted(frame, offset, 0, commas=False), int(per_row * df.height)
+            frame = parquet_frame(df, part.label, catalog)
+            yield shifted(frame, offset, 0, commas=False), int(per_row * df.height)
             offset += df.height
     except (OSError, pa.ArrowException) as exc:
         if isinstance(exc, DataReadError):
@@ -286,5 +287,5 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
         raise DataReadError(f"{part.label}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
 
 
-__all__ = ["DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_ROWS", "LINE", "Batch", "iter_batches", "part_frames",
+__all__ = ["shifted", "DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_ROWS", "LINE", "Batch", "iter_batches", "part_frames",
            "whole_frame"]

@@ -59,11 +59,16 @@ def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
     sub = purchase_tx(df, ok_rows)
     if sub is None:
         return _empty_violations()
-    tx = pl.col(TX_PARAM)
     sub = sub.with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
-    dup = sub.filter(pl.col(ROW) != pl.col("__first"))
+    return w107_render(sub.filter(pl.col(ROW) != pl.col("__first")))
+
+
+def w107_render(dup: pl.DataFrame) -> pl.DataFrame:
+    """W107 violations for the reusing rows (ROW, `line` if known, eventName, tx_id, `__first`: how the
+    first user is named)."""
+    tx = pl.col(TX_PARAM)
     return dup.select(
-        pl.col(ROW).alias("row"), "line", "eventName", pl.lit(Rule.W107.value).alias("rule"),
+        pl.col(ROW).alias("row"), line_of(dup.columns), "eventName", pl.lit(Rule.W107.value).alias("rule"),
         pl.lit("warning").alias("severity"),
         pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
         render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=printable_text(tx),
@@ -228,4 +233,4 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
 
-__all__ = ["items_violations", "more_violations", "purchase_tx", "w107_violations"]
+__all__ = ["items_violations", "more_violations", "purchase_tx", "w107_render", "w107_violations"]

@@ -1,0 +1,175 @@
+"""What runs on the executors: Arrow batches of a keyed input → canonical frames → the local engine.
+
+Each partition's rows are gathered into chunks of about `CHUNK_ROWS`, one source at a time, and
+turned into the canonical `Frame` exactly as locally: JSONL lines by `read_jsonl` (the same
+parser, so `"29900"` in `price` is an E006 and a line that is not an object an E001 row, as in
+`validate_events`), other rows by `from_polars`. The frame's row numbers are the keys Spark gave
+(`inputs.ROW`). Then `check_frame` (every rule but W107) or a `Sender` does the work.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import polars as pl
+
+from adrop_kit.io.frames import ERROR, ROW, Frame, from_polars
+from adrop_kit.io.read_json import read_jsonl
+from adrop_kit.io.read_parquet import parquet_frame
+from adrop_kit.io.stream import shifted
+from adrop_kit.spark.inputs import LINE, SRC
+from adrop_kit.spark.inputs import ROW as KEY
+from adrop_kit.spec.catalog import Catalog
+from adrop_kit.spec.rules import TX_PARAM
+from adrop_kit.validate.checks import VIOLATION_SCHEMA
+from adrop_kit.validate.dataset import check_frame
+from adrop_kit.validate.nested import purchase_tx, w107_render
+
+CHUNK_ROWS = 50_000
+_GAP = 1024  # more lines than this missing between two lines of a chunk: a new read_jsonl run
+"""Rows handed to the local engine at once (Spark's Arrow batches are 10,000 rows)."""
+SPARK_TYPES = {pl.Int64: "long", pl.Int32: "int", pl.String: "string", pl.Boolean: "boolean", pl.Float64: "double"}
+VIOLATION_COLUMNS = ["source", *(c for c in VIOLATION_SCHEMA if c != "source")]
+"""The Spark violations table: the local one (`VIOLATION_SCHEMA`), with the `source` column first."""
+_POLARS_SCHEMA = {"source": pl.String, **VIOLATION_SCHEMA}
+CHECKED_COLUMNS = ["kind", *VIOLATION_COLUMNS, "n", "bad", "warned"]
+"""What a partition's check returns: `v` violations, `t` W107 candidates (tx_id in `value`),
+`n` the events read, the invalid ones and the warned ones (in `n`, `bad`, `warned`)."""
+
+
+def spark_schema(columns: Sequence[str], types: dict[str, Any]) -> str:
+    return ", ".join(f"`{c}` {SPARK_TYPES[types[c]]}" for c in columns)
+
+
+def violations_ddl() -> str:
+    return spark_schema(VIOLATION_COLUMNS, _POLARS_SCHEMA)
+
+
+def checked_ddl() -> str:
+    return spark_schema(CHECKED_COLUMNS, {"kind": pl.String, "n": pl.Int64, "bad": pl.Int64, "warned": pl.Int64,
+                                          **_POLARS_SCHEMA})
+
+
+def _chunks(batches: Iterable[Any], rows: int = CHUNK_ROWS) -> Iterator[Any]:
+    import pyarrow as pa
+
+    held: list[Any] = []
+    n = 0
+    for b in batches:
+        if b.num_rows:
+            held.append(b)
+            n += b.num_rows
+        if n >= rows:
+            yield pa.Table.from_batches(held)
+            held, n = [], 0
+    if held:
+        yield pa.Table.from_batches(held)
+
+
+def frames(batches: Iterable[Any], kind: str, catalog: Catalog) -> Iterator[Frame]:
+    """Canonical frames, one source at a time, whose `__row` are the keys Spark gave."""
+    import pyarrow.compute as pc
+
+    for table in _chunks(batches):
+        sources = table.column(SRC)
+        names = pc.unique(sources).to_pylist()
+        for source in names:
+            part = table.filter(pc.equal(sources, source)) if len(names) > 1 else table
+            if kind == "lines":
+                yield from _line_frames(part.sort_by(KEY), source, catalog)
+            else:
+                keys = pl.Series(part.column(KEY).to_numpy(zero_copy_only=False)).cast(pl.Int64)
+                df = pl.from_arrow(part.drop_columns([SRC, KEY]))
+                yield from_polars(df.with_columns(keys.alias(ROW)), catalog, source=source)
+
+
+def _line_frames(part: Any, source: str, catalog: Catalog) -> Iterator[Frame]:
+    """JSONL lines (sorted by line number) → `read_jsonl` on each run of consecutive lines, told where
+    the run starts in its file; short gaps (rows left out by `previous=`) are filled with blank lines,
+    which are not events."""
+    keys = part.column(KEY).to_pylist()
+    lines = part.column(LINE).to_pylist()
+    if keys[0] == 0 and lines[0] and lines[0].startswith(codecs.BOM_UTF8):
+        lines[0] = lines[0][3:]  # the file's byte order mark, skipped as locally
+    start, run = keys[0], [lines[0]]
+    for k, prev, line in zip(keys[1:], keys, lines[1:], strict=False):
+        if k - prev > _GAP:
+            yield shifted(read_jsonl(b"\n".join(run), source, catalog), start, start, commas=False)
+            start, run = k, []
+        else:
+            run.extend([b""] * (k - prev - 1))
+        run.append(line)
+    yield shifted(read_jsonl(b"\n".join(run), source, catalog), start, start, commas=False)
+
+
+def _to_arrow(df: pl.DataFrame, ddl_columns: Sequence[str], types: dict[str, Any]) -> Any:
+    import pyarrow as pa
+
+    schema = pa.schema([(c, pa.int64() if types[c] == pl.Int64 else pa.int32() if types[c] == pl.Int32
+                         else pa.string()) for c in ddl_columns])
+    return df.select(ddl_columns).to_arrow().cast(schema)
+
+
+def check_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, strict: bool,
+                    extra_columns: Sequence[str]) -> Iterator[Any]:
+    """mapInArrow: every rule but W107 on each chunk (`check_frame`), plus W107's candidates."""
+    for frame in frames(batches, kind, catalog):
+        yield from _checked(frame, catalog, strict, extra_columns)
+
+
+def check_row_groups(batches: Iterable[Any], *, catalog: Catalog, strict: bool,
+                     extra_columns: Sequence[str]) -> Iterator[Any]:
+    """mapInArrow over Parquet row groups (source, path, rg, first): each read here by pyarrow, as the
+    local reader reads the file (`parquet_frame`), rows numbered from `first`; then as above."""
+    import pyarrow.parquet as pq
+
+    for b in batches:
+        for source, path, rg, first in zip(*(b.column(c).to_pylist() for c in ("source", "path", "rg", "first")),
+                                           strict=True):
+            df = pl.from_arrow(pq.ParquetFile(path).read_row_group(rg))
+            df = df.with_columns(pl.int_range(first, first + df.height, dtype=pl.Int64).alias(ROW))
+            yield from _checked(parquet_frame(df, source, catalog), catalog, strict, extra_columns)
+
+
+def _checked(frame: Frame, catalog: Catalog, strict: bool, extra_columns: Sequence[str]) -> Iterator[Any]:
+    types = {"kind": pl.String, "n": pl.Int64, "bad": pl.Int64, "warned": pl.Int64, **_POLARS_SCHEMA}
+    df, found = check_frame(frame, catalog, strict=strict, extra_columns=extra_columns)
+    src = pl.lit(frame.source, pl.String).alias("source")
+    parts = [found.select(pl.lit("v").alias("kind"), src, pl.all())]
+    per_row = found.group_by("row").agg((pl.col("severity") == "error").any().alias("e"),
+                                        (pl.col("severity") == "warning").any().alias("w"))
+    cands = purchase_tx(df, pl.col(ERROR).is_null())
+    if cands is not None and cands.height:  # with what the row has already: W107 may make it `warned`
+        flags = per_row.select(pl.col("row").alias(ROW), pl.when("e").then(pl.lit("error"))
+                               .when("w").then(pl.lit("warning")).alias("severity"))
+        parts.append(cands.join(flags, on=ROW, how="left").select(
+            pl.lit("t").alias("kind"), src, pl.col(ROW).alias("row"), "line", "eventName", "severity",
+            pl.col(TX_PARAM).alias("value")))
+    bad = int(per_row.get_column("e").sum())
+    warned = per_row.filter(pl.col("w") & ~pl.col("e")).height
+    parts.append(pl.DataFrame({"kind": ["n"], "source": [frame.source], "n": [df.height], "bad": [bad],
+                               "warned": [warned]}))
+    out = pl.concat(parts, how="diagonal_relaxed")
+    yield from _to_arrow(out.with_columns([pl.lit(None, types[c]).alias(c) for c in CHECKED_COLUMNS
+                                           if c not in out.columns]), CHECKED_COLUMNS, types).to_batches()
+
+
+def render_w107(batches: Iterable[Any], *, tx_column: str) -> Iterator[Any]:
+    """mapInArrow over the reusing purchases (source, row, line, eventName, value = tx_id, first): W107 rows,
+    built by the local engine's own `w107_render`."""
+    for b in batches:
+        df = pl.from_arrow(b)
+        if not df.height:
+            continue
+        dup = df.select(pl.col("row").alias(ROW), "line", "eventName", pl.col("value").alias(tx_column),
+                        pl.col("first").alias("__first"))
+        out = w107_render(dup).with_columns(df.get_column("source").alias("source"))
+        yield from _to_arrow(out.with_columns([pl.lit(None, _POLARS_SCHEMA[c]).alias(c) for c in VIOLATION_COLUMNS
+                                               if c not in out.columns]),
+                             VIOLATION_COLUMNS, _POLARS_SCHEMA).to_batches()
+
+
+__all__ = ["CHECKED_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "check_row_groups", "checked_ddl", "frames",
+           "render_w107", "violations_ddl"]
