@@ -25,6 +25,7 @@ from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import TX_PARAM
 from adrop_kit.validate.checks import VIOLATION_SCHEMA
 from adrop_kit.validate.dataset import check_frame
+from adrop_kit.validate.json_values import JSON_FLAG, json_flags
 from adrop_kit.validate.nested import purchase_tx, w107_render
 
 CHUNK_ROWS = 50_000
@@ -34,9 +35,12 @@ SPARK_TYPES = {pl.Int64: "long", pl.Int32: "int", pl.String: "string", pl.Boolea
 VIOLATION_COLUMNS = ["source", *(c for c in VIOLATION_SCHEMA if c != "source")]
 """The Spark violations table: the local one (`VIOLATION_SCHEMA`), with the `source` column first."""
 _POLARS_SCHEMA = {"source": pl.String, **VIOLATION_SCHEMA}
-CHECKED_COLUMNS = ["kind", *VIOLATION_COLUMNS, "n", "bad", "warned"]
-"""What a partition's check returns: `v` violations, `t` W107 candidates (tx_id in `value`),
-`n` the events read, the invalid ones and the warned ones (in `n`, `bad`, `warned`)."""
+CHECKED_COLUMNS = ["kind", *VIOLATION_COLUMNS, JSON_FLAG, "n", "bad", "warned"]
+"""What a partition's check returns: `v` violations (with `JSON_FLAG`: is the value JSON text,
+decided while the rows are here), `t` W107 candidates (tx_id in `value`), `n` the events read,
+the invalid ones and the warned ones (in `n`, `bad`, `warned`)."""
+_CHECKED_TYPES = {"kind": pl.String, "n": pl.Int64, "bad": pl.Int64, "warned": pl.Int64, JSON_FLAG: pl.Boolean,
+                  **_POLARS_SCHEMA}
 
 
 def spark_schema(columns: Sequence[str], types: dict[str, Any]) -> str:
@@ -48,8 +52,7 @@ def violations_ddl() -> str:
 
 
 def checked_ddl() -> str:
-    return spark_schema(CHECKED_COLUMNS, {"kind": pl.String, "n": pl.Int64, "bad": pl.Int64, "warned": pl.Int64,
-                                          **_POLARS_SCHEMA})
+    return spark_schema(CHECKED_COLUMNS, _CHECKED_TYPES)
 
 
 def _chunks(batches: Iterable[Any], rows: int = CHUNK_ROWS) -> Iterator[Any]:
@@ -107,8 +110,8 @@ def _line_frames(part: Any, source: str, catalog: Catalog) -> Iterator[Frame]:
 def _to_arrow(df: pl.DataFrame, ddl_columns: Sequence[str], types: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    schema = pa.schema([(c, pa.int64() if types[c] == pl.Int64 else pa.int32() if types[c] == pl.Int32
-                         else pa.string()) for c in ddl_columns])
+    arrow = {pl.Int64: pa.int64(), pl.Int32: pa.int32(), pl.Boolean: pa.bool_()}
+    schema = pa.schema([(c, arrow.get(types[c], pa.string())) for c in ddl_columns])
     return df.select(ddl_columns).to_arrow().cast(schema)
 
 
@@ -134,10 +137,10 @@ def check_row_groups(batches: Iterable[Any], *, catalog: Catalog, strict: bool,
 
 
 def _checked(frame: Frame, catalog: Catalog, strict: bool, extra_columns: Sequence[str]) -> Iterator[Any]:
-    types = {"kind": pl.String, "n": pl.Int64, "bad": pl.Int64, "warned": pl.Int64, **_POLARS_SCHEMA}
+    types = _CHECKED_TYPES
     df, found = check_frame(frame, catalog, strict=strict, extra_columns=extra_columns)
     src = pl.lit(frame.source, pl.String).alias("source")
-    parts = [found.select(pl.lit("v").alias("kind"), src, pl.all())]
+    parts = [found.select(pl.lit("v").alias("kind"), src, pl.all(), json_flags(found, df))]
     per_row = found.group_by("row").agg((pl.col("severity") == "error").any().alias("e"),
                                         (pl.col("severity") == "warning").any().alias("w"))
     cands = purchase_tx(df, pl.col(ERROR).is_null())

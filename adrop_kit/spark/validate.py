@@ -34,6 +34,7 @@ from adrop_kit.spark.session import get_session, quiet, require_pyspark
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.spec.rules import TX_PARAM
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+from adrop_kit.validate.json_values import JSON_FLAG
 from adrop_kit.validate.report import DatasetReport
 
 _BLANK = r"^[ \t\n\x0B\f\r]*$"  # bytes.isspace(): a blank JSONL line is not an event
@@ -53,6 +54,8 @@ class SparkReport:
     elapsed_s: float = 0.0
     checked: Any = field(default=None, repr=False)
     """The partitions' output, cached (violations, W107 candidates, counts): `unpersist()` frees it."""
+    flagged: Any = field(default=None, repr=False)
+    """`violations` with `JSON_FLAG` (is each value JSON text?), for `collect`'s JSON output."""
 
     def unpersist(self) -> None:
         """Free the cached output of the checks (`violations` is then recomputed if used again)."""
@@ -97,11 +100,13 @@ class SparkReport:
                                                           text.alias("json"))
         return rows.select(F.col(SRC).alias("source"), F.col(ROW).alias("row"), *self.keyed.payload)
 
-    def violations_polars(self, *, limit: int | None = None) -> Any:
-        """The violations on the driver, as a polars frame in report order (source, row, rule, field)."""
+    def violations_polars(self, *, limit: int | None = None, flags: bool = False) -> Any:
+        """The violations on the driver, as a polars frame in report order (source, row, rule, field);
+        `flags`: with `JSON_FLAG` beside them (what `DatasetReport` needs to give values as JSON)."""
         import polars as pl
 
-        v = self.violations if limit is None else self.violations.limit(limit)
+        v = self.flagged if flags and self.flagged is not None else self.violations
+        v = v if limit is None else v.limit(limit)
         table = v.toArrow() if hasattr(v, "toArrow") else pl.from_pandas(v.toPandas()).to_arrow()
         return pl.from_arrow(table).cast({"row": pl.Int64})
 
@@ -137,15 +142,16 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
             check, todo = partial(check_partition, kind=k.kind, **options), k.sdf
         check.__name__ = "adrop_check"  # type: ignore[attr-defined]  # how the plan and the UI name the step
         checked = todo.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
-        found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS)
+        found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS, JSON_FLAG)
         cands = checked.where("kind = 't'").select("source", "row", "line", "eventName", "severity", "value")
         dup = _w107_dups(cands)
-        violations = found.unionByName(_w107(dup)).orderBy("source", "row", "rule", "field")
+        flagged = found.unionByName(_w107(dup).withColumn(JSON_FLAG, F.lit(False))) \
+            .orderBy("source", "row", "rule", "field")
         rows, invalid, warned = checked.where("kind = 'n'").agg(F.sum("n"), F.sum("bad"), F.sum("warned")).first()
         warned = (warned or 0) + dup.where(F.col("severity").isNull()).count()  # warned by W107 alone
     return SparkReport(rows=int(rows or 0), invalid=int(invalid or 0), warned=int(warned),
-                       violations=violations, keyed=k, strict=strict, elapsed_s=time.perf_counter() - start,
-                       checked=checked)
+                       violations=flagged.drop(JSON_FLAG), keyed=k, strict=strict,
+                       elapsed_s=time.perf_counter() - start, checked=checked, flagged=flagged)
 
 
 def _w107_dups(cands: Any) -> Any:
@@ -190,7 +196,7 @@ def collect(report: SparkReport, *, limit: int | None = None) -> CollectedReport
     column is kept only when the input has more than one source."""
     import polars as pl
 
-    v = report.violations_polars(limit=limit)
+    v = report.violations_polars(limit=limit, flags=True)
     if v.get_column("source").n_unique() <= 1:
         v = v.drop("source")
     return CollectedReport(rows=report.rows, violations=v, frame=pl.DataFrame(), source=report.source,

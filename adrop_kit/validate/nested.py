@@ -68,7 +68,8 @@ def w107_render(dup: pl.DataFrame) -> pl.DataFrame:
     first user is named)."""
     tx = pl.col(TX_PARAM)
     return dup.select(
-        pl.col(ROW).alias("row"), line_of(dup.columns), "eventName", pl.lit(Rule.W107.value).alias("rule"),
+        pl.col(ROW).alias("row"), pl.col("line") if "line" in dup.columns else pl.lit(None, pl.Int64).alias("line"),
+        "eventName", pl.lit(Rule.W107.value).alias("rule"),
         pl.lit("warning").alias("severity"),
         pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
         render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=printable_text(tx),
