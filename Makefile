@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 CORE   := $(VENV)/.installed-core
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench lint notebooks lab clean distclean
+.PHONY: install demo test test-fast bench bench-big lint notebooks lab clean distclean
 
 install: $(STAMP)
 
@@ -37,7 +37,12 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/validate.py
 	$(PY) benchmarks/send.py
-	@if [ -f benchmarks/strategies.py ]; then echo "$(PY) benchmarks/strategies.py"; $(PY) benchmarks/strategies.py; fi
+	$(PY) benchmarks/strategies.py
+
+# the long ones (tens of minutes, ~4 GB of temporary disk): 20M-row JSONL in bounded memory, Spark local[2]
+bench-big: $(STAMP)
+	$(PY) benchmarks/stream.py
+	$(PY) benchmarks/spark.py
 
 # ruff, plus the layers / no-cycles / private-modules contracts of pyproject.toml (import-linter)
 lint: $(STAMP)
