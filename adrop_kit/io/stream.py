@@ -150,17 +150,22 @@ def _line_chunks(fh: BinaryIO, part: Part, batch_bytes: int) -> Iterator[tuple[b
             lines += chunk.count(b"\n")
         if eof:
             return
-        block = read_block(fh, part, max(batch_bytes, READ_AHEAD))
-        eof = len(block) < max(batch_bytes, READ_AHEAD)
+        block, eof = _more(fh, part, batch_bytes)
         buf += block
+
+
+def _more(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, bool]:
+    """The next block of a text part, and whether the part ends with it."""
+    want = max(batch_bytes, READ_AHEAD)
+    block = read_block(fh, part, want)
+    return block, len(block) < want
 
 
 def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
          delimiter: str | None) -> Iterator[tuple[Frame, int]]:
     buf, eof = _first_block(fh, part, batch_bytes)
     while not eof and (buf.isspace() or _parity_cut(buf, 0, len(buf), eof) is None):
-        block = read_block(fh, part, max(batch_bytes, READ_AHEAD))  # the header may be longer than a block
-        eof = len(block) < max(batch_bytes, READ_AHEAD)
+        block, eof = _more(fh, part, batch_bytes)  # the header may be longer than a block
         buf += block
     if is_blank(buf) and eof:
         return  # an empty file holds no events
@@ -183,8 +188,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             lines += body.count(b"\n")
         if eof:
             break
-        block = read_block(fh, part, max(batch_bytes, READ_AHEAD))
-        eof = len(block) < max(batch_bytes, READ_AHEAD)
+        block, eof = _more(fh, part, batch_bytes)
         buf += block
     if not yielded:
         yield read_csv(head, part.label, catalog, delimiter=sep), len(head)
