@@ -286,3 +286,20 @@ def test_held_w107_rows_are_found_across_batches_of_a_streamed_send(tmp_path):
         held = sorted(o.row for o in report.outcomes if o.outcome == "held")
         assert held == [3, 4, 5, 6, 7], batch
         assert sorted(o.row for o in report.outcomes if o.outcome == "dry_run") == [0, 1, 2]
+
+
+def test_an_interrupted_streamed_send_says_the_input_was_not_read_to_its_end(tmp_path):
+    rows = [*app_opens(10), {"uid": "", "eventName": "app_open"}, *app_opens(10)]  # row 10: skipped (E002)
+    path = write_jsonl(tmp_path / "e.jsonl", rows)
+
+    def ctrl_c_at_the_skipped_row(outcome):  # skipped outcomes are emitted on the reading thread
+        if outcome.outcome == "skipped":
+            raise KeyboardInterrupt
+
+    with ak.Sender(dry_run=True, progress=False, on_outcome=ctrl_c_at_the_skipped_row) as sender:
+        report = sender.send_all(path, batch_bytes=120)
+    assert report.interrupted and not report.read_all and report.to_dict()["read_all"] is False
+    assert report.total < len(rows)  # what was read is counted; the rest is for the next run
+    with ak.Sender(dry_run=True, progress=False) as sender:
+        whole = sender.send_all(path, batch_bytes=120)
+    assert whole.read_all and whole.total == len(rows) and "read_all" not in whole.to_dict()

@@ -174,7 +174,8 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     if report.aborted:
         out(st.red(f"Stopped: {report.aborted}."))
     if report.interrupted:
-        out(st.yellow(f"Interrupted: {report.pending:,} events not attempted"
+        unread = "" if report.read_all else " (and the input was not read to its end)"
+        out(st.yellow(f"Interrupted: {report.pending:,} events not attempted{unread}"
                        + (f"; run the same command again to resume from {args.journal}." if args.journal else
                           "; use --journal FILE to resume without re-sending.")))
     elif report.journal_error:

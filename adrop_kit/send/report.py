@@ -87,6 +87,9 @@ class SendReport:
     """The longest single pause between two attempts of one event (back-off or Retry-After)."""
     journal_error: str | None = None
     """Why the journal could not be written, when that stopped the run (`aborted` says so too)."""
+    read_all: bool = True
+    """False when a streamed send stopped (interrupted or aborted) before reading its input to the end:
+    rows after those counted in `total` were not read, and are in no bucket; a re-run reads them."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: (o.source or "", o.row))
@@ -167,7 +170,7 @@ class SendReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary(), "endpoint": self.endpoint, "interrupted": self.interrupted,
-                "aborted": self.aborted,
+                "aborted": self.aborted, **({} if self.read_all else {"read_all": False}),
                 "problems": [o._asdict() for o in self.problems()],
                 **({"held": [o._asdict() for o in self.outcomes if o.outcome == "held"]} if self.held else {}),
                 **({"requests": self.requests} if self.dry_run else {})}

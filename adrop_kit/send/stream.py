@@ -105,6 +105,7 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
     fatal: str | None = None
     journal_error: str | None = None
     preview: list[str] = []
+    read_all = False
     bar = None if sender.dry_run else progress_bar(0, sender.progress, unit="ev", desc="sending")
     if bar is not None:
         bar.total = None
@@ -140,6 +141,8 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
             fatal, journal_error = state.fatal, state.journal_error
             if interrupted or fatal:
                 break
+        else:
+            read_all = True
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -148,7 +151,7 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
     return SendReport(total=total, outcomes=outcomes, elapsed_s=time.perf_counter() - start, source=inputs.label,
                       endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
                       interrupted=interrupted, aborted=fatal, retries=retries, longest_wait_s=longest,
-                      journal_error=journal_error)
+                      journal_error=journal_error, read_all=read_all)
 
 
 def _known(sender: Any, jobs: list[Any], emit: Any, source: str | None) -> list[Any]:
