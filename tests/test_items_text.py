@@ -68,7 +68,8 @@ def test_plain_items_with_problems_are_still_reported_as_check_items_reports_the
     path = tmp_path / "e.csv"
     cells = [json.dumps(r["items"]).replace('"', '""') for r in rows]
     path.write_text("uid,eventName,tx_id,currency,items\n" + "".join(
-        f'{r["uid"]},{r["eventName"]},{r["tx_id"]},{r["currency"]},"{cell}"\n' for r, cell in zip(rows, cells, strict=True)),
+        f'{r["uid"]},{r["eventName"]},{r["tx_id"]},{r["currency"]},"{cell}"\n'
+        for r, cell in zip(rows, cells, strict=True)),
         encoding="utf-8")
     got = {(v["row"], v["rule"], v["field"], v["value"]) for v in ak.validate_events(path).to_dict()["violations"]}
     assert got == {(0, "W103", "items[0].price", -500), (0, "W103", "items[0].quantity", 0),
