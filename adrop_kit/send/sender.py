@@ -28,6 +28,7 @@ from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.progress import progress_bar
 from adrop_kit.send.jobs import Job as _Job
 from adrop_kit.send.jobs import RunState as _RunState
+from adrop_kit.send.jobs import held_warnings, reasons
 from adrop_kit.send.journal import Journal, event_key
 from adrop_kit.send.ratelimit import RateLimiter
 from adrop_kit.send.report import OUTCOMES, EventOutcome, Outcome, SendReport, hold_rules
@@ -170,7 +171,6 @@ class Sender:
         field separator, None sniffs it). See the module docstring.
         Inputs that `validate_events` streams (several files, `-`, a big file, `batch_bytes=`…) are
         sent batch by batch (`send.stream`): read, validate, send the valid rows, journal, let go."""
-        import polars as pl
 
         from adrop_kit.io.frames import ROW, to_payloads
         from adrop_kit.io.readers import to_frame
@@ -188,11 +188,7 @@ class Sender:
                                       extra_columns=self.extra_columns, stream=False if plan is not None else None,
                                       delimiter=delimiter)
             sendable = to_payloads(vreport.valid_rows, self.catalog, extra_columns=self.extra_columns)
-            errors = vreport.errors
-            why = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
-            skipped_rows = errors.group_by("row", maintain_order=True).agg(
-                pl.col("eventName").first(), why.str.join("; ").alias("why"))
-            skipped = list(skipped_rows.iter_rows())
+            skipped = list(reasons(vreport.errors).iter_rows())
             held = _held_rows(vreport, self.hold_warnings)
             if held:
                 holding = {r for r, _, _ in held}
@@ -355,13 +351,8 @@ def _held_rows(vreport: Any, hold: frozenset[str] | bool) -> list[tuple[int, str
         return []
     import polars as pl
 
-    warned = vreport.warnings
-    if hold is not True:
-        warned = warned.filter(pl.col("rule").is_in(sorted(hold)))
-    warned = warned.filter(~pl.col("row").is_in(vreport.invalid_rows.implode()))
-    why = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
-    rows = warned.group_by("row", maintain_order=True).agg(pl.col("eventName").first(), why.str.join("; "))
-    return list(rows.iter_rows())
+    warned = held_warnings(vreport.violations, hold)
+    return list(reasons(warned.filter(~pl.col("row").is_in(vreport.invalid_rows.implode()))).iter_rows())
 
 
 def _result(reply: Reply, attempts: int) -> SendResult:

@@ -26,15 +26,12 @@ from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.parts import Inputs
 from adrop_kit.io.progress import progress_bar
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, iter_batches
-from adrop_kit.send.jobs import Job, RunState
+from adrop_kit.send.jobs import Job, RunState, held_warnings, reasons
 from adrop_kit.send.journal import event_key
 from adrop_kit.send.report import EventOutcome, Outcome, SendReport
-from adrop_kit.spec.rules import TX_PARAM
+from adrop_kit.spec.rules import MESSAGES, TX_PARAM, Rule, printable
 from adrop_kit.validate.nested import purchase_tx
 from adrop_kit.validate.stream import checked_batches
-
-_WHY = pl.concat_str(pl.col("rule"), pl.lit(" "), pl.col("field"), pl.lit(": "), pl.col("message"))
-
 
 Rows = list[tuple[int, str | None, str]]
 
@@ -43,16 +40,14 @@ def _batches(sender: Any, inputs: Inputs, batch_bytes: int, batch_rows: int, del
              ) -> Iterator[tuple[str, pl.DataFrame, Rows, Rows]]:
     """(source label, the rows to send, the skipped rows and the held rows (row, eventName, why)) per batch."""
     hold = sender.hold_warnings
-    seen: set[str] | None = set() if hold is True or (hold and "W107" in hold) else None
+    seen: dict[str, tuple[str, int]] | None = {} if hold is True or (hold and "W107" in hold) else None
     if sender.validate:
         for cb in checked_batches(inputs, sender.catalog, strict=sender.strict, extra_columns=sender.extra_columns,
                                   batch_bytes=batch_bytes, batch_rows=batch_rows, progress=False,
                                   delimiter=delimiter):
-            errors = cb.violations.filter(pl.col("severity") == "error")
-            skipped = errors.group_by("row", maintain_order=True).agg(
-                pl.col("eventName").first(), _WHY.str.join("; ").alias("why"))
+            skipped = reasons(cb.violations.filter(pl.col("severity") == "error"))
             ok = cb.df.filter(~pl.col(ROW).is_in(skipped.get_column("row").implode()))
-            held = _held(cb.violations, ok, hold, seen, cb.df)
+            held = _held(cb.violations, ok, hold, seen, cb.df, cb.batch.part.label)
             if held.height:
                 ok = ok.filter(~pl.col(ROW).is_in(held.get_column("row").implode()))
             drop = [c for c in ok.columns if c in (ERROR, RAW, "__ev")
@@ -67,30 +62,27 @@ def _batches(sender: Any, inputs: Inputs, batch_bytes: int, batch_rows: int, del
         yield batch.part.label, df.filter(pl.col(ERROR).is_null()), skipped, []
 
 
-def _held(violations: pl.DataFrame, ok: pl.DataFrame, hold: Any, seen: set[str] | None,
-          df: pl.DataFrame) -> pl.DataFrame:
+def _held(violations: pl.DataFrame, ok: pl.DataFrame, hold: Any, seen: dict[str, tuple[str, int]] | None,
+          df: pl.DataFrame, label: str) -> pl.DataFrame:
     """(row, eventName, why) of the valid rows (`ok`) carrying a warning `hold` names. W107 is
-    judged against `seen`, the tx_ids of the purchases read before (updated here, in input order)."""
-    empty = pl.DataFrame(schema={"row": pl.Int64, "eventName": pl.String, "why": pl.String})
+    judged against `seen`, the first purchase (file, row) of each tx_id read before (updated here,
+    in input order), with the message W107 has everywhere."""
     if not hold:
-        return empty
-    warned = violations.filter(pl.col("severity") == "warning")
-    if hold is not True:
-        warned = warned.filter(pl.col("rule").is_in(sorted(hold)))
-    parts = [warned.select("row", "eventName", _WHY.alias("why"))]
+        return pl.DataFrame(schema={"row": pl.Int64, "eventName": pl.String, "why": pl.String})
+    warned = held_warnings(violations, hold).select("row", "eventName", "rule", "field", "message")
     bought = purchase_tx(df, pl.col(ERROR).is_null()) if seen is not None else None
     if bought is not None and bought.height:
-        dup_rows: list[tuple[int, str | None, str]] = []
+        dups: list[tuple[int, str | None, str, str, str]] = []
         for row, event, tx in bought.select(ROW, "eventName", TX_PARAM).iter_rows():
-            if tx in seen:
-                dup_rows.append((row, event, f"W107 {TX_PARAM}: {TX_PARAM} {tx!r} was used by an earlier purchase"))
-            else:
-                seen.add(tx)
-        if dup_rows:
-            parts.append(pl.DataFrame(dup_rows, schema=empty.schema, orient="row"))
-    rows = pl.concat(parts).filter(pl.col("row").is_in(ok.get_column(ROW).implode()))
-    return rows.group_by("row", maintain_order=True).agg(pl.col("eventName").first(), pl.col("why").str.join("; ")) \
-        .sort("row")
+            if tx not in seen:
+                seen[tx] = (label, row)
+                continue
+            source, first = seen[tx]
+            where = str(first) if source == label else f"{first} of {source}"
+            dups.append((row, event, Rule.W107.value, TX_PARAM, MESSAGES["W107"].format(tx=printable(tx), first=where)))
+        if dups:
+            warned = pl.concat([warned, pl.DataFrame(dups, schema=warned.schema, orient="row")])
+    return reasons(warned.filter(pl.col("row").is_in(ok.get_column(ROW).implode())).sort("row", maintain_order=True))
 
 
 def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_bytes: int | None = None,
