@@ -9,6 +9,8 @@ package, so pytest puts it on sys.path).
 from __future__ import annotations
 
 import json
+import math
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +31,29 @@ def write_jsonl(path: Path, rows: list[Any]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
+
+
+def exchange(server: Any, data: bytes, *, timeout: float = 3.0) -> bytes:
+    """Send raw bytes to `server`, then read until it closes (or stays silent for `timeout`)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
+        s.sendall(data)
+        out = []
+        try:
+            while chunk := s.recv(65536):
+                out.append(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return b"".join(out)
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values, type for type: 1 is not 1.0, -0.0 is not 0.0, NaN is NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return a == b

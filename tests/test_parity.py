@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from conftest import same_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -164,17 +165,8 @@ def _plain(v: Any) -> Any:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal as JSON values, type for type: 1 is not 1.0, -0.0 is not 0.0, NaN is NaN."""
-    a, b = _plain(a), _plain(b)
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
+    """Equal as the JSON they are sent as (`_plain`), type for type (`same_json`)."""
+    return same_json(_plain(a), _plain(b))
 
 
 def _drop_nulls(v: Any) -> Any:

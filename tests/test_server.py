@@ -13,6 +13,7 @@ import socket
 import time
 
 import pytest
+from conftest import exchange
 
 from adrop_kit.server import MAX_BODY, Faults, LocalServer
 
@@ -119,30 +120,18 @@ def test_inspection_endpoints(adrop_server):
     assert adrop_server.stats()["total"] == 0
 
 
-def _raw(server, data: bytes, *, read_timeout=5.0) -> bytes:
-    with socket.create_connection(("127.0.0.1", server.port), timeout=read_timeout) as s:
-        s.sendall(data)
-        chunks = []
-        try:
-            while chunk := s.recv(65536):
-                chunks.append(chunk)
-        except TimeoutError:
-            pass
-        return b"".join(chunks)
-
-
 def test_hostile_requests_do_not_take_the_server_down(adrop_server):
-    assert b" 400 " in _raw(adrop_server, b"\x00\x01\x02 not http at all\r\n\r\n")
+    assert b" 400 " in exchange(adrop_server, b"\x00\x01\x02 not http at all\r\n\r\n")
     # a body shorter than its Content-Length, then the client goes away
     with socket.create_connection(("127.0.0.1", adrop_server.port)) as s:
         s.sendall(b"POST /event HTTP/1.1\r\nHost: x\r\nAuthorization: " + adrop_server.app_key.encode()
                   + b"\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"uid\":")
     # a negative / non-numeric Content-Length
-    reply = _raw(adrop_server, b"POST /event HTTP/1.1\r\nHost: x\r\nAuthorization: " + adrop_server.app_key.encode()
+    reply = exchange(adrop_server, b"POST /event HTTP/1.1\r\nHost: x\r\nAuthorization: " + adrop_server.app_key.encode()
                  + b"\r\nContent-Type: application/json\r\nContent-Length: nope\r\nConnection: close\r\n\r\n")
     assert b" 400 " in reply.split(b"\r\n")[0]
     # an absurd header line
-    _raw(adrop_server, b"GET /_local/stats HTTP/1.1\r\nX: " + b"a" * 100_000 + b"\r\n\r\n", read_timeout=2)
+    exchange(adrop_server, b"GET /_local/stats HTTP/1.1\r\nX: " + b"a" * 100_000 + b"\r\n\r\n", timeout=2)
     # the server still answers
     status, _, _ = post(adrop_server, {"uid": "u", "eventName": "app_open"})
     assert status == 200
@@ -199,7 +188,7 @@ def test_a_generated_key_when_none_is_given(monkeypatch):
 def test_a_chunked_body_is_read(adrop_server):
     body = b'{"uid": "u", "eventName": "app_open"}'
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (body[:10], body[10:])) + b"0\r\n\r\n"
-    reply = _raw(adrop_server, b"POST /event HTTP/1.1\r\nHost: x\r\nAuthorization: " + adrop_server.app_key.encode()
+    reply = exchange(adrop_server, b"POST /event HTTP/1.1\r\nHost: x\r\nAuthorization: " + adrop_server.app_key.encode()
                  + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                  + chunked)
     assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b'{"message":"ok"}')

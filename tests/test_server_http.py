@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+from conftest import exchange
 
 from adrop_kit.server import MAX_BODY, Faults, HttpLimits, LocalServer
 
@@ -43,19 +44,6 @@ def post_event(server, body: bytes = EVENT, extra: str = "") -> bytes:
     lines = ["POST /event HTTP/1.1", f"Authorization: {server.app_key}", "Content-Type: application/json",
              f"Content-Length: {len(body)}"] + ([extra] if extra else [])
     return head(server, lines) + body
-
-
-def exchange(server, data: bytes, *, timeout: float = 3.0) -> bytes:
-    """Send raw bytes, then read until the server closes (or stays silent for `timeout`)."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
-        s.sendall(data)
-        out = []
-        try:
-            while chunk := s.recv(65536):
-                out.append(chunk)
-        except (TimeoutError, ConnectionResetError):
-            pass
-    return b"".join(out)
 
 
 def statuses(reply: bytes) -> list[int]:

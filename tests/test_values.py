@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from conftest import same_json
 
 import adrop_kit as ak
 from adrop_kit import schemas
@@ -36,26 +37,13 @@ def _sent(report: ak.DatasetReport) -> list[dict]:
     return [p for _, p in to_payloads(report.valid_rows, ak.STANDARD)]
 
 
-def _same(a: object, b: object) -> bool:
-    """Equal as JSON values, type for type: 1 is not 1.0, -0.0 is not 0.0, NaN is NaN."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
-
-
 # -- integers at or beyond ±2**63 ------------------------------------------------------------------
 def test_a_price_beyond_int64_is_sent_with_its_exact_price():
     payload = {"uid": "u1", "eventName": "view_item", "item_id": "a", "price": 2**63 + 5}
     report = ak.validate_events([payload])
     assert report.ok and report.violations.height == 0
     (sent,) = _sent(report)
-    assert _same(sent, payload)
+    assert same_json(sent, payload)
     sender = ak.Sender(dry_run=True)
     try:
         dry = sender.send_all([payload])
@@ -71,7 +59,7 @@ def test_a_quantity_of_2_pow_63_is_present_not_missing():
     assert ak.validate_event(payload).violations == []
     report = ak.validate_events([payload])
     assert report.violations.height == 0
-    assert _same(_sent(report)[0], payload)
+    assert same_json(_sent(report)[0], payload)
 
 
 def test_w103_on_a_price_below_minus_2_pow_63_is_reported_with_the_exact_value():
@@ -80,7 +68,7 @@ def test_w103_on_a_price_below_minus_2_pow_63_is_reported_with_the_exact_value()
     assert (v.rule, v.field, v.value) == ("W103", "price", str(-2**63 - 1))
     report = ak.validate_events([payload])
     assert report.violations.select("rule", "field", "value").rows() == [("W103", "price", str(-2**63 - 1))]
-    assert _same(_sent(report)[0], payload)
+    assert same_json(_sent(report)[0], payload)
 
 
 @pytest.mark.parametrize("dtype,value", [(pl.Int128, 2**63 + 5), (pl.Int128, -2**100), (pl.UInt64, 2**64 - 1),
@@ -93,7 +81,7 @@ def test_int128_and_uint64_columns_of_a_polars_frame_are_judged_and_sent_exactly
     report = ak.validate_events(df)
     assert set(report.violations["rule"]) == ak.validate_event(payload).rules
     if report.ok:
-        assert _same(_sent(report)[0], payload)
+        assert same_json(_sent(report)[0], payload)
     assert _rules(report) == _rules(ak.validate_events(df, engine="pandera"))
 
 
@@ -114,7 +102,7 @@ def test_big_integers_keep_their_verdict_and_value_wherever_they_are(big):
         assert got.get(row, set()) == ak.validate_event(payload).rules, payload
     valid = [p for p in payloads if ak.validate_event(p).ok]
     sent = _sent(report)
-    assert len(sent) == len(valid) and all(_same(a, b) for a, b in zip(sent, valid, strict=True))
+    assert len(sent) == len(valid) and all(same_json(a, b) for a, b in zip(sent, valid, strict=True))
 
 
 def test_numbers_come_back_as_they_were_written():
@@ -130,7 +118,7 @@ def test_numbers_come_back_as_they_were_written():
     report = ak.validate_events(rows)
     assert report.invalid == 0
     sent = _sent(report)
-    assert all(_same(a, b) for a, b in zip(sent, rows, strict=True)), sent
+    assert all(same_json(a, b) for a, b in zip(sent, rows, strict=True)), sent
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".json"])
@@ -140,7 +128,7 @@ def test_json_files_keep_integers_beyond_64_bits_exact(tmp_path, suffix):  # orj
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) if suffix == ".jsonl" else json.dumps(rows))
     report = ak.validate_events(path)
     assert report.violations.select("rule", "value").rows() == [("W103", str(-2**63 - 1))]
-    assert all(_same(a, b) for a, b in zip(_sent(report), rows, strict=True))
+    assert all(same_json(a, b) for a, b in zip(_sent(report), rows, strict=True))
 
 
 def test_integers_too_long_for_python_to_write_are_e001_not_a_crash():

@@ -11,7 +11,7 @@ batches by `io.stream`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,9 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import Frame, from_pandas, from_polars, from_records
-from adrop_kit.io.parts import PARQUET_FORMATS, is_paths, resolve_inputs
-from adrop_kit.io.read_csv import read_csv
-from adrop_kit.io.read_json import read_json, read_jsonl
+from adrop_kit.io.parts import is_paths, resolve_inputs
 from adrop_kit.io.stream import whole_frame
 from adrop_kit.spec.catalog import Catalog
-
-TEXT_READERS: dict[str, Callable[[bytes, str, Catalog], Frame]] = {
-    ".csv": read_csv, ".jsonl": read_jsonl, ".ndjson": read_jsonl, ".json": read_json}
-PARQUET_SUFFIXES = PARQUET_FORMATS
 
 
 def to_frame(data: Any, catalog: Catalog, *, delimiter: str | None = None) -> Frame:

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from adrop_kit.errors import DataReadError
+from adrop_kit.io.parts import PARQUET_FORMATS
 
 SRC = "_adrop_source"
 ROW = "_adrop_row"
@@ -39,7 +40,7 @@ LINE = "_adrop_line"
 _BLK = "_adrop_block"
 _MID = "_adrop_mid"
 LINE_SUFFIXES = (".jsonl", ".ndjson")
-PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_SUFFIXES = PARQUET_FORMATS
 COMPRESSED = (".gz", ".bz2", ".deflate")  # decompressed by Spark's text reader (one split a file)
 DEFAULT_NAME = "<spark>"
 
