@@ -119,6 +119,9 @@ def test_a_directory_of_parts_names_each_row_by_file_and_line(spark, tmp_path: P
     report = validate(str(parts), spark=spark)
     v = report.violations_polars()
     assert set(v.get_column("source")) == {str(first), str(second)}
+    from adrop_kit.spark import collect
+
+    assert collect(report).shown_columns[0] == "source"  # several files: tables and JSON name each row's file
     for part in (first, second):  # within each file: the local verdicts, but W107 (which spans files)
         mine = v.filter((pl.col("source") == str(part)) & (pl.col("rule") != "W107")).drop("source")
         local = validate_events(part).violations.filter(pl.col("rule") != "W107").drop("source")

@@ -112,12 +112,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not args.batch_mb:
             raise Fail("--batch-mb must be at least 1")
         try:
-            report = validate_events(paths[0] if len(paths) == 1 else paths, catalog=catalog, strict=args.strict,
+            data = paths[0] if len(paths) == 1 else paths
+            report = validate_events(data, catalog=catalog, strict=args.strict,
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
                                      stream=True, violations_out=args.violations_out,
                                      batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
         except (AdropError, OSError, ValueError) as exc:  # DataReadError is both
-            raise Fail(one_line(paths[0] if len(paths) == 1 else " ".join(paths), exc)) from None
+            raise Fail(one_line(" ".join(paths), exc)) from None
     if args.html is not None:
         from adrop_kit.explore.report_page import write_report_page
 

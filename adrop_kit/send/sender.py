@@ -173,12 +173,13 @@ class Sender:
         sent batch by batch (`send.stream`): read, validate, send the valid rows, journal, let go."""
 
         from adrop_kit.io.frames import ROW, to_payloads
+        from adrop_kit.io.parts import Inputs
         from adrop_kit.io.readers import to_frame
         from adrop_kit.validate.dataset import plan_inputs, validate_events
 
         start = time.perf_counter()
         plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows)
-        if plan is not None and not hasattr(plan, "fmt"):  # Inputs: streamed
+        if isinstance(plan, Inputs):  # streamed
             from adrop_kit.send.stream import send_stream
 
             return send_stream(self, plan, dry_run_preview=dry_run_preview, batch_bytes=batch_bytes,

@@ -192,15 +192,14 @@ class CollectedReport(DatasetReport):
 
 
 def collect(report: SparkReport, *, limit: int | None = None) -> CollectedReport:
-    """`report` on the driver: all violations (or the first `limit`), in report order; the `source`
-    column is kept only when the input has more than one source."""
+    """`report` on the driver: all violations (or the first `limit`), in report order; tables and
+    JSON show the `source` column only when the violations come from more than one source."""
     import polars as pl
 
     v = report.violations_polars(limit=limit, flags=True)
-    if v.get_column("source").n_unique() <= 1:
-        v = v.drop("source")
+    sources = tuple(v.get_column("source").unique(maintain_order=True).to_list()) or (report.source,)
     return CollectedReport(rows=report.rows, violations=v, frame=pl.DataFrame(), source=report.source,
-                           strict=report.strict, elapsed_s=report.elapsed_s,
+                           sources=sources, strict=report.strict, elapsed_s=report.elapsed_s,
                            exact_invalid=report.invalid, exact_warned=report.warned)
 
 
