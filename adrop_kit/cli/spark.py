@@ -9,11 +9,15 @@ or a glob, local or on any filesystem Spark knows (`s3a://`, `hdfs://`, …).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from adrop_kit.cli.common import Fail, meta_columns, one_line
 from adrop_kit.errors import AdropError
+from adrop_kit.io.parts import resolve_inputs
 from adrop_kit.spec.catalog import Catalog
 
 _URI = re.compile(r"^([A-Za-z][\w+.-]*):/(?!/)")  # what pathlib leaves of `s3a://bucket/…`
@@ -38,13 +42,43 @@ def validate_on_spark(args: argparse.Namespace, catalog: Catalog) -> Any:
 
     try:
         spark = get_session(args.master)
-        return collect(validate(path, catalog=catalog, strict=args.strict, spark=spark,
-                                extra_columns=meta_columns(args)))
+        report = collect(validate(path, catalog=catalog, strict=args.strict, spark=spark,
+                                  extra_columns=meta_columns(args)))
     except AdropError as exc:
         raise Fail(one_line(name, exc)) from None
     except Exception as exc:  # noqa: BLE001 - Spark's own errors (a lost cluster, …): their first line
         lines = str(exc).strip().splitlines()
         raise Fail(one_line(name, lines[0] if lines else type(exc).__name__)) from None
+    return local_labels(report, path)
 
 
-__all__ = ["spark_path", "validate_on_spark"]
+def local_labels(report: Any, path: Any) -> Any:
+    """The report with each file named as the local engine names it (relative to a directory
+    given, as typed for a file), and the files skipped beside them (`_SUCCESS`, …) listed as it
+    lists them: Spark names files by their full URI. Only for local paths (an
+    `s3a://` file keeps Spark's name); the violations are put back in the local engine's order."""
+    import polars as pl
+
+    items = path if isinstance(path, list) else [path]
+    if any(_URI.match(p) and not p.lower().startswith("file:") for p in items):
+        return report
+    try:
+        inputs = resolve_inputs([unquote(re.sub(r"^file:(//)?", "", p)) for p in items] if len(items) > 1
+                                else unquote(re.sub(r"^file:(//)?", "", items[0])))
+    except (AdropError, OSError):
+        return report
+    if not inputs.multi:
+        return report
+    labels = {os.path.abspath(part.path): part.label for part in inputs.parts if part.path is not None}
+    order = {label: i for i, label in enumerate(labels.values())}
+    v = report.violations
+    spark_names = v.get_column("source").unique().to_list()
+    rename = {n: labels.get(os.path.abspath(unquote(re.sub(r"^file:(//)?", "", n))), n) for n in spark_names}
+    v = v.with_columns(pl.col("source").replace_strict(rename, return_dtype=pl.String))
+    v = v.with_columns(pl.col("source").replace_strict(order, default=len(order), return_dtype=pl.Int64)
+                       .alias("__part")).sort("__part", "row", "rule", "field", maintain_order=True).drop("__part")
+    return dataclasses.replace(report, violations=v, sources=tuple(labels.values()),
+                               skipped=tuple(inputs.skipped))
+
+
+__all__ = ["local_labels", "spark_path", "validate_on_spark"]

@@ -4,8 +4,10 @@ Every input row gets a key `(source, row)`, computed by Spark before any check r
 violations, valid rows, W107 and send outcomes all name the same row the same way, on any
 number of partitions:
 
-- files (JSONL, read as text lines; Parquet): `source` is the file's path as Spark names it
-  (a `file:` URI shown as a plain path), `row` the 0-based line (JSONL: blank lines keep their
+- files (JSONL, read as text lines; Parquet; a directory is read recursively, as the local engine
+  reads it: Hive-style `key=value` folders are folders, their keys are not columns, and `_`/`.`
+  files are skipped): `source` is the file's path as Spark names it (a `file:` URI shown as a
+  plain path; the CLI shows the local engine's names), `row` the 0-based line (JSONL: blank lines keep their
   number, as locally) or record (Parquet) in that file. It is exact whatever the splits: each
   split (`_metadata.file_block_start`) is counted once, and a row's number is the lines of the
   earlier splits of its file plus its position in its own split.
@@ -82,11 +84,13 @@ def kind_of(path: str, fmt: str | None) -> str:
         return "lines"
     if name.endswith(PARQUET_SUFFIXES):
         return "rows"
-    local = Path(path)
-    if local.is_dir():  # a local directory of part files: the kind of its files
-        kinds = {kind_of(str(p), None) for p in local.iterdir() if p.is_file() and not p.name.startswith(("_", "."))
-                 and p.name.lower().endswith((*LINE_SUFFIXES, *PARQUET_SUFFIXES) + tuple(
-                     s + c for s in LINE_SUFFIXES for c in COMPRESSED))}
+    if Path(path).is_dir():  # a local directory of part files (Hive layouts too): the kind of its files
+        known = (*LINE_SUFFIXES, *PARQUET_SUFFIXES, *(s + c for s in LINE_SUFFIXES for c in COMPRESSED))
+        kinds = set()
+        for top, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]  # as Spark lists files
+            kinds |= {kind_of(os.path.join(top, f), None) for f in files
+                      if not f.startswith(("_", ".")) and f.lower().endswith(known)}
         if len(kinds) == 1:
             return kinds.pop()
     raise DataReadError(f"{path}: the Spark engine reads JSONL (.jsonl, .ndjson, also .gz) and Parquet; pass "
@@ -108,11 +112,11 @@ def keyed(spark: Any, data: Any, *, key: str | None = None, name: str | None = N
         kind = kinds.pop()
         try:
             if kind == "lines":
-                raw = spark.read.option("lineSep", "\n").text(paths)
+                raw = spark.read.option("lineSep", "\n").option("recursiveFileLookup", "true").text(paths)
                 raw = raw.select(F.col("value").cast("binary").alias(LINE), F.col("_metadata.file_path").alias(SRC),
                                  F.col("_metadata.file_block_start").alias(_BLK))
             else:
-                raw = spark.read.parquet(*paths)
+                raw = spark.read.option("recursiveFileLookup", "true").parquet(*paths)
                 raw = raw.select("*", F.col("_metadata.file_path").alias(SRC),
                                  F.col("_metadata.file_block_start").alias(_BLK))
         except Exception as exc:  # AnalysisException: a path that does not exist, …
@@ -144,7 +148,7 @@ def local_row_groups(spark: Any, k: Keyed) -> list[tuple[str, str, int, int]] | 
     import pyarrow.parquet as pq
 
     tasks = []
-    for uri in spark.read.parquet(*k.paths).inputFiles():
+    for uri in spark.read.option("recursiveFileLookup", "true").parquet(*k.paths).inputFiles():
         if not re.match(r"^(file:|/)", uri):
             return None
         source = re.sub(r"^file:(//)?", "", uri)  # as `keyed` names it (SRC)

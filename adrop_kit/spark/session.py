@@ -29,8 +29,9 @@ def require_pyspark() -> Any:
 
 def get_session(master: str | None = None, *, app_name: str = "adrop-kit") -> Any:
     """The active SparkSession, else a new one: on `master` (`local[2]`, `spark://host:7077`, …), or
-    through Spark Connect when `SPARK_REMOTE` is set (`sc://host:15002`), else Spark's default.
-    A session started here keeps Spark's own logs at WARN and its UI off unless asked for; on a
+    through Spark Connect when `SPARK_REMOTE` is set (`sc://host:15002`, or `local[2]` for a Connect
+    server of its own), else Spark's default. A session started here keeps Spark's own logs at WARN
+    and its UI off unless asked for (not a Connect session: its server keeps its own settings); on a
     `local` master its Python workers run this interpreter (unless `PYSPARK_PYTHON` says otherwise)."""
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -38,13 +39,14 @@ def get_session(master: str | None = None, *, app_name: str = "adrop-kit") -> An
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
-    builder = SparkSession.builder.appName(app_name).config("spark.ui.showConsoleProgress", "false")
+    builder = SparkSession.builder.appName(app_name)
+    if master is not None or not os.environ.get("SPARK_REMOTE"):  # a Connect server keeps its own settings
+        builder = builder.config("spark.ui.showConsoleProgress", "false") \
+            .config("spark.ui.enabled", os.environ.get("ADROP_SPARK_UI", "false"))
     if master is not None:
         builder = builder.master(master)
-        if master.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
-            os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, not `python3`
-    elif not os.environ.get("SPARK_REMOTE"):
-        builder = builder.config("spark.ui.enabled", os.environ.get("ADROP_SPARK_UI", "false"))
+    if (master or os.environ.get("SPARK_REMOTE", "")).startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, not `python3`
     spark = builder.getOrCreate()
     context = getattr(spark, "sparkContext", None) if not is_connect(spark) else None
     if context is not None:

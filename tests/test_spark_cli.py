@@ -1,0 +1,63 @@
+"""`adrop-kit validate --engine spark` on a directory of parts, on a classic master and through
+Spark Connect (`SPARK_REMOTE`): the JSON printed is the local engine's, file names included.
+
+Each run is a fresh `adrop-kit` process (a session of its own: a Spark Connect server and a classic
+SparkContext cannot share one JVM with the other Spark tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adrop_kit.explore.synth import sample_events
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")]
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two JSONL parts in a Hive-style layout; the second sorts first by Spark's full path but not
+    by its name relative to the directory, and a third part has no violation at all."""
+    root = tmp_path_factory.mktemp("spark-cli") / "export"
+    events = sample_events(400, seed=5, error_rate=0.1)
+    (root / "dt=2026-11-02").mkdir(parents=True)
+    (root / "dt=2026-11-01").mkdir()
+    (root / "dt=2026-11-02" / "part-0.jsonl").write_text("\n".join(json.dumps(e) for e in events[:200]) + "\n")
+    (root / "dt=2026-11-01" / "part-1.jsonl").write_text(
+        "\n".join(json.dumps(e) for e in events[200:]) + '\n{"uid": "a", "eventName": "add_to_cart", "price": "9"}\n'
+        + "not json\n")
+    clean = {"uid": "u", "eventName": "app_open", "platform": "web"}
+    (root / "dt=2026-11-01" / "part-2.jsonl").write_text(json.dumps(clean) + "\n")
+    (root / "_SUCCESS").write_text("")
+    return root
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: Spark needs a JVM (Java 17)")
+    return subprocess.run([sys.executable, "-m", "adrop_kit", "validate", *args, "--format", "json"],
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYSPARK_PYTHON": sys.executable, **env})
+
+
+@pytest.mark.parametrize("how", ["master", "connect"])
+def test_a_directory_prints_the_local_json_on_spark(parts: Path, how: str) -> None:
+    local = run([str(parts)])
+    assert local.returncode == 1, local.stderr
+    want = json.loads(local.stdout)
+    assert want["sources"] == ["dt=2026-11-01/part-1.jsonl", "dt=2026-11-01/part-2.jsonl",
+                               "dt=2026-11-02/part-0.jsonl"]
+    if how == "master":
+        done = run(["--engine", "spark", "--master", "local[2]", str(parts)])
+    else:
+        done = run(["--engine", "spark", str(parts)], SPARK_REMOTE="local[2]")
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout) == want
+    assert "Traceback" not in done.stderr and "CANNOT_MODIFY_CONFIG" not in done.stderr
