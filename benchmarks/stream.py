@@ -19,7 +19,7 @@ repeat: W107 (a warning) is found across the whole file, and that global pass is
 Prints rows, invalid (and truth), elapsed, rows/s, MB/s and peak RSS.
 
     .venv/bin/python benchmarks/stream.py [--rows 20000000] [--part-rows 500000] [--held] [--keep DIR]
-    .venv/bin/python benchmarks/stream.py --send [--outcomes-out] [--rows …] [--keep DIR]
+    .venv/bin/python benchmarks/stream.py --send [--outcomes-out] [--error-rate 0] [--rows …] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ from adrop_kit.io.writers import write_events
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build(directory: Path, rows: int, part_rows: int) -> tuple[Path, int]:
+def build(directory: Path, rows: int, part_rows: int, error_rate: float = 0.03) -> tuple[Path, int]:
     """The big JSONL file and its planted number of invalid rows."""
     if rows % part_rows:
         raise SystemExit(f"--rows ({rows:,}) must be a multiple of --part-rows ({part_rows:,})")
-    frame = sample_frame(part_rows, seed=1)
+    frame = sample_frame(part_rows, seed=1, error_rate=error_rate)
     planted = frame.filter(pl.col(TRUTH).is_in(ERROR_RULES)).height
     part = write_events(frame.drop(TRUTH), directory / "part.jsonl")
     data = part.read_bytes()
@@ -102,6 +102,7 @@ def main() -> None:
     ap.add_argument("--held", action="store_true", help="keep every violation in memory (no --violations-out)")
     ap.add_argument("--send", action="store_true", help="measure `adrop-kit send --dry-run` instead of validate")
     ap.add_argument("--outcomes-out", action="store_true", help="with --send: every outcome to a Parquet file")
+    ap.add_argument("--error-rate", type=float, default=0.03, help="share of planted invalid rows (default 0.03)")
     ap.add_argument("--keep", type=Path, help="build the file in this directory and leave it there")
     args = ap.parse_args()
 
@@ -109,7 +110,7 @@ def main() -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         t = time.perf_counter()
-        big, truth = build(tmp, args.rows, args.part_rows)
+        big, truth = build(tmp, args.rows, args.part_rows, args.error_rate)
         size = big.stat().st_size
         print(f"built {big} ({args.rows:,} rows, {size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s; "
               f"planted invalid rows: {truth:,}", flush=True)

@@ -14,6 +14,7 @@ from conftest import KEY, app_opens, write_jsonl
 
 import adrop_kit as ak
 from adrop_kit.cli import main
+from adrop_kit.send.report import OUTCOMES
 
 PURCHASE = {"eventName": "purchase", "currency": "KRW", "items": [{"item_id": "A", "price": 100, "quantity": 1}]}
 TIMINGS = ("elapsed_s", "events_per_s", "longest_wait_s")
@@ -140,7 +141,7 @@ def test_an_interrupted_streamed_send_writes_the_outcome_of_every_row_it_counted
         report = s.send_all(path, batch_bytes=120, outcomes_out=tmp_path / "o.csv")
     assert report.interrupted and not report.read_all
     every = pl.read_csv(tmp_path / "o.csv")
-    counted = sum(report.count(o) for o in ak.send.report.OUTCOMES)
+    counted = sum(report.count(o) for o in OUTCOMES)
     assert every.height == counted and every.get_column("row").is_unique().all()
     assert report.skipped == 1 and every.filter(pl.col("outcome") == "skipped").get_column("row").to_list() == [10]
 
