@@ -8,11 +8,18 @@ directory. Then, in a child process measured by `/usr/bin/time -v` (peak RSS), t
     adrop-kit validate BIG --format json                               (--held: every violation kept)
 
 and the invalid count is compared with the planted truth (the part's planted errors times the
-repeats: exact, or the run fails). Repeating the part also reuses every purchase's tx_id in each
+repeats: exact, or the run fails). `--send` measures a streamed send instead, as a dry run (no
+network, so the send's own bookkeeping is what is measured):
+
+    adrop-kit send BIG --dry-run --format json [--outcomes-out o.parquet]
+
+whose skipped count must equal the planted truth and whose counts must add up to the rows.
+Repeating the part also reuses every purchase's tx_id in each
 repeat: W107 (a warning) is found across the whole file, and that global pass is measured too.
 Prints rows, invalid (and truth), elapsed, rows/s, MB/s and peak RSS.
 
     .venv/bin/python benchmarks/stream.py [--rows 20000000] [--part-rows 500000] [--held] [--keep DIR]
+    .venv/bin/python benchmarks/stream.py --send [--outcomes-out] [--error-rate 0] [--rows …] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -36,11 +44,11 @@ from adrop_kit.io.writers import write_events
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build(directory: Path, rows: int, part_rows: int) -> tuple[Path, int]:
+def build(directory: Path, rows: int, part_rows: int, error_rate: float = 0.03) -> tuple[Path, int]:
     """The big JSONL file and its planted number of invalid rows."""
     if rows % part_rows:
         raise SystemExit(f"--rows ({rows:,}) must be a multiple of --part-rows ({part_rows:,})")
-    frame = sample_frame(part_rows, seed=1)
+    frame = sample_frame(part_rows, seed=1, error_rate=error_rate)
     planted = frame.filter(pl.col(TRUTH).is_in(ERROR_RULES)).height
     part = write_events(frame.drop(TRUTH), directory / "part.jsonl")
     data = part.read_bytes()
@@ -69,11 +77,32 @@ def run(big: Path, *, held: bool, out_dir: Path) -> dict[str, float | int | str]
             "violations": report.get("violation_count", len(report["violations"]))}
 
 
+def run_send(big: Path, *, outcomes_out: bool, out_dir: Path) -> dict[str, Any]:
+    """`adrop-kit send BIG --dry-run --format json` under `/usr/bin/time -v`."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "adrop_kit", "send", str(big), "--dry-run",
+           "--format", "json", "--no-progress"]
+    if outcomes_out:
+        cmd += ["--outcomes-out", str(out_dir / "outcomes.parquet")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"send failed ({done.returncode}): {done.stderr[-2000:]}")
+    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)[1])
+    cpu = sum(float(re.search(rf"{w} time \(seconds\): ([\d.]+)", done.stderr)[1]) for w in ("User", "System"))
+    report = json.loads(done.stdout)
+    return {"summary": report["summary"], "elapsed_s": elapsed, "cpu_s": cpu, "peak_rss_mb": peak_kb / 1024}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=20_000_000)
     ap.add_argument("--part-rows", type=int, default=500_000)
     ap.add_argument("--held", action="store_true", help="keep every violation in memory (no --violations-out)")
+    ap.add_argument("--send", action="store_true", help="measure `adrop-kit send --dry-run` instead of validate")
+    ap.add_argument("--outcomes-out", action="store_true", help="with --send: every outcome to a Parquet file")
+    ap.add_argument("--error-rate", type=float, default=0.03, help="share of planted invalid rows (default 0.03)")
     ap.add_argument("--keep", type=Path, help="build the file in this directory and leave it there")
     args = ap.parse_args()
 
@@ -81,10 +110,13 @@ def main() -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         t = time.perf_counter()
-        big, truth = build(tmp, args.rows, args.part_rows)
+        big, truth = build(tmp, args.rows, args.part_rows, args.error_rate)
         size = big.stat().st_size
         print(f"built {big} ({args.rows:,} rows, {size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s; "
               f"planted invalid rows: {truth:,}", flush=True)
+        if args.send:
+            _send(big, truth, size, args, tmp)
+            return
         r = run(big, held=args.held, out_dir=tmp)
         s = r["summary"]
         assert isinstance(s, dict)
@@ -100,6 +132,25 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _send(big: Path, truth: int, size: int, args: argparse.Namespace, tmp: Path) -> None:
+    r = run_send(big, outcomes_out=args.outcomes_out, out_dir=tmp)
+    s = r["summary"]
+    buckets = ("delivered", "rejected", "failed", "skipped", "already_delivered", "pending", "held", "dry_run")
+    exact = s["skipped"] == truth and s["total"] == args.rows == sum(s.get(k, 0) for k in buckets)
+    written = None
+    if args.outcomes_out:
+        written = pl.scan_parquet(tmp / "outcomes.parquet").select(pl.len()).collect().item()
+        exact = exact and written == args.rows
+    print(json.dumps({
+        "rows": s["total"], "skipped": s["skipped"], "planted_invalid": truth, "dry_run": s.get("dry_run"),
+        "exact": exact, "outcomes_written": written, "mode": "send --dry-run" + (" --outcomes-out" * args.outcomes_out),
+        "elapsed_s": round(r["elapsed_s"], 1), "cpu_s": round(r["cpu_s"], 1),
+        "rows_per_s": round(s["total"] / r["elapsed_s"]), "mb_per_s": round(size / 1e6 / r["elapsed_s"], 1),
+        "peak_rss_mb": round(r["peak_rss_mb"])}, indent=1))
+    if not exact:
+        raise SystemExit("the counts are not exact")
 
 
 if __name__ == "__main__":

@@ -403,6 +403,24 @@ def test_send_panel_with_a_journal_file_skips_what_an_earlier_panel_delivered(se
     second.close()
 
 
+def test_send_panel_on_a_streamed_export_says_what_a_dry_run_would_skip(server, tmp_path):
+    """A directory is sent streamed: its report lists only the problem rows, yet the panel still
+    knows which rows a dry run would skip (from the outcome hook) and says the rest were counted."""
+    root = tmp_path / "export"
+    for k in range(2):
+        (root / f"part-{k:05d}.jsonl").parent.mkdir(parents=True, exist_ok=True)
+        (root / f"part-{k:05d}.jsonl").write_text("".join(
+            json.dumps({"uid": f"u{k}-{i}", "eventName": "app_open"}) + "\n" for i in range(15)))
+    p = SendPanel(str(root), endpoint=server.endpoint, app_key=server.app_key)
+    p.send_button.click()
+    assert p.report.delivered == 30 and p.report.outcomes == []
+    assert "delivered rows are counted, not listed" in text_of(p.results.value)
+    p.dry_run_button.click()
+    assert "30 of these row(s) were already delivered" in text_of(p.note.value)
+    assert cards(p.counts.value)["would send"] == "0"
+    p.close()
+
+
 def test_send_panel_counts_arrive_live_through_the_senders_outcome_hook():
     data = sample_frame(300, seed=2)
     expected = validate_events(data)

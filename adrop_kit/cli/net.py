@@ -58,6 +58,9 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
                    help="keep back (do not send) valid rows that carry a warning: any warning, or only the rule ids "
                         "listed (W101,W107). Held rows are counted and named, never journaled (a run without the "
                         "flag sends them), and do not change the exit code")
+    s.add_argument("--outcomes-out", metavar="FILE", type=Path,
+                   help="write every row's outcome to FILE (.parquet, .jsonl or .csv) as the send goes; the "
+                        "report counts every outcome but lists only the rows needing attention, not the delivered")
     s.add_argument("--format", **fmt)
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(run=cmd_send)
@@ -114,7 +117,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         raise Fail(" ".join(str(exc).split())) from None
     with sender:
         try:
-            report = sender.send_all(data, stream=True, delimiter=args.delimiter)
+            report = sender.send_all(data, stream=True, delimiter=args.delimiter, outcomes_out=args.outcomes_out)
         except JournalError as exc:
             raise Fail(" ".join(str(exc).split())) from None
         except (AdropError, OSError, ValueError) as exc:
@@ -143,6 +146,10 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     if s["retries"]:
         out(st.dim(f"  {s['retries']:,} retries spent; the longest wait between two attempts was "
                    f"{s['longest_wait_s']:g} s"))
+    if report.outcomes_out:
+        out(st.dim(f"  every row's outcome: {report.outcomes_out}"))
+    elif report.unlisted:
+        out(st.dim(f"  {report.unlisted_note('--outcomes-out FILE')}"))
     if report.dry_run and report.requests:
         out("")
         out(st.bold(f"The first {len(report.requests)} requests (nothing was sent):"))

@@ -2,7 +2,8 @@
 canonical polars frame every input becomes (`frames`, with its column builders in `columns` and
 exact values in `values`), the file readers (`readers` dispatching to `read_csv` with the record
 grammar in `csv_records`, `read_json` with its native JSONL lane in `jsonl_fast` merged by `lanes`,
-`read_parquet`; files and streams opened once by `source`), the writers (`writers`), HTML tables
+`read_parquet`; files and streams opened once by `source`), the writers (`writers`), files written
+row batch by row batch (`sink`), HTML tables
 (`html`), progress bars (`progress`), how a source's name reads in a report (`labels`) and which
 hosts count as this machine (`hosts`).
 

@@ -1,7 +1,7 @@
 """Delivering events: the HTTP transport (`transport`) and its per-request deadline and reply
 cap (`deadline`), the retry policy (`retry`), the rate
-limit (`ratelimit`), the SQLite journal (`journal`), the `Sender` (`sender`) and its
-`SendReport` (`report`).
+limit (`ratelimit`), the SQLite journal (`journal`), the `Sender` (`sender`), its streamed
+send (`stream`, keeping counts and the rows needing attention in `tally`) and its `SendReport` (`report`).
 
 Layer: beside `server`, `testing`'s dependencies, `explore` and `export`; may import
 `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate` and `adrop_kit.errors` (never the server).

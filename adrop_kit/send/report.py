@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -34,6 +34,10 @@ OUTCOME_WORDS = {Outcome.DELIVERED: "delivered", Outcome.REJECTED: "rejected by 
                  Outcome.ALREADY_DELIVERED: "already delivered", Outcome.PENDING: "not attempted",
                  Outcome.DRY_RUN: "would be sent", Outcome.HELD: "held back (warnings)"}
 """Each outcome in words, for tables and notebooks."""
+
+LISTED = (Outcome.REJECTED, Outcome.FAILED, Outcome.SKIPPED, Outcome.PENDING, Outcome.HELD)
+"""The outcomes a streamed send lists row by row (they need the user's attention); the others
+(delivered, already delivered, dry run) it only counts, so its memory does not grow with the input."""
 
 
 def hold_rules(hold: bool | str | Iterable[str] | None) -> frozenset[str] | bool:
@@ -90,10 +94,18 @@ class SendReport:
     read_all: bool = True
     """False when a streamed send stopped (interrupted or aborted) before reading its input to the end:
     rows after those counted in `total` were not read, and are in no bucket; a re-run reads them."""
+    counts: Mapping[str, int] | None = None
+    """The exact count of each outcome, when `outcomes` does not list every row: a streamed send
+    lists only the `LISTED` outcomes (the rows needing attention) and counts the others."""
+    outcomes_out: str | None = None
+    """The file every row's outcome was written to (`outcomes_out=`, `--outcomes-out`), if any."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: (o.source or "", o.row))
-        self._counts = Counter(o.outcome for o in self.outcomes)
+        listed = Counter(o.outcome for o in self.outcomes)
+        self._counts = listed if self.counts is None else Counter(self.counts)
+        if any(listed[o] != self._counts[o] for o in LISTED):  # pragma: no cover - a bug, not bad data
+            raise AssertionError(f"listed outcomes {dict(listed)} != counted {dict(self._counts)}")
 
     def count(self, outcome: str) -> int:
         return self._counts.get(outcome, 0)
@@ -127,6 +139,24 @@ class SendReport:
         """Valid rows held back because they carry a warning `hold_warnings=` names (not a failure)."""
         return self.count("held")
 
+    @property
+    def unlisted(self) -> int:
+        """Rows counted but not in `outcomes` (a streamed send's delivered, already delivered and
+        dry-run rows); 0 when `outcomes` lists every row."""
+        return sum(self._counts.values()) - len(self.outcomes)
+
+    def unlisted_note(self, how: str = "outcomes_out= (CLI: --outcomes-out)") -> str:
+        """'' when `outcomes` lists every row, else which rows were counted but not listed, and where
+        every row's outcome is (the `outcomes_out` file, or `how` to get one)."""
+        if not self.unlisted:
+            return ""
+        kinds = [w for o, w in ((Outcome.DELIVERED, "delivered"), (Outcome.ALREADY_DELIVERED, "already delivered"))
+                 if self.count(o)]
+        rows = f"{' and '.join(kinds)} rows are" if kinds else "rows that would be sent are"
+        if self.outcomes_out:
+            return f"{rows} counted, not listed; every row's outcome is in {self.outcomes_out}"
+        return f"{rows} counted, not listed; use {how} for every row's outcome"
+
     def held_rules(self) -> list[str]:
         """The warning rule ids of the held rows, in order."""
         import re
@@ -157,7 +187,8 @@ class SendReport:
         return s
 
     def table(self) -> Any:
-        """Per-row outcomes as a polars DataFrame."""
+        """The listed per-row outcomes as a polars DataFrame: every row, or for a streamed send the
+        rows needing attention (`unlisted_note()` says so; `outcomes_out=` has every row)."""
         import polars as pl
 
         schema = {"row": pl.Int64, "eventName": pl.String, "key": pl.String, "outcome": pl.String,
@@ -173,7 +204,9 @@ class SendReport:
                 "aborted": self.aborted, **({} if self.read_all else {"read_all": False}),
                 "problems": [o._asdict() for o in self.problems()],
                 **({"held": [o._asdict() for o in self.outcomes if o.outcome == "held"]} if self.held else {}),
-                **({"requests": self.requests} if self.dry_run else {})}
+                **({"requests": self.requests} if self.dry_run else {}),
+                **({"outcomes_out": self.outcomes_out} if self.outcomes_out else {}),
+                **({"note": note} if (note := self.unlisted_note()) else {})}
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
@@ -181,7 +214,9 @@ class SendReport:
     def __repr__(self) -> str:
         s = self.summary()
         parts = ", ".join(f"{k}={v}" for k, v in s.items() if k not in _TIMINGS and v)
-        return f"<SendReport {source_label(self.source, self.total)}: {parts} in {s['elapsed_s']}s>"
+        note = self.unlisted_note()
+        return (f"<SendReport {source_label(self.source, self.total)}: {parts} in {s['elapsed_s']}s"
+                f"{'; ' + note if note else ''}>")
 
     def rate_text(self) -> str:
         """'1,565 events per second', or '' when nothing went over the network (no 0.0 rate)."""
@@ -206,6 +241,8 @@ class SendReport:
                          f"{self.longest_wait_s:g} s")
         if self.held:
             extra.append(f"held back {self.held:,} rows with warnings {', '.join(self.held_rules())}")
+        if self.unlisted:
+            extra.append(self.unlisted_note())
         what = "dry run to" if self.dry_run else "send to"
         problems = self.problems()[:20]
         return (f"<div><b>{html.escape(source_label(self.source, self.total))}</b>: {what} "

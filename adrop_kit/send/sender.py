@@ -166,11 +166,13 @@ class Sender:
     # -- many events ----------------------------------------------------------------------
     def send_all(self, data: Any, *, dry_run_preview: int = 5, stream: bool | None = None,
                  batch_bytes: int | None = None, batch_rows: int | None = None,
-                 delimiter: str | None = None) -> SendReport:
+                 delimiter: str | None = None, outcomes_out: str | os.PathLike[str] | None = None) -> SendReport:
         """Validate and send a dataset (anything `validate_events` takes; `delimiter`: a CSV file's
         field separator, None sniffs it). See the module docstring.
         Inputs that `validate_events` streams (several files, `-`, a big file, `batch_bytes=`…) are
-        sent batch by batch (`send.stream`): read, validate, send the valid rows, journal, let go."""
+        sent batch by batch (`send.stream`): read, validate, send the valid rows, journal, let go;
+        the report counts every outcome but lists only the rows needing attention (not the delivered
+        ones). `outcomes_out` (.parquet/.jsonl/.csv; it streams the send) gets every row's outcome."""
 
         from adrop_kit.io.frames import ROW, to_payloads
         from adrop_kit.io.parts import Inputs
@@ -178,12 +180,13 @@ class Sender:
         from adrop_kit.validate.dataset import plan_inputs, validate_events
 
         start = time.perf_counter()
-        plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows)
+        plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
+                           outcomes_out=outcomes_out)
         if isinstance(plan, Inputs):  # streamed
             from adrop_kit.send.stream import send_stream
 
             return send_stream(self, plan, dry_run_preview=dry_run_preview, batch_bytes=batch_bytes,
-                               batch_rows=batch_rows, delimiter=delimiter)
+                               batch_rows=batch_rows, delimiter=delimiter, outcomes_out=outcomes_out)
         if self.validate:
             vreport = validate_events(data, catalog=self.catalog, strict=self.strict,
                                       extra_columns=self.extra_columns, stream=False if plan is not None else None,

@@ -11,6 +11,11 @@ Rows are keyed by `event_key(payload, row)` for a single file (the keys earlier 
 wrote) and by `event_key(payload, row, source)` for several files, so row 0 of two part files are
 two events. An interrupted or aborted run stops reading: the report counts the rows read, and a
 new run with the same journal resumes.
+
+Each batch's outcomes go to a `Tally` as the batch ends: the report keeps exact counts and lists
+only the rows needing attention (rejected, failed, skipped, pending, held); delivered, already
+delivered and dry-run rows are counted, not kept, so memory does not grow with the input.
+`outcomes_out=` writes every row's outcome to a file as it goes.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, iter_ba
 from adrop_kit.send.jobs import Job, RunState, held_warnings, reasons
 from adrop_kit.send.journal import event_key
 from adrop_kit.send.report import EventOutcome, Outcome, SendReport
+from adrop_kit.send.tally import Tally
 from adrop_kit.spec.rules import MESSAGES, TX_PARAM, Rule, printable
 from adrop_kit.validate.nested import purchase_tx
 from adrop_kit.validate.stream import checked_batches
@@ -86,11 +92,14 @@ def _held(violations: pl.DataFrame, ok: pl.DataFrame, hold: Any, seen: dict[str,
 
 
 def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_bytes: int | None = None,
-                batch_rows: int | None = None, delimiter: str | None = None) -> SendReport:
+                batch_rows: int | None = None, delimiter: str | None = None,
+                outcomes_out: Any = None) -> SendReport:
     """Send `inputs` batch by batch (see the module docstring)."""
     start = time.perf_counter()
-    outcomes: list[EventOutcome] = []
+    tally = Tally(outcomes_out)  # a bad suffix or an unwritable path fails here, before anything is sent
+    outcomes: list[EventOutcome] = []  # this batch's, until it goes to the tally
     emit = sender._emitter(outcomes)
+    label = inputs.label
     total = retries = 0
     longest = 0.0
     interrupted = False
@@ -102,8 +111,11 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
     if bar is not None:
         bar.total = None
     try:
-        for label, ok, skipped, held in _batches(sender, inputs, batch_bytes or DEFAULT_BATCH_BYTES,
-                                                 batch_rows or DEFAULT_BATCH_ROWS, delimiter):
+        for part, ok, skipped, held in _batches(sender, inputs, batch_bytes or DEFAULT_BATCH_BYTES,
+                                                batch_rows or DEFAULT_BATCH_ROWS, delimiter):
+            tally.add(outcomes, label)  # the batch before, then let go
+            outcomes.clear()
+            label = part
             source = label if inputs.multi else None
             total += ok.height + len(skipped) + len(held)
             for r, ev, why in skipped:
@@ -140,10 +152,15 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
     finally:
         if bar is not None:
             bar.close()
-    return SendReport(total=total, outcomes=outcomes, elapsed_s=time.perf_counter() - start, source=inputs.label,
-                      endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
+        try:
+            tally.add(outcomes, label)
+        finally:
+            tally.close()
+    return SendReport(total=total, outcomes=tally.listed, elapsed_s=time.perf_counter() - start,
+                      source=inputs.label, endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
                       interrupted=interrupted, aborted=fatal, retries=retries, longest_wait_s=longest,
-                      journal_error=journal_error, read_all=read_all)
+                      journal_error=journal_error, read_all=read_all, counts=dict(tally.counts),
+                      outcomes_out=tally.path)
 
 
 def _known(sender: Any, jobs: list[Any], emit: Any, source: str | None) -> list[Any]:

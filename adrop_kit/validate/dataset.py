@@ -68,13 +68,14 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
 
 
 def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,
-                batch_rows: int | None = None, violations_out: Any = None) -> Any:
+                batch_rows: int | None = None, violations_out: Any = None, outcomes_out: Any = None) -> Any:
     """How an input is read: `Inputs` (streamed), one `Part` (read whole), or None (not a path:
-    a frame or records, read whole by `to_frame`)."""
-    asked = batch_bytes is not None or batch_rows is not None or violations_out is not None
+    a frame or records, read whole by `to_frame`). `outcomes_out` is `Sender.send_all`'s: it streams too."""
+    asked = any(v is not None for v in (batch_bytes, batch_rows, violations_out, outcomes_out))
     if not is_paths(data):
         if stream or asked:
-            raise TypeError("streaming (stream=True, batch_bytes=, batch_rows=, violations_out=) reads files: "
+            raise TypeError("streaming (stream=True, batch_bytes=, batch_rows=, violations_out=, outcomes_out=) "
+                            "reads files: "
                             f"pass a path, a directory, a glob or a list of paths, not a {type(data).__name__}")
         return None
     inputs = resolve_inputs(data)
@@ -83,7 +84,7 @@ def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | Non
         if not single or asked:
             raise ValueError(f"{inputs.label}: stream=False reads one file whole; "
                              + ("this input has several files" if not single else
-                                "batch_bytes=, batch_rows= and violations_out= stream"))
+                                "batch_bytes=, batch_rows=, violations_out= and outcomes_out= stream"))
         return inputs.parts[0]
     part = inputs.parts[0]
     if stream or asked or not single or part.path is None or (part.size or 0) > STREAM_ABOVE:

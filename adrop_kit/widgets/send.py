@@ -53,6 +53,7 @@ class SendPanel(View):
         self._lock = threading.Lock()
         self._last_update = 0.0
         self._counts: Counter[str] = Counter()
+        self._dry_keys: list[str] = []  # a dry run's event keys, from the hook: a streamed report does not list them
         self._dry = True
 
         self.source = w.Text(placeholder="path to a dataset (.csv, .jsonl, .json, .parquet)", description="data",
@@ -135,6 +136,8 @@ class SendPanel(View):
         with self._lock:
             if outcome is not None:
                 self._counts[str(outcome.outcome)] += 1
+                if outcome.outcome == "dry_run" and outcome.key:
+                    self._dry_keys.append(outcome.key)
             done = sum(self._counts[k] for k in _COUNTED)
             now = time.monotonic()
             if outcome is not None and now - self._last_update < 0.1 and done < self.progress.max:
@@ -163,6 +166,7 @@ class SendPanel(View):
             self.progress.description = "checking" if dry_run else "sending"
             with self._lock:
                 self._counts.clear()
+                self._dry_keys.clear()
             self._on_outcome(None)
             journal = None if dry_run else self._journal()
             with self.target.sender(dry_run=dry_run, concurrency=self.concurrency.value, progress=False,
@@ -180,8 +184,7 @@ class SendPanel(View):
     def _show(self, report: Any) -> None:
         s = report.summary()
         where = html.escape(report.endpoint)
-        before = self._delivered_before([o.key for o in report.outcomes if o.outcome == "dry_run" and o.key]) \
-            if report.dry_run else 0
+        before = self._delivered_before(self._dry_keys) if report.dry_run else 0
         if before:  # what Send would really do: skip the rows already delivered
             s = {**s, "dry_run": s["dry_run"] - before, "already_delivered": before}
         if report.dry_run:
@@ -210,7 +213,8 @@ class SendPanel(View):
                                            for o in problems[:10]],
                                           ("row", "eventName", "outcome", "status", "attempts", "error"),
                                           "adrop-table adrop-send-problems"))
-        parts.append("<b>Outcomes</b>")
+        note = report.unlisted_note()  # a streamed send lists only the rows needing attention
+        parts.append("<b>Outcomes</b>" + (f" <span style='color:#666'>({html.escape(note)})</span>" if note else ""))
         parts.append(logic.frame_html(table, limit=10, cls="adrop-table adrop-send-table"))
         self.results.value = "".join(parts)
 

@@ -1,0 +1,167 @@
+"""A streamed send in bounded memory: the report counts every outcome exactly (the same counts as a
+one-frame send of the same data) but lists only the rows needing attention (rejected, failed,
+skipped, pending, held); `outcomes_out=` / `--outcomes-out` writes every row's outcome to a file,
+each row once, with the outcome the one-frame report gives it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from conftest import KEY, app_opens, write_jsonl
+
+import adrop_kit as ak
+from adrop_kit.cli import main
+from adrop_kit.send.report import OUTCOMES
+
+PURCHASE = {"eventName": "purchase", "currency": "KRW", "items": [{"item_id": "A", "price": 100, "quantity": 1}]}
+TIMINGS = ("elapsed_s", "events_per_s", "longest_wait_s")
+LISTED = {"rejected", "failed", "skipped", "pending", "held"}
+
+
+def mixed(n: int) -> list[dict]:
+    """Every 10th row invalid (skipped), every 15th a custom event (W101: a strict server rejects it),
+    every 25th a purchase reusing the tx_id of row 0's purchase (W107: held), the rest valid."""
+    rows = []
+    for i in range(n):
+        if i % 10 == 3:
+            rows.append({"uid": "", "eventName": "app_open"})
+        elif i % 15 == 7:
+            rows.append({"uid": f"u{i}", "eventName": "my_custom_event"})
+        elif i % 25 == 0:
+            rows.append({**PURCHASE, "uid": f"u{i}", "tx_id": "T-dup"})
+        else:
+            rows.append({"uid": f"u{i}", "eventName": "app_open"})
+    return rows
+
+
+def _counts(report: ak.SendReport) -> dict:
+    return {k: v for k, v in report.summary().items() if k not in TIMINGS}
+
+
+def _rows(outcomes) -> list[tuple]:
+    return sorted((o.row, o.eventName, o.key, str(o.outcome), o.status, o.error) for o in outcomes)
+
+
+@pytest.mark.adrop_server(strict=True)
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv"])
+def test_streamed_counts_equal_a_one_frame_send_and_the_file_holds_every_row_once(tmp_path, adrop_server, suffix):
+    path = write_jsonl(tmp_path / "e.jsonl", mixed(240))
+    out = tmp_path / f"outcomes{suffix}"
+
+    def send(**kw):
+        with ak.Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, hold_warnings="W107", progress=False,
+                       journal=tmp_path / f"{len(kw)}.journal") as s:
+            return s.send_all(path, **kw)
+
+    whole = send(stream=False)
+    streamed = send(batch_bytes=300, outcomes_out=out)
+    assert whole.unlisted == 0 and len(whole.outcomes) == 240
+    assert _counts(streamed) == _counts(whole)
+    assert {k: whole.count(k) for k in ("delivered", "rejected", "skipped", "held")} == {
+        "delivered": 191, "rejected": 16, "skipped": 24, "held": 9}  # row 0's purchase keeps its tx_id
+    # the report lists exactly the rows needing attention, as the one-frame report has them
+    assert _rows(streamed.outcomes) == _rows(o for o in whole.outcomes if o.outcome in LISTED)
+    assert [o._asdict() for o in streamed.problems()] == [o._asdict() for o in whole.problems()]
+    assert streamed.held_rules() == whole.held_rules() == ["W107"]
+    assert streamed.unlisted == 191 and streamed.outcomes_out == str(out)
+    # the file: every row once, in input order, with the one-frame outcome (and never the app key)
+    every = {".parquet": pl.read_parquet, ".jsonl": pl.read_ndjson, ".csv": pl.read_csv}[suffix](out)
+    assert every.columns == ["source", "row", "eventName", "outcome", "status", "attempts", "error", "key"]
+    assert every.get_column("row").to_list() == list(range(240))
+    assert set(every.get_column("source")) == {str(path)}
+    got = sorted(every.select("row", "eventName", "key", "outcome", "status", "error").rows())
+    assert got == _rows(whole.outcomes)
+    assert adrop_server.app_key not in out.read_bytes().decode("utf-8", "replace")
+
+
+def test_a_resumed_streamed_send_counts_rows_already_delivered_without_listing_them(tmp_path, adrop_server):
+    path = write_jsonl(tmp_path / "e.jsonl", [*app_opens(50), {"uid": "", "eventName": "app_open"}])
+    journal = tmp_path / "send.journal"
+    for _ in range(2):
+        with ak.Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, journal=journal, progress=False) as s:
+            report = s.send_all(path, batch_bytes=200, outcomes_out=tmp_path / "o.jsonl")
+    assert (report.already_delivered, report.delivered, report.skipped) == (50, 0, 1)
+    assert [o.outcome for o in report.outcomes] == ["skipped"] and adrop_server.stats()["good"] == 50
+    every = pl.read_ndjson(tmp_path / "o.jsonl")  # the second run's file: it starts afresh
+    assert every.get_column("outcome").value_counts(sort=True).rows() == [("already_delivered", 50), ("skipped", 1)]
+    assert "already delivered rows are counted, not listed" in repr(report)
+
+
+def test_the_report_of_thousands_of_delivered_rows_holds_only_the_problem_rows(tmp_path, adrop_server):
+    """Not timed: what the report keeps is the problem rows, however many rows were delivered."""
+    sizes = {}
+    for n in (1000, 4000):
+        path = write_jsonl(tmp_path / f"e{n}.jsonl", [*app_opens(n), *[{"uid": "", "eventName": "app_open"}] * 5])
+        with ak.Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, progress=False) as s:
+            report = s.send_all(path, batch_bytes=4096)
+        assert (report.total, report.delivered, report.skipped) == (n + 5, n, 5)
+        sizes[n] = len(report.outcomes)
+        assert report.table().height == 5 and report.unlisted == n
+    assert sizes == {1000: 5, 4000: 5}
+    with ak.Sender(dry_run=True, progress=False) as s:  # a dry run counts its would-be-sent rows the same way
+        dry = s.send_all(tmp_path / "e4000.jsonl", batch_bytes=4096)
+    assert (dry.count("dry_run"), len(dry.outcomes)) == (4000, 5)
+
+
+def test_the_notes_say_delivered_rows_were_counted_not_listed(tmp_path, adrop_server):
+    path = write_jsonl(tmp_path / "e.jsonl", app_opens(20))
+    with ak.Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, progress=False) as s:
+        streamed = s.send_all(path, stream=True)
+        whole = s.send_all(path, stream=False)
+    note = "delivered rows are counted, not listed; use outcomes_out="
+    assert note in repr(streamed) and note in streamed._repr_html_() and note in streamed.to_dict()["note"]
+    assert streamed.outcomes == [] and streamed.delivered == 20 and streamed.ok
+    assert "counted, not listed" not in repr(whole) + whole._repr_html_() and "note" not in whole.to_dict()
+    assert whole.table().height == 20
+
+
+def test_outcomes_out_streams_files_only_and_checks_its_suffix_before_sending(tmp_path, adrop_server):
+    path = write_jsonl(tmp_path / "e.jsonl", app_opens(3))
+    with ak.Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, progress=False) as s:
+        with pytest.raises(TypeError, match="outcomes_out="):
+            s.send_all(app_opens(3), outcomes_out=tmp_path / "o.jsonl")
+        with pytest.raises(ValueError, match=r"outcomes are written as \.parquet.*not '\.txt'"):
+            s.send_all(path, outcomes_out=tmp_path / "o.txt")
+        with pytest.raises(ValueError, match="outcomes_out= stream"):
+            s.send_all(path, stream=False, outcomes_out=tmp_path / "o.jsonl")
+    assert adrop_server.stats()["good"] == 0
+
+
+def test_an_interrupted_streamed_send_writes_the_outcome_of_every_row_it_counted(tmp_path):
+    path = write_jsonl(tmp_path / "e.jsonl", [*app_opens(10), {"uid": "", "eventName": "app_open"}, *app_opens(10)])
+
+    def ctrl_c_at_the_skipped_row(outcome):
+        if outcome.outcome == "skipped":
+            raise KeyboardInterrupt
+
+    with ak.Sender(dry_run=True, progress=False, on_outcome=ctrl_c_at_the_skipped_row) as s:
+        report = s.send_all(path, batch_bytes=120, outcomes_out=tmp_path / "o.csv")
+    assert report.interrupted and not report.read_all
+    every = pl.read_csv(tmp_path / "o.csv")
+    counted = sum(report.count(o) for o in OUTCOMES)
+    assert every.height == counted and every.get_column("row").is_unique().all()
+    assert report.skipped == 1 and every.filter(pl.col("outcome") == "skipped").get_column("row").to_list() == [10]
+
+
+def test_cli_send_outcomes_out_and_the_note(tmp_path, adrop_server, capsys, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    path = str(write_jsonl(tmp_path / "e.jsonl", [*app_opens(30), {"uid": "", "eventName": "app_open"}]))
+    out = tmp_path / "outcomes.jsonl"
+    code = main(["send", path, "--endpoint", adrop_server.endpoint, "--outcomes-out", str(out), "--format", "json"])
+    shown, err = capsys.readouterr()
+    got = json.loads(shown)
+    assert code == 1 and got["summary"]["delivered"] == 30 and got["outcomes_out"] == str(out)
+    assert [p["row"] for p in got["problems"]] == [30]
+    assert pl.read_ndjson(out).height == 31
+    assert adrop_server.app_key not in shown + err + out.read_text()
+    code = main(["send", path, "--endpoint", adrop_server.endpoint])
+    text, _ = capsys.readouterr()
+    assert code == 1 and "delivered rows are counted, not listed; use --outcomes-out FILE" in text
+    code = main(["send", path, "--dry-run", "--outcomes-out", str(tmp_path / "dry.parquet")])
+    text, _ = capsys.readouterr()
+    assert code == 1 and f"every row's outcome: {tmp_path / 'dry.parquet'}" in text
+    assert pl.read_parquet(tmp_path / "dry.parquet").get_column("outcome").to_list() == ["dry_run"] * 30 + ["skipped"]
+    assert KEY not in text
