@@ -130,6 +130,7 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
                 preview += [sender.render_request(p) for _, p in sendable[:max(0, dry_run_preview - len(preview))]]
                 for j in jobs:
                     emit(EventOutcome(j.row, j.event_name, j.key, Outcome.DRY_RUN, None, 0, None, source))
+                del ok, sendable, jobs  # not kept while the next batch is read
                 continue
             todo = _known(sender, jobs, emit, source)
             state = RunState([None] * len(todo))
@@ -143,6 +144,7 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
                     retries += max(0, o.attempts - j.attempts_before - 1)
             longest = max(longest, state.longest_wait)
             fatal, journal_error = state.fatal, state.journal_error
+            del ok, sendable, jobs, todo, state  # not kept while the next batch is read
             if interrupted or fatal:
                 break
         else:
