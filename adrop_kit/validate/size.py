@@ -1,0 +1,163 @@
+"""SPEC.md's 64 KiB: a row whose event, as it would be sent, is over `MAX_EVENT_BYTES` is an E001 row.
+
+What is measured is the request body the sender would post for the row: `to_payloads` builds the
+payload (metadata columns dropped, nulls absent, numbers as their exact text) and
+`jsontext.dumps_payload` writes it (compact, UTF-8, non-ASCII as is), the bytes the local server
+counts before it answers 413. Exactly 64 KiB is fine, one byte more is not. `check_frame` calls
+`mark_oversized` for every entry point (files, frames, records, streamed batches, Spark's
+partitions); a `Sender` that does not validate calls it too, so such a row is never sent.
+
+Fast by bounds, measured exactly only where they cannot decide: first one bound for the whole
+frame (each column's largest value, from its byte lengths), which clears any ordinary dataset in
+one cheap aggregate; then, only when that bound is over the limit, a bound per row; only rows
+whose bound is over the limit are built as payloads and written. A bound never underestimates:
+a string is at most 6 bytes per byte once escaped (`\\u0001`), JSON text held in a column (items,
+a wrong-typed value, rare keys) at most 6 bytes per byte once parsed and written again (`1e5`
+becomes `100000.0`), a number at most its longest text (a whole float of an integer parameter
+goes out as an integer of up to 309 digits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import polars as pl
+
+from adrop_kit.io.columns import BAD, EXACT, MORE
+from adrop_kit.io.frames import ERROR, MAX_REPR, RAW, to_payloads
+from adrop_kit.io.jsontext import dumps_payload
+from adrop_kit.spec.catalog import Catalog
+from adrop_kit.spec.rules import MAX_EVENT_BYTES, SIZE_MESSAGE
+
+ESCAPED = 6
+"""The most bytes one byte of text can take in JSON (a control character as `\\u0001`), also the
+most a byte of JSON text can grow to when parsed and written again."""
+_NULL = 4  # `null`, a null inside a nested value
+_DEEPEST = 8  # nested dtypes deeper than this are not bounded: their non-null rows are measured
+_POS = "__size_pos"
+
+
+def _key_cost(key: str) -> int:
+    """`"key":` and a comma, the key escaped at worst."""
+    return ESCAPED * len(key.encode("utf-8", "surrogatepass")) + 4
+
+
+def _constant(dtype: pl.DataType, *, whole: bool) -> int | None:
+    """The longest JSON text of a scalar of this dtype (`whole`: an integral float goes out as an int)."""
+    if dtype == pl.Boolean:
+        return 5
+    if dtype == pl.Null:
+        return _NULL
+    if dtype.is_float():
+        return 330 if whole else 24  # -1.7976931348623157e+308; as an integer, 309 digits
+    if dtype.is_integer():
+        return 41 if dtype in (pl.Int128, pl.UInt128) else 20
+    if dtype.is_decimal():
+        return 48  # 38 digits, a sign, a point, quoted
+    if dtype.is_temporal():
+        return 64  # "2024-01-01T00:00:00.123456+09:00", a duration's text
+    return None
+
+
+def _bound(expr: pl.Expr, dtype: pl.DataType, *, per_row: bool, whole: bool = False, depth: int = 0) -> pl.Expr | None:
+    """An upper bound of the JSON bytes of `expr`'s value: per row, or (not `per_row`) one bound
+    for every row of the column. None: no cheap bound (the rows are measured)."""
+    agg = (lambda e: e) if per_row else (lambda e: e.max())
+    if dtype == pl.String:
+        return agg(expr.str.len_bytes()) * ESCAPED + 2
+    if isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return agg(expr.cast(pl.String).str.len_bytes()) * ESCAPED + 2
+    if dtype == pl.Binary:
+        return agg(expr.bin.size()) * ESCAPED + 8  # written as its text, b'\x00…'
+    if (n := _constant(dtype, whole=whole)) is not None:
+        return pl.lit(n, pl.Int64) if not per_row else pl.when(expr.is_not_null()).then(pl.lit(n, pl.Int64))
+    if depth >= _DEEPEST:
+        return None
+    if isinstance(dtype, pl.Array):
+        return _bound(expr.arr.to_list(), pl.List(dtype.inner), per_row=per_row, depth=depth)
+    if isinstance(dtype, pl.List):
+        if per_row:
+            inner = _bound(pl.element(), dtype.inner, per_row=True, depth=depth + 1)
+            return None if inner is None else (expr.list.eval(inner.fill_null(_NULL)).list.sum()
+                                               + expr.list.len() + 2)
+        inner = _bound(expr.explode(), dtype.inner, per_row=False, depth=depth + 1)
+        return None if inner is None else expr.list.len().max() * (inner.fill_null(_NULL) + 1) + 2
+    if isinstance(dtype, pl.Struct):
+        total: pl.Expr = pl.lit(2, pl.Int64)
+        for f in dtype.fields:
+            inner = _bound(expr.struct.field(f.name), f.dtype, per_row=per_row, depth=depth + 1)
+            if inner is None:
+                return None
+            total = total + _key_cost(f.name) + inner.fill_null(_NULL)
+        return pl.when(expr.is_not_null()).then(total) if per_row else total
+    return None  # Object and whatever else: measured
+
+
+def _wanted(name: str, extra_columns: Collection[str]) -> str | None:
+    """The payload key a column carries, as `to_payloads` picks them ("" for `__more`), or None."""
+    if name == MORE:
+        return ""
+    key = name[len(BAD):] if name.startswith(BAD) else name[len(EXACT):] if name.startswith(EXACT) else name
+    return None if key.startswith("_") or key in extra_columns else key
+
+
+def _terms(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str], *, per_row: bool
+           ) -> tuple[list[pl.Expr], list[str]]:
+    """The bound of each column that goes into a payload, and the columns with no cheap bound."""
+    integer = {k for k, t in catalog.param_types.items() if t == "integer"}
+    terms: list[pl.Expr] = []
+    unbounded: list[str] = []
+    for name, dtype in df.schema.items():
+        key = _wanted(name, extra_columns)
+        if key is None:
+            continue
+        bound = _bound(pl.col(name), dtype, per_row=per_row, whole=name == key and key in integer)
+        if bound is None:
+            unbounded.append(name)
+        else:  # a null cell is absent: it costs nothing
+            cost = bound + (_key_cost(key) if key else 0)
+            terms.append(cost.fill_null(0) if per_row else pl.when(pl.col(name).is_not_null().any()).then(cost)
+                         .otherwise(0))
+    return terms, unbounded
+
+
+def oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> dict[int, str]:
+    """The positions of the rows (not yet E001) whose payload is over MAX_EVENT_BYTES, each with
+    the start of its JSON text."""
+    terms, unbounded = _terms(df, catalog, extra_columns, per_row=False)
+    if not unbounded and (not terms or df.select(pl.sum_horizontal(terms) + 2).item() <= MAX_EVENT_BYTES):
+        return {}  # no row can be over: the common case, one aggregate
+    terms, unbounded = _terms(df, catalog, extra_columns, per_row=True)
+    suspect = pl.sum_horizontal(terms) + 2 > MAX_EVENT_BYTES if terms else pl.lit(False)
+    for name in unbounded:
+        suspect = suspect | pl.col(name).is_not_null()
+    if ERROR in df.columns:
+        suspect = suspect & pl.col(ERROR).is_null()
+    rows = df.with_row_index(_POS).filter(suspect)
+    if not rows.height:
+        return {}
+    found: dict[int, str] = {}
+    payloads = to_payloads(rows.drop(_POS), catalog, extra_columns=extra_columns)
+    for pos, (_, payload) in zip(rows.get_column(_POS).to_list(), payloads, strict=True):
+        try:
+            body = dumps_payload(payload)
+        except (UnicodeEncodeError, ValueError):  # text UTF-8 cannot hold: judged elsewhere
+            continue
+        if len(body) > MAX_EVENT_BYTES:
+            found[pos] = body[: MAX_REPR * 4].decode("utf-8", "replace")
+    return found
+
+
+def mark_oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> pl.DataFrame:
+    """`df` with its oversized rows (`oversized`) made E001 rows: SIZE_MESSAGE, and the start of
+    their JSON text to show."""
+    found = oversized(df, catalog, extra_columns)
+    if not found:
+        return df
+    where = list(found)
+    error = (df.get_column(ERROR) if ERROR in df.columns else pl.Series(ERROR, [None] * df.height, pl.String)).clone()
+    raw = (df.get_column(RAW) if RAW in df.columns else pl.Series(RAW, [None] * df.height, pl.String)).clone()
+    return df.with_columns(error.scatter(where, SIZE_MESSAGE), raw.scatter(where, list(found.values())))
+
+
+__all__ = ["mark_oversized", "oversized"]
