@@ -35,8 +35,11 @@ UNITS = {
 def _shaped(shape: str, name: str) -> dict[str, Any]:
     if shape == "top":
         return {"uid": "u1", "eventName": "view_item", "item_id": "i1", "item_name": name}
+    # "many": near 64 KiB by its numbers and keys (720 items), its text is short
+    few = [] if shape == "items" else [{"item_id": f"i{j}", "item_name": "n", "price": -1234.5678901234567,
+                                        "quantity": 10**12} for j in range(720)]
     return {"uid": "u1", "eventName": "purchase", "tx_id": "t1",
-            "items": [{"item_id": "i1", "item_name": name, "price": 9.5, "quantity": 2}]}
+            "items": [*few, {"item_id": "i1", "item_name": name, "price": 9.5, "quantity": 2}]}
 
 
 def sized(shape: str, unit: str, size: int) -> dict[str, Any]:
@@ -48,7 +51,7 @@ def sized(shape: str, unit: str, size: int) -> dict[str, Any]:
     return event
 
 
-CASES = [(shape, unit) for shape in ("top", "items") for unit in UNITS]
+CASES = [*((shape, unit) for shape in ("top", "items") for unit in UNITS), ("many", "ascii")]
 PAIR_IDS = [f"{s}-{u}" for s, u in CASES]
 
 
@@ -129,6 +132,38 @@ def test_send_all_never_sends_the_event_over_the_limit(adrop_server, tmp_path, v
     assert [(o.row, str(o.outcome)) for o in sorted(report.outcomes, key=lambda o: o.row)] == [
         (0, "delivered"), (1, "skipped"), (2, "delivered")]
     assert SIZE_MESSAGE in next(o.error for o in report.outcomes if o.row == 1)
+
+
+OTHER_TYPES = {  # a column outside the catalog, of each type a frame may hold, carrying the long text
+    "categorical": (lambda text: text, pl.Categorical),
+    "struct": (lambda text: {"a": text, "b": 1}, None),
+    "list": (lambda text: ["x", text], None),
+    "list_of_structs": (lambda text: [{"a": "x"}, {"a": text}], None),
+}
+
+
+@pytest.mark.parametrize("kind", OTHER_TYPES)
+def test_a_column_of_any_type_counts(kind):
+    make, dtype = OTHER_TYPES[kind]
+    base = {"uid": "u1", "eventName": "app_open"}
+    rows = []
+    for size in (MAX_EVENT_BYTES, MAX_EVENT_BYTES + 1):
+        need = size - len(dumps_payload({**base, "note": make("")}))
+        rows.append({**base, "note": make("a" * need)})
+        assert len(dumps_payload(rows[-1])) == size
+    frame = pl.DataFrame(rows, schema_overrides={"note": dtype} if dtype else None)
+    assert _errors(ak.validate_events(frame)) == [(1, "E001", SIZE_MESSAGE)]
+
+
+def test_one_long_row_among_many_chunks_is_found():
+    """The cheap bounds read a column's Arrow buffers chunk by chunk: the long row sits in a late chunk."""
+    ordinary = [_shaped("top", "short")] * 5000
+    over = sized("top", "escaped", MAX_EVENT_BYTES + 1)
+    at = sized("top", "non_ascii", MAX_EVENT_BYTES)
+    parts = [pl.DataFrame(ordinary), pl.DataFrame(ordinary + [at]), pl.DataFrame(ordinary + [over] + ordinary)]
+    frame = pl.concat(parts, rechunk=False)
+    assert frame.n_chunks() > 1
+    assert _errors(ak.validate_events(frame)) == [(10_001 + 5000, "E001", SIZE_MESSAGE)]
 
 
 def test_metadata_columns_are_not_sent_so_they_do_not_count(tmp_path):

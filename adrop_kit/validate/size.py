@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from adrop_kit.io.columns import BAD, EXACT, MORE
 from adrop_kit.io.frames import ERROR, MAX_REPR, RAW, to_payloads
@@ -35,6 +37,7 @@ most a byte of JSON text can grow to when parsed and written again."""
 _NULL = 4  # `null`, a null inside a nested value
 _DEEPEST = 8  # nested dtypes deeper than this are not bounded: their non-null rows are measured
 _POS = "__size_pos"
+_INLINE = 12  # Arrow's string view holds a text of up to 12 bytes in the view itself
 
 
 def _key_cost(key: str) -> int:
@@ -59,38 +62,75 @@ def _constant(dtype: pl.DataType, *, whole: bool) -> int | None:
     return None
 
 
-def _bound(expr: pl.Expr, dtype: pl.DataType, *, per_row: bool, whole: bool = False, depth: int = 0) -> pl.Expr | None:
-    """An upper bound of the JSON bytes of `expr`'s value: per row, or (not `per_row`) one bound
-    for every row of the column. None: no cheap bound (the rows are measured)."""
-    agg = (lambda e: e) if per_row else (lambda e: e.max())
+def _bound(expr: pl.Expr, dtype: pl.DataType, *, whole: bool = False, depth: int = 0) -> pl.Expr | None:
+    """An upper bound of the JSON bytes of `expr`'s value, per row (null where it is null). None:
+    no cheap bound (the rows are measured)."""
     if dtype == pl.String:
-        return agg(expr.str.len_bytes()) * ESCAPED + 2
+        return expr.str.len_bytes() * ESCAPED + 2
     if isinstance(dtype, (pl.Categorical, pl.Enum)):
-        return agg(expr.cast(pl.String).str.len_bytes()) * ESCAPED + 2
+        return expr.cast(pl.String).str.len_bytes() * ESCAPED + 2
     if dtype == pl.Binary:
-        return agg(expr.bin.size()) * ESCAPED + 8  # written as its text, b'\x00…'
+        return expr.bin.size() * ESCAPED + 8  # written as its text, b'\x00…'
     if (n := _constant(dtype, whole=whole)) is not None:
-        return pl.lit(n, pl.Int64) if not per_row else pl.when(expr.is_not_null()).then(pl.lit(n, pl.Int64))
+        return pl.when(expr.is_not_null()).then(pl.lit(n, pl.Int64))
     if depth >= _DEEPEST:
         return None
     if isinstance(dtype, pl.Array):
-        return _bound(expr.arr.to_list(), pl.List(dtype.inner), per_row=per_row, depth=depth)
+        return _bound(expr.arr.to_list(), pl.List(dtype.inner), depth=depth)
     if isinstance(dtype, pl.List):
-        if per_row:
-            inner = _bound(pl.element(), dtype.inner, per_row=True, depth=depth + 1)
-            return None if inner is None else (expr.list.eval(inner.fill_null(_NULL)).list.sum()
-                                               + expr.list.len() + 2)
-        inner = _bound(expr.explode(), dtype.inner, per_row=False, depth=depth + 1)
-        return None if inner is None else expr.list.len().max() * (inner.fill_null(_NULL) + 1) + 2
+        inner = _bound(pl.element(), dtype.inner, depth=depth + 1)
+        return None if inner is None else expr.list.eval(inner.fill_null(_NULL)).list.sum() + expr.list.len() + 2
     if isinstance(dtype, pl.Struct):
         total: pl.Expr = pl.lit(2, pl.Int64)
         for f in dtype.fields:
-            inner = _bound(expr.struct.field(f.name), f.dtype, per_row=per_row, depth=depth + 1)
+            inner = _bound(expr.struct.field(f.name), f.dtype, depth=depth + 1)
             if inner is None:
                 return None
             total = total + _key_cost(f.name) + inner.fill_null(_NULL)
-        return pl.when(expr.is_not_null()).then(total) if per_row else total
+        return pl.when(expr.is_not_null()).then(total)
     return None  # Object and whatever else: measured
+
+
+def _flatten(s: pl.Series) -> tuple[int, list[pl.Series]]:
+    """The longest list of a List/Array column, and the elements of all its lists (through Arrow,
+    without copying them; elements a slice leaves out included: a bound may only be higher)."""
+    longest, parts = 0, []
+    for chunk in s.get_chunks():
+        a = chunk.to_arrow(compat_level=pl.CompatLevel.newest())
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+        if pa.types.is_fixed_size_list(a.type):
+            longest = max(longest, a.type.list_size)
+        elif len(a):
+            longest = max(longest, int(np.diff(a.offsets.to_numpy()).max()))
+        parts.append(pl.Series(a.values))
+    return longest, parts
+
+
+def _most(s: pl.Series, *, whole: bool = False, depth: int = 0) -> int | None:
+    """An upper bound of the JSON bytes of any one value of `s` (a null inside a value: `null`).
+    None: no cheap bound (the rows are measured)."""
+    dtype = s.dtype
+    if s.null_count() == s.len():
+        return _NULL
+    if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return int((s if dtype == pl.String else s.cast(pl.String)).str.len_bytes().max() or 0) * ESCAPED + 2
+    if dtype == pl.Binary:
+        return int(s.bin.size().max() or 0) * ESCAPED + 8
+    if (n := _constant(dtype, whole=whole)) is not None:
+        return n
+    if depth >= _DEEPEST:
+        return None
+    if isinstance(dtype, (pl.List, pl.Array)):
+        longest, parts = _flatten(s)
+        inner = [_most(p, depth=depth + 1) for p in parts]
+        return None if None in inner else longest * (max([_NULL, *inner]) + 1) + 2  # type: ignore[type-var]
+    if isinstance(dtype, pl.Struct):
+        fields = [_most(s.struct.field(f.name), depth=depth + 1) for f in dtype.fields]
+        if None in fields:
+            return None
+        return 2 + sum(_key_cost(f.name) + max(_NULL, n) for f, n in zip(dtype.fields, fields, strict=True))  # type: ignore[type-var]
+    return None
 
 
 def _wanted(name: str, extra_columns: Collection[str]) -> str | None:
@@ -101,36 +141,83 @@ def _wanted(name: str, extra_columns: Collection[str]) -> str | None:
     return None if key.startswith("_") or key in extra_columns else key
 
 
-def _terms(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str], *, per_row: bool
-           ) -> tuple[list[pl.Expr], list[str]]:
-    """The bound of each column that goes into a payload, and the columns with no cheap bound."""
+def _stored_most(s: pl.Series) -> int | None:
+    """An upper bound of the byte length of any one text of a String column, read off its Arrow
+    buffers without touching a row: a text lies within one data buffer, or (a string view of 12
+    bytes at most) in its view. None: a layout this does not know."""
+    most = 0
+    for chunk in s.get_chunks():
+        a = chunk.to_arrow(compat_level=pl.CompatLevel.newest())
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+        if pa.types.is_string_view(a.type):
+            most = max(most, _INLINE, *(b.size for b in a.buffers()[2:] if b is not None))
+        elif pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+            data = a.buffers()[2]
+            most = max(most, data.size if data is not None else 0)
+        else:
+            return None
+    return most
+
+
+def _frame_bound(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> int | None:
+    """One bound for every row: each sent column's largest value, summed (None: no cheap bound).
+    Text columns are bounded by their buffers first; only the ones that leave the sum over the
+    limit have their byte lengths read (the largest first); nested columns through their flat values."""
+    integer = {k for k, t in catalog.param_types.items() if t == "integer"}
+    total = 2
+    texts: dict[str, int] = {}
+    for name, dtype in df.schema.items():
+        key = _wanted(name, extra_columns)
+        if key is None or df.get_column(name).null_count() == df.height:  # a null cell is absent: not sent
+            continue
+        total += _key_cost(key) if key else 0
+        if dtype == pl.String:
+            stored = _stored_most(df.get_column(name))
+            texts[name] = (stored if stored is not None else MAX_EVENT_BYTES) * ESCAPED + 2
+            continue
+        most = _most(df.get_column(name), whole=name == key and key in integer)
+        if most is None:
+            return None
+        total += most
+    unread = sorted(texts, key=texts.__getitem__, reverse=True)
+    for last in (False, True):  # read the largest until the rest fit in half what is left, then all
+        if not unread or total + sum(texts.values()) <= MAX_EVENT_BYTES:
+            break
+        rest = sum(texts[n] for n in unread)
+        read: list[str] = []
+        while unread and (last or rest > (MAX_EVENT_BYTES - total) // 2):
+            read.append(name := unread.pop(0))
+            rest -= texts[name]
+        lengths = df.select(pl.col(read).str.len_bytes().max()).row(0) if read else ()
+        texts.update({n: int(k or 0) * ESCAPED + 2 for n, k in zip(read, lengths, strict=True)})
+    return total + sum(texts.values())
+
+
+def _row_bound(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> pl.Expr:
+    """Whether a row could be over the limit: its bound, else (no cheap bound) whether it holds a value."""
     integer = {k for k, t in catalog.param_types.items() if t == "integer"}
     terms: list[pl.Expr] = []
-    unbounded: list[str] = []
+    suspect: pl.Expr = pl.lit(False)
     for name, dtype in df.schema.items():
         key = _wanted(name, extra_columns)
         if key is None:
             continue
-        bound = _bound(pl.col(name), dtype, per_row=per_row, whole=name == key and key in integer)
+        bound = _bound(pl.col(name), dtype, whole=name == key and key in integer)
         if bound is None:
-            unbounded.append(name)
+            suspect = suspect | pl.col(name).is_not_null()
         else:  # a null cell is absent: it costs nothing
-            cost = bound + (_key_cost(key) if key else 0)
-            terms.append(cost.fill_null(0) if per_row else pl.when(pl.col(name).is_not_null().any()).then(cost)
-                         .otherwise(0))
-    return terms, unbounded
+            terms.append((bound + (_key_cost(key) if key else 0)).fill_null(0))
+    return suspect | (pl.sum_horizontal(terms) + 2 > MAX_EVENT_BYTES) if terms else suspect
 
 
 def oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> dict[int, str]:
     """The positions of the rows (not yet E001) whose payload is over MAX_EVENT_BYTES, each with
     the start of its JSON text."""
-    terms, unbounded = _terms(df, catalog, extra_columns, per_row=False)
-    if not unbounded and (not terms or df.select(pl.sum_horizontal(terms) + 2).item() <= MAX_EVENT_BYTES):
-        return {}  # no row can be over: the common case, one aggregate
-    terms, unbounded = _terms(df, catalog, extra_columns, per_row=True)
-    suspect = pl.sum_horizontal(terms) + 2 > MAX_EVENT_BYTES if terms else pl.lit(False)
-    for name in unbounded:
-        suspect = suspect | pl.col(name).is_not_null()
+    bound = _frame_bound(df, catalog, extra_columns)
+    if bound is not None and bound <= MAX_EVENT_BYTES:
+        return {}  # no row can be over: the common case
+    suspect = _row_bound(df, catalog, extra_columns)
     if ERROR in df.columns:
         suspect = suspect & pl.col(ERROR).is_null()
     rows = df.with_row_index(_POS).filter(suspect)
