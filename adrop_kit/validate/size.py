@@ -91,6 +91,19 @@ def _bound(expr: pl.Expr, dtype: pl.DataType, *, whole: bool = False, depth: int
     return None  # Object and whatever else: measured
 
 
+def _levels(dtype: pl.DataType) -> int:
+    """How deep a dtype nests lists and structs (iterative)."""
+    deepest, stack = 0, [(dtype, 0)]
+    while stack:
+        d, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(d, (pl.List, pl.Array)):
+            stack.append((d.inner, level + 1))
+        elif isinstance(d, pl.Struct):
+            stack.extend((f.dtype, level + 1) for f in d.fields)
+    return deepest
+
+
 def _flatten(s: pl.Series) -> tuple[int, list[pl.Series]]:
     """The longest list of a List/Array column, and the elements of all its lists (through Arrow,
     without copying them; elements a slice leaves out included: a bound may only be higher)."""
@@ -122,6 +135,8 @@ def _most(s: pl.Series, *, whole: bool = False, depth: int = 0) -> int | None:
     if depth >= _DEEPEST:
         return None
     if isinstance(dtype, (pl.List, pl.Array)):
+        if _levels(dtype) > _DEEPEST - depth:  # not bounded, and Arrow may refuse to hand it over
+            return None
         longest, parts = _flatten(s)
         inner = [_most(p, depth=depth + 1) for p in parts]
         return None if None in inner else longest * (max([_NULL, *inner]) + 1) + 2  # type: ignore[type-var]
