@@ -19,7 +19,7 @@ import pytest
 import adrop_kit as ak
 from adrop_kit.cli import main
 from adrop_kit.io.jsontext import dumps_payload
-from adrop_kit.spec.rules import MAX_EVENT_BYTES, SIZE_MESSAGE
+from adrop_kit.spec.rules import DEPTH_MESSAGE, KEYS_MESSAGE, MAX_DEPTH, MAX_EVENT_BYTES, MAX_KEYS, SIZE_MESSAGE
 
 BIG = {"uid": "u", "eventName": "view_item", "item_id": "a" * 70_000}
 NEAR = {"uid": "u", "eventName": "view_item", "item_id": "a" * 60_000}
@@ -190,3 +190,37 @@ def test_the_local_server_answers_413_for_it(adrop_server):
     with ak.Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, validate=False, progress=False) as s:
         result = s.send(BIG)
     assert result.outcome == "rejected" and result.status == 413
+
+
+# -- the other limits (depth, keys) inside items: the same verdict in every entry point -------------
+def _nested(levels: int) -> Any:
+    value: Any = "x"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+_ITEM = {"item_id": "i", "price": 1.0, "quantity": 1}
+LIMIT_CASES = {  # the event is level 1, items 2, an item 3: `x` adds levels below the item
+    "depth": ({**_ITEM, "x": _nested(MAX_DEPTH - 3)}, {**_ITEM, "x": _nested(MAX_DEPTH - 2)}, DEPTH_MESSAGE),
+    "keys": ({**_ITEM, **{f"k{i}": 1 for i in range(MAX_KEYS - 3)}},
+             {**_ITEM, **{f"k{i}": 1 for i in range(MAX_KEYS - 2)}}, KEYS_MESSAGE),
+}
+
+
+@pytest.mark.parametrize("entry", ["csv", "json", "jsonl", "parquet", "pandas", "polars", "records", "stream_jsonl"])
+@pytest.mark.parametrize("limit", LIMIT_CASES)
+def test_an_item_past_the_depth_or_keys_limit_is_e001_everywhere(tmp_path, entry, limit):
+    at, over, message = LIMIT_CASES[limit]
+    found = []
+    for i, item in enumerate((at, over)):  # one dataset each: polars cannot put both depths in one column
+        rows = [{"uid": "u", "eventName": "purchase", "tx_id": "t", "items": [item]}]
+        assert [v.message for v in ak.validate_event(rows[0]).errors] == ([message] if i else [])
+        if entry in ("csv", "json", "jsonl", "parquet"):
+            report = ak.validate_events(_write(tmp_path, entry, rows))
+        elif entry == "stream_jsonl":
+            report = ak.validate_events(_write(tmp_path, "jsonl", rows), batch_bytes=1024)
+        else:
+            report = ak.validate_events({"pandas": pd.DataFrame, "polars": pl.DataFrame, "records": list}[entry](rows))
+        found.append([rule for _, rule, _ in _errors(report)])
+    assert found == [[], ["E001"]]
