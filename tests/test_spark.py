@@ -105,6 +105,34 @@ def test_jsonl_gets_the_local_verdicts_on_every_split(spark, mixed_jsonl: Path) 
         mixed_jsonl.read_bytes().split(b"\n")[got_rows[0]].lstrip(b"\xef\xbb\xbf"))
 
 
+def test_an_event_over_64_kib_is_e001_on_spark_as_locally(spark, tmp_path: Path) -> None:
+    """SPEC's size limit comes with `check_frame` on every partition: the same row, the same message,
+    for a JSONL file (its long lines across splits) and for Parquet."""
+    from adrop_kit.io.jsontext import dumps_payload
+    from adrop_kit.spark import validate
+    from adrop_kit.spec.rules import MAX_EVENT_BYTES, SIZE_MESSAGE
+
+    def sized(size: int) -> dict:
+        event = {"uid": "u", "eventName": "view_item", "item_id": "i", "item_name": ""}
+        need = size - len(dumps_payload(event))
+        event["item_name"] = '"\\\x01' * (need // 10) + "a" * (need % 10)  # \" \\ \u0001: 10 bytes
+        assert len(dumps_payload(event)) == size
+        return event
+
+    events = [*sample_events(300, seed=5), sized(MAX_EVENT_BYTES), sized(MAX_EVENT_BYTES + 1),
+              *sample_events(300, seed=6)]
+    jsonl = tmp_path / "big.jsonl"
+    jsonl.write_bytes(b"".join(json.dumps(e).encode() + b"\n" for e in events))
+    parquet = tmp_path / "big.parquet"
+    keys = ("uid", "eventName", "item_id", "item_name")
+    pl.DataFrame([{k: e.get(k) for k in keys} for e in events]).write_parquet(parquet)
+    for path in (jsonl, parquet):
+        local = validate_events(path)
+        too_big = local.violations.filter(pl.col("message") == SIZE_MESSAGE)
+        assert too_big.select("row", "rule").rows() == [(301, "E001")]
+        same_verdicts(validate(str(path), spark=spark), local)
+
+
 def test_a_directory_of_parts_names_each_row_by_file_and_line(spark, tmp_path: Path) -> None:
     from adrop_kit.spark import validate
 

@@ -11,7 +11,7 @@ value or a verdict; that is proven line by line, never assumed:
   boolean, a number token of the key's *class* for a number, `items` an array of flat objects);
   no escape sequence (so no lone surrogate and no quote inside a string), no control character,
   no `null` at the top level, no exponent, integers of at most 15 digits (exact in a float), no
-  `-0`; at most `MAX_EVENT_BYTES // 2` bytes (the size rule cannot apply), valid UTF-8;
+  `-0`; at most `MAX_EVENT_BYTES // 2` bytes, valid UTF-8;
 - no key twice (orjson keeps the last value, polars the first) and no key outside the schema
   (polars would drop it): the number of `":` in the line (each is the end of a key, since a
   string holds no quote) equals the number of values polars found plus the keys inside `items`;
@@ -55,7 +55,7 @@ MAX_EXTRA_KEYS = 64
 PART_BYTES = 8 << 20
 """From this many bytes per part on, the lines are cut into parts read in threads (one per core)."""
 MAX_PARTS = 8
-MAX_PLAIN_BYTES = MAX_EVENT_BYTES // 2  # below this, no event can be over the size limit (read_json does the same)
+MAX_PLAIN_BYTES = MAX_EVENT_BYTES // 2  # longer lines take the precise path (the size rule: validate.size)
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # keys the grammar names literally (escaped below)
 _W = r"[ \t]*"

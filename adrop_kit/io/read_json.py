@@ -9,7 +9,8 @@ that may hold an integer beyond 64 bits (a run of 19 digits, found by `long_digi
 read by the json module, which keeps it exact (orjson would make it a float).
 
 JSONL: rows are named by their 0-based line number; blank lines are not events; a line longer
-than `READ_BOUND` is an E001 row (SIZE_MESSAGE) without being parsed.
+than `READ_BOUND` is an E001 row (SIZE_MESSAGE) without being parsed; whether a shorter one's
+event is over 64 KiB is judged on the payload it would send (`validate.size`), as for every input.
 
 JSON: a top-level array is read whole by orjson when it can; when orjson refuses the file (a NaN,
 1e400, a lone surrogate, deep nesting or a broken element anywhere), it is read element by
@@ -37,9 +38,8 @@ from adrop_kit.io.jsonl_fast import Lines, native_lane
 from adrop_kit.io.jsontext import too_deep
 from adrop_kit.io.lanes import fast_counts, merge_lanes
 from adrop_kit.io.source import READ_BOUND
-from adrop_kit.io.values import text_problem
 from adrop_kit.spec.catalog import Catalog
-from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_EVENT_BYTES, MAX_KEYS, SIZE_MESSAGE, json_kind
+from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_KEYS, SIZE_MESSAGE, json_kind
 
 _WS = re.compile(r"[ \t\n\r]*")
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer orjson may read as a float (beyond 64 bits)
@@ -177,13 +177,9 @@ def _parse_lines(pairs: Iterable[tuple[int, bytes]], exact: set[int]
             except orjson.JSONDecodeError:
                 pass
             else:
-                if len(line) > MAX_EVENT_BYTES // 2 and text_problem(value) == SIZE_MESSAGE:  # SPEC: 64 KiB
-                    errors[len(records)] = (SIZE_MESSAGE, raw_text(line))
                 records.append(value)
                 continue
         value, problem = parse_row(line, f"line {lineno + 1}", exact=lineno in exact)
-        if problem is None and len(line) > MAX_EVENT_BYTES // 2 and text_problem(value) == SIZE_MESSAGE:
-            problem = SIZE_MESSAGE
         if problem is not None:
             errors[len(records)] = (problem, raw_text(line))
         records.append(value)

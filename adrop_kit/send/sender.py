@@ -178,6 +178,7 @@ class Sender:
         from adrop_kit.io.parts import Inputs
         from adrop_kit.io.readers import to_frame
         from adrop_kit.validate.dataset import plan_inputs, validate_events
+        from adrop_kit.validate.size import mark_oversized
 
         start = time.perf_counter()
         plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
@@ -201,11 +202,11 @@ class Sender:
             source = vreport.source
         else:
             frame = to_frame(data, self.catalog, delimiter=delimiter)
-            unreadable = frame.df.filter(frame.df["__error"].is_not_null())
+            df = mark_oversized(frame.df, self.catalog, self.extra_columns)  # never sent: the server says 413
+            unreadable = df.filter(df["__error"].is_not_null())
             skipped = [(r, None, f"E001: {m}") for r, m in unreadable.select(ROW, "__error").iter_rows()]
-            sendable = to_payloads(frame.df.filter(frame.df["__error"].is_null()), self.catalog,
-                                   extra_columns=self.extra_columns)
-            total = frame.df.height
+            sendable = to_payloads(df.filter(df["__error"].is_null()), self.catalog, extra_columns=self.extra_columns)
+            total = df.height
             source = frame.source
             held = []
 

@@ -37,6 +37,7 @@ from adrop_kit.send.report import EventOutcome, Outcome, SendReport
 from adrop_kit.send.tally import Tally
 from adrop_kit.spec.rules import MESSAGES, TX_PARAM, Rule, printable
 from adrop_kit.validate.nested import purchase_tx
+from adrop_kit.validate.size import mark_oversized
 from adrop_kit.validate.stream import checked_batches
 
 Rows = list[tuple[int, str | None, str]]
@@ -62,7 +63,7 @@ def _batches(sender: Any, inputs: Inputs, batch_bytes: int, batch_rows: int, del
         return
     for batch in iter_batches(inputs, sender.catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
                               delimiter=delimiter):
-        df = batch.frame.df
+        df = mark_oversized(batch.frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
         bad = df.filter(pl.col(ERROR).is_not_null())
         skipped = [(r, None, f"E001: {m}") for r, m in bad.select(ROW, ERROR).iter_rows()]
         yield batch.part.label, df.filter(pl.col(ERROR).is_null()), skipped, []

@@ -27,6 +27,7 @@ from adrop_kit.validate.checks import (
     short_text,
 )
 from adrop_kit.validate.nested import items_violations, more_violations
+from adrop_kit.validate.size import mark_oversized
 
 
 def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
@@ -56,7 +57,7 @@ def check_frame(frame: Frame, catalog: Catalog, *, strict: bool = False,
     Returns (the frame with the event code added, its violations, unsorted). Batch engines (the
     streaming validator, Spark's partitions) call this per batch and find W107 over everything
     with `w107_violations` on the purchases' `tx_id`s."""
-    df = frame.df
+    df = mark_oversized(frame.df, catalog, extra_columns)  # SPEC.md's 64 KiB, judged on the payload
     if "eventName" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
     df = df.with_columns(event_code(catalog).alias(EVENT_CODE))
