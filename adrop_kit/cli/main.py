@@ -14,6 +14,7 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import difflib
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from adrop_kit.spec.version import __version__
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with `argv` (default: `sys.argv[1:]`) and return the exit code."""
+    few_heaps()
     try:
         try:
             args = _parse(argv)
@@ -46,6 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, AdropError) as exc:  # a bad setting or an unusable file we did not foresee
         print(f"{PROG}: error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
         return exits.USAGE
+
+
+def few_heaps(limit: int = 2) -> None:
+    """Cap glibc's malloc at `limit` heaps (arenas). By default each thread that allocates may get a
+    heap of its own, up to 8 per core, and a heap keeps what was freed in it: a streamed run's
+    resident size crept up batch after batch until every heap had held a batch (measured on 6M
+    JSONL rows: validate 981 MB, 2 heaps ~620 MB), at no measurable cost in time. The CLI owns its
+    process, so it sets this; the Python API leaves the host's allocator alone. Not glibc: nothing."""
+    try:
+        ctypes.CDLL(None).mallopt(-8, limit)  # M_ARENA_MAX
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
