@@ -60,39 +60,36 @@ def build(directory: Path, rows: int, part_rows: int, error_rate: float = 0.03) 
     return big, planted * (rows // part_rows)
 
 
-def run(big: Path, *, held: bool, out_dir: Path) -> dict[str, float | int | str]:
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "adrop_kit", "validate", str(big), "--format", "json",
-           "--limit", "0"]
-    if not held:
-        cmd += ["--violations-out", str(out_dir / "violations.parquet")]
+def timed(args: list[str]) -> tuple[dict[str, Any], float, float, float]:
+    """`python -m adrop_kit ARGS` under `/usr/bin/time -v`: its JSON output, elapsed s, CPU s, peak RSS MB."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "adrop_kit", *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
-        raise SystemExit(f"validate failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise SystemExit(f"{args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
     peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)[1])
-    report = json.loads(done.stdout)
-    return {"summary": report["summary"], "elapsed_s": elapsed, "peak_rss_mb": peak_kb / 1024,
+    cpu = sum(float(re.search(rf"{w} time \(seconds\): ([\d.]+)", done.stderr)[1]) for w in ("User", "System"))
+    return json.loads(done.stdout), elapsed, cpu, peak_kb / 1024
+
+
+def run(big: Path, *, held: bool, out_dir: Path) -> dict[str, float | int | str]:
+    args = ["validate", str(big), "--format", "json", "--limit", "0"]
+    if not held:
+        args += ["--violations-out", str(out_dir / "violations.parquet")]
+    report, elapsed, _, peak = timed(args)
+    return {"summary": report["summary"], "elapsed_s": elapsed, "peak_rss_mb": peak,
             "violations": report.get("violation_count", len(report["violations"]))}
 
 
 def run_send(big: Path, *, outcomes_out: bool, out_dir: Path) -> dict[str, Any]:
     """`adrop-kit send BIG --dry-run --format json` under `/usr/bin/time -v`."""
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "adrop_kit", "send", str(big), "--dry-run",
-           "--format", "json", "--no-progress"]
+    args = ["send", str(big), "--dry-run", "--format", "json", "--no-progress"]
     if outcomes_out:
-        cmd += ["--outcomes-out", str(out_dir / "outcomes.parquet")]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"send failed ({done.returncode}): {done.stderr[-2000:]}")
-    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)[1])
-    cpu = sum(float(re.search(rf"{w} time \(seconds\): ([\d.]+)", done.stderr)[1]) for w in ("User", "System"))
-    report = json.loads(done.stdout)
-    return {"summary": report["summary"], "elapsed_s": elapsed, "cpu_s": cpu, "peak_rss_mb": peak_kb / 1024}
+        args += ["--outcomes-out", str(out_dir / "outcomes.parquet")]
+    report, elapsed, cpu, peak = timed(args)
+    return {"summary": report["summary"], "elapsed_s": elapsed, "cpu_s": cpu, "peak_rss_mb": peak}
 
 
 def main() -> None:
