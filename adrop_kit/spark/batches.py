@@ -175,5 +175,5 @@ def render_w107(batches: Iterable[Any], *, tx_column: str) -> Iterator[Any]:
                              VIOLATION_COLUMNS, _POLARS_SCHEMA).to_batches()
 
 
-__all__ = ["CHECKED_COLUMNS", "ROW_GROUP_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "check_row_groups", "checked_ddl", "frames",
-           "render_w107", "violations_ddl"]
+__all__ = ["CHECKED_COLUMNS", "ROW_GROUP_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "check_row_groups",
+           "checked_ddl", "frames", "render_w107", "violations_ddl"]

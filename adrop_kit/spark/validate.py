@@ -9,8 +9,9 @@
 Where things run: each partition's rows go through `DataFrame.mapInArrow` to `check_frame`, the
 polars engine of `validate_events` (every rule but W107), on the executors; W107 (a `tx_id`
 reused across purchases; the first purchase by (source, row) keeps it) is one global Spark
-aggregation over the purchases' tx_ids; counts are Spark aggregations. Only the small tables
-(one count per split, the summary) come back to the driver.
+window over the purchases' tx_ids; counts are Spark aggregations. The data is read and checked
+once: the partitions' output and W107's result are cached (`SparkReport.unpersist`). Only the
+small tables (one count per split, the summary) come back to the driver.
 """
 
 from __future__ import annotations
