@@ -139,7 +139,7 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
         options = {"catalog": cat, "strict": strict, "extra_columns": tuple(extra_columns)}
         groups = local_row_groups(k)
         if groups:  # Parquet the executors can open: each row group read there, not through the JVM
-            check = partial(check_row_groups, **options)
+            check = partial(check_row_groups, **options)  # a local table: split among the cores, no shuffle
             todo = spark.createDataFrame(groups, ", ".join(f"{c} {t}" for c, t in zip(
                 ROW_GROUP_COLUMNS, ("string", "string", "long", "long"), strict=True)))
         else:
