@@ -35,6 +35,9 @@ SPARK_TYPES = {pl.Int64: "long", pl.Int32: "int", pl.String: "string", pl.Boolea
 VIOLATION_COLUMNS = ["source", *(c for c in VIOLATION_SCHEMA if c != "source")]
 """The Spark violations table: the local one (`VIOLATION_SCHEMA`), with the `source` column first."""
 _POLARS_SCHEMA = {"source": pl.String, **VIOLATION_SCHEMA}
+ROW_GROUP_COLUMNS = ("source", "path", "first", "rows")
+"""A Parquet row group to check (`check_row_groups`): the file as named, its local path, the group's
+first row in the file and its number of rows."""
 CHECKED_COLUMNS = ["kind", *VIOLATION_COLUMNS, JSON_FLAG, "n", "bad", "warned"]
 """What a partition's check returns: `v` violations (with `JSON_FLAG`: is the value JSON text,
 decided while the rows are here), `t` W107 candidates (tx_id in `value`), `n` the events read,
@@ -124,14 +127,12 @@ def check_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, stri
 
 def check_row_groups(batches: Iterable[Any], *, catalog: Catalog, strict: bool,
                      extra_columns: Sequence[str]) -> Iterator[Any]:
-    """mapInArrow over Parquet row groups (source, path, rg, first): each read here by pyarrow, as the
-    local reader reads the file (`parquet_frame`), rows numbered from `first`; then as above."""
-    import pyarrow.parquet as pq
-
+    """mapInArrow over Parquet row groups (source, path, first, rows): each read here by polars, as the
+    local reader reads the file (`read_parquet`, then `parquet_frame`), rows numbered from `first`;
+    then as above."""
     for b in batches:
-        for source, path, rg, first in zip(*(b.column(c).to_pylist() for c in ("source", "path", "rg", "first")),
-                                           strict=True):
-            df = pl.from_arrow(pq.ParquetFile(path).read_row_group(rg))
+        for source, path, first, rows in zip(*(b.column(c).to_pylist() for c in ROW_GROUP_COLUMNS), strict=True):
+            df = pl.scan_parquet(path, glob=False).slice(first, rows).collect()  # that row group
             df = df.with_columns(pl.int_range(first, first + df.height, dtype=pl.Int64).alias(ROW))
             yield from _checked(parquet_frame(df, source, catalog), catalog, strict, extra_columns)
 
@@ -174,5 +175,5 @@ def render_w107(batches: Iterable[Any], *, tx_column: str) -> Iterator[Any]:
                              VIOLATION_COLUMNS, _POLARS_SCHEMA).to_batches()
 
 
-__all__ = ["CHECKED_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "check_row_groups", "checked_ddl", "frames",
-           "render_w107", "violations_ddl"]
+__all__ = ["CHECKED_COLUMNS", "ROW_GROUP_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "check_row_groups",
+           "checked_ddl", "frames", "render_w107", "violations_ddl"]

@@ -57,6 +57,8 @@ class Keyed:
     name: str
     paths: tuple[str, ...] = ()
     """The paths read (empty for a DataFrame)."""
+    files: Any = field(default=None, repr=False)
+    """The files as Spark read them (`spark.read.parquet(*paths)`; None for text and DataFrames)."""
 
     @cached_property
     def sdf(self) -> Any:
@@ -116,13 +118,14 @@ def keyed(spark: Any, data: Any, *, key: str | None = None, name: str | None = N
                 raw = raw.select(F.col("value").cast("binary").alias(LINE), F.col("_metadata.file_path").alias(SRC),
                                  F.col("_metadata.file_block_start").alias(_BLK))
             else:
-                raw = spark.read.option("recursiveFileLookup", "true").parquet(*paths)
+                files = raw = spark.read.option("recursiveFileLookup", "true").parquet(*paths)
                 raw = raw.select("*", F.col("_metadata.file_path").alias(SRC),
                                  F.col("_metadata.file_block_start").alias(_BLK))
         except Exception as exc:  # AnalysisException: a path that does not exist, …
             raise DataReadError(f"{', '.join(paths)}: cannot read: {_first_line(exc)}") from None
         raw = raw.withColumn(SRC, F.regexp_replace(F.col(SRC), "^file:(//)?", ""))
-        return Keyed(lambda: _numbered(spark, raw), kind, name or ", ".join(paths), tuple(paths))
+        return Keyed(lambda: _numbered(spark, raw), kind, name or ", ".join(paths), tuple(paths),
+                     files if kind == "rows" else None)
     if not hasattr(data, "mapInArrow"):
         raise DataReadError(f"cannot read a {type(data).__name__} with the Spark engine: pass a path (JSONL or "
                             "Parquet; a file, a directory or a glob) or a Spark DataFrame")
@@ -139,16 +142,16 @@ def keyed(spark: Any, data: Any, *, key: str | None = None, name: str | None = N
     return Keyed(lambda: _numbered(spark, raw), "rows", label)
 
 
-def local_row_groups(spark: Any, k: Keyed) -> list[tuple[str, str, int, int]] | None:
+def local_row_groups(k: Keyed) -> list[tuple[str, str, int, int]] | None:
     """For Parquet files the executors can open as local paths (as the driver does): every row group as
-    (source, path, index, its first row in the file), so that the executors read the files themselves
-    (pyarrow, as the local reader) instead of through the JVM; None when that is not so (s3a://, …)."""
-    if k.kind != "rows" or not k.paths:
+    (source, path, its first row in the file, its rows), so that the executors read the files themselves
+    (polars, as the local reader) instead of through the JVM; None when that is not so (s3a://, …)."""
+    if k.kind != "rows" or k.files is None:
         return None
     import pyarrow.parquet as pq
 
     tasks = []
-    for uri in spark.read.option("recursiveFileLookup", "true").parquet(*k.paths).inputFiles():
+    for uri in k.files.inputFiles():
         if not re.match(r"^(file:|/)", uri):
             return None
         source = re.sub(r"^file:(//)?", "", uri)  # as `keyed` names it (SRC)
@@ -158,8 +161,9 @@ def local_row_groups(spark: Any, k: Keyed) -> list[tuple[str, str, int, int]] | 
         meta = pq.ParquetFile(local).metadata
         first = 0
         for i in range(meta.num_row_groups):
-            tasks.append((source, local, i, first))
-            first += meta.row_group(i).num_rows
+            rows = meta.row_group(i).num_rows
+            tasks.append((source, local, first, rows))
+            first += rows
     return tasks
 
 

@@ -9,8 +9,9 @@
 Where things run: each partition's rows go through `DataFrame.mapInArrow` to `check_frame`, the
 polars engine of `validate_events` (every rule but W107), on the executors; W107 (a `tx_id`
 reused across purchases; the first purchase by (source, row) keeps it) is one global Spark
-aggregation over the purchases' tx_ids; counts are Spark aggregations. Only the small tables
-(one count per split, the summary) come back to the driver.
+window over the purchases' tx_ids; counts are Spark aggregations. The data is read and checked
+once: the partitions' output and W107's result are cached (`SparkReport.unpersist`). Only the
+small tables (one count per split, the summary) come back to the driver.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from adrop_kit.spark.batches import (
+    ROW_GROUP_COLUMNS,
     VIOLATION_COLUMNS,
     check_partition,
     check_row_groups,
@@ -37,6 +39,7 @@ from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.json_values import JSON_FLAG
 from adrop_kit.validate.report import DatasetReport
 
+_W107_PARTITION_ROWS = 1_000_000  # W107 candidates (a purchase's source, row, line, eventName, tx_id) a partition
 _BLANK = r"^[ \t\n\x0B\f\r]*$"  # bytes.isspace(): a blank JSONL line is not an event
 
 
@@ -52,15 +55,16 @@ class SparkReport:
     keyed: Keyed = field(repr=False)
     strict: bool = False
     elapsed_s: float = 0.0
-    checked: Any = field(default=None, repr=False)
-    """The partitions' output, cached (violations, W107 candidates, counts): `unpersist()` frees it."""
+    checked: tuple[Any, ...] = field(default=(), repr=False)
+    """What is cached: the partitions' output (violations, W107 candidates, counts) and the purchases
+    that reuse a tx_id; `unpersist()` frees them."""
     flagged: Any = field(default=None, repr=False)
     """`violations` with `JSON_FLAG` (is each value JSON text?), for `collect`'s JSON output."""
 
     def unpersist(self) -> None:
         """Free the cached output of the checks (`violations` is then recomputed if used again)."""
-        if self.checked is not None:
-            self.checked.unpersist()
+        for cached in self.checked:
+            cached.unpersist()
 
     @property
     def source(self) -> str:
@@ -133,35 +137,40 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
     with quiet():
         k = keyed(spark, data, key=key, name=name, fmt=format)
         options = {"catalog": cat, "strict": strict, "extra_columns": tuple(extra_columns)}
-        groups = local_row_groups(spark, k)
+        groups = local_row_groups(k)
         if groups:  # Parquet the executors can open: each row group read there, not through the JVM
-            check = partial(check_row_groups, **options)
-            tasks = spark.createDataFrame(groups, "source string, path string, rg int, first long")
-            todo = tasks.repartition(len(groups))
+            check = partial(check_row_groups, **options)  # a local table: split among the cores, no shuffle
+            todo = spark.createDataFrame(groups, ", ".join(f"{c} {t}" for c, t in zip(
+                ROW_GROUP_COLUMNS, ("string", "string", "long", "long"), strict=True)))
         else:
             check, todo = partial(check_partition, kind=k.kind, **options), k.sdf
         check.__name__ = "adrop_check"  # type: ignore[attr-defined]  # how the plan and the UI name the step
         checked = todo.mapInArrow(check, checked_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
-        found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS, JSON_FLAG)
+        # the one pass over the data (its output cached), then W107's one shuffle (its output cached)
+        rows, invalid, warned, n_cands = checked.agg(F.sum("n"), F.sum("bad"), F.sum("warned"),
+                                                     F.count(F.when(F.col("kind") == "t", 1))).first()
         cands = checked.where("kind = 't'").select("source", "row", "line", "eventName", "severity", "value")
-        dup = _w107_dups(cands)
+        # a cached shuffle keeps all its partitions (AQE does not merge them): as many as the candidates need
+        cands = cands.repartition(max(1, -(-n_cands // _W107_PARTITION_ROWS)), "value")
+        dup = _w107_dups(cands).persist(StorageLevel.MEMORY_AND_DISK)
+        warned = (warned or 0) + dup.where(F.col("severity").isNull()).count()  # warned by W107 alone
+        found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS, JSON_FLAG)
         flagged = found.unionByName(_w107(dup).withColumn(JSON_FLAG, F.lit(False))) \
             .orderBy("source", "row", "rule", "field")
-        rows, invalid, warned = checked.where("kind = 'n'").agg(F.sum("n"), F.sum("bad"), F.sum("warned")).first()
-        warned = (warned or 0) + dup.where(F.col("severity").isNull()).count()  # warned by W107 alone
     return SparkReport(rows=int(rows or 0), invalid=int(invalid or 0), warned=int(warned),
                        violations=flagged.drop(JSON_FLAG), keyed=k, strict=strict,
-                       elapsed_s=time.perf_counter() - start, checked=checked, flagged=flagged)
+                       elapsed_s=time.perf_counter() - start, checked=(checked, dup), flagged=flagged)
 
 
 def _w107_dups(cands: Any) -> Any:
-    """W107 over the whole input: one aggregation (the first purchase of each tx_id, by (source, row))
-    and a join: the purchases that reuse a tx_id, with `first` naming the first user (its row, and its
-    file too when that is another file)."""
+    """W107 over the whole input: one window by tx_id (the first purchase of each, by (source, row)):
+    the purchases that reuse a tx_id, with `first` naming the first user (its row, and its file too
+    when that is another file)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    first = cands.groupBy("value").agg(F.min(F.struct("source", "row")).alias("f"))
-    dup = cands.join(first, "value").where((F.col("f.source") != F.col("source")) | (F.col("f.row") != F.col("row")))
+    first = F.min(F.struct("source", "row")).over(Window.partitionBy("value"))
+    dup = cands.withColumn("f", first).where((F.col("f.source") != F.col("source")) | (F.col("f.row") != F.col("row")))
     named = F.when(F.col("f.source") == F.col("source"), F.col("f.row").cast("string")).otherwise(
         F.concat(F.col("f.row").cast("string"), F.lit(" of "), F.col("f.source")))
     return dup.select("source", "row", "line", "eventName", "severity", "value", named.alias("first"))
