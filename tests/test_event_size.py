@@ -155,6 +155,21 @@ def test_a_column_of_any_type_counts(kind):
     assert _errors(ak.validate_events(frame)) == [(1, "E001", SIZE_MESSAGE)]
 
 
+@pytest.mark.parametrize("kind", ["text", "list_of_structs"])
+def test_a_name_holding_nul_is_measured_not_a_crash(kind):
+    """Arrow's C interface cannot carry a name with NUL (polars panicked exporting it): a column or a
+    struct field so named is measured all the same, at the limit and one byte over."""
+    name = "odd\x00name"
+    make = (lambda text: text) if kind == "text" else (lambda text: [{name: text}])
+    base = {"uid": "u1", "eventName": "app_open"}
+    rows = []
+    for size in (MAX_EVENT_BYTES, MAX_EVENT_BYTES + 1):
+        need = size - len(dumps_payload({**base, name: make("")}))
+        rows.append({**base, name: make("a" * need)})
+        assert len(dumps_payload(rows[-1])) == size
+    assert _errors(ak.validate_events(pl.DataFrame(rows))) == [(1, "E001", SIZE_MESSAGE)]
+
+
 def test_one_long_row_among_many_chunks_is_found():
     """The cheap bounds read a column's Arrow buffers chunk by chunk: the long row sits in a late chunk."""
     ordinary = [_shaped("top", "short")] * 5000

@@ -104,12 +104,26 @@ def _levels(dtype: pl.DataType) -> int:
     return deepest
 
 
+def _nul_named(dtype: pl.DataType) -> bool:
+    """A struct field inside `dtype` whose name holds NUL (Arrow's C interface cannot carry it)."""
+    stack = [dtype]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, (pl.List, pl.Array)):
+            stack.append(d.inner)
+        elif isinstance(d, pl.Struct):
+            if any("\x00" in f.name for f in d.fields):
+                return True
+            stack.extend(f.dtype for f in d.fields)
+    return False
+
+
 def _flatten(s: pl.Series) -> tuple[int, list[pl.Series]]:
     """The longest list of a List/Array column, and the elements of all its lists (through Arrow,
     without copying them; elements a slice leaves out included: a bound may only be higher)."""
     longest, parts = 0, []
     for chunk in s.get_chunks():
-        a = chunk.to_arrow(compat_level=pl.CompatLevel.newest())
+        a = chunk.rename("").to_arrow(compat_level=pl.CompatLevel.newest())  # a name holding NUL: a panic
         if isinstance(a, pa.ChunkedArray):
             a = a.combine_chunks()
         if pa.types.is_fixed_size_list(a.type):
@@ -135,7 +149,7 @@ def _most(s: pl.Series, *, whole: bool = False, depth: int = 0) -> int | None:
     if depth >= _DEEPEST:
         return None
     if isinstance(dtype, (pl.List, pl.Array)):
-        if _levels(dtype) > _DEEPEST - depth:  # not bounded, and Arrow may refuse to hand it over
+        if _levels(dtype) > _DEEPEST - depth or _nul_named(dtype):  # not bounded: Arrow may refuse it
             return None
         longest, parts = _flatten(s)
         inner = [_most(p, depth=depth + 1) for p in parts]
@@ -162,7 +176,7 @@ def _stored_most(s: pl.Series) -> int | None:
     bytes at most) in its view. None: a layout this does not know."""
     most = 0
     for chunk in s.get_chunks():
-        a = chunk.to_arrow(compat_level=pl.CompatLevel.newest())
+        a = chunk.rename("").to_arrow(compat_level=pl.CompatLevel.newest())  # a name holding NUL: a panic
         if isinstance(a, pa.ChunkedArray):
             a = a.combine_chunks()
         if pa.types.is_string_view(a.type):
