@@ -61,3 +61,4 @@ def test_a_directory_prints_the_local_json_on_spark(parts: Path, how: str) -> No
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout) == want
     assert "Traceback" not in done.stderr and "CANNOT_MODIFY_CONFIG" not in done.stderr
+    assert "FutureWarning" not in done.stderr

@@ -47,7 +47,8 @@ def get_session(master: str | None = None, *, app_name: str = "adrop-kit") -> An
         builder = builder.master(master)
     if (master or os.environ.get("SPARK_REMOTE", "")).startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
         os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, not `python3`
-    spark = builder.getOrCreate()
+    with quiet():  # pyspark's FutureWarning about pandas 3, printed when a Connect session starts
+        spark = builder.getOrCreate()
     context = getattr(spark, "sparkContext", None) if not is_connect(spark) else None
     if context is not None:
         context.setLogLevel("WARN")
