@@ -13,7 +13,6 @@ import dataclasses
 import os
 import re
 from typing import Any
-from urllib.parse import unquote
 
 from adrop_kit.cli.common import Fail, meta_columns, one_line
 from adrop_kit.errors import AdropError
@@ -21,6 +20,7 @@ from adrop_kit.io.parts import resolve_inputs
 from adrop_kit.spec.catalog import Catalog
 
 _URI = re.compile(r"^([A-Za-z][\w+.-]*):/(?!/)")  # what pathlib leaves of `s3a://bucket/…`
+_REMOTE = re.compile(r"^(?!file:)[A-Za-z][\w+.-]+:/", re.IGNORECASE)  # `s3a://…`, `hdfs://…`: not a local file
 
 
 def spark_path(path: Any) -> str:
@@ -59,24 +59,25 @@ def local_labels(report: Any, path: Any) -> Any:
     `s3a://` file keeps Spark's name); the violations are put back in the local engine's order."""
     import polars as pl
 
+    from adrop_kit.spark.inputs import local_path
+
     items = path if isinstance(path, list) else [path]
-    if any(_URI.match(p) and not p.lower().startswith("file:") for p in items):
+    if any(_REMOTE.match(p) for p in items):
         return report
+    local = [local_path(p) for p in items]
     try:
-        inputs = resolve_inputs([unquote(re.sub(r"^file:(//)?", "", p)) for p in items] if len(items) > 1
-                                else unquote(re.sub(r"^file:(//)?", "", items[0])))
+        inputs = resolve_inputs(local if len(local) > 1 else local[0])
     except (AdropError, OSError):
         return report
     if not inputs.multi:
         return report
     labels = {os.path.abspath(part.path): part.label for part in inputs.parts if part.path is not None}
-    order = {label: i for i, label in enumerate(labels.values())}
+    rank = {label: i for i, label in enumerate(labels.values())}
     v = report.violations
-    spark_names = v.get_column("source").unique().to_list()
-    rename = {n: labels.get(os.path.abspath(unquote(re.sub(r"^file:(//)?", "", n))), n) for n in spark_names}
-    v = v.with_columns(pl.col("source").replace_strict(rename, return_dtype=pl.String))
-    v = v.with_columns(pl.col("source").replace_strict(order, default=len(order), return_dtype=pl.Int64)
-                       .alias("__part")).sort("__part", "row", "rule", "field", maintain_order=True).drop("__part")
+    names = {n: labels.get(os.path.abspath(local_path(n)), n) for n in v.get_column("source").unique()}
+    v = v.with_columns(pl.col("source").replace_strict(names, return_dtype=pl.String))
+    v = v.sort(pl.col("source").replace_strict(rank, default=len(rank), return_dtype=pl.Int64), "row", "rule",
+               "field", maintain_order=True)
     return dataclasses.replace(report, violations=v, sources=tuple(labels.values()),
                                skipped=tuple(inputs.skipped))
 

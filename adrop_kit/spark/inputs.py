@@ -69,6 +69,15 @@ class Keyed:
         return [c for c in self.sdf.columns if c not in (SRC, ROW)]
 
 
+FILE_SCHEME = "^file:(//)?"
+"""A `file:` URI's prefix, which `source` does not show (a regular expression for Python and Spark)."""
+
+
+def local_path(uri: str) -> str:
+    """A `file:` URI (or a plain path) as a local path: the scheme dropped, %-escapes decoded."""
+    return unquote(re.sub(FILE_SCHEME, "", uri))
+
+
 def kind_of(path: str, fmt: str | None) -> str:
     """'lines' (JSONL) or 'rows' (Parquet) from `format=` or the path's suffix (a directory or glob:
     the suffix of its files, so pass `format=` for a directory)."""
@@ -123,7 +132,7 @@ def keyed(spark: Any, data: Any, *, key: str | None = None, name: str | None = N
                                  F.col("_metadata.file_block_start").alias(_BLK))
         except Exception as exc:  # AnalysisException: a path that does not exist, …
             raise DataReadError(f"{', '.join(paths)}: cannot read: {_first_line(exc)}") from None
-        raw = raw.withColumn(SRC, F.regexp_replace(F.col(SRC), "^file:(//)?", ""))
+        raw = raw.withColumn(SRC, F.regexp_replace(F.col(SRC), FILE_SCHEME, ""))
         return Keyed(lambda: _numbered(spark, raw), kind, name or ", ".join(paths), tuple(paths),
                      files if kind == "rows" else None)
     if not hasattr(data, "mapInArrow"):
@@ -154,8 +163,8 @@ def local_row_groups(k: Keyed) -> list[tuple[str, str, int, int]] | None:
     for uri in k.files.inputFiles():
         if not re.match(r"^(file:|/)", uri):
             return None
-        source = re.sub(r"^file:(//)?", "", uri)  # as `keyed` names it (SRC)
-        local = unquote(source)
+        source = re.sub(FILE_SCHEME, "", uri)  # as `keyed` names it (SRC)
+        local = local_path(uri)
         if not os.path.isfile(local):
             return None
         meta = pq.ParquetFile(local).metadata
@@ -192,4 +201,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-__all__ = ["LINE", "ROW", "SRC", "Keyed", "keyed", "kind_of", "local_row_groups"]
+__all__ = ["FILE_SCHEME", "LINE", "ROW", "SRC", "Keyed", "keyed", "kind_of", "local_path", "local_row_groups"]

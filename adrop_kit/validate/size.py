@@ -19,7 +19,7 @@ goes out as an integer of up to 309 digits).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 import numpy as np
 import polars as pl
@@ -118,14 +118,19 @@ def _nul_named(dtype: pl.DataType) -> bool:
     return False
 
 
+def _arrow_chunks(s: pl.Series) -> Iterator[pa.Array]:
+    """Each chunk of `s` as one Arrow array, without copying (exported nameless: a name holding NUL
+    makes polars panic; a struct field so named is kept from here by `_nul_named`)."""
+    for chunk in s.get_chunks():
+        a = chunk.rename("").to_arrow(compat_level=pl.CompatLevel.newest())
+        yield a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+
+
 def _flatten(s: pl.Series) -> tuple[int, list[pl.Series]]:
     """The longest list of a List/Array column, and the elements of all its lists (through Arrow,
     without copying them; elements a slice leaves out included: a bound may only be higher)."""
     longest, parts = 0, []
-    for chunk in s.get_chunks():
-        a = chunk.rename("").to_arrow(compat_level=pl.CompatLevel.newest())  # a name holding NUL: a panic
-        if isinstance(a, pa.ChunkedArray):
-            a = a.combine_chunks()
+    for a in _arrow_chunks(s):
         if pa.types.is_fixed_size_list(a.type):
             longest = max(longest, a.type.list_size)
         elif len(a):
@@ -175,10 +180,7 @@ def _stored_most(s: pl.Series) -> int | None:
     buffers without touching a row: a text lies within one data buffer, or (a string view of 12
     bytes at most) in its view. None: a layout this does not know."""
     most = 0
-    for chunk in s.get_chunks():
-        a = chunk.rename("").to_arrow(compat_level=pl.CompatLevel.newest())  # a name holding NUL: a panic
-        if isinstance(a, pa.ChunkedArray):
-            a = a.combine_chunks()
+    for a in _arrow_chunks(s):
         if pa.types.is_string_view(a.type):
             most = max(most, _INLINE, *(b.size for b in a.buffers()[2:] if b is not None))
         elif pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
