@@ -202,14 +202,17 @@ def _parts(lines: Lines) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def native_lane(lines: Lines, catalog: Catalog) -> Split:
-    """Read the plain lines natively (see the module docstring); name the others."""
+def native_lane(lines: Lines, catalog: Catalog, *, mostly_slow: float = 1.0) -> Split | None:
+    """Read the plain lines natively (see the module docstring); name the others. None, before
+    the file is read, when more than `mostly_slow` of the sample's lines are not plain."""
     sample, i = [], 0
     while len(sample) < SAMPLE_LINES and i < len(lines):
         if (line := lines.line(i)).strip():
             sample.append(line)  # a line orjson refuses (not UTF-8, not JSON) teaches nothing: `plan` skips it
         i += 1
     p = plan(sample, catalog)
+    if mostly_slow < 1.0 and sample and len(_part(lines, 0, i, p)[1]) > mostly_slow * len(sample):
+        return None
     parts = _parts(lines)
     if len(parts) == 1:
         done = [_part(lines, *parts[0], p)]
