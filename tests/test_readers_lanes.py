@@ -135,3 +135,46 @@ def test_realistic_mixes_read_as_the_precise_path_reads_them(seed: int, monkeypa
     monkeypatch.setattr(read_json, "MOSTLY_SLOW", 1.0)  # two lanes, however irregular
     data = b"\n".join(_text(rng, _event(rng, i)) for i in range(rng.choice([300, 2500, 4000])))
     _both(data, monkeypatch)
+
+
+# -- what real exports hold reads natively, and exactly ----------------------------------------------
+NATIVE_NOW = [  # escapes, nulls, integral and fractional numbers in one column, items beside a number
+    b'{"uid":"u","eventName":"page_view","page_id":"a\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\udc5f \xea\xb0\x80"}',
+    b'{"uid":"u","eventName":"page_view","page_id":"x\\":\\"y","page_category":"\\\\"}',
+    b'{"uid":"u","eventName":"page_view","page_id":null,"platform":null}',
+    b'{"uid":"u","eventName":"purchase","items":null,"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","brand":null,"price":29900}],"value":29900,'
+    b'"currency":"KRW","tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":5,"quantity":1}],"price":7,"tx_id":"T"}',
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":29900,"quantity":3.0,"value":89700}',
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":14.99,"quantity":2,"value":29.98}',
+    b'{"uid":"u","eventName":"app_open","form_destination":null}',
+]
+PRECISE_STILL = [  # what a native read would not give back as the precise path does
+    b'{"uid":"u","eventName":"page_view","page_id":"\\ud800"}',
+    b'{"uid":"u","eventName":"page_view","page_id":"\\u0000x\\u001f"}',
+    b'{"uid":"u","eventName":"page_view","page_id":"p","page_id":null}',
+    b'{"uid":"u","eventName":"page_view","page_id":null,"page_id":"p"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":1}],"items":null}',
+    b'{"uid":"u","eventName":"purchase","items":null,"items":[{"item_id":"S","price":1}]}',
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":-0.0}',
+]
+MIXED = [b'{"uid":"u%d","eventName":"view_item","item_id":"S","price":%s,"ts":"2026"}' % (i, p)
+         for i, p in enumerate([b"29900", b"14.99", b"1.0", b"0"] * 5)]
+
+
+@pytest.mark.parametrize("line", NATIVE_NOW + PRECISE_STILL)
+@pytest.mark.parametrize("where", ["sample", "later"])
+def test_real_export_lines_read_as_the_precise_path_reads_them(line: bytes, where: str, monkeypatch, parsed) -> None:
+    body = MIXED * 150
+    at = 30 if where == "sample" else 2900
+    body[at:at] = [line, line]
+    _both(b"\n".join(body) + b"\n", monkeypatch, parsed)
+    assert (set(parsed) == {at, at + 1}) == (line in PRECISE_STILL)
+    assert not parsed or line in PRECISE_STILL
+
+
+def test_a_key_only_ever_null_in_the_native_lane_has_its_column(monkeypatch) -> None:
+    body = [b'{"uid":"u","eventName":"app_open","custom":null,"value":null}'] * 200 + MIXED * 120
+    two = _both(b"\n".join(body), monkeypatch)
+    assert {"custom", "value"} <= set(two.columns)

@@ -25,9 +25,10 @@ import polars as pl
 
 from adrop_kit.io.columns import BAD, EXACT, MORE
 from adrop_kit.io.frames import ERROR, MAX_OTHER_COLUMNS, RARE, RAW, ROW, key_types
+from adrop_kit.io.jsonl_fast import NULLS
 from adrop_kit.spec.catalog import Catalog
 
-_META = (ROW, ERROR, RAW, MORE)
+_META = (ROW, ERROR, RAW, MORE, NULLS)
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,22 @@ def _base(column: str) -> str:
 
 
 def fast_counts(fast: pl.DataFrame) -> dict[str, int]:
-    """How many rows of the native lane hold each key (a plain line holds no null value)."""
+    """How many rows of the native lane hold each key, with a value or as null (as the precise path counts)."""
     payload = [c for c in fast.columns if c not in _META and not c.startswith((BAD, EXACT))]
-    if not payload:
-        return {}
-    counts = fast.select(pl.col(payload).is_not_null().sum()).row(0)
-    return dict(zip(payload, counts, strict=True))
+    counts = dict(zip(payload, fast.select(pl.col(payload).is_not_null().sum()).row(0), strict=True)) if payload else {}
+    if NULLS in fast.columns:
+        named = fast.get_column(NULLS).explode().drop_nulls().value_counts()
+        for key, n in named.iter_rows():
+            counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def holding(fast: pl.DataFrame, keys: frozenset[str]) -> pl.Series:
+    """Which native rows hold one of `keys`, with a value or as null."""
+    held = [pl.col(k).is_not_null() for k in keys if k in fast.columns]
+    if NULLS in fast.columns:
+        held += [pl.col(NULLS).list.contains(k).fill_null(False) for k in keys]
+    return fast.select(pl.any_horizontal(held) if held else pl.lit(False)).to_series()
 
 
 def evictions(fast: pl.DataFrame, catalog: Catalog, *, slow_ok: int, slow_counts: dict[str, int]) -> Evict | None:
@@ -73,6 +84,7 @@ def evictions(fast: pl.DataFrame, catalog: Catalog, *, slow_ok: int, slow_counts
 def merge_lanes(fast: pl.DataFrame, slow: pl.DataFrame, catalog: Catalog) -> pl.DataFrame | Evict:
     """One frame, rows in input order; or the keys to move to the precise lane first (see above).
     Call after `evictions` found none."""
+    fast = fast.drop(NULLS, strict=False)
     if slow.height == 0:
         return _drop_empty_exact(fast, set())
     types = key_types(catalog)
@@ -123,4 +135,4 @@ def _drop_empty_exact(df: pl.DataFrame, keep: set[str]) -> pl.DataFrame:
     return df.drop(empty) if empty else df
 
 
-__all__ = ["Evict", "evictions", "fast_counts", "merge_lanes"]
+__all__ = ["Evict", "evictions", "fast_counts", "holding", "merge_lanes"]

@@ -34,9 +34,9 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import LINE, MAX_REPR, ROW, Frame, from_records
-from adrop_kit.io.jsonl_fast import Lines, native_lane
+from adrop_kit.io.jsonl_fast import Lines, native_lane, null_columns
 from adrop_kit.io.jsontext import too_deep
-from adrop_kit.io.lanes import Evict, evictions, fast_counts, merge_lanes
+from adrop_kit.io.lanes import Evict, evictions, fast_counts, holding, merge_lanes
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_KEYS, SIZE_MESSAGE, json_kind
@@ -159,18 +159,9 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
             merged = merge_lanes(fast, slow.df, catalog)
         if isinstance(merged, pl.DataFrame):
             return Frame(merged, source)
-        held = pl.any_horizontal(pl.col(k).is_not_null() for k in merged.keys if k in fast.columns)
+        held = holding(fast, merged.keys)
         slow_lane.add(fast.filter(held).get_column(ROW).to_list())
-        fast = _without_empty_columns(fast.filter(~held))
-
-
-def _without_empty_columns(fast: pl.DataFrame) -> pl.DataFrame:
-    """The native lane after rows left it: a key none of its rows holds any more has no column."""
-    payload = [c for c in fast.columns if not c.startswith("__")]
-    if not payload:
-        return fast
-    nulls = fast.select(pl.col(payload).null_count()).row(0)
-    return fast.drop([c for c, n in zip(payload, nulls, strict=True) if n == fast.height])
+        fast = null_columns(fast.filter(~held), catalog)  # a key none of its rows holds any more: no column
 
 
 class _SlowLane:
