@@ -203,9 +203,9 @@ _NUMBERS = {"price", "value", "quantity", "level", "duration_ms"}
 
 
 def _columnar(e: dict[str, Any] | None) -> dict[str, Any]:
-    """What a typed column can hold of an event: a row that is not an event has no uid or name."""
-    if e is None:
-        return {"eventName": None}
+    """What a typed column can hold of an event."""
+    if e is None:  # a line that is not an event in JSONL: a row with every envelope field wrong
+        return {"uid": "", "eventName": "", "platform": "broken"}
     out = {}
     for k, v in e.items():
         if k in _NUMBERS and type(v) not in (int, float):
@@ -235,3 +235,52 @@ if __name__ == "__main__":
 
     for arg in sys.argv[2:] or ["/tmp/realistic.jsonl"]:
         print(write_realistic(arg, int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000))
+
+
+def run(tmp: Path, rows: int, seed: int, repeats: int) -> dict[str, float]:
+    """File → full report on realistic data: `validate_events(path)` on JSONL, CSV and Parquet of
+    the same events, beside the plain orjson + pydantic loop over the JSONL (runs alternated, so
+    all see the same moments of a shared machine). Prints medians and ratios; returns the medians."""
+    import statistics
+    import time
+
+    from validate import jsonl_baseline  # the benchmark's own baseline (benchmarks/ is on sys.path)
+
+    from adrop_kit import validate_events
+
+    print(f"\nrealistic data (benchmarks/realistic.py: rare custom events with their own keys, integral and "
+          f"fractional prices in one column, nulls, non-ASCII, escapes, 3% broken rows), {rows:,} rows, "
+          f"file → full report, median of {repeats}")
+    paths = {}
+    for suffix in ("jsonl", "csv", "parquet"):
+        t = time.perf_counter()
+        paths[suffix] = write_realistic(tmp / f"realistic.{suffix}", rows, seed=seed)
+        print(f"  wrote {suffix:<8} {paths[suffix].stat().st_size / 1e6:>6.0f} MB in {time.perf_counter() - t:.1f} s")
+    baseline = "orjson + pydantic per line"
+    contenders = [(name, path, validate_events) for name, path in paths.items()]
+    contenders.append((baseline, paths["jsonl"], jsonl_baseline))
+    for suffix, path in paths.items():  # imports and first calls, untimed
+        warm = write_realistic(tmp / f"warm.{suffix}", 2000, seed=seed)
+        validate_events(warm)
+        if suffix == "jsonl":
+            jsonl_baseline(warm)
+        del path
+    times: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    invalid: dict[str, int] = {}
+    for _ in range(repeats):
+        for name, path, fn in contenders:
+            t = time.perf_counter()
+            r = fn(path)
+            times[name].append(time.perf_counter() - t)
+            invalid[name] = r if isinstance(r, int) else r.invalid
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    for name, _, _ in contenders:
+        print(f"  {name:<28} {med[name]:>7.2f} s {rows / med[name]:>12,.0f} rows/s   invalid {invalid[name]:,}   "
+              f"runs {', '.join(f'{t:.2f}' for t in times[name])}")
+    for label, ratio, target in (("jsonl / baseline", med["jsonl"] / med[baseline], 1.0),
+                                 ("csv / parquet   ", med["csv"] / med["parquet"], 1.5)):
+        print(f"  {label} {ratio:5.2f}x (target <= {target}x: {'met' if ratio <= target else 'NOT met'})")
+    print(f"  jsonl / parquet  {med['jsonl'] / med['parquet']:5.2f}x")
+    for path in [*paths.values(), *tmp.glob("warm.*")]:
+        path.unlink(missing_ok=True)
+    return med
