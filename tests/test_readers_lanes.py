@@ -149,6 +149,8 @@ NATIVE_NOW = [  # escapes, nulls, integral and fractional numbers in one column,
     b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":29900,"quantity":3.0,"value":89700}',
     b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":14.99,"quantity":2,"value":29.98}',
     b'{"uid":"u","eventName":"app_open","form_destination":null}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","item_name":"27\\": \\"x\\"","price":1.5}],'
+    b'"tx_id":"T"}',
 ]
 PRECISE_STILL = [  # what a native read would not give back as the precise path does
     b'{"uid":"u","eventName":"page_view","page_id":"\\ud800"}',

@@ -206,7 +206,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
     else:
         values = pl.DataFrame(schema=schema)
     t = plain.get_column("t")
-    keys = t.str.count_matches('":', literal=True) - t.str.count_matches('\\":', literal=True)
+    keys = _key_ends(t)
     found = values.select(pl.sum_horizontal(pl.all().is_not_null().cast(pl.UInt32))).to_series() \
         if values.width else pl.zeros(plain.height, pl.UInt32, eager=True)
     out = pl.concat([plain.select(ROW), values], how="horizontal")
@@ -219,7 +219,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
             texts = t.gather(where).str.extract(rf'[{{,]{W}"{ITEMS}":{W}({ITEMS_TEXT})')
             raw_items = raw_items.scatter(where, texts)
             items = items.scatter(where, _canonical(texts))
-        inner = items.str.count_matches('":', literal=True).fill_null(0)
+        inner = _key_ends(items).fill_null(0)
         found = found + items.is_not_null().cast(pl.UInt32) + inner.cast(pl.UInt32)
         ok = inner <= MAX_KEYS  # an item object cannot have more than MAX_KEYS keys
         out = out.with_columns(items.alias(ITEMS))
@@ -231,6 +231,12 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
         if cls == "num" and key in out.columns:
             out = _int_tokens(out, t, raw_items, key)
     return out.with_columns(nulls.list.unique().alias(NULLS), ((keys == found) & ok).alias("__ok"))
+
+
+def _key_ends(texts: pl.Series) -> pl.Series:
+    """How many keys each text holds: its `":` that are not an escaped quote's `\\":` (no key of
+    the grammar holds a backslash)."""
+    return texts.str.count_matches('":', literal=True) - texts.str.count_matches('\\":', literal=True)
 
 
 def _none(n: int) -> pl.Series:
