@@ -16,8 +16,9 @@ What real exports carry and clean synthetic data lacks:
   quantity), E007, E008.
 
 `realistic_events(n, seed)` yields (event, JSONL line) pairs; `write_realistic(path, n)` writes
-`.jsonl`, or `.csv` / `.parquet` of the same events (columnar files cannot hold a line that is not
-JSON or a value of another JSON type in a typed column: those rows keep what the format can hold).
+`.jsonl`, or `.csv` / `.parquet` of the same events; `write_formats` all three, drawn once.
+Columnar files cannot hold a line that is not JSON (such a row has every envelope field wrong
+instead) or a value of another JSON type in a typed column (`"12,900"` as a price is left out).
 """
 
 from __future__ import annotations
@@ -176,27 +177,38 @@ def realistic_events(n: int, *, seed: int = 0, broken: float = 0.03) -> Iterator
 def write_realistic(path: str | Path, n: int, *, seed: int = 0, broken: float = 0.03) -> Path:
     """Write n realistic events to `path` (.jsonl, .csv or .parquet); return the path."""
     path = Path(path)
-    if path.suffix == ".jsonl":
-        with path.open("wb") as fh:
-            fh.writelines(line + b"\n" for _, line in realistic_events(n, seed=seed, broken=broken))
-        return path
+    return write_formats(path.parent, path.stem, n, suffixes=(path.suffix,), seed=seed, broken=broken)[0]
+
+
+def write_formats(directory: Path, stem: str, n: int, *, suffixes: tuple[str, ...] = (".jsonl", ".csv", ".parquet"),
+                  seed: int = 0, broken: float = 0.03) -> list[Path]:
+    """The same n events as `directory/stem<suffix>` for each suffix, drawn once."""
     import polars as pl
 
-    rows = [_columnar(e) for e, _ in realistic_events(n, seed=seed, broken=broken)]
-    keys: dict[str, None] = {}
-    for r in rows:
-        keys.update(dict.fromkeys(r))
-    frame = pl.DataFrame({k: _column(k, [r.get(k) for r in rows]) for k in keys})
-    if path.suffix == ".parquet":
-        frame.write_parquet(path)
-    elif path.suffix == ".csv":
-        if "items" in frame.columns:
-            frame = frame.with_columns(pl.Series("items", [None if v is None else orjson.dumps(v).decode()
-                                                           for v in frame.get_column("items").to_list()]))
-        frame.write_csv(path)
-    else:
-        raise ValueError(f"write .jsonl, .csv or .parquet, not {path.suffix}")
-    return path
+    if bad := set(suffixes) - {".jsonl", ".csv", ".parquet"}:
+        raise ValueError(f"write .jsonl, .csv or .parquet, not {sorted(bad)}")
+    events = list(realistic_events(n, seed=seed, broken=broken))
+    paths = [directory / f"{stem}{suffix}" for suffix in suffixes]
+    frame = None
+    for path in paths:
+        if path.suffix == ".jsonl":
+            with path.open("wb") as fh:
+                fh.writelines(line + b"\n" for _, line in events)
+            continue
+        if frame is None:
+            rows = [_columnar(e) for e, _ in events]
+            keys: dict[str, None] = {}
+            for r in rows:
+                keys.update(dict.fromkeys(r))
+            frame = pl.DataFrame({k: _column(k, [r.get(k) for r in rows]) for k in keys})
+        if path.suffix == ".parquet":
+            frame.write_parquet(path)
+        else:
+            items = frame.get_column("items").to_list() if "items" in frame.columns else []
+            cells = [None if v is None else orjson.dumps([{k: x for k, x in it.items() if x is not None} for it in v])
+                     .decode() for v in items]
+            (frame.with_columns(pl.Series("items", cells, pl.String)) if items else frame).write_csv(path)
+    return paths
 
 
 _NUMBERS = {"price", "value", "quantity", "level", "duration_ms"}
@@ -251,20 +263,16 @@ def run(tmp: Path, rows: int, seed: int, repeats: int) -> dict[str, float]:
     print(f"\nrealistic data (benchmarks/realistic.py: rare custom events with their own keys, integral and "
           f"fractional prices in one column, nulls, non-ASCII, escapes, 3% broken rows), {rows:,} rows, "
           f"file → full report, median of {repeats}")
-    paths = {}
-    for suffix in ("jsonl", "csv", "parquet"):
-        t = time.perf_counter()
-        paths[suffix] = write_realistic(tmp / f"realistic.{suffix}", rows, seed=seed)
-        print(f"  wrote {suffix:<8} {paths[suffix].stat().st_size / 1e6:>6.0f} MB in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    paths = {p.suffix[1:]: p for p in write_formats(tmp, "realistic", rows, seed=seed)}
+    sizes = ", ".join(f"{name} {p.stat().st_size / 1e6:.0f} MB" for name, p in paths.items())
+    print(f"  written in {time.perf_counter() - t:.1f} s: {sizes}")
     baseline = "orjson + pydantic per line"
     contenders = [(name, path, validate_events) for name, path in paths.items()]
     contenders.append((baseline, paths["jsonl"], jsonl_baseline))
-    for suffix, path in paths.items():  # imports and first calls, untimed
-        warm = write_realistic(tmp / f"warm.{suffix}", 2000, seed=seed)
+    for warm in write_formats(tmp, "warm", 2000, seed=seed):  # imports and first calls, untimed
         validate_events(warm)
-        if suffix == "jsonl":
-            jsonl_baseline(warm)
-        del path
+    jsonl_baseline(tmp / "warm.jsonl")
     times: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
     invalid: dict[str, int] = {}
     for _ in range(repeats):
