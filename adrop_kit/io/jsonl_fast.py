@@ -260,10 +260,12 @@ def _null_keys(t: pl.Series, raw_items: pl.Series, p: Plan) -> pl.Series:
 def _top_level(lines: pl.Series, raw_items: pl.Series) -> pl.Series:
     """The lines with their items array cut out (its objects may hold any key): few lines hold
     items, and polars takes no pattern per row for this, so Python does it for them."""
-    if raw_items.null_count() == len(raw_items):
+    has = raw_items.is_not_null().arg_true()
+    if not len(has):
         return lines
-    return pl.Series([line if i is None else line.replace(i, "", 1)
-                      for line, i in zip(lines.to_list(), raw_items.to_list(), strict=True)], dtype=pl.String)
+    cut = [line.replace(i, "", 1) for line, i in zip(lines.gather(has).to_list(), raw_items.gather(has).to_list(),
+                                                     strict=True)]
+    return lines.scatter(has, pl.Series(cut, dtype=pl.String))
 
 
 def _int_tokens(out: pl.DataFrame, t: pl.Series, raw_items: pl.Series, key: str) -> pl.DataFrame:

@@ -122,7 +122,10 @@ def merge_lanes(fast: pl.DataFrame, slow: pl.DataFrame, catalog: Catalog) -> pl.
         return Evict(frozenset(evict))
     fast = fast.with_columns(fixes_fast) if fixes_fast else fast
     slow = slow.with_columns(fixes_slow) if fixes_slow else slow
-    merged = pl.concat([fast, slow], how="diagonal").sort(ROW)
+    schema = {**fast.schema, **slow.schema}
+    fast, slow = (df.select(pl.col(c) if c in df.columns else pl.lit(None, t).alias(c) for c, t in schema.items())
+                  for df in (fast, slow))
+    merged = fast.merge_sorted(slow, ROW)  # both lanes are in line order: one linear merge, no sort
     return _drop_empty_exact(merged, slow_exact)
 
 
