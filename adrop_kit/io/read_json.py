@@ -160,7 +160,7 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
         if isinstance(merged, pl.DataFrame):
             return Frame(merged, source)
         held = holding(fast, merged.keys)
-        slow_lane.add(fast.filter(held).get_column(ROW).to_list())
+        slow_lane.add(fast.get_column(ROW).filter(held).to_list())
         fast = null_columns(fast.filter(~held), catalog)  # a key none of its rows holds any more: no column
 
 
