@@ -160,6 +160,8 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
         if isinstance(merged, pl.DataFrame):
             return Frame(merged, source)
         held = holding(fast, merged.keys)
+        if not held.any():  # a safety net: every key named is held by some native row
+            return None
         slow_lane.add(fast.get_column(ROW).filter(held).to_list())
         fast = null_columns(fast.filter(~held), catalog)  # a key none of its rows holds any more: no column
 
@@ -180,15 +182,14 @@ class _SlowLane:
         if not self.rows:
             self.records, self.rows, self.errors = records, rows, errors
             return
-        old = [(r, i, False) for i, r in enumerate(self.rows)] + [(r, i, True) for i, r in enumerate(rows)]
-        old.sort()
+        order = sorted([(r, i, False) for i, r in enumerate(self.rows)] + [(r, i, True) for i, r in enumerate(rows)])
         out_records: list[Any] = []
         out_errors: dict[int, tuple[str, str]] = {}
-        for pos, (_, i, new) in enumerate(old):
-            out_records.append(records[i] if new else self.records[i])
-            if (e := (errors if new else self.errors).get(i)) is not None:
+        for pos, (_, i, added) in enumerate(order):
+            out_records.append(records[i] if added else self.records[i])
+            if (e := (errors if added else self.errors).get(i)) is not None:
                 out_errors[pos] = e
-        self.records, self.rows, self.errors = out_records, [r for r, _, _ in old], out_errors
+        self.records, self.rows, self.errors = out_records, [r for r, _, _ in order], out_errors
 
     def counts(self) -> tuple[int, dict[str, int]]:
         """Objects among the records (as from_records counts them: within MAX_KEYS, not E001) and
