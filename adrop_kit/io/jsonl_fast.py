@@ -129,7 +129,7 @@ def _invalid_utf8_lines(lines: Lines, lo: int, hi: int) -> np.ndarray:
 class Split:
     """Which lines the native lane read (`frame`, in line order) and which it left to the precise path."""
 
-    frame: pl.DataFrame  # __row, __error, __raw and the plan's columns, for the plain lines
+    frame: pl.DataFrame  # __row, __error, __raw, __nulls, the plan's columns (+ __exact__), for the plain lines
     slow: list[int]  # line numbers of the non-blank lines left to the precise path
 
 
