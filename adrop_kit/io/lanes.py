@@ -60,7 +60,8 @@ def holding(fast: pl.DataFrame, keys: frozenset[str]) -> pl.Series:
     """Which native rows hold one of `keys`, with a value or as null."""
     held = [pl.col(k).is_not_null() for k in keys if k in fast.columns]
     if NULLS in fast.columns:
-        held += [pl.col(NULLS).list.contains(k).fill_null(False) for k in keys]
+        named = keys & set(fast.get_column(NULLS).explode().drop_nulls().unique().to_list())
+        held += [pl.col(NULLS).list.contains(k).fill_null(False) for k in named]
     return fast.select(pl.any_horizontal(held) if held else pl.lit(False)).to_series()
 
 
