@@ -180,3 +180,12 @@ def test_a_key_only_ever_null_in_the_native_lane_has_its_column(monkeypatch) -> 
     body = [b'{"uid":"u","eventName":"app_open","custom":null,"value":null}'] * 200 + MIXED * 120
     two = _both(b"\n".join(body), monkeypatch)
     assert {"custom", "value"} <= set(two.columns)
+
+
+def test_an_evicted_key_takes_its_null_rows_along(monkeypatch, parsed) -> None:
+    """`seq` is an integer in the sample, null in some native lines, a string in one line after it."""
+    odd = {i: b'{"uid":"u","eventName":"app_open","seq":%s}' % (b"%d" % i if i % 3 else b"null")
+           for i in range(0, 3000, 2)}
+    odd[2999] = b'{"uid":"u","eventName":"app_open","seq":"seven","x":1}'
+    two = _both(_file(3000, odd), monkeypatch, parsed)
+    assert "__bad__seq" in two.columns and set(parsed) == set(odd)
