@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "adrop_kit"
 MAX_LINES = 400
-MAX_TOP_LEVEL = 14
+MAX_TOP_LEVEL = 15  # the layers (docs/architecture.md), errors.py, __init__.py and __main__.py
 
 
 def _modules() -> dict[str, Path]:
@@ -63,7 +63,8 @@ def test_the_top_level_shows_the_layers_not_every_module():
     top = sorted(p.name for p in PACKAGE.iterdir()
                  if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
     assert len(top) <= MAX_TOP_LEVEL, top
-    for layer in ("spec", "io", "validate", "send", "server", "testing", "explore", "export", "cli", "widgets"):
+    for layer in ("support", "spec", "io", "validate", "send", "server", "testing", "explore", "export", "cli",
+                  "widgets"):
         init = PACKAGE / layer / "__init__.py"
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc and "import" in doc, f"{layer}/__init__.py should say what it holds and what it may import"

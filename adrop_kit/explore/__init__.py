@@ -2,7 +2,7 @@
 counts, funnels, revenue, platforms), their matplotlib charts (`plots`) and realistic
 synthetic datasets with planted errors (`synth`).
 
-Layer: beside `send`; may import `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate`.
+Layer: beside `send`; may import `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate`, `adrop_kit.support`.
 """
 
 from __future__ import annotations

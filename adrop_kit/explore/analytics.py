@@ -36,10 +36,10 @@ from adrop_kit.explore.timestamps import (
     with_day,
 )
 from adrop_kit.io.frames import ROW
-from adrop_kit.io.html import html_table
 from adrop_kit.io.jsontext import parse_json_text
 from adrop_kit.spec.catalog import ITEMS
 from adrop_kit.spec.rules import CURRENCY_PARAM, PURCHASE_EVENT, TX_PARAM
+from adrop_kit.support.html import html_table
 
 EVENT = "eventName"
 USER = "uid"
