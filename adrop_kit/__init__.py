@@ -12,7 +12,6 @@ until a `LocalServer` is asked for, no polars, pandas or pandera until a dataset
 
 from __future__ import annotations
 
-import os as _os
 import typing as _typing
 
 from adrop_kit.errors import (
@@ -48,10 +47,6 @@ __getattr__, __dir__ = _lazy_exports(__name__, {
     "LocalServer": "adrop_kit.server.app",
     "validate_events": "adrop_kit.validate.dataset",
 })
-
-# The module paths of earlier releases (adrop_kit.schemas, .strategies, .contract, .analytics)
-# live in compat/ and re-export from their new homes; they are found through this path entry.
-__path__.append(_os.path.join(_os.path.dirname(__file__), "compat"))  # noqa: F821 - __path__ is set for packages
 
 __all__ = [
     "STANDARD",

@@ -5,7 +5,7 @@ valid rows) with the dataset columns of SPEC.md (`uid`, `eventName`, `platform`,
 parameters, and optionally a timestamp `ts`), and returns a polars DataFrame or a small
 result object. Nothing here loops over rows or users in Python; the plots that draw these
 results live in `adrop_kit.explore.plots` (matplotlib, imported lazily) and are also
-reachable as `adrop_kit.explore.plot_funnel` (and the earlier path `adrop_kit.analytics.plot_funnel`).
+reachable as `adrop_kit.explore.plot_funnel`.
 
 Conventions: a user is a non-blank `uid`; "day" is the calendar day, in the time zone `tz=`
 (default UTC), of the timestamp column (`ts=` names it); rows whose event or user is missing

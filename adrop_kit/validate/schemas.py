@@ -36,7 +36,8 @@ def _pandera():
     try:
         import pandera.polars as pa
     except ImportError as exc:  # pragma: no cover - pandera is a dependency
-        raise ImportError("adrop_kit.schemas needs pandera with polars support: pip install 'pandera[polars]'") from exc
+        raise ImportError("adrop_kit.validate.schemas needs pandera with polars support: "
+                          "pip install 'pandera[polars]'") from exc
     return pa
 
 
