@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import shutil
 import subprocess
 import sys
@@ -120,3 +121,14 @@ def test_the_version_comes_from_the_package_metadata():
     written = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                if f'"{adrop_kit.__version__}"' in p.read_text(encoding="utf-8")]
     assert written == []
+
+
+def test_every_path_the_architecture_doc_names_exists():
+    root = PACKAGE.parent
+    doc = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = {t for t in re.findall(r"`([^`\s]+)`", doc) if re.fullmatch(r"[\w.<>*/-]+(\.py|/)", t)
+             and not t.startswith("/")}
+    assert len(named) > 40
+    missing = [t for t in sorted(named)
+               if not any(list(base.glob(re.sub(r"<\w+>|0N", "*", t).rstrip("/"))) for base in (root, PACKAGE))]
+    assert missing == []
