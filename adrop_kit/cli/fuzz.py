@@ -11,8 +11,8 @@ from adrop_kit.cli import exits
 from adrop_kit.cli.argtypes import count, positive
 from adrop_kit.cli.common import PROG, Fail, Style, add_retry_arguments, load_catalog, out, retry_policy
 from adrop_kit.errors import AdropError
-from adrop_kit.io.progress import progress_bar
 from adrop_kit.send.transport import KEY_ENV
+from adrop_kit.support.progress import progress_bar
 
 CELL_OK, CELL_NONE = "{n}", "·"
 

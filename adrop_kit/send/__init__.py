@@ -4,5 +4,6 @@ limit (`ratelimit`), the SQLite journal (`journal`), the `Sender` (`sender`), it
 send (`stream`, keeping counts and the rows needing attention in `tally`) and its `SendReport` (`report`).
 
 Layer: beside `server`, `testing`'s dependencies, `explore` and `export`; may import
-`adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate` and `adrop_kit.errors` (never the server).
+`adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate`, `adrop_kit.support` and `adrop_kit.errors` (never the
+server).
 """

@@ -25,7 +25,6 @@ from typing import Any
 
 from adrop_kit.errors import JournalError
 from adrop_kit.io.jsontext import dumps_payload
-from adrop_kit.io.progress import progress_bar
 from adrop_kit.send.jobs import Job as _Job
 from adrop_kit.send.jobs import RunState as _RunState
 from adrop_kit.send.jobs import held_warnings, reasons
@@ -36,6 +35,7 @@ from adrop_kit.send.retry import RetryPolicy, post_with_retries
 from adrop_kit.send.transport import DEFAULT_ENDPOINT, Endpoint, Reply, make_transport, mask_key, resolve_key
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.spec.version import USER_AGENT
+from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.event import validate_event
 
 OutcomeHook = Callable[[EventOutcome], Any]

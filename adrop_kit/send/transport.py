@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from adrop_kit.errors import InsecureEndpoint, MissingKey
-from adrop_kit.io.hosts import is_loopback
 from adrop_kit.send.deadline import MAX_REPLY_BYTES, DeadlineConnection, deadline_adapter, read_capped, tls_context
+from adrop_kit.spec.hosts import is_loopback
 
 DEFAULT_ENDPOINT = "https://api-v2.adrop.io/event"
 KEY_ENV = "ADROP_APP_KEY"

@@ -8,10 +8,10 @@ Layer: beside `send`; may import `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.va
 
 from __future__ import annotations
 
-from adrop_kit.io.hosts import is_loopback
 from adrop_kit.server.app import LocalServer
 from adrop_kit.server.faults import Faults
 from adrop_kit.server.limits import MAX_BODY, HttpLimits
 from adrop_kit.server.store import Store, hash_uid
+from adrop_kit.spec.hosts import is_loopback
 
 __all__ = ["MAX_BODY", "Faults", "HttpLimits", "LocalServer", "Store", "hash_uid", "is_loopback"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from adrop_kit.io.hosts import is_loopback
 from adrop_kit.server.asgi import EventApp
 from adrop_kit.server.faults import Faults
 from adrop_kit.server.limits import MAX_BODY, HttpLimits
@@ -21,6 +20,7 @@ from adrop_kit.server.stack import Runner, listen
 from adrop_kit.server.store import Store
 from adrop_kit.server.writer import GroupCommitWriter
 from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.spec.hosts import is_loopback
 
 __all__ = ["MAX_BODY", "OK", "Faults", "HttpLimits", "LocalServer"]
 

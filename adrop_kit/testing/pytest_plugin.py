@@ -11,7 +11,7 @@ Fixtures
 
 ini options: `adrop_plan` (a tracking plan file, relative to the ini file), `adrop_strict`.
 
-Hypothesis: the profile "adrop-ci" (`adrop_kit.strategies.CI_PROFILE`) is registered, never
+Hypothesis: the profile "adrop-ci" (`adrop_kit.testing.strategies.CI_PROFILE`) is registered, never
 loaded unless asked: `pytest --hypothesis-profile=adrop-ci`.
 
 Loading the plugin imports neither hypothesis nor polars: every fixture imports what it needs.
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from adrop_kit.server import LocalServer
     from adrop_kit.spec.catalog import Catalog
 
-CI_PROFILE = "adrop-ci"  # the same name as adrop_kit.strategies.CI_PROFILE, without importing hypothesis
+CI_PROFILE = "adrop-ci"  # the same name as testing.strategies.CI_PROFILE, without importing hypothesis
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
