@@ -154,6 +154,9 @@ def _print(report: Any, run: Any, args: argparse.Namespace, server: Any) -> None
             out(f"   payload ({how}): {d.body}")
             out(f"   {d.curl}")
         out(st.dim(f"   (the key is masked as {run.masked_key}: put yours in its place)"))
+        if server is not None:
+            out(st.dim(f"   (the embedded server ran in process, with no socket: to replay, start `{PROG} serve` "
+                       "with the same rules and put its URL in place)"))
     out("")
     if report.error:
         out(st.red(f"Stopped: {report.error}."))
