@@ -5,9 +5,12 @@
 
 The app runs on its event loop: given one (`loop=`, running in another thread: the local
 server's), or a loop of the transport's own, started on first use in a daemon thread and
-stopped by `close()`. Each `handle()` builds an HTTP scope from the `Request`, passes the body
-in one `http.request` message, and waits for the response, at most `Request.timeout`
-seconds; the caller's thread blocks meanwhile, so many threads may share one transport.
+stopped by `close()` (a `Sender` closes its transport after each batch, so an app that keeps
+state on its loop, as the local server's group commit does, should be given its loop).
+
+Each `handle()` builds an HTTP scope from the `Request`, passes the body in one `http.request`
+message, and waits for the response, at most `Request.timeout` seconds; the caller's thread
+blocks meanwhile, so many threads may share one transport.
 
 An app that returns without starting a response is a connection closed without a reply
 (`ConnectionError`), as over a socket; an app that raises propagates (`raise_app_exceptions`,

@@ -3,7 +3,7 @@
 Fixtures
     adrop_server   a local Adrop-compatible server (`adrop_kit.server.LocalServer`): `.url`, `.endpoint`,
                    `.app_key`, `.events(status)`, `.stats()`, `.reset()`. It runs in this process
-                   and listens on 127.0.0.1 only once a test asks for its `.url`/`.endpoint`.
+                   and listens on 127.0.0.1 only once a test asks for its `.url`/`.endpoint`/`.port`.
                    One server per session, emptied before each test; a test marked
                    `@pytest.mark.adrop_server(strict=True, faults=Faults(...), ...)` gets its own,
                    and `socket=True` starts that one on a real socket at once.
