@@ -1,6 +1,7 @@
-"""The local Adrop-compatible server: real HTTP on loopback (uvicorn + httptools, `stack`), an ASGI
-app of its own (`asgi`, `local_api`), SQLite storage with uids hashed and group commit (`store`,
-`writer`), fault injection for testing senders (`faults`); `LocalServer` in `app` ties them.
+"""The local Adrop-compatible server: an ASGI app of its own (`asgi`, `local_api`) on one background
+loop (`loop`), in process or also on real HTTP on loopback (uvicorn + httptools, `stack`, imported
+only for a socket), SQLite storage with uids hashed and group commit (`store`, `writer`), fault
+injection for testing senders (`faults`); `LocalServer` in `app` ties them.
 
 Layer: beside `send`; may import `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate` and
 `adrop_kit.errors` (never the sender: a client and its test server share rules, not code paths).
