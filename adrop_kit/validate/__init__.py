@@ -4,7 +4,7 @@ dataset (`dataset.validate_events`: every input kind, one lazy polars pass over 
 as pandera schemas (`schemas`), and the reports (`report`). Every entry point gives one verdict
 for a payload (tests/test_parity.py).
 
-Layer: above `io`; may import `adrop_kit.spec`, `adrop_kit.io` and `adrop_kit.errors`.
+Layer: above `io`; may import `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.support` and `adrop_kit.errors`.
 Validation never raises for bad data: it returns reports.
 """
 

@@ -20,10 +20,10 @@ import polars as pl
 
 from adrop_kit.io.frames import ERROR
 from adrop_kit.io.parts import Inputs
-from adrop_kit.io.progress import progress_bar
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, Batch, iter_batches
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import MESSAGES, TX_PARAM, Rule
+from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.batch import check_frame
 from adrop_kit.validate.checks import SOURCED_VIOLATION_SCHEMA, _slot, printable_text, render, short_text
 from adrop_kit.validate.json_values import JSON_FLAG, json_flags
