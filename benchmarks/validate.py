@@ -16,7 +16,13 @@ alternated with ours), and the ratios JSONL/baseline, JSONL/Parquet and CSV/Parq
 with what polars' own parsers alone take on the same files (no rule, no exactness): the floor of
 any reader built on them.
 
+Then the same file → report on realistic data (`benchmarks/realistic.py`: rare custom events with
+their own keys, integral and fractional prices in one column, nulls, non-ASCII text, escapes, 3%
+broken rows) as JSONL, CSV and Parquet, beside the orjson + pydantic loop on the JSONL: the ratios
+JSONL/baseline (target <= 1.0x) and CSV/Parquet (<= 1.5x).
+
     .venv/bin/python benchmarks/validate.py [--rows 1000000] [--repeats 3] [--no-files | --files-only]
+                                            [--no-realistic | --realistic-only]
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import realistic  # benchmarks/realistic.py, beside this script
 
 from adrop_kit import STANDARD, Catalog
 from adrop_kit.explore.synth import TRUTH, sample_frame, write_sample
@@ -294,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-files", action="store_true", help="skip the file → report part")
     ap.add_argument("--files-only", action="store_true", help="only the file → report part")
+    ap.add_argument("--no-realistic", action="store_true", help="skip the realistic data (benchmarks/realistic.py)")
+    ap.add_argument("--realistic-only", action="store_true", help="only file → report on the realistic data")
     ap.add_argument("--only", choices=list(CONTENDERS), help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -302,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     rows, repeats = args.rows, max(1, args.repeats)
+    if args.realistic_only:
+        with tempfile.TemporaryDirectory(prefix="adrop-bench-") as tmp:
+            realistic.run(Path(tmp), rows, args.seed, repeats)
+        return 0
     print(f"Validation benchmark: {rows:,} events, median of {repeats} run(s), one fresh process per contender")
     t = time.perf_counter()
     frame = sample_frame(rows, seed=args.seed)
@@ -313,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.files_only:
         with tempfile.TemporaryDirectory(prefix="adrop-bench-") as tmp:
             _files(Path(tmp), rows, args.seed, repeats, True)
+            if not args.no_realistic:
+                realistic.run(Path(tmp), rows, args.seed, repeats)
         return 0
     with tempfile.TemporaryDirectory(prefix="adrop-bench-") as tmp:
         data = Path(tmp) / "frame.parquet"
@@ -348,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
             print("note: the kernel would not reset the peak-RSS mark; peak MB may be understated")
         if not args.no_files:
             _files(Path(tmp), rows, args.seed, repeats, "adrop_kit" in ok)
+            if not args.no_realistic and "adrop_kit" in ok:
+                realistic.run(Path(tmp), rows, args.seed, repeats)
     return 0
 
 

@@ -5,26 +5,30 @@ lines, read here in native code, and every other line, read one by one by the pr
 (`read_json.parse_row`, orjson). A line is plain only when reading it natively cannot change a
 value or a verdict; that is proven line by line, never assumed:
 
-- the whole line matches one strict grammar (a Rust regex, built from the catalog and from the
-  keys a sample of the file holds): a JSON object whose members each have a key of the schema
-  and a value of that key's JSON type (a string for a string parameter, `true`/`false` for a
-  boolean, a number token of the key's *class* for a number, `items` an array of flat objects);
-  no escape sequence (so no lone surrogate and no quote inside a string), no control character,
-  no `null` at the top level, no exponent, integers of at most 15 digits (exact in a float), no
-  `-0`; at most `MAX_EVENT_BYTES // 2` bytes, valid UTF-8;
+- the whole line matches one strict grammar (`io.jsonl_plan`, a Rust regex built from the catalog
+  and from the keys a sample of the file holds): a JSON object whose members each have a key of
+  the schema and a value of that key's JSON type or `null` (a string for a string parameter,
+  `true`/`false` for a boolean, a number token of the key's *class* for a number, `items` an array
+  of flat objects); escapes only those polars decodes as orjson does (no lone surrogate, no
+  `\\u0000`-`\\u001f`), no raw control character, no exponent, integers of at most 15 digits
+  (exact in a float), no `-0`; at most `MAX_EVENT_BYTES // 2` bytes, valid UTF-8;
 - no key twice (orjson keeps the last value, polars the first) and no key outside the schema
-  (polars would drop it): the number of `":` in the line (each is the end of a key, since a
-  string holds no quote) equals the number of values polars found plus the keys inside `items`;
+  (polars would drop it): the keys of the line (each ends with a `":` that is not an escaped
+  quote's `\\":`) are as many as the values polars found, plus the keys given as `null` (found at
+  the top level, `__nulls`: absent, but counted as the precise path counts keys) and the keys
+  inside `items`; a key given as `null` holds no value in polars' row;
 - `items` is kept as JSON text, as the precise path keeps it: the array's text in the line, parsed
   and written again by the same functions (orjson, `values.exact_json`), so spacing, `1.50` or a
   key given twice in an item come out as the precise path writes them; an array whose objects
   could hold more than MAX_KEYS keys goes to the precise path.
 
-A number key has one class per file, taken from the sample: `int` (integer tokens, read as Int64)
-or `float` (tokens with a fraction, Float64); a line whose token is of the other class goes to the
-precise path, and `merge_lanes` gives the merged column the type the precise path would give
-the whole file (`io.frames`). Keys outside the catalog are in the schema when the sample shows
-them with one JSON type (string, boolean, integer or fraction) and a plain name.
+A number key's class comes from the sample: `int` (integer tokens alone, read as Int64), `float`
+(fractions alone, Float64) or `num` (both, as real exports mix `29900` and `14.99`: read as
+Float64, and each integer token's text, found at the top level of the lines whose value is
+integral, kept in `__exact__<key>` as the precise path keeps it); a line whose token is of
+another class goes to the precise path, and `merge_lanes` gives the merged column the type the
+precise path would give the whole file (`io.frames`). Keys outside the catalog are in the schema
+when the sample shows them with one JSON type (string, boolean, integer or fraction) and a plain name.
 """
 
 from __future__ import annotations
@@ -34,8 +38,7 @@ import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import orjson
@@ -44,94 +47,22 @@ import pyarrow as pa
 
 from adrop_kit.io.columns import EXACT
 from adrop_kit.io.frames import ERROR, RAW, ROW, key_types
+from adrop_kit.io.jsonl_plan import ITEMS_TEXT, Plan, W, plan
 from adrop_kit.io.values import exact_json
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import MAX_EVENT_BYTES, MAX_KEYS
 
 SAMPLE_LINES = 2000
 """Lines read with orjson to learn the keys outside the catalog and each number key's class."""
-MAX_EXTRA_KEYS = 64
-"""Keys outside the catalog the native lane knows at most (more: their lines take the precise path)."""
 PART_BYTES = 8 << 20
 """From this many bytes per part on, the lines are cut into parts read in threads (one per core)."""
 MAX_PARTS = 8
 MAX_PLAIN_BYTES = MAX_EVENT_BYTES // 2  # longer lines take the precise path (the size rule: validate.size)
+NULLS = "__nulls"
+"""In the native lane's frame: the keys a line gives as `null` (absent, but counted as the precise path counts keys)."""
 
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # keys the grammar names literally (escaped below)
-_W = r"[ \t]*"
-_STR = r'"[^"\\\x00-\x1f]*"'
-_INT = r"(?:0|-?[1-9][0-9]{0,14})"
-_FLOAT = r"(?:(?:0|-?[1-9][0-9]{0,14})\.[0-9]{1,15}|-0\.[0-9]{0,14}[1-9])"  # no -0.0: its sign matters
-_ITEM_SCALAR = rf"(?:{_STR}|-?(?:0|[1-9][0-9]{{0,14}})(?:\.[0-9]{{1,15}})?|true|false|null)"
-_ITEM_OBJECT = rf"\{{{_W}(?:{_STR}:{_W}{_ITEM_SCALAR}(?:{_W},{_W}{_STR}:{_W}{_ITEM_SCALAR})*)?{_W}\}}"
-_ITEMS = rf"\[{_W}(?:{_ITEM_OBJECT}(?:{_W},{_W}{_ITEM_OBJECT})*)?{_W}\]"
-_VALUE = {"string": _STR, "boolean": "(?:true|false)", "int": _INT, "float": _FLOAT, "items": _ITEMS}
-_DTYPE = {"string": pl.String, "boolean": pl.Boolean, "int": pl.Int64, "float": pl.Float64}
 _BLANK = r"^[ \t\n\r\x0b\x0c]*$"  # bytes.isspace(): what read_json calls a blank line
-
-
-@dataclass
-class Plan:
-    """The native lane's schema for one file: each key's class (string, boolean, int, float, items)."""
-
-    classes: dict[str, str]
-    extras: set[str] = field(default_factory=set)
-
-    def grammar(self) -> str:
-        groups: dict[str, list[str]] = {}
-        for key, cls in self.classes.items():
-            groups.setdefault(cls, []).append(re.escape(key))
-        members = [f'"(?:{"|".join(sorted(keys))})":{_W}{_VALUE[cls]}' for cls, keys in groups.items()]
-        member = "(?:" + "|".join(members) + ")"
-        return rf"^{_W}\{{{_W}{member}(?:{_W},{_W}{member})*{_W}\}}[ \t\r\n]*$"
-
-    def schema(self) -> dict[str, pl.DataType]:
-        return {k: _DTYPE[c] for k, c in self.classes.items() if c != "items"}
-
-
-def _kind(value: Any) -> str | None:
-    t = type(value)
-    if t is str:
-        return "string"
-    if t is bool:
-        return "boolean"
-    if t is int:
-        return "int" if -(10**15) < value < 10**15 else None
-    if t is float:
-        return "float"
-    return None
-
-
-def plan(lines: list[bytes], catalog: Catalog) -> Plan:
-    """The schema of the native lane, from the catalog and a sample of the file's lines."""
-    types = key_types(catalog)
-    seen: dict[str, set[str | None]] = {}
-    for line in lines:
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if type(value) is dict:
-            for k, v in value.items():
-                if v is not None:
-                    seen.setdefault(k, set()).add(_kind(v))
-    classes: dict[str, str] = {}
-    for key, ptype in types.items():
-        if not _NAME.fullmatch(key):
-            continue
-        if ptype in ("number", "integer"):
-            kinds = seen.get(key, set())
-            classes[key] = "int" if kinds == {"int"} or (not kinds and ptype == "integer") else "float"
-        else:
-            classes[key] = ptype
-    extras = set()
-    for key, kinds in seen.items():
-        if key in types or key.startswith("__") or not _NAME.fullmatch(key) or len(kinds) != 1 or None in kinds:
-            continue
-        if len(extras) < MAX_EXTRA_KEYS:
-            extras.add(key)
-            classes[key] = next(iter(kinds))  # type: ignore[arg-type]
-    return Plan(classes, extras)
+_NULL_MEMBER = '":' + W + "null"
 
 
 @dataclass
@@ -143,7 +74,10 @@ class Lines:
 
     @classmethod
     def of(cls, data: bytes) -> Lines:
-        ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+        raw = np.frombuffer(data, np.uint8)
+        step = 1 << 22  # in blocks that stay in cache: 7x one pass over a 180 MB mask
+        ends = np.concatenate([np.flatnonzero(raw[i:i + step] == 10) + i for i in range(0, len(raw), step)]
+                              or [np.empty(0, np.int64)])
         offsets = np.empty(len(ends) + 2, np.int64)
         offsets[0], offsets[1:-1], offsets[-1] = 0, ends + 1, len(data)
         if offsets[-2] == len(data):  # a final line end: no empty line after it
@@ -177,19 +111,25 @@ codecs.register_error("adrop_kit.note", _note)
 
 
 def _invalid_utf8_lines(lines: Lines, lo: int, hi: int) -> np.ndarray:
-    """Indices (from lo) of the lines lo..hi that hold bytes that are not UTF-8 (one pass, in C)."""
-    _noted.where = []
-    start = int(lines.offsets[lo])
-    lines.data[start:int(lines.offsets[hi])].decode("utf-8", "adrop_kit.note")
-    at = np.array(_noted.where, np.int64) + start
-    return np.unique(np.searchsorted(lines.offsets[lo:hi + 1], at, side="right") - 1)
+    """Indices (from lo) of the lines lo..hi that hold bytes that are not UTF-8 (one pass, in C, in
+    blocks of whole lines: a third quicker than one text of the whole part)."""
+    offsets = lines.offsets[lo:hi + 1]
+    found: list[np.ndarray] = []
+    cuts = np.unique(np.searchsorted(offsets, np.arange(offsets[0], offsets[-1], 1 << 22), side="left"))
+    for a, b in zip(cuts, [*cuts[1:], len(offsets) - 1], strict=True):
+        _noted.where = []
+        start = int(offsets[a])
+        lines.data[start:int(offsets[b])].decode("utf-8", "adrop_kit.note")
+        found.append(np.array(_noted.where, np.int64) + start)
+    at = np.concatenate(found) if found else np.empty(0, np.int64)
+    return np.unique(np.searchsorted(offsets, at, side="right") - 1)
 
 
 @dataclass
 class Split:
     """Which lines the native lane read (`frame`, in line order) and which it left to the precise path."""
 
-    frame: pl.DataFrame  # __row, __error, __raw and the plan's columns, for the plain lines
+    frame: pl.DataFrame  # __row, __error, __raw, __nulls, the plan's columns (+ __exact__), for the plain lines
     slow: list[int]  # line numbers of the non-blank lines left to the precise path
 
 
@@ -202,14 +142,17 @@ def _parts(lines: Lines) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def native_lane(lines: Lines, catalog: Catalog) -> Split:
-    """Read the plain lines natively (see the module docstring); name the others."""
+def native_lane(lines: Lines, catalog: Catalog, *, mostly_slow: float = 1.0) -> Split | None:
+    """Read the plain lines natively (see the module docstring); name the others. None, before
+    the file is read, when more than `mostly_slow` of the sample's lines are not plain."""
     sample, i = [], 0
     while len(sample) < SAMPLE_LINES and i < len(lines):
         if (line := lines.line(i)).strip():
             sample.append(line)  # a line orjson refuses (not UTF-8, not JSON) teaches nothing: `plan` skips it
         i += 1
     p = plan(sample, catalog)
+    if mostly_slow < 1.0 and sample and len(_part(lines, 0, i, p)[1]) > mostly_slow * len(sample):
+        return None
     parts = _parts(lines)
     if len(parts) == 1:
         done = [_part(lines, *parts[0], p)]
@@ -251,15 +194,19 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[i
 
 def _selected(raw: pl.Series, mask: np.ndarray) -> bytes:
     """The bytes of the selected lines, one after the other (each keeps its line end)."""
-    sel = raw.to_arrow().filter(pa.array(mask))
+    sel = raw.filter(pl.Series(mask)).to_arrow()  # polars' filter: 50x pyarrow's here (which imports pandas)
+    if isinstance(sel, pa.ChunkedArray):
+        sel = sel.combine_chunks()
     if not len(sel):
         return b""
     offsets = np.frombuffer(sel.buffers()[1], np.int64)[sel.offset:sel.offset + len(sel) + 1]
-    return sel.buffers()[2].to_pybytes()[offsets[0]:offsets[-1]]
+    return memoryview(sel.buffers()[2])[offsets[0]:offsets[-1]].tobytes()
 
 
 def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
-    """polars reads the plain lines; `__ok` says whether the line's keys were read one for one."""
+    """polars reads the plain lines; `__ok` says whether the line's keys were read one for one: the
+    keys of a line (each ends with a `":` that is not an escaped quote's `\\":`) are the values
+    polars found, the keys given as null, `items` and the keys inside it."""
     schema = p.schema()
     if plain.height:
         values = pl.read_ndjson(body, schema=schema)
@@ -267,24 +214,79 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
             raise pl.exceptions.ComputeError("the plain lines were read as a different number of rows")
     else:
         values = pl.DataFrame(schema=schema)
-    keys = plain.get_column("t").str.count_matches('":', literal=True)
+    t = plain.get_column("t")
+    keys = _key_ends(t)
     found = values.select(pl.sum_horizontal(pl.all().is_not_null().cast(pl.UInt32))).to_series() \
         if values.width else pl.zeros(plain.height, pl.UInt32, eager=True)
     out = pl.concat([plain.select(ROW), values], how="horizontal")
+    ok = pl.Series([True] * len(t))
+    items = _none(len(t))
+    raw_items = _none(len(t))
     if ITEMS in p.classes:
-        t = plain.get_column("t")
-        has = t.str.contains(f'"{ITEMS}":', literal=True)
-        where = has.arg_true()  # the regex runs only on the lines that hold items
-        texts = _canonical(t.gather(where).str.extract(rf'"{ITEMS}":{_W}({_ITEMS})'))
-        items = pl.Series(ITEMS, [None] * len(t), pl.String).scatter(where, texts) if len(where) else \
-            pl.Series(ITEMS, [None] * len(t), pl.String)
-        inner = items.str.count_matches('":', literal=True).fill_null(0)
-        found = found + has.cast(pl.UInt32) + inner.cast(pl.UInt32)
-        ok = (keys == found) & (inner <= MAX_KEYS)  # an item object cannot have more than MAX_KEYS keys
+        where = t.str.contains(f'"{ITEMS}":', literal=True).arg_true()  # the regex runs only on these lines
+        if len(where):
+            texts = t.gather(where).str.extract(rf'[{{,]{W}"{ITEMS}":{W}({ITEMS_TEXT})')
+            raw_items = raw_items.scatter(where, texts)
+            items = items.scatter(where, _canonical(texts))
+        inner = _key_ends(items).fill_null(0)
+        found = found + items.is_not_null().cast(pl.UInt32) + inner.cast(pl.UInt32)
+        ok = inner <= MAX_KEYS  # an item object cannot have more than MAX_KEYS keys
         out = out.with_columns(items.alias(ITEMS))
-    else:
-        ok = keys == found
-    return out.with_columns(ok.alias("__ok"))
+    nulls = _null_keys(t, raw_items, p)
+    found = found + nulls.list.len().fill_null(0).cast(pl.UInt32)
+    for key in nulls.explode().drop_nulls().unique().to_list():  # given twice, null and not: orjson keeps the last
+        ok = ok & ~(nulls.list.contains(key).fill_null(False) & out.get_column(key).is_not_null())
+    for key, cls in p.classes.items():
+        if cls == "num" and key in out.columns:
+            out = _int_tokens(out, t, raw_items, key)
+    return out.with_columns(nulls.list.unique().alias(NULLS), ((keys == found) & ok).alias("__ok"))
+
+
+def _key_ends(texts: pl.Series) -> pl.Series:
+    """How many keys each text holds: its `":` that are not an escaped quote's `\\":` (no key of
+    the grammar holds a backslash)."""
+    return texts.str.count_matches('":', literal=True) - texts.str.count_matches('\\":', literal=True)
+
+
+def _none(n: int) -> pl.Series:
+    return pl.Series([None] * n, dtype=pl.String)
+
+
+def _null_keys(t: pl.Series, raw_items: pl.Series, p: Plan) -> pl.Series:
+    """The keys each line gives as `null` at its top level (null when none): found on the lines
+    holding a null member, with their items array (whose objects may hold nulls too) cut out."""
+    where = t.str.contains(_NULL_MEMBER).arg_true()
+    if not len(where):
+        return pl.Series([None] * len(t), dtype=pl.List(pl.String))
+    top = _top_level(t.gather(where), raw_items.gather(where))
+    members = top.str.extract_all(rf'[{{,]{W}"(?:{p.keys_pattern()}){_NULL_MEMBER}')
+    names = members.list.eval(pl.element().str.extract(r'"([^"]*)"')).list.drop_nulls()
+    found = pl.DataFrame({"i": where, "n": names})  # (scatter does not take lists)
+    return pl.DataFrame({"i": pl.int_range(len(t), dtype=where.dtype, eager=True)}).join(
+        found, on="i", how="left", maintain_order="left").get_column("n")
+
+
+def _top_level(lines: pl.Series, raw_items: pl.Series) -> pl.Series:
+    """The lines with their items array cut out (its objects may hold any key): few lines hold
+    items, and polars takes no pattern per row for this, so Python does it for them."""
+    has = raw_items.is_not_null().arg_true()
+    if not len(has):
+        return lines
+    cut = [line.replace(i, "", 1) for line, i in zip(lines.gather(has).to_list(), raw_items.gather(has).to_list(),
+                                                     strict=True)]
+    return lines.scatter(has, pl.Series(cut, dtype=pl.String))
+
+
+def _int_tokens(out: pl.DataFrame, t: pl.Series, raw_items: pl.Series, key: str) -> pl.DataFrame:
+    """For a key of class `num` (Float64): the text of each integer token in `__exact__<key>`, found
+    at the top level of the lines whose value is integral."""
+    v = out.get_column(key)
+    where = (v.is_not_null() & (v.round(0) == v)).fill_null(False).arg_true()
+    exact = _none(len(t))
+    if len(where):
+        top = _top_level(t.gather(where), raw_items.gather(where))
+        exact = exact.scatter(where, top.str.extract(rf'[{{,]{W}"{re.escape(key)}":{W}(-?[0-9]+){W}[,}}]'))
+    return out.with_columns(exact.alias(EXACT + key))
 
 
 def _canonical(texts: pl.Series) -> pl.Series:
@@ -295,20 +297,42 @@ def _canonical(texts: pl.Series) -> pl.Series:
 
 
 def _finish(frame: pl.DataFrame, p: Plan, catalog: Catalog) -> pl.DataFrame:
-    """The native lane's columns as the precise path types them: an integral float of an integer
-    parameter keeps its text ("3.0") in `__exact__<key>`."""
+    """The native lane's columns as the precise path types them: a number key whose tokens were all
+    integers is Int64; otherwise Float64, with the text of each integer, and for an integer
+    parameter of each integral float ("3.0"), in `__exact__<key>`."""
     types = key_types(catalog)
-    values = [c for c in frame.columns if c in p.classes]
-    if values:  # a key no plain line holds has no column (the precise path makes one only for keys it met)
-        absent = [c for c, n in zip(values, frame.select(pl.col(values).null_count()).row(0), strict=True)
-                  if n == frame.height]
-        frame = frame.drop(absent)
-    exprs = []
+    exprs, whole = [], []
     for key, cls in p.classes.items():
-        if cls == "float" and types.get(key) == "integer" and key in frame.columns:
-            v = pl.col(key)
-            exprs.append(pl.when(v.round(0) == v).then(v.cast(pl.Int64).cast(pl.String) + ".0").alias(EXACT + key))
-    return frame.with_columns(exprs) if exprs else frame
+        integer = types.get(key) == "integer"
+        if key not in frame.columns or not (cls == "num" or (cls == "float" and integer)):
+            continue
+        v = pl.col(key)
+        ints = pl.col(EXACT + key) if cls == "num" else pl.lit(None, pl.String)
+        if cls == "num" and frame.get_column(EXACT + key).null_count() == frame.get_column(key).null_count():
+            exprs.append(v.cast(pl.Int64))  # integers alone: as the precise path reads them
+            whole.append(EXACT + key)
+            continue
+        if integer:
+            ints = pl.coalesce(ints, pl.when(v.round(0) == v).then(v.cast(pl.Int64).cast(pl.String) + ".0"))
+        exprs.append(ints.alias(EXACT + key))
+    frame = frame.with_columns(exprs).drop(whole) if exprs else frame
+    return null_columns(frame, catalog)
 
 
-__all__ = ["Lines", "Plan", "Split", "native_lane", "plan"]
+def null_columns(frame: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    """A column for each key some row holds (maybe as null), none for the others, typed as the
+    precise path types a key that only ever held null (`io.columns.series`)."""
+    payload = [c for c in frame.columns if not c.startswith("__")]
+    if payload:
+        nulls = frame.select(pl.col(payload).null_count()).row(0)
+        frame = frame.drop([c for c, n in zip(payload, nulls, strict=True) if n == frame.height])
+    if NULLS not in frame.columns:
+        return frame
+    named = frame.get_column(NULLS).explode().drop_nulls().unique().to_list()
+    types = key_types(catalog)
+    dtypes = {"string": pl.String, "boolean": pl.Boolean, "items": pl.String, "number": pl.Int64, "integer": pl.Int64}
+    add = [pl.lit(None, dtypes.get(types.get(k, ""), pl.Null)).alias(k) for k in named if k not in frame.columns]
+    return frame.with_columns(add) if add else frame
+
+
+__all__ = ["NULLS", "Lines", "Plan", "Split", "native_lane", "null_columns", "plan"]

@@ -43,19 +43,30 @@ def read_csv(data: bytes, source: str, catalog: Catalog, *, forgiving: bool = Fa
     if not forgiving and data.find(b"\x00", header.end) < 0 and not _lone_cr(data) \
             and well_formed(data, header.end, header.sep):  # polars reads some malformed records its own way
         df = fast_rows(data, header)
+    breaks = None
     if df is None:
         df = forgiving_rows(data, header)
+    elif cell_columns(header) == header.names:  # every cell read as the grammar reads it: its line breaks count
+        breaks = df.select(pl.sum_horizontal(pl.col(header.names).str.count_matches("\n", literal=True)
+                                             .fill_null(0)).cast(pl.Int64)).to_series() if header.names else None
     records = df.height
     hint = header.hint()
     df = type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND), catalog)
-    return Frame(df.with_columns(lines(data, header, records, df.get_column(ROW))), source,
+    return Frame(df.with_columns(lines(data, header, records, df.get_column(ROW), breaks)), source,
                  notes=(f"{source}: {hint}",) if hint else ())
 
 
-def lines(data: bytes, header: Header, records: int, rows: pl.Series) -> pl.Series:
+def lines(data: bytes, header: Header, records: int, rows: pl.Series, breaks: pl.Series | None = None) -> pl.Series:
     """`__line`: the 1-based physical line each record starts on, as an editor shows it (the
-    header is line 1; a quoted line break inside a record moves the records after it down)."""
+    header is line 1; a quoted line break inside a record moves the records after it down).
+    `breaks`: the line breaks inside each record's cells, when polars read every record (then
+    no record is walked again)."""
     base = rows + (header.lines + 1)
+    if breaks is not None:
+        if breaks.sum() == 0:
+            return base.alias(LINE)
+        before = breaks.cum_sum() - breaks  # lines added by the records before each
+        return (base + before.gather(rows)).alias(LINE)
     spanning, extra = spanning_records(data, header, records)
     if not spanning:
         return base.alias(LINE)

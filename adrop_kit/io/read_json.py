@@ -34,9 +34,9 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import LINE, MAX_REPR, ROW, Frame, from_records
-from adrop_kit.io.jsonl_fast import Lines, native_lane
+from adrop_kit.io.jsonl_fast import Lines, native_lane, null_columns
 from adrop_kit.io.jsontext import too_deep
-from adrop_kit.io.lanes import fast_counts, merge_lanes
+from adrop_kit.io.lanes import Evict, evictions, fast_counts, holding, merge_lanes
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_KEYS, SIZE_MESSAGE, json_kind
@@ -116,7 +116,8 @@ def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str 
 NATIVE_FROM = 1 << 20
 """From this many bytes on, JSONL takes the native lane (`io.jsonl_fast`) for its plain lines."""
 MOSTLY_SLOW = 0.25
-"""When more than this share of the lines is not plain, every line is read precisely (as quick)."""
+"""When more than this share of the sample's lines is not plain, every line is read precisely (as
+quick); decided on the sample, before the native lane reads the file."""
 
 
 def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
@@ -134,28 +135,72 @@ def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
 
 
 def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
-    """The native lane for the plain lines, `parse_row` for the others; None when the merge would
-    not be exact (then the caller reads every line precisely)."""
+    """The native lane for the plain lines, `parse_row` for the others; None when the sample
+    shows mostly irregular lines (then one precise pass is as quick) or polars refused a line it
+    should not have. A key the lanes cannot merge moves its native rows to the precise lane
+    (`io.lanes`): the extra cost is those lines, never the file."""
+    lines = Lines.of(data)
     try:
-        lines = Lines.of(data)
-        split = native_lane(lines, catalog)
+        split = native_lane(lines, catalog, mostly_slow=MOSTLY_SLOW)
     except pl.exceptions.PolarsError:  # a safety net: the grammar should keep polars from refusing a line
         return None
-    if len(split.slow) > MOSTLY_SLOW * len(lines):  # mostly irregular lines: one precise pass is as quick
+    if split is None:
         return None
-    pairs = [(n, lines.line(n)) for n in split.slow]
-    exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None}
-    records, rows, errors = _parse_lines(pairs, exact)
-    beside = (fast_counts(split.frame), split.frame.height)
-    slow = from_records(records, catalog, errors=errors, rows=rows, source=source, beside=beside)
-    slow_ok = 0  # as from_records counts them: keys of every object within MAX_KEYS, rows not E001
-    slow_counts: Counter[str] = Counter()
-    for i, r in enumerate(records):
-        if type(r) is dict and len(r) <= MAX_KEYS:
-            slow_counts.update(r.keys())
-            slow_ok += i not in errors
-    merged = merge_lanes(split.frame, slow.df, catalog, slow_ok=slow_ok, slow_counts=dict(slow_counts))
-    return None if merged is None else Frame(merged, source)
+    fast = split.frame
+    slow_lane = _SlowLane(lines)
+    slow_lane.add(split.slow)
+    while True:
+        slow_ok, slow_counts = slow_lane.counts()
+        merged: pl.DataFrame | Evict | None = evictions(fast, catalog, slow_ok=slow_ok, slow_counts=slow_counts)
+        if merged is None:
+            beside = (fast_counts(fast), fast.height)
+            slow = from_records(list(slow_lane.records), catalog, errors=slow_lane.errors, rows=slow_lane.rows,
+                                source=source, beside=beside)
+            merged = merge_lanes(fast, slow.df, catalog)
+        if isinstance(merged, pl.DataFrame):
+            return Frame(merged, source)
+        held = holding(fast, merged.keys)
+        if not held.any():  # a safety net: every key named is held by some native row
+            return None
+        slow_lane.add(fast.get_column(ROW).filter(held).to_list())
+        fast = null_columns(fast.filter(~held), catalog)  # a key none of its rows holds any more: no column
+
+
+class _SlowLane:
+    """The lines read by the precise path, in line order: records, line numbers, E001 messages."""
+
+    def __init__(self, lines: Lines) -> None:
+        self.lines = lines
+        self.records: list[Any] = []
+        self.rows: list[int] = []
+        self.errors: dict[int, tuple[str, str]] = {}
+
+    def add(self, numbers: list[int]) -> None:
+        pairs = [(n, self.lines.line(n)) for n in numbers]
+        exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None}
+        records, rows, errors = _parse_lines(pairs, exact)
+        if not self.rows:
+            self.records, self.rows, self.errors = records, rows, errors
+            return
+        order = sorted([(r, i, False) for i, r in enumerate(self.rows)] + [(r, i, True) for i, r in enumerate(rows)])
+        out_records: list[Any] = []
+        out_errors: dict[int, tuple[str, str]] = {}
+        for pos, (_, i, added) in enumerate(order):
+            out_records.append(records[i] if added else self.records[i])
+            if (e := (errors if added else self.errors).get(i)) is not None:
+                out_errors[pos] = e
+        self.records, self.rows, self.errors = out_records, [r for r, _, _ in order], out_errors
+
+    def counts(self) -> tuple[int, dict[str, int]]:
+        """Objects among the records (as from_records counts them: within MAX_KEYS, not E001) and
+        how many of them hold each key."""
+        ok = 0
+        counts: Counter[str] = Counter()
+        for i, r in enumerate(self.records):
+            if type(r) is dict and len(r) <= MAX_KEYS:
+                counts.update(r.keys())
+                ok += i not in self.errors
+        return ok, dict(counts)
 
 
 def _parse_lines(pairs: Iterable[tuple[int, bytes]], exact: set[int]

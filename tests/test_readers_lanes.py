@@ -1,0 +1,191 @@
+"""Reading JSONL costs in proportion to its irregular lines, never "the whole file again" (issue 17).
+
+Where the two lanes cannot merge a key as it stands (a key outside the catalog rare over the
+file, typed differently in the two lanes, wrong-typed in one, an integer beyond Int64, more keys
+outside the catalog than get a column), the native rows holding that key move to the precise
+lane: the frame is still exactly the precise path's, and only those lines are parsed again.
+Each test reads the same bytes both ways and compares, and counts the lines parsed precisely.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import orjson
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import adrop_kit as ak
+from adrop_kit.io import read_json
+
+CATALOG = ak.STANDARD
+PLAIN = b'{"uid":"u%d","eventName":"view_item","item_id":"S","price":1.5,"ts":"2026"}'
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Line numbers given to the precise path, over the next read (appended as they are parsed)."""
+    seen: list[int] = []
+    real = read_json._parse_lines
+
+    def counting(pairs, exact):  # noqa: ANN001, ANN202
+        pairs = list(pairs)
+        seen.extend(n for n, _ in pairs)
+        return real(pairs, exact)
+
+    monkeypatch.setattr(read_json, "_parse_lines", counting)
+    return seen
+
+
+def _both(data: bytes, monkeypatch: pytest.MonkeyPatch, parsed: list[int] | None = None) -> pl.DataFrame:
+    """The two-lane frame, checked equal to the precise path's; `parsed` then holds the two-lane read's lines."""
+    monkeypatch.setattr(read_json, "NATIVE_FROM", 1 << 62)
+    one = read_json.read_jsonl(data, "f.jsonl", CATALOG).df
+    monkeypatch.setattr(read_json, "NATIVE_FROM", 0)
+    if parsed is not None:
+        parsed.clear()
+    two = read_json.read_jsonl(data, "f.jsonl", CATALOG).df
+    assert sorted(two.columns) == sorted(one.columns)
+    assert_frame_equal(two.select(sorted(two.columns)), one.select(sorted(one.columns)))
+    return two
+
+
+def _file(n: int, odd: dict[int, bytes]) -> bytes:
+    return b"\n".join(odd.get(i, PLAIN % i) for i in range(n)) + b"\n"
+
+
+def test_a_rare_custom_key_after_the_sample_moves_only_its_lines(monkeypatch, parsed) -> None:
+    """The sample (first 2,000 lines) shows `level` in 40 lines; over 6,000 it is rare: __more."""
+    odd = {i: b'{"uid":"u","eventName":"level_up","level":%d}' % i for i in range(0, 2000, 50)}
+    two = _both(_file(6000, odd), monkeypatch, parsed)
+    assert "__more" in two.columns and "level" not in two.columns
+    assert sorted(parsed) == sorted(odd)  # those lines, not the file
+
+
+@pytest.mark.parametrize("other", [b'"seven"', b"7.5", b"true", b"123456789012345678901", b"[1]", b"null"])
+def test_a_custom_key_typed_differently_in_the_two_lanes(other: bytes, monkeypatch, parsed) -> None:
+    odd = {i: b'{"uid":"u","eventName":"app_open","seq":%d}' % i for i in range(0, 3000, 4)}
+    odd[2500] = b'{"uid":"u","eventName":"app_open","seq":' + other + b',"x":"\\n"}'  # not plain: the precise lane
+    _both(_file(3000, odd), monkeypatch, parsed)
+    moved = set(odd) if other != b"null" else {2500}
+    assert set(parsed) <= moved | {2500} and len(parsed) == len(set(parsed) | moved)
+
+
+def test_more_custom_keys_than_get_a_column(monkeypatch, parsed) -> None:
+    """140 common keys outside the catalog: the first 128 in input order get a column, the rest __more."""
+    lines = [orjson.dumps({"uid": "u", "eventName": "app_open", **{f"k{j}": j for j in range(i % 140, 140, 7)}})
+             for i in range(3000)]
+    lines[2999] = orjson.dumps({"uid": "u", "eventName": "app_open", **{f"z{j}": "\n" for j in range(140)}})
+    data = b"\n".join(lines)
+    two = _both(data, monkeypatch, parsed)
+    assert "__more" in two.columns
+
+
+def test_mostly_irregular_lines_are_read_once(monkeypatch, parsed) -> None:
+    """Decided on the sample: the native lane does not run, and each line is parsed once."""
+    monkeypatch.setattr(read_json, "MOSTLY_SLOW", 0.25)
+    odd = {i: b'{"uid":"u%d","eventName":"page_view","page_id":"a\\tb","n":null}' % i for i in range(0, 3000, 2)}
+    _both(_file(3000, odd), monkeypatch, parsed)
+    assert sorted(parsed) == list(range(3000))
+
+
+# -- realistic mixes, seeded -----------------------------------------------------------------------
+NAMES = ["무선 이어폰", "Café", 'Monitor 27" 4K', "Back\\slash", "Line\nbreak", "러닝화 👟", "\ud800 lone"]
+
+
+def _event(rng: random.Random, i: int) -> dict:
+    r = rng.random()
+    if r < 0.004:
+        return {"uid": f"u{i}", "eventName": "level_up", "level": rng.choice([rng.randrange(99), "9", 2.5, None])}
+    if r < 0.006:
+        return {"uid": f"u{i}", "eventName": "share", "share_target": rng.choice(NAMES)}
+    e: dict = {"uid": f"u{i}", "eventName": rng.choice(["view_item", "add_to_cart", "page_view", "purchase"]),
+               "platform": rng.choice(["web", "ios", None]), "ts": "2026-11-01"}
+    if e["eventName"] == "page_view":
+        e.update(page_id=rng.choice(NAMES), page_category=rng.choice([None, "생활"]))
+    elif e["eventName"] == "purchase":
+        e.update(tx_id=f"T{i}", currency="KRW",
+                 items=[{"item_id": "S", "item_name": rng.choice(NAMES), "price": rng.choice([29900, 14.99, 1.0])}])
+    else:
+        e.update(item_id="S", item_name=rng.choice(NAMES), price=rng.choice([29900, 14.99, 29900.0, "12,900", None]))
+        if e["eventName"] == "add_to_cart":
+            e.update(quantity=rng.choice([1, 2, 1.5, 3.0]), value=rng.choice([29900, 59.98]))
+    return e
+
+
+def _text(rng: random.Random, e: dict) -> bytes:
+    k = rng.random()
+    if k < 0.03:
+        return json.dumps(e).encode()[:20]  # cut short
+    if k < 0.1:
+        return json.dumps(e, ensure_ascii=True).encode()
+    if k < 0.2:
+        return json.dumps(e, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    try:
+        return orjson.dumps(e)
+    except orjson.JSONEncodeError:  # the lone surrogate
+        return json.dumps(e).encode()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_realistic_mixes_read_as_the_precise_path_reads_them(seed: int, monkeypatch) -> None:
+    rng = random.Random(seed)
+    monkeypatch.setattr(read_json, "MOSTLY_SLOW", 1.0)  # two lanes, however irregular
+    data = b"\n".join(_text(rng, _event(rng, i)) for i in range(rng.choice([300, 2500, 4000])))
+    _both(data, monkeypatch)
+
+
+# -- what real exports hold reads natively, and exactly ----------------------------------------------
+NATIVE_NOW = [  # escapes, nulls, integral and fractional numbers in one column, items beside a number
+    b'{"uid":"u","eventName":"page_view","page_id":"a\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\udc5f \xea\xb0\x80"}',
+    b'{"uid":"u","eventName":"page_view","page_id":"x\\":\\"y","page_category":"\\\\"}',
+    b'{"uid":"u","eventName":"page_view","page_id":null,"platform":null}',
+    b'{"uid":"u","eventName":"purchase","items":null,"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","brand":null,"price":29900}],"value":29900,'
+    b'"currency":"KRW","tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":5,"quantity":1}],"price":7,"tx_id":"T"}',
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":29900,"quantity":3.0,"value":89700}',
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":14.99,"quantity":2,"value":29.98}',
+    b'{"uid":"u","eventName":"app_open","form_destination":null}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","item_name":"27\\": \\"x\\"","price":1.5}],'
+    b'"tx_id":"T"}',
+]
+PRECISE_STILL = [  # what a native read would not give back as the precise path does
+    b'{"uid":"u","eventName":"page_view","page_id":"\\ud800"}',
+    b'{"uid":"u","eventName":"page_view","page_id":"\\u0000x\\u001f"}',
+    b'{"uid":"u","eventName":"page_view","page_id":"p","page_id":null}',
+    b'{"uid":"u","eventName":"page_view","page_id":null,"page_id":"p"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":1}],"items":null}',
+    b'{"uid":"u","eventName":"purchase","items":null,"items":[{"item_id":"S","price":1}]}',
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":-0.0}',
+]
+MIXED = [b'{"uid":"u%d","eventName":"view_item","item_id":"S","price":%s,"ts":"2026"}' % (i, p)
+         for i, p in enumerate([b"29900", b"14.99", b"1.0", b"0"] * 5)]
+
+
+@pytest.mark.parametrize("line", NATIVE_NOW + PRECISE_STILL)
+@pytest.mark.parametrize("where", ["sample", "later"])
+def test_real_export_lines_read_as_the_precise_path_reads_them(line: bytes, where: str, monkeypatch, parsed) -> None:
+    body = MIXED * 150
+    at = 30 if where == "sample" else 2900
+    body[at:at] = [line, line]
+    _both(b"\n".join(body) + b"\n", monkeypatch, parsed)
+    assert (set(parsed) == {at, at + 1}) == (line in PRECISE_STILL)
+    assert not parsed or line in PRECISE_STILL
+
+
+def test_a_key_only_ever_null_in_the_native_lane_has_its_column(monkeypatch) -> None:
+    body = [b'{"uid":"u","eventName":"app_open","custom":null,"value":null}'] * 200 + MIXED * 120
+    two = _both(b"\n".join(body), monkeypatch)
+    assert {"custom", "value"} <= set(two.columns)
+
+
+def test_an_evicted_key_takes_its_null_rows_along(monkeypatch, parsed) -> None:
+    """`seq` is an integer in the sample, null in some native lines, a string in one line after it."""
+    odd = {i: b'{"uid":"u","eventName":"app_open","seq":%s}' % (b"%d" % i if i % 3 else b"null")
+           for i in range(0, 3000, 2)}
+    odd[2999] = b'{"uid":"u","eventName":"app_open","seq":"seven","x":1}'
+    two = _both(_file(3000, odd), monkeypatch, parsed)
+    assert "__bad__seq" in two.columns and set(parsed) == set(odd)
