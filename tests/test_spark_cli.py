@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -39,6 +42,21 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+CONNECT_PORT = 15002
+"""Spark Connect's default port: pyspark's own local start binds it on every interface, so two runs
+at once (or anything else on it) failed."""
+
+
+@contextmanager
+def holding(port: int) -> Iterator[None]:
+    """`port` of 127.0.0.1 taken while the block runs (if someone else has it, it is taken all the same)."""
+    with socket.socket() as s:
+        with suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            s.listen()
+        yield
+
+
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: Spark needs a JVM (Java 17)")
@@ -57,7 +75,8 @@ def test_a_directory_prints_the_local_json_on_spark(parts: Path, how: str) -> No
     if how == "master":
         done = run(["--engine", "spark", "--master", "local[2]", str(parts)])
     else:
-        done = run(["--engine", "spark", str(parts)], SPARK_REMOTE="local[2]")
+        with holding(CONNECT_PORT):  # its server listens on a free port of 127.0.0.1, not on 15002
+            done = run(["--engine", "spark", str(parts)], SPARK_REMOTE="local[2]")
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout) == want
     assert "Traceback" not in done.stderr and "CANNOT_MODIFY_CONFIG" not in done.stderr
