@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 KEY = "sk-live-VERYSECRET-0123456789"
 """An app key that looks real, for servers started by hand and for the sender: tests assert that
@@ -57,3 +61,18 @@ def same_json(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
     return a == b
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One SparkSession on `local[2]` for every test that can share it (a JVM start is the slow part
+    of a Spark test); a test that changes a runtime setting puts it back. Tests that need a session
+    of their own (a fresh `adrop-kit` process, Spark Connect) start a process instead."""
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: Spark needs a JVM (Java 17)")
+    from adrop_kit.spark import get_session
+
+    session = get_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "4")
+    yield session
+    session.stop()
