@@ -30,9 +30,10 @@ demo: $(CORE)
 test: lint
 	$(PY) -m pytest
 
-# the fast tier while developing: no browser, no notebook execution, no long hypothesis or kill -9 runs
+# the fast tier while developing: no Spark, browser or notebook execution, no kill -9 runs, and a fifth
+# of each property test's hypothesis examples (the "fast" profile of tests/conftest.py)
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow" --hypothesis-profile=fast
 
 bench: $(STAMP)
 	$(PY) benchmarks/validate.py

@@ -17,11 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+FAST_PROFILE = "fast"
+settings.register_profile(FAST_PROFILE, max_examples=20)
+"""`make test-fast` (`pytest -m "not slow" --hypothesis-profile=fast`): a fifth of every property
+test's examples, through `examples()`. The full suite (`make test`, CI) runs them all."""
 
 KEY = "sk-live-VERYSECRET-0123456789"
 """An app key that looks real, for servers started by hand and for the sender: tests assert that
 it never shows (masked it is `sk…89`). Servers from the `adrop_server` fixture have their own key,
 `adrop_server.app_key`."""
+
+
+def examples(n: int) -> int:
+    """`n` hypothesis examples in the full suite; as many in proportion to the loaded profile's
+    `max_examples` (100 by default) otherwise, at least 5: 40 of 200 under the fast profile. For
+    `@settings(max_examples=...)`, which a profile alone does not override."""
+    return max(5, n * settings.default.max_examples // 100)
 
 
 def app_opens(n: int, prefix: str = "u") -> list[dict[str, Any]]:
