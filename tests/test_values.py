@@ -312,6 +312,7 @@ def test_a_row_with_thousands_of_keys_builds_no_column_for_them():
     assert peak < 50e6
 
 
+@pytest.mark.slow  # validated twice, once under tracemalloc: seconds
 def test_memory_is_linear_in_the_input_with_many_distinct_unknown_keys():
     rows = [{"uid": f"u{r}", "eventName": "app_open", **{f"r{r}_k{i}": i for i in range(900)}} for r in range(50)]
     peak_rss = _peak_rss_growth(lambda: ak.validate_events(rows))
