@@ -10,14 +10,31 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
+from hypothesis import settings
+
+FAST_PROFILE = "fast"
+settings.register_profile(FAST_PROFILE, max_examples=20)
+"""`make test-fast` (`pytest -m "not slow" --hypothesis-profile=fast`): a fifth of every property
+test's examples, through `examples()`. The full suite (`make test`, CI) runs them all."""
 
 KEY = "sk-live-VERYSECRET-0123456789"
 """An app key that looks real, for servers started by hand and for the sender: tests assert that
 it never shows (masked it is `sk…89`). Servers from the `adrop_server` fixture have their own key,
 `adrop_server.app_key`."""
+
+
+def examples(n: int) -> int:
+    """`n` hypothesis examples in the full suite; as many in proportion to the loaded profile's
+    `max_examples` (100 by default) otherwise, at least 5: 40 of 200 under the fast profile. For
+    `@settings(max_examples=...)`, which a profile alone does not override."""
+    return max(5, n * settings.default.max_examples // 100)
 
 
 def app_opens(n: int, prefix: str = "u") -> list[dict[str, Any]]:
@@ -57,3 +74,18 @@ def same_json(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
     return a == b
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One SparkSession on `local[2]` for every test that can share it (a JVM start is the slow part
+    of a Spark test); a test that changes a runtime setting puts it back. Tests that need a session
+    of their own (a fresh `adrop-kit` process, Spark Connect) start a process instead."""
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: Spark needs a JVM (Java 17)")
+    from adrop_kit.spark import get_session
+
+    session = get_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "4")
+    yield session
+    session.stop()

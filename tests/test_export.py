@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -22,7 +23,7 @@ from adrop_kit.spec.catalog import STANDARD
 from adrop_kit.spec.jsonschema import RULES, dispatch_schema, event_schema, json_schemas, openapi, write_json
 from adrop_kit.testing.strategies import events, invalid_events
 
-MANY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ERRORS = tuple(r.value for r in Rule if r.severity == "error")
 WARNINGS = tuple(r.value for r in Rule if r.severity == "warning" and r is not Rule.W107)
 

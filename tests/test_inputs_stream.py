@@ -19,6 +19,7 @@ import zstandard
 from conftest import app_opens, write_jsonl
 
 import adrop_kit as ak
+from adrop_kit.cli import main
 from adrop_kit.errors import DataReadError
 from adrop_kit.explore.synth import write_sample
 from adrop_kit.send.journal import Journal, event_key
@@ -148,12 +149,13 @@ def test_a_glob_and_a_list_of_mixed_formats(tmp_path):
     assert globbed.summary() == listed.summary() and globbed.multi
 
 
-def test_a_directory_with_nothing_readable_is_an_error(tmp_path):
+def test_a_directory_with_nothing_readable_is_an_error(tmp_path, capsys):
     (tmp_path / "_SUCCESS").write_text("")
     with pytest.raises(DataReadError, match="no dataset files in this directory.*_SUCCESS"):
         ak.validate_events(tmp_path)
-    done = subprocess.run([*CLI, "validate", str(tmp_path)], capture_output=True, text=True, env=ENV)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no dataset files" in done.stderr
+    code = main(["validate", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "no dataset files" in err
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv"])
@@ -180,20 +182,20 @@ def test_stdin_is_read_as_jsonl(tmp_path):
     assert [(v["row"], v["rule"]) for v in got["violations"]] == whole.violations.select("row", "rule").rows()
 
 
-def test_sample_parts_cli_writes_an_export_that_validates_as_the_single_file(tmp_path):
-    done = subprocess.run([*CLI, "sample", "900", "--out", str(tmp_path / "export"), "--parts", "4",
-                           "--as", "csv.gz", "--seed", "3", "--error-rate", "0.2"],
-                          capture_output=True, text=True, env=ENV)
-    assert done.returncode == 0, done.stderr
+def test_sample_parts_cli_writes_an_export_that_validates_as_the_single_file(tmp_path, capsys):
+    code = main(["sample", "900", "--out", str(tmp_path / "export"), "--parts", "4",
+                 "--as", "csv.gz", "--seed", "3", "--error-rate", "0.2"])
+    assert code == 0, capsys.readouterr().err
     names = sorted(p.name for p in (tmp_path / "export").iterdir())
     assert names == ["_SUCCESS", *(f"part-0000{k}.csv.gz" for k in range(4))]
     single = ak.validate_events(write_sample(tmp_path / "one.csv", 900, seed=3, error_rate=0.2))
     parts = ak.validate_events(tmp_path / "export")
     assert parts.summary() == single.summary()
-    shown = subprocess.run([*CLI, "validate", str(tmp_path / "export"), "--limit", "2"],
-                           capture_output=True, text=True, env=ENV)
-    assert shown.returncode == 1 and "from 4 files" in shown.stdout and "source" in shown.stdout
-    assert "skipped 1 file beside the data: _SUCCESS" in shown.stdout
+    capsys.readouterr()
+    code = main(["validate", str(tmp_path / "export"), "--limit", "2"])
+    shown = capsys.readouterr().out
+    assert code == 1 and "from 4 files" in shown and "source" in shown
+    assert "skipped 1 file beside the data: _SUCCESS" in shown
 
 
 def test_journal_keys_of_a_single_file_are_unchanged_and_parts_are_told_apart():
@@ -239,14 +241,13 @@ def test_a_single_file_sent_streamed_keeps_the_journal_of_an_in_memory_send(tmp_
     assert first.delivered == 5 and again.already_delivered == 5 and adrop_server.stats()["good"] == 5
 
 
-def test_cli_send_dry_run_reads_a_directory_and_stdin(tmp_path):
+def test_cli_send_dry_run_reads_a_directory_and_stdin(tmp_path, capsys):
     root = tmp_path / "export"
     write_jsonl(root / "part-00000.jsonl", app_opens(2))
     write_jsonl(root / "part-00001.jsonl", [{"uid": "", "eventName": "app_open"}, *app_opens(1)])
-    done = subprocess.run([*CLI, "send", str(root), "--dry-run", "--format", "json"],
-                          capture_output=True, text=True, env=ENV)
-    got = json.loads(done.stdout)
-    assert done.returncode == 1 and got["summary"]["total"] == 4 and got["summary"]["dry_run"] == 3
+    code = main(["send", str(root), "--dry-run", "--format", "json"])
+    got = json.loads(capsys.readouterr().out)
+    assert code == 1 and got["summary"]["total"] == 4 and got["summary"]["dry_run"] == 3
     assert [(p["source"], p["row"]) for p in got["problems"]] == [("part-00001.jsonl", 0)]
     shown = subprocess.run([*CLI, "send", "-", "--dry-run"], input="".join(
         json.dumps(e) + "\n" for e in app_opens(3)), capture_output=True, text=True, env=ENV)

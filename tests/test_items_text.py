@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import polars as pl
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +51,7 @@ def _report(path, *, native: bool) -> dict:
         nested._clean_plain_items = original
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(items_text(), min_size=1, max_size=12))
 def test_a_report_is_the_same_with_and_without_the_native_items_filter(tmp_path_factory, texts: list[str]) -> None:
     path = tmp_path_factory.mktemp("items") / "e.jsonl"

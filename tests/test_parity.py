@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-from conftest import same_json
+from conftest import examples, same_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -229,13 +229,13 @@ def _check_everywhere(p: Any, strict: bool, *, pandera: bool = False) -> None:
         assert _verdict(ak.validate_events(df, strict=strict)) == expected, ("polars", p)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(hostile(), st.booleans())
 def test_every_entry_point_gives_the_same_verdict_and_sends_what_it_read(payload: Any, strict: bool) -> None:
     _check_everywhere(payload, strict)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(hostile(), min_size=1, max_size=25), st.booleans())
 def test_the_pandera_engine_gives_the_same_verdicts_row_by_row(payloads: list, strict: bool) -> None:
     def by_row(report: ak.DatasetReport) -> list[set[tuple[str, str, str]]]:

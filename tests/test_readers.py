@@ -317,7 +317,7 @@ def test_a_symlink_to_dev_zero_is_refused_at_once(tmp_path, capsys, name):
     path.symlink_to("/dev/zero")
     start = time.perf_counter()
     _refused(path, "not a regular file (a character device)", capsys)
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < 20  # refused, not read: /dev/zero never ends
 
 
 # -- size, binary data, width --------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_a_csv_with_100000_columns_is_refused_before_anything_is_built(tmp_path,
     path.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n" + ",".join("x" * 100_000) + "\n")
     start = time.perf_counter()
     err = _refused(path, f"has 100,000 columns; an event can have at most {MAX_KEYS:,} keys", capsys)
-    assert time.perf_counter() - start < 10 and "wide.csv" in err
+    assert time.perf_counter() - start < 20 and "wide.csv" in err
     path.write_text(",".join(f"c{i}" for i in range(MAX_KEYS)) + "\nx\n")  # at the limit: read
     assert ak.validate_events(path).rows == 1
 

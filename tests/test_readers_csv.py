@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -26,7 +27,7 @@ MALFORMED = [b'u9,x"y', b'"a"b,c', b"a\rb,c", b"TOO-WIDE", b'"a" ,b', b'a,"b"c"'
 """Lines that are malformed whatever follows them."""
 UNCLOSED = [b'u9,"open', b'"x""']
 """A quote left open: malformed only as the last record (a later line could close it, as in any CSV)."""
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @dataclass

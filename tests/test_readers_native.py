@@ -15,6 +15,7 @@ import json
 import orjson
 import polars as pl
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -197,7 +198,8 @@ def plainish(draw: st.DrawFn) -> dict:
     return p
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(60), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(st.one_of(plainish(), plainish(), hostile()), min_size=1, max_size=40),
        st.sampled_from([b"\n", b"\r\n"]), st.booleans())
 def test_any_mix_of_events_reads_the_same_both_ways(payloads, newline, spaced) -> None:

@@ -111,7 +111,7 @@ def test_a_dead_endpoint_ends_within_the_time_budget_with_exit_3_and_the_journal
         elapsed = time.monotonic() - start
     report = json.loads(capsys.readouterr().out)
     assert code == 3
-    assert elapsed < 1.5 + 3.0  # the budget, plus one request and start-up; not 1000 retries
+    assert elapsed < 1.5 + 10  # the budget, plus a request and start-up on a loaded machine; not 1000 retries
     assert report["summary"]["failed"] == 5 and report["summary"]["retries"] >= 5
     rows = sqlite3.connect(journal).execute("SELECT status, attempts, http_status FROM deliveries").fetchall()
     assert len(rows) == 5

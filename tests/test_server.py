@@ -141,9 +141,10 @@ def test_slow_clients_do_not_block_others(adrop_server):
     slow = socket.create_connection(("127.0.0.1", adrop_server.port))
     slow.sendall(b"POST /event HTTP/1.1\r\nHost: x\r\n")  # and then nothing
     try:
-        t = time.perf_counter()
         assert post(adrop_server, {"uid": "u", "eventName": "app_open"})[0] == 200
-        assert time.perf_counter() - t < 2
+        slow.setblocking(False)  # answered while the slow one still waits (its cut-off is 10 s away): not behind it
+        with pytest.raises(BlockingIOError):
+            slow.recv(1)
     finally:
         slow.close()
 
@@ -233,11 +234,13 @@ def test_serve_forever_in_a_thread_stops_on_close():
     srv = LocalServer().bind()
     t = threading.Thread(target=srv.serve_forever)
     t.start()
-    for _ in range(100):
+    end = time.monotonic() + 30  # the thread may start late on a loaded machine
+    while True:
         try:
             assert post(srv, {"uid": "u", "eventName": "app_open"})[0] == 200
             break
         except ConnectionError:
+            assert time.monotonic() < end, "the server never answered"
             time.sleep(0.02)
     srv.stop()
     t.join(10)

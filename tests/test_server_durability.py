@@ -27,6 +27,31 @@ def event(i: int, pad: int = 0) -> bytes:
     return b'{"uid":"u%d","eventName":"page_view","page_id":"p%s"}' % (i, b"x" * pad)
 
 
+def in_flight(port: int, n: int) -> tuple[list[threading.Thread], list[int]]:
+    """`n` events posted side by side, returned once the server holds them all (a server with a latency
+    of 1.5 s): the threads, and the statuses they append. Each request is first on the wire (threads
+    start late on a loaded machine), then 0.3 s is left for the server to read them."""
+    results: list[int] = []
+    sent = threading.Semaphore(0)
+
+    def send(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("POST", "/event", event(i), HEADERS)
+        sent.release()
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        results.append(resp.status)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for _ in threads:
+        assert sent.acquire(timeout=30)
+    time.sleep(0.3)
+    return threads, results
+
+
 def post(port: int, body: bytes, conn: http.client.HTTPConnection | None = None) -> int:
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -141,12 +166,8 @@ def test_a_read_only_database_answers_503(tmp_path):
 def test_close_lets_in_flight_requests_finish_first(tmp_path):
     from adrop_kit.server import Faults
 
-    srv = LocalServer(app_keys=[KEY], db=str(tmp_path / "e.db"), faults=Faults(latency_ms=300)).start()
-    results: list[int] = []
-    threads = [threading.Thread(target=lambda i=i: results.append(post(srv.port, event(i)))) for i in range(6)]
-    for t in threads:
-        t.start()
-    time.sleep(0.1)
+    srv = LocalServer(app_keys=[KEY], db=str(tmp_path / "e.db"), faults=Faults(latency_ms=1500)).start()
+    threads, results = in_flight(srv.port, 6)
     srv.close()  # while all six are waiting out their latency
     for t in threads:
         t.join()
@@ -185,16 +206,12 @@ def test_serve_stopped_by_a_signal_keeps_every_acknowledged_event(tmp_path, sig)
 def test_serve_stopped_by_sigterm_finishes_in_flight_requests(tmp_path):
     db = tmp_path / "e.db"
     proc = subprocess.Popen([sys.executable, "-m", "adrop_kit", "serve", "--port", "0", "--app-key", KEY,
-                             "--db", str(db), "--latency", "400"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--db", str(db), "--latency", "1500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         port = int(proc.stdout.readline().split(" on ")[1].split()[0].rsplit(":", 1)[1].split("/")[0])
-        results: list[int] = []
-        threads = [threading.Thread(target=lambda i=i: results.append(post(port, event(i)))) for i in range(8)]
-        for t in threads:
-            t.start()
-        time.sleep(0.2)  # all eight are in flight, waiting out the latency
-        proc.send_signal(signal.SIGTERM)
+        threads, results = in_flight(port, 8)
+        proc.send_signal(signal.SIGTERM)  # while all eight are waiting out their latency
         for t in threads:
             t.join()
         proc.communicate(timeout=20)

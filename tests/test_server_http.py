@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import selectors
 import socket
 import threading
 import time
@@ -178,6 +179,9 @@ def test_a_declared_length_over_64_kib_gets_413_without_any_body(server):
 
 
 # -- slow and idle clients -------------------------------------------------------------------------
+# No bound here is tighter than a loaded 2-core machine meets: what is asserted is what happened first
+# (a normal request answered while the slow clients still waited for their cut-off) or a bound far
+# from the limit a test is about; a server that did not cut off at all hangs past the sockets' timeout.
 @pytest.fixture(params=["httptools", "h11"])
 def quick(request):
     limits = HttpLimits(read_timeout=1.0, keep_alive=0.5, max_connections=2000)
@@ -185,31 +189,50 @@ def quick(request):
         yield server
 
 
+SLOWLORIS_CUTOFF = 4.0
+"""The slowloris server's read_timeout: longer than opening 600 connections and serving three
+normal requests take on a loaded machine, so the slow clients still wait while those are served."""
+
+
+@pytest.fixture(params=["httptools", "h11"])
+def patient(request):
+    limits = HttpLimits(read_timeout=SLOWLORIS_CUTOFF, keep_alive=0.5, max_connections=2000)
+    with LocalServer(http=request.param, limits=limits) as server:
+        yield server
+
+
+def still_waiting(socks: list[socket.socket]) -> list[socket.socket]:
+    """Those of `socks` the server has neither answered nor closed (nothing to read yet)."""
+    with selectors.DefaultSelector() as sel:
+        for s in socks:
+            sel.register(s, selectors.EVENT_READ)
+        ready = {key.fileobj for key, _ in sel.select(timeout=0)}
+    return [s for s in socks if s not in ready]
+
+
 @pytest.mark.slow
-def test_slowloris_connections_are_cut_off_and_never_starve_a_normal_client(quick):
+def test_slowloris_connections_are_cut_off_and_never_starve_a_normal_client(patient):
     threads_before = threading.active_count()
     slow = []
     for i in range(600):
-        s = socket.create_connection(("127.0.0.1", quick.port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", patient.port), timeout=SLOWLORIS_CUTOFF * 5)
         s.sendall(b"POST /event HTTP/1.1\r\nHost: x\r\n" if i % 2 else b"")  # a partial head, or nothing
         slow.append(s)
     try:
         for _ in range(3):  # the slow ones keep trickling bytes
             for s in slow[1::2]:
-                try:
-                    s.sendall(b"X-a: b\r\n")
-                except OSError:  # already cut off (a slow machine took over read_timeout to get here)
-                    pass
-            t = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", quick.port, timeout=5)
-            conn.request("POST", "/event", EVENT, {"Authorization": quick.app_key, "Content-Type": "application/json"})
+                s.sendall(b"X-a: b\r\n")
+            conn = http.client.HTTPConnection("127.0.0.1", patient.port, timeout=SLOWLORIS_CUTOFF * 5)
+            conn.request("POST", "/event", EVENT,
+                         {"Authorization": patient.app_key, "Content-Type": "application/json"})
             assert conn.getresponse().status == 200
-            assert time.perf_counter() - t < 1.0  # prompt, on a shared 2-core machine
             conn.close()
+            # Answered before any slow client was cut off: none of them held it up. (A server that
+            # waits on a slow client answers only after that one's read_timeout, and has cut it off.)
+            assert len(still_waiting(slow)) == len(slow)
             time.sleep(0.2)
         assert threading.active_count() <= threads_before  # no thread per connection
-        time.sleep(1.2)  # past read_timeout: every slow connection has been closed (408, then EOF)
-        for s in slow:
+        for s in slow:  # every slow connection is closed at read_timeout (408, then EOF); recv waits for it
             data = b""
             try:
                 while chunk := s.recv(4096):
@@ -223,35 +246,45 @@ def test_slowloris_connections_are_cut_off_and_never_starve_a_normal_client(quic
 
 
 def test_a_body_that_never_arrives_is_cut_off(quick):
-    with socket.create_connection(("127.0.0.1", quick.port), timeout=5) as s:
+    with socket.create_connection(("127.0.0.1", quick.port), timeout=30) as s:
         s.sendall(head(quick, ["POST /event HTTP/1.1", f"Authorization: {quick.app_key}",
                                "Content-Type: application/json", "Content-Length: 100"]) + b'{"uid":')
         t = time.perf_counter()
         reply = s.recv(65536)
-        assert statuses(reply) == [408] and 0.8 < time.perf_counter() - t < 3
+        # at read_timeout (1 s), far from the default 10 s; not before it (the lower bound holds under any load)
+        assert statuses(reply) == [408] and 0.8 < time.perf_counter() - t < 8
         assert s.recv(1) == b""
     assert quick.stats()["total"] == 0
 
 
 def test_an_idle_keep_alive_connection_is_closed(quick):
-    with socket.create_connection(("127.0.0.1", quick.port), timeout=5) as s:
+    with socket.create_connection(("127.0.0.1", quick.port), timeout=30) as s:
         s.sendall(post_event(quick))
         assert statuses(read_reply(s)) == [200]
         t = time.perf_counter()
-        assert s.recv(1) == b"" and time.perf_counter() - t < 2
+        assert s.recv(1) == b"" and time.perf_counter() - t < 8  # keep_alive is 0.5 s here, 15 s by default
+
+
+def answered_within(server, status: int, seconds: float = 10) -> bool:
+    """Whether a one-request connection gets `status` within `seconds`, asked again every 50 ms (the
+    server takes a moment to count connections opened or closed: longer on a loaded machine)."""
+    end = time.monotonic() + seconds
+    while statuses(exchange(server, post_event(server, extra="Connection: close"))) != [status]:
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_connections_past_the_cap_get_503_not_a_thread_each():
     with LocalServer(limits=HttpLimits(max_connections=4)) as server:
         idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(4)]
         try:
-            time.sleep(0.1)
-            assert statuses(exchange(server, post_event(server, extra="Connection: close"))) == [503]
+            assert answered_within(server, 503)
         finally:
             for s in idle:
                 s.close()
-        time.sleep(0.2)
-        assert statuses(exchange(server, post_event(server, extra="Connection: close"))) == [200]
+        assert answered_within(server, 200)
 
 
 def test_drop_closes_without_a_reply_on_both_stacks(srv):
@@ -265,7 +298,7 @@ def test_drop_closes_without_a_reply_on_both_stacks(srv):
 
 def test_garbage_gets_400_and_the_server_stays_up(server):
     for junk in (b"\x00\x01\x02 not http\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\r\n" * 5000):
-        exchange(server, junk, timeout=1.5)
+        exchange(server, junk, timeout=0.3)  # a reply or not (blank lines are waited past): the server stays up
     status = json.loads(exchange(server, post_event(server, extra="Connection: close")).partition(b"\r\n\r\n")[2])
     assert status == {"message": "ok"}
 

@@ -1,14 +1,14 @@
 """The Spark engine (`adrop_kit.spark`) on `local[2]`: the same verdicts as `validate_events`, row for
 row, whatever the splits; exact counts; rows named by (file, line); send, and a resumed send.
 
-One SparkSession for the module (its start is the slow part); files are split into many small
-partitions (`spark.sql.files.maxPartitionBytes`) so that rows, W107 and counts cross partitions.
+One SparkSession for the whole suite (conftest's `spark`: its start is the slow part); here files are
+split into many small partitions (`spark.sql.files.maxPartitionBytes`) so that rows, W107 and counts
+cross partitions. A fresh `adrop-kit --engine spark` process is tested in test_spark_cli.py.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +23,8 @@ from adrop_kit import validate_events
 from adrop_kit.explore.synth import sample_events, write_sample
 from adrop_kit.spec.rules import TX_PARAM
 
-pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+pytestmark = [pytest.mark.slow,  # a JVM, and Python workers per partition
+              pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")]
 SPLIT_BYTES = 48 * 1024
 ADVERSARIAL = [
     b'{"uid": "a1", "eventName": "add_to_cart", "item_id": "x", "price": "29900", "quantity": 1}',  # E006
@@ -44,16 +45,12 @@ ADVERSARIAL = [
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed: Spark needs a JVM (Java 17)")
-    from adrop_kit.spark import get_session
-
-    session = get_session("local[2]")
-    session.conf.set("spark.sql.shuffle.partitions", "4")
-    session.conf.set("spark.sql.files.maxPartitionBytes", str(SPLIT_BYTES))
-    yield session
-    session.stop()
+def spark(spark: object) -> Iterator[object]:
+    """The suite's session (conftest), its files split every SPLIT_BYTES while this module runs."""
+    before = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(SPLIT_BYTES))
+    yield spark
+    spark.conf.set("spark.sql.files.maxPartitionBytes", before)
 
 
 def events_with_reused_tx(n: int, seed: int) -> list[dict]:
@@ -252,13 +249,3 @@ def test_adrop_kit_never_needs_pyspark() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "pip install 'adrop-kit[spark]'" in done.stdout
-
-
-@pytest.mark.slow
-def test_cli_starts_its_own_session_on_a_master(mixed_jsonl: Path) -> None:
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed: Spark needs a JVM (Java 17)")
-    done = subprocess.run([sys.executable, "-m", "adrop_kit", "validate", "--engine", "spark", "--master", "local[1]",
-                           str(mixed_jsonl), "--format", "json"], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 1, done.stderr
-    assert json.loads(done.stdout)["summary"] == validate_events(mixed_jsonl).summary()

@@ -1,8 +1,9 @@
 """`adrop-kit validate --engine spark` on a directory of parts, on a classic master and through
 Spark Connect (`SPARK_REMOTE`): the JSON printed is the local engine's, file names included.
 
-Each run is a fresh `adrop-kit` process (a session of its own: a Spark Connect server and a classic
-SparkContext cannot share one JVM with the other Spark tests).
+Each Spark run is a fresh `adrop-kit` process (a session of its own: a Spark Connect server and a
+classic SparkContext cannot share one JVM with the other Spark tests); the local engine's JSON is
+computed once, in this process.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout, suppress
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -39,6 +44,21 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+CONNECT_PORT = 15002
+"""Spark Connect's default port: pyspark's own local start binds it on every interface, so two runs
+at once (or anything else on it) failed."""
+
+
+@contextmanager
+def holding(port: int) -> Iterator[None]:
+    """`port` of 127.0.0.1 taken while the block runs (if someone else has it, it is taken all the same)."""
+    with socket.socket() as s:
+        with suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            s.listen()
+        yield
+
+
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: Spark needs a JVM (Java 17)")
@@ -47,17 +67,28 @@ def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "PYSPARK_PYTHON": sys.executable, **env})
 
 
-@pytest.mark.parametrize("how", ["master", "connect"])
-def test_a_directory_prints_the_local_json_on_spark(parts: Path, how: str) -> None:
-    local = run([str(parts)])
-    assert local.returncode == 1, local.stderr
-    want = json.loads(local.stdout)
+@pytest.fixture(scope="module")
+def local_json(parts: Path) -> dict:
+    """What the local engine prints for `parts` (in this process: only Spark needs a fresh one)."""
+    from adrop_kit.cli import main
+
+    out = StringIO()
+    with redirect_stdout(out):
+        assert main(["validate", str(parts), "--format", "json"]) == 1
+    want = json.loads(out.getvalue())
     assert want["sources"] == ["dt=2026-11-01/part-1.jsonl", "dt=2026-11-01/part-2.jsonl",
                                "dt=2026-11-02/part-0.jsonl"]
+    return want
+
+
+@pytest.mark.parametrize("how", ["master", "connect"])
+def test_a_directory_prints_the_local_json_on_spark(parts: Path, local_json: dict, how: str) -> None:
+    want = local_json
     if how == "master":
         done = run(["--engine", "spark", "--master", "local[2]", str(parts)])
     else:
-        done = run(["--engine", "spark", str(parts)], SPARK_REMOTE="local[2]")
+        with holding(CONNECT_PORT):  # its server listens on a free port of 127.0.0.1, not on 15002
+            done = run(["--engine", "spark", str(parts)], SPARK_REMOTE="local[2]")
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout) == want
     assert "Traceback" not in done.stderr and "CANNOT_MODIFY_CONFIG" not in done.stderr

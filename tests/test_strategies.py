@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +15,8 @@ from adrop_kit.spec.catalog import PLATFORMS, STANDARD
 from adrop_kit.testing.strategies import INVALID_RULES, breakable_rules, event_frames, events, invalid_events, items
 from adrop_kit.validate.dataset import validate_events as validate_dataset
 
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # custom events of every parameter type, an extended standard event, and a custom event with items
 PLAN = Catalog.standard().extend({"events": {
@@ -245,7 +246,7 @@ def _rules_by_row(frame: Any, **kwargs: Any) -> list[set[str]]:
 
 @pytest.mark.parametrize("backend", ["polars", "pandas"])
 def test_event_frames_validate_as_their_truth_column_says(backend: str) -> None:
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
     @given(event_frames(max_size=30, invalid_rate=0.5, backend=backend))
     def check(frame: Any) -> None:
         truth = list(frame["_truth"])

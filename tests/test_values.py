@@ -287,6 +287,11 @@ def test_more_than_1000_keys_in_an_object_is_an_e001_row_everywhere(tmp_path):
         report = ak.validate_events(data)
         assert {r: rules for r, rules in _rules(report).items() if "E001" in rules} == {1: {"E001"}, 2: {"E001"}}
         assert set(report.violations.filter(pl.col("rule") == "E001")["message"]) == {KEYS_MESSAGE}
+
+
+@pytest.mark.slow  # a 1,002-column frame takes seconds to check (io.frames asks polars for its schema per column)
+def test_more_than_1000_keys_in_a_frame_row_is_an_e001_row_and_a_null_cell_is_no_key():
+    wide = {"uid": "u", "eventName": "app_open", **{f"k{i}": i for i in range(MAX_KEYS)}}   # 1002 keys
     frames = [pd.DataFrame([wide]), pl.DataFrame([wide])]
     for df in frames:
         assert _rules(ak.validate_events(df)) == {0: {"E001"}}
@@ -307,6 +312,7 @@ def test_a_row_with_thousands_of_keys_builds_no_column_for_them():
     assert peak < 50e6
 
 
+@pytest.mark.slow  # validated twice, once under tracemalloc: seconds
 def test_memory_is_linear_in_the_input_with_many_distinct_unknown_keys():
     rows = [{"uid": f"u{r}", "eventName": "app_open", **{f"r{r}_k{i}": i for i in range(900)}} for r in range(50)]
     peak_rss = _peak_rss_growth(lambda: ak.validate_events(rows))
