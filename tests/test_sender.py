@@ -16,7 +16,7 @@ import time
 import pytest
 from conftest import KEY, app_opens, write_jsonl
 
-from adrop_kit import InsecureEndpoint, MissingKey, RetryPolicy
+from adrop_kit import InsecureEndpoint, MissingKey, Outcome, RetryPolicy
 from adrop_kit.cli.exits import for_send
 from adrop_kit.send.http import HTTPTransport
 from adrop_kit.send.journal import Journal
@@ -52,13 +52,19 @@ def test_a_server_rejection_is_not_retried(adrop_sender):
 
 
 def test_a_200_carrying_invalid_is_a_rejection():
-    assert classify(200, b'{"message":"!invalid"}').outcome == "rejected"
-    assert classify(200, b'{"message":"ok"}').outcome == "delivered"
-    assert classify(200, b"<html>").outcome == "fatal"
-    assert classify(503, b"").outcome == "retry" and classify(429, b"", "3").retry_after == 3.0
+    # a reply is named in the one vocabulary of an event's fate, plus what the next attempt should do
+    assert classify(200, b'{"message":"!invalid"}').outcome is Outcome.REJECTED
+    assert classify(200, b'{"message":"ok"}').outcome is Outcome.DELIVERED
+    html = classify(200, b"<html>")
+    assert html.outcome is Outcome.FAILED and html.fatal and not html.retryable
+    busy = classify(503, b"")
+    assert busy.outcome is Outcome.FAILED and busy.retryable and not busy.fatal
+    assert classify(429, b"", "3").retry_after == 3.0
     for status in (400, 413, 415):
-        assert classify(status, b"{}").outcome == "rejected"
-    assert classify(401, b"{}").outcome == "fatal"
+        reply = classify(status, b"{}")
+        assert reply.outcome is Outcome.REJECTED and not (reply.retryable or reply.fatal)
+    assert classify(401, b"{}").fatal
+    assert {r.outcome for r in (html, busy)} <= set(Outcome)
 
 
 def test_retry_after_forms():
