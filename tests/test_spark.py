@@ -212,7 +212,7 @@ def test_send_delivers_the_valid_rows_and_previous_resumes(spark, adrop_server, 
 
     k = keyed(spark, str(path))  # the plan a send runs: the key is not in it (it travels in a broadcast)
     shared = spark.sparkContext.broadcast(key)
-    lazy, _ = plan(k, resolve(None), shared, {"endpoint": adrop_server.endpoint}, None)
+    lazy = plan(k, resolve(None), shared, {"endpoint": adrop_server.endpoint}, None)
     shown = StringIO()
     with redirect_stdout(shown):
         lazy.explain(True)

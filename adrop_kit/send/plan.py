@@ -6,8 +6,8 @@ a streamed input (batch by batch, `send.stream`) and each chunk of a Spark parti
 
     an error                       → SKIPPED (never sent)
     a warning `hold_warnings=` names → HELD (not sent, not journaled: a run without it sends them)
-    a dry run                      → DRY_RUN
     settled by an earlier run      → ALREADY_DELIVERED, or REJECTED (the `Resume` says so)
+    a dry run                      → DRY_RUN (what a real run would send)
     else                           → a `Job`: the body to send, under its event key
 
 `Resume` is the one way a send learns what earlier runs settled: the SQLite journal
@@ -84,11 +84,6 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
     jobs = [Job(i, row, event_key(p, row, source), p.get("eventName") if isinstance(p.get("eventName"), str) else None,
                 dumps_payload(p), source=source)
             for i, (row, p) in enumerate(to_payloads(ok.drop(drop), catalog, extra_columns=extra_columns))]
-    if dry_run:
-        plan.would_send = jobs
-        plan.settled += [EventOutcome(j.row, j.event_name, j.key, Outcome.DRY_RUN, None, 0, None, source)
-                         for j in jobs]
-        return plan
     known = resume.known(jobs) if resume is not None and jobs else {}
     for j in jobs:
         status, attempts = known.get(j.key, (None, 0))
@@ -98,6 +93,9 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
         elif status == Outcome.REJECTED:
             plan.settled.append(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
                                              f"rejected in an earlier run ({resume.label})", source))
+        elif dry_run:
+            plan.would_send.append(j)
+            plan.settled.append(EventOutcome(j.row, j.event_name, j.key, Outcome.DRY_RUN, None, 0, None, source))
         else:
             j.attempts_before = attempts
             j.index = len(plan.jobs)
