@@ -134,6 +134,8 @@ def plan(k: Keyed, catalog: Catalog, shared_key: Any, options: dict[str, Any], p
             F.col("source").alias(SRC), F.col("row").alias(ROW),
             F.when(F.col("outcome").isin(*_DONE), F.lit(Outcome.DELIVERED.value)).otherwise(F.col("outcome"))
             .alias(_PREV), F.col("attempts").cast("int").alias(_PREV_N))
+        # one settled outcome per row, so the join never repeats a row ("delivered" < "rejected": delivered wins)
+        final = final.groupBy(SRC, ROW).agg(F.min(_PREV).alias(_PREV), F.max(_PREV_N).alias(_PREV_N))
         rows = rows.join(final, [SRC, ROW], "left")
     fn = partial(_send_partition, kind=k.kind, catalog=catalog, key=shared_key, options=options,
                  resumed=previous is not None)
