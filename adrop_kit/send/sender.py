@@ -162,14 +162,14 @@ class Sender:
         plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
                            outcomes_out=outcomes_out)
         if isinstance(plan, Inputs):  # streamed: batch by batch
-            frames: Any = ((b.part.label, b.frame) for b in iter_batches(
+            frames: Any = ((b.part_index, b.frame) for b in iter_batches(
                 plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
                 batch_rows=batch_rows or DEFAULT_BATCH_ROWS, delimiter=delimiter))
             return send_batches(self, checked(self, frames), label=plan.label, multi=plan.multi,
                                 dry_run_preview=dry_run_preview, outcomes_out=outcomes_out)
         frame = to_frame(data, self.catalog, delimiter=delimiter) if plan is None else \
             whole_frame(plan, self.catalog, delimiter=delimiter)  # the one-batch case
-        return send_batches(self, checked(self, [(frame.source, frame)]), label=frame.source, whole=True,
+        return send_batches(self, checked(self, [(0, frame)]), label=frame.source, whole=True,
                             dry_run_preview=dry_run_preview)
 
     def _emitter(self, outcomes: list[EventOutcome]) -> Callable[[EventOutcome], None]:

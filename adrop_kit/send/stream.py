@@ -44,13 +44,15 @@ Checked = tuple[str, pl.DataFrame, pl.DataFrame]
 """A checked batch: its source label, its rows (the canonical frame), their violations."""
 
 
-def checked(sender: Any, frames: Iterable[tuple[str, Frame]]) -> Iterator[Checked]:
-    """Each (label, frame) of an input, in input order, checked as the Sender asks: every rule but
-    W107 (`check_frame`), plus W107 against the batches before when `hold_warnings=` holds it; or,
-    with `validate=False`, only what the server would refuse unread (`plan.unreadable`)."""
+def checked(sender: Any, frames: Iterable[tuple[int, Frame]]) -> Iterator[Checked]:
+    """Each (part index, frame) of an input, in input order (`frame.source` names its file), checked as
+    the Sender asks: every rule but W107 (`check_frame`), plus W107 against the batches before when
+    `hold_warnings=` holds it; or, with `validate=False`, only what the server would refuse unread
+    (`plan.unreadable`)."""
     hold = sender.hold_warnings
     seen: dict[str, tuple[str, int]] | None = {} if hold is True or (hold and "W107" in hold) else None
-    for label, frame in frames:
+    for _, frame in frames:
+        label = frame.source
         if not sender.validate:
             df = mark_oversized(frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
             yield label, df, unreadable(df)

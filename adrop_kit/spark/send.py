@@ -84,7 +84,7 @@ def _send_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, key:
         for frame in frames(previous.strip(batches) if previous is not None else batches, kind, catalog):
             if previous is not None:
                 previous.source = frame.source
-            report = send_batches(sender, checked(sender, [(frame.source, frame)]), label=frame.source,
+            report = send_batches(sender, checked(sender, [(0, frame)]), label=frame.source,
                                   whole=True, resume=previous)
             cols: dict[str, list[Any]] = {c: [] for c in OUTCOME_COLUMNS}
             for o in report.outcomes:
