@@ -151,8 +151,9 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
     slow_ok = 0  # as from_records counts them: keys of every object within MAX_KEYS, rows not E001
     slow_counts: Counter[str] = Counter()
     for i, r in enumerate(records):
-        if type(r) is dict and len(r) <= MAX_KEYS:
-            slow_counts.update(r.keys())
+        if type(r) is dict:
+            if len(r) <= MAX_KEYS:
+                slow_counts.update(r.keys())
             slow_ok += i not in errors
     merged = merge_lanes(split.frame, slow.df, catalog, slow_ok=slow_ok, slow_counts=dict(slow_counts))
     return None if merged is None else Frame(merged, source)
