@@ -121,7 +121,7 @@ def _to_arrow(df: pl.DataFrame, ddl_columns: Sequence[str], types: dict[str, Any
 
 def check_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, strict: bool,
                     extra_columns: Sequence[str]) -> Iterator[Any]:
-    """mapInArrow: every rule but W107 on each chunk (`check_frame`), plus W107's candidates."""
+    """mapInArrow: every rule but W107 on each chunk (`check_batch`), plus W107's candidates."""
     for frame in frames(batches, kind, catalog):
         yield from _checked(frame, catalog, strict, extra_columns)
 

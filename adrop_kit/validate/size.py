@@ -7,7 +7,7 @@ looks at the other rows of its batch except to skip, by a bound, the work none o
 What is measured is the request body the sender would post for the row: `to_payloads` builds the
 payload (metadata columns dropped, nulls absent, numbers as their exact text) and
 `jsontext.dumps_payload` writes it (compact, UTF-8, non-ASCII as is), the bytes the local server
-counts before it answers 413. Exactly 64 KiB is fine, one byte more is not. `check_frame` calls
+counts before it answers 413. Exactly 64 KiB is fine, one byte more is not. `check_batch` calls
 `mark_oversized` for every entry point (files, frames, records, streamed batches, Spark's
 partitions); a `Sender` that does not validate calls it too, so such a row is never sent.
 
@@ -266,8 +266,9 @@ def oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]
             body = dumps_payload(payload)
         except (UnicodeEncodeError, ValueError):  # text UTF-8 cannot hold: judged elsewhere
             continue
-        if len(body) > MAX_EVENT_BYTES:
-            found[pos] = body[: MAX_REPR * 4].decode("utf-8", "replace")
+        if len(body) > MAX_EVENT_BYTES:  # shown with its keys sorted: the frame's column order is the batch's
+            shown = dumps_payload(dict(sorted(payload.items())))
+            found[pos] = shown[: MAX_REPR * 4].decode("utf-8", "replace")
     return found
 
 
