@@ -289,6 +289,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         present = col(name, schema[name]).is_not_null() | col.bad(name).is_not_null()
         if isinstance(schema[name], (pl.List, pl.Struct, pl.Array)):
             typed = pl.lit(None, pl.String)
+        elif schema[name].is_float():  # as its JSON text (the text a batch of mixed values holds)
+            c = col(name, schema[name])
+            typed = pl.when(c.is_infinite()).then(pl.when(c > 0).then(pl.lit("Infinity")).otherwise(pl.lit(
+                "-Infinity"))).otherwise(col.shown(name, c).cast(pl.String))
         else:
             typed = col.shown(name, col(name, schema[name])).cast(pl.String)
         bad = col.bad(name)
