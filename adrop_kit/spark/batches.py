@@ -27,6 +27,7 @@ from adrop_kit.spec.rules import TX_PARAM
 from adrop_kit.validate.batch import check_batch
 from adrop_kit.validate.checks import VIOLATION_SCHEMA
 from adrop_kit.validate.json_values import JSON_FLAG
+from adrop_kit.validate.pipeline import row_counts
 from adrop_kit.validate.w107 import PART, duplicate_tx, purchases
 
 CHUNK_ROWS = 50_000
@@ -152,8 +153,7 @@ def _checked(frame: Frame, catalog: Catalog, strict: bool, extra_columns: Sequen
         parts.append(cands.join(flags, on="row", how="left").select(
             pl.lit("t").alias("kind"), "source", "row", "line", "eventName", "severity",
             pl.col(TX_PARAM).alias("value")))
-    bad = int(per_row.get_column("e").sum())
-    warned = per_row.filter(pl.col("w") & ~pl.col("e")).height
+    bad, warned = row_counts(found)  # as the local pipeline counts a batch; Spark sums them
     parts.append(pl.DataFrame({"kind": ["n"], "source": [frame.source], "n": [cb.df.height], "bad": [bad],
                                "warned": [warned]}))
     out = pl.concat(parts, how="diagonal_relaxed")

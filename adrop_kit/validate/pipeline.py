@@ -65,10 +65,9 @@ class Accumulator:
         self.batches += 1
         self.rows += cb.df.height
         self.notes.update(dict.fromkeys(cb.notes))
-        errs = v.filter(pl.col("severity") == "error").get_column("row").unique()
-        warns = v.filter(pl.col("severity") == "warning").get_column("row").unique()
-        self.invalid += errs.len()
-        self.warned += warns.filter(~warns.is_in(errs.implode())).len()
+        invalid, warned = row_counts(v)
+        self.invalid += invalid
+        self.warned += warned
         if self.sink is not None:
             self.sink.write(v.drop(JSON_FLAG, strict=False))
             self._rules.append(rule_counts(v))
@@ -96,6 +95,14 @@ class Accumulator:
             raise AssertionError(f"counted {self.invalid}/{self.warned} invalid/warned rows, "
                                  f"the violations say {report.invalid}/{report.warned}")  # a bug, not bad data
         return report
+
+
+def row_counts(violations: pl.DataFrame) -> tuple[int, int]:
+    """(invalid, warned) of one batch's violations: its rows with an error, and its rows with a
+    warning and no error (a batch's rows are of one file: `row` names each)."""
+    errs = violations.filter(pl.col("severity") == "error").get_column("row").unique()
+    warns = violations.filter(pl.col("severity") == "warning").get_column("row").unique()
+    return errs.len(), warns.filter(~warns.is_in(errs.implode())).len()
 
 
 def check_batches(frames: Iterable[tuple[int, Frame]], catalog: Catalog, acc: Accumulator, *,
@@ -141,4 +148,4 @@ def _sum(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return df.group_by(keys).agg(pl.col(values).sum().cast(pl.UInt32))
 
 
-__all__ = ["HELD", "Accumulator", "check_batches", "validate_frames"]
+__all__ = ["HELD", "Accumulator", "check_batches", "row_counts", "validate_frames"]
