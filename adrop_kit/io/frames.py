@@ -126,11 +126,16 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
     except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it
         pass
     for i, r in enumerate(records):
-        if type(r) is dict and err[i] is None and (problem := value_problem(r)) is not None:
+        if type(r) is dict and err[i] is None and (problem := value_problem(_kept(r))) is not None:
             err[i] = problem
             raw[i] = short(_ascii_json(r)) if problem == UNICODE_MESSAGE else None
     usable = Counter({k: c for k, c in counts.items() if value_problem(_key_name(k)) is None})
     return Frame(_records_frame(records, usable, err, raw, rows, types, beside), source)
+
+
+def _kept(record: dict[Any, Any]) -> dict[Any, Any]:
+    """A record without the keys of the frame's reserved namespace (`__…`), which are dropped unread."""
+    return {k: v for k, v in record.items() if not _key_name(k).startswith("__")}
 
 
 def _ascii_json(value: Any) -> str:
