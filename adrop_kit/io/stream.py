@@ -31,6 +31,7 @@ from typing import BinaryIO
 import polars as pl
 
 from adrop_kit.errors import DataReadError
+from adrop_kit.io.columns import drop_reserved
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
 from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
@@ -282,7 +283,8 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
         for rb in pf.iter_batches(batch_size=batch_rows):
             df = pl.from_arrow(pa.Table.from_batches([rb]))
             assert isinstance(df, pl.DataFrame)
-            frame = parquet_frame(df, part.label, catalog)
+            df.columns = rb.schema.names  # from_arrow names a "" column `column_N`; read whole, it stays ""
+            frame = parquet_frame(drop_reserved(df), part.label, catalog)
             yield shifted(frame, offset, 0, commas=False), int(per_row * df.height)
             offset += df.height
     except (OSError, pa.ArrowException) as exc:
