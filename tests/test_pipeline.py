@@ -224,9 +224,11 @@ def _batches_agree(tmp: Path, rows: list[Any], cuts: list[int]) -> None:
 
 
 def _parquet_batches_agree(path: Path, rows: list[Any], cuts: list[int]) -> None:
-    """The same with Parquet and `batch_rows`, for the rows polars can put in one typed frame."""
+    """The same with Parquet and `batch_rows`, for the rows polars can put in one typed frame (without
+    `__` keys: a frame's `__` columns are read as the canonical encoding, `__bad__x` and the like)."""
+    dicts = [{k: v for k, v in r.items() if not k.startswith("__")} for r in rows if isinstance(r, dict)]
     try:
-        pl.DataFrame([r for r in rows if isinstance(r, dict)], infer_schema_length=None).write_parquet(path)
+        pl.DataFrame(dicts, infer_schema_length=None).write_parquet(path)
     except Exception:  # noqa: BLE001 - values of several types in one column: not a Parquet file
         return
     whole = ak.validate_events(path)

@@ -78,13 +78,6 @@ def series(name: str, values: list[Any], ptype: str | None, problems: dict[int, 
     return _numbers(name, values, kinds, ptype, problems)
 
 
-def drop_reserved(df: pl.DataFrame) -> pl.DataFrame:
-    """A user's frame (polars, pandas, Parquet) without its `__`-named columns: that namespace is the
-    canonical frame's (`__row`, `__error`, …), and the other readers drop such keys too."""
-    reserved = [c for c in df.columns if c.startswith("__")]
-    return df.drop(reserved) if reserved else df
-
-
 def _ints_within(values: list[Any], bits: int) -> bool:
     """Whether the integers among `values` (and None) fit a signed integer of `bits` + 1 bits. Checked
     here, not by polars: its error for an integer it cannot hold would print one of any length."""
@@ -134,4 +127,4 @@ def _numbers(name: str, values: list[Any], kinds: set[type], ptype: str, problem
     return out
 
 
-__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "drop_reserved", "series", "value_text"]
+__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "series", "value_text"]

@@ -18,7 +18,6 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.columns import drop_reserved
 from adrop_kit.io.frames import Frame, from_pandas, from_polars, from_records
 from adrop_kit.io.parts import is_paths, resolve_inputs
 from adrop_kit.io.stream import whole_frame
@@ -35,11 +34,10 @@ def to_frame(data: Any, catalog: Catalog, *, delimiter: str | None = None) -> Fr
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
     if isinstance(data, pl.DataFrame):
-        return from_polars(drop_reserved(data), catalog)
+        return from_polars(data, catalog)
     mod = type(data).__module__
     if mod.startswith("pandas") and hasattr(data, "columns"):
-        reserved = [c for c in data.columns if str(c).startswith("__")]  # as `drop_reserved`
-        return from_pandas(data.drop(columns=reserved) if reserved else data, catalog)
+        return from_pandas(data, catalog)
     if isinstance(data, Mapping):
         return from_records([data], catalog)
     if isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):

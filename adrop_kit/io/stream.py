@@ -31,7 +31,6 @@ from typing import BinaryIO
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.columns import drop_reserved
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
 from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
@@ -284,7 +283,7 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
             df = pl.from_arrow(pa.Table.from_batches([rb]))
             assert isinstance(df, pl.DataFrame)
             df.columns = rb.schema.names  # from_arrow names a "" column `column_N`; read whole, it stays ""
-            frame = parquet_frame(drop_reserved(df), part.label, catalog)
+            frame = parquet_frame(df, part.label, catalog)
             yield shifted(frame, offset, 0, commas=False), int(per_row * df.height)
             offset += df.height
     except (OSError, pa.ArrowException) as exc:

@@ -16,7 +16,6 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.columns import drop_reserved
 from adrop_kit.io.frames import ROW, Frame, from_polars
 from adrop_kit.io.read_json import read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
@@ -90,7 +89,7 @@ def frames(batches: Iterable[Any], kind: str, catalog: Catalog) -> Iterator[Fram
                 yield from _line_frames(part.sort_by(KEY), source, catalog)
             else:
                 keys = pl.Series(part.column(KEY).to_numpy(zero_copy_only=False)).cast(pl.Int64)
-                df = drop_reserved(pl.from_arrow(part.drop_columns([SRC, KEY])))
+                df = pl.from_arrow(part.drop_columns([SRC, KEY]))
                 yield from_polars(df.with_columns(keys.alias(ROW)), catalog, source=source)
 
 
@@ -135,7 +134,7 @@ def check_row_groups(batches: Iterable[Any], *, catalog: Catalog, strict: bool,
     then as above."""
     for b in batches:
         for source, path, first, rows in zip(*(b.column(c).to_pylist() for c in ROW_GROUP_COLUMNS), strict=True):
-            df = drop_reserved(pl.scan_parquet(path, glob=False).slice(first, rows).collect())  # that row group
+            df = pl.scan_parquet(path, glob=False).slice(first, rows).collect()  # that row group
             df = df.with_columns(pl.int_range(first, first + df.height, dtype=pl.Int64).alias(ROW))
             yield from _checked(parquet_frame(df, source, catalog), catalog, strict, extra_columns)
 
