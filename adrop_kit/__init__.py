@@ -3,15 +3,16 @@
 The package is layered (docs/architecture.md; kept by the import-linter contract in
 pyproject.toml):
 
-    spec → io → validate → {send, server, explore, export} → testing → {cli, widgets}
+    {errors, support} → spec → io → validate → {send, server, explore, export} → {testing, spark} → {cli, widgets}
 
-This module is the public face: it only re-exports. Importing it stays light (no polars,
-pandas or pandera until a dataset is validated).
+This module is the public face: it only re-exports. Importing it stays light: no uvicorn
+until a `LocalServer` is asked for, no polars, pandas or pandera until a dataset is validated
+(`adrop_kit.support.lazy`).
 """
 
 from __future__ import annotations
 
-import os as _os
+import typing as _typing
 
 from adrop_kit.errors import (
     AdropError,
@@ -28,24 +29,24 @@ from adrop_kit.errors import (
 from adrop_kit.send.report import EventOutcome, Outcome, SendReport
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.send.sender import Sender, SendResult
-from adrop_kit.server import Faults, LocalServer
 from adrop_kit.spec.catalog import STANDARD, Catalog, EventSpec, ParamSpec
 from adrop_kit.spec.rules import Rule, Violation
 from adrop_kit.spec.version import __version__
+from adrop_kit.support.lazy import lazy_exports as _lazy_exports
 from adrop_kit.validate.event import validate_event
 from adrop_kit.validate.report import DatasetReport, EventReport
 
-# The module paths of earlier releases (adrop_kit.schemas, .strategies, .contract, .analytics)
-# live in compat/ and re-export from their new homes; they are found through this path entry.
-__path__.append(_os.path.join(_os.path.dirname(__file__), "compat"))  # noqa: F821 - __path__ is set for packages
+if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
+    from adrop_kit.server.app import LocalServer
+    from adrop_kit.server.faults import Faults
+    from adrop_kit.validate.dataset import validate_events
 
-
-def validate_events(data, *, catalog=None, strict=False, **kwargs):  # noqa: ANN001, ANN201
-    """Validate a dataset; see `adrop_kit.validate.dataset.validate_events` (imported lazily: it loads polars)."""
-    from adrop_kit.validate.dataset import validate_events as _validate_events
-
-    return _validate_events(data, catalog=catalog, strict=strict, **kwargs)
-
+# Imported on first use: the server loads uvicorn, dataset validation loads polars.
+__getattr__, __dir__ = _lazy_exports(__name__, {
+    "Faults": "adrop_kit.server.faults",
+    "LocalServer": "adrop_kit.server.app",
+    "validate_events": "adrop_kit.validate.dataset",
+})
 
 __all__ = [
     "STANDARD",

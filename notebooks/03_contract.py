@@ -31,6 +31,7 @@ from adrop_kit import validate_event
 from adrop_kit.send.sender import Sender
 from adrop_kit.server import LocalServer
 from adrop_kit.testing.contract import run_contract
+from adrop_kit.testing.local import local_server, local_transport
 from adrop_kit.testing.strategies import events, invalid_events
 from adrop_kit.widgets import FuzzLab
 
@@ -70,7 +71,7 @@ for payload, rule in drawn[-8:]:
 # ## A property test, inline
 #
 # Two properties of the contract, checked on a few hundred drawn payloads. The second one sends
-# every drawn event over real HTTP to the local server, which must accept exactly what
+# every drawn event to the local server's app (in process), which must accept exactly what
 # `validate_event` accepts.
 
 # %%
@@ -84,7 +85,8 @@ test_every_broken_rule_is_reported()
 print("ok: every broken rule was reported")
 
 # %%
-with LocalServer() as server, Sender(server.app_key, endpoint=server.endpoint, progress=False) as sender:
+# The server runs in process: the sender calls its app directly (no socket, no port), the real app all the same.
+with local_server() as server, Sender(server.app_key, transport=local_transport(server), progress=False) as sender:
 
     @settings(max_examples=150, deadline=None)
     @given(events())

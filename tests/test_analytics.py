@@ -14,7 +14,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from adrop_kit import analytics, validate_events
+from adrop_kit import explore, validate_events
 from adrop_kit.explore import (
     COMMERCE_FUNNEL,
     LEAD_FUNNEL,
@@ -253,11 +253,11 @@ def test_to_polars_accepts_frames_and_reports_only() -> None:
         to_polars("events.csv")
 
 
-def test_plots_are_reachable_from_analytics() -> None:
-    assert analytics.plot_funnel is plots.plot_funnel
-    assert analytics.save_png is plots.save_png
+def test_plots_are_reachable_from_explore() -> None:
+    assert explore.plot_funnel is plots.plot_funnel
+    assert explore.save_png is plots.save_png
     with pytest.raises(AttributeError):
-        analytics.no_such_thing  # noqa: B018
+        explore.no_such_thing  # noqa: B018
 
 
 # -- the synthetic dataset: properties and slow references ----------------------------------------
@@ -416,7 +416,7 @@ def test_save_png_works_without_a_display_or_pyplot(tmp_path: Path) -> None:
     out = tmp_path / "chart.png"
     code = (
         "import sys\n"
-        "from adrop_kit import analytics as a\n"
+        "from adrop_kit import explore as a\n"
         "from adrop_kit.explore.synth import sample_frame\n"
         f"a.save_png(a.plot_funnel(a.funnel(sample_frame(2_000, seed=1))), {str(out)!r})\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"

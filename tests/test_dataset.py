@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 import adrop_kit as ak
-from adrop_kit import schemas
 from adrop_kit.errors import DataReadError
+from adrop_kit.validate import schemas
 
 GOOD = [
     {"uid": "u1", "eventName": "app_open"},

@@ -17,9 +17,9 @@ from jsonschema import Draft202012Validator
 
 from adrop_kit import Catalog, Rule, validate_event
 from adrop_kit.cli import main
-from adrop_kit.export import RULES, dispatch_schema, event_schema, json_schemas, openapi, write_json
 from adrop_kit.server import MAX_BODY, LocalServer
 from adrop_kit.spec.catalog import STANDARD
+from adrop_kit.spec.jsonschema import RULES, dispatch_schema, event_schema, json_schemas, openapi, write_json
 from adrop_kit.testing.strategies import events, invalid_events
 
 MANY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -18,6 +18,7 @@ from conftest import KEY, app_opens, write_jsonl
 
 from adrop_kit import InsecureEndpoint, MissingKey, RetryPolicy
 from adrop_kit.cli.exits import for_send
+from adrop_kit.send.http import HTTPTransport
 from adrop_kit.send.journal import Journal
 from adrop_kit.send.sender import Sender
 from adrop_kit.send.transport import classify, parse_retry_after
@@ -278,8 +279,10 @@ def test_a_journal_that_fails_mid_run_stops_the_run_with_the_reason(adrop_server
     assert adrop_server.stats()["good"] == 3
 
 
+@pytest.mark.adrop_server(socket=True)
 @pytest.mark.adrop_sender(concurrency=4)
 def test_connections_are_closed_after_each_batch(adrop_sender):
+    assert isinstance(adrop_sender.transport, HTTPTransport)
     for _ in range(3):
         assert adrop_sender.send_all(app_opens(8)).delivered == 8
-        assert adrop_sender._transports == []
+        assert adrop_sender.transport.connections == 0

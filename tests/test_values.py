@@ -21,9 +21,9 @@ import pytest
 from conftest import same_json
 
 import adrop_kit as ak
-from adrop_kit import schemas
 from adrop_kit.io.frames import to_payloads
 from adrop_kit.spec.rules import DEPTH_MESSAGE, KEYS_MESSAGE, MAX_KEYS
+from adrop_kit.validate import schemas
 
 
 def _rules(report: ak.DatasetReport) -> dict[int, set[str]]:

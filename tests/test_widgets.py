@@ -91,7 +91,7 @@ def test_an_empty_input_means_absent_and_numbers_that_are_not_numbers_stay_text(
 
 
 def test_tables_are_the_packages_one_renderer_with_cells_cut_to_fit():
-    from adrop_kit.io.html import html_table
+    from adrop_kit.support.html import html_table
 
     rows = [(1, None, {"a": "<b>"}), (2, "x" * 300, [1, 2])]
     out = logic.table_html(rows, ("n", "text", "json"), "adrop-table adrop-x")

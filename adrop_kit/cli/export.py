@@ -40,7 +40,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from adrop_kit.errors import UnknownEvent
-    from adrop_kit.export import dispatch_schema, event_schema, json_schemas, openapi, write_json
+    from adrop_kit.spec.jsonschema import dispatch_schema, event_schema, json_schemas, openapi, write_json
 
     catalog = load_catalog(args.plan)
     doc: dict[str, Any]

@@ -11,8 +11,8 @@ from adrop_kit.cli import exits
 from adrop_kit.cli.argtypes import count, positive
 from adrop_kit.cli.common import PROG, Fail, Style, add_retry_arguments, load_catalog, out, retry_policy
 from adrop_kit.errors import AdropError
-from adrop_kit.io.progress import progress_bar
 from adrop_kit.send.transport import KEY_ENV
+from adrop_kit.support.progress import progress_bar
 
 CELL_OK, CELL_NONE = "{n}", "·"
 
@@ -76,7 +76,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     if args.invalid_only and rules is None:
         rules = [r.value for r in Rule if r.severity == "error" or (args.strict and r is Rule.W101)]
     try:
-        run = ContractRun(server.bind() if server else args.endpoint, catalog=catalog, strict=args.strict,
+        run = ContractRun(server if server is not None else args.endpoint, catalog=catalog, strict=args.strict,
                           events=args.events, rules=_split(rules), examples=args.examples, seed=args.seed,
                           valid=not args.invalid_only, rate=args.rate, uid_prefix=args.uid_prefix,
                           shrink=not args.no_shrink, max_shrink_requests=args.max_shrink, yes=args.yes,
@@ -85,9 +85,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         if server is not None:
             server.close()
         raise Fail(str(exc)) from None
-    try:
-        if server is not None:
-            server.start()
+    try:  # an embedded server runs in process (no socket): the run opens it on its first request
         bar = progress_bar(run.planned, None if args.format == "table" else False, unit="req", desc="probing",
                            leave=False)
         try:
@@ -116,7 +114,7 @@ def _print(report: Any, run: Any, args: argparse.Namespace, server: Any) -> None
 
     st = Style.for_stdout()
     t = report.totals()
-    where = (f"embedded local server{', strict' if args.server_strict else ''}"
+    where = (f"embedded local server, in process{', strict' if args.server_strict else ''}"
              + (f", plan {args.server_plan}" if args.server_plan else "") if server is not None
              else "loopback" if run.endpoint.is_local else f"remote, at most {run.rate:g} requests/s")
     out(f"{st.bold(f'{PROG} fuzz')} → {report.endpoint} ({where})")
@@ -156,6 +154,9 @@ def _print(report: Any, run: Any, args: argparse.Namespace, server: Any) -> None
             out(f"   payload ({how}): {d.body}")
             out(f"   {d.curl}")
         out(st.dim(f"   (the key is masked as {run.masked_key}: put yours in its place)"))
+        if server is not None:
+            out(st.dim(f"   (the embedded server ran in process, with no socket: to replay, start `{PROG} serve` "
+                       "with the same rules and put its URL in place)"))
     out("")
     if report.error:
         out(st.red(f"Stopped: {report.error}."))

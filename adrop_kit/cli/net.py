@@ -240,7 +240,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Sample → validate → local server → send → what the server stored."""
     from adrop_kit.explore.synth import write_sample
     from adrop_kit.send.sender import Sender
-    from adrop_kit.server import LocalServer
+    from adrop_kit.testing.local import local_server, local_transport
     from adrop_kit.validate.dataset import validate_events
 
     st = Style.for_stdout()
@@ -257,9 +257,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report = validate_events(args.out)
     print_report(report, str(args.out), limit=10, strict=False, style=st)
     out("")
-    with LocalServer() as srv:
-        out(st.bold(f"3. Send the valid rows to the local server at {srv.endpoint}"))
-        with Sender(srv.app_key, endpoint=srv.endpoint, concurrency=8) as sender:
+    with local_server() as srv:
+        out(st.bold("3. Send the valid rows to the local server (the app `serve` runs, here in process)"))
+        with Sender(srv.app_key, transport=local_transport(srv), concurrency=8) as sender:
             sent = sender.send_all(args.out)
         args.path, args.journal = args.out, None
         _print_send(sent, args, limit=5)

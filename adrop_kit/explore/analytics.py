@@ -5,7 +5,7 @@ valid rows) with the dataset columns of SPEC.md (`uid`, `eventName`, `platform`,
 parameters, and optionally a timestamp `ts`), and returns a polars DataFrame or a small
 result object. Nothing here loops over rows or users in Python; the plots that draw these
 results live in `adrop_kit.explore.plots` (matplotlib, imported lazily) and are also
-reachable as `adrop_kit.explore.plot_funnel` (and the earlier path `adrop_kit.analytics.plot_funnel`).
+reachable as `adrop_kit.explore.plot_funnel`.
 
 Conventions: a user is a non-blank `uid`; "day" is the calendar day, in the time zone `tz=`
 (default UTC), of the timestamp column (`ts=` names it); rows whose event or user is missing
@@ -36,10 +36,10 @@ from adrop_kit.explore.timestamps import (
     with_day,
 )
 from adrop_kit.io.frames import ROW
-from adrop_kit.io.html import html_table
 from adrop_kit.io.jsontext import parse_json_text
 from adrop_kit.spec.catalog import ITEMS
 from adrop_kit.spec.rules import CURRENCY_PARAM, PURCHASE_EVENT, TX_PARAM
+from adrop_kit.support.html import html_table
 
 EVENT = "eventName"
 USER = "uid"

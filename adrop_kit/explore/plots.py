@@ -31,7 +31,7 @@ try:
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 except ImportError as exc:  # pragma: no cover - matplotlib ships with the notebooks extra
-    raise ImportError("adrop_kit.plots needs matplotlib: pip install 'adrop-kit[notebooks]'") from exc
+    raise ImportError("adrop_kit.explore.plots needs matplotlib: pip install 'adrop-kit[notebooks]'") from exc
 
 from adrop_kit.explore import analytics as an
 from adrop_kit.explore.fonts import cjk_figure

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.io.html import html_table
-from adrop_kit.io.labels import source_label
 from adrop_kit.spec.version import __version__
+from adrop_kit.support.html import html_table
+from adrop_kit.support.labels import source_label
 from adrop_kit.validate.report import DatasetReport
 
 DEFAULT_LIMIT = 200

@@ -1,6 +1,6 @@
 """Writing a frame of events to CSV, JSONL/NDJSON, a JSON array or Parquet (the format by suffix).
 
-The inverse of `adrop_kit.readers`: nulls are absent (dropped in JSON, empty cells in CSV) and
+The inverse of `adrop_kit.io.readers`: nulls are absent (dropped in JSON, empty cells in CSV) and
 a CSV `items` cell holds the items as a JSON array.
 """
 

@@ -1,8 +1,10 @@
-"""Delivering events: the HTTP transport (`transport`) and its per-request deadline and reply
-cap (`deadline`), the retry policy (`retry`), the rate
+"""Delivering events: what a transport is and how a reply is classified (`transport`), the HTTP
+transports (`http`) with their per-request deadline and reply cap (`deadline`), the in-process
+ASGI transport (`asgi`), the retry policy (`retry`), the rate
 limit (`ratelimit`), the SQLite journal (`journal`), the `Sender` (`sender`), its streamed
 send (`stream`, keeping counts and the rows needing attention in `tally`) and its `SendReport` (`report`).
 
 Layer: beside `server`, `testing`'s dependencies, `explore` and `export`; may import
-`adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate` and `adrop_kit.errors` (never the server).
+`adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.validate`, `adrop_kit.support` and `adrop_kit.errors` (never the
+server).
 """

@@ -7,11 +7,11 @@ socket's timeout to the time left before the deadline, and a read that starts af
 raises `TimeoutError` at once.
 
 Both transports read replies through `deadline_response_class(deadline)`, an `http.client`
-response whose socket reads obey the deadline: `HttpClientTransport` on its own connection
+response whose socket reads obey the deadline: `HTTPTransport` on its own connection
 class, `RequestsTransport` through urllib3 connection classes mounted by `deadline_adapter`
 (urllib3's connections are `http.client` connections, so the same response class applies).
 `deadline` is a callable returning the current request's deadline on `time.monotonic()`'s
-clock; each transport serves one request at a time, so it is a plain attribute of it.
+clock; each connection (one per thread) serves one request at a time, so it holds its own.
 """
 
 from __future__ import annotations

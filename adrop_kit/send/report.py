@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from adrop_kit.io.html import html_table
-from adrop_kit.io.labels import source_label
 from adrop_kit.spec.rules import Rule
+from adrop_kit.support.html import html_table
+from adrop_kit.support.labels import source_label
 
 
 class Outcome(StrEnum):

@@ -7,7 +7,7 @@
 Shared by the `Sender`, the contract probe and the CLI (`--retries`, `--max-retry-time`,
 `--timeout`), in the spirit of urllib3's `Retry` and httpx's `Timeout`. An event is retried
 after a connection error, a timeout, a 429 or a 5xx, never after 400/401/413/415 (the
-transport classifies replies). It gives up after `retries` retries *or* once `max_retry_time`
+transport module classifies replies). It gives up after `retries` retries *or* once `max_retry_time`
 seconds have passed since its first attempt, whichever comes first. Waits are "full jitter"
 (uniform between 0 and an exponentially growing ceiling), so many workers that fail together
 do not retry together; a server's `Retry-After` is honoured as long as it fits in the budget.
@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from adrop_kit.send.transport import Reply
+from adrop_kit.send.transport import Reply, Request, Transport, deliver
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,11 @@ class Delivery(NamedTuple):
     longest_wait: float
 
 
-def post_with_retries(transport: Any, body: bytes, policy: RetryPolicy, *, limiter: Any = None,
+def post_with_retries(transport: Transport, request: Request, policy: RetryPolicy, *, limiter: Any = None,
                       stop: threading.Event | None = None) -> Delivery:
     """POST until the reply is final or the policy gives up; `stop` ends a wait early.
-    The one retry loop of the package (the sender and the contract probe both use it)."""
+    The one retry loop of the package (the sender and the contract probe both use it), over any
+    transport object: each attempt is `deliver(transport, request)`."""
     attempt = 0
     longest = 0.0
     first = time.monotonic()
@@ -92,7 +93,7 @@ def post_with_retries(transport: Any, body: bytes, policy: RetryPolicy, *, limit
         if limiter is not None:
             limiter.acquire(stop)
         attempt += 1
-        reply = transport.post(body)
+        reply = deliver(transport, request)
         if reply.outcome != "retry":
             return Delivery(reply, attempt, longest)
         delay = policy.wait(attempt, reply.retry_after, time.monotonic() - first)

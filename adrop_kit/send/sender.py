@@ -11,6 +11,8 @@ names: kept back, not journaled, so a run without it sends them). Nothing is dro
 
 How hard each event is tried is one `RetryPolicy` (`retry=`); `on_outcome=` sees each
 event's `EventOutcome` as it happens (live counts in a widget, a log, a metrics counter).
+How a request travels is one transport object (`transport=`, see `send.transport`): HTTP by
+default, or e.g. `LocalServer().transport()` to the local server's app in this process.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from adrop_kit.errors import JournalError
 from adrop_kit.io.jsontext import dumps_payload
-from adrop_kit.io.progress import progress_bar
+from adrop_kit.send.http import transport_for
 from adrop_kit.send.jobs import Job as _Job
 from adrop_kit.send.jobs import RunState as _RunState
 from adrop_kit.send.jobs import held_warnings, reasons
@@ -33,9 +35,18 @@ from adrop_kit.send.journal import Journal, event_key
 from adrop_kit.send.ratelimit import RateLimiter
 from adrop_kit.send.report import OUTCOMES, EventOutcome, Outcome, SendReport, hold_rules
 from adrop_kit.send.retry import RetryPolicy, post_with_retries
-from adrop_kit.send.transport import DEFAULT_ENDPOINT, Endpoint, Reply, make_transport, mask_key, resolve_key
+from adrop_kit.send.transport import (
+    DEFAULT_ENDPOINT,
+    Endpoint,
+    Reply,
+    Request,
+    Transport,
+    mask_key,
+    resolve_key,
+)
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.spec.version import USER_AGENT
+from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.event import validate_event
 
 OutcomeHook = Callable[[EventOutcome], Any]
@@ -63,19 +74,26 @@ class Sender:
     printed, logged, stored in the journal or shown in a repr (dry-run shows it masked).
     A journal given as a path is locked while the Sender is open: another Sender or run on the
     same file raises `JournalInUse` (a `JournalError`, as is a file that is not a journal).
+
+    `transport`: a transport object (`HTTPTransport()` when omitted; `RequestsTransport()`;
+    `LocalServer.transport()`; anything with `handle(request)` and `close()`), or the shorthand
+    "http.client" / "requests" for the first two. The Sender closes it when it closes (a transport
+    may be used again after `close()`). `endpoint`: where requests go; when omitted, the
+    transport's own `endpoint` if it has one (an in-process server's), else Adrop's.
     """
 
-    def __init__(self, app_key: str | None = None, *, endpoint: str = DEFAULT_ENDPOINT, concurrency: int = 8,
+    def __init__(self, app_key: str | None = None, *, endpoint: str | None = None, concurrency: int = 8,
                  rate: float | None = None, retry: RetryPolicy | None = None, dry_run: bool = False,
                  journal: str | os.PathLike | Journal | None = None, validate: bool = True, strict: bool = False,
                  catalog: Catalog | str | None = None, progress: bool | None = None,
-                 transport: str = "http.client", extra_columns: Iterable[str] = ("ts",),
+                 transport: Transport | str | None = None, extra_columns: Iterable[str] = ("ts",),
                  on_outcome: OutcomeHook | None = None, hold_warnings: bool | str | Iterable[str] = False):
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-        self.endpoint = Endpoint.parse(endpoint)
+        self.transport = transport_for(transport)  # ValueError/TypeError for what is no transport
+        self.endpoint = Endpoint.parse(endpoint or getattr(self.transport, "endpoint", None) or DEFAULT_ENDPOINT)
         self.__key = resolve_key(app_key, required=not dry_run)
         self.concurrency = concurrency
         self.limiter = RateLimiter(rate) if rate else None
@@ -86,16 +104,11 @@ class Sender:
         self.strict = strict
         self.catalog = resolve(catalog)
         self.progress = progress
-        self.transport_kind = transport
         self.extra_columns = tuple(extra_columns)
         self.hold_warnings = hold_rules(hold_warnings)  # ValueError for an id that is not a warning rule
         if self.hold_warnings and not validate:
             raise ValueError("hold_warnings needs validate=True: warnings come from validating the rows")
-        self._local = threading.local()
-        self._transports: list[Any] = []
-        self._tlock = threading.Lock()
         self._closed = False
-        make_transport(transport, self.endpoint, {}, self.retry.timeout).close()  # fail fast on a bad transport name
         # last, once nothing else can fail: an own journal is locked from here until close()
         self._own_journal = journal is not None and not isinstance(journal, Journal)
         self.journal = Journal(journal) if self._own_journal else journal  # type: ignore[arg-type]
@@ -109,18 +122,9 @@ class Sender:
         return (f"<Sender endpoint={self.endpoint.url!r} key={self.masked_key} concurrency={self.concurrency}"
                 f"{' dry_run' if self.dry_run else ''}>")
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": self.__key or "", "Content-Type": "application/json",
-                "User-Agent": USER_AGENT}
-
-    def _transport(self) -> Any:
-        t = getattr(self._local, "transport", None)
-        if t is None:
-            t = make_transport(self.transport_kind, self.endpoint, self._headers(), self.retry.timeout)
-            self._local.transport = t
-            with self._tlock:
-                self._transports.append(t)
-        return t
+    def _request(self, body: bytes) -> Request:
+        headers = {"Authorization": self.__key or "", "Content-Type": "application/json", "User-Agent": USER_AGENT}
+        return Request(self.endpoint, body, headers, self.retry.timeout)
 
     def render_request(self, payload: Any) -> str:
         """The request as it would go out, the key masked (what dry-run shows)."""
@@ -133,7 +137,7 @@ class Sender:
         if self._closed:
             return
         self._closed = True
-        self._close_transports()
+        self.transport.close()
         if self._own_journal and self.journal is not None:
             self.journal.close()
 
@@ -159,7 +163,7 @@ class Sender:
                                   error="; ".join(f"{v.rule} {v.field}: {v.message}" for v in held))
         if self.dry_run:
             return SendResult("dry_run")
-        reply, attempts, _ = post_with_retries(self._transport(), dumps_payload(payload), self.retry,
+        reply, attempts, _ = post_with_retries(self.transport, self._request(dumps_payload(payload)), self.retry,
                                                limiter=self.limiter)
         return _result(reply, attempts)
 
@@ -287,7 +291,7 @@ class Sender:
                 if job is None:
                     break
                 try:
-                    reply, attempts, waited = post_with_retries(self._transport(), job.body, self.retry,
+                    reply, attempts, waited = post_with_retries(self.transport, self._request(job.body), self.retry,
                                                                 limiter=self.limiter, stop=state.stop)
                     result = _result(reply, attempts)
                     outcome = EventOutcome(job.row, job.event_name, job.key, Outcome(result.outcome), result.status,
@@ -339,15 +343,8 @@ class Sender:
                 t.join()
             if bar is not None and own_bar:
                 bar.close()
-            self._close_transports()  # a long-lived Sender must not hoard sockets between batches
+            self.transport.close()  # a long-lived Sender must not hoard sockets between batches
         return interrupted
-
-    def _close_transports(self) -> None:
-        with self._tlock:
-            for t in self._transports:
-                t.close()
-            self._transports.clear()
-        self._local = threading.local()
 
 
 def _held_rows(vreport: Any, hold: frozenset[str] | bool) -> list[tuple[int, str | None, str]]:

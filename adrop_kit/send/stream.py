@@ -28,12 +28,12 @@ import polars as pl
 from adrop_kit.io.frames import BAD, ERROR, RAW, ROW, to_payloads
 from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.parts import Inputs
-from adrop_kit.io.progress import progress_bar
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS
 from adrop_kit.send.jobs import Job, RunState, held_warnings, reasons
 from adrop_kit.send.journal import event_key
 from adrop_kit.send.report import EventOutcome, Outcome, SendReport
 from adrop_kit.send.tally import Tally
+from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.pipeline import Accumulator, check_batches
 from adrop_kit.validate.size import mark_oversized
 from adrop_kit.validate.stream import input_frames

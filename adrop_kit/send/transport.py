@@ -1,38 +1,40 @@
-"""One POST, one normalised `Reply`.
+"""What a transport is, and how its reply becomes one `Reply`.
 
-The hot path uses the standard library's `http.client` with one keep-alive connection
-per worker thread: on 2 cores `requests` tops out near 500 events/s on loopback (its
-per-call machinery, not the network, is the limit), `http.client` reaches several
-thousand. `transport="requests"` is there for proxies, custom TLS or auth adapters.
+A `Sender` (or the contract probe) builds a `Request` — the endpoint, the headers with the
+app key, the body, the total timeout — and hands it to a *transport object* (as httpx does):
 
-Both obey a total deadline per request (`timeout`: connect, send and every read of the
-reply; see `deadline`) and read at most `MAX_REPLY_BYTES` of a reply body: a bigger body is
-not read on, its connection is closed and the reply is judged by its status (a 2xx is an
-unexpected reply, a 5xx worth another try).
+    Sender(transport=HTTPTransport())        # the default (`send.http`): http.client, keep-alive per thread
+    Sender(transport=RequestsTransport())    # requests: proxies, custom CA bundles
+    Sender(transport=ASGITransport(app, loop=loop))   # in process (`send.asgi`): an ASGI app, no socket
+    Sender(transport=local_transport(server))         # the same, to a LocalServer (`testing.local`)
+
+A transport answers `handle(request) -> Response` (the status and the body as they came) or
+raises `OSError` (`ConnectionError`, `TimeoutError`, …) when no reply arrived; `close()` lets
+go of connections (a transport may be used again after it). Anything with those two methods
+is a transport: a user's own one (a recorder, a proxy to a queue) gets the same retries,
+classification and key redaction, because `deliver` does them, not the transport.
 
     Reply.outcome:  "delivered"  200 + {"message":"ok"}
                     "rejected"   "!invalid" (any status), 400, 413, 415: retrying cannot help
-                    "retry"      429, 5xx, connection errors, timeouts: worth another try
+                    "retry"      429, 5xx, no reply (connection errors, timeouts): worth another try
                     "fatal"      401 (the key) and other 4xx: stop, nothing will get through
 """
 
 from __future__ import annotations
 
 import email.utils
-import http.client
 import os
-import socket
-import ssl
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import orjson
 
 from adrop_kit.errors import InsecureEndpoint, MissingKey
-from adrop_kit.io.hosts import is_loopback
-from adrop_kit.send.deadline import MAX_REPLY_BYTES, DeadlineConnection, deadline_adapter, read_capped, tls_context
+from adrop_kit.send.deadline import MAX_REPLY_BYTES
+from adrop_kit.spec.hosts import is_loopback
 
 DEFAULT_ENDPOINT = "https://api-v2.adrop.io/event"
 KEY_ENV = "ADROP_APP_KEY"
@@ -151,111 +153,74 @@ def classify(status: int, body: bytes | None, retry_after: str | None = None) ->
     return Reply("fatal", status, message, error=f"{status} {message or 'unexpected reply'}")
 
 
+@dataclass(frozen=True)
+class Request:
+    """One POST to `endpoint`; `timeout` is the whole request's budget (connect, send, the reply).
+    Its repr masks the key: a request may be logged, the key never is."""
+
+    endpoint: Endpoint
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    @property
+    def key(self) -> str | None:
+        return self.headers.get("Authorization") or None
+
+    def __repr__(self) -> str:
+        shown = {k: mask_key(v) if k.lower() == "authorization" else v for k, v in self.headers.items()}
+        return f"Request(POST {self.url}, headers={shown}, body={len(self.body)} bytes, timeout={self.timeout:g})"
+
+
+@dataclass(frozen=True)
+class Response:
+    """A reply as it came: the status, the body (None when it was over `MAX_REPLY_BYTES`, not
+    read on) and `Retry-After` if the server sent one."""
+
+    status: int
+    body: bytes | None = b""
+    retry_after: str | None = None
+
+
+@runtime_checkable
 class Transport(Protocol):
-    def post(self, body: bytes) -> Reply: ...
+    """Sends one `Request`: `handle` returns the `Response`, or raises `OSError` when none came."""
+
+    def handle(self, request: Request) -> Response: ...
     def close(self) -> None: ...
 
 
-class HttpClientTransport:
-    """One keep-alive `http.client` connection (not thread-safe: one per worker).
-
-    `timeout` is the whole request (connect, send, status, headers, body), not each read; at
-    most `MAX_REPLY_BYTES` of a reply body are read (a bigger one is judged by its status and
-    its connection closed)."""
-
-    def __init__(self, endpoint: Endpoint, headers: dict[str, str], timeout: float):
-        self.endpoint = endpoint
-        self._headers = headers
-        self._timeout = timeout
-        self._deadline = 0.0
-        self._tls = tls_context() if endpoint.scheme == "https" else None
-        self._conn: http.client.HTTPConnection | None = None
-
-    def post(self, body: bytes) -> Reply:
-        self._deadline = time.monotonic() + self._timeout
-        try:
-            if self._conn is None:
-                self._conn = DeadlineConnection(self.endpoint.host, self.endpoint.port, self._get_deadline,
-                                                self._tls)
-            self._conn.request("POST", self.endpoint.path, body=body, headers=self._headers)
-            resp = self._conn.getresponse()
-            data = read_capped(resp)
-            if data is None or resp.will_close or not resp.isclosed():
-                resp.close()
-                self.close()
-            return classify(resp.status, data, resp.getheader("Retry-After"))
-        except (OSError, http.client.HTTPException) as exc:
-            self.close()
-            return Reply("retry", None, error=_timed_out(self._timeout) if self._past_deadline() else _describe(exc))
-
-    def _get_deadline(self) -> float:
-        return self._deadline
-
-    def _past_deadline(self) -> bool:
-        return time.monotonic() >= self._deadline
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+def deliver(transport: Transport, request: Request) -> Reply:
+    """One attempt: the transport's response classified (`classify`), or a retryable `Reply` when no
+    reply came. The key is scrubbed from whatever text the reply carries (a server or a transport
+    may echo it)."""
+    try:
+        response = transport.handle(request)
+    except OSError as exc:
+        return _scrubbed(Reply("retry", None, error=describe(exc)), request.key)
+    return _scrubbed(classify(response.status, response.body, response.retry_after), request.key)
 
 
-class RequestsTransport:
-    """The same contract over a `requests.Session` (proxies, custom CA bundles, adapters), with the
-    same total deadline and reply cap."""
-
-    def __init__(self, endpoint: Endpoint, headers: dict[str, str], timeout: float):
-        import requests
-        import urllib3
-
-        self.endpoint = endpoint
-        self._session = requests.Session()
-        self._session.headers.update(headers)
-        adapter = deadline_adapter(lambda: self._deadline)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._timeout = timeout
-        self._deadline = 0.0
-        self._exc = (requests.RequestException, urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
-
-    def post(self, body: bytes) -> Reply:
-        self._deadline = time.monotonic() + self._timeout
-        resp = None
-        try:
-            resp = self._session.post(self.endpoint.url, data=body, timeout=self._timeout, stream=True)
-            data = self._read(resp)
-            return classify(resp.status_code, data, resp.headers.get("Retry-After"))
-        except self._exc as exc:
-            timed_out = time.monotonic() >= self._deadline
-            return Reply("retry", None, error=_timed_out(self._timeout) if timed_out else _describe(exc))
-        finally:
-            if resp is not None:
-                resp.close()  # a body read to its end keeps the connection; one cut short closes it
-
-    @staticmethod
-    def _read(resp: Any) -> bytes | None:
-        length = resp.headers.get("Content-Length", "")
-        if length.strip().isdigit() and int(length) > MAX_REPLY_BYTES:
-            return None
-        data = bytearray()
-        for chunk in resp.iter_content(16 * 1024):
-            data += chunk
-            if len(data) > MAX_REPLY_BYTES:
-                return None
-        return bytes(data)
-
-    def close(self) -> None:
-        self._session.close()
+def _scrubbed(reply: Reply, key: str | None) -> Reply:
+    if not key or not any(key in t for t in (reply.message, reply.error) if t):
+        return reply
+    hide = mask_key(key)
+    return Reply(reply.outcome, reply.status, reply.message and reply.message.replace(key, hide),
+                 reply.retry_after, reply.error and reply.error.replace(key, hide))
 
 
-def _timed_out(timeout: float) -> str:
-    return f"timed out waiting for the server (no complete reply within {timeout:g} s)"
+def describe(exc: BaseException) -> str:
+    """A short description of why no reply came (an `OSError` a transport raised)."""
+    import http.client
+    import socket
+    import ssl
 
-
-def _describe(exc: BaseException) -> str:
-    """A short, key-free description of a transport error."""
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        return "timed out waiting for the server"
+        return str(exc) if str(exc).startswith("timed out waiting") else "timed out waiting for the server"
     if isinstance(exc, http.client.RemoteDisconnected):
         return "the server closed the connection without replying"
     if isinstance(exc, ConnectionRefusedError):
@@ -266,13 +231,11 @@ def _describe(exc: BaseException) -> str:
         return f"TLS error: {exc.reason or exc}"
     if isinstance(exc, socket.gaierror):
         return "cannot resolve the endpoint's host name"
+    if type(exc) in (ConnectionError, OSError) and str(exc):  # a transport's own words
+        return str(exc)
     name = type(exc).__name__
     return f"{name}: {exc}" if str(exc) else name
 
 
-def make_transport(kind: str, endpoint: Endpoint, headers: dict[str, str], timeout: float) -> Any:
-    if kind == "http.client":
-        return HttpClientTransport(endpoint, headers, timeout)
-    if kind == "requests":
-        return RequestsTransport(endpoint, headers, timeout)
-    raise ValueError(f"transport must be 'http.client' or 'requests', not {kind!r}")
+__all__ = ["DEFAULT_ENDPOINT", "KEY_ENV", "Endpoint", "Reply", "Request", "Response",
+           "Transport", "classify", "deliver", "describe", "mask_key", "parse_retry_after", "resolve_key"]

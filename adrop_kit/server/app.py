@@ -2,31 +2,46 @@
 
 Built from: `stack` (uvicorn + httptools, hardened), `asgi` (the app: `/event`, `/_local/*` in
 `local_api`), `writer` (group commit: an event is acknowledged once committed), `store` (SQLite).
-Replies are SPEC.md's; see `asgi`. A background thread (`start()`, or `with LocalServer() as srv`)
-for tests and notebooks; `serve_forever()` in the main thread for `adrop-kit serve`, where SIGINT
-and SIGTERM stop accepting, let in-flight requests finish, flush, and return.
+Replies are SPEC.md's; see `asgi`. Three ways to run it:
+
+- `open()`: in this process, no socket: the app on a background loop (`loop.ServerLoop`), reached
+  by an in-process transport (`ASGITransport(srv.app, loop=srv.loop)`; `adrop_kit.testing.local`
+  builds it). What widgets, contract runs and the pytest plugin use: no port, no uvicorn.
+- `start()` (or `with LocalServer() as srv`): the same, plus real HTTP on a loopback socket, uvicorn
+  serving on that same loop (tests about HTTP, notebooks talking to a URL).
+- `serve_forever()` in the main thread for `adrop-kit serve`, where SIGINT and SIGTERM stop
+  accepting, let in-flight requests finish, flush, and return.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adrop_kit.io.hosts import is_loopback
 from adrop_kit.server.asgi import EventApp
 from adrop_kit.server.faults import Faults
 from adrop_kit.server.limits import MAX_BODY, HttpLimits
+from adrop_kit.server.loop import ServerLoop
 from adrop_kit.server.replies import OK
-from adrop_kit.server.stack import Runner, listen
 from adrop_kit.server.store import Store
 from adrop_kit.server.writer import GroupCommitWriter
 from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.spec.hosts import is_loopback
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from adrop_kit.server.stack import Runner
+
+IN_PROCESS_URL = "http://localhost"
+"""The base URL requests to an in-process server are addressed to (nothing listens there)."""
 
 __all__ = ["MAX_BODY", "OK", "Faults", "HttpLimits", "LocalServer"]
 
 
 class LocalServer:
-    """The local server, in a background thread: `with LocalServer() as srv: srv.url, srv.app_key`.
+    """The local server, in a background thread: `with LocalServer() as srv: srv.url, srv.app_key`;
+    or in process, without a socket: `srv.open()`, then a transport to `srv.app` on `srv.loop`.
 
     `/_local/*` needs an accepted app key or `admin_token` (generated per server) in `Authorization`.
     `limits` (an `HttpLimits`) sets timeouts and caps; `http` picks the parser: "auto" (httptools,
@@ -53,7 +68,9 @@ class LocalServer:
         self.store = Store(db)
         self.writer: GroupCommitWriter | None = None
         self.allowed_hosts: frozenset[str] | None = None
+        self.app = EventApp(self)
         self._runner: Runner | None = None
+        self._loop: ServerLoop | None = None
         self._started = False
         self._closed = False
 
@@ -70,6 +87,23 @@ class LocalServer:
     def endpoint(self) -> str:
         return self.url + "/event"
 
+    @property
+    def running(self) -> bool:
+        """Open in process or serving a socket in the background (and not closed)."""
+        return self._loop is not None
+
+    @property
+    def listening(self) -> bool:
+        """Bound to a socket (`bind()`/`start()`), not only open in process."""
+        return self._runner is not None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the app runs on (`open()` starts it): what an in-process transport submits to."""
+        if self._loop is None:
+            raise RuntimeError("this LocalServer is not running: open() or start() it first")
+        return self._loop.loop
+
     def _hosts(self) -> frozenset[str] | None:
         """The Host values `/_local/*` answers: this loopback host:port by any of its names."""
         if not is_loopback(self.host):
@@ -83,14 +117,29 @@ class LocalServer:
         if self._closed:
             raise RuntimeError("this LocalServer is closed")
         if self._runner is None:
+            from adrop_kit.server.stack import Runner, listen  # uvicorn: only for a socket
+
             sock = listen(self.host, self.port, self.limits.backlog)
             try:
-                self._runner = Runner(EventApp(self), sock, self.limits, verbose=self.verbose, http=self.http)
+                self._runner = Runner(self.app, sock, self.limits, verbose=self.verbose, http=self.http)
             except BaseException:
                 sock.close()
                 raise
             self.port = sock.getsockname()[1]
             self.allowed_hosts = self._hosts()
+        return self
+
+    def open(self) -> LocalServer:
+        """Run the app in this process, on a background loop, without a socket (idempotent): an
+        in-process transport reaches it (`adrop_kit.testing.local.local_transport`)."""
+        if self._closed:
+            raise RuntimeError("this LocalServer is closed")
+        if self.writer is None:
+            self.writer = GroupCommitWriter(self.store)
+        if self._loop is None:
+            self._loop = ServerLoop()
+        if self._runner is None and self.allowed_hosts is None:  # in process only: the address it is given
+            self.allowed_hosts = frozenset({IN_PROCESS_URL.split("//")[1]})
         return self
 
     def _ready(self) -> Runner:
@@ -102,10 +151,14 @@ class LocalServer:
         return self._runner
 
     def start(self) -> LocalServer:
-        """Serve in a background thread (what tests and notebooks use)."""
-        runner = self._ready()
+        """Serve real HTTP on the socket (`bind()`), in the background, on the same loop as `open()`."""
+        if self._started:
+            return self
         try:
-            runner.start()
+            runner = self._ready()
+            self.open()
+            assert self._loop is not None
+            runner.start(self._loop)
         except BaseException:
             self.close()
             raise
@@ -114,6 +167,8 @@ class LocalServer:
     def serve_forever(self) -> None:
         """Serve in this thread until SIGINT/SIGTERM (what `adrop-kit serve` uses): then stop accepting,
         finish in-flight requests, flush and close. A SIGINT is re-raised as KeyboardInterrupt."""
+        if self._loop is not None:
+            raise RuntimeError("this LocalServer already runs in the background")
         runner = self._ready()
         try:
             runner.run()
@@ -126,6 +181,7 @@ class LocalServer:
         if runner is None:
             return
         if self._started:
+            self._started = False
             runner.stop(timeout=self.limits.graceful_timeout + 5)  # the runner closes its socket
         else:
             runner.sock.close()  # bound, never served
@@ -133,6 +189,9 @@ class LocalServer:
     def close(self) -> None:
         """Stop, commit whatever is pending, close the database."""
         self.stop()
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.close()  # in-process requests still in flight are cancelled: never acknowledged
         if not self._closed:
             self._closed = True
             if self.writer is not None:
@@ -140,7 +199,8 @@ class LocalServer:
             self.store.close()
 
     def __enter__(self) -> LocalServer:
-        return self.start()
+        """Start (on a socket) unless already running: an `open()` server stays in process."""
+        return self if self.running else self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
@@ -156,4 +216,5 @@ class LocalServer:
         self.store.reset()
 
     def __repr__(self) -> str:
-        return f"<LocalServer {self.url} keys={len(self.app_keys)}>"
+        where = self.url if self.listening or self._loop is None else "in process"
+        return f"<LocalServer {where} keys={len(self.app_keys)}>"

@@ -74,9 +74,9 @@ class EventApp:
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
         fault = faults.draw()
-        if fault == "drop":
-            abort = scope.get("adrop.abort")  # set by the server's own protocol (stack.py)
-            return abort() if abort else await reply(send, 503, UNAVAILABLE, close=True)
+        if fault == "drop":  # no reply: the server's own protocol (stack.py) closes the connection; in
+            abort = scope.get("adrop.abort")  # process, a response never started is the same to the client
+            return abort() if abort else None
         if fault == "fail":
             return await reply(send, 503, UNAVAILABLE, close=not body_is_small(h))
         if fault == "throttle":

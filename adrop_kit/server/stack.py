@@ -12,7 +12,7 @@ uvicorn leaves open is closed here, per connection and with no thread per client
 - quiet logs unless verbose, no access log, no `Server`/`Date` headers.
 
 `Runner` serves an ASGI app on a bound socket, in this thread (SIGINT/SIGTERM stop it gracefully:
-stop accepting, finish in-flight requests) or in a background thread.
+stop accepting, finish in-flight requests) or on the server's background loop (`loop.ServerLoop`).
 """
 
 from __future__ import annotations
@@ -263,13 +263,13 @@ def listen(host: str, port: int, backlog: int) -> socket.socket:
 
 
 class Runner:
-    """uvicorn serving `app` on `sock`: `run()` here, or `start()` a thread and `stop()` it."""
+    """uvicorn serving `app` on `sock`: `run()` here, or `start(loop)` on a background loop and `stop()` it."""
 
     def __init__(self, app: Any, sock: socket.socket, limits: HttpLimits, *, verbose: bool = False,
                  http: str = "auto"):
         self.sock = sock
         self.server = uvicorn.Server(make_config(app, limits, verbose=verbose, http=http))
-        self._thread: threading.Thread | None = None
+        self._future: Any = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -289,25 +289,29 @@ class Runner:
         shutdown): stop, and do not die before the store is flushed and closed."""
         self.server.should_exit = True
 
-    def _run_quietly(self) -> None:
+    async def _serve(self) -> None:
         try:
-            self.server.run(sockets=[self.sock])
-        except BaseException as exc:  # noqa: BLE001 - reported by start()
+            await self.server.serve(sockets=[self.sock])
+        except BaseException as exc:  # noqa: BLE001 - reported by start(); SystemExit would stop the loop
             self.error = exc
         finally:
             self.sock.close()
 
-    def start(self, timeout: float = 10.0) -> None:
-        self._thread = threading.Thread(target=self._run_quietly, name="adrop-local-server", daemon=True)
-        self._thread.start()
+    def start(self, loop: Any, timeout: float = 10.0) -> None:
+        """Serve on `loop` (a `ServerLoop`, the server's one loop) until `stop()`."""
+        self._future = loop.submit(self._serve())
         end = time.monotonic() + timeout
         while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > end:
+            if self._future.done() or time.monotonic() > end:
                 raise RuntimeError(f"the local server did not start: {self.error or 'timed out'}")
             time.sleep(0.002)
 
     def stop(self, timeout: float | None = None) -> None:
+        """Stop accepting, let in-flight requests finish (up to the graceful timeout), return."""
         self.server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        if self._future is not None:
+            try:
+                self._future.result(timeout)
+            except BaseException:  # noqa: BLE001 - stopping: a timeout or a cancelled serve is final anyway
+                pass
+            self._future = None

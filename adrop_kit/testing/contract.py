@@ -34,9 +34,10 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
 from adrop_kit.errors import ContractRefused
+from adrop_kit.send.http import transport_for
 from adrop_kit.send.ratelimit import RateLimiter
 from adrop_kit.send.retry import RetryPolicy, post_with_retries
-from adrop_kit.send.transport import Endpoint, HttpClientTransport, Reply, mask_key, resolve_key
+from adrop_kit.send.transport import Endpoint, Reply, Request, Transport, mask_key, resolve_key
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.spec.rules import Rule
 from adrop_kit.spec.version import __version__
@@ -71,7 +72,7 @@ class ContractRun:
                  rules: Iterable[str] | str | None = None, examples: int = 100, seed: int | None = None,
                  valid: bool = True, invalid: bool = True, rate: float | None = None,
                  uid_prefix: str = UID_PREFIX, shrink: bool = True, max_shrink_requests: int = MAX_SHRINK_REQUESTS,
-                 yes: bool = False, retry: RetryPolicy = PROBE_RETRY) -> None:
+                 yes: bool = False, retry: RetryPolicy = PROBE_RETRY, transport: Transport | str | None = None) -> None:
         from adrop_kit.testing.strategies import breakable_rules, rule_ids
 
         if type(examples) is not int or examples < 1:
@@ -107,16 +108,25 @@ class ContractRun:
         self.expected = {p: self._expected_for(p[1]) for p in self.pairs}
         self.counts = self._share(examples)
 
-        # the endpoint: an object with .endpoint/.app_key (a LocalServer), a URL, or None (embedded server)
-        self._server = None
-        self._started = False
+        # the endpoint: a URL, a LocalServer (reached in process unless `transport` says otherwise), an
+        # object with .endpoint/.app_key, or None (an embedded local server, in process, opened on first use)
+        self._own_server = None
+        self._local = None
         if endpoint is None:
             from adrop_kit.server import LocalServer
 
-            self._server = endpoint = LocalServer(catalog=self.catalog, strict=strict).bind()
-        url = getattr(endpoint, "endpoint", endpoint)
+            self._own_server = endpoint = LocalServer(catalog=self.catalog, strict=strict)
+        if transport is None and hasattr(endpoint, "app") and hasattr(endpoint, "open"):
+            from adrop_kit.testing.local import IN_PROCESS_URL
+
+            self._local = endpoint
+            url = endpoint.endpoint if endpoint.listening else IN_PROCESS_URL + "/event"
+        else:
+            url = getattr(endpoint, "endpoint", endpoint)
         if not isinstance(url, str):
             raise TypeError(f"endpoint must be a URL or a server with an .endpoint, not {endpoint!r}")
+        self._transport_arg = transport if transport is None or isinstance(transport, str) \
+            else transport_for(transport)  # TypeError now for what is no transport
         self.endpoint = Endpoint.parse(url)
         accepted = list(dict.fromkeys(r or "valid" for p, r in sorted(self.pairs, key=lambda p: p[1] or "")
                                       if self.expected[(p, r)] == "accepted"))
@@ -130,7 +140,7 @@ class ContractRun:
         self.masked_key = mask_key(self._key)
         self.rate = rate if rate is not None else (None if self.endpoint.is_local else REMOTE_RATE)
         self.requests = 0
-        self._transport: HttpClientTransport | None = None
+        self._transport: Transport | None = None
         self._limiter = None
         self.error: str | None = None
 
@@ -184,11 +194,17 @@ class ContractRun:
     # -- sending ----------------------------------------------------------------------------
     def _post(self, body: bytes) -> Reply:
         if self._transport is None:
-            headers = {"Authorization": self._key or "", "Content-Type": "application/json",
-                       "User-Agent": f"adrop-kit-fuzz/{__version__}"}
-            self._transport = HttpClientTransport(self.endpoint, headers, self.retry.timeout)
+            if self._local is not None:
+                from adrop_kit.testing.local import local_transport
+
+                self._transport = local_transport(self._local)
+            else:
+                self._transport = transport_for(self._transport_arg)
             self._limiter = RateLimiter(self.rate) if self.rate else None
-        reply, attempts, _ = post_with_retries(self._transport, body, self.retry, limiter=self._limiter)
+        headers = {"Authorization": self._key or "", "Content-Type": "application/json",
+                   "User-Agent": f"adrop-kit-fuzz/{__version__}"}
+        request = Request(self.endpoint, body, headers, self.retry.timeout)
+        reply, attempts, _ = post_with_retries(self._transport, request, self.retry, limiter=self._limiter)
         self.requests += attempts
         if reply.outcome in ("delivered", "rejected"):
             return reply
@@ -270,9 +286,6 @@ class ContractRun:
                 f"-H 'Content-Type: application/json' --data-binary {shlex.quote(body)}")
 
     def __iter__(self) -> Generator[ProbeResult | Disagreement, None, None]:
-        if self._server is not None and not self._started:
-            self._server.start()
-            self._started = True
         first: dict[tuple[str, str | None], ProbeResult] = {}
         try:
             for pair in self.pairs:
@@ -319,8 +332,8 @@ class ContractRun:
         if self._transport is not None:
             self._transport.close()
             self._transport = None
-        if self._server is not None:
-            self._server.close()
+        if self._own_server is not None:
+            self._own_server.close()
 
     def __enter__(self) -> ContractRun:
         return self
@@ -334,13 +347,15 @@ def run_contract(endpoint: Any = None, app_key: str | None = None, *,
                  **options: Any) -> ContractReport:
     """Probe `endpoint` and return a `ContractReport`; see the module docstring.
 
-    `endpoint`: a URL (key from `app_key` or ADROP_APP_KEY), a running `LocalServer`, or None
-    for an embedded local server with the same rules (every verdict agrees: a dry run of the
-    machinery). `examples` payloads in all, shared out over the (event, rule) pairs, valid
-    pairs weighted 3:1; every pair gets at least one. `on_result` sees each `ProbeResult` as
-    it arrives, then each `Disagreement`; returning False stops the run. Raises only for bad
-    arguments (`ContractRefused`, `ValueError`, `UnknownEvent`, `MissingKey`) — before sending.
+    `endpoint`: a URL (key from `app_key` or ADROP_APP_KEY), a `LocalServer` (reached in process,
+    through its app), or None for an embedded local server in process with the same rules (every
+    verdict agrees: a dry run of the machinery). `transport`: how requests travel to a URL (a
+    transport object, or "http.client"/"requests"; HTTP by default). `examples` payloads in all,
+    shared out over the (event, rule) pairs, valid pairs weighted 3:1; every pair gets at least
+    one. `on_result` sees each `ProbeResult` as it arrives, then each `Disagreement`; returning
+    False stops the run. Raises only for bad arguments (`ContractRefused`, `ValueError`,
+    `UnknownEvent`, `MissingKey`) — before sending.
     Every other option is `ContractRun`'s (catalog, strict, events, rules, examples, seed, valid,
-    invalid, rate, uid_prefix, shrink, max_shrink_requests, yes, retry).
+    invalid, rate, uid_prefix, shrink, max_shrink_requests, yes, retry, transport).
     """
     return ContractRun(endpoint, app_key, **options).run(on_result)

@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from adrop_kit.io.html import html_table
 from adrop_kit.io.jsontext import dumps_payload, parse_json_text
+from adrop_kit.support.html import html_table
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""How `adrop_kit.strategies.invalid_events()` breaks a valid payload: one mutation per rule.
+"""How `adrop_kit.testing.strategies.invalid_events()` breaks a valid payload: one mutation per rule.
 
 Each rule has a table of wrong values and a function that applies one to a payload; a
 mutation is chosen so that the rule it names is the only rule the payload then breaks.

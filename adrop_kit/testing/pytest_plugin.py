@@ -1,17 +1,21 @@
 """pytest plugin (entry point `pytest11`, active once adrop-kit is installed): test your own Adrop integration.
 
 Fixtures
-    adrop_server   a local Adrop-compatible server on 127.0.0.1 (`adrop_kit.server.LocalServer`):
-                   `.url`, `.endpoint`, `.app_key`, `.events(status)`, `.stats()`, `.reset()`.
+    adrop_server   a local Adrop-compatible server (`adrop_kit.server.LocalServer`): `.url`, `.endpoint`,
+                   `.app_key`, `.events(status)`, `.stats()`, `.reset()`. It runs in this process
+                   and listens on 127.0.0.1 only once a test asks for its `.url`/`.endpoint`/`.port`.
                    One server per session, emptied before each test; a test marked
-                   `@pytest.mark.adrop_server(strict=True, faults=Faults(...), ...)` gets its own.
-    adrop_sender   a `Sender` pointed at `adrop_server` (its key, its catalog, no progress bar);
-                   `@pytest.mark.adrop_sender(validate=False, ...)` passes options.
+                   `@pytest.mark.adrop_server(strict=True, faults=Faults(...), ...)` gets its own,
+                   and `socket=True` starts that one on a real socket at once.
+    adrop_sender   a `Sender` for `adrop_server` (its key, its catalog, no progress bar), in process
+                   (`adrop_kit.testing.local.local_transport`: the real app, no socket), or over
+                   HTTP when the server was marked `socket=True` or the marker names an
+                   `endpoint`/`transport`; `@pytest.mark.adrop_sender(validate=False, ...)` passes options.
     adrop_catalog  the catalog: standard, or extended by the `adrop_plan` ini option.
 
 ini options: `adrop_plan` (a tracking plan file, relative to the ini file), `adrop_strict`.
 
-Hypothesis: the profile "adrop-ci" (`adrop_kit.strategies.CI_PROFILE`) is registered, never
+Hypothesis: the profile "adrop-ci" (`adrop_kit.testing.strategies.CI_PROFILE`) is registered, never
 loaded unless asked: `pytest --hypothesis-profile=adrop-ci`.
 
 Loading the plugin imports neither hypothesis nor polars: every fixture imports what it needs.
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
     from adrop_kit.server import LocalServer
     from adrop_kit.spec.catalog import Catalog
 
-CI_PROFILE = "adrop-ci"  # the same name as adrop_kit.strategies.CI_PROFILE, without importing hypothesis
+CI_PROFILE = "adrop-ci"  # the same name as testing.strategies.CI_PROFILE, without importing hypothesis
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,7 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)  # before hypothesis' own plugin loads the profile named on the command line
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "adrop_server(**options): this test gets its own local Adrop server, "
-                                       "built with LocalServer(**options), e.g. strict=True or faults=Faults(...)")
+                                       "built with LocalServer(**options), e.g. strict=True or faults=Faults(...); "
+                                       "socket=True: on a real loopback socket from the start")
     config.addinivalue_line("markers", "adrop_sender(**options): options for the adrop_sender fixture's Sender")
     if config.getoption("hypothesis_profile", None) == CI_PROFILE or "hypothesis" in sys.modules:
         import adrop_kit.testing.strategies  # noqa: F401  # registers the profile; loading it stays hypothesis' job
@@ -81,10 +86,13 @@ def _server_options(config: pytest.Config, catalog: Catalog, overrides: dict[str
 
 @pytest.fixture(scope="session")
 def _adrop_session_server(pytestconfig: pytest.Config, adrop_catalog: Catalog) -> Iterator[LocalServer]:
-    from adrop_kit.server import LocalServer
+    from adrop_kit.testing.local import local_server
 
-    with LocalServer(**_server_options(pytestconfig, adrop_catalog, {})) as srv:
+    srv = local_server(socket="on_demand", **_server_options(pytestconfig, adrop_catalog, {}))
+    try:
         yield srv
+    finally:
+        srv.close()
 
 
 @pytest.fixture
@@ -94,10 +102,15 @@ def adrop_server(request: pytest.FixtureRequest, adrop_catalog: Catalog) -> Iter
     if marker is not None and (marker.args or marker.kwargs):
         if marker.args:
             raise pytest.UsageError("@pytest.mark.adrop_server takes keyword options only, e.g. strict=True")
-        from adrop_kit.server import LocalServer
+        from adrop_kit.testing.local import local_server
 
-        with LocalServer(**_server_options(request.config, adrop_catalog, dict(marker.kwargs))) as srv:
+        options = dict(marker.kwargs)
+        socket = True if options.pop("socket", False) else "on_demand"
+        srv = local_server(socket=socket, **_server_options(request.config, adrop_catalog, options))
+        try:
             yield srv
+        finally:
+            srv.close()
         return
     srv: LocalServer = request.getfixturevalue("_adrop_session_server")
     srv.reset()
@@ -106,12 +119,21 @@ def adrop_server(request: pytest.FixtureRequest, adrop_catalog: Catalog) -> Iter
 
 @pytest.fixture
 def adrop_sender(request: pytest.FixtureRequest, adrop_server: LocalServer) -> Iterator[Sender]:
-    """A `Sender` for `adrop_server`: its key, catalog and strictness; closed after the test."""
+    """A `Sender` for `adrop_server`: its key, catalog and strictness; closed after the test.
+    In process unless the server was marked `socket=True` or the options name an endpoint or a transport."""
     from adrop_kit.send.retry import RetryPolicy
     from adrop_kit.send.sender import Sender
+    from adrop_kit.testing.local import local_transport
 
     marker = request.node.get_closest_marker("adrop_sender")
     options: dict[str, Any] = {"catalog": adrop_server.catalog, "strict": adrop_server.strict, "progress": False,
                                "retry": RetryPolicy(backoff=0.05), **(marker.kwargs if marker else {})}
-    with Sender(adrop_server.app_key, endpoint=adrop_server.endpoint, **options) as sender:
+    server_marker = request.node.get_closest_marker("adrop_server")
+    over_http = bool(server_marker and server_marker.kwargs.get("socket")) or "transport" in options
+    if "endpoint" not in options:
+        if over_http:
+            options["endpoint"] = adrop_server.endpoint
+        else:
+            options["transport"] = local_transport(adrop_server)
+    with Sender(adrop_server.app_key, **options) as sender:
         yield sender

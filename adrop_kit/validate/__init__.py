@@ -5,7 +5,7 @@ the checks inside items and of rare keys of `nested`; W107 across batches by `w1
 checks as pandera schemas (`schemas`), and the reports (`report`). Every entry point gives one verdict
 for a payload (tests/test_parity.py).
 
-Layer: above `io`; may import `adrop_kit.spec`, `adrop_kit.io` and `adrop_kit.errors`.
+Layer: above `io`; may import `adrop_kit.spec`, `adrop_kit.io`, `adrop_kit.support` and `adrop_kit.errors`.
 Validation never raises for bad data: it returns reports.
 """
 

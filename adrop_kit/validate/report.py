@@ -13,9 +13,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from adrop_kit.errors import InvalidEvents
-from adrop_kit.io.html import html_table
-from adrop_kit.io.labels import source_label
 from adrop_kit.spec.rules import Rule, Violation
+from adrop_kit.support.html import html_table
+from adrop_kit.support.labels import source_label
 
 if TYPE_CHECKING:
     import polars as pl

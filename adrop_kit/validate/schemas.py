@@ -3,7 +3,7 @@
 `for_event("purchase")` and `dataset_schema()` are ordinary `pandera.polars`
 `DataFrameSchema`s: columns typed from the catalog and one dataframe-level `Check`
 per rule (named `"<rule>:<field>"`), each wrapping a vectorised expression from
-`adrop_kit.checks`. Use them in your own pipelines (`schema.validate(df, lazy=True)`).
+`adrop_kit.validate.checks`. Use them in your own pipelines (`schema.validate(df, lazy=True)`).
 
 `validate_events` (validate/dataset.py) evaluates *the same checks* in one polars pass
 (engine="polars", the default) or through these schemas (engine="pandera", via
@@ -36,7 +36,8 @@ def _pandera():
     try:
         import pandera.polars as pa
     except ImportError as exc:  # pragma: no cover - pandera is a dependency
-        raise ImportError("adrop_kit.schemas needs pandera with polars support: pip install 'pandera[polars]'") from exc
+        raise ImportError("adrop_kit.validate.schemas needs pandera with polars support: "
+                          "pip install 'pandera[polars]'") from exc
     return pa
 
 

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from adrop_kit.io.frames import Frame
 from adrop_kit.io.parts import Inputs
-from adrop_kit.io.progress import progress_bar
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, iter_batches
 from adrop_kit.spec.catalog import Catalog
+from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.pipeline import HELD, validate_frames
 from adrop_kit.validate.report import DatasetReport

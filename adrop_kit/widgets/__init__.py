@@ -11,24 +11,23 @@ it is kept in a private attribute and only ever shown masked.
 
 from __future__ import annotations
 
-from typing import Any
+import typing as _typing
+
+from adrop_kit.support.lazy import lazy_exports as _lazy_exports
+
+if _typing.TYPE_CHECKING:
+    from adrop_kit.widgets.composer import EventComposer
+    from adrop_kit.widgets.fuzz import FuzzLab
+    from adrop_kit.widgets.send import SendPanel
+    from adrop_kit.widgets.validator import DatasetValidator
 
 __all__ = ["DatasetValidator", "EventComposer", "FuzzLab", "SendPanel"]
 
-_MODULES = {"EventComposer": "composer", "DatasetValidator": "validator", "FuzzLab": "fuzz", "SendPanel": "send"}
-
-
-def __getattr__(name: str) -> Any:  # import ipywidgets only when a view is asked for
-    if name in _MODULES:
-        try:
-            import ipywidgets  # noqa: F401
-        except ImportError as exc:
-            raise ImportError("adrop_kit.widgets needs ipywidgets: pip install 'adrop-kit[notebooks]'") from exc
-        from importlib import import_module
-
-        return getattr(import_module(f".{_MODULES[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+# ipywidgets (and matplotlib) are imported only when a view is asked for
+_NOTEBOOKS = "pip install 'adrop-kit[notebooks]'"
+__getattr__, __dir__ = _lazy_exports(__name__, {
+    "DatasetValidator": "adrop_kit.widgets.validator",
+    "EventComposer": "adrop_kit.widgets.composer",
+    "FuzzLab": "adrop_kit.widgets.fuzz",
+    "SendPanel": "adrop_kit.widgets.send",
+}, needs={"ipywidgets": _NOTEBOOKS, "matplotlib": _NOTEBOOKS})

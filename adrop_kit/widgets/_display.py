@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.io.labels import count_of, source_label
+from adrop_kit.support.labels import count_of, source_label
 
 # -- values --------------------------------------------------------------------------------
 
@@ -28,7 +28,7 @@ def shown(value: Any) -> str:
 
 
 # -- datasets ------------------------------------------------------------------------------
-_rows = count_of  # a report's readable source name lives in io (`io.labels.source_label`), shared with reports
+_rows = count_of  # a report's readable source name lives in `support.labels.source_label`, shared with reports
 
 
 def describe_data(data: Any) -> str:

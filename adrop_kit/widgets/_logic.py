@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.io.html import html_table
 from adrop_kit.spec.catalog import PLATFORMS, EventSpec
+from adrop_kit.support.html import html_table
 from adrop_kit.validate.report import DatasetReport, EventReport
 from adrop_kit.widgets._display import mutation_note, shown, source_label
 
@@ -185,7 +185,7 @@ def summary_html(report: DatasetReport) -> str:
 
 
 def table_html(rows: Iterable[Sequence[Any]], header: Sequence[str], cls: str = "adrop-table") -> str:
-    """Rows as the package's one HTML table (`adrop_kit.io.html.html_table`), cells cut to fit a widget."""
+    """Rows as the package's one HTML table (`adrop_kit.support.html.html_table`), cells cut to fit a widget."""
     return html_table(([_short(c) for c in r] for r in rows), header, cls=cls)
 
 

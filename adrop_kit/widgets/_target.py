@@ -1,7 +1,8 @@
 """Where a widget's sends go (`Target`) and how hard they are tried (`WIDGET_RETRY`); no widget import.
 
-A `Target` is a configured endpoint with an app key, or an embedded `LocalServer` started on first
-use. The key lives only in a private attribute; everything shown is masked.
+A `Target` is a configured endpoint with an app key, or an embedded `LocalServer` run in process
+(no socket: requests reach its app through `local_transport`), opened on first use. The key lives
+only in a private attribute; everything shown is masked.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ WIDGET_RETRY = RetryPolicy(retries=2, timeout=10.0)
 
 class Target:
     """A configured endpoint (key from `app_key`, a Password widget or ADROP_APP_KEY), or else an
-    embedded `LocalServer`, started on first use and closed by `close()`.
+    embedded `LocalServer` (or the `server` given), run in process from first use, closed by `close()`.
 
     The key is kept in a private attribute and only ever shown masked.
     """
@@ -65,23 +66,38 @@ class Target:
         return f"${KEY_ENV}" if os.environ.get(KEY_ENV) else "none"
 
     def describe(self) -> str:
-        where = self.endpoint or (self.server.endpoint if self.server is not None and self.server.port
-                                  else "embedded local server (starts on first send)")
+        if self.endpoint:
+            where = self.endpoint
+        elif self.server is not None and self.server.listening:
+            where = self.server.endpoint
+        else:
+            where = "embedded local server, in process" + ("" if self.server is not None and self.server.running
+                                                           else " (starts on first send)")
         return f"{where} · key {self.masked_key} ({self.key_source})"
 
     def local_server(self) -> Any:
-        """The embedded server, started now if needed."""
-        if self.server is None:
-            from adrop_kit.server import LocalServer
+        """The embedded server, running (in process) from now on."""
+        from adrop_kit.testing.local import local_server
 
-            self.server = LocalServer(catalog=self.catalog)
+        if self.server is None:
+            self.server = local_server(catalog=self.catalog)
             self._own_server = True
-        if not self.server.port:  # not started yet
-            self.server.start()
-        return self.server
+        return self.server.open()
+
+    def _local_transport(self) -> Any:
+        from adrop_kit.testing.local import local_transport
+
+        return local_transport(self.local_server())
 
     def url(self) -> str:
-        return self.endpoint if self.endpoint is not None else self.local_server().endpoint
+        if self.endpoint is not None:
+            return self.endpoint
+        server = self.local_server()
+        if server.listening:
+            return server.endpoint
+        from adrop_kit.testing.local import IN_PROCESS_URL
+
+        return IN_PROCESS_URL + "/event"
 
     def scope(self) -> str:
         """Where sends go, as one string: the URL and a short hash of the key (never the key itself), so
@@ -94,6 +110,8 @@ class Target:
         from adrop_kit.send.sender import Sender
 
         options.setdefault("catalog", self.catalog)
+        if self.local:
+            return Sender(self._key(), transport=self._local_transport(), **options)
         return Sender(self._key(), endpoint=self.url(), **options)
 
     def contract_run(self, **options: Any) -> Any:
@@ -101,6 +119,8 @@ class Target:
         from adrop_kit.testing.contract import ContractRun
 
         options.setdefault("catalog", self.catalog)
+        if self.local:
+            return ContractRun(self.local_server(), self._key(), **options)
         return ContractRun(self.url(), self._key(), **options)
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ What it does not: NaN and Infinity (E006) are not JSON, so a schema validator ne
 (a Python `float("nan")` passes `"type": "number"`; `validate_event` rejects it), and warnings
 (W1xx) are not expressed at all: a payload that only draws warnings is valid, as on the server.
 
-    from adrop_kit.export import dispatch_schema, json_schemas, openapi
+    from adrop_kit.spec.jsonschema import dispatch_schema, json_schemas, openapi
     import jsonschema
     jsonschema.Draft202012Validator(dispatch_schema()).is_valid({"uid": "u1", "eventName": "app_open"})
 """
