@@ -103,7 +103,7 @@ def test_jsonl_gets_the_local_verdicts_on_every_split(spark, mixed_jsonl: Path) 
 
 
 def test_an_event_over_64_kib_is_e001_on_spark_as_locally(spark, tmp_path: Path) -> None:
-    """SPEC's size limit comes with `check_frame` on every partition: the same row, the same message,
+    """SPEC's size limit comes with `check_batch` on every partition: the same row, the same message,
     for a JSONL file (its long lines across splits) and for Parquet."""
     from adrop_kit.io.jsontext import dumps_payload
     from adrop_kit.spark import validate

@@ -1,16 +1,15 @@
 """Sending any size of input in bounded memory: read a batch, validate it, send its valid rows,
 journal them, let it go (`Sender.send_all` on inputs that `validate_events` streams).
 
-Each batch is checked by `validate.stream.checked_batches` (every rule but W107: a W107 is a
-warning, it never keeps a row from being sent), its rows with an error become `skipped` outcomes,
-the others are sent by the Sender's workers exactly as in a one-frame send, and the journal is
-unchanged. Rows carrying a warning `hold_warnings=` names are `held` (not sent, not journaled);
-W107, which a batch cannot judge alone, is then found as the rows are read: a purchase whose tx_id
-an earlier purchase of the input used (the set of tx_ids seen is kept only when W107 is held).
-Rows are keyed by `event_key(payload, row)` for a single file (the keys earlier runs
-wrote) and by `event_key(payload, row, source)` for several files, so row 0 of two part files are
-two events. An interrupted or aborted run stops reading: the report counts the rows read, and a
-new run with the same journal resumes.
+Each batch goes through the validation pipeline (`validate.pipeline.check_batches`: the same
+per-batch check and the same accumulator as `validate_events`, so a batch's W107 is known when it
+is read), its rows with an error become `skipped` outcomes, the others are sent by the Sender's
+workers exactly as in a one-frame send, and the journal is unchanged. Rows carrying a warning
+`hold_warnings=` names (W107 included) are `held` (not sent, not journaled). Rows are keyed by
+`event_key(payload, row)` for a single file (the keys earlier runs wrote) and by
+`event_key(payload, row, source)` for several files, so row 0 of two part files are two events.
+An interrupted or aborted run stops reading: the report counts the rows read, and a new run with
+the same journal resumes.
 
 Each batch's outcomes go to a `Tally` as the batch ends: the report keeps exact counts and lists
 only the rows needing attention (rejected, failed, skipped, pending, held); delivered, already
@@ -29,16 +28,15 @@ import polars as pl
 from adrop_kit.io.frames import BAD, ERROR, RAW, ROW, to_payloads
 from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.parts import Inputs
-from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, iter_batches
+from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS
 from adrop_kit.send.jobs import Job, RunState, held_warnings, reasons
 from adrop_kit.send.journal import event_key
 from adrop_kit.send.report import EventOutcome, Outcome, SendReport
 from adrop_kit.send.tally import Tally
-from adrop_kit.spec.rules import MESSAGES, TX_PARAM, Rule, printable
 from adrop_kit.support.progress import progress_bar
-from adrop_kit.validate.nested import purchase_tx
+from adrop_kit.validate.pipeline import Accumulator, check_batches
 from adrop_kit.validate.size import mark_oversized
-from adrop_kit.validate.stream import checked_batches
+from adrop_kit.validate.stream import input_frames
 
 Rows = list[tuple[int, str | None, str]]
 
@@ -47,49 +45,35 @@ def _batches(sender: Any, inputs: Inputs, batch_bytes: int, batch_rows: int, del
              ) -> Iterator[tuple[str, pl.DataFrame, Rows, Rows]]:
     """(source label, the rows to send, the skipped rows and the held rows (row, eventName, why)) per batch."""
     hold = sender.hold_warnings
-    seen: dict[str, tuple[str, int]] | None = {} if hold is True or (hold and "W107" in hold) else None
+    frames = input_frames(inputs, sender.catalog, batch_bytes=batch_bytes, batch_rows=batch_rows, progress=False,
+                          delimiter=delimiter)
     if sender.validate:
-        for cb in checked_batches(inputs, sender.catalog, strict=sender.strict, extra_columns=sender.extra_columns,
-                                  batch_bytes=batch_bytes, batch_rows=batch_rows, progress=False,
-                                  delimiter=delimiter):
+        acc = Accumulator(keep=False)  # W107 and counts across batches; the outcomes are the report
+        for cb in check_batches(frames, sender.catalog, acc, strict=sender.strict,
+                                extra_columns=sender.extra_columns):
             skipped = reasons(cb.violations.filter(pl.col("severity") == "error"))
             ok = cb.df.filter(~pl.col(ROW).is_in(skipped.get_column("row").implode()))
-            held = _held(cb.violations, ok, hold, seen, cb.df, cb.batch.part.label)
+            held = _held(cb.violations, ok, hold)
             if held.height:
                 ok = ok.filter(~pl.col(ROW).is_in(held.get_column("row").implode()))
             drop = [c for c in ok.columns if c in (ERROR, RAW, "__ev")
                     or (c.startswith(BAD) and ok.get_column(c).null_count() == ok.height)]
-            yield cb.batch.part.label, ok.drop(drop), list(skipped.iter_rows()), list(held.iter_rows())
+            yield cb.source, ok.drop(drop), list(skipped.iter_rows()), list(held.iter_rows())
         return
-    for batch in iter_batches(inputs, sender.catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
-                              delimiter=delimiter):
-        df = mark_oversized(batch.frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
+    for _, frame in frames:
+        df = mark_oversized(frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
         bad = df.filter(pl.col(ERROR).is_not_null())
         skipped = [(r, None, f"E001: {m}") for r, m in bad.select(ROW, ERROR).iter_rows()]
-        yield batch.part.label, df.filter(pl.col(ERROR).is_null()), skipped, []
+        yield frame.source, df.filter(pl.col(ERROR).is_null()), skipped, []
 
 
-def _held(violations: pl.DataFrame, ok: pl.DataFrame, hold: Any, seen: dict[str, tuple[str, int]] | None,
-          df: pl.DataFrame, label: str) -> pl.DataFrame:
-    """(row, eventName, why) of the valid rows (`ok`) carrying a warning `hold` names. W107 is
-    judged against `seen`, the first purchase (file, row) of each tx_id read before (updated here,
-    in input order), with the message W107 has everywhere."""
+def _held(violations: pl.DataFrame, ok: pl.DataFrame, hold: Any) -> pl.DataFrame:
+    """(row, eventName, why) of the valid rows (`ok`) carrying a warning `hold` names (W107 too: the
+    pipeline judged it against every batch before)."""
     if not hold:
         return pl.DataFrame(schema={"row": pl.Int64, "eventName": pl.String, "why": pl.String})
-    warned = held_warnings(violations, hold).select("row", "eventName", "rule", "field", "message")
-    bought = purchase_tx(df, pl.col(ERROR).is_null()) if seen is not None else None
-    if bought is not None and bought.height:
-        dups: list[tuple[int, str | None, str, str, str]] = []
-        for row, event, tx in bought.select(ROW, "eventName", TX_PARAM).iter_rows():
-            if tx not in seen:
-                seen[tx] = (label, row)
-                continue
-            source, first = seen[tx]
-            where = str(first) if source == label else f"{first} of {source}"
-            dups.append((row, event, Rule.W107.value, TX_PARAM, MESSAGES["W107"].format(tx=printable(tx), first=where)))
-        if dups:
-            warned = pl.concat([warned, pl.DataFrame(dups, schema=warned.schema, orient="row")])
-    return reasons(warned.filter(pl.col("row").is_in(ok.get_column(ROW).implode())).sort("row", maintain_order=True))
+    warned = held_warnings(violations, hold)
+    return reasons(warned.filter(pl.col("row").is_in(ok.get_column(ROW).implode())))
 
 
 def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_bytes: int | None = None,

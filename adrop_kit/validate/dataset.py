@@ -1,12 +1,13 @@
 """`validate_events`: a whole dataset against the contract.
 
 Whatever the input (a path, a directory of part files, a glob, a list of files, `-` for standard
-input, a pandas or polars frame, a list of dicts), every rule is checked by `check_frame`
-(`validate.batch`) and W107 over the whole input. A frame, a list of dicts or a file that fits
-in memory is read whole into the canonical frame (`adrop_kit.io`) and the report keeps it (for
-`valid_rows`); several files, standard input, a file over `STREAM_ABOVE` bytes, or any of
-`batch_bytes=`, `batch_rows=`, `violations_out=` (or `stream=True`) stream it batch by batch
-(`validate.stream`): the same violations and counts, in memory that does not grow with the input.
+input, a pandas or polars frame, a list of dicts), it goes through the one batch pipeline
+(`validate.pipeline`): batches, each checked by `check_batch`, merged by one accumulator (W107,
+counts). A frame, a list of dicts or a file that fits in memory is the one-batch case: read whole
+into the canonical frame (`adrop_kit.io`), and the report keeps its rows (for `valid_rows`);
+several files, standard input, a file over `STREAM_ABOVE` bytes, or any of `batch_bytes=`,
+`batch_rows=`, `violations_out=` (or `stream=True`) are read batch by batch (`validate.stream`):
+the same violations and counts, in memory that does not grow with the input.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import polars as pl
-
-from adrop_kit.io.frames import ERROR, Frame
+from adrop_kit.io.frames import Frame
 from adrop_kit.io.parts import Inputs, is_paths, resolve_inputs
 from adrop_kit.io.readers import to_frame
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
 from adrop_kit.spec.catalog import Catalog, resolve
-from adrop_kit.validate.batch import check_frame
+from adrop_kit.validate.batch import check_batch
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
-from adrop_kit.validate.nested import w107_violations
+from adrop_kit.validate.pipeline import validate_frames
 from adrop_kit.validate.report import DatasetReport
 from adrop_kit.validate.stream import validate_stream
 
@@ -60,11 +59,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                                batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
                                progress=progress, delimiter=delimiter)
     frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
-    df, found = check_frame(frame, cat, strict=strict, extra_columns=extra_columns, engine=engine)
-    violations = pl.concat([found, w107_violations(df, pl.col(ERROR).is_null())])
-    violations = violations.sort("row", "rule", "field", maintain_order=True)
-    return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
-                         strict=strict, elapsed_s=time.perf_counter() - start, notes=frame.notes)
+    return validate_frames([(0, frame)], cat, keep_rows=True, strict=strict, extra_columns=extra_columns,
+                           engine=engine, start=start)
 
 
 def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,
@@ -92,4 +88,4 @@ def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | Non
     return part
 
 
-__all__ = ["DEFAULT_EXTRA_COLUMNS", "STREAM_ABOVE", "check_frame", "plan_inputs", "validate_events"]
+__all__ = ["DEFAULT_EXTRA_COLUMNS", "STREAM_ABOVE", "check_batch", "plan_inputs", "validate_events"]
