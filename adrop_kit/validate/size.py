@@ -109,8 +109,12 @@ def _levels(dtype: pl.DataType) -> int:
     return deepest
 
 
-def _nul_named(dtype: pl.DataType) -> bool:
-    """A struct field inside `dtype` whose name holds NUL (Arrow's C interface cannot carry it)."""
+_NO_ARROW = (pl.Int128, pl.UInt128, pl.Object)  # pyarrow cannot import them ('_pli128')
+
+
+def _arrow_refuses(dtype: pl.DataType) -> bool:
+    """Something inside `dtype` that Arrow's C interface cannot carry: a struct field whose name
+    holds NUL, or a leaf type pyarrow does not know (a 128-bit integer, a Python object)."""
     stack = [dtype]
     while stack:
         d = stack.pop()
@@ -120,12 +124,15 @@ def _nul_named(dtype: pl.DataType) -> bool:
             if any("\x00" in f.name for f in d.fields):
                 return True
             stack.extend(f.dtype for f in d.fields)
+        elif isinstance(d, _NO_ARROW) or d in _NO_ARROW:
+            return True
     return False
 
 
 def _arrow_chunks(s: pl.Series) -> Iterator[pa.Array]:
     """Each chunk of `s` as one Arrow array, without copying (exported nameless: a name holding NUL
-    makes polars panic; a struct field so named is kept from here by `_nul_named`)."""
+    makes polars panic; a struct field so named, or a leaf type pyarrow does not know, is kept from
+    here by `_arrow_refuses`)."""
     for chunk in s.get_chunks():
         a = chunk.rename("").to_arrow(compat_level=pl.CompatLevel.newest())
         yield a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
@@ -159,7 +166,7 @@ def _most(s: pl.Series, *, whole: bool = False, depth: int = 0) -> int | None:
     if depth >= _DEEPEST:
         return None
     if isinstance(dtype, (pl.List, pl.Array)):
-        if _levels(dtype) > _DEEPEST - depth or _nul_named(dtype):  # not bounded: Arrow may refuse it
+        if _levels(dtype) > _DEEPEST - depth or _arrow_refuses(dtype):  # not bounded: Arrow would refuse it
             return None
         longest, parts = _flatten(s)
         inner = [_most(p, depth=depth + 1) for p in parts]
