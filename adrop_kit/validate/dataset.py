@@ -26,6 +26,7 @@ from adrop_kit.validate.batch import check_frame
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.nested import w107_violations
 from adrop_kit.validate.report import DatasetReport
+from adrop_kit.validate.rows import RowsOut
 from adrop_kit.validate.stream import validate_stream
 
 STREAM_ABOVE = 512 << 20
@@ -37,7 +38,7 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                     engine: Literal["polars", "pandera"] = "polars", stream: bool | None = None,
                     batch_bytes: int | None = None, batch_rows: int | None = None,
                     violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None) -> DatasetReport:
+                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
     directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
     polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
@@ -48,23 +49,34 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     batches; `violations_out` (.parquet/.jsonl/.csv) writes the violations there as they are found;
     `progress` shows a bar (None: on a terminal or in a notebook). `delimiter`: a CSV file's field
     separator (`,` `;` tab `|`); None sniffs it from the header and the first records.
-    `extra_columns` replaces the default metadata columns (`ts`).
+    `extra_columns` replaces the default metadata columns (`ts`). `valid_out` / `invalid_out`
+    (.parquet/.jsonl/.csv) write the valid and the invalid rows in your columns and values
+    (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams.
     """
     start = time.perf_counter()
     cat = resolve(catalog)
     inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
                          violations_out=violations_out)
     if isinstance(inputs, Inputs):
+        rows_out = RowsOut(valid_out, invalid_out, multi=len(inputs.parts) > 1)
         return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
                                batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
                                batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
-                               progress=progress, delimiter=delimiter)
+                               progress=progress, delimiter=delimiter, rows_out=rows_out)
     frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
     df, found = check_frame(frame, cat, strict=strict, extra_columns=extra_columns, engine=engine)
     violations = pl.concat([found, w107_violations(df, pl.col(ERROR).is_null())])
     violations = violations.sort("row", "rule", "field", maintain_order=True)
-    return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
-                         strict=strict, elapsed_s=time.perf_counter() - start, notes=frame.notes)
+    report = DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
+                           strict=strict, elapsed_s=time.perf_counter() - start, notes=frame.notes)
+    if valid_out is not None or invalid_out is not None:  # the one-batch case of the streamed writers
+        rows_out = RowsOut(valid_out, invalid_out)
+        try:
+            rows_out.add(df, report.invalid_positions)
+        finally:
+            rows_out.close()
+        report.valid_out, report.invalid_out = rows_out.paths
+    return report
 
 
 def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,

@@ -29,6 +29,7 @@ from adrop_kit.validate.checks import SOURCED_VIOLATION_SCHEMA, _slot, printable
 from adrop_kit.validate.json_values import JSON_FLAG, json_flags
 from adrop_kit.validate.nested import purchase_tx
 from adrop_kit.validate.report import DatasetReport, StreamTotals, event_counts, rule_counts
+from adrop_kit.validate.rows import RowsOut
 from adrop_kit.validate.sink import ViolationSink
 
 HELD = 1000
@@ -74,9 +75,11 @@ def validate_stream(inputs: Inputs, catalog: Catalog, *, strict: bool = False,
                     extra_columns: Sequence[str] = ("ts",), engine: Literal["polars", "pandera"] = "polars",
                     batch_bytes: int = DEFAULT_BATCH_BYTES, batch_rows: int = DEFAULT_BATCH_ROWS,
                     violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None) -> DatasetReport:
-    """The streamed `validate_events` (see the module docstring)."""
+                    delimiter: str | None = None, rows_out: RowsOut | None = None) -> DatasetReport:
+    """The streamed `validate_events` (see the module docstring). `rows_out`: where each batch's
+    valid and invalid rows go (`validate.rows`; by default only their numbers are kept)."""
     start = time.perf_counter()
+    rows_out = rows_out if rows_out is not None else RowsOut()
     sink = ViolationSink(violations_out) if violations_out is not None else None
     held: list[pl.DataFrame] = []
     n_held = 0
@@ -97,6 +100,7 @@ def validate_stream(inputs: Inputs, catalog: Catalog, *, strict: bool = False,
             warns = warns.filter(~warns.is_in(errs.implode()))
             invalid += errs.len()
             warned += warns.len()
+            rows_out.add(cb.df, errs, part=i, source=cb.batch.part.label)
             bought = purchase_tx(cb.df, pl.col(ERROR).is_null())
             if bought is not None and bought.height:
                 flagged = pl.concat([errs, warns]).implode()
@@ -129,6 +133,7 @@ def validate_stream(inputs: Inputs, catalog: Catalog, *, strict: bool = False,
             held.append(w107.with_columns(pl.col("source").replace_strict(
                 {s: k for k, s in enumerate(labels)}, return_dtype=pl.Int64).alias(_SRC)))
     finally:
+        rows_out.close()
         if sink is not None:
             sink.close()
     violations = pl.concat([pl.DataFrame(schema={**SOURCED_VIOLATION_SCHEMA, JSON_FLAG: pl.Boolean,
@@ -138,7 +143,10 @@ def validate_stream(inputs: Inputs, catalog: Catalog, *, strict: bool = False,
     report = DatasetReport(rows=rows, violations=violations.drop(_SRC), frame=None, source=inputs.label,
                            strict=strict, elapsed_s=time.perf_counter() - start, sources=tuple(labels),
                            skipped=tuple(inputs.skipped), notes=tuple(notes),
-                           violations_out=None if sink is None else str(sink.path), totals=totals)
+                           violations_out=None if sink is None else str(sink.path), totals=totals,
+                           valid_out=rows_out.paths[0], invalid_out=rows_out.paths[1],
+                           _reread=rows_out.reread(inputs, catalog, extra_columns=extra_columns,
+                                                   batch_bytes=batch_bytes, batch_rows=batch_rows, delimiter=delimiter))
     if totals is None:
         _check_counts(report, invalid, warned)
     return report
