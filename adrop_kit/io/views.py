@@ -198,8 +198,8 @@ def _text(s: pl.Series) -> pl.Series:
 def _json(s: pl.Series) -> pl.Series:
     """Each cell as its JSON text."""
     if s.dtype == pl.String:
-        if s.name == ITEMS:  # items read from text are held as JSON text
-            return s
+        if s.name == ITEMS:  # items read from text are held as JSON text (a cell that is not JSON: a string)
+            return _json_or_string(s)
         return _encoded(s)
     if s.dtype.is_float() or s.dtype.is_integer() or s.dtype in (pl.Boolean, pl.Null):
         return _text(s)
@@ -214,6 +214,19 @@ def _encoded(s: pl.Series) -> pl.Series:
     lit = frame.select(pl.when(pl.col("v").is_not_null())
                        .then(pl.struct("v").struct.json_encode().str.slice(5).str.head(-1))).to_series()
     return lit.rename(s.name)
+
+
+def _json_or_string(s: pl.Series) -> pl.Series:
+    """JSON texts as they are; a cell that is not JSON text as a JSON string."""
+    out = s.to_list()
+    for i, t in enumerate(out):
+        if t is None:
+            continue
+        try:
+            loads_exact(t)
+        except ValueError:
+            out[i] = orjson.dumps(t).decode()
+    return pl.Series(s.name, out, pl.String)
 
 
 def _float_text(s: pl.Series) -> pl.Series:
