@@ -102,6 +102,7 @@ class RowSink:
         self._fh: Any = None
         self._parts: list[tuple[Path, str | None, pl.Schema]] = []
         self._tmp: Path | None = None
+        self._columns: pl.Schema | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.kind in (".jsonl", ".ndjson"):
@@ -113,9 +114,11 @@ class RowSink:
 
     def write(self, rows: pl.DataFrame, source: str | None = None) -> None:
         """Append canonical rows (`io.frames`) of the input `source` names."""
-        if not rows.height:
-            return
         label = source if self.multi else None
+        if not rows.height:  # no rows, but the columns: a file of none still has them
+            if self._tmp is not None and not self._parts and self._columns is None:
+                self._columns = user_rows(rows, positions=self.positions, source=label).schema
+            return
         try:
             if self._fh is not None:
                 view = user_rows(rows, form="json", positions=self.positions, source=label)
@@ -137,11 +140,12 @@ class RowSink:
         if self._tmp is None:
             return
         try:
+            schemas = [s for _, _, s in self._parts] or ([self._columns] if self._columns is not None else [])
             if self.kind == ".csv":
-                names = list(dict.fromkeys(n for _, _, schema in self._parts for n in schema))
+                names = list(dict.fromkeys(n for s in schemas for n in s))
                 schema, text = dict.fromkeys(names, pl.String()), frozenset()
             else:
-                schema, text = view_plan(s for _, _, s in self._parts)
+                schema, text = view_plan(schemas)
             with FrameSink(self.path, schema, self.what) as sink:
                 for part, label, _ in self._parts:
                     view = user_rows(pl.read_parquet(part), form="text" if self.kind == ".csv" else "values",

@@ -111,7 +111,7 @@ class DatasetReport:
     valid_out: str | None = None
     invalid_out: str | None = None
     """Where the valid and the invalid rows were written (`valid_out=`, `invalid_out=`), if asked."""
-    _reread: Any = field(default=None, repr=False)
+    _reread: Any = field(default=None, repr=False, compare=False)
     """A streamed report's way to read its rows again (`validate.rows.Reread`)."""
     _json: Any = field(default=None, repr=False)
     """Per violation, whether its `value` is JSON text (`validate.json_values`): set by a streamed
