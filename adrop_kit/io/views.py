@@ -157,7 +157,7 @@ def _cell_column(col: pl.Series, bad: pl.Series | None, exact: pl.Series | None,
     if form == "json":
         out = _json(col)
         if exact is not None:
-            out = exact.fill_null(out) if out.dtype == pl.String else exact
+            out = exact.fill_null(out)
         if bad is not None:
             out = bad.fill_null(out)
         return out.rename(name)

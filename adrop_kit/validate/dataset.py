@@ -59,10 +59,13 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                          violations_out=violations_out)
     if isinstance(inputs, Inputs):
         rows_out = RowsOut(valid_out, invalid_out, multi=len(inputs.parts) > 1)
-        return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
-                               batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
-                               batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
-                               progress=progress, delimiter=delimiter, rows_out=rows_out)
+        try:
+            return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
+                                   batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                                   batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
+                                   progress=progress, delimiter=delimiter, rows_out=rows_out)
+        finally:
+            rows_out.close()  # also when validate_stream fails before its own `finally`
     frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
     df, found = check_frame(frame, cat, strict=strict, extra_columns=extra_columns, engine=engine)
     violations = pl.concat([found, w107_violations(df, pl.col(ERROR).is_null())])
