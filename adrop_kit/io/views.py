@@ -40,6 +40,7 @@ SOURCE = "source"
 RAW_TEXT = "raw"
 _HELD_DIGITS = 15  # an integer of at most this many digits is exact in a Float64
 _NUMERIC_KINDS = frozenset({int, float})
+_ESCAPED = r'["\\\x00-\x1f]'  # what a JSON string cannot hold as it is
 
 
 def user_rows(frames: pl.DataFrame | Sequence[pl.DataFrame], *, form: Form = "values", positions: bool = False,
@@ -209,11 +210,15 @@ def _json(s: pl.Series) -> pl.Series:
 
 
 def _encoded(s: pl.Series) -> pl.Series:
-    """A String column as JSON string literals (vectorised through polars' JSON encoder)."""
+    """A String column as JSON string literals: quoted as they are, unless a quote, a backslash or a
+    control character needs an escape (those few through orjson)."""
     frame = pl.DataFrame({"v": s})
-    lit = frame.select(pl.when(pl.col("v").is_not_null())
-                       .then(pl.struct("v").struct.json_encode().str.slice(5).str.head(-1))).to_series()
-    return lit.rename(s.name)
+    quoted = frame.select(pl.concat_str(pl.lit('"'), pl.col("v"), pl.lit('"'))).to_series()
+    needs = frame.select(pl.col("v").str.contains(_ESCAPED).fill_null(False)).to_series()
+    if needs.any():
+        where = needs.arg_true()
+        quoted = quoted.scatter(where, [orjson.dumps(v).decode() for v in s.gather(where).to_list()])
+    return quoted.rename(s.name)
 
 
 def _json_or_string(s: pl.Series) -> pl.Series:

@@ -1,7 +1,8 @@
 """Judging events against the contract: one payload (`event.validate_event`, pure Python), a
 dataset (`dataset.validate_events`: every input kind, one lazy polars pass over the row checks of
 `checks`, then the checks inside items, of rare keys and across rows of `nested`), the same checks
-as pandera schemas (`schemas`), and the reports (`report`). Every entry point gives one verdict
+as pandera schemas (`schemas`), and the reports (`report`; a run's valid and invalid rows, to files
+too: `rows`). Every entry point gives one verdict
 for a payload (tests/test_parity.py).
 
 Layer: above `io`; may import `adrop_kit.spec`, `adrop_kit.io` and `adrop_kit.errors`.
