@@ -201,3 +201,33 @@ def test_a_column_of_yours_named_row_keeps_its_name():
     report = ak.validate_events([{"uid": "", "eventName": "app_open", "row": "mine", "raw": 1}])
     assert report.invalid_rows.columns == ["_row", "uid", "eventName", "row", "raw", "_raw"]
     assert report.invalid_rows.row(0) == (0, "", "app_open", "mine", 1, None)
+
+
+def test_a_key_typed_differently_in_two_batches_is_text_in_both(tmp_path: Path):
+    rows = ([{"uid": f"u{i}", "eventName": "app_open", "level": i} for i in range(20)]
+            + [{"uid": f"v{i}", "eventName": "app_open", "level": "high" if i % 2 else i + 0.5} for i in range(20)])
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    report = ak.validate_events(path, batch_bytes=400)  # the ints and the mixed values in different batches
+    level = report.valid_rows.get_column("level")
+    assert level.dtype == pl.String and level.to_list() == [str(r["level"]) for r in rows]
+    whole = ak.validate_events(path)
+    assert whole.valid_rows.get_column("level").to_list() == level.to_list()  # one batch or many: one view
+    out = tmp_path / "v.parquet"
+    ak.validate_events(path, batch_bytes=400, valid_out=out)
+    assert pl.read_parquet(out).get_column("level").to_list() == level.to_list()
+    _check_pairs(_back(report), rows)
+
+
+def test_user_rows_of_a_canonical_frame_leaves_no_internal_column():
+    from adrop_kit.io.frames import from_records
+    from adrop_kit.io.views import jsonl_lines, user_rows
+
+    rows = [{"uid": 7, "eventName": "view_item", "price": BIG, "items": [{"item_id": "a", "price": 1}]},
+            {"uid": "u", "eventName": "view_item", "price": 2.5, "flag": True}]
+    frame = from_records(rows, ak.STANDARD).df
+    assert any(c.startswith("__bad__") for c in frame.columns)  # inside, the encoding holds them aside
+    view = user_rows(frame)
+    assert view.columns == ["uid", "eventName", "price", "items", "flag"]
+    assert view.get_column("uid").to_list() == ["7", "u"] and view.get_column("price").to_list() == [str(BIG), "2.5"]
+    assert [json.loads(t) for t in jsonl_lines(user_rows(frame, form="json"))] == rows

@@ -1,7 +1,8 @@
 """Getting events in and out without losing or altering a value: JSON text (`jsontext`), the
 canonical polars frame every input becomes (`frames`, with its column builders in `columns`,
-exact values in `values`, and its rows back in the user's own columns in `views`), the file readers (`readers` dispatching to `read_csv` with the record
-grammar in `csv_records`, `read_json` with its native JSONL lane in `jsonl_fast` merged by `lanes`,
+exact values in `values`, and its rows back in the user's own columns in `views`), the file
+readers (`readers` dispatching to `read_csv` with the record grammar in `csv_records`,
+`read_json` with its native JSONL lane in `jsonl_fast` merged by `lanes`,
 `read_parquet`; files and streams opened once by `source`), the writers (`writers`), files written
 row batch by row batch (`sink`), HTML tables
 (`html`), progress bars (`progress`), how a source's name reads in a report (`labels`) and which
