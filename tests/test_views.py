@@ -231,3 +231,16 @@ def test_user_rows_of_a_canonical_frame_leaves_no_internal_column():
     assert view.columns == ["uid", "eventName", "price", "items", "flag"]
     assert view.get_column("uid").to_list() == ["7", "u"] and view.get_column("price").to_list() == [str(BIG), "2.5"]
     assert [json.loads(t) for t in jsonl_lines(user_rows(frame, form="json"))] == rows
+
+
+def test_positions_are_named_once_for_every_batch_and_sit_first_and_last(tmp_path: Path):
+    rows = [{"uid": "", "eventName": "app_open"}] * 10 + [{"uid": "", "eventName": "app_open", "row": "mine"}] * 10
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "i.csv"
+    report = ak.validate_events(path, batch_bytes=200, invalid_out=out)  # `row` (yours) only in later batches
+    assert report.invalid_rows.columns == ["_row", "uid", "eventName", "row", "raw"]
+    assert report.invalid_rows.get_column("_row").to_list() == list(range(20))
+    written = pl.read_csv(out, infer_schema=False)
+    assert written.columns == ["_row", "uid", "eventName", "row", "raw"]
+    assert written.get_column("row").to_list() == [None] * 10 + ["mine"] * 10

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.views import fit, jsonl_lines, user_rows, view_plan
+from adrop_kit.io.views import fit, jsonl_lines, position_names, user_rows, view_plan, with_positions
 
 SINK_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".csv")
 
@@ -117,7 +117,7 @@ class RowSink:
         label = source if self.multi else None
         if not rows.height:  # no rows, but the columns: a file of none still has them
             if self._tmp is not None and not self._parts and self._columns is None:
-                self._columns = user_rows(rows, positions=self.positions, source=label).schema
+                self._columns = user_rows(rows).schema
             return
         try:
             if self._fh is not None:
@@ -127,7 +127,7 @@ class RowSink:
                 assert self._tmp is not None
                 part = self._tmp / f"{len(self._parts):06d}.parquet"
                 rows.write_parquet(part)
-                schema = user_rows(rows, positions=self.positions, source=label).schema
+                schema = user_rows(rows).schema
                 self._parts.append((part, label, schema))
         except OSError as exc:
             raise DataReadError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
@@ -141,16 +141,23 @@ class RowSink:
             return
         try:
             schemas = [s for _, _, s in self._parts] or ([self._columns] if self._columns is not None else [])
-            if self.kind == ".csv":
+            form = "text" if self.kind == ".csv" else "values"
+            if form == "text":
                 names = list(dict.fromkeys(n for s in schemas for n in s))
                 schema, text = dict.fromkeys(names, pl.String()), frozenset()
             else:
                 schema, text = view_plan(schemas)
-            with FrameSink(self.path, schema, self.what) as sink:
+            where = position_names(schema, source=self.multi) if self.positions else None
+            full = schema
+            if where is not None:
+                src, row, raw = where
+                full = {**({src: pl.String()} if src is not None else {}),
+                        row: pl.String() if form == "text" else pl.Int64(), **schema, raw: pl.String()}
+            with FrameSink(self.path, full, self.what) as sink:
                 for part, label, _ in self._parts:
-                    view = user_rows(pl.read_parquet(part), form="text" if self.kind == ".csv" else "values",
-                                     positions=self.positions, source=label, as_text=text)
-                    sink.write(fit(view, schema))
+                    rows = pl.read_parquet(part)
+                    view = fit(user_rows(rows, form=form, as_text=text), schema)
+                    sink.write(view if where is None else with_positions(view, rows, where, label, form))
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

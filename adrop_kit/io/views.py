@@ -49,19 +49,24 @@ def user_rows(frames: pl.DataFrame | Sequence[pl.DataFrame], *, form: Form = "va
     docstring). `positions`: add `row` (and `source` when `source` is given: a label, or one per
     batch) first and `raw` last. `as_text`: keys to give as text even where their values are of one
     type (batches are joined that way: a key that is text in one batch is text in all)."""
-    if isinstance(frames, pl.DataFrame):
-        label = source if isinstance(source, str) or source is None else source[0]
-        return _view(frames, form, positions, label, frozenset(as_text))
-    frames = list(frames)
+    one = isinstance(frames, pl.DataFrame)
+    frames = [frames] if isinstance(frames, pl.DataFrame) else list(frames)
     labels = [source] * len(frames) if isinstance(source, str) or source is None else list(source)
-    views = [_view(f, form, positions, s, frozenset(as_text)) for f, s in zip(frames, labels, strict=True)]
+    views = [_view(f, form, frozenset(as_text)) for f in frames]
     if not views:
         return pl.DataFrame()
-    schema, text = view_plan([v.schema for v in views])
-    if text:
-        views = [_view(f, form, positions, s, frozenset(as_text) | text) if text & set(v.columns) else v
-                 for f, s, v in zip(frames, labels, views, strict=True)]
-    return pl.concat([fit(v, schema) for v in views], how="vertical")
+    if one:
+        schema = dict(views[0].schema)
+    else:
+        schema, text = view_plan([v.schema for v in views])
+        if text:
+            views = [_view(f, form, frozenset(as_text) | text) if text & set(v.columns) else v
+                     for f, v in zip(frames, views, strict=True)]
+        views = [fit(v, schema) for v in views]
+    if positions:
+        names = position_names(schema, source=source is not None)
+        views = [with_positions(v, f, names, s, form) for v, f, s in zip(views, frames, labels, strict=True)]
+    return views[0] if one else pl.concat(views, how="vertical")
 
 
 def view_plan(schemas: Iterable[pl.Schema | dict[str, pl.DataType]]) -> tuple[dict[str, pl.DataType], frozenset[str]]:
@@ -90,8 +95,8 @@ def view_plan(schemas: Iterable[pl.Schema | dict[str, pl.DataType]]) -> tuple[di
 
 def fit(view: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A view with every column of `schema` (absent ones null), in its order and types."""
-    return view.select([pl.col(n).cast(t) if n in view.columns else pl.lit(None, t).alias(n)
-                        for n, t in schema.items()])
+    missing = [pl.lit(None, t).alias(n) for n, t in schema.items() if n not in view.columns]
+    return view.with_columns(missing).select([pl.col(n).cast(t) for n, t in schema.items()])
 
 
 def jsonl_lines(view: pl.DataFrame) -> pl.Series:
@@ -103,8 +108,33 @@ def jsonl_lines(view: pl.DataFrame) -> pl.Series:
     return view.select(pl.concat_str(pl.lit("{"), body, pl.lit("}")).alias("line")).to_series()
 
 
+def position_names(columns: Collection[str], *, source: bool = False) -> tuple[str | None, str, str]:
+    """The names of (`source` or None, `row`, `raw`) beside these user columns: a name the user's
+    columns take gets a leading `_`."""
+    taken = set(columns)
+
+    def free(name: str) -> str:
+        while name in taken:
+            name = "_" + name
+        taken.add(name)
+        return name
+
+    return (free(SOURCE) if source else None), free(POSITION), free(RAW_TEXT)
+
+
+def with_positions(view: pl.DataFrame, df: pl.DataFrame, names: tuple[str | None, str, str], source: str | None,
+                   form: Form = "values") -> pl.DataFrame:
+    """A view of canonical rows `df` with their source (when named), row first and raw text last."""
+    src, row_name, raw_name = names
+    row = df.get_column(ROW) if ROW in df.columns else pl.Series(POSITION, range(df.height), pl.Int64)
+    raw = df.get_column(RAW) if RAW in df.columns else pl.Series(RAW_TEXT, [None] * df.height, pl.String)
+    head = [] if src is None else [_as_form(pl.Series(src, [source] * df.height, pl.String), form)]
+    head.append(_as_form(row.cast(pl.Int64), form).rename(row_name))
+    return _frame([*head, *view.get_columns(), _as_form(raw.cast(pl.String), form).rename(raw_name)], df.height)
+
+
 # -- one batch ---------------------------------------------------------------------
-def _view(df: pl.DataFrame, form: Form, positions: bool, source: str | None, as_text: frozenset[str]) -> pl.DataFrame:
+def _view(df: pl.DataFrame, form: Form, as_text: frozenset[str]) -> pl.DataFrame:
     names = set(df.columns)
     cols: list[pl.Series] = []
     for name in df.columns:
@@ -116,16 +146,14 @@ def _view(df: pl.DataFrame, form: Form, positions: bool, source: str | None, as_
     if MORE in names:
         taken = {c.name for c in cols}
         cols.extend(_more_columns(df.get_column(MORE), form, as_text, taken))
-    if positions:
-        taken = {c.name for c in cols}
-        head = []
-        if source is not None:
-            head.append(_position(pl.Series(SOURCE, [source] * df.height, pl.String), form, taken))
-        row = df.get_column(ROW) if ROW in names else pl.Series(POSITION, range(df.height), pl.Int64)
-        head.append(_position(row.cast(pl.Int64).rename(POSITION), form, taken))
-        raw = df.get_column(RAW) if RAW in names else pl.Series(RAW_TEXT, [None] * df.height, pl.String)
-        cols = head + cols + [_position(raw.rename(RAW_TEXT), form, taken)]
-    return pl.DataFrame({c.name: c for c in cols}, height=df.height)
+    return _frame(cols, df.height)
+
+
+def _frame(cols: list[pl.Series], height: int) -> pl.DataFrame:
+    """These columns (names kept as they are, "" too), or no column at all but `height` rows."""
+    if cols:
+        return pl.DataFrame({c.name: c for c in cols})
+    return pl.DataFrame({"_": pl.Series([None] * height, dtype=pl.Null)}).drop("_")
 
 
 def _present(df: pl.DataFrame, name: str) -> pl.Series | None:
@@ -133,14 +161,6 @@ def _present(df: pl.DataFrame, name: str) -> pl.Series | None:
         return None
     s = df.get_column(name)
     return s if s.null_count() < s.len() else None
-
-
-def _position(s: pl.Series, form: Form, taken: set[str]) -> pl.Series:
-    name = s.name
-    while name in taken:
-        name = "_" + name
-    taken.add(name)
-    return _as_form(s, form).rename(name)
 
 
 def _as_form(s: pl.Series, form: Form) -> pl.Series:
@@ -303,4 +323,5 @@ def _values_column(name: str, values: list[Any], form: Form, as_text: bool) -> p
     return pl.Series(name, [v if v is None or type(v) is str else exact_json(v) for v in values], pl.String)
 
 
-__all__ = ["POSITION", "RAW_TEXT", "SOURCE", "Form", "fit", "jsonl_lines", "user_rows", "view_plan"]
+__all__ = ["POSITION", "RAW_TEXT", "SOURCE", "Form", "fit", "jsonl_lines", "position_names", "user_rows", "view_plan",
+           "with_positions"]
