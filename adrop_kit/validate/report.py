@@ -195,11 +195,11 @@ class DatasetReport:
         from adrop_kit.io.views import user_rows
 
         positions = which == "invalid" if positions is None else positions
-        if self.frame is not None:
+        if self.frame is not None and (self.frame.width or not self.rows):
             return user_rows(self.canonical_rows(which), form=form, positions=positions)
         if self._reread is None:
-            raise ValueError(f"this report on {self.source} holds no rows; pass valid_out= / invalid_out= to "
-                             "validate_events to write them to files")
+            raise ValueError(f"this report on {self.source} holds no rows (on Spark: the SparkReport's "
+                             "valid_rows); validate_events(..., valid_out=, invalid_out=) writes them to files")
         frames, sources = self._reread(which, self.valid if which == "valid" else self.invalid)
         return user_rows(frames, form=form, positions=positions, source=sources if self.multi else None)
 
@@ -210,8 +210,8 @@ class DatasetReport:
 
         from adrop_kit.io.frames import ROW
 
-        if self.frame is None:
-            raise ValueError(f"this report on {self.source} was streamed batch by batch and holds no rows")
+        if self.frame is None or (not self.frame.width and self.rows):  # streamed, or collected from Spark
+            raise ValueError(f"this report on {self.source} was made batch by batch and holds no rows")
         hit = pl.col(ROW).is_in(self._error_keys.get_column("row").implode())
         return self.frame.filter(hit if which == "invalid" else ~hit)
 
