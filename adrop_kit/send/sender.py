@@ -196,7 +196,7 @@ class Sender:
             vreport = validate_events(data, catalog=self.catalog, strict=self.strict,
                                       extra_columns=self.extra_columns, stream=False if plan is not None else None,
                                       delimiter=delimiter)
-            sendable = to_payloads(vreport.valid_rows, self.catalog, extra_columns=self.extra_columns)
+            sendable = to_payloads(vreport.canonical_rows("valid"), self.catalog, extra_columns=self.extra_columns)
             skipped = list(reasons(vreport.errors).iter_rows())
             held = _held_rows(vreport, self.hold_warnings)
             if held:
@@ -354,7 +354,7 @@ def _held_rows(vreport: Any, hold: frozenset[str] | bool) -> list[tuple[int, str
     import polars as pl
 
     warned = held_warnings(vreport.violations, hold)
-    return list(reasons(warned.filter(~pl.col("row").is_in(vreport.invalid_rows.implode()))).iter_rows())
+    return list(reasons(warned.filter(~pl.col("row").is_in(vreport.invalid_positions.implode()))).iter_rows())
 
 
 def _result(reply: Reply, attempts: int) -> SendResult:

@@ -25,6 +25,7 @@ from adrop_kit.validate.batch import check_batch
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.pipeline import validate_frames
 from adrop_kit.validate.report import DatasetReport
+from adrop_kit.validate.rows import RowsOut
 from adrop_kit.validate.stream import validate_stream
 
 STREAM_ABOVE = 512 << 20
@@ -36,7 +37,7 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                     engine: Literal["polars", "pandera"] = "polars", stream: bool | None = None,
                     batch_bytes: int | None = None, batch_rows: int | None = None,
                     violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None) -> DatasetReport:
+                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
     directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
     polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
@@ -47,20 +48,27 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     batches; `violations_out` (.parquet/.jsonl/.csv) writes the violations there as they are found;
     `progress` shows a bar (None: on a terminal or in a notebook). `delimiter`: a CSV file's field
     separator (`,` `;` tab `|`); None sniffs it from the header and the first records.
-    `extra_columns` replaces the default metadata columns (`ts`).
+    `extra_columns` replaces the default metadata columns (`ts`). `valid_out` / `invalid_out`
+    (.parquet/.jsonl/.csv) write the valid and the invalid rows in your columns and values
+    (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams.
     """
     start = time.perf_counter()
     cat = resolve(catalog)
     inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
                          violations_out=violations_out)
     if isinstance(inputs, Inputs):
-        return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
-                               batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
-                               batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
-                               progress=progress, delimiter=delimiter)
+        rows_out = RowsOut(valid_out, invalid_out, multi=len(inputs.parts) > 1)
+        try:
+            return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
+                                   batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                                   batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
+                                   progress=progress, delimiter=delimiter, rows_out=rows_out)
+        finally:
+            rows_out.close()  # also when validate_stream fails before its own `finally`
     frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
+    rows_out = RowsOut(valid_out, invalid_out) if valid_out is not None or invalid_out is not None else None
     return validate_frames([(0, frame)], cat, keep_rows=True, strict=strict, extra_columns=extra_columns,
-                           engine=engine, start=start)
+                           engine=engine, rows_out=rows_out, start=start)
 
 
 def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,

@@ -26,6 +26,7 @@ from adrop_kit.validate.batch import CheckedBatch, check_batch, empty_violations
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.json_values import JSON_FLAG
 from adrop_kit.validate.report import DatasetReport, StreamTotals, event_counts, rule_counts
+from adrop_kit.validate.rows import RowsOut
 from adrop_kit.validate.sink import ViolationSink
 from adrop_kit.validate.w107 import W107State, purchases
 
@@ -38,8 +39,10 @@ class Accumulator:
     violations (all of them; or, with a `sink`, the first `HELD` and counts by rule and event while
     every one goes to the file; or none, `keep=False`, for a send, which reports outcomes)."""
 
-    def __init__(self, *, sink: ViolationSink | None = None, keep: bool = True, flags: bool = False):
+    def __init__(self, *, sink: ViolationSink | None = None, keep: bool = True, flags: bool = False,
+                 rows_out: RowsOut | None = None):
         self.sink = sink
+        self.rows_out = rows_out
         self.keep = keep
         self.flags = flags
         self.w107 = W107State()
@@ -65,9 +68,12 @@ class Accumulator:
         self.batches += 1
         self.rows += cb.df.height
         self.notes.update(dict.fromkeys(cb.notes))
-        invalid, warned = row_counts(v)
+        errors = error_rows(v)
+        invalid, warned = row_counts(v, errors)
         self.invalid += invalid
         self.warned += warned
+        if self.rows_out is not None:
+            self.rows_out.add(cb.df, errors, part=cb.part, source=cb.source)
         if self.sink is not None:
             self.sink.write(v.drop(JSON_FLAG, strict=False))
             self._rules.append(rule_counts(v))
@@ -97,10 +103,15 @@ class Accumulator:
         return report
 
 
-def row_counts(violations: pl.DataFrame) -> tuple[int, int]:
-    """(invalid, warned) of one batch's violations: its rows with an error, and its rows with a
-    warning and no error (a batch's rows are of one file: `row` names each)."""
-    errs = violations.filter(pl.col("severity") == "error").get_column("row").unique()
+def error_rows(violations: pl.DataFrame) -> pl.Series:
+    """The rows of one batch's violations that have an error (a batch's rows are of one file)."""
+    return violations.filter(pl.col("severity") == "error").get_column("row").unique()
+
+
+def row_counts(violations: pl.DataFrame, errors: pl.Series | None = None) -> tuple[int, int]:
+    """(invalid, warned) of one batch's violations: its rows with an error (`errors`, when already
+    known), and its rows with a warning and no error (a batch's rows are of one file: `row` names each)."""
+    errs = error_rows(violations) if errors is None else errors
     warns = violations.filter(pl.col("severity") == "warning").get_column("row").unique()
     return errs.len(), warns.filter(~warns.is_in(errs.implode())).len()
 
@@ -121,13 +132,14 @@ def validate_frames(frames: Iterable[tuple[int, Frame]], catalog: Catalog, *, so
                     sources: Sequence[str] = (), skipped: Sequence[str] = (), keep_rows: bool = False,
                     strict: bool = False, extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
                     engine: Literal["polars", "pandera"] = "polars", violations_out: Any = None,
-                    start: float | None = None) -> DatasetReport:
+                    rows_out: RowsOut | None = None, start: float | None = None) -> DatasetReport:
     """The report on an input's batches. `keep_rows`: the input is one batch (a frame, a list, a file
     read whole), whose rows the report keeps; else each batch is let go once checked, and the JSON
-    kind of each violation's value (`JSON_FLAG`) is decided while its rows are here."""
+    kind of each violation's value (`JSON_FLAG`) is decided while its rows are here. `rows_out`:
+    each batch's valid and invalid rows go there as it passes (`validate.rows`)."""
     start = time.perf_counter() if start is None else start
     sink = ViolationSink(violations_out) if violations_out is not None else None
-    acc = Accumulator(sink=sink, flags=not keep_rows)
+    acc = Accumulator(sink=sink, flags=not keep_rows, rows_out=rows_out)
     kept: CheckedBatch | None = None
     try:
         for cb in check_batches(frames, catalog, acc, strict=strict, extra_columns=extra_columns, engine=engine):
@@ -136,10 +148,15 @@ def validate_frames(frames: Iterable[tuple[int, Frame]], catalog: Catalog, *, so
     finally:
         if sink is not None:
             sink.close()
+        if rows_out is not None:
+            rows_out.close()
     if keep_rows and acc.batches > 1:  # pragma: no cover - a caller's bug
         raise ValueError("keep_rows=True takes one batch")
-    return acc.report(source=source or "<data>", sources=sources, skipped=skipped, strict=strict, start=start,
-                      frame=None if kept is None else kept.df)
+    report = acc.report(source=source or "<data>", sources=sources, skipped=skipped, strict=strict, start=start,
+                        frame=None if kept is None else kept.df)
+    if rows_out is not None:
+        report.valid_out, report.invalid_out = rows_out.paths
+    return report
 
 
 def _sum(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
@@ -148,4 +165,4 @@ def _sum(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return df.group_by(keys).agg(pl.col(values).sum().cast(pl.UInt32))
 
 
-__all__ = ["HELD", "Accumulator", "check_batches", "row_counts", "validate_frames"]
+__all__ = ["HELD", "Accumulator", "check_batches", "error_rows", "row_counts", "validate_frames"]

@@ -22,6 +22,7 @@ from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.pipeline import HELD, validate_frames
 from adrop_kit.validate.report import DatasetReport
+from adrop_kit.validate.rows import RowsOut
 
 
 def input_frames(inputs: Inputs, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
@@ -45,14 +46,20 @@ def validate_stream(inputs: Inputs, catalog: Catalog, *, strict: bool = False,
                     extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
                     engine: Literal["polars", "pandera"] = "polars", batch_bytes: int = DEFAULT_BATCH_BYTES,
                     batch_rows: int = DEFAULT_BATCH_ROWS, violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None) -> DatasetReport:
-    """The streamed `validate_events` (see the module docstring)."""
+                    delimiter: str | None = None, rows_out: RowsOut | None = None) -> DatasetReport:
+    """The streamed `validate_events` (see the module docstring). `rows_out`: where each batch's
+    valid and invalid rows go (`validate.rows`; by default only the invalid row numbers are kept, so
+    the report can read its rows again when asked)."""
     start = time.perf_counter()
+    rows_out = rows_out if rows_out is not None else RowsOut()
     frames = input_frames(inputs, catalog, batch_bytes=batch_bytes, batch_rows=batch_rows, progress=progress,
                           delimiter=delimiter)
-    return validate_frames(frames, catalog, source=inputs.label, sources=[p.label for p in inputs.parts],
-                           skipped=inputs.skipped, strict=strict, extra_columns=extra_columns, engine=engine,
-                           violations_out=violations_out, start=start)
+    report = validate_frames(frames, catalog, source=inputs.label, sources=[p.label for p in inputs.parts],
+                             skipped=inputs.skipped, strict=strict, extra_columns=extra_columns, engine=engine,
+                             violations_out=violations_out, rows_out=rows_out, start=start)
+    report._reread = rows_out.reread(inputs, catalog, extra_columns=extra_columns, batch_bytes=batch_bytes,
+                                     batch_rows=batch_rows, delimiter=delimiter)
+    return report
 
 
 class _Meter:
