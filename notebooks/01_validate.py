@@ -75,9 +75,13 @@ DatasetValidator(report, name=DATA or "synthetic sample (seed 7)")
 # %% [markdown]
 # ## What is safe to send
 #
-# `report.valid_rows` keeps the rows without errors (warnings allowed), in their original order.
-# Notebook 04 sends them, to the local server by default.
+# `report.valid_rows` keeps the rows without errors (warnings allowed), in their original order,
+# in your own columns with your values as they came in. `report.invalid_rows` has the others:
+# `row` (the position the violations name), your columns (a `"12,900"` price stays in `price`) and
+# `raw` (the text of a row that is not an event). Notebook 04 sends the valid ones, to the local
+# server by default.
 
 # %%
 clean = report.valid_rows
 print(f"{clean.height:,} of {report.rows:,} rows are safe to send; {report.invalid:,} need fixing first")
+report.invalid_rows.head()

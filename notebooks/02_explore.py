@@ -139,10 +139,11 @@ an.plot_funnel(leads, title="Lead funnel")
 # quantity counts once). Amounts in different currencies are never added together. A purchase
 # that reuses the `tx_id` of an earlier purchase (rule **W107**) would count the same order twice:
 # it is excluded from every total and listed in `.duplicates`, with its row number and the row
-# of the purchase that keeps the `tx_id`.
+# of the purchase that keeps the `tx_id`. Given the `report` itself, the rows are numbered as in
+# the input (`events`, the valid rows alone, would number them among themselves).
 
 # %%
-money = an.revenue(events, by=("currency", "platform"))
+money = an.revenue(report, by=("currency", "platform"))
 money
 
 # %%

@@ -58,10 +58,11 @@ def test_violation_table_has_the_documented_columns():
     assert report.rows_for("E006") == [2]
 
 
-def test_valid_rows_keep_position_and_values():
+def test_valid_rows_keep_order_and_values_and_invalid_rows_their_position():
     report = ak.validate_events(BAD + GOOD)
-    assert report.valid_rows.get_column("__row").to_list() == [6, 7, 8, 9]
-    assert report.valid_rows.filter(pl.col("eventName") == "view_item").get_column("price").to_list() == [29900.0]
+    assert report.invalid_rows.get_column("row").to_list() == [0, 1, 2, 3, 4, 5]
+    assert report.valid_rows.height == 4 and not any(c.startswith("__") for c in report.valid_rows.columns)
+    assert report.valid_rows.filter(pl.col("eventName") == "view_item").get_column("price").to_list() == [29900]
 
 
 def test_to_json_and_html():
@@ -131,7 +132,8 @@ def test_jsonl_lines_that_are_not_objects_are_e001_rows(tmp_path):
     report = ak.validate_events(path)
     assert report.rows == 7  # the blank line is not an event
     assert _rules_by_row(report) == {1: {"E001"}, 2: {"E001"}, 3: {"E001"}, 4: {"E001"}, 7: {"E001"}}
-    assert report.valid_rows.get_column("__row").to_list() == [0, 6]
+    assert report.invalid_rows.get_column("row").to_list() == [1, 2, 3, 4, 7]
+    assert report.valid_rows.get_column("uid").to_list() == ["a", "b"]
     msg = report.violations.filter(pl.col("row") == 2).get_column("message")[0]
     assert "line 3" in msg and "not valid JSON" in msg
 
@@ -263,7 +265,7 @@ def test_both_engines_agree():
 def _payloads(report):
     from adrop_kit.io.frames import to_payloads
 
-    return [p for _, p in to_payloads(report.valid_rows, ak.STANDARD)]
+    return [p for _, p in to_payloads(report.canonical_rows(), ak.STANDARD)]
 
 
 def test_values_round_trip_unchanged_for_sending():
@@ -317,7 +319,8 @@ def test_a_lone_surrogate_anywhere_in_a_row_makes_that_row_alone_e001():
     report = ak.validate_events(rows)
     assert _rules_by_row(report) == {0: {"E001"}, 2: {"E001"}, 3: {"E001"}, 4: {"E001"}}
     assert [ak.validate_event(r).rules for r in rows] == [{"E001"}, set(), {"E001"}, {"E001"}, {"E001"}, set()]
-    assert report.valid_rows.get_column("__row").to_list() == [1, 5]
+    assert report.invalid_rows.get_column("row").to_list() == [0, 2, 3, 4]
+    assert report.valid_rows.get_column("uid").to_list() == ["ok", "u2"]
     assert "k\\ud800" in report.violations.filter(pl.col("row") == 2).get_column("value")[0]  # shown escaped
     assert _payloads(report) == [rows[1], rows[5]]
 

@@ -170,6 +170,20 @@ def test_a_name_holding_nul_is_measured_not_a_crash(kind):
     assert _errors(ak.validate_events(pl.DataFrame(rows))) == [(1, "E001", SIZE_MESSAGE)]
 
 
+def test_a_list_of_128_bit_integers_is_measured_not_a_crash():
+    """pyarrow cannot import polars' Int128 ('_pli128'; found by the parity property test): a list of
+    integers beyond 64 bits is measured row by row, at the limit and one byte over."""
+    big = 2**70
+    base = {"uid": "u1", "eventName": "app_open"}
+    rows = []
+    for size in (MAX_EVENT_BYTES, MAX_EVENT_BYTES + 1):
+        pad = size - len(dumps_payload({**base, "big": [big], "pad": ""}))
+        rows.append({**base, "big": [big], "pad": "a" * pad})
+        assert len(dumps_payload(rows[-1])) == size
+    schema = {"uid": pl.String, "eventName": pl.String, "big": pl.List(pl.Int128), "pad": pl.String}
+    assert _errors(ak.validate_events(pl.DataFrame(rows, schema=schema))) == [(1, "E001", SIZE_MESSAGE)]
+
+
 def test_one_long_row_among_many_chunks_is_found():
     """The cheap bounds read a column's Arrow buffers chunk by chunk: the long row sits in a late chunk."""
     ordinary = [_shaped("top", "short")] * 5000

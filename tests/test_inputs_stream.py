@@ -1,8 +1,10 @@
 """Inputs as exports come (directories, globs, lists, .gz/.zst, stdin) and streamed validation/sending.
 
-The streamed report is held to the in-memory one: tiny batches on small data put every boundary
-(a CSV record with quoted line ends cut across chunks, a JSONL line across chunks, a W107 duplicate
-in another batch or another file) where it can go wrong.
+Validation in memory and streamed is one pipeline (tests/test_pipeline.py holds any batch size to
+the in-memory report, W107 across batches included); what is left here is how inputs are cut into
+batches: tiny batches on small data put every reader boundary (a CSV record with quoted line ends
+cut across chunks, a JSONL line across chunks, a Parquet record batch, a file of a directory) where
+it can go wrong.
 """
 
 from __future__ import annotations
@@ -73,16 +75,8 @@ def test_a_jsonl_line_across_chunks_and_line_numbers_in_messages(tmp_path, batch
     _same(ak.validate_events(path, batch_bytes=batch), whole)
 
 
-def test_w107_is_found_across_batches_of_one_file(tmp_path):
-    rows = [PURCHASE, *app_opens(30), {**PURCHASE, "uid": "u2"}]
-    path = write_jsonl(tmp_path / "e.jsonl", rows)
-    whole = ak.validate_events(path)
-    assert whole.rows_for("W107") == [31]
-    _same(ak.validate_events(path, batch_bytes=50), whole)
-
-
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
-def test_streamed_synthetic_data_equals_the_in_memory_report(tmp_path, suffix):
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])  # JSONL: tests/test_pipeline.py's property
+def test_csv_and_parquet_cut_into_batches_read_as_the_whole_file(tmp_path, suffix):
     path = write_sample(tmp_path / f"s{suffix}", 1500, seed=5, error_rate=0.2)
     whole = ak.validate_events(path)
     assert whole.invalid > 100
@@ -135,8 +129,8 @@ def test_a_hive_export_directory_names_each_row_by_file_and_skips_what_writers_l
     assert report.warned == 1 and report.rows_for("W107") == [("dt=2026-11-02/part-00000.jsonl.zst", 0)]
     tiny = ak.validate_events(root, batch_bytes=10, batch_rows=1)
     _same(tiny, report)
-    with pytest.raises(ValueError, match="streamed batch by batch.*Sender.send_all"):
-        _ = report.valid_rows
+    assert report.valid_rows.height == 5 and "__row" not in report.valid_rows.columns  # read again, when asked
+    assert report.invalid_rows.select("source", "row").rows() == report.rows_for("E002")
 
 
 def test_a_glob_and_a_list_of_mixed_formats(tmp_path):
@@ -275,19 +269,6 @@ def test_streamed_json_output_gives_values_as_the_json_values_they_were(tmp_path
     assert streamed == whole
     values = {(v["row"], v["rule"]): v["value"] for v in streamed["violations"]}
     assert values[0, "E002"] == 123 and values[1, "E006"] == "12,900" and values[2, "W103"] == -500
-
-
-def test_held_w107_rows_are_found_across_batches_of_a_streamed_send(tmp_path):
-    rows = [dict(PURCHASE, uid=f"u{i}", tx_id=f"T-{i % 3}") for i in range(8)]  # rows 3..7 reuse a tx_id
-    path = write_jsonl(tmp_path / "e.jsonl", rows)
-    whole = ak.validate_events(path)
-    assert whole.rows_for("W107") == [3, 4, 5, 6, 7]
-    for batch in (None, 60):
-        with ak.Sender(dry_run=True, hold_warnings="W107", progress=False) as sender:
-            report = sender.send_all(path, batch_bytes=batch)
-        held = sorted(o.row for o in report.outcomes if o.outcome == "held")
-        assert held == [3, 4, 5, 6, 7], batch
-        assert report.count("dry_run") == 3
 
 
 def test_an_interrupted_streamed_send_says_the_input_was_not_read_to_its_end(tmp_path):

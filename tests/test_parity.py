@@ -10,7 +10,7 @@ in parameters, in items, in keys and values of unknown keys):
   == with `engine="pandera"` (pandera is slow per call, so it is held to the same verdicts row by
   row over lists of such payloads);
 - the fields and severities agree too (not only the rule ids);
-- what `to_payloads(validate_events([p]).valid_rows)` sends back (from the list, and from the
+- what `to_payloads(validate_events([p]).canonical_rows())` sends back (from the list, and from the
   JSONL file) is exactly `p`: `1` is not `1.0`,
   `-0.0` keeps its sign, big integers all their digits (a str subclass comes back as the `str`
   it is sent as, a tuple as the list it is sent as).
@@ -203,7 +203,7 @@ def _jsonl_verdict(p: Any, strict: bool) -> set[tuple[str, str, str]]:
         path = Path(tmp) / "e.jsonl"
         path.write_text(json.dumps(p, allow_nan=True, ensure_ascii=False) + "\n", encoding="utf-8")
         report = ak.validate_events(path, strict=strict)
-        sent = [q for _, q in to_payloads(report.valid_rows, CATALOG)]
+        sent = [q for _, q in to_payloads(report.canonical_rows(), CATALOG)]
     if sent:
         assert same(sent[0], {k: v for k, v in p.items() if v is not None}), ("sent from JSONL", p, sent)
     return _verdict(report)
@@ -219,7 +219,7 @@ def _check_everywhere(p: Any, strict: bool, *, pandera: bool = False) -> None:
     if not isinstance(p, dict):
         return
     if not (records.invalid or any(_plain(k).startswith("_") for k in p)):
-        (sent,) = [q for _, q in to_payloads(records.valid_rows, CATALOG)]
+        (sent,) = [q for _, q in to_payloads(records.canonical_rows(), CATALOG)]
         assert same(sent, {k: v for k, v in p.items() if v is not None}), ("sent", p, sent)
     absent_in_pandas = {k for k, v in p.items() if isinstance(v, float) and math.isnan(v)}
     pandas_expected = _single({k: v for k, v in p.items() if k not in absent_in_pandas}, strict)

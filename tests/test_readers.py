@@ -88,7 +88,8 @@ def test_a_broken_csv_record_is_judged_by_its_own_line(tmp_path):
     path.write_text('uid,eventName\nu1,app_open\nu2,"app_open\nu3,app_open\nu4,x"y\nu5,app_open,EXTRA\nu6,app_open\n')
     report = ak.validate_events(path)
     assert _rules(report) == {1: {"E001"}, 3: {"E001"}, 4: {"E001"}}
-    assert report.valid_rows.get_column("__row").to_list() == [0, 2, 5]
+    assert report.invalid_rows.get_column("row").to_list() == [1, 3, 4]
+    assert report.valid_rows.get_column("uid").to_list() == ["u1", "u3", "u6"]
     assert "3 fields, but the header has 2" in _message(report, 4)
 
 

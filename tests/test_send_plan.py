@@ -14,7 +14,7 @@ from adrop_kit.send.plan import plan_batch, unreadable
 from adrop_kit.send.report import hold_rules
 from adrop_kit.spark.send import Previous
 from adrop_kit.spec.catalog import resolve
-from adrop_kit.validate.batch import check_frame
+from adrop_kit.validate.batch import check_batch
 
 CATALOG = resolve(None)
 ROWS = [*app_opens(3),                                    # 0-2: sent
@@ -24,8 +24,8 @@ ROWS = [*app_opens(3),                                    # 0-2: sent
 
 
 def checked(rows=ROWS):
-    df, violations = check_frame(to_frame(rows, CATALOG), CATALOG)
-    return df, violations
+    cb = check_batch(to_frame(rows, CATALOG), CATALOG)
+    return cb.df, cb.violations
 
 
 def plan(rows=ROWS, **kw):

@@ -96,14 +96,14 @@ def test_jsonl_gets_the_local_verdicts_on_every_split(spark, mixed_jsonl: Path) 
     valid = report.valid_rows
     assert valid.count() == local.valid
     got_rows = sorted(r["row"] for r in valid.select("row").collect())
-    assert got_rows == local.valid_rows.get_column("__row").to_list()
+    assert got_rows == local.rows_of("valid", positions=True).get_column("row").to_list()
     line = valid.where(f"row = {got_rows[0]}").first()
     assert json.loads(line["json"].lstrip("\ufeff")) == json.loads(
         mixed_jsonl.read_bytes().split(b"\n")[got_rows[0]].lstrip(b"\xef\xbb\xbf"))
 
 
 def test_an_event_over_64_kib_is_e001_on_spark_as_locally(spark, tmp_path: Path) -> None:
-    """SPEC's size limit comes with `check_frame` on every partition: the same row, the same message,
+    """SPEC's size limit comes with `check_batch` on every partition: the same row, the same message,
     for a JSONL file (its long lines across splits) and for Parquet."""
     from adrop_kit.io.jsontext import dumps_payload
     from adrop_kit.spark import validate
@@ -166,7 +166,7 @@ def test_parquet_and_spark_dataframes_by_position_or_by_key(spark, tmp_path: Pat
     from_path = validate(str(path), spark=spark)  # row groups read by the executors themselves
     same_verdicts(from_path, local)
     valid = sorted(r["row"] for r in from_path.valid_rows.select("row").collect())  # numbered by Spark's splits
-    assert valid == local.valid_rows.get_column("__row").to_list()
+    assert valid == local.rows_of("valid", positions=True).get_column("row").to_list()
 
     sdf = spark.read.parquet(str(path))  # a DataFrame: rows by position, as a polars frame of it would be
     by_position = validate(sdf, spark=spark)

@@ -34,7 +34,7 @@ def _rules(report: ak.DatasetReport) -> dict[int, set[str]]:
 
 
 def _sent(report: ak.DatasetReport) -> list[dict]:
-    return [p for _, p in to_payloads(report.valid_rows, ak.STANDARD)]
+    return [p for _, p in to_payloads(report.canonical_rows(), ak.STANDARD)]
 
 
 # -- integers at or beyond ±2**63 ------------------------------------------------------------------
@@ -362,10 +362,12 @@ def test_rare_unknown_keys_share_one_column_and_common_ones_keep_theirs():
     rows = [{"uid": "u", "eventName": "app_open", "ts": "2026-01-01", "level": i, **({"rare": i} if i == 3 else {})}
             for i in range(100)]
     report = ak.validate_events(rows)
-    assert "level" in report.valid_rows.columns and "rare" not in report.valid_rows.columns
+    assert "level" in report.frame.columns and "rare" not in report.frame.columns  # held in `__more`
+    assert report.valid_rows.columns == ["uid", "eventName", "ts", "level", "rare"]  # your columns again
+    assert report.valid_rows.get_column("rare").to_list() == [None] * 3 + [3] + [None] * 96
     rare = report.violations.filter(pl.col("field") == "rare")
     assert rare.select("row", "rule", "value").rows() == [(3, "W102", "3")]
-    assert [p for _, p in to_payloads(report.valid_rows, ak.STANDARD, extra_columns=("ts",))] == [
+    assert [p for _, p in to_payloads(report.canonical_rows(), ak.STANDARD, extra_columns=("ts",))] == [
         {k: v for k, v in r.items() if k != "ts"} for r in rows]
 
 

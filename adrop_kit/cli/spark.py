@@ -35,7 +35,7 @@ def validate_on_spark(args: argparse.Namespace, catalog: Catalog) -> Any:
     paths = [spark_path(p) for p in (args.path if isinstance(args.path, list) else [args.path])]
     path: Any = paths[0] if len(paths) == 1 else paths
     name = " ".join(paths)
-    for flag in ("--html", "--violations-out", "--delimiter"):
+    for flag in ("--html", "--violations-out", "--valid-out", "--invalid-out", "--delimiter"):
         if getattr(args, flag[2:].replace("-", "_"), None) is not None:
             raise Fail(f"{flag} needs the local engine (drop --engine spark)")
     from adrop_kit.spark import collect, get_session, validate  # pyspark: `pip install 'adrop-kit[spark]'`

@@ -50,6 +50,13 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--violations-out", metavar="FILE", type=Path,
                    help="write every violation to FILE (.parquet, .jsonl or .csv) as it is found, instead of "
                         "holding them all; the report lists the first")
+    v.add_argument("--valid-out", metavar="FILE", type=Path,
+                   help="write the valid rows to FILE (.parquet, .jsonl or .csv) as the batches pass: your columns "
+                        "and values as they came in")
+    v.add_argument("--invalid-out", metavar="FILE", type=Path,
+                   help="write the invalid rows to FILE (.parquet, .jsonl or .csv) as the batches pass: row (and "
+                        "source), your columns and values as they came in, and raw (the text of a row that is "
+                        "not an event)")
     v.add_argument("--batch-mb", metavar="MB", type=count, default=DEFAULT_BATCH_MB,
                    help=f"megabytes of text (or 10,000s of Parquet rows) per batch (default: {DEFAULT_BATCH_MB})")
     v.add_argument("--plan", **plan)
@@ -116,6 +123,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             report = validate_events(data, catalog=catalog, strict=args.strict,
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
                                      stream=True, violations_out=args.violations_out,
+                                     valid_out=args.valid_out, invalid_out=args.invalid_out,
                                      batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
         except (AdropError, OSError, ValueError) as exc:  # DataReadError is both
             raise Fail(one_line(" ".join(paths), exc)) from None
@@ -262,5 +270,8 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
                        f"`{PROG} rules` explains each rule id."))
     else:
         out(style.green(f"Every row is valid; {s['warned']:,} carry warnings worth a look."))
+    for what, path in (("valid", report.valid_out), ("invalid", report.invalid_out)):
+        if path is not None:
+            out(style.dim(f"The {what} rows ({getattr(report, what):,}) are in {path}"))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from adrop_kit.io.frames import ROW
 from adrop_kit.validate.report import DatasetReport
 
 
@@ -17,8 +18,10 @@ def to_polars(data: Any) -> pl.DataFrame:
         return data
     if isinstance(data, pl.LazyFrame):
         return data.collect()
-    if isinstance(data, DatasetReport):
-        return data.valid_rows
+    if isinstance(data, DatasetReport):  # its valid rows, each with its position in the input (ROW)
+        view = data.rows_of("valid", positions=True)  # [source,] row, the user's columns, raw
+        head = 2 if data.multi else 1
+        return view.drop(view.columns[:head - 1] + view.columns[-1:]).rename({view.columns[head - 1]: ROW})
     if type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
         try:
             return pl.from_pandas(data)

@@ -41,9 +41,9 @@ import polars as pl
 
 from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
 from adrop_kit.io.jsontext import limits_problem
-from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain
+from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
-from adrop_kit.spec.rules import KEYS_MESSAGE, MAX_DEPTH, MAX_KEYS, UNICODE_MESSAGE, json_kind
+from adrop_kit.spec.rules import MAX_DEPTH, MAX_KEYS, UNICODE_MESSAGE, json_kind
 
 ROW = "__row"
 LINE = "__line"
@@ -105,16 +105,18 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
     err: list[str | None] = [None] * len(records)
     raw: list[str | None] = [None] * len(records)
     counts: Counter[Any] = Counter()
+    wide: Counter[Any] = Counter()
     for i, r in enumerate(records):
         if type(r) is not dict:
             if not isinstance(r, Mapping):
                 err[i], raw[i] = _not_an_object(r)
                 continue
             records[i] = r = dict(r)
-        if len(r) > MAX_KEYS:  # before its keys can make columns
-            err[i] = KEYS_MESSAGE
-            continue
         counts.update(r.keys())
+        if len(r) > MAX_KEYS:  # its keys make no column: they share `__more` (the batch check counts them)
+            wide.update(r.keys())
+    if wide:
+        counts = Counter({k: c - wide[k] for k, c in counts.items()})  # a key only a wide row has is rare
     if errors:
         for i, (msg, text) in errors.items():
             err[i], raw[i] = msg, short(text)
@@ -124,11 +126,16 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
     except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows the escape, UTF-8 cannot hold it
         pass
     for i, r in enumerate(records):
-        if type(r) is dict and err[i] is None and (problem := event_problem(r)) is not None:
+        if type(r) is dict and err[i] is None and (problem := value_problem(_kept(r))) is not None:
             err[i] = problem
             raw[i] = short(_ascii_json(r)) if problem == UNICODE_MESSAGE else None
-    usable = Counter({k: c for k, c in counts.items() if event_problem(_key_name(k)) is None})
+    usable = Counter({k: c for k, c in counts.items() if value_problem(_key_name(k)) is None})
     return Frame(_records_frame(records, usable, err, raw, rows, types, beside), source)
+
+
+def _kept(record: dict[Any, Any]) -> dict[Any, Any]:
+    """A record without the keys of the frame's reserved namespace (`__…`), which are dropped unread."""
+    return {k: v for k, v in record.items() if not _key_name(k).startswith("__")}
 
 
 def _ascii_json(value: Any) -> str:
@@ -162,7 +169,7 @@ def _records_frame(records: list[Any], counts: Counter[Any], err: list[str | Non
         cols.append(_more_column(dicts, packed, problems))
     for i, problem in problems.items():
         if err[i] is None:
-            err[i] = event_problem(records[i]) or problem  # the whole event's message, as validate_event's
+            err[i] = value_problem(records[i]) or problem  # the whole row's message
             raw[i] = None
     head = [pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
             pl.Series(ERROR, err, pl.String), pl.Series(RAW, raw, pl.String)]
@@ -182,7 +189,7 @@ def _more_column(dicts: list[dict[Any, Any]], packed: set[Any], problems: dict[i
         extra = {_key_name(k): v for k, v in d.items() if v is not None and k in packed} if d else None
         if not extra:
             continue
-        if (problem := limits_problem(extra)) is not None:
+        if (problem := limits_problem(list(extra.values()))) is not None:  # its keys are counted with the row's
             problems[i] = problem
             continue
         texts[i] = value_text(extra, i, problems)
@@ -206,8 +213,8 @@ def _dtype_shape(dtype: pl.DataType) -> tuple[int, int]:
 
 
 def _native_problems(df: pl.DataFrame) -> dict[int, str]:
-    """Rows of a native frame past the limits: a nested column deep or wide enough, or more than
-    MAX_KEYS non-null keys in a row (a null cell is an absent key)."""
+    """Rows of a native frame whose values nest or widen past the limits (the keys of the body a
+    row would send are counted by the batch check, `validate.size`, without metadata or nulls)."""
     problems: dict[int, str] = {}
     payload = [c for c in df.columns if not c.startswith("_")]
     for name in payload:
@@ -217,13 +224,6 @@ def _native_problems(df: pl.DataFrame) -> dict[int, str]:
             for i, v in enumerate(df.get_column(name).to_list()):
                 if v is not None and i not in problems and (p := limits_problem({name: plain(v)})) is not None:
                     problems[i] = p
-    keys = set(payload) | {c[len(BAD):] for c in df.columns if c.startswith(BAD)}
-    if len(keys) > MAX_KEYS:
-        present = [(pl.col(k).is_not_null() if k in df.columns else pl.lit(False))
-                   | (pl.col(BAD + k).is_not_null() if BAD + k in df.columns else pl.lit(False)) for k in keys]
-        counts = df.select(pl.sum_horizontal(present)).to_series()
-        for i in (counts > MAX_KEYS).arg_true().to_list():
-            problems.setdefault(i, KEYS_MESSAGE)
     return problems
 
 
@@ -317,7 +317,7 @@ def _pandas_series(key: str, vals: list[Any], ptype: str | None, problems: dict[
         return series(key, vals, ptype, problems)
     except UnicodeEncodeError:
         pass
-    bad_key = event_problem(key) is not None
+    bad_key = value_problem(key) is not None
     for i, v in enumerate(vals):
         if v is not None and (bad_key or (type(v) in (str, list, dict) and event_problem(v) == UNICODE_MESSAGE)):
             problems[i] = UNICODE_MESSAGE
@@ -327,7 +327,7 @@ def _pandas_series(key: str, vals: list[Any], ptype: str | None, problems: dict[
 
 def _row_problem(pdf: Any, i: int) -> str | None:
     """The E001 message of a pandas row, judged as the event it stands for (its non-missing cells)."""
-    return event_problem({_key_name(k): plain(v) for k, v in pdf.iloc[i].items() if not _missing(v)})
+    return value_problem({_key_name(k): plain(v) for k, v in pdf.iloc[i].items() if not _missing(v)})
 
 
 def _missing(v: Any) -> bool:

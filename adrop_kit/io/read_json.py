@@ -192,13 +192,14 @@ class _SlowLane:
         self.records, self.rows, self.errors = out_records, [r for r, _, _ in order], out_errors
 
     def counts(self) -> tuple[int, dict[str, int]]:
-        """Objects among the records (as from_records counts them: within MAX_KEYS, not E001) and
+        """Objects among the records (as from_records counts them: not E001; keys counted within MAX_KEYS) and
         how many of them hold each key."""
         ok = 0
         counts: Counter[str] = Counter()
         for i, r in enumerate(self.records):
-            if type(r) is dict and len(r) <= MAX_KEYS:
-                counts.update(r.keys())
+            if type(r) is dict:
+                if len(r) <= MAX_KEYS:
+                    counts.update(r.keys())
                 ok += i not in self.errors
         return ok, dict(counts)
 

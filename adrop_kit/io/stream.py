@@ -282,6 +282,7 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
         for rb in pf.iter_batches(batch_size=batch_rows):
             df = pl.from_arrow(pa.Table.from_batches([rb]))
             assert isinstance(df, pl.DataFrame)
+            df.columns = rb.schema.names  # from_arrow names a "" column `column_N`; read whole, it stays ""
             frame = parquet_frame(df, part.label, catalog)
             yield shifted(frame, offset, 0, commas=False), int(per_row * df.height)
             offset += df.height

@@ -123,13 +123,13 @@ def _too_long(value: int) -> bool:
     return False
 
 
-def text_problem(value: Any) -> str | None:
+def text_problem(value: Any, *, size: bool = True) -> str | None:
     """Why an event (within the limits) cannot be written as JSON text: a lone surrogate in some text
-    (keys too), or an integer too long for Python to write; or why its JSON text is too large to send
-    (over MAX_EVENT_BYTES, SPEC.md: the server would answer 413). Iterative."""
+    (keys too), or an integer too long for Python to write; or (`size`) why its JSON text is too large
+    to send (over MAX_EVENT_BYTES, SPEC.md: the server would answer 413). Iterative."""
     try:  # the common case, in C: orjson writes it, so it holds neither (only 64-bit integers, valid UTF-8)
         text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
-        return SIZE_MESSAGE if len(text) > MAX_EVENT_BYTES else None
+        return SIZE_MESSAGE if size and len(text) > MAX_EVENT_BYTES else None
     except (TypeError, orjson.JSONEncodeError):
         pass
     stack = [value]
@@ -149,7 +149,7 @@ def text_problem(value: Any) -> str | None:
         elif type(v) is int or (isinstance(v, int) and not isinstance(v, bool)):
             if _too_long(v):
                 return digits_message(sys.get_int_max_str_digits())
-    if len(exact_json(value).encode("utf-8")) > MAX_EVENT_BYTES:  # writable now: big integers, NaN
+    if size and len(exact_json(value).encode("utf-8")) > MAX_EVENT_BYTES:  # writable now: big integers, NaN
         return SIZE_MESSAGE
     return None
 
@@ -159,5 +159,15 @@ def event_problem(value: Any) -> str | None:
     return limits_problem(value) or text_problem(value)
 
 
+def value_problem(value: Any) -> str | None:
+    """What a dataset reader judges of a row (an object): whether its values nest or widen past the
+    limits and whether its text can be written, or None. Not the limits on the body it would send
+    (its keys, its 64 KiB): metadata and null keys are no part of that body, and which columns are
+    metadata is the batch check's to say (`validate.size`). Anything else: `event_problem`."""
+    if not isinstance(value, dict):
+        return event_problem(value)
+    return limits_problem(list(value.values())) or text_problem(value, size=False)
+
+
 __all__ = ["FLOAT_MAX", "LONG_RUN_PATTERN", "PLAIN_TYPES", "as_float", "event_problem", "exact_json", "loads_exact",
-           "number_text", "plain", "text_problem"]
+           "number_text", "plain", "text_problem", "value_problem"]

@@ -28,7 +28,7 @@ from adrop_kit.send.journal import event_key
 from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.spec.catalog import Catalog
 
-_EVENT_CODE = "__ev"  # the event code `check_frame` adds (validate.checks.EVENT_CODE)
+_EVENT_CODE = "__ev"  # the event code `check_batch` adds (validate.checks.EVENT_CODE)
 _WHY = {"row": pl.Int64, "eventName": pl.String, "why": pl.String}
 
 

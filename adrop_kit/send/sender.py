@@ -155,16 +155,16 @@ class Sender:
 
         from adrop_kit.io.parts import Inputs
         from adrop_kit.io.readers import to_frame
-        from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, iter_batches, whole_frame
+        from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
         from adrop_kit.send.stream import checked, send_batches
         from adrop_kit.validate.dataset import plan_inputs
+        from adrop_kit.validate.stream import input_frames
 
         plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
                            outcomes_out=outcomes_out)
         if isinstance(plan, Inputs):  # streamed: batch by batch
-            frames: Any = ((b.part_index, b.frame) for b in iter_batches(
-                plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
-                batch_rows=batch_rows or DEFAULT_BATCH_ROWS, delimiter=delimiter))
+            frames = input_frames(plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                                  batch_rows=batch_rows or DEFAULT_BATCH_ROWS, progress=False, delimiter=delimiter)
             return send_batches(self, checked(self, frames), label=plan.label, multi=plan.multi,
                                 dry_run_preview=dry_run_preview, outcomes_out=outcomes_out)
         frame = to_frame(data, self.catalog, delimiter=delimiter) if plan is None else \

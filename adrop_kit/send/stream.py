@@ -1,7 +1,7 @@
 """The one send loop: batches in, each planned, sent, journaled, counted, let go.
 
     source ─▶ batches (a frame read whole is one; a streamed input many; a Spark chunk one)
-      └─▶ checked (`checked`: every rule, W107 across batches when it is held) ─▶ rows + violations
+      └─▶ checked (`checked`: the validation pipeline's `check_batches`, W107 across batches) ─▶ rows + violations
             └─▶ `plan.plan_batch` (skipped · held · dry run · settled by the `Resume` · jobs)
                   └─▶ `workers.run_jobs` (retries, journal, `on_outcome`) ─▶ `Tally` ─▶ `SendReport`
 
@@ -9,10 +9,9 @@
 case) and Spark's partitions run it on their chunks (`adrop_kit.spark.send`).
 Rows are keyed by `event_key(payload, row)` for a single file (the keys earlier runs wrote) and by
 `event_key(payload, row, source)` for several files, so row 0 of two part files are two events.
-W107, which a batch cannot judge alone, is found as the rows are read when it is held: a purchase
-whose tx_id an earlier purchase of the input used (the tx_ids seen are kept only then); a W107
-never keeps a row from being sent otherwise. An interrupted or aborted run stops reading: the
-report counts the rows read, and a new run with the same journal resumes.
+W107 is the pipeline's, judged against every batch before (a W107 is a warning: it keeps a row
+back only when `hold_warnings=` holds it). An interrupted or aborted run stops reading: the report
+counts the rows read, and a new run with the same journal resumes.
 
 Each batch's outcomes go to a `Tally` as the batch ends: the report keeps exact counts and, for a
 streamed input, lists only the rows needing attention (rejected, failed, skipped, pending, held);
@@ -28,16 +27,14 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import ERROR, ROW, Frame
+from adrop_kit.io.frames import Frame
 from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.send.plan import Resume, plan_batch, unreadable
 from adrop_kit.send.report import SendReport
 from adrop_kit.send.tally import Tally
 from adrop_kit.send.workers import RunState, run_jobs
-from adrop_kit.spec.rules import MESSAGES, TX_PARAM, Rule, printable
 from adrop_kit.support.progress import progress_bar
-from adrop_kit.validate.batch import check_frame
-from adrop_kit.validate.nested import purchase_tx
+from adrop_kit.validate.pipeline import Accumulator, check_batches
 from adrop_kit.validate.size import mark_oversized
 
 Checked = tuple[str, pl.DataFrame, pl.DataFrame]
@@ -45,41 +42,18 @@ Checked = tuple[str, pl.DataFrame, pl.DataFrame]
 
 
 def checked(sender: Any, frames: Iterable[tuple[int, Frame]]) -> Iterator[Checked]:
-    """Each (part index, frame) of an input, in input order (`frame.source` names its file), checked as
-    the Sender asks: every rule but W107 (`check_frame`), plus W107 against the batches before when
-    `hold_warnings=` holds it; or, with `validate=False`, only what the server would refuse unread
-    (`plan.unreadable`)."""
-    hold = sender.hold_warnings
-    seen: dict[str, tuple[str, int]] | None = {} if hold is True or (hold and "W107" in hold) else None
-    for _, frame in frames:
-        label = frame.source
-        if not sender.validate:
+    """Each (part index, frame) of an input, in input order, checked as the Sender asks: by the
+    validation pipeline (`validate.pipeline.check_batches`: every rule, W107 against the batches
+    before, so a batch's W107 is known when it is read); or, with `validate=False`, only what the
+    server would refuse unread (`plan.unreadable`)."""
+    if not sender.validate:
+        for _, frame in frames:
             df = mark_oversized(frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
-            yield label, df, unreadable(df)
-            continue
-        df, found = check_frame(frame, sender.catalog, strict=sender.strict, extra_columns=sender.extra_columns)
-        if seen is not None:
-            found = pl.concat([found, _w107(df, seen, label)], how="diagonal_relaxed")
-        yield label, df, found.sort("row", "rule", "field", maintain_order=True)
-
-
-def _w107(df: pl.DataFrame, seen: dict[str, tuple[str, int]], label: str) -> pl.DataFrame:
-    """W107 of this batch's purchases whose tx_id an earlier one used, the first purchase (file, row)
-    of each tx_id kept in `seen` (updated here, in input order), with the message W107 has everywhere."""
-    dups: list[tuple[int, str | None, str, str, str, str]] = []
-    bought = purchase_tx(df, pl.col(ERROR).is_null())
-    if bought is not None and bought.height:
-        for row, event, tx in bought.select(ROW, "eventName", TX_PARAM).iter_rows():
-            if tx not in seen:
-                seen[tx] = (label, row)
-                continue
-            source, first = seen[tx]
-            where = str(first) if source == label else f"{first} of {source}"
-            dups.append((row, event, Rule.W107.value, "warning", TX_PARAM,
-                         MESSAGES["W107"].format(tx=printable(tx), first=where)))
-    return pl.DataFrame(dups, schema={"row": pl.Int64, "eventName": pl.String, "rule": pl.String,
-                                      "severity": pl.String, "field": pl.String, "message": pl.String},
-                        orient="row")
+            yield frame.source, df, unreadable(df)
+        return
+    acc = Accumulator(keep=False)  # W107 and counts across batches; the outcomes are the report
+    for cb in check_batches(frames, sender.catalog, acc, strict=sender.strict, extra_columns=sender.extra_columns):
+        yield cb.source, cb.df, cb.violations
 
 
 def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: bool = False,

@@ -4,7 +4,8 @@ Each partition's rows are gathered into chunks of about `CHUNK_ROWS`, one source
 turned into the canonical `Frame` exactly as locally: JSONL lines by `read_jsonl` (the same
 parser, so `"29900"` in `price` is an E006 and a line that is not an object an E001 row, as in
 `validate_events`), other rows by `from_polars`. The frame's row numbers are the keys Spark gave
-(`inputs.ROW`). Then `check_frame` (every rule but W107) or a `Sender` does the work.
+(`inputs.ROW`). Then the local pipeline's `check_batch` (every rule but W107) or a `Sender` does
+the work; W107 is the local `duplicate_tx` on each partition of the purchases hashed by tx_id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import ERROR, ROW, Frame, from_polars
+from adrop_kit.io.frames import ROW, Frame, from_polars
 from adrop_kit.io.read_json import read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.io.stream import shifted
@@ -23,10 +24,11 @@ from adrop_kit.spark.inputs import LINE, SRC
 from adrop_kit.spark.inputs import ROW as KEY
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import TX_PARAM
+from adrop_kit.validate.batch import check_batch
 from adrop_kit.validate.checks import VIOLATION_SCHEMA
-from adrop_kit.validate.dataset import check_frame
-from adrop_kit.validate.json_values import JSON_FLAG, json_flags
-from adrop_kit.validate.nested import purchase_tx, w107_render
+from adrop_kit.validate.json_values import JSON_FLAG
+from adrop_kit.validate.pipeline import row_counts
+from adrop_kit.validate.w107 import PART, duplicate_tx, purchases
 
 CHUNK_ROWS = 50_000
 _GAP = 1024  # more lines than this missing between two lines of a chunk: a new read_jsonl run
@@ -120,7 +122,7 @@ def _to_arrow(df: pl.DataFrame, ddl_columns: Sequence[str], types: dict[str, Any
 
 def check_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, strict: bool,
                     extra_columns: Sequence[str]) -> Iterator[Any]:
-    """mapInArrow: every rule but W107 on each chunk (`check_frame`), plus W107's candidates."""
+    """mapInArrow: every rule but W107 on each chunk (`check_batch`), plus W107's candidates."""
     for frame in frames(batches, kind, catalog):
         yield from _checked(frame, catalog, strict, extra_columns)
 
@@ -139,41 +141,50 @@ def check_row_groups(batches: Iterable[Any], *, catalog: Catalog, strict: bool,
 
 def _checked(frame: Frame, catalog: Catalog, strict: bool, extra_columns: Sequence[str]) -> Iterator[Any]:
     types = _CHECKED_TYPES
-    df, found = check_frame(frame, catalog, strict=strict, extra_columns=extra_columns)
-    src = pl.lit(frame.source, pl.String).alias("source")
-    parts = [found.select(pl.lit("v").alias("kind"), src, pl.all(), json_flags(found, df))]
+    cb = check_batch(frame, catalog, strict=strict, extra_columns=extra_columns, flags=True)
+    found = cb.violations
+    parts = [found.select(pl.lit("v").alias("kind"), pl.all())]
     per_row = found.group_by("row").agg((pl.col("severity") == "error").any().alias("e"),
                                         (pl.col("severity") == "warning").any().alias("w"))
-    cands = purchase_tx(df, pl.col(ERROR).is_null())
-    if cands is not None and cands.height:  # with what the row has already: W107 may make it `warned`
-        flags = per_row.select(pl.col("row").alias(ROW), pl.when("e").then(pl.lit("error"))
-                               .when("w").then(pl.lit("warning")).alias("severity"))
-        parts.append(cands.join(flags, on=ROW, how="left").select(
-            pl.lit("t").alias("kind"), src, pl.col(ROW).alias("row"), "line", "eventName", "severity",
+    cands = purchases(cb.df, frame.source, 0)
+    if cands.height:  # with what the row has already: W107 may make it `warned`
+        flags = per_row.select("row", pl.when("e").then(pl.lit("error")).when("w").then(pl.lit("warning"))
+                               .alias("severity"))
+        parts.append(cands.join(flags, on="row", how="left").select(
+            pl.lit("t").alias("kind"), "source", "row", "line", "eventName", "severity",
             pl.col(TX_PARAM).alias("value")))
-    bad = int(per_row.get_column("e").sum())
-    warned = per_row.filter(pl.col("w") & ~pl.col("e")).height
-    parts.append(pl.DataFrame({"kind": ["n"], "source": [frame.source], "n": [df.height], "bad": [bad],
+    bad, warned = row_counts(found)  # as the local pipeline counts a batch; Spark sums them
+    parts.append(pl.DataFrame({"kind": ["n"], "source": [frame.source], "n": [cb.df.height], "bad": [bad],
                                "warned": [warned]}))
     out = pl.concat(parts, how="diagonal_relaxed")
     yield from _to_arrow(out.with_columns([pl.lit(None, types[c]).alias(c) for c in CHECKED_COLUMNS
                                            if c not in out.columns]), CHECKED_COLUMNS, types).to_batches()
 
 
-def render_w107(batches: Iterable[Any], *, tx_column: str) -> Iterator[Any]:
-    """mapInArrow over the reusing purchases (source, row, line, eventName, value = tx_id, first): W107 rows,
-    built by the local engine's own `w107_render`."""
-    for b in batches:
-        df = pl.from_arrow(b)
-        if not df.height:
-            continue
-        dup = df.select(pl.col("row").alias(ROW), "line", "eventName", pl.col("value").alias(tx_column),
-                        pl.col("first").alias("__first"))
-        out = w107_render(dup).with_columns(df.get_column("source").alias("source"))
-        yield from _to_arrow(out.with_columns([pl.lit(None, _POLARS_SCHEMA[c]).alias(c) for c in VIOLATION_COLUMNS
-                                               if c not in out.columns]),
-                             VIOLATION_COLUMNS, _POLARS_SCHEMA).to_batches()
+W107_COLUMNS = [*VIOLATION_COLUMNS, "prior"]
+"""What `check_w107` returns: W107 violations, and `prior`, the severity the row had before (null: none)."""
+_W107_TYPES = {**_POLARS_SCHEMA, "prior": pl.String}
 
 
-__all__ = ["CHECKED_COLUMNS", "ROW_GROUP_COLUMNS", "VIOLATION_COLUMNS", "check_partition", "check_row_groups",
-           "checked_ddl", "frames", "render_w107", "violations_ddl"]
+def w107_ddl() -> str:
+    return spark_schema(W107_COLUMNS, _W107_TYPES)
+
+
+def check_w107(batches: Iterable[Any]) -> Iterator[Any]:
+    """mapInArrow over the purchases (source, row, line, eventName, severity, value = tx_id) hashed by
+    tx_id, so that a partition holds every use of its tx_ids: the local `duplicate_tx` on the whole
+    partition (files ordered by name)."""
+    tables = [pl.from_arrow(b) for b in batches if b.num_rows]
+    if not tables:
+        return
+    df = pl.concat(tables, how="vertical_relaxed")
+    cands = df.select("source", pl.col("source").alias(PART), pl.col("row").cast(pl.Int64),
+                      pl.col("line").cast(pl.Int64), "eventName", pl.col("value").alias(TX_PARAM),
+                      pl.col("severity").alias("prior"))
+    out = duplicate_tx(cands, keep=("prior",))
+    if out.height:
+        yield from _to_arrow(out, W107_COLUMNS, _W107_TYPES).to_batches()
+
+
+__all__ = ["CHECKED_COLUMNS", "ROW_GROUP_COLUMNS", "VIOLATION_COLUMNS", "W107_COLUMNS", "check_partition",
+           "check_row_groups", "check_w107", "checked_ddl", "frames", "violations_ddl", "w107_ddl"]

@@ -6,12 +6,13 @@
     report.violations         # a Spark DataFrame: source, row, eventName, rule, severity, field, value, message
     report.valid_rows         # a Spark DataFrame: source, row and the row as it came
 
-Where things run: each partition's rows go through `DataFrame.mapInArrow` to `check_frame`, the
-polars engine of `validate_events` (every rule but W107), on the executors; W107 (a `tx_id`
-reused across purchases; the first purchase by (source, row) keeps it) is one global Spark
-window over the purchases' tx_ids; counts are Spark aggregations. The data is read and checked
-once: the partitions' output and W107's result are cached (`SparkReport.unpersist`). Only the
-small tables (one count per split, the summary) come back to the driver.
+Where things run: each partition's rows go through `DataFrame.mapInArrow` to `check_batch`, the
+per-batch check of the local pipeline (every rule but W107), on the executors; W107 (a `tx_id`
+reused across purchases; the first purchase by (source, row) keeps it) is the local pipeline's
+`duplicate_tx` on the purchases hashed by tx_id (one shuffle); counts are Spark aggregations.
+The data is read and checked once: the partitions' output and W107's result are cached
+(`SparkReport.unpersist`). Only the small tables (one count per split, the summary) come back to
+the driver.
 """
 
 from __future__ import annotations
@@ -27,14 +28,13 @@ from adrop_kit.spark.batches import (
     VIOLATION_COLUMNS,
     check_partition,
     check_row_groups,
+    check_w107,
     checked_ddl,
-    render_w107,
-    violations_ddl,
+    w107_ddl,
 )
 from adrop_kit.spark.inputs import LINE, ROW, SRC, Keyed, keyed, local_row_groups
 from adrop_kit.spark.session import get_session, quiet, require_pyspark
 from adrop_kit.spec.catalog import Catalog, resolve
-from adrop_kit.spec.rules import TX_PARAM
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.json_values import JSON_FLAG
 from adrop_kit.validate.report import DatasetReport
@@ -152,35 +152,16 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
         cands = checked.where("kind = 't'").select("source", "row", "line", "eventName", "severity", "value")
         # a cached shuffle keeps all its partitions (AQE does not merge them): as many as the candidates need
         cands = cands.repartition(max(1, -(-n_cands // _W107_PARTITION_ROWS)), "value")
-        dup = _w107_dups(cands).persist(StorageLevel.MEMORY_AND_DISK)
-        warned = (warned or 0) + dup.where(F.col("severity").isNull()).count()  # warned by W107 alone
+        w107 = partial(check_w107)
+        w107.__name__ = "adrop_w107"  # type: ignore[attr-defined]
+        dup = cands.mapInArrow(w107, w107_ddl()).persist(StorageLevel.MEMORY_AND_DISK)
+        warned = (warned or 0) + dup.where(F.col("prior").isNull()).count()  # warned by W107 alone
         found = checked.where("kind = 'v'").select(*VIOLATION_COLUMNS, JSON_FLAG)
-        flagged = found.unionByName(_w107(dup).withColumn(JSON_FLAG, F.lit(False))) \
+        flagged = found.unionByName(dup.drop("prior").withColumn(JSON_FLAG, F.lit(False))) \
             .orderBy("source", "row", "rule", "field")
     return SparkReport(rows=int(rows or 0), invalid=int(invalid or 0), warned=int(warned),
                        violations=flagged.drop(JSON_FLAG), keyed=k, strict=strict,
                        elapsed_s=time.perf_counter() - start, checked=(checked, dup), flagged=flagged)
-
-
-def _w107_dups(cands: Any) -> Any:
-    """W107 over the whole input: one window by tx_id (the first purchase of each, by (source, row)):
-    the purchases that reuse a tx_id, with `first` naming the first user (its row, and its file too
-    when that is another file)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    first = F.min(F.struct("source", "row")).over(Window.partitionBy("value"))
-    dup = cands.withColumn("f", first).where((F.col("f.source") != F.col("source")) | (F.col("f.row") != F.col("row")))
-    named = F.when(F.col("f.source") == F.col("source"), F.col("f.row").cast("string")).otherwise(
-        F.concat(F.col("f.row").cast("string"), F.lit(" of "), F.col("f.source")))
-    return dup.select("source", "row", "line", "eventName", "severity", "value", named.alias("first"))
-
-
-def _w107(dup: Any) -> Any:
-    """The W107 violations of the reusing purchases, built by the local engine (`w107_render`)."""
-    render = partial(render_w107, tx_column=TX_PARAM)
-    render.__name__ = "adrop_w107"  # type: ignore[attr-defined]
-    return dup.drop("severity").mapInArrow(render, violations_ddl())
 
 
 @dataclass

@@ -1,15 +1,19 @@
-"""`check_frame`: every rule a batch decides (all but W107), in one lazy polars pass.
+"""`check_batch`: the one per-batch check of the pipeline, every rule but W107.
 
-Every rule's vectorised check (`checks.frame_checks`) runs in one parallel pass that keeps only
-the failing rows, and messages are built for those alone. pandera's own runner evaluates and
-serialises each check separately (about 20x slower on 100k rows here); `engine="pandera"` runs
-the same checks through it (`schemas.violations_pandera`). `validate_events` (one frame) and the
-batch engines (`validate.stream`, Spark's partitions) all call it.
+A batch is a canonical `Frame` (the whole input in memory, a streamed chunk, a Spark partition's
+rows); what `check_batch` finds in a row depends on that row alone. First SPEC's limits on the
+body each row would send (`validate.size`), then every rule's vectorised check
+(`checks.frame_checks`) in one parallel pass that keeps only the failing rows (messages are built
+for those alone), then the checks inside `items` and of the rare keys (`validate.nested`).
+pandera is a backend choice inside it: `engine="pandera"` runs the same checks through pandera's
+runner (`schemas.violations_pandera`; about 20x slower on 100k rows here). W107 compares rows: the
+pipeline judges it across batches (`validate.w107`, `validate.pipeline`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
@@ -19,6 +23,7 @@ from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.checks import (
     DEFAULT_EXTRA_COLUMNS,
     EVENT_CODE,
+    SOURCED_VIOLATION_SCHEMA,
     VIOLATION_SCHEMA,
     RuleCheck,
     event_code,
@@ -26,6 +31,7 @@ from adrop_kit.validate.checks import (
     line_of,
     short_text,
 )
+from adrop_kit.validate.json_values import JSON_FLAG, json_flags
 from adrop_kit.validate.nested import items_violations, more_violations
 from adrop_kit.validate.size import mark_oversized
 
@@ -50,14 +56,25 @@ def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
     return pl.concat(parts).collect()
 
 
-def check_frame(frame: Frame, catalog: Catalog, *, strict: bool = False,
+@dataclass
+class CheckedBatch:
+    """One batch after `check_batch`: `df`, its rows (E001 marks of the limits and the event code
+    added), and `violations` (`SOURCED_VIOLATION_SCHEMA`, sorted by row, rule and field; with
+    `JSON_FLAG` when asked). The pipeline's accumulator adds the batch's W107 to `violations`."""
+
+    source: str
+    part: int
+    df: pl.DataFrame
+    violations: pl.DataFrame
+    notes: tuple[str, ...] = ()
+
+
+def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool = False,
                 extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
-                engine: Literal["polars", "pandera"] = "polars") -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every rule that a row (or its own batch) decides: all but W107, which needs the whole input.
-    Returns (the frame with the event code added, its violations, unsorted). Batch engines (the
-    streaming validator, Spark's partitions) call this per batch and find W107 over everything
-    with `w107_violations` on the purchases' `tx_id`s."""
-    df = mark_oversized(frame.df, catalog, extra_columns)  # SPEC.md's 64 KiB, judged on the payload
+                engine: Literal["polars", "pandera"] = "polars", flags: bool = False) -> CheckedBatch:
+    """Every rule but W107 on one batch, the `part`-th file's rows (see the module docstring).
+    `flags`: add `JSON_FLAG` (is each value JSON text?), decided while the batch's rows are here."""
+    df = mark_oversized(frame.df, catalog, extra_columns)  # SPEC.md's limits, judged on the payload
     if "eventName" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
     df = df.with_columns(event_code(catalog).alias(EVENT_CODE))
@@ -76,8 +93,17 @@ def check_frame(frame: Frame, catalog: Catalog, *, strict: bool = False,
         main = _violations_fast(df, frame_checks(catalog, df.schema, strict=strict, extra_columns=extra_columns))
     else:
         raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
-    return df, pl.concat([e001, main, items_violations(df, catalog, ok_rows),
-                          more_violations(df, catalog, ok_rows, extra_columns)])
+    found = pl.concat([e001, main, items_violations(df, catalog, ok_rows),
+                       more_violations(df, catalog, ok_rows, extra_columns)])
+    found = found.sort("row", "rule", "field", maintain_order=True)
+    found = found.select(pl.lit(frame.source, pl.String).alias("source"), *VIOLATION_SCHEMA,
+                         *([json_flags(found, df)] if flags else []))
+    return CheckedBatch(frame.source, part, df, found, frame.notes)
 
 
-__all__ = ["check_frame"]
+def empty_violations(*, flags: bool = False) -> pl.DataFrame:
+    """A violations table with no rows (`SOURCED_VIOLATION_SCHEMA`, and `JSON_FLAG` when asked)."""
+    return pl.DataFrame(schema={**SOURCED_VIOLATION_SCHEMA, **({JSON_FLAG: pl.Boolean} if flags else {})})
+
+
+__all__ = ["CheckedBatch", "check_batch", "empty_violations"]

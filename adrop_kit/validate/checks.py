@@ -50,7 +50,7 @@ _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
                     "field": pl.String, "value": pl.String, "message": pl.String}
 SOURCED_VIOLATION_SCHEMA = {"source": pl.String, **VIOLATION_SCHEMA}
-"""A report's violations: `check_frame`'s (VIOLATION_SCHEMA) with the file each row comes from first."""
+"""A report's violations: `check_batch`'s (VIOLATION_SCHEMA) with the file each row comes from first."""
 VALUE_CHARS = 80
 DEFAULT_EXTRA_COLUMNS: tuple[str, ...] = ("ts",)
 """Columns that are metadata, not event parameters (never checked, never sent); so is any `_column`."""
@@ -287,11 +287,18 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             continue
         allowed = [e.name for e in catalog if name in e.param_names]
         present = col(name, schema[name]).is_not_null() | col.bad(name).is_not_null()
-        value = col.bad(name) if (BAD + name) in schema else col(name, schema[name])
         if isinstance(schema[name], (pl.List, pl.Struct, pl.Array)):
-            value = pl.lit(None, pl.String)
+            typed = pl.lit(None, pl.String)
+        elif schema[name].is_float():  # as its JSON text (the text a batch of mixed values holds)
+            c = col(name, schema[name])
+            typed = pl.when(c.is_infinite()).then(pl.when(c > 0).then(pl.lit("Infinity")).otherwise(pl.lit(
+                "-Infinity"))).otherwise(col.shown(name, c).cast(pl.String))
         else:
-            value = col.shown(name, value)
+            typed = col.shown(name, col(name, schema[name])).cast(pl.String)
+        bad = col.bad(name)
+        if name not in catalog.param_types:  # its column is typed or JSON text as the batch's values go
+            bad = pl.when(bad.str.starts_with('"')).then(_json_strings(bad)).otherwise(bad)  # text is text
+        value = pl.coalesce(bad, typed)  # the row's own value, whichever column the batch put it in
         add(f"W102:{name}", Rule.W102, name, known & ~in_events(allowed) & present,
             suggesting(partial(_suggest_key, catalog, name), ev,
                        _M["W102"].format(field=printable(name), event=_slot("e")),
@@ -299,6 +306,15 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
                        e=ev),
             pl.coalesce(value.cast(pl.String)))
     return out
+
+
+def _json_strings(texts: pl.Expr) -> pl.Expr:
+    """JSON text of a string → the string (the rows starting with a quote; the others as they are)."""
+    def batch(s: pl.Series) -> pl.Series:
+        out = [loads_exact(t) if t is not None and t.startswith('"') else t for t in s.to_list()]
+        return pl.Series(s.name, out, pl.String)
+
+    return texts.map_batches(batch, return_dtype=pl.String, is_elementwise=True)
 
 
 def _w105(col: _Cols) -> pl.Expr:

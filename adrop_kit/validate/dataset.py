@@ -1,12 +1,13 @@
 """`validate_events`: a whole dataset against the contract.
 
 Whatever the input (a path, a directory of part files, a glob, a list of files, `-` for standard
-input, a pandas or polars frame, a list of dicts), every rule is checked by `check_frame`
-(`validate.batch`) and W107 over the whole input. A frame, a list of dicts or a file that fits
-in memory is read whole into the canonical frame (`adrop_kit.io`) and the report keeps it (for
-`valid_rows`); several files, standard input, a file over `STREAM_ABOVE` bytes, or any of
-`batch_bytes=`, `batch_rows=`, `violations_out=` (or `stream=True`) stream it batch by batch
-(`validate.stream`): the same violations and counts, in memory that does not grow with the input.
+input, a pandas or polars frame, a list of dicts), it goes through the one batch pipeline
+(`validate.pipeline`): batches, each checked by `check_batch`, merged by one accumulator (W107,
+counts). A frame, a list of dicts or a file that fits in memory is the one-batch case: read whole
+into the canonical frame (`adrop_kit.io`), and the report keeps its rows (for `valid_rows`);
+several files, standard input, a file over `STREAM_ABOVE` bytes, or any of `batch_bytes=`,
+`batch_rows=`, `violations_out=` (or `stream=True`) are read batch by batch (`validate.stream`):
+the same violations and counts, in memory that does not grow with the input.
 """
 
 from __future__ import annotations
@@ -15,17 +16,16 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import polars as pl
-
-from adrop_kit.io.frames import ERROR, Frame
+from adrop_kit.io.frames import Frame
 from adrop_kit.io.parts import Inputs, is_paths, resolve_inputs
 from adrop_kit.io.readers import to_frame
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
 from adrop_kit.spec.catalog import Catalog, resolve
-from adrop_kit.validate.batch import check_frame
+from adrop_kit.validate.batch import check_batch
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
-from adrop_kit.validate.nested import w107_violations
+from adrop_kit.validate.pipeline import validate_frames
 from adrop_kit.validate.report import DatasetReport
+from adrop_kit.validate.rows import RowsOut
 from adrop_kit.validate.stream import validate_stream
 
 STREAM_ABOVE = 512 << 20
@@ -37,7 +37,7 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                     engine: Literal["polars", "pandera"] = "polars", stream: bool | None = None,
                     batch_bytes: int | None = None, batch_rows: int | None = None,
                     violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None) -> DatasetReport:
+                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
     directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
     polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
@@ -48,23 +48,27 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     batches; `violations_out` (.parquet/.jsonl/.csv) writes the violations there as they are found;
     `progress` shows a bar (None: on a terminal or in a notebook). `delimiter`: a CSV file's field
     separator (`,` `;` tab `|`); None sniffs it from the header and the first records.
-    `extra_columns` replaces the default metadata columns (`ts`).
+    `extra_columns` replaces the default metadata columns (`ts`). `valid_out` / `invalid_out`
+    (.parquet/.jsonl/.csv) write the valid and the invalid rows in your columns and values
+    (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams.
     """
     start = time.perf_counter()
     cat = resolve(catalog)
     inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
                          violations_out=violations_out)
     if isinstance(inputs, Inputs):
-        return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
-                               batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
-                               batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
-                               progress=progress, delimiter=delimiter)
+        rows_out = RowsOut(valid_out, invalid_out, multi=len(inputs.parts) > 1)
+        try:
+            return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
+                                   batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                                   batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
+                                   progress=progress, delimiter=delimiter, rows_out=rows_out)
+        finally:
+            rows_out.close()  # also when validate_stream fails before its own `finally`
     frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
-    df, found = check_frame(frame, cat, strict=strict, extra_columns=extra_columns, engine=engine)
-    violations = pl.concat([found, w107_violations(df, pl.col(ERROR).is_null())])
-    violations = violations.sort("row", "rule", "field", maintain_order=True)
-    return DatasetReport(rows=df.height, violations=violations, frame=df, source=frame.source,
-                         strict=strict, elapsed_s=time.perf_counter() - start, notes=frame.notes)
+    rows_out = RowsOut(valid_out, invalid_out) if valid_out is not None or invalid_out is not None else None
+    return validate_frames([(0, frame)], cat, keep_rows=True, strict=strict, extra_columns=extra_columns,
+                           engine=engine, rows_out=rows_out, start=start)
 
 
 def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,
@@ -92,4 +96,4 @@ def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | Non
     return part
 
 
-__all__ = ["DEFAULT_EXTRA_COLUMNS", "STREAM_ABOVE", "check_frame", "plan_inputs", "validate_events"]
+__all__ = ["DEFAULT_EXTRA_COLUMNS", "STREAM_ABOVE", "check_batch", "plan_inputs", "validate_events"]

@@ -1,7 +1,7 @@
-"""The checks that look inside a row or across rows, over a canonical frame: E007/E008 (and W103)
-inside `items`, W102 for the rare keys kept together in `__more`, and W107 across purchases.
-The row-level checks are in `validate.checks`; `validate_events` runs these after them, for
-both engines.
+"""The checks that look inside a row, over a canonical frame: E007/E008 (and W103) inside `items`,
+and W102 for the rare keys kept together in `__more`. The row-level checks are in
+`validate.checks`; `check_batch` runs these after them, for both engines. (W107, across rows:
+`validate.w107`.)
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     MESSAGES,
     NON_NEGATIVE,
-    PURCHASE_EVENT,
-    TX_PARAM,
     Rule,
     msg_wrong_type,
 )
@@ -33,7 +31,6 @@ from adrop_kit.validate.checks import (
     event_code,
     kind_of_number,
     line_of,
-    printable_text,
     render,
     short_text,
 )
@@ -44,39 +41,6 @@ _M = MESSAGES
 
 def _empty_violations() -> pl.DataFrame:
     return pl.DataFrame(schema=VIOLATION_SCHEMA)
-
-
-def purchase_tx(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame | None:
-    """The rows W107 looks at, (`__row`, `line`, eventName, tx_id): readable purchases with a tx_id.
-    None when the frame cannot hold one. Batch engines keep these (small) and judge W107 once at the end."""
-    if TX_PARAM not in df.columns or "eventName" not in df.columns or df.schema[TX_PARAM] != pl.String:
-        return None
-    tx = pl.col(TX_PARAM)
-    return df.filter(ok_rows & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != "")) \
-        .select(ROW, line_of(df.columns), "eventName", TX_PARAM)
-
-
-def w107_violations(df: pl.DataFrame, ok_rows: pl.Expr) -> pl.DataFrame:
-    """Purchases whose tx_id an earlier purchase already used (the first keeps it)."""
-    sub = purchase_tx(df, ok_rows)
-    if sub is None:
-        return _empty_violations()
-    sub = sub.with_columns(pl.col(ROW).min().over(TX_PARAM).alias("__first"))
-    return w107_render(sub.filter(pl.col(ROW) != pl.col("__first")))
-
-
-def w107_render(dup: pl.DataFrame) -> pl.DataFrame:
-    """W107 violations for the reusing rows (ROW, `line` if known, eventName, tx_id, `__first`: how the
-    first user is named)."""
-    tx = pl.col(TX_PARAM)
-    return dup.select(
-        pl.col(ROW).alias("row"), pl.col("line") if "line" in dup.columns else pl.lit(None, pl.Int64).alias("line"),
-        "eventName", pl.lit(Rule.W107.value).alias("rule"),
-        pl.lit("warning").alias("severity"),
-        pl.lit(TX_PARAM).alias("field"), short_text(tx).alias("value"),
-        render(_M["W107"].format(tx=_slot("t"), first=_slot("f")), t=printable_text(tx),
-               f=pl.col("__first").cast(pl.String))
-        .alias("message"))
 
 
 def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl.DataFrame:
@@ -278,4 +242,4 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
 
-__all__ = ["items_violations", "more_violations", "purchase_tx", "w107_render", "w107_violations"]
+__all__ = ["items_violations", "more_violations"]

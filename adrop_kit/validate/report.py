@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from adrop_kit.errors import InvalidEvents
 from adrop_kit.spec.rules import Rule, Violation
@@ -89,7 +89,8 @@ class DatasetReport:
     A streamed report (`validate_events(path, batch_bytes=…)`, a directory, a glob, the CLI) holds
     no `frame` (the rows were checked batch by batch and let go); with `violations_out=` the
     violations are in that file and `violations` holds only the first `HELD` of them (`totals`
-    keeps the exact counts).
+    keeps the exact counts). Its `valid_rows` / `invalid_rows` read the input again when asked;
+    `valid_out=` / `invalid_out=` write them to files as the batches pass.
     """
 
     rows: int
@@ -101,13 +102,17 @@ class DatasetReport:
     notes: tuple[str, ...] = ()
     """What the reader noticed about the whole input, said once (e.g. a CSV read as one column
     whose name holds semicolons: a hint to give the delimiter)."""
-    _valid_rows: Any = field(default=None, repr=False)
     sources: tuple[str, ...] = ()
     """The label of each file read, in order (one entry for a single input)."""
     skipped: tuple[str, ...] = ()
     """Files found beside the data and not read (`_SUCCESS`, `.crc`, hidden files, other formats)."""
     violations_out: str | None = None
     totals: StreamTotals | None = field(default=None, repr=False)
+    valid_out: str | None = None
+    invalid_out: str | None = None
+    """Where the valid and the invalid rows were written (`valid_out=`, `invalid_out=`), if asked."""
+    _reread: Any = field(default=None, repr=False, compare=False)
+    """A streamed report's way to read its rows again (`validate.rows.Reread`)."""
     _json: Any = field(default=None, repr=False)
     """Per violation, whether its `value` is JSON text (`validate.json_values`): set by a streamed
     run from each batch's rows; worked out from `frame` otherwise."""
@@ -148,7 +153,7 @@ class DatasetReport:
         return self.violations.filter(pl.col("severity") == "error").select("source", "row").unique()
 
     @cached_property
-    def invalid_rows(self) -> Any:
+    def invalid_positions(self) -> Any:
         """Row numbers (positions in the input) with at least one error; with more than one source,
         a DataFrame of (source, row). Of a report whose violations went to a file: those held."""
         if self.multi:
@@ -163,25 +168,52 @@ class DatasetReport:
     def valid(self) -> int:
         return self.rows - self.invalid
 
-    @property
+    @cached_property
     def valid_rows(self) -> pl.DataFrame:
-        """The rows that passed (warnings allowed), in input order; `__row` keeps their position.
-        Built on first use: a report on a million rows does not copy them unless asked."""
-        if self._valid_rows is None:
-            import polars as pl
+        """The rows that passed (warnings allowed), in input order, in your own columns with your
+        values as they came in (`io.views.user_rows`: no `__` column; a column of mixed JSON types is
+        text). Their positions are the rows not in `invalid_rows["row"]`. Built on first use; a
+        streamed report reads its input again for them (see `rows`)."""
+        return self.rows_of("valid")
 
-            from adrop_kit.io.frames import BAD, ERROR, RAW
+    @cached_property
+    def invalid_rows(self) -> pl.DataFrame:
+        """The rows with at least one error, in input order: `row` (their position; `source` before
+        it with several files), your columns with your values as they came in (`"12,900"` stays in
+        `price`), and `raw`: what the reader kept of a row that is not an event (E001), else null.
+        A column of yours named `row`, `source` or `raw` keeps its name; ours then starts with `_`."""
+        return self.rows_of("invalid")
 
-            if self.frame is None:
-                raise ValueError(
-                    f"this report on {self.source} was streamed batch by batch and holds no rows; to send the "
-                    "valid rows use Sender.send_all(...) on the same input (it streams too), or for one file "
-                    "that fits in memory call validate_events(path, stream=False)")
-            df = self.frame.filter(~pl.col("__row").is_in(self._error_keys.get_column("row").implode()))
-            drop = [c for c in df.columns if c in (ERROR, RAW, "__ev")
-                    or (c.startswith(BAD) and df.get_column(c).null_count() == df.height)]
-            self._valid_rows = df.drop(drop)
-        return self._valid_rows
+    def rows_of(self, which: Literal["valid", "invalid"] = "valid", *,
+                form: Literal["values", "text", "json"] = "values", positions: bool | None = None) -> pl.DataFrame:
+        """`valid_rows` or `invalid_rows` in `form`: "values" (typed columns), "text" (every cell as
+        a CSV cell holds it: numbers as their exact text) or "json" (every cell its JSON text).
+        `positions` (default: for the invalid rows) adds `row` (`source` before it with several
+        files) first and `raw` last, as `invalid_rows` has them.
+        A streamed report holds no rows: it reads its input again for them (not standard input, and
+        at most `validate.rows.HOLD_ROWS`; `valid_out=`/`invalid_out=` write them as batches pass)."""
+        from adrop_kit.io.views import user_rows
+
+        positions = which == "invalid" if positions is None else positions
+        if self.frame is not None and (self.frame.width or not self.rows):
+            return user_rows(self.canonical_rows(which), form=form, positions=positions)
+        if self._reread is None:
+            raise ValueError(f"this report on {self.source} holds no rows (on Spark: the SparkReport's "
+                             "valid_rows); validate_events(..., valid_out=, invalid_out=) writes them to files")
+        frames, sources = self._reread(which, self.valid if which == "valid" else self.invalid)
+        return user_rows(frames, form=form, positions=positions, source=sources if self.multi else None)
+
+    def canonical_rows(self, which: Literal["valid", "invalid"] = "valid") -> pl.DataFrame:
+        """The valid (or invalid) rows of an in-memory report in the reader's encoding (`io.frames`):
+        what `to_payloads` and the `Sender` take. For your own use: `valid_rows` / `invalid_rows`."""
+        import polars as pl
+
+        from adrop_kit.io.frames import ROW
+
+        if self.frame is None or (not self.frame.width and self.rows):  # streamed, or collected from Spark
+            raise ValueError(f"this report on {self.source} was made batch by batch and holds no rows")
+        hit = pl.col(ROW).is_in(self._error_keys.get_column("row").implode())
+        return self.frame.filter(hit if which == "invalid" else ~hit)
 
     @property
     def warned(self) -> int:
@@ -261,6 +293,9 @@ class DatasetReport:
         if self.violations_out is not None:
             out["violations_out"] = self.violations_out
             out["violation_count"] = self.violation_count
+        for key in ("valid_out", "invalid_out"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     def iter_json(self, *, chunk: int = 10_000) -> Iterator[str]:

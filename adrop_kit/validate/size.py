@@ -1,9 +1,13 @@
-"""SPEC.md's 64 KiB: a row whose event, as it would be sent, is over `MAX_EVENT_BYTES` is an E001 row.
+"""SPEC.md's limits judged on the body a row would send: over `MAX_EVENT_BYTES` (64 KiB) or with more
+than `MAX_KEYS` top-level keys, a row is an E001 row. Metadata columns (`ts`, `_`-named ones) and
+null cells are not part of that body, so they never count (the reader judges only what a value holds
+inside: nesting depth and the keys of a nested object). A row's verdict is its own: nothing here
+looks at the other rows of its batch except to skip, by a bound, the work none of them needs.
 
 What is measured is the request body the sender would post for the row: `to_payloads` builds the
 payload (metadata columns dropped, nulls absent, numbers as their exact text) and
 `jsontext.dumps_payload` writes it (compact, UTF-8, non-ASCII as is), the bytes the local server
-counts before it answers 413. Exactly 64 KiB is fine, one byte more is not. `check_frame` calls
+counts before it answers 413. Exactly 64 KiB is fine, one byte more is not. `check_batch` calls
 `mark_oversized` for every entry point (files, frames, records, streamed batches, Spark's
 partitions); a `Sender` that does not validate calls it too, so such a row is never sent.
 
@@ -28,8 +32,9 @@ import pyarrow as pa
 from adrop_kit.io.columns import BAD, EXACT, MORE
 from adrop_kit.io.frames import ERROR, MAX_REPR, RAW, to_payloads
 from adrop_kit.io.jsontext import dumps_payload
+from adrop_kit.io.values import loads_exact
 from adrop_kit.spec.catalog import Catalog
-from adrop_kit.spec.rules import MAX_EVENT_BYTES, SIZE_MESSAGE
+from adrop_kit.spec.rules import KEYS_MESSAGE, MAX_EVENT_BYTES, MAX_KEYS, SIZE_MESSAGE
 
 ESCAPED = 6
 """The most bytes one byte of text can take in JSON (a control character as `\\u0001`), also the
@@ -104,8 +109,12 @@ def _levels(dtype: pl.DataType) -> int:
     return deepest
 
 
-def _nul_named(dtype: pl.DataType) -> bool:
-    """A struct field inside `dtype` whose name holds NUL (Arrow's C interface cannot carry it)."""
+_NO_ARROW = (pl.Int128, pl.UInt128, pl.Object)  # pyarrow cannot import them ('_pli128')
+
+
+def _arrow_refuses(dtype: pl.DataType) -> bool:
+    """Something inside `dtype` that Arrow's C interface cannot carry: a struct field whose name
+    holds NUL, or a leaf type pyarrow does not know (a 128-bit integer, a Python object)."""
     stack = [dtype]
     while stack:
         d = stack.pop()
@@ -115,12 +124,15 @@ def _nul_named(dtype: pl.DataType) -> bool:
             if any("\x00" in f.name for f in d.fields):
                 return True
             stack.extend(f.dtype for f in d.fields)
+        elif isinstance(d, _NO_ARROW) or d in _NO_ARROW:
+            return True
     return False
 
 
 def _arrow_chunks(s: pl.Series) -> Iterator[pa.Array]:
     """Each chunk of `s` as one Arrow array, without copying (exported nameless: a name holding NUL
-    makes polars panic; a struct field so named is kept from here by `_nul_named`)."""
+    makes polars panic; a struct field so named, or a leaf type pyarrow does not know, is kept from
+    here by `_arrow_refuses`)."""
     for chunk in s.get_chunks():
         a = chunk.rename("").to_arrow(compat_level=pl.CompatLevel.newest())
         yield a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
@@ -154,7 +166,7 @@ def _most(s: pl.Series, *, whole: bool = False, depth: int = 0) -> int | None:
     if depth >= _DEEPEST:
         return None
     if isinstance(dtype, (pl.List, pl.Array)):
-        if _levels(dtype) > _DEEPEST - depth or _nul_named(dtype):  # not bounded: Arrow may refuse it
+        if _levels(dtype) > _DEEPEST - depth or _arrow_refuses(dtype):  # not bounded: Arrow would refuse it
             return None
         longest, parts = _flatten(s)
         inner = [_most(p, depth=depth + 1) for p in parts]
@@ -261,14 +273,48 @@ def oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]
             body = dumps_payload(payload)
         except (UnicodeEncodeError, ValueError):  # text UTF-8 cannot hold: judged elsewhere
             continue
-        if len(body) > MAX_EVENT_BYTES:
-            found[pos] = body[: MAX_REPR * 4].decode("utf-8", "replace")
+        if len(body) > MAX_EVENT_BYTES:  # shown with its keys sorted: the frame's column order is the batch's
+            shown = dumps_payload(dict(sorted(payload.items())))
+            found[pos] = shown[: MAX_REPR * 4].decode("utf-8", "replace")
+    return found
+
+
+def too_many_keys(df: pl.DataFrame, extra_columns: Collection[str]) -> list[int]:
+    """The positions of the rows (not yet E001) whose body would have more than MAX_KEYS keys: the
+    sent columns not null in the row (a value or its `__bad__` text), and the sent keys of `__more`."""
+    keys: dict[str, list[str]] = {}
+    for name in df.columns:
+        key = _wanted(name, extra_columns)
+        if key is not None and name != MORE and not name.startswith(EXACT):  # `__exact__` rides beside its value
+            keys.setdefault(key, []).append(name)
+    more = MORE in df.columns
+    if len(keys) <= MAX_KEYS and not more:
+        return []
+    present = [pl.any_horizontal([pl.col(c).is_not_null() for c in cols]).cast(pl.Int32) for cols in keys.values()]
+    counted = pl.sum_horizontal(present) if present else pl.lit(0, pl.Int32)
+    ok = pl.col(ERROR).is_null() if ERROR in df.columns else pl.lit(True)
+    # a key of `__more` takes at least 4 bytes of its text (`"":0` and a comma or a brace): only rows
+    # whose text could hold enough keys are parsed
+    could = counted + (pl.col(MORE).str.len_bytes().fill_null(0) // 4 if more else 0) > MAX_KEYS
+    rows = df.with_row_index(_POS).with_columns(counted.alias("__keys")).filter(ok & could)
+    found: list[int] = []
+    for pos, n, text in rows.select(_POS, "__keys", MORE if more else pl.lit(None, pl.String)).iter_rows():
+        if text is not None:
+            n += sum(1 for k, v in loads_exact(text).items()
+                     if v is not None and not k.startswith("_") and k not in extra_columns)
+        if n > MAX_KEYS:
+            found.append(pos)
     return found
 
 
 def mark_oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> pl.DataFrame:
-    """`df` with its oversized rows (`oversized`) made E001 rows: SIZE_MESSAGE, and the start of
-    their JSON text to show."""
+    """`df` with the rows over SPEC's limits on the body they would send made E001 rows: more than
+    MAX_KEYS keys (KEYS_MESSAGE), or over MAX_EVENT_BYTES (`oversized`: SIZE_MESSAGE, and the start of
+    their JSON text to show)."""
+    many = too_many_keys(df, extra_columns)
+    if many:
+        error = df.get_column(ERROR) if ERROR in df.columns else pl.Series(ERROR, [None] * df.height, pl.String)
+        df = df.with_columns(error.clone().scatter(many, KEYS_MESSAGE))
     found = oversized(df, catalog, extra_columns)
     if not found:
         return df
@@ -278,4 +324,4 @@ def mark_oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection
     return df.with_columns(error.scatter(where, SIZE_MESSAGE), raw.scatter(where, list(found.values())))
 
 
-__all__ = ["mark_oversized", "oversized"]
+__all__ = ["mark_oversized", "oversized", "too_many_keys"]

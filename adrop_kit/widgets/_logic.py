@@ -285,12 +285,10 @@ def filter_violations(violations: Any, *, rule: str | None = None, event: str | 
 
 
 def csv_bytes(df: Any) -> bytes:
-    """A frame as CSV: nested cells (items) as JSON text, the row position as `row`, internals dropped."""
+    """A frame as CSV, nested cells as JSON text. Rows of a report come as `DatasetReport.rows_of(...,
+    form="text")` gives them: the user's columns and values, numbers as their exact text."""
     import polars as pl
 
-    if "__row" in df.columns:
-        df = df.rename({"__row": "row"}) if "row" not in df.columns else df
-    df = df.drop([c for c in df.columns if c.startswith("__")])
     nested = [c for c, t in df.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
     if nested:
         df = df.with_columns(pl.Series(c, [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
@@ -316,7 +314,7 @@ def save_csvs(report: DatasetReport, folder: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "failures.csv", out / "clean_rows.csv"]
     paths[0].write_bytes(csv_bytes(report.violations))
-    paths[1].write_bytes(csv_bytes(report.valid_rows))
+    paths[1].write_bytes(csv_bytes(report.rows_of("valid", form="text")))
     return paths
 
 

@@ -205,7 +205,7 @@ class DatasetValidator(View):
         self.downloads.value = (
             logic.download_link("failures.csv", logic.csv_bytes(report.violations),
                                 f"failures ({report.violations.height:,} rows)")
-            + logic.download_link("clean_rows.csv", logic.csv_bytes(report.valid_rows),
+            + logic.download_link("clean_rows.csv", logic.csv_bytes(report.rows_of("valid", form="text")),
                                   f"clean rows ({report.valid:,})"))
 
     def save(self) -> list[Path]:
