@@ -26,9 +26,10 @@ from adrop_kit.errors import (
     PlanError,
     UnknownEvent,
 )
-from adrop_kit.send.report import EventOutcome, Outcome, SendReport
+from adrop_kit.send.outcome import EventOutcome, Outcome, SendResult
+from adrop_kit.send.report import SendReport
 from adrop_kit.send.retry import RetryPolicy
-from adrop_kit.send.sender import Sender, SendResult
+from adrop_kit.send.sender import Sender
 from adrop_kit.spec.catalog import STANDARD, Catalog, EventSpec, ParamSpec
 from adrop_kit.spec.rules import Rule, Violation
 from adrop_kit.spec.version import __version__

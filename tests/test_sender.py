@@ -16,7 +16,8 @@ import time
 import pytest
 from conftest import KEY, app_opens, write_jsonl
 
-from adrop_kit import InsecureEndpoint, MissingKey, RetryPolicy
+import adrop_kit as ak
+from adrop_kit import InsecureEndpoint, MissingKey, Outcome, RetryPolicy
 from adrop_kit.cli.exits import for_send
 from adrop_kit.send.http import HTTPTransport
 from adrop_kit.send.journal import Journal
@@ -26,9 +27,12 @@ from adrop_kit.server import Faults, LocalServer
 
 
 def test_send_one_event(adrop_server, adrop_sender):
-    assert adrop_sender.send({"uid": "u", "eventName": "app_open"}).outcome == "delivered"
+    sent = adrop_sender.send({"uid": "u", "eventName": "app_open"})
+    assert sent.outcome is Outcome.DELIVERED and sent.ok and (sent.eventName, sent.status) == ("app_open", 200)
+    assert isinstance(sent, ak.EventOutcome) and ak.SendResult is ak.EventOutcome  # one result type
     skipped = adrop_sender.send({"uid": "u", "eventName": "sign_up"})
-    assert skipped.outcome == "skipped" and "E005" in skipped.error
+    assert skipped.outcome == "skipped" and "E005" in skipped.error and not skipped.ok
+    assert [v.rule for v in skipped.violations] == ["E005"]
     assert adrop_server.stats() == {"total": 1, "good": 1, "bad": 0}
 
 
@@ -52,13 +56,19 @@ def test_a_server_rejection_is_not_retried(adrop_sender):
 
 
 def test_a_200_carrying_invalid_is_a_rejection():
-    assert classify(200, b'{"message":"!invalid"}').outcome == "rejected"
-    assert classify(200, b'{"message":"ok"}').outcome == "delivered"
-    assert classify(200, b"<html>").outcome == "fatal"
-    assert classify(503, b"").outcome == "retry" and classify(429, b"", "3").retry_after == 3.0
+    # a reply is named in the one vocabulary of an event's fate, plus what the next attempt should do
+    assert classify(200, b'{"message":"!invalid"}').outcome is Outcome.REJECTED
+    assert classify(200, b'{"message":"ok"}').outcome is Outcome.DELIVERED
+    html = classify(200, b"<html>")
+    assert html.outcome is Outcome.FAILED and html.fatal and not html.retryable
+    busy = classify(503, b"")
+    assert busy.outcome is Outcome.FAILED and busy.retryable and not busy.fatal
+    assert classify(429, b"", "3").retry_after == 3.0
     for status in (400, 413, 415):
-        assert classify(status, b"{}").outcome == "rejected"
-    assert classify(401, b"{}").outcome == "fatal"
+        reply = classify(status, b"{}")
+        assert reply.outcome is Outcome.REJECTED and not (reply.retryable or reply.fatal)
+    assert classify(401, b"{}").fatal
+    assert {r.outcome for r in (html, busy)} <= set(Outcome)
 
 
 def test_retry_after_forms():
@@ -110,6 +120,10 @@ def test_the_journal_skips_what_was_delivered_and_retries_what_failed(tmp_path):
         with Sender(KEY, endpoint=srv.endpoint, journal=journal, retry=RetryPolicy(retries=0)) as s:
             first = s.send_all(rows)
         assert first.failed > 0 and first.delivered + first.failed == 40
+        with Sender(KEY, endpoint=srv.endpoint, journal=journal, dry_run=True) as s:  # asks the journal too
+            dry = s.send_all(rows)
+        assert (dry.already_delivered, dry.count("dry_run")) == (first.delivered, first.failed)
+        assert len(dry.requests) == min(5, first.failed) and srv.stats()["good"] == first.delivered
         srv.faults = Faults()
         with Sender(KEY, endpoint=srv.endpoint, journal=journal, retry=RetryPolicy(retries=0)) as s:
             second = s.send_all(rows)

@@ -163,7 +163,8 @@ def test_no_reply_from_a_transport_is_worth_a_retry_and_any_exception_but_oserro
 
     request = Request(Endpoint.parse("https://api.example.com/event"), b"{}", {"Authorization": KEY})
     reply = deliver(Down(), request)
-    assert (reply.outcome, reply.status, reply.error) == ("retry", None, "timed out waiting for the server")
+    assert (reply.outcome, reply.retryable, reply.status, reply.error) == ("failed", True, None,
+                                                                           "timed out waiting for the server")
 
     class Broken(Recorder):
         def handle(self, request: Request) -> Response:

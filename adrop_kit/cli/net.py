@@ -29,6 +29,7 @@ from adrop_kit.cli.common import (
 )
 from adrop_kit.cli.validate import SAMPLE_SUFFIXES, print_report
 from adrop_kit.errors import AdropError, JournalError, MissingKey
+from adrop_kit.send.outcome import Outcome
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.send.transport import DEFAULT_ENDPOINT, KEY_ENV, resolve_key
 
@@ -139,9 +140,10 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     what = "would send" if report.dry_run else "sent"
     out(f"{st.bold(report.source)} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
          + (f" ({s['events_per_s']:,} events/s)" if report.delivered + report.rejected + report.failed else ""))
-    keys = ["dry_run"] if report.dry_run else ["delivered", "already_delivered", "rejected", "failed", "pending"]
-    for k in [*keys, "skipped", "held"]:
-        if k in s and (s[k] or k in ("delivered", "dry_run")):
+    first = Outcome.DRY_RUN if report.dry_run else Outcome.DELIVERED  # shown even when 0
+    for k in (first, Outcome.ALREADY_DELIVERED, Outcome.REJECTED, Outcome.FAILED, Outcome.PENDING,
+              Outcome.SKIPPED, Outcome.HELD):
+        if k in s and (s[k] or k is first):
             out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
     if s["retries"]:
         out(st.dim(f"  {s['retries']:,} retries spent; the longest wait between two attempts was "
@@ -169,7 +171,8 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
             out(st.dim(f"… and {len(problems) - limit:,} more; use --format json for all"))
     if report.held:
         rules = ", ".join(report.held_rules())
-        held = [(o.row, o.eventName or "", (o.error or "")[:90]) for o in report.outcomes if o.outcome == "held"]
+        held = [(o.row, o.eventName or "", (o.error or "")[:90]) for o in report.outcomes
+                if o.outcome is Outcome.HELD]
         out("")
         for line in table(("row", "eventName", "held back for"), held[:limit], st, indent="  "):
             out(line)

@@ -204,6 +204,14 @@ class Journal:
             raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
         return out
 
+    label = "journal"
+    """The journal as a `send.plan.Resume`: how a report names it."""
+
+    def known(self, jobs: Iterable[Any]) -> dict[str, tuple[str, int]]:
+        """What earlier runs settled among `jobs` (anything with a `key`), by key: the planner's
+        question (`send.plan.Resume`)."""
+        return self.lookup(j.key for j in jobs)
+
     def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
                http_status: int | None = None, error: str | None = None) -> None:
         try:

@@ -1,4 +1,4 @@
-"""`SendReport`: what happened to every event of a send."""
+"""`SendReport`: what happened to every event of a send (its vocabulary: `send.outcome`)."""
 
 from __future__ import annotations
 
@@ -7,37 +7,12 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
+from adrop_kit.send.outcome import COLUMNS, LISTED, OUTCOME_WORDS, OUTCOMES, PROBLEMS, EventOutcome, Outcome
 from adrop_kit.spec.rules import Rule
 from adrop_kit.support.html import html_table
 from adrop_kit.support.labels import source_label
-
-
-class Outcome(StrEnum):
-    """Where an event ends up: every event of a send ends in exactly one of these."""
-
-    DELIVERED = "delivered"                  # the server said ok
-    REJECTED = "rejected"                    # the server said !invalid (retrying cannot help)
-    FAILED = "failed"                        # gave up: retries or the time budget spent, or a worker error
-    SKIPPED = "skipped"                      # invalid locally, never sent
-    ALREADY_DELIVERED = "already_delivered"  # delivered by an earlier run (the journal)
-    PENDING = "pending"                      # not attempted: interrupted, or the run stopped (a refused key)
-    DRY_RUN = "dry_run"                      # would have been sent
-    HELD = "held"                            # valid, but held back: it carries a warning the caller holds
-
-
-OUTCOMES = tuple(o.value for o in Outcome)
-OUTCOME_WORDS = {Outcome.DELIVERED: "delivered", Outcome.REJECTED: "rejected by the server",
-                 Outcome.FAILED: "failed", Outcome.SKIPPED: "skipped (invalid)",
-                 Outcome.ALREADY_DELIVERED: "already delivered", Outcome.PENDING: "not attempted",
-                 Outcome.DRY_RUN: "would be sent", Outcome.HELD: "held back (warnings)"}
-"""Each outcome in words, for tables and notebooks."""
-
-LISTED = (Outcome.REJECTED, Outcome.FAILED, Outcome.SKIPPED, Outcome.PENDING, Outcome.HELD)
-"""The outcomes a streamed send lists row by row (they need the user's attention); the others
-(delivered, already delivered, dry run) it only counts, so its memory does not grow with the input."""
 
 
 def hold_rules(hold: bool | str | Iterable[str] | None) -> frozenset[str] | bool:
@@ -58,20 +33,6 @@ def hold_rules(hold: bool | str | Iterable[str] | None) -> frozenset[str] | bool
     return frozenset(i.upper() for i in ids)
 
 _TIMINGS = ("elapsed_s", "events_per_s", "longest_wait_s")
-
-
-class EventOutcome(NamedTuple):
-    """The fate of one row of a send."""
-
-    row: int
-    eventName: str | None  # noqa: N815 - the payload's own field name
-    key: str | None
-    outcome: str
-    status: int | None
-    attempts: int
-    error: str | None
-    source: str | None = None
-    """The file the row is in, when the input had several (a directory, a glob, a list)."""
 
 
 @dataclass
@@ -112,32 +73,32 @@ class SendReport:
 
     @property
     def delivered(self) -> int:
-        return self.count("delivered")
+        return self.count(Outcome.DELIVERED)
 
     @property
     def rejected(self) -> int:
-        return self.count("rejected")
+        return self.count(Outcome.REJECTED)
 
     @property
     def failed(self) -> int:
-        return self.count("failed")
+        return self.count(Outcome.FAILED)
 
     @property
     def skipped(self) -> int:
-        return self.count("skipped")
+        return self.count(Outcome.SKIPPED)
 
     @property
     def already_delivered(self) -> int:
-        return self.count("already_delivered")
+        return self.count(Outcome.ALREADY_DELIVERED)
 
     @property
     def pending(self) -> int:
-        return self.count("pending")
+        return self.count(Outcome.PENDING)
 
     @property
     def held(self) -> int:
         """Valid rows held back because they carry a warning `hold_warnings=` names (not a failure)."""
-        return self.count("held")
+        return self.count(Outcome.HELD)
 
     @property
     def unlisted(self) -> int:
@@ -161,7 +122,7 @@ class SendReport:
         """The warning rule ids of the held rows, in order."""
         import re
 
-        held = (o.error or "" for o in self.outcomes if o.outcome == "held")
+        held = (o.error or "" for o in self.outcomes if o.outcome == Outcome.HELD)
         return sorted({r for why in held for r in re.findall(r"\bW\d{3}\b", why)})
 
     @property
@@ -183,7 +144,7 @@ class SendReport:
                              "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1),
                              "retries": self.retries, "longest_wait_s": round(self.longest_wait_s, 3)}
         if self.dry_run:
-            s["dry_run"] = self.count("dry_run")
+            s["dry_run"] = self.count(Outcome.DRY_RUN)
         return s
 
     def table(self) -> Any:
@@ -191,19 +152,19 @@ class SendReport:
         rows needing attention (`unlisted_note()` says so; `outcomes_out=` has every row)."""
         import polars as pl
 
-        schema = {"row": pl.Int64, "eventName": pl.String, "key": pl.String, "outcome": pl.String,
-                  "status": pl.Int64, "attempts": pl.Int64, "error": pl.String, "source": pl.String}
-        df = pl.DataFrame([tuple(o) for o in self.outcomes], schema=schema, orient="row")
+        types = (pl.Int64, pl.String, pl.String, pl.String, pl.Int64, pl.Int64, pl.String, pl.String)
+        schema = dict(zip(COLUMNS, types, strict=True))
+        df = pl.DataFrame([o.as_row() for o in self.outcomes], schema=schema, orient="row")
         return df if df.get_column("source").is_not_null().any() else df.drop("source")
 
     def problems(self) -> list[EventOutcome]:
-        return [o for o in self.outcomes if o.outcome in ("rejected", "failed", "skipped", "pending")]
+        return [o for o in self.outcomes if o.outcome in PROBLEMS]
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary(), "endpoint": self.endpoint, "interrupted": self.interrupted,
                 "aborted": self.aborted, **({} if self.read_all else {"read_all": False}),
-                "problems": [o._asdict() for o in self.problems()],
-                **({"held": [o._asdict() for o in self.outcomes if o.outcome == "held"]} if self.held else {}),
+                "problems": [o.as_dict() for o in self.problems()],
+                **({"held": [o.as_dict() for o in self.outcomes if o.outcome == Outcome.HELD]} if self.held else {}),
                 **({"requests": self.requests} if self.dry_run else {}),
                 **({"outcomes_out": self.outcomes_out} if self.outcomes_out else {}),
                 **({"note": note} if (note := self.unlisted_note()) else {})}
@@ -249,4 +210,7 @@ class SendReport:
                 f"{html.escape(self.endpoint)} — {took}{', ' + rate if rate else ''}"
                 + "".join(f"<br><span style='color:#666'>{html.escape(e)}</span>" for e in extra)
                 + f"<table><tr>{cells}</tr></table>"
-                + (html_table(problems, EventOutcome._fields) if problems else "") + "</div>")
+                + (html_table([o.as_row() for o in problems], COLUMNS) if problems else "") + "</div>")
+
+
+__all__ = ["LISTED", "OUTCOMES", "OUTCOME_WORDS", "EventOutcome", "Outcome", "SendReport", "hold_rules"]

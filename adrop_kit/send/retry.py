@@ -94,7 +94,7 @@ def post_with_retries(transport: Transport, request: Request, policy: RetryPolic
             limiter.acquire(stop)
         attempt += 1
         reply = deliver(transport, request)
-        if reply.outcome != "retry":
+        if not reply.retryable:
             return Delivery(reply, attempt, longest)
         delay = policy.wait(attempt, reply.retry_after, time.monotonic() - first)
         if delay is None:

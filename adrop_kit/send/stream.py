@@ -1,90 +1,73 @@
-"""Sending any size of input in bounded memory: read a batch, validate it, send its valid rows,
-journal them, let it go (`Sender.send_all` on inputs that `validate_events` streams).
+"""The one send loop: batches in, each planned, sent, journaled, counted, let go.
 
-Each batch goes through the validation pipeline (`validate.pipeline.check_batches`: the same
-per-batch check and the same accumulator as `validate_events`, so a batch's W107 is known when it
-is read), its rows with an error become `skipped` outcomes, the others are sent by the Sender's
-workers exactly as in a one-frame send, and the journal is unchanged. Rows carrying a warning
-`hold_warnings=` names (W107 included) are `held` (not sent, not journaled). Rows are keyed by
-`event_key(payload, row)` for a single file (the keys earlier runs wrote) and by
+    source ─▶ batches (a frame read whole is one; a streamed input many; a Spark chunk one)
+      └─▶ checked (`checked`: the validation pipeline's `check_batches`, W107 across batches) ─▶ rows + violations
+            └─▶ `plan.plan_batch` (skipped · held · dry run · settled by the `Resume` · jobs)
+                  └─▶ `workers.run_jobs` (retries, journal, `on_outcome`) ─▶ `Tally` ─▶ `SendReport`
+
+`Sender.send_all` runs it on any input (an input that `validate_events` reads whole is the one-batch
+case) and Spark's partitions run it on their chunks (`adrop_kit.spark.send`).
+Rows are keyed by `event_key(payload, row)` for a single file (the keys earlier runs wrote) and by
 `event_key(payload, row, source)` for several files, so row 0 of two part files are two events.
-An interrupted or aborted run stops reading: the report counts the rows read, and a new run with
-the same journal resumes.
+W107 is the pipeline's, judged against every batch before (a W107 is a warning: it keeps a row
+back only when `hold_warnings=` holds it). An interrupted or aborted run stops reading: the report
+counts the rows read, and a new run with the same journal resumes.
 
-Each batch's outcomes go to a `Tally` as the batch ends: the report keeps exact counts and lists
-only the rows needing attention (rejected, failed, skipped, pending, held); delivered, already
-delivered and dry-run rows are counted, not kept, so memory does not grow with the input.
-`outcomes_out=` writes every row's outcome to a file as it goes.
+Each batch's outcomes go to a `Tally` as the batch ends: the report keeps exact counts and, for a
+streamed input, lists only the rows needing attention (rejected, failed, skipped, pending, held);
+delivered, already delivered and dry-run rows are counted, not kept, so memory does not grow with
+the input. `outcomes_out=` writes every row's outcome to a file as it goes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import BAD, ERROR, RAW, ROW, to_payloads
-from adrop_kit.io.jsontext import dumps_payload
-from adrop_kit.io.parts import Inputs
-from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS
-from adrop_kit.send.jobs import Job, RunState, held_warnings, reasons
-from adrop_kit.send.journal import event_key
-from adrop_kit.send.report import EventOutcome, Outcome, SendReport
+from adrop_kit.io.frames import Frame
+from adrop_kit.send.outcome import EventOutcome, Outcome
+from adrop_kit.send.plan import Resume, plan_batch, unreadable
+from adrop_kit.send.report import SendReport
 from adrop_kit.send.tally import Tally
+from adrop_kit.send.workers import RunState, run_jobs
 from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.pipeline import Accumulator, check_batches
 from adrop_kit.validate.size import mark_oversized
-from adrop_kit.validate.stream import input_frames
 
-Rows = list[tuple[int, str | None, str]]
+Checked = tuple[str, pl.DataFrame, pl.DataFrame]
+"""A checked batch: its source label, its rows (the canonical frame), their violations."""
 
 
-def _batches(sender: Any, inputs: Inputs, batch_bytes: int, batch_rows: int, delimiter: str | None
-             ) -> Iterator[tuple[str, pl.DataFrame, Rows, Rows]]:
-    """(source label, the rows to send, the skipped rows and the held rows (row, eventName, why)) per batch."""
-    hold = sender.hold_warnings
-    frames = input_frames(inputs, sender.catalog, batch_bytes=batch_bytes, batch_rows=batch_rows, progress=False,
-                          delimiter=delimiter)
-    if sender.validate:
-        acc = Accumulator(keep=False)  # W107 and counts across batches; the outcomes are the report
-        for cb in check_batches(frames, sender.catalog, acc, strict=sender.strict,
-                                extra_columns=sender.extra_columns):
-            skipped = reasons(cb.violations.filter(pl.col("severity") == "error"))
-            ok = cb.df.filter(~pl.col(ROW).is_in(skipped.get_column("row").implode()))
-            held = _held(cb.violations, ok, hold)
-            if held.height:
-                ok = ok.filter(~pl.col(ROW).is_in(held.get_column("row").implode()))
-            drop = [c for c in ok.columns if c in (ERROR, RAW, "__ev")
-                    or (c.startswith(BAD) and ok.get_column(c).null_count() == ok.height)]
-            yield cb.source, ok.drop(drop), list(skipped.iter_rows()), list(held.iter_rows())
+def checked(sender: Any, frames: Iterable[tuple[int, Frame]]) -> Iterator[Checked]:
+    """Each (part index, frame) of an input, in input order, checked as the Sender asks: by the
+    validation pipeline (`validate.pipeline.check_batches`: every rule, W107 against the batches
+    before, so a batch's W107 is known when it is read); or, with `validate=False`, only what the
+    server would refuse unread (`plan.unreadable`)."""
+    if not sender.validate:
+        for _, frame in frames:
+            df = mark_oversized(frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
+            yield frame.source, df, unreadable(df)
         return
-    for _, frame in frames:
-        df = mark_oversized(frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
-        bad = df.filter(pl.col(ERROR).is_not_null())
-        skipped = [(r, None, f"E001: {m}") for r, m in bad.select(ROW, ERROR).iter_rows()]
-        yield frame.source, df.filter(pl.col(ERROR).is_null()), skipped, []
+    acc = Accumulator(keep=False)  # W107 and counts across batches; the outcomes are the report
+    for cb in check_batches(frames, sender.catalog, acc, strict=sender.strict, extra_columns=sender.extra_columns):
+        yield cb.source, cb.df, cb.violations
 
 
-def _held(violations: pl.DataFrame, ok: pl.DataFrame, hold: Any) -> pl.DataFrame:
-    """(row, eventName, why) of the valid rows (`ok`) carrying a warning `hold` names (W107 too: the
-    pipeline judged it against every batch before)."""
-    if not hold:
-        return pl.DataFrame(schema={"row": pl.Int64, "eventName": pl.String, "why": pl.String})
-    warned = held_warnings(violations, hold)
-    return reasons(warned.filter(pl.col("row").is_in(ok.get_column(ROW).implode())))
-
-
-def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_bytes: int | None = None,
-                batch_rows: int | None = None, delimiter: str | None = None,
-                outcomes_out: Any = None) -> SendReport:
-    """Send `inputs` batch by batch (see the module docstring)."""
+def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: bool = False,
+                 whole: bool = False, resume: Resume | None = None, dry_run_preview: int = 5,
+                 outcomes_out: Any = None) -> SendReport:
+    """Send every checked batch (see the module docstring). `multi`: the input has several files (the
+    rows' source is part of their key and outcome); `whole`: the input is one batch, whose report lists
+    every row; `resume`: what earlier runs settled (the Sender's journal when None)."""
     start = time.perf_counter()
-    tally = Tally(outcomes_out)  # a bad suffix or an unwritable path fails here, before anything is sent
+    resume = resume if resume is not None else sender.journal
+    tally = Tally(outcomes_out, list_all=whole)  # a bad suffix or an unwritable path fails here, before sending
     outcomes: list[EventOutcome] = []  # this batch's, until it goes to the tally
     emit = sender._emitter(outcomes)
-    label = inputs.label
+    part = label
     total = retries = 0
     longest = 0.0
     interrupted = False
@@ -96,41 +79,33 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
     if bar is not None:
         bar.total = None
     try:
-        for part, ok, skipped, held in _batches(sender, inputs, batch_bytes or DEFAULT_BATCH_BYTES,
-                                                batch_rows or DEFAULT_BATCH_ROWS, delimiter):
-            tally.add(outcomes, label)  # the batch before, then let go
-            outcomes.clear()
-            label = part
-            source = label if inputs.multi else None
-            total += ok.height + len(skipped) + len(held)
-            for r, ev, why in skipped:
-                emit(EventOutcome(r, ev, None, Outcome.SKIPPED, None, 0, why, source))
-            for r, ev, why in held:  # never sent, never journaled: a run without hold_warnings sends them
-                emit(EventOutcome(r, ev, None, Outcome.HELD, None, 0, why, source))
-            sendable = to_payloads(ok, sender.catalog, extra_columns=sender.extra_columns)
-            jobs = [Job(i, row, event_key(p, row, source),
-                        p.get("eventName") if isinstance(p.get("eventName"), str) else None, dumps_payload(p),
-                        source=source) for i, (row, p) in enumerate(sendable)]
-            if sender.dry_run:
-                preview += [sender.render_request(p) for _, p in sendable[:max(0, dry_run_preview - len(preview))]]
-                for j in jobs:
-                    emit(EventOutcome(j.row, j.event_name, j.key, Outcome.DRY_RUN, None, 0, None, source))
-                del ok, sendable, jobs  # not kept while the next batch is read
-                continue
-            todo = _known(sender, jobs, emit, source)
-            state = RunState([None] * len(todo))
-            interrupted = sender._run(todo, state, bar)
-            for j, o in zip(todo, state.outcomes, strict=True):
+        for part, df, violations in batches:
+            source = part if multi else None
+            total += df.height
+            plan = plan_batch(df, violations, catalog=sender.catalog, extra_columns=sender.extra_columns,
+                              hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run)
+            del df, violations
+            for o in plan.settled:
+                emit(o)
+            preview += [sender._render(j.body) for j in plan.would_send[:max(0, dry_run_preview - len(preview))]]
+            if bar is not None and whole:
+                bar.total = len(plan.jobs)
+            state = RunState([None] * len(plan.jobs))
+            interrupted = run_jobs(sender, plan.jobs, state, bar)
+            for j, o in zip(plan.jobs, state.outcomes, strict=True):
                 if o is None:
                     emit(EventOutcome(j.row, j.event_name, j.key, Outcome.PENDING, None, 0, state.fatal or (
                         "not attempted: the run was interrupted" if interrupted else "not attempted"), source))
                 else:
-                    outcomes.append(o)  # emitted by its worker as it happened
+                    outcomes.append(o)  # shown to the hook by its worker as it happened
                     retries += max(0, o.attempts - j.attempts_before - 1)
             longest = max(longest, state.longest_wait)
             fatal, journal_error = state.fatal, state.journal_error
-            del ok, sendable, jobs, todo, state  # not kept while the next batch is read
+            tally.add(outcomes, part)  # then let go, before the next batch is read
+            outcomes.clear()
+            del plan, state
             if interrupted or fatal:
+                read_all = whole
                 break
         else:
             read_all = True
@@ -140,32 +115,14 @@ def send_stream(sender: Any, inputs: Inputs, *, dry_run_preview: int = 5, batch_
         if bar is not None:
             bar.close()
         try:
-            tally.add(outcomes, label)
+            tally.add(outcomes, part)
         finally:
             tally.close()
     return SendReport(total=total, outcomes=tally.listed, elapsed_s=time.perf_counter() - start,
-                      source=inputs.label, endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
+                      source=label, endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
                       interrupted=interrupted, aborted=fatal, retries=retries, longest_wait_s=longest,
-                      journal_error=journal_error, read_all=read_all, counts=dict(tally.counts),
-                      outcomes_out=tally.path)
+                      journal_error=journal_error, read_all=read_all,
+                      counts=None if whole else dict(tally.counts), outcomes_out=tally.path)
 
 
-def _known(sender: Any, jobs: list[Any], emit: Any, source: str | None) -> list[Any]:
-    """Outcomes for what the journal already knows; the jobs still to send."""
-    known = sender.journal.lookup(j.key for j in jobs) if sender.journal is not None else {}
-    todo = []
-    for j in jobs:
-        status, attempts = known.get(j.key, (None, 0))
-        if status == Outcome.DELIVERED:
-            emit(EventOutcome(j.row, j.event_name, j.key, Outcome.ALREADY_DELIVERED, None, attempts, None, source))
-        elif status == Outcome.REJECTED:
-            emit(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
-                              "rejected in an earlier run (journal)", source))
-        else:
-            j.attempts_before = attempts
-            j.index = len(todo)
-            todo.append(j)
-    return todo
-
-
-__all__ = ["send_stream"]
+__all__ = ["Checked", "checked", "send_batches"]

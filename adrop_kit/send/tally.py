@@ -1,4 +1,4 @@
-"""What a streamed send keeps of its outcomes, batch by batch: the exact count of each outcome,
+"""What a send keeps of its outcomes, batch by batch: the exact count of each outcome,
 the rows that need the user's attention (`report.LISTED`: rejected, failed, skipped, pending,
 held), and, with `outcomes_out=`, every row's outcome written to a file (`io.sink`: .parquet,
 .jsonl, .csv) as each batch ends. Delivered, already delivered and dry-run rows are counted,
@@ -18,20 +18,22 @@ from collections import Counter
 import polars as pl
 
 from adrop_kit.io.sink import FrameSink
-from adrop_kit.send.report import LISTED, EventOutcome
+from adrop_kit.send.outcome import COLUMNS, LISTED, EventOutcome
 
 OUTCOME_SCHEMA = {"source": pl.String, "row": pl.Int64, "eventName": pl.String, "outcome": pl.String,
                   "status": pl.Int64, "attempts": pl.Int64, "error": pl.String, "key": pl.String}
 """The columns of an outcomes file (`outcomes_out=`)."""
 
-_FIELDS = {f: OUTCOME_SCHEMA[f] for f in EventOutcome._fields}  # an EventOutcome's order
+_FIELDS = {f: OUTCOME_SCHEMA[f] for f in COLUMNS}  # an EventOutcome's row order
 _LISTED = frozenset(o.value for o in LISTED)
 
 
 class Tally:
-    """Counts, the listed outcomes, and the outcomes file of one streamed send; `close()` finishes the file."""
+    """Counts, the listed outcomes, and the outcomes file of one send; `close()` finishes the file.
+    `list_all`: list every outcome, not only the rows needing attention (an input read whole)."""
 
-    def __init__(self, outcomes_out: str | os.PathLike[str] | None = None):
+    def __init__(self, outcomes_out: str | os.PathLike[str] | None = None, *, list_all: bool = False):
+        self.list_all = list_all
         self.counts: Counter[str] = Counter()
         self.listed: list[EventOutcome] = []
         self.sink = FrameSink(outcomes_out, OUTCOME_SCHEMA, "outcomes") if outcomes_out is not None else None
@@ -47,9 +49,9 @@ class Tally:
             return
         outcomes.sort(key=lambda o: o.row)
         self.counts.update(str(o.outcome) for o in outcomes)
-        self.listed.extend(o for o in outcomes if o.outcome in _LISTED)
+        self.listed.extend(o for o in outcomes if self.list_all or o.outcome in _LISTED)
         if self.sink is not None:
-            frame = pl.DataFrame([tuple(o) for o in outcomes], schema=_FIELDS, orient="row")
+            frame = pl.DataFrame([o.as_row() for o in outcomes], schema=_FIELDS, orient="row")
             self.sink.write(frame.with_columns(pl.col("source").fill_null(label)))
 
     def close(self) -> None:

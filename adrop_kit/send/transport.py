@@ -14,10 +14,15 @@ go of connections (a transport may be used again after it). Anything with those 
 is a transport: a user's own one (a recorder, a proxy to a queue) gets the same retries,
 classification and key redaction, because `deliver` does them, not the transport.
 
-    Reply.outcome:  "delivered"  200 + {"message":"ok"}
-                    "rejected"   "!invalid" (any status), 400, 413, 415: retrying cannot help
-                    "retry"      429, 5xx, no reply (connection errors, timeouts): worth another try
-                    "fatal"      401 (the key) and other 4xx: stop, nothing will get through
+A reply is named with the one vocabulary of an event's fate (`send.outcome.Outcome`), plus what
+it means for the next attempt:
+
+    Reply.outcome   when                                                   then
+    DELIVERED       200 + {"message":"ok"}                                 done
+    REJECTED        "!invalid" (any status), 400, 413, 415                 done: retrying cannot help
+    FAILED          429, 5xx, no reply (connection errors, timeouts)       `retryable`: worth another try
+    FAILED          401 (the key), other 4xx, an unexpected 2xx body       `fatal`: stop the run, nothing
+                                                                           else will get through
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import email.utils
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -34,6 +39,7 @@ import orjson
 
 from adrop_kit.errors import InsecureEndpoint, MissingKey
 from adrop_kit.send.deadline import MAX_REPLY_BYTES
+from adrop_kit.send.outcome import Outcome
 from adrop_kit.spec.hosts import is_loopback
 
 DEFAULT_ENDPOINT = "https://api-v2.adrop.io/event"
@@ -96,17 +102,38 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Reply:
-    outcome: str            # delivered | rejected | retry | fatal
+    """One attempt, classified (see the module docstring)."""
+
+    outcome: Outcome        # DELIVERED | REJECTED | FAILED
     status: int | None      # HTTP status, None when no reply arrived
     message: str | None = None
     retry_after: float | None = None
     error: str | None = None
+    retryable: bool = False  # FAILED, and another attempt may succeed (429, 5xx, no reply)
+    fatal: bool = False      # FAILED, and no other event would get through either (the key, the URL)
 
     @property
     def summary(self) -> str:
         if self.status is None:
             return self.error or "no reply"
         return f"{self.status} {self.message or ''}".strip()
+
+    @property
+    def why(self) -> str | None:
+        """What an event's outcome says about this reply: nothing when delivered, the server's
+        answer when rejected, the error when failed."""
+        if self.outcome is Outcome.DELIVERED:
+            return None
+        return self.summary if self.outcome is Outcome.REJECTED else self.error or self.summary
+
+
+def _retry(status: int | None, message: str | None = None, retry_after: float | None = None,
+           error: str | None = None) -> Reply:
+    return Reply(Outcome.FAILED, status, message, retry_after, error, retryable=True)
+
+
+def _fatal(status: int, message: str | None, error: str) -> Reply:
+    return Reply(Outcome.FAILED, status, message, error=error, fatal=True)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -133,24 +160,24 @@ def classify(status: int, body: bytes | None, retry_after: str | None = None) ->
         message = None
     message = message if isinstance(message, str) else None
     if message == "!invalid":
-        return Reply("rejected", status, message)
+        return Reply(Outcome.REJECTED, status, message)
     if status == 200 and message == "ok":
-        return Reply("delivered", status, message)
+        return Reply(Outcome.DELIVERED, status, message)
     if status == 429 or status >= 500:
-        return Reply("retry", status, message, parse_retry_after(retry_after))
+        return _retry(status, message, parse_retry_after(retry_after))
     if status in (400, 413, 415):
-        return Reply("rejected", status, message)
+        return Reply(Outcome.REJECTED, status, message)
     if status == 401 or status == 403:
-        return Reply("fatal", status, message, error=f"{status} unauthorized: the server refused the app key "
+        return _fatal(status, message, f"{status} unauthorized: the server refused the app key "
                                                       f"(check {KEY_ENV})")
     if 200 <= status < 300:
         what = f"a reply body over {MAX_REPLY_BYTES // 1024} KiB" if body is None else "an unexpected reply body"
-        return Reply("fatal", status, message, error=f"{status} with {what}; expected " '{"message":"ok"}')
+        return _fatal(status, message, f"{status} with {what}; expected " '{"message":"ok"}')
     if status in (404, 405):  # the wrong URL: every event would get the same answer
-        return Reply("fatal", status, message, error=f"{status} {message or 'not found'}: is the endpoint URL "
+        return _fatal(status, message, f"{status} {message or 'not found'}: is the endpoint URL "
                                                      "right? Adrop's (and the local server's) path is /event, "
                                                      "e.g. http://127.0.0.1:8787/event")
-    return Reply("fatal", status, message, error=f"{status} {message or 'unexpected reply'}")
+    return _fatal(status, message, f"{status} {message or 'unexpected reply'}")
 
 
 @dataclass(frozen=True)
@@ -201,7 +228,7 @@ def deliver(transport: Transport, request: Request) -> Reply:
     try:
         response = transport.handle(request)
     except OSError as exc:
-        return _scrubbed(Reply("retry", None, error=describe(exc)), request.key)
+        return _scrubbed(_retry(None, error=describe(exc)), request.key)
     return _scrubbed(classify(response.status, response.body, response.retry_after), request.key)
 
 
@@ -209,8 +236,8 @@ def _scrubbed(reply: Reply, key: str | None) -> Reply:
     if not key or not any(key in t for t in (reply.message, reply.error) if t):
         return reply
     hide = mask_key(key)
-    return Reply(reply.outcome, reply.status, reply.message and reply.message.replace(key, hide),
-                 reply.retry_after, reply.error and reply.error.replace(key, hide))
+    return replace(reply, message=reply.message and reply.message.replace(key, hide),
+                   error=reply.error and reply.error.replace(key, hide))
 
 
 def describe(exc: BaseException) -> str:

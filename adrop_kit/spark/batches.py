@@ -95,7 +95,7 @@ def frames(batches: Iterable[Any], kind: str, catalog: Catalog) -> Iterator[Fram
 
 def _line_frames(part: Any, source: str, catalog: Catalog) -> Iterator[Frame]:
     """JSONL lines (sorted by line number) → `read_jsonl` on each run of consecutive lines, told where
-    the run starts in its file; short gaps (rows left out by `previous=`) are filled with blank lines,
+    the run starts in its file; short gaps (rows in another partition) are filled with blank lines,
     which are not events."""
     keys = part.column(KEY).to_pylist()
     lines = part.column(LINE).to_pylist()

@@ -4,9 +4,13 @@
     again = adrop_spark.send("events/", format="jsonl", previous=outcomes)   # a resumed run
 
 The outcomes table (source, row, eventName, outcome, status, attempts, error) names every row
-of the input once; it is the journal of a distributed run: `previous=` an earlier table, rows it
-says were delivered come back as `already_delivered` (not sent again), rows it says were
-rejected stay `rejected`; everything else is sent. Rows are keyed as by `validate`.
+of the input once; it is the journal of a distributed run: `previous=` an earlier table. Each
+partition runs the local send loop on its chunks (`send.stream.send_batches`: the same checks, the
+same per-batch planner, the same outcomes as `Sender.send_all`), and `previous=` is how that
+planner learns what earlier runs settled (a `send.plan.Resume`, as the journal is locally): the
+earlier outcomes are joined to the rows by (source, row), so a row it says was delivered comes back
+`already_delivered` (not sent again), one it says was rejected stays `rejected`; everything else is
+sent. Rows are keyed as by `validate`.
 
 The send runs once, when `send` is called: its outcomes are written to `outcomes_path` (Parquet,
 read back) or, without one, collected to the driver; a returned table never re-sends when used.
@@ -37,22 +41,51 @@ OUTCOME_COLUMNS = ("source", "row", "eventName", "outcome", "status", "attempts"
 _OUTCOME_DDL = ("source string, row long, eventName string, outcome string, status int, attempts int, "
                 "error string")
 _DONE = (Outcome.DELIVERED.value, Outcome.ALREADY_DELIVERED.value)
+_PREV = "_adrop_prev"        # what an earlier run (`previous=`) settled for the row: delivered, rejected or null
+_PREV_N = "_adrop_prev_attempts"
+
+
+class Previous:
+    """`previous=` as the planner's `Resume`, for one partition: the settled (outcome, attempts) of its
+    rows by (source, row), gathered from the joined columns as the rows go by."""
+
+    label = "previous"
+
+    def __init__(self) -> None:
+        self.settled: dict[tuple[str, int], tuple[str, int]] = {}
+        self.source = ""
+
+    def strip(self, batches: Iterable[Any]) -> Iterator[Any]:
+        """The partition's Arrow batches without the joined columns, which are kept here."""
+        for b in batches:
+            cols = (b.column(c).to_pylist() for c in (SRC, ROW, _PREV, _PREV_N))
+            self.settled.update(((src, row), (out, n or 0)) for src, row, out, n in zip(*cols, strict=True)
+                                if out is not None)
+            yield b.drop_columns([_PREV, _PREV_N])
+
+    def known(self, jobs: Sequence[Any]) -> dict[str, tuple[str, int]]:
+        return {j.key: self.settled.pop((self.source, j.row)) for j in jobs if (self.source, j.row) in self.settled}
 
 
 def _send_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, key: Any,
-                    options: dict[str, Any]) -> Iterator[Any]:
-    """mapInArrow: one Sender for the partition, `send_all` on each canonical frame."""
+                    options: dict[str, Any], resumed: bool = False) -> Iterator[Any]:
+    """mapInArrow: one Sender for the partition, the local send loop on each canonical frame (one batch)."""
     import pyarrow as pa
 
     from adrop_kit.send.sender import Sender
+    from adrop_kit.send.stream import checked, send_batches
 
     schema = pa.schema([("source", pa.string()), ("row", pa.int64()), ("eventName", pa.string()),
                         ("outcome", pa.string()), ("status", pa.int32()), ("attempts", pa.int32()),
                         ("error", pa.string())])
     app_key = key.value if hasattr(key, "value") else None  # a broadcast variable, or None (ADROP_APP_KEY)
+    previous = Previous() if resumed else None
     with Sender(app_key, catalog=catalog, progress=False, **options) as sender:
-        for frame in frames(batches, kind, catalog):
-            report = sender.send_all(frame)
+        for frame in frames(previous.strip(batches) if previous is not None else batches, kind, catalog):
+            if previous is not None:
+                previous.source = frame.source
+            report = send_batches(sender, checked(sender, [(0, frame)]), label=frame.source,
+                                  whole=True, resume=previous)
             cols: dict[str, list[Any]] = {c: [] for c in OUTCOME_COLUMNS}
             for o in report.outcomes:
                 for c, v in zip(OUTCOME_COLUMNS, (frame.source, o.row, o.eventName, str(o.outcome), o.status,
@@ -82,37 +115,32 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
                "concurrency": concurrency, "rate": rate, "retry": retry, "dry_run": dry_run, "transport": transport}
     try:
         with quiet():
-            out, carried = plan(k, resolve(catalog), shared, options, previous)
-            result = _materialise(spark, out, outcomes_path)
+            result = _materialise(spark, plan(k, resolve(catalog), shared, options, previous), outcomes_path)
     finally:
         if shared is not None:
             shared.destroy()
-    return result.unionByName(carried) if carried is not None else result
+    return result
 
 
-def plan(k: Keyed, catalog: Catalog, shared_key: Any, options: dict[str, Any], previous: Any = None
-         ) -> tuple[Any, Any]:
-    """The send as a lazy Spark plan (what `send` runs once): the outcomes of the rows to send, and
-    the rows an earlier run settled (`previous`) with their carried-over outcome, or None."""
+def plan(k: Keyed, catalog: Catalog, shared_key: Any, options: dict[str, Any], previous: Any = None) -> Any:
+    """The send as a lazy Spark plan (what `send` runs once): every row's outcome. With `previous`, the
+    rows it settled (delivered, already delivered, rejected) carry that outcome into the partitions,
+    where the planner reads it (`Previous`)."""
     from pyspark.sql import functions as F
 
-    todo = k.sdf
-    carried = None
+    rows = k.sdf
     if previous is not None:
-        prev = previous.select(F.col("source").alias(SRC), F.col("row").alias(ROW), "eventName", "outcome",
-                               "attempts")
-        final = prev.where(F.col("outcome").isin(*_DONE, Outcome.REJECTED.value))
-        todo = todo.join(final.select(SRC, ROW), [SRC, ROW], "left_anti")
-        carried = final.select(
-            F.col(SRC).alias("source"), F.col(ROW).alias("row"), "eventName",
-            F.when(F.col("outcome").isin(*_DONE), F.lit(Outcome.ALREADY_DELIVERED.value))
-            .otherwise(F.col("outcome")).alias("outcome"),
-            F.lit(None).cast("int").alias("status"), F.col("attempts").cast("int").alias("attempts"),
-            F.when(F.col("outcome") == Outcome.REJECTED.value, F.lit("rejected in an earlier run (previous)"))
-            .otherwise(F.lit(None).cast("string")).alias("error"))
-    fn = partial(_send_partition, kind=k.kind, catalog=catalog, key=shared_key, options=options)
+        final = previous.where(F.col("outcome").isin(*_DONE, Outcome.REJECTED.value)).select(
+            F.col("source").alias(SRC), F.col("row").alias(ROW),
+            F.when(F.col("outcome").isin(*_DONE), F.lit(Outcome.DELIVERED.value)).otherwise(F.col("outcome"))
+            .alias(_PREV), F.col("attempts").cast("int").alias(_PREV_N))
+        # one settled outcome per row, so the join never repeats a row ("delivered" < "rejected": delivered wins)
+        final = final.groupBy(SRC, ROW).agg(F.min(_PREV).alias(_PREV), F.max(_PREV_N).alias(_PREV_N))
+        rows = rows.join(final, [SRC, ROW], "left")
+    fn = partial(_send_partition, kind=k.kind, catalog=catalog, key=shared_key, options=options,
+                 resumed=previous is not None)
     fn.__name__ = "adrop_send"  # type: ignore[attr-defined]  # how the plan and the UI name the step
-    return todo.mapInArrow(fn, _OUTCOME_DDL), carried
+    return rows.mapInArrow(fn, _OUTCOME_DDL)
 
 
 def _materialise(spark: Any, out: Any, path: str | None) -> Any:
@@ -126,4 +154,4 @@ def _materialise(spark: Any, out: Any, path: str | None) -> Any:
     return spark.createDataFrame(table, _OUTCOME_DDL)
 
 
-__all__ = ["OUTCOME_COLUMNS", "plan", "send"]
+__all__ = ["OUTCOME_COLUMNS", "Previous", "plan", "send"]

@@ -35,6 +35,7 @@ from hypothesis.strategies import SearchStrategy
 
 from adrop_kit.errors import ContractRefused
 from adrop_kit.send.http import transport_for
+from adrop_kit.send.outcome import Outcome
 from adrop_kit.send.ratelimit import RateLimiter
 from adrop_kit.send.retry import RetryPolicy, post_with_retries
 from adrop_kit.send.transport import Endpoint, Reply, Request, Transport, mask_key, resolve_key
@@ -206,9 +207,9 @@ class ContractRun:
         request = Request(self.endpoint, body, headers, self.retry.timeout)
         reply, attempts, _ = post_with_retries(self._transport, request, self.retry, limiter=self._limiter)
         self.requests += attempts
-        if reply.outcome in ("delivered", "rejected"):
+        if reply.outcome in (Outcome.DELIVERED, Outcome.REJECTED):
             return reply
-        if reply.outcome == "fatal":
+        if reply.fatal:
             raise _TransportFailed(reply.error or reply.summary)
         raise _TransportFailed(f"no usable reply from {self.endpoint.url} after {attempts} "
                                f"attempt{'s' if attempts > 1 else ''}: {reply.summary}")
@@ -218,7 +219,7 @@ class ContractRun:
         expected = "accepted" if validate_event(payload, catalog=self.catalog, strict=self.strict).ok else "rejected"
         body = payload_text(payload)
         reply = self._post(body.encode("utf-8"))
-        observed = "accepted" if reply.outcome == "delivered" else "rejected"
+        observed = "accepted" if reply.outcome is Outcome.DELIVERED else "rejected"
         return ProbeResult(event, rule, payload, expected, observed, reply.status, expected == observed,
                            reply.message, body)
 

@@ -13,14 +13,15 @@ import ipywidgets as w
 
 from adrop_kit.errors import AdropError
 from adrop_kit.send.journal import Journal
-from adrop_kit.send.report import EventOutcome
+from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.widgets import _logic as logic
 from adrop_kit.widgets._base import KeyInput, View, small
 from adrop_kit.widgets._display import describe_data, live_cards, send_cards, sent_count
 from adrop_kit.widgets._target import Target
 
-_COUNTED = ("delivered", "rejected", "failed", "dry_run", "already_delivered")  # what moves the progress bar
+_COUNTED = tuple(map(str, (Outcome.DELIVERED, Outcome.REJECTED, Outcome.FAILED, Outcome.DRY_RUN,
+                          Outcome.ALREADY_DELIVERED)))  # what moves the progress bar
 _RED = "<span style='color:#b00020'>{}</span>"
 DRY_RUN_DONE = "dry run — nothing sent"
 
@@ -53,7 +54,6 @@ class SendPanel(View):
         self._lock = threading.Lock()
         self._last_update = 0.0
         self._counts: Counter[str] = Counter()
-        self._dry_keys: list[str] = []  # a dry run's event keys, from the hook: a streamed report does not list them
         self._dry = True
 
         self.source = w.Text(placeholder="path to a dataset (.csv, .jsonl, .json, .parquet)", description="data",
@@ -107,13 +107,6 @@ class SendPanel(View):
             self._journals[scope] = Journal(":memory:")
         return self._journals[scope]
 
-    def _delivered_before(self, keys: list[str]) -> int:
-        """How many of these event keys the journal already has as delivered (0 for a journal file)."""
-        journal = self._journals.get(self.target.scope()) if self.journal is None else self.journal
-        if not isinstance(journal, Journal) or not keys:
-            return 0
-        return sum(status == "delivered" for status, _ in journal.lookup(keys).values())
-
     def forget(self) -> None:
         """Clear the in-memory journal: the next Send sends every valid row again, delivered or not."""
         for journal in self._journals.values():
@@ -136,8 +129,6 @@ class SendPanel(View):
         with self._lock:
             if outcome is not None:
                 self._counts[str(outcome.outcome)] += 1
-                if outcome.outcome == "dry_run" and outcome.key:
-                    self._dry_keys.append(outcome.key)
             done = sum(self._counts[k] for k in _COUNTED)
             now = time.monotonic()
             if outcome is not None and now - self._last_update < 0.1 and done < self.progress.max:
@@ -166,9 +157,8 @@ class SendPanel(View):
             self.progress.description = "checking" if dry_run else "sending"
             with self._lock:
                 self._counts.clear()
-                self._dry_keys.clear()
             self._on_outcome(None)
-            journal = None if dry_run else self._journal()
+            journal = self._journal()  # a dry run asks it too: what Send would skip
             with self.target.sender(dry_run=dry_run, concurrency=self.concurrency.value, progress=False,
                                     strict=self.strict, journal=journal, on_outcome=self._on_outcome) as sender:
                 report = sender.send_all(data)
@@ -184,9 +174,7 @@ class SendPanel(View):
     def _show(self, report: Any) -> None:
         s = report.summary()
         where = html.escape(report.endpoint)
-        before = self._delivered_before(self._dry_keys) if report.dry_run else 0
-        if before:  # what Send would really do: skip the rows already delivered
-            s = {**s, "dry_run": s["dry_run"] - before, "already_delivered": before}
+        before = report.already_delivered if report.dry_run else 0
         if report.dry_run:
             self.progress.value = self.progress.max
             self.progress.bar_style = "info"
