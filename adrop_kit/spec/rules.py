@@ -51,7 +51,7 @@ class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and jso
 TITLES: dict[Rule, str] = {
     Rule.E001: "the body is a JSON object",
     Rule.E002: "uid present, a string, not empty after trimming",
-    Rule.E003: "eventName present, a string, not empty",
+    Rule.E003: "eventName present, a string, 1 to 64 characters (Unicode code points)",
     Rule.E004: "platform, when present, is web, android or ios",
     Rule.E005: "required parameters present, not null, not empty",
     Rule.E006: "parameter types (strings, numbers, integers)",
@@ -165,6 +165,15 @@ def msg_wrong_type(field: str, expected: str, got: str) -> str:
     return f"{field} must be {EXPECTED[expected]}, got {got}"
 
 
+MAX_EVENT_NAME = 64
+"""E003: the most characters (Unicode code points) an eventName may have (Adrop's Korean API page: 1~64자)."""
+
+
+def msg_long_name(length: int | str) -> str:
+    """E003 for an eventName longer than `MAX_EVENT_NAME`; `length` may be a slot of a rendered message."""
+    return MESSAGES["E003.long"].format(length=length, limit=MAX_EVENT_NAME)
+
+
 def msg_missing(field: str, event: str) -> str:
     return f"{field} is required for {event} but is missing"
 
@@ -179,6 +188,7 @@ MESSAGES: dict[str, str] = {
     "E002.empty": "uid is empty (or only whitespace)",
     "E003.missing": "eventName is missing",
     "E003.empty": "eventName is empty",
+    "E003.long": "eventName is {length} characters long; Adrop takes at most {limit}",
     "E004": "platform must be one of web, android, ios",
     "E007.missing": "{event} needs an items array, and it is missing",
     "E007.type": "{event}: items must be an array of item objects, got {got}",

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from adrop_kit.spec.catalog import ITEMS, Catalog, EventSpec
-from adrop_kit.spec.rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE, Rule
+from adrop_kit.spec.rules import AT_LEAST_ONE, CURRENCY_PARAM, MAX_EVENT_NAME, NON_NEGATIVE, VALUE_TRIPLE, Rule
 
 Payload = dict[str, Any]
 Edit = Callable[[Payload], Any]
@@ -48,7 +48,9 @@ _BODIES: tuple[Edit, ...] = (  # E001: not a JSON object
     lambda p: [p], json.dumps, lambda p: None, lambda p: 42, lambda p: 1.5, lambda p: "", lambda p: True,
 )
 _BAD_UIDS = (_DELETE, None, "", "   ", "\t", 123, True, ["u1"], {"id": "u1"})  # E002
-_BAD_NAMES = (_DELETE, None, "", 7, False, ["view_item"])  # E003
+_BAD_NAMES = (_DELETE, None, "", 7, False, ["view_item"],  # E003, and names past MAX_EVENT_NAME code points
+              "e" * (MAX_EVENT_NAME + 1), "이" * (MAX_EVENT_NAME + 1), "😀" * (MAX_EVENT_NAME + 1),
+              "purchase" + "_" * (MAX_EVENT_NAME - 7))
 _BAD_PLATFORMS = ("Web", "windows", "iOS", "", "android ", 1, True, ["web"])  # E004
 _BAD_ITEMS = (_DELETE, None, [], "SKU-1", {"item_id": "SKU-1"}, 3)  # E007
 _BAD_ELEMENTS = ("SKU-1", 1, None, ["SKU-1"], True)  # E008: an item that is not an object

@@ -32,6 +32,7 @@ from adrop_kit.spec.rules import (
     CURRENCY_PARAM,
     CURRENCY_PATTERN,
     EMAIL_PATTERN,
+    MAX_EVENT_NAME,
     MESSAGES,
     NON_NEGATIVE,
     NON_PRINTABLE_PATTERN,
@@ -40,6 +41,7 @@ from adrop_kit.spec.rules import (
     VALUE_TRIPLE,
     Rule,
     msg_empty,
+    msg_long_name,
     msg_missing,
     msg_wrong_type,
     printable,
@@ -223,7 +225,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E003:type", Rule.E003, "eventName", bev.is_not_null(),
         render(msg_wrong_type("eventName", "string", _slot("k")), k=kind_of_json(bev)), bev)
     add("E003:empty", Rule.E003, "eventName", ev == "", _M["E003.empty"])
-    unknown = (ev != "") & (code < 0)
+    length = ev.str.len_chars()  # Unicode code points, as Python's len
+    add("E003:long", Rule.E003, "eventName", length > MAX_EVENT_NAME,
+        render(msg_long_name(_slot("n")), n=length.cast(pl.String)), ev)
+    unknown = (ev != "") & (code < 0) & (length <= MAX_EVENT_NAME)
     w101 = "W101.strict" if strict else "W101"
     add("W101", Rule.W101, "eventName", unknown,
         suggesting(catalog.suggest_event, ev, _M[w101].format(event=_slot("e")),

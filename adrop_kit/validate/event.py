@@ -22,6 +22,7 @@ from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpe
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     CURRENCY_PARAM,
+    MAX_EVENT_NAME,
     MESSAGES,
     NON_NEGATIVE,
     UNICODE_MESSAGE,
@@ -33,6 +34,7 @@ from adrop_kit.spec.rules import (
     json_kind,
     looks_personal,
     msg_empty,
+    msg_long_name,
     msg_missing,
     msg_wrong_type,
     printable,
@@ -160,6 +162,8 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
         out.append(_v(Rule.E003, "eventName", msg_wrong_type("eventName", "string", json_kind(name)), as_json(name)))
     elif name == "":
         out.append(_v(Rule.E003, "eventName", _M["E003.empty"]))
+    elif len(name) > MAX_EVENT_NAME:
+        out.append(_v(Rule.E003, "eventName", msg_long_name(len(name)), name))
     elif name in catalog:
         spec = catalog.events[name]
     else:

@@ -1,0 +1,93 @@
+"""SPEC's newer rules (issue 18), entry point by entry point: E003's 64-character cap on eventName.
+
+Each example goes through a payload (`validate_event`), a list of dicts, a JSONL file, a pandas and a
+polars DataFrame and the pandera engine; every one reports the same rule, field, value and message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import polars as pl
+import pytest
+
+import adrop_kit as ak
+from adrop_kit.spec.jsonschema import dispatch_schema
+
+Found = set[tuple[int, str, str, str | None, str]]
+
+
+def _payload_verdicts(rows: list[dict[str, Any]]) -> Found:
+    return {(i, v.rule.value, v.field, v.value, v.message)
+            for i, p in enumerate(rows) for v in ak.validate_event(p).violations}
+
+
+def _dataset_verdicts(report: ak.DatasetReport) -> Found:
+    return set(report.violations.select("row", "rule", "field", "value", "message").iter_rows())
+
+
+def every_entry_point(rows: list[dict[str, Any]], tmp_path: Path) -> dict[str, Found]:
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return {
+        "payload": _payload_verdicts(rows),
+        "list": _dataset_verdicts(ak.validate_events(rows)),
+        "jsonl": _dataset_verdicts(ak.validate_events(path)),
+        "pandas": _dataset_verdicts(ak.validate_events(pd.DataFrame(rows))),
+        "polars": _dataset_verdicts(ak.validate_events(pl.from_dicts(rows, infer_schema_length=None))),
+        "pandera": _dataset_verdicts(ak.validate_events(rows, engine="pandera")),
+    }
+
+
+def assert_all_agree(rows: list[dict[str, Any]], tmp_path: Path) -> Found:
+    found = every_entry_point(rows, tmp_path)
+    for name, verdicts in found.items():
+        assert verdicts == found["payload"], name
+    return found["payload"]
+
+
+# -- E003: eventName of 1 to 64 characters, counted in Unicode code points ------------------------
+LONG_NAMES = ["e" * 65, "이" * 65, "😀" * 65, "purchase" + "_" * 57]
+EDGE_NAMES = ["e" * 64, "이" * 64, "😀" * 64]
+
+
+def test_e003_long_names_are_one_e003_in_every_entry_point(tmp_path: Path) -> None:
+    rows = [{"uid": "u1", "eventName": n} for n in LONG_NAMES + EDGE_NAMES]
+    found = assert_all_agree(rows, tmp_path)
+    by_row = {row: (rule, message) for row, rule, _, _, message in found}
+    for i in range(len(LONG_NAMES)):
+        rule, message = by_row[i]
+        assert rule == "E003" and "65 characters" in message and "64" in message
+    assert [by_row[i][0] for i in range(len(LONG_NAMES), len(rows))] == ["W101"] * len(EDGE_NAMES)
+
+
+def test_e003_json_schema_caps_the_name_at_64_code_points() -> None:
+    validator = jsonschema.Draft202012Validator(dispatch_schema())
+    assert validator.is_valid({"uid": "u1", "eventName": "😀" * 64})
+    assert not validator.is_valid({"uid": "u1", "eventName": "😀" * 65})
+
+
+def test_e003_the_local_servers_judge_rejects_a_long_name() -> None:
+    from adrop_kit.server.payload import judge
+
+    body = json.dumps({"uid": "u1", "eventName": "이" * 65}).encode()
+    assert judge(body, ak.STANDARD, False).rules == "E003"
+    assert judge(json.dumps({"uid": "u1", "eventName": "이" * 64}).encode(), ak.STANDARD, False).rules == ""
+
+
+def test_e003_a_tracking_plan_cannot_declare_a_name_past_the_cap() -> None:
+    with pytest.raises(ak.PlanError, match="64"):
+        ak.STANDARD.extend({"events": {"e" * 65: {}}})
+    assert "e" * 64 in ak.STANDARD.extend({"events": {"e" * 64: {}}})
+
+
+def test_e003_invalid_events_can_draw_a_long_name() -> None:
+    from adrop_kit.testing.mutations import edits
+
+    names = [e({"uid": "u1", "eventName": "app_open"}).get("eventName") for e in
+             edits(ak.Rule.E003, ak.STANDARD["app_open"], ak.STANDARD)]
+    assert any(isinstance(n, str) and len(n) > 64 for n in names)
