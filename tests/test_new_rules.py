@@ -91,3 +91,44 @@ def test_e003_invalid_events_can_draw_a_long_name() -> None:
     names = [e({"uid": "u1", "eventName": "app_open"}).get("eventName") for e in
              edits(ak.Rule.E003, ak.STANDARD["app_open"], ak.STANDARD)]
     assert any(isinstance(n, str) and len(n) > 64 for n in names)
+
+
+# -- W108: more than 20 parameters besides uid, eventName, platform -------------------------------
+def _params(n: int) -> dict[str, str]:
+    return {f"p{i:02d}": "x" for i in range(n)}
+
+
+def test_w108_more_than_20_parameters_in_every_entry_point(tmp_path: Path) -> None:
+    rows = [{"uid": "u1", "eventName": "level_up", "platform": "web", **_params(21)},
+            {"uid": "u1", "eventName": "level_up", "platform": "web", **_params(20)},
+            {"uid": "u1", "eventName": "level_up", **_params(20), "p20": None, "p21": None},  # null is absent
+            {"uid": "u1", "eventName": "level_up", **_params(25)}]
+    found = assert_all_agree(rows, tmp_path)
+    w108 = {row: message for row, rule, field, _, message in found if rule == "W108"}
+    assert set(w108) == {0, 3}
+    assert "21 parameters" in w108[0] and "25 parameters" in w108[3] and "20" in w108[0]
+
+
+def test_w108_metadata_never_counts_in_a_dataset() -> None:
+    rows = [{"uid": "u1", "eventName": "level_up", "ts": "2026-01-01", "_note": "x", "src": "a", **_params(20)}]
+    report = ak.validate_events(rows, extra_columns=("ts", "src"))
+    assert "W108" not in set(report.violations.get_column("rule"))
+    report = ak.validate_events(rows)  # `src` is a parameter now
+    assert "W108" in set(report.violations.get_column("rule"))
+
+
+def test_w108_invalid_events_draws_it_for_an_event_of_more_than_20_parameters() -> None:
+    from hypothesis import given, settings
+
+    from adrop_kit.testing.strategies import breakable_rules, invalid_events
+
+    plan = ak.STANDARD.extend({"events": {"survey": {"params": {f"q{i}": "string" for i in range(22)}}}})
+    assert "W108" in breakable_rules("survey", catalog=plan)
+    assert "W108" not in breakable_rules("purchase")
+
+    @settings(max_examples=10, database=None)
+    @given(invalid_events("survey", catalog=plan, rules=["W108"]))
+    def check(case: tuple[dict, str]) -> None:
+        assert ak.validate_event(case[0], catalog=plan).rules == {"W108"}
+
+    check()

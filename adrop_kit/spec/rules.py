@@ -35,6 +35,7 @@ class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and jso
     W105 = "W105"
     W106 = "W106"
     W107 = "W107"
+    W108 = "W108"
 
     def __str__(self) -> str:
         return self.value
@@ -64,6 +65,7 @@ TITLES: dict[Rule, str] = {
     Rule.W105: "add_to_cart value differs from price * quantity",
     Rule.W106: "uid looks like an e-mail address or phone number",
     Rule.W107: "the same tx_id on more than one purchase",
+    Rule.W108: "more than 20 parameters besides uid, eventName and platform",
 }
 
 # -- the heuristics of the warnings, stated once -------------------------------------
@@ -174,6 +176,15 @@ def msg_long_name(length: int | str) -> str:
     return MESSAGES["E003.long"].format(length=length, limit=MAX_EVENT_NAME)
 
 
+MAX_PARAMS = 20
+"""W108: the most parameters (keys besides uid, eventName, platform; null never counts) Adrop's SDKs take."""
+
+
+def msg_too_many(count: int | str) -> str:
+    """W108 for an event of `count` parameters; `count` may be a slot of a rendered message."""
+    return MESSAGES["W108"].format(count=count, limit=MAX_PARAMS)
+
+
 def msg_missing(field: str, event: str) -> str:
     return f"{field} is required for {event} but is missing"
 
@@ -209,6 +220,8 @@ MESSAGES: dict[str, str] = {
     "W104": "currency should be an ISO 4217 code: three upper-case letters such as KRW or USD",
     "W105": "value differs from price * quantity",
     "W106": "uid looks like {what}: personal data does not belong in an id",
+    "W108": "the event has {count} parameters besides uid, eventName and platform; Adrop's SDKs take at most {limit} "
+            "an event",
     "W107": "tx_id '{tx}' was already used by the purchase in row {first}: revenue would be counted twice",
 }
 

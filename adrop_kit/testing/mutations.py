@@ -14,7 +14,15 @@ from functools import partial
 from typing import Any
 
 from adrop_kit.spec.catalog import ITEMS, Catalog, EventSpec
-from adrop_kit.spec.rules import AT_LEAST_ONE, CURRENCY_PARAM, MAX_EVENT_NAME, NON_NEGATIVE, VALUE_TRIPLE, Rule
+from adrop_kit.spec.rules import (
+    AT_LEAST_ONE,
+    CURRENCY_PARAM,
+    MAX_EVENT_NAME,
+    MAX_PARAMS,
+    NON_NEGATIVE,
+    VALUE_TRIPLE,
+    Rule,
+)
 
 Payload = dict[str, Any]
 Edit = Callable[[Payload], Any]
@@ -91,6 +99,19 @@ def _overcharge(p: Payload, factor: float) -> Payload:
     return {**p, "price": price, "quantity": quantity, "value": price * quantity * factor + 1}
 
 
+_GOOD: dict[str, Any] = {"string": "x", "number": 1, "integer": 1, "boolean": True}  # W108: valid fillers
+
+
+def _fill(p: Payload, spec: EventSpec) -> Payload:
+    """W108: every parameter of `spec` given a valid value (for an event declaring more than MAX_PARAMS)."""
+    q = dict(p)
+    for param in spec.params:
+        if q.get(param.name) is None:
+            q[param.name] = ([dict(_FALLBACK_ITEM)] if param.type == "items" else
+                             "KRW" if param.name == CURRENCY_PARAM else _GOOD[param.type])
+    return consistent_value(q)
+
+
 def edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
     """Every mutation of a valid `spec` payload that breaks `rule` and no other ([] when none can)."""
     scalar = [p for p in spec.params if p.type != "items"]
@@ -138,6 +159,8 @@ def edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
         return [partial(_set, key=CURRENCY_PARAM, value=v) for v in _BAD_CURRENCIES if v or not currency.required]
     if rule is Rule.W105:
         return [partial(_overcharge, factor=f) for f in (2, 1.5)] if triple else []
+    if rule is Rule.W108:  # keys beyond the catalog's would also be W102 (or W101): only a plan's big event
+        return [partial(_fill, spec=spec)] if len(spec.params) > MAX_PARAMS else []
     return []  # W107: dataset-level
 
 

@@ -21,7 +21,9 @@ built, not when it is drawn: `events("nope")` raises `UnknownEvent` at once.
 Each `invalid_events()` payload is an `events()` payload with one mutation, chosen
 so that the rule it names is the only rule it breaks (W101 is a warning unless the
 validator runs with `strict=True`). W107, a `tx_id` reused across purchases, is a
-property of a dataset, not of one payload, so `invalid_events()` does not draw it.
+property of a dataset, not of one payload, so `invalid_events()` does not draw it. W108 (more than
+20 parameters) is drawn only for an event that declares more than 20 (a tracking plan's): more keys
+on a smaller event would break W102 or W101 as well.
 
 `event_frames()` draws polars or pandas DataFrames of such payloads, a share of them broken,
 with a truth column naming each row's rule; `breakable_rules(name)` lists what an event can

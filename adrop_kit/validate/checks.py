@@ -33,6 +33,7 @@ from adrop_kit.spec.rules import (
     CURRENCY_PATTERN,
     EMAIL_PATTERN,
     MAX_EVENT_NAME,
+    MAX_PARAMS,
     MESSAGES,
     NON_NEGATIVE,
     NON_PRINTABLE_PATTERN,
@@ -43,10 +44,12 @@ from adrop_kit.spec.rules import (
     msg_empty,
     msg_long_name,
     msg_missing,
+    msg_too_many,
     msg_wrong_type,
     printable,
     value_mismatch,
 )
+from adrop_kit.validate.sdk_checks import param_count
 
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
@@ -283,6 +286,9 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         judged = in_events(triple) & ok_type[vname] & ok_type[pname] & ok_type[qname]
         add("W105", Rule.W105, vname, judged & _w105(col), _M["W105"],
             col.shown(vname, col(vname, pl.Float64)))
+
+    count = param_count(schema, extra_columns)  # W108: what Adrop's SDKs take
+    add("W108", Rule.W108, "", count > MAX_PARAMS, render(msg_too_many(_slot("n")), n=count.cast(pl.String)))
 
     # -- keys the event does not list -------------------------------------------------
     known = code >= 0

@@ -23,6 +23,7 @@ from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     CURRENCY_PARAM,
     MAX_EVENT_NAME,
+    MAX_PARAMS,
     MESSAGES,
     NON_NEGATIVE,
     UNICODE_MESSAGE,
@@ -36,6 +37,7 @@ from adrop_kit.spec.rules import (
     msg_empty,
     msg_long_name,
     msg_missing,
+    msg_too_many,
     msg_wrong_type,
     printable,
     safe_repr,
@@ -228,6 +230,9 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))
+    count = sum(1 for key, value in payload.items() if value is not None and key not in ENVELOPE)
+    if count > MAX_PARAMS:
+        violations.append(_v(Rule.W108, "", msg_too_many(count)))
     return EventReport(violations)
 
 
