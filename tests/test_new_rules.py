@@ -43,10 +43,16 @@ def every_entry_point(rows: list[dict[str, Any]], tmp_path: Path) -> dict[str, F
     }
 
 
+NEW = {"E003", "W108", "W109"}
+
+
 def assert_all_agree(rows: list[dict[str, Any]], tmp_path: Path) -> Found:
+    """Every entry point reports the same rules, fields and messages; and, for the rules of this file,
+    the same values (older rules show a non-text value in their own ways: not judged here)."""
     found = every_entry_point(rows, tmp_path)
     for name, verdicts in found.items():
-        assert verdicts == found["payload"], name
+        assert {(r, rule, f, v if rule in NEW else None, m) for r, rule, f, v, m in verdicts} == {
+            (r, rule, f, v if rule in NEW else None, m) for r, rule, f, v, m in found["payload"]}, name
     return found["payload"]
 
 
@@ -130,5 +136,43 @@ def test_w108_invalid_events_draws_it_for_an_event_of_more_than_20_parameters() 
     @given(invalid_events("survey", catalog=plan, rules=["W108"]))
     def check(case: tuple[dict, str]) -> None:
         assert ak.validate_event(case[0], catalog=plan).rules == {"W108"}
+
+    check()
+
+
+# -- W109: an object or a list outside the catalog (Adrop's SDKs drop it) -------------------------
+def test_w109_objects_and_lists_outside_the_catalog_in_every_entry_point(tmp_path: Path) -> None:
+    rows = [{"uid": "u1", "eventName": "level_up", "meta": {"a": 1}},           # a custom event's parameter
+            {"uid": "u1", "eventName": "app_open", "tags": ["x", "y"]},         # outside app_open: W102 too
+            {"uid": "u1", "eventName": "level_up", "note": "plain", "score": 3},  # scalars go through
+            {"uid": "u1", "eventName": "purchase", "tx_id": "T", "items": [{"item_id": "A"}]},  # items is typed
+            {"uid": "u1", "eventName": "level_up", "items": [{"item_id": "A"}]},  # only items carries objects
+            {"uid": "u1", "eventName": "level_up", "rare": [1, 2]}]             # a rare key (`__more`)
+    found = assert_all_agree(rows, tmp_path)
+    w109 = {(row, field, value, message) for row, rule, field, value, message in found if rule == "W109"}
+    assert {(row, field, value) for row, field, value, _ in w109} == {
+        (0, "meta", '{"a":1}'), (1, "tags", '["x","y"]'), (5, "rare", "[1,2]")}
+    for _, field, _, message in w109:
+        assert f"'{field}'" in message and "Adrop's SDKs drop" in message
+    assert {rule for row, rule, *_ in found if row == 1} == {"W102", "W109"}
+
+
+def test_w109_the_local_servers_judge_accepts_it_as_a_warning() -> None:
+    from adrop_kit.server.payload import judge
+
+    assert judge(json.dumps({"uid": "u1", "eventName": "level_up", "meta": {"a": 1}}).encode(),
+                 ak.STANDARD, False).rules == ""
+    assert "W109" in ak.validate_event({"uid": "u1", "eventName": "level_up", "meta": {"a": 1}}).rules
+
+
+def test_w109_invalid_events_draws_it_with_its_companion_w102() -> None:
+    from hypothesis import given, settings
+
+    from adrop_kit.testing.strategies import COMPANIONS, invalid_events
+
+    @settings(max_examples=10, database=None)
+    @given(invalid_events(rules=["W109"]))
+    def check(case: tuple[dict, str]) -> None:
+        assert ak.validate_event(case[0]).rules == {"W109", *COMPANIONS["W109"]}
 
     check()

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from adrop_kit import Catalog, PlanError, Rule, UnknownEvent, validate_event
 from adrop_kit.spec.catalog import PLATFORMS, STANDARD
-from adrop_kit.testing.strategies import INVALID_RULES, breakable_rules, event_frames, events, invalid_events, items
+from adrop_kit.testing.strategies import (
+    COMPANIONS,
+    INVALID_RULES,
+    breakable_rules,
+    event_frames,
+    events,
+    invalid_events,
+    items,
+)
 from adrop_kit.validate.dataset import validate_events as validate_dataset
 
 FAST = settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -32,9 +40,9 @@ PLAN = Catalog.standard().extend({"events": {
 
 
 def reported(payload: Any, rule: str, catalog: Catalog | None = None) -> None:
-    """`payload` breaks `rule` and nothing else; an error rejects it, a warning does not."""
+    """`payload` breaks `rule` and nothing else (but its COMPANIONS); an error rejects it, a warning does not."""
     report = validate_event(payload, catalog=catalog)
-    assert report.rules == {rule}, (payload, report.violations)
+    assert report.rules == {rule} | COMPANIONS.get(rule, set()), (payload, report.violations)
     assert report.ok is Rule(rule).severity.startswith("w"), report.violations
     if rule == "W101":
         assert not validate_event(payload, catalog=catalog, strict=True).ok
@@ -256,7 +264,7 @@ def test_event_frames_validate_as_their_truth_column_says(backend: str) -> None:
         found = _rules_by_row(frame)
         assert len(found) == len(truth)
         for row, (rule, rules) in enumerate(zip(truth, found, strict=True)):
-            assert rules == (set() if rule is None else {rule}), (row, rule, rules)
+            assert rules == (set() if rule is None else {rule} | COMPANIONS.get(rule, set())), (row, rule, rules)
 
     check()
 
@@ -320,6 +328,6 @@ def test_event_frames_refuse_impossible_arguments_at_once(kwargs: dict, error: t
 
 
 def test_breakable_rules_are_what_invalid_events_draws() -> None:
-    assert breakable_rules("app_open") == ("E001", "E002", "E003", "E004", "W101", "W102", "W106")
+    assert breakable_rules("app_open") == ("E001", "E002", "E003", "E004", "W101", "W102", "W106", "W109")
     assert "E007" in breakable_rules("purchase") and "W105" in breakable_rules("add_to_cart")
     assert "E005" in breakable_rules("level_up", catalog=PLAN)

@@ -36,6 +36,7 @@ class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and jso
     W106 = "W106"
     W107 = "W107"
     W108 = "W108"
+    W109 = "W109"
 
     def __str__(self) -> str:
         return self.value
@@ -66,6 +67,7 @@ TITLES: dict[Rule, str] = {
     Rule.W106: "uid looks like an e-mail address or phone number",
     Rule.W107: "the same tx_id on more than one purchase",
     Rule.W108: "more than 20 parameters besides uid, eventName and platform",
+    Rule.W109: "a parameter outside the catalog holds an object or a list",
 }
 
 # -- the heuristics of the warnings, stated once -------------------------------------
@@ -222,6 +224,8 @@ MESSAGES: dict[str, str] = {
     "W106": "uid looks like {what}: personal data does not belong in an id",
     "W108": "the event has {count} parameters besides uid, eventName and platform; Adrop's SDKs take at most {limit} "
             "an event",
+    "W109": "'{field}' holds {kind}: Adrop's SDKs drop a parameter whose value is an object or a list "
+            "(only items carries objects)",
     "W107": "tx_id '{tx}' was already used by the purchase in row {first}: revenue would be counted twice",
 }
 

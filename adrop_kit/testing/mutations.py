@@ -1,7 +1,8 @@
 """How `adrop_kit.testing.strategies.invalid_events()` breaks a valid payload: one mutation per rule.
 
 Each rule has a table of wrong values and a function that applies one to a payload; a
-mutation is chosen so that the rule it names is the only rule the payload then breaks.
+mutation is chosen so that the rule it names is the only rule the payload then breaks, but for
+the companions of `COMPANIONS` (W109's key outside the catalog is also a W102 key).
 Plain data and functions on dicts: no Hypothesis here (the strategies draw from these).
 """
 
@@ -26,6 +27,8 @@ from adrop_kit.spec.rules import (
 
 Payload = dict[str, Any]
 Edit = Callable[[Payload], Any]
+COMPANIONS: dict[str, frozenset[str]] = {"W109": frozenset({"W102"})}
+"""Rules a mutation for the rule (the key) cannot help breaking as well."""
 MAX_ITEMS = 4
 """The most items a drawn payload carries (and the item positions a mutation may hit)."""
 
@@ -99,6 +102,8 @@ def _overcharge(p: Payload, factor: float) -> Payload:
     return {**p, "price": price, "quantity": quantity, "value": price * quantity * factor + 1}
 
 
+_NESTED_KEYS = ("meta", "tags", "cart")  # W109 (with W102: the event does not list them)
+_NESTED_VALUES = ({"a": 1}, ["x", "y"], [1, 2], [{"a": "b"}], {"k": {"n": 1}})
 _GOOD: dict[str, Any] = {"string": "x", "number": 1, "integer": 1, "boolean": True}  # W108: valid fillers
 
 
@@ -161,6 +166,9 @@ def edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
         return [partial(_overcharge, factor=f) for f in (2, 1.5)] if triple else []
     if rule is Rule.W108:  # keys beyond the catalog's would also be W102 (or W101): only a plan's big event
         return [partial(_fill, spec=spec)] if len(spec.params) > MAX_PARAMS else []
+    if rule is Rule.W109:  # a key outside the catalog is one the event does not list: W102 comes with it
+        return [partial(_set, key=k, value=v) for k in _NESTED_KEYS if k not in spec.allowed_keys
+                for v in _NESTED_VALUES]
     return []  # W107: dataset-level
 
 

@@ -49,7 +49,7 @@ from adrop_kit.spec.rules import (
     printable,
     value_mismatch,
 )
-from adrop_kit.validate.sdk_checks import param_count
+from adrop_kit.validate.sdk_checks import nested_values, param_count
 
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
@@ -289,6 +289,11 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
 
     count = param_count(schema, extra_columns)  # W108: what Adrop's SDKs take
     add("W108", Rule.W108, "", count > MAX_PARAMS, render(msg_too_many(_slot("n")), n=count.cast(pl.String)))
+    named = ev.is_not_null() & (ev != "") & (length <= MAX_EVENT_NAME)  # a catalog or a custom event
+    for key, holds, kind, value in nested_values(schema, extra_columns):  # W109: what the SDKs drop
+        listed = in_events([e.name for e in catalog if key in e.param_names])
+        add(f"W109:{key}", Rule.W109, key, named & ~listed & holds,
+            render(_M["W109"].format(field=printable(key), kind=_slot("k")), k=kind), value)
 
     # -- keys the event does not list -------------------------------------------------
     known = code >= 0

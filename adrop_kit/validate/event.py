@@ -214,6 +214,18 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
     return out
 
 
+def _dropped_by_sdks(payload: Mapping[str, Any], spec: EventSpec | None) -> list[Violation]:
+    """W109: the parameters outside the catalog (all of a custom event's) holding an object or a list."""
+    out = []
+    for key, value in payload.items():
+        if (isinstance(value, (dict, list, tuple)) and key not in ENVELOPE and key != ITEMS
+                and (spec is None or key not in spec.param_names)):
+            field = key if isinstance(key, str) else str(key)
+            message = _M["W109"].format(field=printable(field), kind=json_kind(value))
+            out.append(_v(Rule.W109, field, message, as_json(value)))
+    return out
+
+
 def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict: bool = False) -> EventReport:
     """Check one event payload against the contract; never raises for bad data.
 
@@ -230,6 +242,9 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))
+    name = payload.get("eventName")
+    if isinstance(name, str) and 0 < len(name) <= MAX_EVENT_NAME:  # a catalog or a custom event
+        violations.extend(_dropped_by_sdks(payload, spec))
     count = sum(1 for key, value in payload.items() if value is not None and key not in ENVELOPE)
     if count > MAX_PARAMS:
         violations.append(_v(Rule.W108, "", msg_too_many(count)))

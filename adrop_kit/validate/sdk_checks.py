@@ -1,6 +1,7 @@
 """What Adrop's SDKs would do to a row, as polars expressions over a canonical frame: W108 (more
-than `MAX_PARAMS` parameters). `checks.frame_checks` turns these into rule checks, so both engines
-(polars and pandera) run them.
+than `MAX_PARAMS` parameters) and W109 (a value that is an object or a list, which they drop).
+`checks.frame_checks` turns these into rule checks, so both engines (polars and pandera) run them;
+the keys of `__more` are judged for W109 in `nested.more_violations`.
 
 A row's parameters are its sent keys besides the envelope: the columns not null in the row (a value
 or its `__bad__` text; `__exact__` rides beside its value) and the keys of `__more` whose value is
@@ -14,8 +15,8 @@ from collections.abc import Collection, Mapping
 import polars as pl
 
 from adrop_kit.io.columns import BAD, EXACT, MORE
-from adrop_kit.io.values import loads_exact
-from adrop_kit.spec.catalog import ENVELOPE
+from adrop_kit.io.values import exact_json, loads_exact, plain
+from adrop_kit.spec.catalog import ENVELOPE, ITEMS
 
 
 def sent_key(column: str, extra_columns: Collection[str]) -> str | None:
@@ -53,4 +54,34 @@ def param_count(schema: Mapping[str, pl.DataType], extra_columns: Collection[str
     return pl.sum_horizontal(present) if present else pl.lit(0, pl.Int64)
 
 
-__all__ = ["param_count", "sent_key"]
+def _json_texts(s: pl.Series) -> pl.Series:
+    return pl.Series(s.name, [None if v is None else exact_json(plain(v)) for v in s.to_list()], pl.String)
+
+
+def nested_values(schema: Mapping[str, pl.DataType],
+                  extra_columns: Collection[str]) -> list[tuple[str, pl.Expr, pl.Expr, pl.Expr]]:
+    """For every parameter of the frame but `items`: (key, whether the row's value is an object or a
+    list, 'an object'/'an array', the value as JSON text), from a native nested column or the JSON
+    text of `__bad__<key>`. Every key is listed (a check that cannot fire is `False`), so a template
+    schema has the same checks as the frame."""
+    keys = dict.fromkeys(k for name in schema if (k := sent_key(name, extra_columns)) is not None and k != ITEMS)
+    out = []
+    for key in keys:
+        holds, kind, value = pl.lit(False), pl.lit(None, pl.String), pl.lit(None, pl.String)
+        if BAD + key in schema:
+            bad = pl.col(BAD + key)
+            holds = bad.str.starts_with("[") | bad.str.starts_with("{")
+            kind = pl.when(bad.str.starts_with("[")).then(pl.lit("an array")).otherwise(pl.lit("an object"))
+            value = bad
+        dtype = schema.get(key)
+        if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
+            native = pl.col(key)
+            holds = native.is_not_null() | holds.fill_null(False)
+            kind = pl.when(native.is_not_null()).then(
+                pl.lit("an object" if isinstance(dtype, pl.Struct) else "an array")).otherwise(kind)
+            value = pl.coalesce(native.map_batches(_json_texts, return_dtype=pl.String, is_elementwise=True), value)
+        out.append((key, holds.fill_null(False), kind, value))
+    return out
+
+
+__all__ = ["nested_values", "param_count", "sent_key"]
