@@ -365,3 +365,16 @@ def test_the_report_lists_every_problem_with_rule_field_and_value() -> None:
     d = report.to_dict()
     assert d["ok"] is False and {v["rule"] for v in d["violations"]} == report.rules
     assert "E008 items[1].item_id" in str(report)
+
+
+# -- E003: at most 64 characters (SPEC.md, Adrop's Korean API page "1~64자") --------------------
+@pytest.mark.parametrize("name", ["e" * 65, "이" * 65, "😀" * 65, "purchase" + "_" * 57])
+def test_e003_rejects_an_event_name_longer_than_64_code_points(name: str) -> None:
+    v = the(with_(APP_OPEN, eventName=name), "E003", "eventName", mentions="65 characters")
+    assert "64" in v.message
+    assert validate_event(with_(APP_OPEN, eventName=name)).rules == {"E003"}, "not also W101"
+
+
+@pytest.mark.parametrize("name", ["e" * 64, "이" * 64, "😀" * 64])
+def test_e003_accepts_64_code_points_whatever_their_bytes(name: str) -> None:
+    assert validate_event(with_(APP_OPEN, eventName=name)).rules == {"W101"}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adrop_kit.errors import PlanError, UnknownEvent
+from adrop_kit.spec.rules import MAX_EVENT_NAME
 
 ParamType = Literal["string", "number", "integer", "boolean", "items"]
 PARAM_TYPES: tuple[str, ...] = ("string", "number", "integer", "boolean", "items")
@@ -229,6 +230,8 @@ class Catalog:
                 raise PlanError(f"{where} must be a table/object")
             if not name or not isinstance(name, str) or name in ENVELOPE:
                 raise PlanError(f"{where}: not a usable event name")
+            if len(name) > MAX_EVENT_NAME:  # every such event would be E003
+                raise PlanError(f"{where}: an event name has at most {MAX_EVENT_NAME} characters (E003)")
             bad = set(spec) - {"group", "description", "params"}
             if bad:
                 raise PlanError(f"{where}: unknown key(s) {sorted(bad)}; expected group, description, params")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from adrop_kit.spec.catalog import PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
-from adrop_kit.spec.rules import Rule
+from adrop_kit.spec.rules import MAX_EVENT_NAME, Rule
 
 __all__ = ["DIALECT", "dispatch_schema", "event_schema", "json_schemas", "openapi", "write_json"]
 
@@ -126,7 +126,8 @@ def json_schemas(catalog: Catalog | str | Path | None = None) -> dict[str, dict[
 def _dispatch(cat: Catalog, ref: str, *, strict: bool) -> dict[str, Any]:
     """Any event: the envelope, then the schema its `eventName` selects (`ref` + key), if any."""
     names = list(cat.names)
-    name: dict[str, Any] = {"enum": names} if strict else {"type": "string", "minLength": 1}
+    name: dict[str, Any] = ({"enum": names} if strict else
+                            {"type": "string", "minLength": 1, "maxLength": MAX_EVENT_NAME})  # code points
     return {  # W101 is a warning: a name outside the catalog selects no schema, its envelope is all
         "type": "object",
         "required": ["uid", "eventName"],

@@ -35,6 +35,8 @@ class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and jso
     W105 = "W105"
     W106 = "W106"
     W107 = "W107"
+    W108 = "W108"
+    W109 = "W109"
 
     def __str__(self) -> str:
         return self.value
@@ -51,7 +53,7 @@ class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and jso
 TITLES: dict[Rule, str] = {
     Rule.E001: "the body is a JSON object",
     Rule.E002: "uid present, a string, not empty after trimming",
-    Rule.E003: "eventName present, a string, not empty",
+    Rule.E003: "eventName present, a string, 1 to 64 characters (Unicode code points)",
     Rule.E004: "platform, when present, is web, android or ios",
     Rule.E005: "required parameters present, not null, not empty",
     Rule.E006: "parameter types (strings, numbers, integers)",
@@ -64,6 +66,8 @@ TITLES: dict[Rule, str] = {
     Rule.W105: "add_to_cart value differs from price * quantity",
     Rule.W106: "uid looks like an e-mail address or phone number",
     Rule.W107: "the same tx_id on more than one purchase",
+    Rule.W108: "more than 20 parameters besides uid, eventName and platform",
+    Rule.W109: "a parameter outside the catalog holds an object or a list",
 }
 
 # -- the heuristics of the warnings, stated once -------------------------------------
@@ -165,6 +169,24 @@ def msg_wrong_type(field: str, expected: str, got: str) -> str:
     return f"{field} must be {EXPECTED[expected]}, got {got}"
 
 
+MAX_EVENT_NAME = 64
+"""E003: the most characters (Unicode code points) an eventName may have (Adrop's Korean API page: 1~64자)."""
+
+
+def msg_long_name(length: int | str) -> str:
+    """E003 for an eventName longer than `MAX_EVENT_NAME`; `length` may be a slot of a rendered message."""
+    return MESSAGES["E003.long"].format(length=length, limit=MAX_EVENT_NAME)
+
+
+MAX_PARAMS = 20
+"""W108: the most parameters (keys besides uid, eventName, platform; null never counts) Adrop's SDKs take."""
+
+
+def msg_too_many(count: int | str) -> str:
+    """W108 for an event of `count` parameters; `count` may be a slot of a rendered message."""
+    return MESSAGES["W108"].format(count=count, limit=MAX_PARAMS)
+
+
 def msg_missing(field: str, event: str) -> str:
     return f"{field} is required for {event} but is missing"
 
@@ -179,6 +201,7 @@ MESSAGES: dict[str, str] = {
     "E002.empty": "uid is empty (or only whitespace)",
     "E003.missing": "eventName is missing",
     "E003.empty": "eventName is empty",
+    "E003.long": "eventName is {length} characters long; Adrop takes at most {limit}",
     "E004": "platform must be one of web, android, ios",
     "E007.missing": "{event} needs an items array, and it is missing",
     "E007.type": "{event}: items must be an array of item objects, got {got}",
@@ -199,6 +222,10 @@ MESSAGES: dict[str, str] = {
     "W104": "currency should be an ISO 4217 code: three upper-case letters such as KRW or USD",
     "W105": "value differs from price * quantity",
     "W106": "uid looks like {what}: personal data does not belong in an id",
+    "W108": "the event has {count} parameters besides uid, eventName and platform; Adrop's SDKs take at most {limit} "
+            "an event",
+    "W109": "'{field}' holds {kind}: Adrop's SDKs drop a parameter whose value is an object or a list "
+            "(only items carries objects)",
     "W107": "tx_id '{tx}' was already used by the purchase in row {first}: revenue would be counted twice",
 }
 

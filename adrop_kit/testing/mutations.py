@@ -1,7 +1,8 @@
 """How `adrop_kit.testing.strategies.invalid_events()` breaks a valid payload: one mutation per rule.
 
 Each rule has a table of wrong values and a function that applies one to a payload; a
-mutation is chosen so that the rule it names is the only rule the payload then breaks.
+mutation is chosen so that the rule it names is the only rule the payload then breaks, but for
+the companions of `COMPANIONS` (W109's key outside the catalog is also a W102 key).
 Plain data and functions on dicts: no Hypothesis here (the strategies draw from these).
 """
 
@@ -14,10 +15,20 @@ from functools import partial
 from typing import Any
 
 from adrop_kit.spec.catalog import ITEMS, Catalog, EventSpec
-from adrop_kit.spec.rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE, Rule
+from adrop_kit.spec.rules import (
+    AT_LEAST_ONE,
+    CURRENCY_PARAM,
+    MAX_EVENT_NAME,
+    MAX_PARAMS,
+    NON_NEGATIVE,
+    VALUE_TRIPLE,
+    Rule,
+)
 
 Payload = dict[str, Any]
 Edit = Callable[[Payload], Any]
+COMPANIONS: dict[str, frozenset[str]] = {"W109": frozenset({"W102"})}
+"""Rules a mutation for the rule (the key) cannot help breaking as well."""
 MAX_ITEMS = 4
 """The most items a drawn payload carries (and the item positions a mutation may hit)."""
 
@@ -48,7 +59,9 @@ _BODIES: tuple[Edit, ...] = (  # E001: not a JSON object
     lambda p: [p], json.dumps, lambda p: None, lambda p: 42, lambda p: 1.5, lambda p: "", lambda p: True,
 )
 _BAD_UIDS = (_DELETE, None, "", "   ", "\t", 123, True, ["u1"], {"id": "u1"})  # E002
-_BAD_NAMES = (_DELETE, None, "", 7, False, ["view_item"])  # E003
+_BAD_NAMES = (_DELETE, None, "", 7, False, ["view_item"],  # E003, and names past MAX_EVENT_NAME code points
+              "e" * (MAX_EVENT_NAME + 1), "이" * (MAX_EVENT_NAME + 1), "😀" * (MAX_EVENT_NAME + 1),
+              "purchase" + "_" * (MAX_EVENT_NAME - 7))
 _BAD_PLATFORMS = ("Web", "windows", "iOS", "", "android ", 1, True, ["web"])  # E004
 _BAD_ITEMS = (_DELETE, None, [], "SKU-1", {"item_id": "SKU-1"}, 3)  # E007
 _BAD_ELEMENTS = ("SKU-1", 1, None, ["SKU-1"], True)  # E008: an item that is not an object
@@ -87,6 +100,21 @@ def _overcharge(p: Payload, factor: float) -> Payload:
     """W105: a non-negative value far from price * quantity."""
     price, quantity = p.get("price", 10), p.get("quantity", 1)
     return {**p, "price": price, "quantity": quantity, "value": price * quantity * factor + 1}
+
+
+_NESTED_KEYS = ("meta", "tags", "cart")  # W109 (with W102: the event does not list them)
+_NESTED_VALUES = ({"a": 1}, ["x", "y"], [1, 2], [{"a": "b"}], {"k": {"n": 1}})
+_GOOD: dict[str, Any] = {"string": "x", "number": 1, "integer": 1, "boolean": True}  # W108: valid fillers
+
+
+def _fill(p: Payload, spec: EventSpec) -> Payload:
+    """W108: every parameter of `spec` given a valid value (for an event declaring more than MAX_PARAMS)."""
+    q = dict(p)
+    for param in spec.params:
+        if q.get(param.name) is None:
+            q[param.name] = ([dict(_FALLBACK_ITEM)] if param.type == "items" else
+                             "KRW" if param.name == CURRENCY_PARAM else _GOOD[param.type])
+    return consistent_value(q)
 
 
 def edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
@@ -136,6 +164,11 @@ def edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
         return [partial(_set, key=CURRENCY_PARAM, value=v) for v in _BAD_CURRENCIES if v or not currency.required]
     if rule is Rule.W105:
         return [partial(_overcharge, factor=f) for f in (2, 1.5)] if triple else []
+    if rule is Rule.W108:  # keys beyond the catalog's would also be W102 (or W101): only a plan's big event
+        return [partial(_fill, spec=spec)] if len(spec.params) > MAX_PARAMS else []
+    if rule is Rule.W109:  # a key outside the catalog is one the event does not list: W102 comes with it
+        return [partial(_set, key=k, value=v) for k in _NESTED_KEYS if k not in spec.allowed_keys
+                for v in _NESTED_VALUES]
     return []  # W107: dataset-level
 
 

@@ -21,7 +21,10 @@ built, not when it is drawn: `events("nope")` raises `UnknownEvent` at once.
 Each `invalid_events()` payload is an `events()` payload with one mutation, chosen
 so that the rule it names is the only rule it breaks (W101 is a warning unless the
 validator runs with `strict=True`). W107, a `tx_id` reused across purchases, is a
-property of a dataset, not of one payload, so `invalid_events()` does not draw it.
+property of a dataset, not of one payload, so `invalid_events()` does not draw it. W108 (more than
+20 parameters) is drawn only for an event that declares more than 20 (a tracking plan's): more keys
+on a smaller event would break W102 or W101 as well. A W109 payload (an object or a list under a
+key outside the catalog) also breaks W102, the one exception to "only that rule" (`COMPANIONS`).
 
 `event_frames()` draws polars or pandas DataFrames of such payloads, a share of them broken,
 with a truth column naming each row's rule; `breakable_rules(name)` lists what an event can
@@ -42,11 +45,13 @@ from hypothesis import strategies as st
 from adrop_kit.spec.catalog import PLATFORMS, Catalog, resolve
 from adrop_kit.spec.rules import Rule
 from adrop_kit.testing._shapes import UIDS, Case, Payload, Shape, broken_dicts, dict_lists, dicts, make_shape
+from adrop_kit.testing.mutations import COMPANIONS
 from adrop_kit.testing.mutations import MAX_ITEMS as _MAX_ITEMS
 from adrop_kit.testing.mutations import edits as _edits
 from adrop_kit.testing.mutations import fits_frame as _fits_frame
 
-__all__ = ["CI_PROFILE", "INVALID_RULES", "breakable_rules", "event_frames", "events", "invalid_events", "items"]
+__all__ = ["CI_PROFILE", "COMPANIONS", "INVALID_RULES", "breakable_rules", "event_frames", "events", "invalid_events",
+           "items"]
 
 INVALID_RULES: tuple[str, ...] = tuple(r.value for r in Rule if r is not Rule.W107)
 """The rules `invalid_events()` can break: every rule but the dataset-level W107."""

@@ -32,6 +32,8 @@ from adrop_kit.spec.rules import (
     CURRENCY_PARAM,
     CURRENCY_PATTERN,
     EMAIL_PATTERN,
+    MAX_EVENT_NAME,
+    MAX_PARAMS,
     MESSAGES,
     NON_NEGATIVE,
     NON_PRINTABLE_PATTERN,
@@ -40,11 +42,14 @@ from adrop_kit.spec.rules import (
     VALUE_TRIPLE,
     Rule,
     msg_empty,
+    msg_long_name,
     msg_missing,
+    msg_too_many,
     msg_wrong_type,
     printable,
     value_mismatch,
 )
+from adrop_kit.validate.sdk_checks import nested_values, param_count
 
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
@@ -223,7 +228,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E003:type", Rule.E003, "eventName", bev.is_not_null(),
         render(msg_wrong_type("eventName", "string", _slot("k")), k=kind_of_json(bev)), bev)
     add("E003:empty", Rule.E003, "eventName", ev == "", _M["E003.empty"])
-    unknown = (ev != "") & (code < 0)
+    length = ev.str.len_chars()  # Unicode code points, as Python's len
+    add("E003:long", Rule.E003, "eventName", length > MAX_EVENT_NAME,
+        render(msg_long_name(_slot("n")), n=length.cast(pl.String)), ev)
+    unknown = (ev != "") & (code < 0) & (length <= MAX_EVENT_NAME)
     w101 = "W101.strict" if strict else "W101"
     add("W101", Rule.W101, "eventName", unknown,
         suggesting(catalog.suggest_event, ev, _M[w101].format(event=_slot("e")),
@@ -278,6 +286,14 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         judged = in_events(triple) & ok_type[vname] & ok_type[pname] & ok_type[qname]
         add("W105", Rule.W105, vname, judged & _w105(col), _M["W105"],
             col.shown(vname, col(vname, pl.Float64)))
+
+    count = param_count(schema, extra_columns)  # W108: what Adrop's SDKs take
+    add("W108", Rule.W108, "", count > MAX_PARAMS, render(msg_too_many(_slot("n")), n=count.cast(pl.String)))
+    named = ev.is_not_null() & (ev != "") & (length <= MAX_EVENT_NAME)  # a catalog or a custom event
+    for key, holds, kind, value in nested_values(schema, extra_columns):  # W109: what the SDKs drop
+        listed = in_events([e.name for e in catalog if key in e.param_names])
+        add(f"W109:{key}", Rule.W109, key, named & ~listed & holds,
+            render(_M["W109"].format(field=printable(key), kind=_slot("k")), k=kind), value)
 
     # -- keys the event does not list -------------------------------------------------
     known = code >= 0

@@ -22,6 +22,8 @@ from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpe
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     CURRENCY_PARAM,
+    MAX_EVENT_NAME,
+    MAX_PARAMS,
     MESSAGES,
     NON_NEGATIVE,
     UNICODE_MESSAGE,
@@ -33,7 +35,9 @@ from adrop_kit.spec.rules import (
     json_kind,
     looks_personal,
     msg_empty,
+    msg_long_name,
     msg_missing,
+    msg_too_many,
     msg_wrong_type,
     printable,
     safe_repr,
@@ -160,6 +164,8 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
         out.append(_v(Rule.E003, "eventName", msg_wrong_type("eventName", "string", json_kind(name)), as_json(name)))
     elif name == "":
         out.append(_v(Rule.E003, "eventName", _M["E003.empty"]))
+    elif len(name) > MAX_EVENT_NAME:
+        out.append(_v(Rule.E003, "eventName", msg_long_name(len(name)), name))
     elif name in catalog:
         spec = catalog.events[name]
     else:
@@ -208,6 +214,18 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
     return out
 
 
+def _dropped_by_sdks(payload: Mapping[str, Any], spec: EventSpec | None) -> list[Violation]:
+    """W109: the parameters outside the catalog (all of a custom event's) holding an object or a list."""
+    out = []
+    for key, value in payload.items():
+        if (isinstance(value, (dict, list, tuple)) and key not in ENVELOPE and key != ITEMS
+                and (spec is None or key not in spec.param_names)):
+            field = key if isinstance(key, str) else str(key)
+            message = _M["W109"].format(field=printable(field), kind=json_kind(value))
+            out.append(_v(Rule.W109, field, message, as_json(value)))
+    return out
+
+
 def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict: bool = False) -> EventReport:
     """Check one event payload against the contract; never raises for bad data.
 
@@ -224,6 +242,12 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))
+    name = payload.get("eventName")
+    if isinstance(name, str) and 0 < len(name) <= MAX_EVENT_NAME:  # a catalog or a custom event
+        violations.extend(_dropped_by_sdks(payload, spec))
+    count = sum(1 for key, value in payload.items() if value is not None and key not in ENVELOPE)
+    if count > MAX_PARAMS:
+        violations.append(_v(Rule.W108, "", msg_too_many(count)))
     return EventReport(violations)
 
 

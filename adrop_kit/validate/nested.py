@@ -18,17 +18,18 @@ from adrop_kit.io.values import LONG_RUN_PATTERN, exact_json, loads_exact, plain
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, Catalog
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
+    MAX_EVENT_NAME,
     MESSAGES,
     NON_NEGATIVE,
     Rule,
+    json_kind,
     msg_wrong_type,
+    printable,
 )
 from adrop_kit.validate.checks import (
-    EVENT_CODE,
     VALUE_CHARS,
     VIOLATION_SCHEMA,
     _slot,
-    event_code,
     kind_of_number,
     line_of,
     render,
@@ -219,26 +220,30 @@ def _as_text(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
                     extra_columns: Sequence[str] = ()) -> pl.DataFrame:
-    """W102 for the rare keys outside the catalog, kept together in `__more` (one JSON object a row):
-    the same verdict, field, value and message as a column of their own would give."""
+    """W102 and W109 for the rare keys outside the catalog, kept together in `__more` (one JSON object a
+    row): the same verdict, field, value and message as a column of their own would give."""
     if MORE not in df.columns:
         return _empty_violations()
-    code = pl.col(EVENT_CODE) if EVENT_CODE in df.columns else event_code(catalog)
-    sub = df.filter(ok_rows & (code >= 0) & pl.col(MORE).is_not_null()).select(ROW, "eventName", MORE,
-                                                                               line_of(df.columns))
+    ev = pl.col("eventName")
+    named = ev.is_not_null() & (ev != "") & (ev.str.len_chars() <= MAX_EVENT_NAME)  # catalog or custom (W109)
+    sub = df.filter(ok_rows & named & pl.col(MORE).is_not_null()).select(ROW, "eventName", MORE, line_of(df.columns))
     skip = set(ENVELOPE) | set(extra_columns)
     rows: list[tuple[Any, ...]] = []
     messages: dict[tuple[str, str], str] = {}
     for row, event, text, line in sub.iter_rows():
-        allowed = catalog[event].allowed_keys
+        spec = catalog.events.get(event)
         for key, value in loads_exact(text).items():
-            if value is None or key.startswith("_") or key in skip or key in allowed:
+            if value is None or key.startswith("_") or key in skip or (spec is not None and key in spec.param_names):
                 continue
             shown = value if isinstance(value, str) else exact_json(value)
             shown = shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 1] + "…"
-            if (key, event) not in messages:  # once per distinct key and event, not per row
-                messages[key, event] = msg_unknown_key(key, event, catalog)
-            rows.append((row, line, event, Rule.W102.value, Rule.W102.severity, key, shown, messages[key, event]))
+            if spec is not None:
+                if (key, event) not in messages:  # once per distinct key and event, not per row
+                    messages[key, event] = msg_unknown_key(key, event, catalog)
+                rows.append((row, line, event, Rule.W102.value, Rule.W102.severity, key, shown, messages[key, event]))
+            if isinstance(value, (dict, list)) and key != ITEMS:
+                message = _M["W109"].format(field=printable(key), kind=json_kind(value))
+                rows.append((row, line, event, Rule.W109.value, Rule.W109.severity, key, shown, message))
     return pl.DataFrame(rows, schema=VIOLATION_SCHEMA, orient="row")
 
 

@@ -1,0 +1,87 @@
+"""What Adrop's SDKs would do to a row, as polars expressions over a canonical frame: W108 (more
+than `MAX_PARAMS` parameters) and W109 (a value that is an object or a list, which they drop).
+`checks.frame_checks` turns these into rule checks, so both engines (polars and pandera) run them;
+the keys of `__more` are judged for W109 in `nested.more_violations`.
+
+A row's parameters are its sent keys besides the envelope: the columns not null in the row (a value
+or its `__bad__` text; `__exact__` rides beside its value) and the keys of `__more` whose value is
+not null. Metadata (`ts`, the user's extra columns, `_`-named ones) never counts (SPEC's Decisions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+import polars as pl
+
+from adrop_kit.io.columns import BAD, EXACT, MORE
+from adrop_kit.io.values import exact_json, loads_exact, plain
+from adrop_kit.spec.catalog import ENVELOPE, ITEMS
+
+
+def sent_key(column: str, extra_columns: Collection[str]) -> str | None:
+    """The parameter a column carries (its `__bad__` text too), or None: the envelope, metadata,
+    `__exact__` (beside its value) and `__more` (counted key by key) carry none."""
+    if column == MORE or column.startswith(EXACT):
+        return None
+    key = column[len(BAD):] if column.startswith(BAD) else column
+    if key.startswith("_") or key in extra_columns or key in ENVELOPE:
+        return None
+    return key
+
+
+def _more_counts(extra_columns: Collection[str]):  # noqa: ANN202 - a polars batch function
+    def batch(s: pl.Series) -> pl.Series:
+        out = [0 if text is None else sum(1 for k, v in loads_exact(text).items()
+                                          if v is not None and sent_key(k, extra_columns) is not None)
+               for text in s.to_list()]
+        return pl.Series(s.name, out, pl.Int64)
+
+    return batch
+
+
+def param_count(schema: Mapping[str, pl.DataType], extra_columns: Collection[str]) -> pl.Expr:
+    """Per row, how many parameters it would send (W108 compares this with `MAX_PARAMS`)."""
+    keys: dict[str, list[str]] = {}
+    for name in schema:
+        key = sent_key(name, extra_columns)
+        if key is not None:
+            keys.setdefault(key, []).append(name)
+    present = [pl.any_horizontal([pl.col(c).is_not_null() for c in cols]).cast(pl.Int64) for cols in keys.values()]
+    if MORE in schema:
+        present.append(pl.col(MORE).map_batches(_more_counts(extra_columns), return_dtype=pl.Int64,
+                                                is_elementwise=True).fill_null(0))
+    return pl.sum_horizontal(present) if present else pl.lit(0, pl.Int64)
+
+
+def _json_texts(s: pl.Series) -> pl.Series:
+    return pl.Series(s.name, [None if v is None else exact_json(plain(v)) for v in s.to_list()], pl.String)
+
+
+def nested_values(schema: Mapping[str, pl.DataType],
+                  extra_columns: Collection[str]) -> list[tuple[str, pl.Expr, pl.Expr, pl.Expr]]:
+    """For every parameter of the frame but `items`: (key, whether the row's value is an object or a
+    list, 'an object'/'an array', the value as JSON text), from a native nested column or the JSON
+    text of `__bad__<key>`. Every key is listed (a check that cannot fire is `False`), so a template
+    schema has the same checks as the frame."""
+    keys = dict.fromkeys(k for name in schema if (k := sent_key(name, extra_columns)) is not None and k != ITEMS)
+    out = []
+    for key in keys:
+        holds, kind, value = pl.lit(False), pl.lit(None, pl.String), pl.lit(None, pl.String)
+        if BAD + key in schema:
+            bad = pl.col(BAD + key)
+            holds = bad.str.starts_with("[") | bad.str.starts_with("{")
+            kind = pl.when(bad.str.starts_with("[")).then(pl.lit("an array")).otherwise(pl.lit("an object"))
+            value = bad
+        dtype = schema.get(key)
+        if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
+            native = pl.col(key)
+            holds = native.is_not_null() | holds.fill_null(False)
+            kind = pl.when(native.is_not_null()).then(
+                pl.lit("an object" if isinstance(dtype, pl.Struct) else "an array")).otherwise(kind)
+            value = pl.coalesce(native.map_batches(_json_texts, return_dtype=pl.String, is_elementwise=True), value)
+        out.append((key, holds.fill_null(False), kind, value))
+    return out
+
+
+__all__ = ["nested_values", "param_count", "sent_key"]
