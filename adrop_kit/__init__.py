@@ -3,7 +3,7 @@
 The package is layered (docs/architecture.md; kept by the import-linter contract in
 pyproject.toml):
 
-    {errors, support} → spec → io → validate → {send, server, explore, export} → {testing, spark} → {cli, widgets}
+    {errors, support} → spec → io → validate → {send, server, explore} → {testing, spark} → {cli, widgets}
 
 This module is the public face: it only re-exports. Importing it stays light: no uvicorn
 until a `LocalServer` is asked for, no polars, pandas or pandera until a dataset is validated
