@@ -111,18 +111,29 @@ codecs.register_error("adrop_kit.note", _note)
 
 
 def _invalid_utf8_lines(lines: Lines, lo: int, hi: int) -> np.ndarray:
-    """Indices (from lo) of the lines lo..hi that hold bytes that are not UTF-8 (one pass, in C, in
-    blocks of whole lines: a third quicker than one text of the whole part)."""
+    """Indices (from lo) of the lines lo..hi that hold bytes that are not UTF-8: blocks of lines are
+    validated where they lie (pyarrow, no copy), and only a block that fails is decoded, in C, to
+    name its lines."""
     offsets = lines.offsets[lo:hi + 1]
+    whole = pa.Array.from_buffers(pa.large_string(), hi - lo,
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(lines.data)])
     found: list[np.ndarray] = []
-    cuts = np.unique(np.searchsorted(offsets, np.arange(offsets[0], offsets[-1], 1 << 22), side="left"))
-    for a, b in zip(cuts, [*cuts[1:], len(offsets) - 1], strict=True):
+    for a in range(0, hi - lo, _UTF8_BLOCK):
+        b = min(a + _UTF8_BLOCK, hi - lo)
+        try:
+            whole.slice(a, b - a).validate(full=True)
+            continue
+        except pa.ArrowInvalid:
+            pass
         _noted.where = []
         start = int(offsets[a])
         lines.data[start:int(offsets[b])].decode("utf-8", "adrop_kit.note")
         found.append(np.array(_noted.where, np.int64) + start)
     at = np.concatenate(found) if found else np.empty(0, np.int64)
     return np.unique(np.searchsorted(offsets, at, side="right") - 1)
+
+
+_UTF8_BLOCK = 1024  # lines validated at once (a block with a bad line is decoded whole)
 
 
 @dataclass
