@@ -228,7 +228,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
     found = values.select(pl.sum_horizontal(pl.all().is_not_null().cast(pl.UInt32))).to_series() \
         if values.width else pl.zeros(plain.height, pl.UInt32, eager=True)
     out = pl.concat([plain.select(ROW), values], how="horizontal")
-    ok = pl.Series([True] * len(t))
+    ok = pl.repeat(True, len(t), dtype=pl.Boolean, eager=True).alias("")
     items = _none(len(t))
     raw_items = _none(len(t))
     if ITEMS in p.classes:
@@ -259,7 +259,7 @@ def _key_ends(texts: pl.Series) -> pl.Series:
 
 
 def _none(n: int) -> pl.Series:
-    return pl.Series([None] * n, dtype=pl.String)
+    return pl.repeat(None, n, dtype=pl.String, eager=True).alias("")  # (not from a list of n Nones)
 
 
 def _null_keys(t: pl.Series, top: pl.Series, p: Plan) -> pl.Series:
@@ -267,7 +267,7 @@ def _null_keys(t: pl.Series, top: pl.Series, p: Plan) -> pl.Series:
     holding a null member, with their items array (whose objects may hold nulls too) cut out (`top`)."""
     where = t.str.contains(_NULL_MEMBER).arg_true()
     if not len(where):
-        return pl.Series([None] * len(t), dtype=pl.List(pl.String))
+        return pl.repeat(None, len(t), dtype=pl.List(pl.String), eager=True).alias("")
     top = top.gather(where)
     members = top.str.extract_all(rf'[{{,]{W}"(?:{p.keys_pattern()}){_NULL_MEMBER}')
     names = members.list.eval(pl.element().str.extract(r'"([^"]*)"')).list.drop_nulls()
