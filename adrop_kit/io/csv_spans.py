@@ -30,6 +30,12 @@ _LONE_CR = re.compile(rb"\r(?!\n)")
 class Native:
     start: int
     end: int
+    cuts: tuple[int, ...] = ()
+    """Record starts inside it where it may be cut (the ends of the chunks it was found in)."""
+
+    def chunks(self) -> list[Native]:
+        bounds = (self.start, *self.cuts, self.end)
+        return [Native(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 @dataclass(frozen=True)
@@ -52,16 +58,24 @@ def pieces(data: bytes, header: Header) -> list[Native | Precise]:
         trouble = _trouble(data, pos, end, flags)
         at, upto, end = _first_irregular(data, pos, end, header.sep, trouble, flags)
         if at is None:
-            out.append(Native(pos, end))
+            _native(out, pos, end)
             pos = end
             continue
         if at > pos:
-            out.append(Native(pos, at))
+            _native(out, pos, at)
         walk = split(data, header, start=at, stop=upto, line=line)
         line = walk.line
         out.append(Precise(walk))
         pos = walk.end
     return out
+
+
+def _native(out: list[Native | Precise], start: int, end: int) -> None:
+    last = out[-1] if out else None
+    if isinstance(last, Native) and last.end == start:
+        out[-1] = Native(last.start, end, (*last.cuts, start))
+    else:
+        out.append(Native(start, end))
 
 
 def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) -> int | None:

@@ -115,17 +115,33 @@ def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series]:
     parts = pieces(data, header)
     native = [p for p in parts if isinstance(p, Native)]
     read = dict(zip(native, _native_frames(data, header, native), strict=True))
+    refused = [p for p in native if read[p] is None and p.cuts]
+    if refused:  # read again chunk by chunk: only the chunk polars refuses is walked
+        parts = [q for p in parts for q in (p.chunks() if p in refused else [p])]
+        read.update((q, _native_frames(data, header, [q])[0]) for p in refused for q in p.chunks())
     parts = [Precise(split(data, header, p.start, p.end)) if isinstance(p, Native) and read[p] is None else p
              for p in parts]
     walks = [p.split for p in parts if isinstance(p, Precise)]
+    runs: list[tuple[pl.DataFrame, int, int] | Precise] = []  # consecutive spans of one read: one slice
+    for p in parts:
+        if isinstance(p, Precise):
+            runs.append(p)
+            continue
+        f, a, h = read[p]  # type: ignore[misc]
+        last = runs[-1] if runs else None
+        if isinstance(last, tuple) and last[0] is f and last[1] + last[2] == a:
+            runs[-1] = (f, last[1], last[2] + h)
+        else:
+            runs.append((f, a, h))
     good = _good_rows(data, header, [r for w in walks for r in w.runs], sum(len(w.good) for w in walks))
     cells = cell_columns(header)
     frames: list[pl.DataFrame] = []
     index = offset = 0
-    for p in parts:  # in order: only a walk's own good and bad records need sorting
-        if isinstance(p, Native):
-            df = read[p].with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + index).alias(ROW),
-                                      pl.lit(None, pl.String).alias(ERROR), pl.lit(None, pl.String).alias(RAW))
+    for p in runs:  # in order: only a walk's own good and bad records need sorting
+        if isinstance(p, tuple):
+            # (a row index, not an int_range: a column of one chunk beside polars' many rechunks them all)
+            df = p[0].slice(p[1], p[2]).with_row_index(ROW, offset=index).with_columns(
+                pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR), pl.lit(None, pl.String).alias(RAW))
             index += df.height
         else:
             w = p.split
@@ -141,15 +157,19 @@ def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series]:
                                     _BREAKS: pl.Series(w.bad_breaks, dtype=pl.Int64)})
                 df = pl.concat([df, bad], how="diagonal").sort(ROW)
             index += w.records
-        frames.append(df.select(ROW, ERROR, RAW, *cells, _BREAKS))
-    df = pl.concat(frames) if frames else pl.DataFrame(schema={ROW: pl.Int64, ERROR: pl.String, RAW: pl.String,
-                                                               **dict.fromkeys(cells, pl.String), _BREAKS: pl.Int64})
-    return df.drop(_BREAKS), df.get_column(_BREAKS)
+        frames.append(df)
+    if not frames:
+        frames = [pl.DataFrame(schema={ROW: pl.Int64, ERROR: pl.String, RAW: pl.String,
+                                       **dict.fromkeys(cells, pl.String), _BREAKS: pl.Int64})]
+    df = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
+    breaks = df.drop_in_place(_BREAKS)
+    return df, breaks
 
 
-def _native_frames(data: bytes, header: Header, native: list[Native]) -> list[pl.DataFrame | None]:
-    """Each native span's records read by polars (one read for all; the spans one by one if polars
-    refuses that: invalid UTF-8, too many fields), None for a span it refuses."""
+def _native_frames(data: bytes, header: Header,
+                   native: list[Native]) -> list[tuple[pl.DataFrame, int, int] | None]:
+    """Each native span's records read by polars, as (frame, first row, rows) (one read for all; the
+    spans one by one if polars refuses that: too many fields), None for a span it refuses."""
     if not native:
         return []
     whole = native[0].start == header.end and native[-1].end == len(data) \
@@ -169,7 +189,7 @@ def _native_frames(data: bytes, header: Header, native: list[Native]) -> list[pl
         upto = lines.search_sorted(ends, side="right")
         if lines.len() and lines[-1] == ends[-1] and (upto > 0).all() and (lines.gather(upto - 1) == ends).all():
             cuts = upto.to_list()
-            return [df.slice(a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)]
+            return [(df, a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)]
     if len(native) == 1:  # refused, or read otherwise than the grammar says: walked
         return [None]
     return [_native_frames(data, header, [p])[0] for p in native]
