@@ -11,6 +11,7 @@ catalog (common and rare), lines that are not objects, invalid UTF-8, blank line
 from __future__ import annotations
 
 import json
+import random
 
 import orjson
 import polars as pl
@@ -211,3 +212,29 @@ def test_any_mix_of_events_reads_the_same_both_ways(payloads, newline, spaced) -
     with pytest.MonkeyPatch.context() as mp:
         two, one = _both(data, mp)
     _same(two, one)
+
+
+@pytest.mark.parametrize("block", [1, 3, 1024])
+def test_the_lines_that_are_not_utf8_are_found_whatever_the_block(block, monkeypatch):
+    import numpy as np
+
+    from adrop_kit.io import jsonl_fast
+
+    monkeypatch.setattr(jsonl_fast, "_UTF8_BLOCK", block)
+    rng = random.Random(block)
+    pieces = [b"ok", "é".encode(), b"\xff", b"\xc3", "가".encode()[:2], b"\xed\xa0\x80", b"x"]
+    lines = [b"".join(rng.choice(pieces) for _ in range(rng.randrange(4))) for _ in range(200)]
+    data = b"\n".join(lines) + b"\n"
+    truth = [i for i, line in enumerate(lines) if not _is_utf8(line)]
+    found = jsonl_fast._invalid_utf8_lines(jsonl_fast.Lines.of(data), 0, len(lines))
+    assert np.asarray(found).tolist() == truth
+    part = jsonl_fast._invalid_utf8_lines(jsonl_fast.Lines.of(data), 50, 150)
+    assert np.asarray(part).tolist() == [i - 50 for i in truth if 50 <= i < 150]
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -254,25 +254,42 @@ class Split:
     good: list[int] = field(default_factory=list)
     bad: list[tuple[int, str, str]] = field(default_factory=list)
     """(record number, message, raw text)"""
+    bad_breaks: list[int] = field(default_factory=list)
+    """The line breaks inside each bad record (0 for a malformed one: it is its own line)."""
+    end: int = 0
+    """Where the walk stopped: the end of its last record."""
+    line: tuple[int, int] = (0, 0)
+    """(line number, position): where line counting stands, to go on from in a later walk."""
+
+    @property
+    def records(self) -> int:
+        return len(self.good) + len(self.bad)
 
 
-def split(data: bytes, header: Header) -> Split:
-    """Every record after the header: well-formed ones into runs, the others into E001 rows
-    (malformed: its own line; more fields than the header; far over the size bound; a NUL byte;
-    not UTF-8). Linear: one regex match per record, no record decoded or copied."""
+def split(data: bytes, header: Header, start: int | None = None, stop: int | None = None,
+          line: tuple[int, int] | None = None) -> Split:
+    """Every record after the header (or from `start`, a record's start, to the first record end at or
+    past `stop`, numbered from 0 there; `line`: a previous walk's `Split.line`): well-formed ones into
+    runs, the others into E001 rows (malformed: its own line; more fields than the header; far over
+    the size bound; a NUL byte; not UTF-8). Linear: one regex match per record, no record decoded or copied."""
     out = Split()
     width, sep = len(header.names), header.sep
     n = len(data)
-    check_nul = data.find(b"\x00", header.end) >= 0
-    check_utf8 = not _utf8(data, header.end)
+    whole = start is None
+    start = header.end if start is None else start
+    stop = n if stop is None else stop
+    check_nul = not whole or data.find(b"\x00", header.end) >= 0
+    check_utf8 = not whole or not _utf8(data, header.end)
     big = 2 * READ_BOUND + 3 * width  # over this many bytes, a record's cells are surely over READ_BOUND
-    line, line_pos = header.lines + 1, header.end  # line numbers (1-based) are counted only when a message needs one
-    run_start = pos = header.end
+    # line numbers (1-based) are counted only when a message needs one
+    line, line_pos = line if line is not None else (header.lines + 1, header.end)
+    run_start = pos = start
     index = 0
     match = grammar(sep).record.match
-    while pos < n:
+    while pos < n and (pos < stop or index == 0):
         m = match(data, pos)
         problem = None
+        inner = 0
         if m is None:
             nl = data.find(b"\n", pos)
             end = n if nl < 0 else nl + 1
@@ -294,6 +311,8 @@ def split(data: bytes, header: Header) -> Split:
                 problem = "a NUL byte (binary data)"
             elif check_utf8 and not _utf8(data[pos:content]):
                 problem = "not valid UTF-8 text"
+            if problem is not None:
+                inner = data.count(b"\n", pos, content)
         if problem is None:
             out.good.append(index)
         else:
@@ -301,13 +320,15 @@ def split(data: bytes, header: Header) -> Split:
             line_pos = pos
             message = problem if problem == SIZE_MESSAGE else f"line {line:,}: {problem}"
             out.bad.append((index, message, raw_line(data, pos, content)))
+            out.bad_breaks.append(inner)
             if run_start < pos:
                 out.runs.append((run_start, pos))
             run_start = end
         index += 1
         pos = end
-    if run_start < n:
-        out.runs.append((run_start, n))
+    if run_start < pos:
+        out.runs.append((run_start, pos))
+    out.end, out.line = pos, (line, line_pos)
     return out
 
 

@@ -3,12 +3,15 @@
 Two paths read a CSV, and they give every row the same verdict and the same number (the
 record grammar and the numbering are in `io.csv_records`):
 
-- fast: polars reads the whole file, when it holds no NUL byte and no lone CR, every record
-  with a quote is well-formed (`csv_records.well_formed`: polars would read some malformed
-  ones its own way) and polars accepts it (it refuses too many fields, invalid UTF-8);
-- forgiving: `csv_records.split` finds the records polars may read and the E001 rows for the
-  others (each judged by its own line), and polars reads the well-formed records, the same
-  parser as the fast path, so a value cannot depend on an unrelated broken line.
+- spans (`span_rows`, the default): `io.csv_spans` cuts the body into spans of regular records
+  (well-formed, no NUL byte, no lone CR, UTF-8), which polars reads in one call, and the irregular
+  records between them, walked one by one by `csv_records.split`; merged in order. So one broken
+  record costs about that record, not a second pass over the file. A span polars still refuses
+  (too many fields) is read again span by span, and the span it refuses is walked;
+- forgiving (`forgiving=True`, the definition the first is held to): `csv_records.split` over the
+  whole body finds the records polars may read and the E001 rows for the others (each judged by
+  its own line), and polars reads the well-formed records, so a value cannot depend on an
+  unrelated broken line.
 
 Then both: an empty cell, quoted (`""`) or not, is absent; a record with no cell is not an event
 (it keeps its number); a record whose cells hold more than `READ_BOUND` bytes, or whose `items`
@@ -22,7 +25,8 @@ import json
 
 import polars as pl
 
-from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split, well_formed
+from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split
+from adrop_kit.io.csv_spans import Native, Precise, pieces
 from adrop_kit.io.frames import BAD, ERROR, EXACT, LINE, RAW, ROW, Frame, key_types, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
 from adrop_kit.io.source import READ_BOUND
@@ -39,16 +43,11 @@ def read_csv(data: bytes, source: str, catalog: Catalog, *, forgiving: bool = Fa
     `forgiving=True` skips the fast path (for tests that hold the two paths to one meaning).
     A file read as one column whose name holds another separator gets a note saying so."""
     header = read_header(data, source, None if delimiter is None else delimiter_bytes(delimiter))
-    df = None
-    if not forgiving and data.find(b"\x00", header.end) < 0 and not _lone_cr(data) \
-            and well_formed(data, header.end, header.sep):  # polars reads some malformed records its own way
-        df = fast_rows(data, header)
     breaks = None
-    if df is None:
+    if forgiving or not cell_columns(header):
         df = forgiving_rows(data, header)
-    elif cell_columns(header) == header.names:  # every cell read as the grammar reads it: its line breaks count
-        breaks = df.select(pl.sum_horizontal(pl.col(header.names).str.count_matches("\n", literal=True)
-                                             .fill_null(0)).cast(pl.Int64)).to_series() if header.names else None
+    else:  # polars reads the regular spans, the records between them are walked one by one
+        df, breaks = span_rows(data, header)
     records = df.height
     hint = header.hint()
     df = type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND), catalog)
@@ -85,24 +84,132 @@ def delimiter_bytes(delimiter: str) -> bytes:
     return sep.encode()
 
 
-def _lone_cr(data: bytes) -> bool:
-    """A CR that is not part of a CRLF line end (polars and the grammar may read it differently)."""
-    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
-
-
 def cell_columns(header: Header) -> list[str]:
     """The header's columns but the reader's own `__` namespace (such columns are dropped)."""
     return [n for n in header.names if not n.startswith("__")]
 
 
-def _polars(data: bytes, header: Header) -> pl.DataFrame:
+def _polars(data: bytes, header: Header, *, breaks: bool = False) -> pl.DataFrame:
     df = pl.read_csv(data, has_header=True, infer_schema=False, raise_if_empty=False,
                      separator=header.sep.decode())
     if df.width != len(header.names):
         raise pl.exceptions.ComputeError("the header was read differently")
     if df.columns != header.names:
         df = df.rename(dict(zip(df.columns, header.names, strict=True)))
+    if breaks:  # the line breaks inside each record's cells (all of them, `__` columns too)
+        return df.select(*cell_columns(header), _breaks(header.names))
     return df.select(cell_columns(header))
+
+
+_BREAKS = "__breaks"
+
+
+def _breaks(names: list[str]) -> pl.Expr:
+    return pl.sum_horizontal(pl.col(names).str.count_matches("\n", literal=True).fill_null(0)).cast(pl.Int64) \
+        .alias(_BREAKS)
+
+
+def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series]:
+    """polars over the regular spans of records, `csv_records.split` over the others (`csv_spans.pieces`),
+    merged in order: the frame `forgiving_rows` builds, and the line breaks inside each record."""
+    parts = pieces(data, header)
+    native = [p for p in parts if isinstance(p, Native)]
+    read = dict(zip(native, _native_frames(data, header, native), strict=True))
+    refused = [p for p in native if read[p] is None and p.cuts]
+    if refused:  # read again chunk by chunk: only the chunk polars refuses is walked
+        parts = [q for p in parts for q in (p.chunks() if p in refused else [p])]
+        read.update((q, _native_frames(data, header, [q])[0]) for p in refused for q in p.chunks())
+    parts = [Precise(split(data, header, p.start, p.end)) if isinstance(p, Native) and read[p] is None else p
+             for p in parts]
+    walks = [p.split for p in parts if isinstance(p, Precise)]
+    runs: list[tuple[pl.DataFrame, int, int] | Precise] = []  # consecutive spans of one read: one slice
+    for p in parts:
+        if isinstance(p, Precise):
+            runs.append(p)
+            continue
+        f, a, h = read[p]  # type: ignore[misc]
+        last = runs[-1] if runs else None
+        if isinstance(last, tuple) and last[0] is f and last[1] + last[2] == a:
+            runs[-1] = (f, last[1], last[2] + h)
+        else:
+            runs.append((f, a, h))
+    good = _good_rows(data, header, [r for w in walks for r in w.runs], sum(len(w.good) for w in walks))
+    cells = cell_columns(header)
+    frames: list[pl.DataFrame] = []
+    index = offset = 0
+    for p in runs:  # in order: only a walk's own good and bad records need sorting
+        if isinstance(p, tuple):
+            # (a row index, not an int_range: a column of one chunk beside polars' many rechunks them all)
+            df = p[0].slice(p[1], p[2]).with_row_index(ROW, offset=index).with_columns(
+                pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR), pl.lit(None, pl.String).alias(RAW))
+            index += df.height
+        else:
+            w = p.split
+            df = good.slice(offset, len(w.good)).with_columns(pl.Series(ROW, w.good, pl.Int64) + index,
+                                                              pl.lit(None, pl.String).alias(ERROR),
+                                                              pl.lit(None, pl.String).alias(RAW))
+            offset += len(w.good)
+            if w.bad:
+                rows, messages, raws = zip(*w.bad, strict=True)
+                bad = pl.DataFrame({ROW: pl.Series(rows, dtype=pl.Int64) + index,
+                                    ERROR: pl.Series(messages, dtype=pl.String),
+                                    RAW: pl.Series([short(r) for r in raws], dtype=pl.String),
+                                    _BREAKS: pl.Series(w.bad_breaks, dtype=pl.Int64)})
+                df = pl.concat([df, bad], how="diagonal").sort(ROW)
+            index += w.records
+        frames.append(df)
+    if not frames:
+        frames = [pl.DataFrame(schema={ROW: pl.Int64, ERROR: pl.String, RAW: pl.String,
+                                       **dict.fromkeys(cells, pl.String), _BREAKS: pl.Int64})]
+    df = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
+    breaks = df.drop_in_place(_BREAKS)
+    return df, breaks
+
+
+def _native_frames(data: bytes, header: Header,
+                   native: list[Native]) -> list[tuple[pl.DataFrame, int, int] | None]:
+    """Each native span's records read by polars, as (frame, first row, rows) (one read for all; the
+    spans one by one if polars refuses that: too many fields), None for a span it refuses."""
+    if not native:
+        return []
+    whole = native[0].start == header.end and native[-1].end == len(data) \
+        and all(a.end == b.start for a, b in zip(native, native[1:], strict=False))
+    if whole:  # the whole body: no copy
+        text = data
+    else:
+        text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
+    try:
+        df = _polars(text if text.endswith(b"\n") else text + b"\n", header, breaks=True)
+    except pl.exceptions.PolarsError:
+        df = None
+    if df is not None:  # a span's records: its lines, less the breaks inside its records
+        ends = pl.Series([data.count(b"\n", p.start, p.end) + (not data.endswith(b"\n", p.start, p.end))
+                          for p in native], dtype=pl.Int64).cum_sum()
+        lines = (df.get_column(_BREAKS) + 1).cum_sum()
+        upto = lines.search_sorted(ends, side="right")
+        if lines.len() and lines[-1] == ends[-1] and (upto > 0).all() and (lines.gather(upto - 1) == ends).all():
+            cuts = upto.to_list()
+            return [(df, a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)]
+    if len(native) == 1:  # refused, or read otherwise than the grammar says: walked
+        return [None]
+    return [_native_frames(data, header, [p])[0] for p in native]
+
+
+def _good_rows(data: bytes, header: Header, runs: list[tuple[int, int]], count: int) -> pl.DataFrame:
+    """The well-formed records of the walks, read by polars (by `_python_rows` if it reads them differently)."""
+    body = b"".join(data[s:e] for s, e in runs)
+    if body and not body.endswith(b"\n"):
+        body += b"\n"
+    try:
+        good = _polars(header.text + b"\n" + body, header, breaks=True) if body else None
+        if good is not None and good.height == count:
+            return good
+    except pl.exceptions.PolarsError:
+        pass
+    if not count:
+        return pl.DataFrame({**{n: pl.Series([], dtype=pl.String) for n in cell_columns(header)},
+                             _BREAKS: pl.Series([], dtype=pl.Int64)})
+    return _python_rows(data, header, Split(runs=runs), breaks=True)
 
 
 def fast_rows(data: bytes, header: Header) -> pl.DataFrame | None:
@@ -141,21 +248,25 @@ def forgiving_rows(data: bytes, header: Header) -> pl.DataFrame:
     return pl.concat([good, bad], how="diagonal_relaxed").sort(ROW)
 
 
-def _python_rows(data: bytes, header: Header, parts: Split) -> pl.DataFrame:
+def _python_rows(data: bytes, header: Header, parts: Split, *, breaks: bool = False) -> pl.DataFrame:
     """The well-formed records field by field, when polars does not read them as the grammar says
-    (a safety net: the property tests hold polars to the grammar)."""
+    (a safety net: the property tests hold polars to the grammar). `breaks`: with `__breaks`."""
     width = len(header.names)
     cols: list[list[str | None]] = [[] for _ in range(width)]
+    inner: list[int] = []
     for start, end in parts.runs:
         pos = start
         while pos < end:
             stop = grammar(header.sep).record.match(data, pos).end()
             text = data[pos:stop].rstrip(b"\n")
             cells = fields(text[:-1] if text.endswith(b"\r") else text, header.sep)
+            inner.append(sum(c.count(b"\n") for c in cells[:width]))
             for j in range(width):
                 cols[j].append(cells[j].decode("utf-8") or None if j < len(cells) else None)
             pos = stop
     df = pl.DataFrame({n: pl.Series(c, dtype=pl.String) for n, c in zip(header.names, cols, strict=True)})
+    if breaks:
+        return df.select(*cell_columns(header), pl.Series(_BREAKS, inner, dtype=pl.Int64))
     return df.select(cell_columns(header))
 
 
@@ -256,4 +367,5 @@ def _integer_texts(text: pl.Series, as_int: pl.Series, val: pl.Series) -> pl.Ser
     return exact if exact.null_count() < exact.len() else None
 
 
-__all__ = ["cell_columns", "delimiter_bytes", "fast_rows", "finish", "forgiving_rows", "read_csv", "type_csv"]
+__all__ = ["cell_columns", "delimiter_bytes", "fast_rows", "finish", "forgiving_rows", "read_csv", "span_rows",
+           "type_csv"]

@@ -1,0 +1,151 @@
+"""Where a CSV body is regular, and where it needs the record-by-record walk of `csv_records.split`.
+
+A body is cut into pieces, in order: `Native` byte spans of whole records that polars may read as
+they are (every record well-formed, no NUL byte, no CR that does not end a line), and `Precise`
+walks (`csv_records.split`) over the records that are not, each starting at a true record start.
+So one malformed record, NUL byte or lone CR costs a walk over that record, not over the file.
+
+A span's records are found as `csv_records.well_formed` finds them: the lines without a quote are
+whole records, each record with a quote is matched where its line starts; the file is looked at
+`CHUNK` bytes at a time. Where quoted records are dense a chunk is checked in one linear pass
+(polars' regex), which says yes or no: a chunk it refuses is walked whole (so at most `CHUNK`
+bytes are walked for a record that pass cannot place).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from adrop_kit.io.csv_records import Header, Split, grammar, split
+
+CHUNK = 1 << 20
+"""The bytes looked at in one step (the most the walk covers for one irregular record in dense quotes)."""
+_DENSE = 1500  # quoted records per MiB above which one linear pass beats a match per quoted record
+_DENSE_EVERY = 1000  # quoted records matched between two looks at the density
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+@dataclass(frozen=True)
+class Native:
+    start: int
+    end: int
+    cuts: tuple[int, ...] = ()
+    """Record starts inside it where it may be cut (the ends of the chunks it was found in)."""
+
+    def chunks(self) -> list[Native]:
+        bounds = (self.start, *self.cuts, self.end)
+        return [Native(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+@dataclass(frozen=True)
+class Precise:
+    split: Split
+    """Its records, numbered from 0 at its start."""
+
+
+def pieces(data: bytes, header: Header) -> list[Native | Precise]:
+    """The body after the header cut into native spans and precise walks, in order, covering it."""
+    n, chunk = len(data), CHUNK
+    flags = (data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
+             not _utf8(data, header.end))
+    out: list[Native | Precise] = []
+    line = None
+    pos = header.end
+    while pos < n:
+        nl = data.find(b"\n", min(pos + chunk, n) - 1)
+        end = n if nl < 0 else nl + 1
+        trouble = _trouble(data, pos, end, flags)
+        at, upto, end = _first_irregular(data, pos, end, header.sep, trouble, flags)
+        if at is None:
+            _native(out, pos, end)
+            pos = end
+            continue
+        if at > pos:
+            _native(out, pos, at)
+        walk = split(data, header, start=at, stop=upto, line=line)
+        line = walk.line
+        out.append(Precise(walk))
+        pos = walk.end
+    return out
+
+
+def _native(out: list[Native | Precise], start: int, end: int) -> None:
+    last = out[-1] if out else None
+    if isinstance(last, Native) and last.end == start:
+        out[-1] = Native(last.start, end, (*last.cuts, start))
+    else:
+        out.append(Native(start, end))
+
+
+def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) -> int | None:
+    """The first NUL byte, lone CR or byte that is not UTF-8 in [start, end), if any (`flags`: which
+    of the three the file holds at all)."""
+    nul, lone_cr, utf8 = flags
+    found = []
+    if nul and (i := data.find(b"\x00", start, end)) >= 0:
+        found.append(i)
+    if lone_cr and (m := _LONE_CR.search(data, start, end)) is not None:
+        found.append(m.start())
+    if utf8:
+        try:
+            str(memoryview(data)[start:end], "utf-8")
+        except UnicodeDecodeError as e:
+            found.append(start + e.start)
+    return min(found) if found else None
+
+
+def _utf8(data: bytes, start: int) -> bool:
+    """Whether data[start:] is UTF-8, checked without a copy (pyarrow's validation, ~1 GB/s)."""
+    if data.isascii():
+        return True
+    import pyarrow as pa
+
+    offsets = pa.array([start, len(data)], pa.int64()).buffers()[1]
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int | None,
+                     flags: tuple[bool, bool, bool]) -> tuple[int | None, int, int]:
+    """(None, end, end) when the records of [pos, end) are regular (`pos` a record start, `end` a line
+    end; moved to the end of a record the chunk's end cuts through); else (at, upto, end): `at` the
+    start of the first record that is not (the records before it are), to be walked up to `upto`."""
+    find, rfind, match = data.find, data.rfind, grammar(sep).record.match
+    start, matched = pos, 0
+    while (q := find(b'"', pos, end)) >= 0:
+        line = max(pos, rfind(b"\n", pos, q) + 1)  # the lines before it hold no quote: whole records
+        if trouble is not None and trouble < line:
+            break
+        m = match(data, line, end)
+        if m is None and trouble is None and (m := match(data, line)) is not None:
+            if m.end() <= end or _trouble(data, end, m.end(), flags) is not None:
+                m = None
+            else:  # a record the chunk's end cuts through (a quoted line break): the chunk ends after it
+                end = m.end()
+        if m is None or (trouble is not None and trouble < m.end()):
+            return line, line + 1, end
+        pos = m.end()
+        matched += 1
+        if matched % _DENSE_EVERY == 0 and matched * (1 << 20) > _DENSE * (pos - start) and trouble is None:
+            return (None, end, end) if _dense_ok(data, pos, end, sep) else (pos, end, end)
+    if trouble is None:
+        return None, end, end
+    at = max(pos, rfind(b"\n", pos, trouble) + 1)
+    return at, at + 1, end
+
+
+def _dense_ok(data: bytes, pos: int, end: int, sep: bytes) -> bool:
+    import polars as pl
+
+    try:
+        text = pl.Series([data[pos:end]], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.PolarsError:  # not UTF-8: walked
+        return False
+    return bool(text.str.contains(grammar(sep).records_text)[0])
+
+
+__all__ = ["CHUNK", "Native", "Precise", "pieces"]

@@ -1,0 +1,87 @@
+"""A CSV with irregular records (malformed, a NUL byte, a lone CR, invalid UTF-8, too many fields) is
+read natively around them and walked record by record only over them (`io.csv_spans`), and the frame
+is the one the record-by-record path alone builds (`forgiving=True`), cut into pieces of any size."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from conftest import examples
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+from test_readers_csv import MALFORMED, UNCLOSED, cases
+
+from adrop_kit.io import csv_spans
+from adrop_kit.io.csv_records import read_header
+from adrop_kit.io.csv_spans import Native, Precise, pieces
+from adrop_kit.io.read_csv import read_csv
+from adrop_kit.spec.catalog import STANDARD
+
+SETTINGS = settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
+IRREGULAR = [*MALFORMED, *UNCLOSED, b"u1,app\x00open", b"u1,app\ropen", b'u1,"a\rb",web', b"u1,app_open\xff",
+             b'u1,"\xc3",web', b"x,x,x,x,x,x,x,x,x,x,x,x", b"", b'"a\nb",c', b"\r"]
+
+
+def _same(data: bytes, monkeypatch: pytest.MonkeyPatch, chunk: int, dense_every: int = 1000) -> None:
+    monkeypatch.setattr(csv_spans, "CHUNK", chunk)
+    monkeypatch.setattr(csv_spans, "_DENSE_EVERY", dense_every)
+    try:
+        precise = read_csv(data, "e.csv", STANDARD, forgiving=True)
+    except Exception as e:  # noqa: BLE001 - the same error either way
+        with pytest.raises(type(e)):
+            read_csv(data, "e.csv", STANDARD)
+        return
+    got = read_csv(data, "e.csv", STANDARD)
+    assert_frame_equal(got.df, precise.df)
+    assert got.notes == precise.notes
+
+
+@SETTINGS
+@given(cases(max_rows=16, seps=(",", ";", "\t")), st.data())
+def test_irregular_records_anywhere_give_the_precise_frame_at_any_chunk_size(case, data):
+    replace = {}
+    if case.records:
+        for _ in range(data.draw(st.integers(0, 3), label="irregular records")):
+            k = data.draw(st.integers(0, len(case.records) - 1))
+            replace[k] = data.draw(st.sampled_from(IRREGULAR))
+    raw = case.render(replace)
+    chunk = data.draw(st.sampled_from([1, 2, 7, 16, 64, 1 << 20]), label="chunk")
+    dense = data.draw(st.sampled_from([1, 1000]), label="dense every")
+    with pytest.MonkeyPatch.context() as mp:
+        _same(raw, mp, chunk, dense)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_realistic_file_with_irregular_records_gives_the_precise_frame(seed, monkeypatch, tmp_path):
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent.parent / "benchmarks"))
+    from realistic import write_realistic  # the benchmark's realistic export, written from SPEC.md
+
+    data = write_realistic(tmp_path / "r.csv", 3000, seed=seed).read_bytes()
+    rng = random.Random(seed)
+    lines = data.split(b"\n")
+    for _ in range(rng.randint(1, 12)):
+        k = rng.randrange(1, len(lines))
+        lines.insert(k, rng.choice(IRREGULAR))
+    mixed = b"\n".join(lines)
+    for chunk, dense in ((1 << 20, 1000), (4096, 1), (300, 1000)):
+        _same(mixed, monkeypatch, chunk, dense)
+
+
+def test_one_malformed_record_is_the_only_one_walked():
+    head = b"uid,eventName,method\n"
+    body = [b'u%d,sign_up,"m, %d"' % (i, i) if i % 3 else b"u%d,app_open," % i for i in range(20_000)]
+    body[12_345] = b'u9,x"y,'
+    body[17_000] = b"u9,app\x00open,"
+    data = head + b"\n".join(body) + b"\n"
+    header = read_header(data, "e.csv")
+    parts = pieces(data, header)
+    walked = sum(p.split.records for p in parts if isinstance(p, Precise))
+    assert walked == 2
+    assert sum(isinstance(p, Native) for p in parts) >= 2
+    frame = read_csv(data, "e.csv", STANDARD)
+    assert frame.df.height == 20_000
+    assert_frame_equal(frame.df, read_csv(data, "e.csv", STANDARD, forgiving=True).df)
