@@ -275,10 +275,10 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
     assert part.path is not None
     if not file_size(part.path, stream_ok=False):  # a FIFO or a device is refused: Parquet needs to seek
         return  # an empty file holds no events
+    offset = 0
     try:
         pf = pq.ParquetFile(part.path)
         per_row = (part.size or 0) / max(pf.metadata.num_rows, 1)
-        offset = 0
         for rb in pf.iter_batches(batch_size=batch_rows):
             df = pl.from_arrow(pa.Table.from_batches([rb]))
             assert isinstance(df, pl.DataFrame)
@@ -289,7 +289,22 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
     except (OSError, pa.ArrowException) as exc:
         if isinstance(exc, DataReadError):
             raise
-        raise DataReadError(f"{part.label}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        if "more than 64 bits" not in str(exc):
+            raise DataReadError(f"{part.label}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        # pyarrow cannot read a 128-bit integer column (polars writes them); polars can, as it does
+        # when the file is read whole: the rest of the file, from the first row not yet given
+        yield from _parquet_slices(part, catalog, batch_rows, offset)
+
+
+def _parquet_slices(part: Part, catalog: Catalog, batch_rows: int, offset: int) -> Iterator[tuple[Frame, int]]:
+    """Row `offset` on of a Parquet file, `batch_rows` at a time, read by polars."""
+    assert part.path is not None
+    lf = pl.scan_parquet(part.path)
+    total = lf.select(pl.len()).collect().item()
+    per_row = (part.size or 0) / max(total, 1)
+    for start in range(offset, total, batch_rows):
+        df = lf.slice(start, batch_rows).collect()
+        yield shifted(parquet_frame(df, part.label, catalog), start, 0, commas=False), int(per_row * df.height)
 
 
 __all__ = ["shifted", "DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_ROWS", "LINE", "Batch", "iter_batches", "part_frames",
