@@ -209,7 +209,7 @@ def _sample_parts(args: argparse.Namespace, dest: Path) -> int:
 def cmd_rules(args: argparse.Namespace) -> int:
     """List the rule ids, their severity and what each checks."""
     if args.format == "json":
-        out(json.dumps([{"rule": r.value, "severity": r.severity, "title": r.title} for r in Rule]))
+        out(json.dumps([{"rule": r.value, "severity": r.severity, "title": r.title, "fix": r.fix} for r in Rule]))
         return exits.OK
     for line in table(("rule", "severity", "what it checks"),
                        [(r.value, r.severity, r.title) for r in Rule], Style.for_stdout()):
