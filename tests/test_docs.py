@@ -113,8 +113,9 @@ def test_commands_are_found():
 
 @pytest.mark.slow
 def test_the_site_builds_strict(tmp_path):
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-4000:]
     rules = (tmp_path / "site" / "reference" / "rules" / "index.html").read_text(encoding="utf-8")
     from adrop_kit import Rule
