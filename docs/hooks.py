@@ -52,7 +52,8 @@ def rules_page() -> str:
                         "A payload that breaks it:", "", "```json"]
                 out += [json.dumps(r, ensure_ascii=False) for r in rows]
                 out += ["```", ""]
-                messages = [_V(**v) for v in validate_events(rows).violations.rows(named=True) if v["rule"] == rule.value]
+                found = validate_events(rows).violations.rows(named=True)
+                messages = [_V(**v) for v in found if v["rule"] == rule.value]
         if messages:
             out += ["What you see:", "", "```text"]
             out += [f"{v.rule} {v.field or '(body)'}: {v.message}" for v in messages]
