@@ -14,6 +14,7 @@ from adrop_kit.cli.argtypes import column_names, count, delimiter, positive
 from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
+from adrop_kit.support import width as columns
 
 PROG = "adrop-kit"
 
@@ -105,21 +106,23 @@ def clip(value: Any, width: int) -> str:
     if text != text.strip() or not text:  # show where the blanks are: '  '
         text = repr(text)
     text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return columns.clip(text, width)
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], style: Style, *,
            right: set[int] | frozenset[int] = frozenset(), indent: str = "") -> list[str]:
     """Rows as aligned text columns; the last column is not padded. Severity cells are colored."""
     cells = [[("" if c is None else f"{c:,}" if isinstance(c, int) else str(c)) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
+    widths = [max(columns.width(h), *(columns.width(r[i]) for r in cells)) if cells else columns.width(h)
+              for i, h in enumerate(header)]
     last = len(header) - 1
     sev = list(header).index("severity") if "severity" in header else -1
 
     def line(row: Sequence[str], paint: Callable[[str], str] | None = None) -> str:
         parts = []
         for i, cell in enumerate(row):
-            padded = cell if i == last else cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            padded = (cell if i == last else columns.rjust(cell, widths[i]) if i in right
+                      else columns.ljust(cell, widths[i]))
             parts.append(style.severity(cell, padded) if i == sev and not paint else padded)
         text = "  ".join(parts).rstrip()
         return indent + (paint(text) if paint else text)
