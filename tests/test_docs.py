@@ -74,14 +74,24 @@ def test_toml_blocks_parse(code, directive):
     tomllib.loads(code)
 
 
+TEST_FILE = re.compile(r"# ((?:test_\w+|conftest)\.py)\n")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("code", "directive"), blocks("python"))
 def test_python_blocks_run(code, directive, tmp_path):
+    """A block is a script, or a test file when its first line names one (`# test_tracking.py`): then
+    pytest runs it, with the plugin and the default hypothesis settings."""
     work = _folder(tmp_path)
-    (work / "snippet.py").write_text(code, encoding="utf-8")
-    done = subprocess.run([sys.executable, "snippet.py"], cwd=work, env=_env(tmp_path), capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, f"the block fails when pasted alone:\n{code}\n--- stderr ---\n{done.stderr[-3000:]}"
+    named = TEST_FILE.match(code)
+    (work / (named[1] if named else "snippet.py")).write_text(code, encoding="utf-8")
+    if named and named[1] == "conftest.py":
+        (work / "test_empty.py").write_text("def test_nothing():\n    pass\n")
+    command = ([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] if named
+               else [sys.executable, "snippet.py"])
+    done = subprocess.run(command, cwd=work, env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (f"the block fails when pasted alone:\n{code}\n--- output ---\n"
+                                  f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
 def commands(code: str) -> list[str]:
@@ -98,11 +108,33 @@ def test_shell_blocks_run(code, directive, tmp_path):
         else {0, 1}
     work = _folder(tmp_path)
     for command in commands(code):
+        if command.split()[1] in SERVES:
+            _serves(command, work, _env(tmp_path))
+            continue
         done = subprocess.run(["bash", "-c", command], cwd=work, env=_env(tmp_path), capture_output=True,
                               text=True, timeout=300, stdin=subprocess.DEVNULL)
         assert done.returncode in wanted, (f"`{command}` exits {done.returncode}:\n{done.stdout[-1500:]}\n"
                                            f"{done.stderr[-1500:]}")
         assert "Traceback" not in done.stderr, f"`{command}`:\n{done.stderr[-3000:]}"
+
+
+SERVES = {"serve", "lab"}
+"""Commands that run until stopped: they pass when they are still up after a few seconds."""
+
+
+def _serves(command: str, work: Path, env: dict[str, str]) -> None:
+    if command.split()[1] == "lab":
+        command += " --no-browser"
+    proc = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=work, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        code = proc.wait(timeout=8)
+    except subprocess.TimeoutExpired:
+        return  # up and serving
+    finally:
+        proc.kill()
+        out, err = proc.communicate()
+    raise AssertionError(f"`{command}` stopped at once (exit {code}):\n{out[-1500:]}\n{err[-1500:]}")
 
 
 def test_commands_are_found():
