@@ -40,11 +40,13 @@ from adrop_kit.validate.report import DatasetReport, EventReport
 if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
     from adrop_kit.server.app import LocalServer
     from adrop_kit.server.faults import Faults
+    from adrop_kit.validate import importers
     from adrop_kit.validate.dataset import validate_events
 
 # Imported on first use: the server loads uvicorn, dataset validation loads polars.
 __getattr__, __dir__ = _lazy_exports(__name__, {
     "Faults": "adrop_kit.server.faults",
+    "importers": "adrop_kit.validate.importers",
     "LocalServer": "adrop_kit.server.app",
     "validate_events": "adrop_kit.validate.dataset",
 })
@@ -77,6 +79,7 @@ __all__ = [
     "UnknownEvent",
     "Violation",
     "__version__",
+    "importers",
     "validate_event",
     "validate_events",
 ]
