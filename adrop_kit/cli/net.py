@@ -145,6 +145,8 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
               Outcome.SKIPPED, Outcome.HELD):
         if k in s and (s[k] or k is first):
             out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
+    for note in getattr(report, "notes", ()):
+        out(st.yellow(f"Note: {note}"))
     if s["retries"]:
         out(st.dim(f"  {s['retries']:,} retries spent; the longest wait between two attempts was "
                    f"{s['longest_wait_s']:g} s"))
