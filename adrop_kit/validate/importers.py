@@ -151,4 +151,4 @@ def _frames(inputs: Any, mapping: Mapping, catalog: Catalog, tally: Tally,
 METADATA: Sequence[str] = (TS, SOURCE, ROW)
 """The metadata columns every imported event carries (never checked, never sent)."""
 
-__all__ = ["METADATA", "MappingReport", "ga4", "mapping_for", "run", "segment", "write_mapping"]
+__all__ = ["DEFAULTS", "METADATA", "MappingReport", "ga4", "mapping_for", "run", "segment", "write_mapping"]
