@@ -72,7 +72,8 @@ def test_a_page_view_keeps_its_time_to_the_microsecond_and_derives_page_id_from_
 
 
 def test_uid_is_user_id_else_the_pseudo_id_and_platform_is_lower_cased(tmp_path):
-    evs, _ = events_of(tmp_path, [row("sign_up", uid="U-1", platform="IOS", params=[param("method", string_value="kakao")]),
+    evs, _ = events_of(tmp_path, [row("sign_up", uid="U-1", platform="IOS",
+                                      params=[param("method", string_value="kakao")]),
                                   row("sign_up", uid=None, platform="ANDROID",
                                       params=[param("method", string_value="email")])])
     assert [(e["uid"], e["platform"], e["method"]) for e in evs] == [("U-1", "ios", "kakao"),
