@@ -279,3 +279,12 @@ def test_validate_and_send_given_a_ga4_export_say_which_import_to_run(tmp_path, 
     assert main(["validate", str(bq)]) == 2
     assert "adrop-kit import ga4" in capsys.readouterr().err
     assert any("import ga4" in n for n in adrop_kit.validate_events(src).notes)
+
+
+def test_the_guides_python_runs_and_its_toml_is_a_valid_mapping(tmp_path, capsys):
+    import re
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "guide" / "importing.md").read_text(encoding="utf-8")
+    exec(compile(re.findall(r"```python\n(.*?)```", guide, re.S)[0], "importing.md", "exec"), {})
+    assert "'page_id': '/p/42'" in capsys.readouterr().out
+    assert parse_mapping(re.findall(r"```toml\n(.*?)```", guide, re.S)[0]).rules[0].to == "page_view"
