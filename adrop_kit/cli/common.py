@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.cli.argtypes import column_names, count, delimiter, positive
+from adrop_kit.cli.argtypes import column_names, count, delimiter, encoding, positive
 from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
@@ -50,6 +50,9 @@ DELIMITER_HELP = ("the CSV field separator: , ; '|' or tab (also: comma, semicol
 def add_delimiter_argument(parser: argparse.ArgumentParser) -> None:
     """--delimiter for CSV inputs."""
     parser.add_argument("--delimiter", metavar="SEP", type=delimiter, default=None, help=DELIMITER_HELP)
+    parser.add_argument("--encoding", metavar="NAME", type=encoding, default=None,
+                        help="a CSV file's text encoding (cp949, euc-kr, latin-1, …); default: UTF-8, and CP949 "
+                             "when the file is not UTF-8 (the report says so)")
 
 
 def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:

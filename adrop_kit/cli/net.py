@@ -118,7 +118,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         raise Fail(" ".join(str(exc).split())) from None
     with sender:
         try:
-            report = sender.send_all(data, stream=True, delimiter=args.delimiter, outcomes_out=args.outcomes_out)
+            report = sender.send_all(data, stream=True, delimiter=args.delimiter, outcomes_out=args.outcomes_out,
+                                     encoding=args.encoding)
         except JournalError as exc:
             raise Fail(" ".join(str(exc).split())) from None
         except (AdropError, OSError, ValueError) as exc:

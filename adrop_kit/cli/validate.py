@@ -122,6 +122,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             data = paths[0] if len(paths) == 1 else paths
             report = validate_events(data, catalog=catalog, strict=args.strict,
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
+                                     encoding=args.encoding,
                                      stream=True, violations_out=args.violations_out,
                                      valid_out=args.valid_out, invalid_out=args.invalid_out,
                                      batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)

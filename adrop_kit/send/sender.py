@@ -143,9 +143,11 @@ class Sender:
     # -- many events ----------------------------------------------------------------------
     def send_all(self, data: Any, *, dry_run_preview: int = 5, stream: bool | None = None,
                  batch_bytes: int | None = None, batch_rows: int | None = None,
-                 delimiter: str | None = None, outcomes_out: str | os.PathLike[str] | None = None) -> SendReport:
+                 delimiter: str | None = None, outcomes_out: str | os.PathLike[str] | None = None,
+                 encoding: str | None = None) -> SendReport:
         """Validate and send a dataset (anything `validate_events` takes; `delimiter`: a CSV file's
-        field separator, None sniffs it). See the module docstring.
+        field separator, None sniffs it; `encoding`: a CSV file's text encoding, None reads UTF-8 or
+        guesses CP949). See the module docstring.
         Every input goes through one loop (`send.stream`): batches, each checked, planned
         (`send.plan`), sent, journaled and let go; an input `validate_events` reads whole is one batch,
         and its report lists every row. Inputs it streams (several files, `-`, a big file,
@@ -161,7 +163,7 @@ class Sender:
         from adrop_kit.validate.stream import input_frames
 
         plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
-                           outcomes_out=outcomes_out)
+                           outcomes_out=outcomes_out, encoding=encoding)
         if isinstance(plan, Inputs):  # streamed: batch by batch
             frames = input_frames(plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
                                   batch_rows=batch_rows or DEFAULT_BATCH_ROWS, progress=False, delimiter=delimiter)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from adrop_kit.io.frames import Frame
-from adrop_kit.io.parts import Inputs, is_paths, resolve_inputs
+from adrop_kit.io.parts import Inputs, is_paths, resolve_inputs, with_encoding
 from adrop_kit.io.readers import to_frame
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
 from adrop_kit.spec.catalog import Catalog, resolve
@@ -37,7 +37,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                     engine: Literal["polars", "pandera"] = "polars", stream: bool | None = None,
                     batch_bytes: int | None = None, batch_rows: int | None = None,
                     violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None) -> DatasetReport:
+                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None,
+                    encoding: str | None = None) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
     directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
     polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
@@ -50,12 +51,14 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     separator (`,` `;` tab `|`); None sniffs it from the header and the first records.
     `extra_columns` replaces the default metadata columns (`ts`). `valid_out` / `invalid_out`
     (.parquet/.jsonl/.csv) write the valid and the invalid rows in your columns and values
-    (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams.
+    (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams. `encoding`: a
+    CSV file's text encoding (`"cp949"`, `"latin-1"`); None reads UTF-8, and guesses CP949 for a file
+    that is not UTF-8 (the report's notes say so).
     """
     start = time.perf_counter()
     cat = resolve(catalog)
     inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
-                         violations_out=violations_out)
+                         violations_out=violations_out, encoding=encoding)
     if isinstance(inputs, Inputs):
         rows_out = RowsOut(valid_out, invalid_out, multi=len(inputs.parts) > 1)
         try:
@@ -72,7 +75,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
 
 
 def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,
-                batch_rows: int | None = None, violations_out: Any = None, outcomes_out: Any = None) -> Any:
+                batch_rows: int | None = None, violations_out: Any = None, outcomes_out: Any = None,
+                encoding: str | None = None) -> Any:
     """How an input is read: `Inputs` (streamed), one `Part` (read whole), or None (not a path:
     a frame or records, read whole by `to_frame`). `outcomes_out` is `Sender.send_all`'s: it streams too."""
     asked = any(v is not None for v in (batch_bytes, batch_rows, violations_out, outcomes_out))
@@ -82,7 +86,7 @@ def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | Non
                             "reads files: "
                             f"pass a path, a directory, a glob or a list of paths, not a {type(data).__name__}")
         return None
-    inputs = resolve_inputs(data)
+    inputs = with_encoding(resolve_inputs(data), encoding)
     single = len(inputs.parts) == 1 and not inputs.multi
     if stream is False:
         if not single or asked:
