@@ -55,6 +55,27 @@ def add_delimiter_argument(parser: argparse.ArgumentParser) -> None:
                              "when the file is not UTF-8 (the report says so)")
 
 
+def add_mapping_argument(parser: argparse.ArgumentParser) -> None:
+    """--mapping for validate and send: renames and value fixes applied before checking."""
+    parser.add_argument("--mapping", metavar="FILE", type=Path,
+                        help="a mapping file (TOML) whose [rename], [fix.COLUMN] and [case] tables fix every row "
+                             "before it is checked (Purchase -> purchase, iOS -> ios, krw -> KRW); the report says "
+                             "how many rows each rule changed")
+
+
+def checked_mapping(args: argparse.Namespace, catalog: Catalog) -> Path | None:
+    """The --mapping file, read once here so a mistake in it is a usage error naming its line."""
+    if getattr(args, "mapping", None) is None:
+        return None
+    from adrop_kit.io.importers.mapping import load_mapping
+
+    try:
+        load_mapping(args.mapping, catalog=catalog)
+    except AdropError as exc:
+        raise Fail(" ".join(str(exc).split())) from None
+    return args.mapping
+
+
 def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:
     """The metadata columns the flags name, after the default ones (`ts`)."""
     from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS

@@ -89,7 +89,8 @@ def print_mapping_report(report: MappingReport, style: Style) -> None:
     sections = (("Events written", "event", report.by_event), ("Skipped rows, by source event", "source event",
                                                                  report.skipped),
                 ("Lost: fields that held a value no Adrop field carries", "field", report.lost),
-                ("Invalid events, by rule", "rule", report.invalid_by_rule))
+                ("Invalid events, by rule", "rule", report.invalid_by_rule),
+                ("Fixed by the mapping", "rule", report.fixed))
     for title, head, counts in sections:
         if not counts:
             continue

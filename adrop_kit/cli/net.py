@@ -17,8 +17,10 @@ from adrop_kit.cli.common import (
     Fail,
     Style,
     add_delimiter_argument,
+    add_mapping_argument,
     add_meta_columns_argument,
     add_retry_arguments,
+    checked_mapping,
     load_catalog,
     meta_columns,
     one_line,
@@ -55,6 +57,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     s.add_argument("--strict", action="store_true", help="events outside the catalog are errors")
     add_meta_columns_argument(s)
     add_delimiter_argument(s)
+    add_mapping_argument(s)
     s.add_argument("--hold-warnings", metavar="RULES", nargs="?", const="all", type=warning_rules, default=None,
                    help="keep back (do not send) valid rows that carry a warning: any warning, or only the rule ids "
                         "listed (W101,W107). Held rows are counted and named, never journaled (a run without the "
@@ -119,7 +122,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     with sender:
         try:
             report = sender.send_all(data, stream=True, delimiter=args.delimiter, outcomes_out=args.outcomes_out,
-                                     encoding=args.encoding)
+                                     encoding=args.encoding, mapping=checked_mapping(args, sender.catalog))
         except JournalError as exc:
             raise Fail(" ".join(str(exc).split())) from None
         except (AdropError, OSError, ValueError) as exc:

@@ -27,6 +27,7 @@ import polars as pl
 from adrop_kit.io.frames import Frame, from_records
 from adrop_kit.io.importers.defaults import DEFAULTS
 from adrop_kit.io.importers.engine import ROW, SOURCE, TS, Tally, map_rows
+from adrop_kit.io.importers.fixes import fixed_frames
 from adrop_kit.io.importers.mapping import Mapping, default_mapping, load_mapping
 from adrop_kit.io.importers.sources import DEFAULT_ROWS, iter_rows
 from adrop_kit.io.parts import resolve_inputs
@@ -52,13 +53,15 @@ class MappingReport:
     invalid: int = 0
     invalid_by_rule: dict[str, int] = field(default_factory=dict)
     lost: dict[str, int] = field(default_factory=dict)
+    fixed: dict[str, int] = field(default_factory=dict)
+    """Rows each of the mapping's renames and value fixes (`[rename]`, `[fix.COLUMN]`, `[case]`) changed."""
     out: str | None = None
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "kind": self.kind, "rows": self.rows, "mapped_rows": self.mapped_rows,
                 "events": self.events, "skipped": self.skipped, "by_event": self.by_event, "invalid": self.invalid,
-                "invalid_by_rule": self.invalid_by_rule, "lost": self.lost, "out": self.out,
+                "invalid_by_rule": self.invalid_by_rule, "lost": self.lost, "fixed": self.fixed, "out": self.out,
                 "elapsed_s": round(self.elapsed_s, 3)}
 
 
@@ -107,8 +110,12 @@ def run(kind: str, paths: Any, mapping: Mapping | str | Path | None = None, *, o
     kept: list[pl.DataFrame] = []
     sink = RowSink(out) if out is not None else None
     acc = Accumulator(keep=False, flags=True)
+    changed: Counter[str] = Counter()
+    frames = _frames(inputs, m, cat, tally, batch_rows)
+    if m.fixes:
+        frames = fixed_frames(frames, m.fixes, changed)
     try:
-        for cb in check_batches(_frames(inputs, m, cat, tally, batch_rows), cat, acc,
+        for cb in check_batches(frames, cat, acc,
                                 extra_columns=DEFAULT_EXTRA_COLUMNS):
             errors = cb.violations.filter(pl.col("row").is_in(error_rows(cb.violations).implode())) \
                 if cb.violations.height else cb.violations
@@ -125,6 +132,7 @@ def run(kind: str, paths: Any, mapping: Mapping | str | Path | None = None, *, o
                            events=tally.events, skipped=dict(tally.skipped.most_common()),
                            by_event=dict(tally.by_event.most_common()), invalid=acc.invalid,
                            invalid_by_rule=dict(sorted(rules.items())), lost=dict(tally.lost.most_common()),
+                           fixed=dict(changed),
                            out=None if out is None else str(out), elapsed_s=time.perf_counter() - start)
     if sink is not None:
         return None, report

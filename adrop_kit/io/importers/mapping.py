@@ -16,13 +16,16 @@ from typing import Any
 
 from adrop_kit.errors import PlanError
 from adrop_kit.io.importers.defaults import DEFAULTS
+from adrop_kit.io.importers.fixes import CASES, Fixes
 from adrop_kit.spec.catalog import ITEMS, STANDARD, Catalog
 
 ITEM_MODES = ("none", "all", "each", "with_quantity", "about")
 UNMAPPED = ("skip", "keep")
 SOURCES = tuple(DEFAULTS)
+FIXES_ONLY = "adrop"
+"""`source = "adrop"`: a file of fixes for data already in Adrop's shape (`validate --mapping`)."""
 _TOP = {"source", "event_name", "time", "uid", "platform", "items_from", "unmapped", "placeholders", "ignore",
-        "item", "event"}
+        "item", "event", "rename", "fix", "case"}
 _RULE = {"from", "to", "when", "items", "params"}
 _SOURCE_RE = re.compile(r"^(path\((?P<inner>[^()]+)\)|const:.*|[A-Za-z_$][\w$ -]*(\.[\w$ -]+)*)$", re.S)
 
@@ -56,6 +59,7 @@ class Mapping:
     ignore: tuple[str, ...] = ()
     item: tuple[tuple[str, Sources], ...] = ()
     rules: tuple[Rule, ...] = ()
+    fixes: Fixes = Fixes()
     text: str = field(default="", repr=False, compare=False)
     by_name: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -101,8 +105,16 @@ def parse_mapping(text: str, *, catalog: Catalog = STANDARD, where: str = "<mapp
     if unknown:
         err.fail(unknown[0], f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(_TOP))}")
     source = raw.get("source")
-    if source not in SOURCES:
-        err.fail("source", f"source = {source!r}: expected one of {', '.join(repr(s) for s in SOURCES)}")
+    if source not in (*SOURCES, FIXES_ONLY):
+        err.fail("source", f"source = {source!r}: expected one of "
+                           f"{', '.join(repr(s) for s in (*SOURCES, FIXES_ONLY))}")
+    fixes = _fixes(raw, err)
+    if source == FIXES_ONLY:
+        extra = sorted(set(raw) - {"source", "rename", "fix", "case"})
+        if extra:
+            err.fail(extra[0], f"{extra[0]}: a source = \"adrop\" file holds only [rename], [fix.COLUMN] and [case]")
+        return Mapping(source=source, event_name=("eventName",), time=(), uid=(), platform=(), items_from=(),
+                       fixes=fixes, text=text)
     unmapped = raw.get("unmapped", "skip")
     if unmapped not in UNMAPPED:
         err.fail("unmapped", f"unmapped = {unmapped!r}: expected \"skip\" or \"keep\"")
@@ -114,7 +126,28 @@ def parse_mapping(text: str, *, catalog: Catalog = STANDARD, where: str = "<mapp
         platform=_sources(raw.get("platform", ()), "platform", err),
         items_from=_sources(raw.get("items_from", ()), "items_from", err), unmapped=unmapped,
         placeholders=frozenset(_strings(raw.get("placeholders", []), "placeholders", err)),
-        ignore=tuple(_strings(raw.get("ignore", []), "ignore", err)), item=item, rules=rules, text=text)
+        ignore=tuple(_strings(raw.get("ignore", []), "ignore", err)), item=item, rules=rules, fixes=fixes,
+        text=text)
+
+
+def _fixes(raw: dict[str, Any], err: _Errors) -> Fixes:
+    def pairs(value: Any, key: str) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, MappingABC) or not all(isinstance(v, str) for v in value.values()):
+            err.fail(key, f"[{key}] must be a table of text = text")
+        return tuple(value.items())
+
+    rename = pairs(raw.get("rename", {}), "rename")
+    fix = raw.get("fix", {})
+    if not isinstance(fix, MappingABC):
+        err.fail("fix", "fix must be tables [fix.COLUMN] of text = text")
+    values = tuple((column, pairs(v, f"fix.{column}")) for column, v in fix.items())
+    case = raw.get("case", {})
+    if not isinstance(case, MappingABC):
+        err.fail("case", "case must be a table (column = \"lower\" or \"upper\")")
+    for column, how in case.items():
+        if how not in CASES:
+            err.fail(column, f"case.{column} = {how!r}: expected \"lower\" or \"upper\"")
+    return Fixes(rename, values, tuple(case.items()))
 
 
 class _Errors:
@@ -216,4 +249,4 @@ def _rule(raw: Any, i: int, err: _Errors, catalog: Catalog) -> Rule:
     return Rule(tuple(names), to, params, items, conds)
 
 
-__all__ = ["ITEM_MODES", "SOURCES", "Mapping", "Rule", "default_mapping", "load_mapping", "parse_mapping"]
+__all__ = ["FIXES_ONLY", "ITEM_MODES", "SOURCES", "Mapping", "Rule", "default_mapping", "load_mapping", "parse_mapping"]
