@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,16 @@ class Mapping:
     fixes: Fixes = Fixes()
     text: str = field(default="", repr=False, compare=False)
     by_name: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _ignored: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    def ignored(self, name: str) -> bool:
+        """Whether `ignore` covers the field `name` (itself or a name above it: `device` covers `device.x`)."""
+        hit = self._ignored.get(name)
+        if hit is None:
+            parts = name.split(".")
+            names = set(self.ignore)
+            hit = self._ignored[name] = any(".".join(parts[:i]) in names for i in range(1, len(parts) + 1))
+        return hit
 
     def __post_init__(self) -> None:
         index: dict[str, list[Rule]] = {}
@@ -249,4 +259,24 @@ def _rule(raw: Any, i: int, err: _Errors, catalog: Catalog) -> Rule:
     return Rule(tuple(names), to, params, items, conds)
 
 
-__all__ = ["FIXES_ONLY", "ITEM_MODES", "SOURCES", "Mapping", "Rule", "default_mapping", "load_mapping", "parse_mapping"]
+__all__ = ["FIXES_ONLY", "ITEM_MODES", "SOURCES", "Mapping", "Rule", "default_mapping", "load_mapping", "parse_mapping",
+           "variant"]
+
+
+def variant(mapping: Mapping, *, page_id: Sources | None = None, items: dict[str, str] | None = None,
+            unmapped: str | None = None) -> Mapping:
+    """`mapping` with a few choices changed (what the notebook's widget tries): the sources of
+    `page_view`'s `page_id`, the items mode of events (`{"add_to_cart": "each"}`), `unmapped`."""
+    if unmapped is not None and unmapped not in UNMAPPED:
+        raise ValueError(f"unmapped must be \"skip\" or \"keep\", not {unmapped!r}")
+    for mode in (items or {}).values():
+        if mode not in ITEM_MODES:
+            raise ValueError(f"items mode {mode!r}: expected one of {', '.join(ITEM_MODES)}")
+    rules = []
+    for rule in mapping.rules:
+        params = rule.params
+        if page_id is not None and rule.to == "page_view":
+            params = tuple((k, tuple(page_id) if k == "page_id" else v) for k, v in params)
+        mode = (items or {}).get(rule.to, rule.items)
+        rules.append(replace(rule, params=params, items=mode))
+    return replace(mapping, rules=tuple(rules), unmapped=unmapped or mapping.unmapped, by_name={}, _ignored={})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ class Row:
         self.taken: list[int] | None = None
         self._items: list[Any] | None = None
         self._items_path = ""
+        self._params: dict[str, Any] | None = None
 
     # -- reading values -------------------------------------------------------------------------
     def first(self, sources: tuple[str, ...], *, item: int | None = None, use: bool = True) -> Any:
@@ -57,7 +59,9 @@ class Row:
                 return None, name
             path = urlsplit(value.strip()).path if "://" in value or value.startswith("/") else ""
             return (path or None), name
-        parts = src.split(".")
+        parts = _parts(src)
+        if parts[0] in ("params", "event_params") and len(parts) == 2:  # the common case: one dict lookup
+            return self._value(self.params().get(parts[1])), src
         if parts[0] == "item":
             elements = self.items_list()
             if item is None or item >= len(elements):
@@ -74,8 +78,19 @@ class Row:
                 return None, name
         return self._value(cur), name
 
+    def params(self) -> dict[str, Any]:
+        """`event_params` as a dict (key -> value struct), built once per row."""
+        if self._params is None:
+            self._params = {}
+            entries = self.raw.get("event_params")
+            if isinstance(entries, list):
+                for e in entries:
+                    if isinstance(e, dict) and isinstance(e.get("key"), str):
+                        self._params.setdefault(e["key"], e.get("value"))
+        return self._params
+
     def _value(self, v: Any) -> Any:
-        if isinstance(v, dict) and v.keys() and v.keys() <= set(SLOTS) | {"set_timestamp_micros"}:
+        if isinstance(v, dict) and v.keys() and v.keys() <= _STRUCT:
             v = next((v[s] for s in SLOTS if v.get(s) is not None), None)
         if isinstance(v, str) and v in self.mapping.placeholders:
             return None
@@ -147,12 +162,12 @@ class Row:
         return found
 
     def _leaves(self, value: Any, name: str, found: Counter[str]) -> None:
-        if name in self.used or self._ignored(name):
+        if name in self.used or self.mapping.ignored(name):
             return
         if value is None:
             return
         if isinstance(value, dict):
-            if value.keys() and value.keys() <= set(SLOTS) | {"set_timestamp_micros"}:
+            if value.keys() and value.keys() <= _STRUCT:
                 if self._value(value) is not None:
                     found[name] += 1
                 return
@@ -175,8 +190,14 @@ class Row:
         elif not (isinstance(value, str) and (value in self.mapping.placeholders or value == "")):
             found[name] += 1
 
-    def _ignored(self, name: str) -> bool:
-        return any(name == ig or name.startswith(ig + ".") for ig in self.mapping.ignore)
+
+
+_STRUCT = frozenset((*SLOTS, "set_timestamp_micros"))
+
+
+@lru_cache(maxsize=4096)
+def _parts(src: str) -> tuple[str, ...]:
+    return tuple(src.split("."))
 
 
 def _step(cur: Any, part: str) -> Any:
