@@ -288,3 +288,59 @@ def test_the_guides_python_runs_and_its_toml_is_a_valid_mapping(tmp_path, capsys
     exec(compile(re.findall(r"```python\n(.*?)```", guide, re.S)[0], "importing.md", "exec"), {})
     assert "'page_id': '/p/42'" in capsys.readouterr().out
     assert parse_mapping(re.findall(r"```toml\n(.*?)```", guide, re.S)[0]).rules[0].to == "page_view"
+
+
+def _hostile_rows():
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
+                        st.sampled_from(["(not set)", "1604188800123456", "IOS", "", "https://a.example/x?y"]))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                           st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+                          max_leaves=12)
+    names = st.sampled_from(["page_view", "add_to_cart", "view_item", "purchase", "session_start", "x", ""])
+    keys = st.sampled_from(["event_name", "event_timestamp", "event_params", "items", "ecommerce", "platform",
+                            "user_id", "user_pseudo_id", "device"])
+    row = st.fixed_dictionaries({"event_name": st.one_of(names, values)},
+                                optional={"event_params": st.lists(st.fixed_dictionaries(
+                                    {"key": st.one_of(st.sampled_from(["page_location", "currency", "form_id"]),
+                                                      values),
+                                     "value": values}), max_size=4),
+                                    "items": st.one_of(values, st.lists(st.dictionaries(
+                                        st.sampled_from(["item_id", "price", "quantity", "item_brand"]), values),
+                                        max_size=13))}) | st.dictionaries(keys, values)
+    return st.lists(st.one_of(row, values), max_size=12)
+
+
+def test_hostile_rows_never_break_the_import_and_every_row_is_accounted_for(tmp_path):
+    from conftest import examples
+    from hypothesis import HealthCheck, given, settings
+
+    from adrop_kit.io.importers.engine import map_rows
+
+    @settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_hostile_rows())
+    def check(rows):
+        events, tally = map_rows(rows, default_mapping("ga4"))
+        assert tally.rows == len(rows) == tally.mapped_rows + sum(tally.skipped.values())
+        assert tally.events == len(events) == sum(tally.by_event.values())
+        assert all(isinstance(e["eventName"], str) for e in events)
+
+    check()
+
+
+def test_on_hostile_rows_invalid_is_still_what_validate_finds(tmp_path_factory):
+    from conftest import examples
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_hostile_rows())
+    def check(rows):
+        d = tmp_path_factory.mktemp("hostile")
+        src = d / "events.jsonl"
+        src.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in rows))
+        _, report = adrop_kit.importers.ga4(src, out=d / "out.jsonl")
+        if report.events:
+            assert adrop_kit.validate_events(d / "out.jsonl").invalid == report.invalid
+
+    check()
