@@ -43,7 +43,8 @@ if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
     from adrop_kit.validate import importers
     from adrop_kit.validate.dataset import validate_events
 
-# Imported on first use: the server loads uvicorn, dataset validation loads polars.
+# Imported on first use: the server loads uvicorn, dataset validation loads polars. `importers`
+# (`adrop_kit.importers.ga4(...)`, `.segment(...)`) is a module, like the subpackages not in __all__.
 __getattr__, __dir__ = _lazy_exports(__name__, {
     "Faults": "adrop_kit.server.faults",
     "importers": "adrop_kit.validate.importers",
@@ -79,7 +80,6 @@ __all__ = [
     "UnknownEvent",
     "Violation",
     "__version__",
-    "importers",
     "validate_event",
     "validate_events",
 ]
