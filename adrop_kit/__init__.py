@@ -40,7 +40,7 @@ from adrop_kit.validate.report import DatasetReport, EventReport
 if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
     from adrop_kit.server.app import LocalServer
     from adrop_kit.server.faults import Faults
-    from adrop_kit.validate import importers
+    from adrop_kit.validate import importers as importers
     from adrop_kit.validate.dataset import validate_events
 
 # Imported on first use: the server loads uvicorn, dataset validation loads polars. `importers`

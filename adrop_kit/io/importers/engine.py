@@ -21,6 +21,7 @@ TS, SOURCE, ROW = "ts", "_source", "_row"
 UNREADABLE = "(not a JSON object)"
 """The `skipped` name of a row that is not an object (a broken line of the export)."""
 NO_ITEM = " (no single item)"
+NO_NAME = "(no event name)"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -56,10 +57,11 @@ def map_rows(rows: list[Any], mapping: Mapping, *, source: str = "<data>", first
             continue
         row = Row(raw, mapping)
         name = row.first(mapping.event_name)
-        name = name if isinstance(name, str) else ("(no event name)" if name is None else str(name))
+        name = name if isinstance(name, str) else (NO_NAME if name is None else str(name))
         rule = _rule_for(row, name, mapping)
         meta = {TS: _time(row.first(mapping.time)), SOURCE: source, ROW: first_row + offset}
-        made = _events(row, rule, name, mapping, types) if rule is not None or mapping.unmapped == "keep" else []
+        keep = mapping.unmapped == "keep" and name != NO_NAME  # a row with no name is no custom event
+        made = _events(row, rule, name, mapping, types) if rule is not None or keep else []
         if made is None or not made:
             tally.skipped[name + (NO_ITEM if made is None else "")] += 1
             continue
@@ -157,4 +159,4 @@ def _time(value: Any) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-__all__ = ["NO_ITEM", "ROW", "SOURCE", "TS", "UNREADABLE", "Tally", "map_rows"]
+__all__ = ["NO_ITEM", "NO_NAME", "ROW", "SOURCE", "TS", "UNREADABLE", "Tally", "map_rows"]
