@@ -344,3 +344,18 @@ def test_on_hostile_rows_invalid_is_still_what_validate_finds(tmp_path_factory):
             assert adrop_kit.validate_events(d / "out.jsonl").invalid == report.invalid
 
     check()
+
+
+@pytest.mark.parametrize("name", ["events.jsonl", "events_20201101.json"])
+def test_newline_delimited_rows_whose_first_is_an_array_are_rows_not_a_json_array(tmp_path, name):
+    src = tmp_path / name
+    src.write_text("[1, 2]\n" + json.dumps(row("session_start", platform="IOS")) + "\n", encoding="utf-8")
+    _, report = adrop_kit.importers.ga4(src)
+    assert (report.rows, report.events, report.skipped) == (2, 1, {"(not a JSON object)": 1})
+
+
+def test_a_json_array_export_is_read_whole(tmp_path):
+    src = tmp_path / "events.json"
+    src.write_text(json.dumps([row("session_start", platform="IOS"), row("scroll")], indent=2), encoding="utf-8")
+    _, report = adrop_kit.importers.ga4(src)
+    assert (report.rows, report.events) == (2, 1)

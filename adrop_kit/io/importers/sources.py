@@ -7,6 +7,7 @@ that is not JSON stays a row (its text), so it is counted and reported, never dr
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -63,12 +64,13 @@ def _json(part: Part, batch_rows: int) -> Iterator[tuple[int, list[Any]]]:
         head = read_block(fh, part, _BLOCK)
         if head.startswith(b"\xef\xbb\xbf"):
             head = head[3:]
-        if head.lstrip()[:1] == b"[":  # a JSON array: read whole (it cannot be cut at lines)
+        if part.fmt == ".json" and head.lstrip()[:1] == b"[":  # an array: read whole (it cannot be cut at lines)
             data = head + b"".join(iter(lambda: read_block(fh, part, _BLOCK), b""))
             try:
                 rows = orjson.loads(data)
-            except orjson.JSONDecodeError as exc:
-                raise DataReadError(f"{part.label}: not valid JSON ({exc})") from None
+            except orjson.JSONDecodeError:  # newline-delimited rows, the first of them an array
+                yield from _lines(data, io.BytesIO(), part, batch_rows)
+                return
             for start in range(0, len(rows), batch_rows):
                 yield start, rows[start:start + batch_rows]
             return
