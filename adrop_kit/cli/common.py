@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.cli.argtypes import column_names, count, delimiter, positive
+from adrop_kit.cli.argtypes import column_names, count, delimiter, encoding, positive
 from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
@@ -51,6 +51,30 @@ DELIMITER_HELP = ("the CSV field separator: , ; '|' or tab (also: comma, semicol
 def add_delimiter_argument(parser: argparse.ArgumentParser) -> None:
     """--delimiter for CSV inputs."""
     parser.add_argument("--delimiter", metavar="SEP", type=delimiter, default=None, help=DELIMITER_HELP)
+    parser.add_argument("--encoding", metavar="NAME", type=encoding, default=None,
+                        help="a CSV file's text encoding (cp949, euc-kr, latin-1, …); default: UTF-8, and CP949 "
+                             "when the file is not UTF-8 (the report says so)")
+
+
+def add_mapping_argument(parser: argparse.ArgumentParser) -> None:
+    """--mapping for validate and send: renames and value fixes applied before checking."""
+    parser.add_argument("--mapping", metavar="FILE", type=Path,
+                        help="a mapping file (TOML) whose [rename], [fix.COLUMN] and [case] tables fix every row "
+                             "before it is checked (Purchase -> purchase, iOS -> ios, krw -> KRW); the report says "
+                             "how many rows each rule changed")
+
+
+def checked_mapping(args: argparse.Namespace, catalog: Catalog) -> Path | None:
+    """The --mapping file, read once here so a mistake in it is a usage error naming its line."""
+    if getattr(args, "mapping", None) is None:
+        return None
+    from adrop_kit.io.importers.mapping import load_mapping
+
+    try:
+        load_mapping(args.mapping, catalog=catalog)
+    except AdropError as exc:
+        raise Fail(" ".join(str(exc).split())) from None
+    return args.mapping
 
 
 def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:

@@ -15,7 +15,9 @@ from adrop_kit.cli.common import (
     Fail,
     Style,
     add_delimiter_argument,
+    add_mapping_argument,
     add_meta_columns_argument,
+    checked_mapping,
     clip,
     load_catalog,
     meta_columns,
@@ -63,6 +65,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101 becomes one)")
     add_meta_columns_argument(v)
     add_delimiter_argument(v)
+    add_mapping_argument(v)
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
@@ -122,6 +125,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             data = paths[0] if len(paths) == 1 else paths
             report = validate_events(data, catalog=catalog, strict=args.strict,
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
+                                     encoding=args.encoding, mapping=checked_mapping(args, catalog),
                                      stream=True, violations_out=args.violations_out,
                                      valid_out=args.valid_out, invalid_out=args.invalid_out,
                                      batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
