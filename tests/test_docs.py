@@ -96,13 +96,13 @@ def test_python_blocks_run(code, directive, tmp_path):
 
 def commands(code: str) -> list[str]:
     """The `adrop-kit …` command lines of a shell block (continuation lines joined, comments dropped)."""
-    joined = re.sub(r"\\\n\s*", " ", code)
+    joined = re.sub(r"\\\n\s*", "", code)
     lines = [re.sub(r"\s+#.*$", "", ln.strip().removeprefix("$ ")) for ln in joined.splitlines()]
     return [ln for ln in lines if ln.startswith("adrop-kit ")]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("code", "directive"), blocks("sh"))
+@pytest.mark.parametrize(("code", "directive"), blocks("sh") + blocks("bash") + blocks("console"))
 def test_shell_blocks_run(code, directive, tmp_path):
     wanted = {int(n) for n in re.findall(r"\d+", directive.removeprefix("exit"))} if directive.startswith("exit") \
         else {0, 1}
