@@ -149,4 +149,4 @@ def test_tokens_survive_every_writer():
     assert isinstance(value["a"][0], NumberToken) and float(value["a"][0]) == 100.0
     assert exact_json(value) == '{"a":[1E2,{"b":200.00}],"c":-0,"d":1.5e-7,"e":' + big + ',"f":"\ud800"}'
     assert loads_exact(exact_json(value))["a"][1]["b"].json_token == "200.00"
-    assert not may_hold_tokens(b'{"p":14.99,"q":29900,"r":29900.0,"s":"1.50"}')
+    assert not may_hold_tokens(b'{"p":14.99,"q":29900,"r":29900.0,"s":"3e4f-01","t":0.0001}')  # a string is no number

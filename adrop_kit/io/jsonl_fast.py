@@ -12,8 +12,8 @@ value or a verdict; that is proven line by line, never assumed:
   of flat objects); escapes only those polars decodes as orjson does (no lone surrogate, no
   `\\u0000`-`\\u001f`), no raw control character, no exponent, integers of at most 15 digits
   (exact in a float), no `-0`; at most `MAX_EVENT_BYTES // 2` bytes, valid UTF-8; and no number
-  orjson would write otherwise (`io.numbers.SUSPECT_PATTERN`: `1.50`, 16 digits or more), which the
-  precise path keeps as written;
+  orjson would write otherwise (`1.50`, 16 digits or more: `io.numbers`), which the precise path
+  keeps as written;
 - no key twice (orjson keeps the last value, polars the first) and no key outside the schema
   (polars would drop it): the keys of the line (each ends with a `":` that is not an escaped
   quote's `\\":`) are as many as the values polars found, plus the keys given as `null` (found at
@@ -50,7 +50,6 @@ import pyarrow as pa
 from adrop_kit.io.columns import EXACT
 from adrop_kit.io.frames import ERROR, RAW, ROW, key_types
 from adrop_kit.io.jsonl_plan import ITEMS_TEXT, Plan, W, plan
-from adrop_kit.io.numbers import SUSPECT_PATTERN
 from adrop_kit.io.values import exact_json
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import MAX_EVENT_BYTES, MAX_KEYS
@@ -192,7 +191,7 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[i
     df = df.with_columns(
         blank=~pl.col("forced") & pl.col("t").str.contains(_BLANK),
         plain=~pl.col("forced") & (pl.col("t").str.len_bytes() <= MAX_PLAIN_BYTES)
-        & pl.col("t").str.contains(p.grammar()) & ~pl.col("t").str.contains(SUSPECT_PATTERN))
+        & pl.col("t").str.contains(p.grammar()))
     plain = df.filter("plain").select(ROW, "t")
     mask = df.get_column("plain").to_numpy()
     body = lines.data[int(lines.offsets[lo]):int(lines.offsets[hi])] if mask.all() else _selected(lines, lo, hi, mask)

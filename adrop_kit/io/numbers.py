@@ -8,10 +8,12 @@ sign), `json_token` the text, written back as is by every encoder of `adrop_kit`
 with orjson). Only a token orjson would not write back as it was becomes a `NumberToken`: the
 common `29900` or `14.99` stays a plain int or float, read at orjson's speed.
 
-`SUSPECT` finds text that may hold such a token: a number (first, or after `:`, `,` or `[`) with an
-exponent, a fraction ending in 0 (`1.50`; `1.0` is orjson's own writing), `-0`, 16 digits or more,
-or `0.0000…`. A token it does not find is written back by orjson as it was (tested over random
-tokens); text it finds is read by `loads_tokens`, which still makes a token of only what needs one.
+`may_hold_tokens` finds text that may hold such a token, at C speed and erring on the side of yes: a
+digit before `e`/`E` (an exponent), a fraction ending in 0 (`1.50`; `1.0` is orjson's own writing),
+`-0`, 17 digits and points in a row (16 digits or more), or `0.0000` (below 0.0001). A token it does
+not find is written back by orjson as it was (tested over random tokens); text it finds is read by
+`loads_tokens`, which still makes a token of only what needs one. `CELL_SUSPECT` is the same
+test for a whole CSV cell, as a regex polars runs on a column.
 """
 
 from __future__ import annotations
@@ -27,12 +29,16 @@ import orjson
 
 FLOAT_MAX = sys.float_info.max
 _TINY = math.ulp(0.0)  # the smallest float above 0
-_AT = r"(?:^|[:,\[])[ \t\n\r]*"  # where a JSON number token starts: the text, a value, an array element
-_START = _AT + "-?"
-SUSPECT_PATTERN = (rf"{_START}[0-9.]*[eE]|{_START}[0-9]+\.[0-9]*[0-9]0(?:[^0-9]|$)|{_AT}-0(?:[^.0-9eE]|$)"
-                   rf"|{_START}[0-9.]{{17}}|{_START}0\.0000")
-"""A regex (Python's and polars' syntax) for JSON text that may hold a token orjson would write otherwise."""
-_SUSPECT = re.compile(SUSPECT_PATTERN.encode())
+_SHAPE = bytes(48 if 48 <= i <= 57 else 101 if i in (69, 101) else i if i in (45, 46) else 58 if i in b":,[ \t\r\n"
+               else 120 for i in range(256))  # digits "0", e/E "e", "-" and "." kept, where a number may start ":"
+_DIGITS_POINTS = bytes(48 if (48 <= i <= 57 or i == 46) else 32 for i in range(256))  # 16 digits or more: "0" * 17
+_ZERO_END = re.compile(rb"\.[0-9]*[0-9]0(?![0-9])")  # a fraction ending in 0 after 2 digits or more
+_NEG_ZERO = re.compile(rb"-0(?![.0-9eE])")
+_TINY_TEXT = b"0.0000"
+_EXPONENT, _LONG = b"0e", b"0" * 17
+_NUMBER_CHARS = frozenset(b"0.-")
+CELL_SUSPECT = r"[0-9][eE]|\.[0-9]*[0-9]0$|^-0$|[0-9.]{17}|0\.0000"
+"""For a whole (stripped) CSV cell: a number orjson may write otherwise (polars' regex syntax)."""
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 CELL_PATTERN = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 """A whole (CSV) cell that is one JSON number."""
@@ -95,15 +101,46 @@ def int_token(text: str) -> int | float:
 
 
 def may_hold_tokens(data: bytes | str) -> bool:
-    """Whether JSON text may hold a number orjson would not write back as it is (`SUSPECT`)."""
+    """Whether JSON text may hold a number orjson would not write back as it is (see the module docstring)."""
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
-    return _SUSPECT.search(data) is not None
+    if _TINY_TEXT in data or _ZERO_END.search(data) is not None or _LONG in data.translate(_DIGITS_POINTS):
+        return True
+    shape = data.translate(_SHAPE)
+    if _EXPONENT not in shape and b"-0" not in data:
+        return False
+    return bool(_numbers_at(data, shape))
+
+
+def _numbers_at(data: bytes, shape: bytes) -> list[int]:
+    """Where an exponent or `-0` starts a number (first, or after `:`, `,`, `[` or a space): a digit
+    before `e` inside a string (`"3e4f"`) is not one. `shape`: `data.translate(_SHAPE)`."""
+    found = []
+    for m in _NEG_ZERO.finditer(data):
+        if m.start() == 0 or shape[m.start() - 1] == 58:
+            found.append(m.start())
+    at = shape.find(_EXPONENT)
+    while at >= 0:
+        start = at
+        while start > 0 and shape[start - 1] in _NUMBER_CHARS:
+            start -= 1
+        if start == 0 or shape[start - 1] == 58:
+            found.append(start)
+        at = shape.find(_EXPONENT, at + 2)
+    return found
 
 
 def token_offsets(data: bytes) -> list[int]:
-    """Where text may hold a number orjson would write otherwise (`SUSPECT`): one offset a match."""
-    return [m.start() for m in _SUSPECT.finditer(data)]
+    """Where text may hold a number orjson would write otherwise (`may_hold_tokens`): an offset a place,
+    sorted (they name the lines to read with `loads_tokens`)."""
+    found = [m.start() for m in _ZERO_END.finditer(data)]
+    found += _numbers_at(data, data.translate(_SHAPE))
+    for needle, text in ((_LONG, data.translate(_DIGITS_POINTS)), (_TINY_TEXT, data)):
+        at = text.find(needle)
+        while at >= 0:
+            found.append(at)
+            at = text.find(needle, at + len(needle))
+    return sorted(found)
 
 
 def loads_tokens(text: str | bytes) -> Any:
@@ -127,20 +164,5 @@ def token_default(value: Any) -> Any:
     raise TypeError
 
 
-def has_tokens(value: Any) -> bool:
-    """Whether a `NumberToken` sits anywhere in a value (iterative)."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, NumberToken):
-            return True
-        if isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, (list, tuple)):
-            stack.extend(v)
-    return False
-
-
-__all__ = ["CELL_PATTERN", "FLOAT_MAX", "SUSPECT_PATTERN", "NumberToken", "cell_token", "float_token", "has_tokens",
-           "int_token", "loads_tokens", "may_hold_tokens", "token_default", "token_integral",
-           "token_offsets"]
+__all__ = ["CELL_PATTERN", "CELL_SUSPECT", "FLOAT_MAX", "NumberToken", "cell_token", "float_token", "int_token",
+           "loads_tokens", "may_hold_tokens", "token_default", "token_integral", "token_offsets"]

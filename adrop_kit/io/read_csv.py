@@ -29,7 +29,7 @@ from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header
 from adrop_kit.io.csv_spans import Native, Precise, pieces
 from adrop_kit.io.frames import BAD, ERROR, EXACT, LINE, RAW, ROW, Frame, key_types, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
-from adrop_kit.io.numbers import SUSPECT_PATTERN, NumberToken, cell_token
+from adrop_kit.io.numbers import CELL_SUSPECT, NumberToken, cell_token
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_DEPTH, MAX_KEYS, SIZE_MESSAGE
@@ -371,7 +371,7 @@ def type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
 def _cell_tokens(text: pl.Series) -> tuple[list[int], list[NumberToken]]:
     """The cells that are JSON numbers orjson would write otherwise (`2.50`, `1E2`, `-0`, `1e400`):
     their positions and their numbers as written (SPEC.md: a CSV cell's number goes out as its text)."""
-    suspect = text.str.contains(SUSPECT_PATTERN).fill_null(False).arg_true()
+    suspect = text.str.contains(CELL_SUSPECT).fill_null(False).arg_true()
     where, tokens = [], []
     for i, t in zip(suspect.to_list(), text.gather(suspect).to_list(), strict=True):
         if (token := cell_token(t)) is not None:
