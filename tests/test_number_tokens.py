@@ -1,6 +1,6 @@
 """Numbers go out as written (SPEC.md, "Limits"): read from JSON text, a number is sent, and stored by
 the local server, as the same token (`1E2`, `200.00`, `-0`, a 40-digit decimal, `1e400`); read from a
-CSV cell, as the cell's text; given as a Python float, as Python's shortest writing of it. The verdict
+CSV cell, as the cell's text; given as a Python float, as its shortest round-trip writing (orjson's). The verdict
 uses the number's value: `1e400` is a number, not Infinity."""
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ def test_a_quantity_is_judged_by_its_written_value(tmp_path: Path):
         assert rules.get(row, []) == want, token
 
 
-def test_python_floats_go_out_as_python_writes_them(server):
+def test_python_floats_go_out_as_their_shortest_writing(server):
+    """A float has no token: it goes out as its shortest round-trip digits, as orjson writes them (1.5e-7)."""
     events = [{"uid": "p1", "eventName": "view_item", "item_id": "a", "price": 1.5e-7, "note": [100.0, -0.0]},
               {"uid": "p2", "eventName": "view_item", "item_id": "a", "price": 0.1, "big": 10**30}]
     with Sender(server.app_key, transport=local_transport(server), progress=False) as sender:

@@ -344,7 +344,7 @@ def type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
             val = pl.select(pl.when(low == "true").then(True).when(low == "false").then(False)).to_series()
         else:
             as_int = text.cast(pl.Int64, strict=False)
-            where, tokens = _cell_tokens(text)
+            where, tokens = _cell_tokens(text, as_int)
             if tokens:  # `-0` is no Int64
                 as_int = as_int.scatter(where, None)
             if not (cell.is_not_null() & as_int.is_null()).any():
@@ -368,10 +368,14 @@ def type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     return df.with_columns(columns) if columns else df
 
 
-def _cell_tokens(text: pl.Series) -> tuple[list[int], list[NumberToken]]:
+def _cell_tokens(text: pl.Series, as_int: pl.Series) -> tuple[list[int], list[NumberToken]]:
     """The cells that are JSON numbers orjson would write otherwise (`2.50`, `1E2`, `-0`, `1e400`):
-    their positions and their numbers as written (SPEC.md: a CSV cell's number goes out as its text)."""
-    suspect = text.str.contains(CELL_SUSPECT).fill_null(False).arg_true()
+    their positions and their numbers as written (SPEC.md: a CSV cell's number goes out as its text).
+    An integer cell is its digits already (`-0` aside): only the other cells are looked at."""
+    others = ((as_int.is_null() & text.is_not_null()) | (text == "-0")).fill_null(False).arg_true()
+    if not len(others):
+        return [], []
+    suspect = others.gather(text.gather(others).str.contains(CELL_SUSPECT).fill_null(False).arg_true())
     where, tokens = [], []
     for i, t in zip(suspect.to_list(), text.gather(suspect).to_list(), strict=True):
         if (token := cell_token(t)) is not None:
