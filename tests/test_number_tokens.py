@@ -151,3 +151,10 @@ def test_tokens_survive_every_writer():
     assert exact_json(value) == '{"a":[1E2,{"b":200.00}],"c":-0,"d":1.5e-7,"e":' + big + ',"f":"\ud800"}'
     assert loads_exact(exact_json(value))["a"][1]["b"].json_token == "200.00"
     assert not may_hold_tokens(b'{"p":14.99,"q":29900,"r":29900.0,"s":"3e4f-01","t":0.0001}')  # a string is no number
+
+
+def test_a_report_shows_a_number_no_float_holds_as_its_text(tmp_path: Path):
+    (tmp_path / "w.jsonl").write_text('{"uid":"u","eventName":"view_item","item_id":"a","price":-1E400}\n'
+                                      '{"uid":"u","eventName":"view_item","item_id":"a","price":-1.50}\n')
+    shown = [(v["row"], v["rule"], v["value"]) for v in ak.validate_events(tmp_path / "w.jsonl").to_dict()["violations"]]
+    assert shown == [(0, "W103", "-1E400"), (1, "W103", -1.5)]
