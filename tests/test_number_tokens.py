@@ -156,5 +156,6 @@ def test_tokens_survive_every_writer():
 def test_a_report_shows_a_number_no_float_holds_as_its_text(tmp_path: Path):
     (tmp_path / "w.jsonl").write_text('{"uid":"u","eventName":"view_item","item_id":"a","price":-1E400}\n'
                                       '{"uid":"u","eventName":"view_item","item_id":"a","price":-1.50}\n')
-    shown = [(v["row"], v["rule"], v["value"]) for v in ak.validate_events(tmp_path / "w.jsonl").to_dict()["violations"]]
+    report = ak.validate_events(tmp_path / "w.jsonl")
+    shown = [(v["row"], v["rule"], v["value"]) for v in report.to_dict()["violations"]]
     assert shown == [(0, "W103", "-1E400"), (1, "W103", -1.5)]
