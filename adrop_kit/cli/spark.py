@@ -2,8 +2,10 @@
 
 pyspark and a session are loaded only here, only when asked. The session: `--master` (`local[2]`,
 `spark://host:7077`, …), else Spark Connect when `SPARK_REMOTE` is set, else what `spark-submit`
-(or Spark's defaults) configured. The path is read by Spark: a file, a directory of part files
-or a glob, local or on any filesystem Spark knows (`s3a://`, `hdfs://`, …).
+(or Spark's defaults: `local[*]`, its workers running this interpreter unless `PYSPARK_PYTHON` says
+otherwise) configured; workers that cannot import adrop_kit are one line, not a Java stack trace.
+The path is read by Spark: a file, a directory of part files or a glob, local or on any filesystem
+Spark knows (`s3a://`, `hdfs://`, …).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def validate_on_spark(args: argparse.Namespace, catalog: Catalog) -> Any:
         if getattr(args, flag[2:].replace("-", "_"), None) is not None:
             raise Fail(f"{flag} needs the local engine (drop --engine spark)")
     from adrop_kit.spark import collect, get_session, validate  # pyspark: `pip install 'adrop-kit[spark]'`
+    from adrop_kit.spark.session import worker_problem
 
     try:
         spark = get_session(args.master)
@@ -48,7 +51,7 @@ def validate_on_spark(args: argparse.Namespace, catalog: Catalog) -> Any:
         raise Fail(one_line(name, exc)) from None
     except Exception as exc:  # noqa: BLE001 - Spark's own errors (a lost cluster, …): their first line
         lines = str(exc).strip().splitlines()
-        raise Fail(one_line(name, lines[0] if lines else type(exc).__name__)) from None
+        raise Fail(one_line(name, worker_problem(exc) or (lines[0] if lines else type(exc).__name__))) from None
     return local_labels(report, path)
 
 

@@ -2,7 +2,8 @@
 
 `series` turns one key's values (one per row) into its value column plus, when needed, a
 `__bad__<key>` column (JSON text of values of the wrong JSON type) and an `__exact__<key>` column
-(JSON text of numbers the typed column does not hold exactly). Containers past the limits are set
+(JSON text of numbers the typed column does not hold exactly, or that were written otherwise than
+orjson writes their value: a `NumberToken` such as `1E2` or `200.00`, `io.numbers`). Containers past the limits are set
 aside before anything recursive looks at them; the row's position goes into `problems`.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.io.jsontext import limits_problem
+from adrop_kit.io.numbers import NumberToken
 from adrop_kit.io.values import PLAIN_TYPES, as_float, exact_json, number_text, plain
 from adrop_kit.spec.rules import digits_message
 
@@ -24,6 +26,7 @@ NATIVE_DTYPES = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64,
 """The column dtype of each parameter type (number columns may also be Int64: whole numbers stay whole)."""
 _NONE = type(None)
 _CONTAINERS = frozenset({list, dict})
+_FLOATS = frozenset({float, NumberToken})
 
 
 # `problems` maps a row position to why it is an E001 row (found while its values are converted;
@@ -61,7 +64,10 @@ def series(name: str, values: list[Any], ptype: str | None, problems: dict[int, 
     if ptype == "items":
         return [pl.Series(name, [value_text(v, i, problems) for i, v in enumerate(values)], pl.String)]
     if ptype is None:  # a key the catalog does not know: typed if uniform, else kept as JSON text aside
-        if len(kinds) <= 1 and not kinds & _CONTAINERS and (kinds != {int} or _ints_within(values, 127)):
+        if NumberToken in kinds and kinds <= _FLOATS:  # numbers, some kept as written: Float64 + `__exact__`
+            return _numbers(name, values, kinds, "number", problems)
+        if (len(kinds) <= 1 and not kinds & _CONTAINERS and NumberToken not in kinds
+                and (kinds != {int} or _ints_within(values, 127))):
             try:
                 return [pl.Series(name, values, strict=True)]  # ints: Int64, UInt64, Int128… as they fit
             except (TypeError, OverflowError, pl.exceptions.PolarsError):
@@ -117,6 +123,9 @@ def _numbers(name: str, values: list[Any], kinds: set[type], ptype: str, problem
                 exact_l[i] = number_text(v)
             except ValueError:
                 problems[i] = digits_message(sys.get_int_max_str_digits())
+        elif t is NumberToken:  # a number kept as written (`1E2`, `1e400`): its nearest float, and its text
+            nums_l[i] = float.__float__(v)
+            exact_l[i] = v.json_token
         else:
             bad_l[i] = value_text(v, i, problems)
     out = [pl.Series(name, nums_l, pl.Float64)]

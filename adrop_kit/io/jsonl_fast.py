@@ -11,7 +11,9 @@ value or a verdict; that is proven line by line, never assumed:
   `true`/`false` for a boolean, a number token of the key's *class* for a number, `items` an array
   of flat objects); escapes only those polars decodes as orjson does (no lone surrogate, no
   `\\u0000`-`\\u001f`), no raw control character, no exponent, integers of at most 15 digits
-  (exact in a float), no `-0`; at most `MAX_EVENT_BYTES // 2` bytes, valid UTF-8;
+  (exact in a float), no `-0`; at most `MAX_EVENT_BYTES // 2` bytes, valid UTF-8; and no number
+  orjson would write otherwise (`1.50`, 16 digits or more: `io.numbers`), which the precise path
+  keeps as written;
 - no key twice (orjson keeps the last value, polars the first) and no key outside the schema
   (polars would drop it): the keys of the line (each ends with a `":` that is not an escaped
   quote's `\\":`) are as many as the values polars found, plus the keys given as `null` (found at

@@ -4,7 +4,9 @@
 items, or for a number key `int` (the sample shows integer tokens alone), `float` (fractions
 alone) or `num` (both, or none: a column where `29900` and `14.99` meet, as in real exports).
 `Plan.grammar` is the strict line grammar (a Rust regex) a line must match to be read natively:
-a JSON object whose members each have a key of the schema and a value of its class, or `null`.
+a JSON object whose members each have a key of the schema and a value of its class, or `null`;
+its numbers only tokens orjson writes back as they are (no `1.50`, `-0`, exponent or 16 digits:
+`io.numbers`), so a number read natively goes out as written.
 Strings may hold escapes except those a native read would not give back as the precise path does
 (`\\u0000`-`\\u001f`, lone surrogates; a surrogate *pair* is fine); item keys hold no escape, so
 every key of a line ends with a `":` that is not `\\":` (how the reader counts keys).
@@ -32,9 +34,13 @@ _HEX = "[0-9a-fA-F]"
 _ESCAPE = (rf'\\["\\/bfnrt]|\\u(?:[1-9a-cA-CeEfF]{_HEX}{{3}}|0[1-9a-fA-F]{_HEX}{{2}}|00[2-9a-fA-F]{_HEX}'
            rf"|[dD][0-7]{_HEX}{{2}}|[dD][89abAB]{_HEX}{{2}}\\u[dD][c-fC-F]{_HEX}{{2}})")
 STR = rf'"(?:[^"\\\x00-\x1f]|{_ESCAPE})*"'
-_INT = r"(?:0|-?[1-9][0-9]{0,14})"
-_FLOAT = r"(?:(?:0|-?[1-9][0-9]{0,14})\.[0-9]{1,15}|-0\.[0-9]{0,14}[1-9])"  # no -0.0: its sign matters
-_ITEM_SCALAR = rf"(?:{STR}|-?(?:0|[1-9][0-9]{{0,14}})(?:\.[0-9]{{1,15}})?|true|false|null)"
+_INT = r"(?:0|-?[1-9][0-9]{0,14})"  # no -0 (an integer token orjson reads as 0)
+# A fraction orjson writes back as it is (`io.numbers`): at most 15 digits in all, no trailing 0 but in `.0`,
+# not below 0.0001; no -0.0 (its sign matters). Other fractions (`1.50`, `1.5e-7`, 17 digits) are read precisely.
+_SMALL = r"0{0,3}[1-9](?:[0-9]{0,9}[1-9])?"  # the fraction of 0.x: from 0.0001 on, at most 14 digits
+_WHOLE = "|".join(rf"[1-9][0-9]{{{k - 1}}}\.(?:0|[0-9]{{0,{14 - k}}}[1-9])" for k in range(1, 15))
+_FLOAT = rf"(?:0\.(?:0|{_SMALL})|-0\.{_SMALL}|-?(?:{_WHOLE}))"
+_ITEM_SCALAR = rf"(?:{STR}|{_FLOAT}|{_INT}|true|false|null)"
 _ITEM_OBJECT = rf"\{{{W}(?:{_KEY}:{W}{_ITEM_SCALAR}(?:{W},{W}{_KEY}:{W}{_ITEM_SCALAR})*)?{W}\}}"
 ITEMS_TEXT = rf"\[{W}(?:{_ITEM_OBJECT}(?:{W},{W}{_ITEM_OBJECT})*)?{W}\]"
 _VALUE = {"string": STR, "boolean": "(?:true|false)", "int": _INT, "float": _FLOAT, "num": f"(?:{_FLOAT}|{_INT})",

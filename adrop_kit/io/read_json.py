@@ -6,7 +6,9 @@ sit, 1e400 is kept and judged, a lone surrogate escape makes its row E001 downst
 is not JSON, not valid UTF-8, or nested deeper than the limits (before any parser can recurse
 on it) makes that row an E001 row. Nothing else in the file changes a row's verdict. A row
 that may hold an integer beyond 64 bits (a run of 19 digits, found by `long_digit_runs`) is
-read by the json module, which keeps it exact (orjson would make it a float).
+read by the json module, which keeps it exact (orjson would make it a float); so is a row that may
+hold a number orjson would write otherwise (`1E2`, `200.00`, `-0`, `1e400`: `io.numbers`), kept as
+the token it is, to go out as written.
 
 JSONL: rows are named by their 0-based line number; blank lines are not events; a line longer
 than `READ_BOUND` is an E001 row (SIZE_MESSAGE) without being parsed; whether a shorter one's
@@ -38,6 +40,7 @@ from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.io.jsonl_fast import Lines, native_lane, null_columns
 from adrop_kit.io.jsontext import too_deep
 from adrop_kit.io.lanes import Evict, evictions, fast_counts, holding, merge_lanes
+from adrop_kit.io.numbers import loads_tokens, may_hold_tokens, token_offsets
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_KEYS, SIZE_MESSAGE, json_kind
@@ -91,7 +94,8 @@ def _four_digit_samples(data: bytes) -> list[int]:
 def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str | None]:
     """One row's JSON text → (value, None), or (None, why it is an E001 row). Never raises.
     `where` names the row in messages ("line 3", "element 7"); `exact`: the text may hold an
-    integer beyond 64 bits, so it is read by the json module (orjson would make it a float)."""
+    integer beyond 64 bits or a number orjson would write otherwise (`1E2`, `200.00`), so it is read
+    by the json module, keeping them as written (`io.numbers.loads_tokens`)."""
     reason = None
     if not exact:
         try:
@@ -107,7 +111,7 @@ def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str 
     if "\x00" in text:
         return None, f"{where} holds a NUL byte (binary data), not JSON"
     try:  # still JSON: NaN/Infinity (type errors where they sit), 1e400, lone surrogate escapes
-        return json.loads(text), None
+        return loads_tokens(text), None
     except RecursionError:
         return None, DEPTH_MESSAGE
     except ValueError as exc:
@@ -127,7 +131,7 @@ def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
     the one the line-by-line path alone would build (`io.lanes`). `__line` is the 1-based line."""
     frame = _read_two_lanes(data, source, catalog) if len(data) >= NATIVE_FROM else None
     if frame is None:
-        exact = _line_numbers(data, long_digit_runs(data))
+        exact = _line_numbers(data, sorted(long_digit_runs(data) + token_offsets(data)))
         pairs = ((n, line) for n, line in enumerate(data.split(b"\n")) if line and not line.isspace())
         records, rows, errors = _parse_lines(pairs, exact)
         frame = from_records(records, catalog, errors=errors, rows=rows, source=source)
@@ -178,7 +182,7 @@ class _SlowLane:
 
     def add(self, numbers: list[int]) -> None:
         pairs = [(n, self.lines.line(n)) for n in numbers]
-        exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None}
+        exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None or may_hold_tokens(line)}
         records, rows, errors = _parse_lines(pairs, exact)
         if not self.rows:
             self.records, self.rows, self.errors = records, rows, errors
@@ -245,11 +249,12 @@ def _line_numbers(data: bytes, offsets: list[int]) -> set[int]:
 
 
 def read_json(data: bytes, source: str, catalog: Catalog) -> Frame:
-    if long_digit_runs(data):  # orjson would read an integer beyond 64 bits as a float
-        return _read_json_slowly(data, source, catalog)
     try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        if long_digit_runs(data) or may_hold_tokens(data):  # integers beyond 64 bits, numbers kept as written
+            value = loads_tokens(data)
+        else:
+            value = orjson.loads(data)
+    except (ValueError, RecursionError):  # orjson's error is a ValueError too
         return _read_json_slowly(data, source, catalog)
     if type(value) is list:
         return from_records(value, catalog, source=source)
@@ -278,7 +283,8 @@ def _read_json_slowly(data: bytes, source: str, catalog: Catalog) -> Frame:
     text = data.decode("utf-8", "surrogateescape")  # invalid bytes survive, and come back by encoding
     pos = _WS.match(text).end()
     if not text.startswith("[", pos):
-        value, problem = parse_row(data, "the file", exact=_LONG_DIGITS.search(data) is not None)
+        value, problem = parse_row(data, "the file", exact=_LONG_DIGITS.search(data) is not None
+                                   or may_hold_tokens(data))
         if problem is None:
             if type(value) is dict:
                 return from_records([value], catalog, source=source)
@@ -306,7 +312,8 @@ def _read_json_slowly(data: bytes, source: str, catalog: Catalog) -> Frame:
             end = max(_element_end(text, pos), pos + 1)  # broken: up to the array's next ',' or ']'
         i = len(records)
         raw = text[pos:end].encode("utf-8", "surrogateescape")
-        value, problem = parse_row(raw, f"element {i}", exact=_LONG_DIGITS.search(raw) is not None)
+        value, problem = parse_row(raw, f"element {i}", exact=_LONG_DIGITS.search(raw) is not None
+                                   or may_hold_tokens(raw))
         if problem is not None:
             errors[i] = (problem, raw_text(raw))
         records.append(value)

@@ -11,14 +11,14 @@ cannot hold, or an integer too long for Python to write as text.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from adrop_kit.io.jsontext import has_nonfinite, limits_problem
+from adrop_kit.io.jsontext import has_nonfinite, lenient_json, limits_problem
+from adrop_kit.io.numbers import NumberToken, loads_tokens, may_hold_tokens, token_default
 from adrop_kit.spec.rules import MAX_EVENT_BYTES, SIZE_MESSAGE, UNICODE_MESSAGE, digits_message
 
 PLAIN_TYPES = frozenset({str, int, float, bool, list, dict, type(None)})
@@ -34,7 +34,7 @@ def plain(value: Any) -> Any:
     """`value` as the plain Python type JSON sends it as: str/int/float subclasses and numpy scalars
     become str/int/float/bool (a `StrEnum` member is its text), tuples lists, mappings dicts."""
     t = type(value)
-    if t in PLAIN_TYPES:
+    if t in PLAIN_TYPES or t is NumberToken:  # a number token is a float that keeps its text
         return value
     if t.__module__ == "numpy" and hasattr(value, "tolist"):  # numpy scalars → Python scalars, arrays → lists
         return value.tolist()
@@ -69,15 +69,15 @@ def _default(value: Any) -> Any:
 
 
 def exact_json(value: Any) -> str:
-    """JSON text that `loads_exact` reads back as exactly `value` (see the module docstring).
-    Raises ValueError only for an integer longer than Python writes as text. Call it on values
-    within the limits (`event_problem`): the fallback encoder is recursive."""
+    """JSON text that `loads_exact` reads back as exactly `value` (see the module docstring); a number
+    token (`io.numbers`) as written. Raises ValueError only for an integer longer than Python writes
+    as text. Call it on values within the limits (`event_problem`): the fallback encoder is recursive."""
     try:
-        text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+        text = orjson.dumps(value, default=token_default, option=orjson.OPT_SERIALIZE_NUMPY)
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates, odd objects
-        return json.dumps(value, allow_nan=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+        return lenient_json(value, ensure_ascii=False, default=_default)
     if b"null" in text and has_nonfinite(value):  # orjson writes NaN/Infinity as null: keep them visible
-        return json.dumps(value, allow_nan=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+        return lenient_json(value, ensure_ascii=False, default=_default)
     return text.decode()
 
 
@@ -92,23 +92,25 @@ def long_digit_run(data: bytes) -> bool:
 
 
 def loads_exact(text: str | bytes, *, long_run: bool | None = None) -> Any:
-    """Parse JSON text keeping integers exact (orjson reads those beyond 64 bits as floats) and
-    NaN/Infinity tokens. Raises ValueError when it is not JSON. `long_run`: whether the text has 19
-    digits in a row, when the caller already knows (None: looked for here)."""
+    """Parse JSON text keeping integers exact (orjson reads those beyond 64 bits as floats),
+    NaN/Infinity tokens, and every number token orjson would write otherwise as written
+    (`io.numbers.NumberToken`: `1E2`, `200.00`, `1e400`). Raises ValueError when it is not JSON.
+    `long_run`: whether the text has 19 digits in a row, when the caller already knows (None:
+    looked for here); a text that may hold such a token is read by the json module too."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if long_run is None:
         long_run = long_digit_run(data)
-    if not long_run:
+    if not long_run and not may_hold_tokens(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:  # also text that holds a lone surrogate: the json module keeps it
             pass
-    return json.loads(text)
+    return loads_tokens(text)
 
 
 def number_text(value: int | float) -> str:
-    """The JSON text of an int or a float (`3` vs `3.0`, `-0.0`). Raises ValueError for an integer
-    longer than Python writes as text."""
+    """The JSON text of an int or a float (`3` vs `3.0`, `-0.0`; a number token as written). Raises
+    ValueError for an integer longer than Python writes as text."""
     return str(value) if type(value) is int else repr(value)
 
 
@@ -128,7 +130,7 @@ def text_problem(value: Any, *, size: bool = True) -> str | None:
     (keys too), or an integer too long for Python to write; or (`size`) why its JSON text is too large
     to send (over MAX_EVENT_BYTES, SPEC.md: the server would answer 413). Iterative."""
     try:  # the common case, in C: orjson writes it, so it holds neither (only 64-bit integers, valid UTF-8)
-        text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+        text = orjson.dumps(value, default=token_default, option=orjson.OPT_SERIALIZE_NUMPY)
         return SIZE_MESSAGE if size and len(text) > MAX_EVENT_BYTES else None
     except (TypeError, orjson.JSONEncodeError):
         pass

@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 
 from adrop_kit.errors import JournalError, JournalInUse
+from adrop_kit.io.numbers import NumberToken
 
 try:
     import fcntl
@@ -55,13 +56,19 @@ def event_key(payload: Any, row: int, source: str | None = None) -> str:
     """The event's journal key: its canonical JSON (keys sorted) and its row position, hashed.
     `source` (the part file's label, for inputs of several files) makes row 0 of two files two
     events; a single file passes None and keeps the keys earlier runs wrote."""
-    try:
-        canon = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    try:  # a number kept as written counts by its value: the keys earlier runs wrote stay the same
+        canon = orjson.dumps(payload, default=_as_float, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates: exact, still canonical
         canon = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True, ensure_ascii=True,
                            default=str).encode()
     where = str(row).encode() if source is None else str(row).encode() + b"@" + source.encode("utf-8", "replace")
     return hashlib.sha256(canon + b"#" + where).hexdigest()[:32]
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, NumberToken):
+        return float.__float__(value)
+    raise TypeError
 
 
 def _problem(exc: BaseException) -> str:

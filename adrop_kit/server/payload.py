@@ -2,7 +2,8 @@
 
 The guard runs on the raw bytes before any parser or validator recurses: a body nested deeper than
 `MAX_DEPTH` (SPEC.md) is an E001 row without being parsed, so no hostile body can crash a parser,
-a validator or, later, the serialisation of a `/_local/events` page.
+a validator or, later, the serialisation of a `/_local/events` page. Numbers are read as written
+(`io.numbers`): `1e400` is a number (not Infinity), and `1.5e-7`, `200.00` or `-0` are stored as sent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adrop_kit.io.jsontext import parse_json_text, too_deep
+from adrop_kit.io.numbers import may_hold_tokens
 from adrop_kit.io.values import loads_exact, long_digit_run
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE
@@ -52,8 +54,8 @@ def judge(body: bytes, catalog: Catalog, strict: bool) -> Verdict:
         return _e001(DEPTH_MESSAGE)
     try:
         payload = parse_json_text(body, allow_nan=False)  # NaN is not JSON: Adrop would not parse it
-        if long_digit_run(body):  # an integer beyond 64 bits: keep it exact (stored as sent)
-            payload = loads_exact(body, long_run=True)
+        if long_digit_run(body) or may_hold_tokens(body):  # an integer beyond 64 bits, a number such as
+            payload = loads_exact(body, long_run=True)  # `1E2` or `1e400`: kept as sent (and stored so)
     except (ValueError, RecursionError):
         return _e001(NOT_JSON)
     report = validate_event(payload, catalog=catalog, strict=strict)

@@ -46,7 +46,9 @@ def hash_uid(uid: Any) -> str | None:
 
 
 def make_row(status: str, payload: Any, body: bytes, violations: list[dict] | None = None) -> tuple:
-    """The row stored for one request: the uid hashed, in its column and in the stored body."""
+    """The row stored for one request: the uid hashed, in its column and in the stored body. The body
+    is the bytes received, or, with a uid to hash, the parsed event written again: valid JSON (a body
+    that is not, NaN included, has no parsed event), its numbers as they were sent (`io.numbers`)."""
     obj = payload if isinstance(payload, dict) else {}
     name = obj.get("eventName")
     platform = obj.get("platform")

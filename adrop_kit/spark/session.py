@@ -6,7 +6,11 @@ for it here, when called, and say how to install it when it is missing.
 
 from __future__ import annotations
 
+import glob
 import os
+import re
+import shutil
+import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
@@ -35,7 +39,8 @@ def get_session(master: str | None = None, *, app_name: str = "adrop-kit") -> An
     keeps Spark's own logs at WARN and its UI off unless asked for (not through a remote Connect
     server: it keeps its own settings); on a `local` master its driver listens on 127.0.0.1 only
     (unless `SPARK_LOCAL_IP` says otherwise) and its Python workers run this interpreter (unless
-    `PYSPARK_PYTHON` does)."""
+    `PYSPARK_PYTHON` does). A master left to Spark is the one spark-submit would pick (`default_master`:
+    `local[*]` unless configured), so a plain `adrop-kit validate --engine spark` in a venv works too."""
     require_pyspark()
     from pyspark.sql import SparkSession
 
@@ -43,8 +48,11 @@ def get_session(master: str | None = None, *, app_name: str = "adrop-kit") -> An
     if active is not None and master is None:
         return active
     remote = os.environ.get("SPARK_REMOTE", "") if master is None else ""
-    if (master or remote).startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+    chosen = master or remote or default_master() or ""
+    if chosen.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
         os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, not `python3`
+    if chosen.startswith("local") and (problem := local_worker_problem()) is not None:
+        raise AdropError(problem)  # before a JVM starts: one line, not a task's stack trace
     own = {"spark.app.name": app_name, "spark.ui.showConsoleProgress": "false",
            "spark.ui.enabled": os.environ.get("ADROP_SPARK_UI", "false")}
     if (master or remote).startswith("local") and not os.environ.get("SPARK_LOCAL_IP"):
@@ -62,6 +70,76 @@ def get_session(master: str | None = None, *, app_name: str = "adrop-kit") -> An
     if context is not None:
         context.setLogLevel("WARN")
     return spark
+
+
+def default_master() -> str | None:
+    """The master Spark picks when none is given, as spark-submit picks it: `--master` in
+    `PYSPARK_SUBMIT_ARGS`, `spark.master` in spark-defaults.conf, the `MASTER` variable, else
+    `local[*]`. None when spark-submit already started this driver (its JVM holds its own choice)."""
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        return None
+    args = os.environ.get("PYSPARK_SUBMIT_ARGS", "").split()
+    for i, arg in enumerate(args):
+        if arg == "--master" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--master="):
+            return arg.partition("=")[2]
+    conf = os.environ.get("SPARK_CONF_DIR") or (os.path.join(os.environ["SPARK_HOME"], "conf")
+                                                if os.environ.get("SPARK_HOME") else None)
+    if conf:
+        try:
+            with open(os.path.join(conf, "spark-defaults.conf"), encoding="utf-8") as f:
+                for line in f:
+                    key, _, value = line.strip().partition(" ")
+                    if key == "spark.master" and value.strip():
+                        return value.strip()
+        except OSError:
+            pass
+    return os.environ.get("MASTER") or "local[*]"
+
+
+def worker_problem(exc: BaseException) -> str | None:
+    """One line for a Spark job whose Python workers cannot import adrop_kit or what it needs (they
+    run another interpreter than this one: `PYSPARK_PYTHON`, else Spark's `python3`), or None."""
+    text = str(exc)
+    found = _MISSING.search(text)
+    if found is None:
+        return None
+    python = os.environ.get("PYSPARK_PYTHON") or "python3"
+    return (f"Spark's Python workers ({python}) cannot import what adrop_kit needs ({found.group(0)}): set "
+            f"PYSPARK_PYTHON to a Python where adrop-kit is installed, such as this one ({sys.executable})")
+
+
+_MISSING = re.compile(r"No module named '[^'\n]{1,200}'")
+
+
+def local_worker_problem() -> str | None:
+    """Whether the Python a local master's workers run (`PYSPARK_PYTHON`, when it is another
+    interpreter than this one) can import adrop_kit's Spark engine, as Spark starts it (pyspark on
+    its path); one line saying why not, or None. Asked before the session starts."""
+    python = os.environ.get("PYSPARK_PYTHON")
+    if not python:
+        return None
+    found = shutil.which(python) or python
+    if os.path.realpath(found) == os.path.realpath(sys.executable):
+        return None
+    import pyspark
+
+    home = os.environ.get("SPARK_HOME") or os.path.dirname(os.path.abspath(pyspark.__file__))
+    shipped = sorted(glob.glob(os.path.join(home, "python", "lib", "*.zip")))  # pyspark.zip, py4j: what Spark adds
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*shipped, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    try:
+        done = subprocess.run([found, "-c", "import adrop_kit.spark.batches"], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"Spark's Python workers cannot start: PYSPARK_PYTHON is {python!r} ({exc.__class__.__name__})"
+    if done.returncode == 0:
+        return None
+    lines = done.stderr.strip().splitlines()
+    missing = _MISSING.search(done.stderr)
+    why = missing.group(0) if missing else (lines[-1] if lines else f"exit status {done.returncode}")
+    return (f"Spark's Python workers ({python}) cannot import what adrop_kit needs ({why}): set "
+            f"PYSPARK_PYTHON to a Python where adrop-kit is installed, such as this one ({sys.executable})")
 
 
 def _local_connect(master: str, settings: dict[str, str]) -> Any:
@@ -98,4 +176,5 @@ def is_connect(spark: Any) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-__all__ = ["INSTALL_HINT", "get_session", "is_connect", "quiet", "require_pyspark"]
+__all__ = ["INSTALL_HINT", "default_master", "get_session", "is_connect", "local_worker_problem", "quiet",
+           "require_pyspark", "worker_problem"]

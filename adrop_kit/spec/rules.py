@@ -168,6 +168,8 @@ def json_kind(value: Any) -> str:
         return "a string"
     if isinstance(value, numbers.Integral):
         return "an integer"
+    if isinstance(value, float) and math.isfinite(value):  # its own `is_integer` (a token keeps its text)
+        return "a number with a fraction" if not value.is_integer() else "a number"
     if isinstance(value, numbers.Real):
         try:
             value = float(value)

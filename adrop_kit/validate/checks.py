@@ -24,6 +24,7 @@ from functools import partial
 import polars as pl
 
 from adrop_kit.io.frames import BAD, EXACT, LINE, NATIVE_DTYPES
+from adrop_kit.io.numbers import token_integral
 from adrop_kit.io.values import loads_exact
 from adrop_kit.spec.catalog import ENVELOPE, PLATFORMS, Catalog
 from adrop_kit.spec.rules import (
@@ -262,6 +263,8 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         good = c.is_not_null()
         if ptype in ("number", "integer") and dtype.is_float():  # (pandera's template types numbers Float64)
             broken = ~c.is_finite() if ptype == "number" else (~c.is_finite() | (c != c.floor()))
+            if ptype == "integer" and (e := col.exact(name)) is not None:  # `1.0000000000000000000000001`
+                broken = broken | _not_whole(e)
             add(f"E006:{name}:value", Rule.E006, name, has & c.is_not_null() & broken,
                 render(msg_wrong_type(name, ptype, _slot("k")), k=kind_of_number(c)), c)
             good = good & ~broken
@@ -322,6 +325,19 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
                        e=ev),
             pl.coalesce(value.cast(pl.String)))
     return out
+
+
+def _not_whole(texts: pl.Expr) -> pl.Expr:
+    """Whether a number's exact text is not a whole number, decided on the text (its float may be
+    whole: `1.0000000000000000000000001`); only texts with a fraction or an exponent are looked at."""
+    def batch(s: pl.Series) -> pl.Series:
+        rows = s.str.contains(r"[.eE]").fill_null(False).arg_true()
+        out = pl.repeat(False, s.len(), dtype=pl.Boolean, eager=True).alias(s.name)
+        if not rows.len():
+            return out
+        return out.scatter(rows, [not token_integral(t) for t in s.gather(rows).to_list()])
+
+    return texts.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=True)
 
 
 def _json_strings(texts: pl.Expr) -> pl.Expr:

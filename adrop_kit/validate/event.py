@@ -4,7 +4,9 @@ The dataset validator (`validate.dataset`) implements the same rules vectorised;
 (tests/test_parity.py) hold the two, and every way of reading a dataset, to the same verdicts.
 Null counts as absent everywhere: `{"price": null}` is the same as no `price`. A string is any
 `str` (subclasses such as `numpy.str_` or a `StrEnum` member included), an array a list or a
-tuple. Numbers are compared exactly, whatever their size (`rules.value_mismatch`). Before anything
+tuple. Numbers are compared exactly, whatever their size (`rules.value_mismatch`); a number read
+from JSON text as written (`io.numbers.NumberToken`: `1e400`) is judged by its value, never as
+Infinity. Before anything
 recursive looks at a payload, `io.values.event_problem` (iterative) decides whether it is an
 E001: nested past the limits, too many keys, text UTF-8 cannot hold.
 """
@@ -17,6 +19,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from adrop_kit.io.numbers import NumberToken
 from adrop_kit.io.values import event_problem
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from adrop_kit.spec.rules import (
@@ -57,6 +60,8 @@ def type_ok(value: Any, ptype: str) -> bool:
     t = type(value)
     if ptype == "string":
         return t is str or isinstance(value, str)
+    if t is NumberToken:  # a number as written (`1e400` is a number, `1.0000000000000000000000001` no integer)
+        return ptype == "number" or (ptype == "integer" and value.is_integer())
     if ptype == "number":
         return (t is int) or (t is float and math.isfinite(value)) or _other_number_ok(value, integral=False)
     if ptype == "integer":

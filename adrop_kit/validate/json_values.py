@@ -10,11 +10,13 @@ report keeps the flags beside its violations.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
 from adrop_kit.io.frames import BAD, MORE, ROW
+from adrop_kit.io.numbers import NumberToken
 from adrop_kit.io.values import loads_exact
 
 JSON_FLAG = "__json"
@@ -56,11 +58,13 @@ def json_values(v: pl.DataFrame, flags: pl.Series) -> list[Any]:
 
 def _parsed(text: str) -> Any:
     """JSON text as its value (integers exact); the text itself when it is not JSON or not finite
-    (NaN and Infinity have no JSON form)."""
+    (NaN and Infinity have no JSON form), or a number no float holds exactly (`1e400`, 40 digits)."""
     try:
         value = loads_exact(text)
     except ValueError:
         return text
+    if isinstance(value, NumberToken):  # as a float where it is that float's value exactly (`1E2`), else its text
+        return float.__float__(value) if Decimal(value.json_token) == Decimal(float.__float__(value)) else text
     return text if isinstance(value, float) and not math.isfinite(value) else value
 
 
