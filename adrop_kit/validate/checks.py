@@ -26,6 +26,7 @@ import polars as pl
 from adrop_kit.io.frames import BAD, EXACT, LINE, NATIVE_DTYPES
 from adrop_kit.io.values import loads_exact
 from adrop_kit.spec.catalog import ENVELOPE, PLATFORMS, Catalog
+from adrop_kit.spec.near import CURRENCIES, near_miss
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     BLANK_PATTERN,
@@ -232,16 +233,20 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E003:long", Rule.E003, "eventName", length > MAX_EVENT_NAME,
         render(msg_long_name(_slot("n")), n=length.cast(pl.String)), ev)
     unknown = (ev != "") & (code < 0) & (length <= MAX_EVENT_NAME)
-    w101 = "W101.strict" if strict else "W101"
-    add("W101", Rule.W101, "eventName", unknown,
-        suggesting(catalog.suggest_event, ev, _M[w101].format(event=_slot("e")),
-                   _M[w101 + ".suggest"].format(event=_slot("e"), suggestion=_slot("s")), e=printable_text(ev)),
+    meant = suggestions(pl.when(unknown).then(ev), catalog.suggest_event)  # once per distinct unknown name
+    strictly = ".strict" if strict else ""
+    add("W101", Rule.W101, "eventName", unknown & meant.is_null(),
+        render(_M["W101" + strictly].format(event=_slot("e")), e=printable_text(ev)),
         ev, severity="error" if strict else "warning")
+    add("W110", Rule.W110, "eventName", unknown & meant.is_not_null(),
+        render(_M["W110" + strictly].format(event=_slot("e"), suggestion=_slot("s")), e=printable_text(ev),
+               s=printable_text(meant)), ev, severity="error" if strict else "warning")
 
     plat, bplat = col("platform"), col.bad("platform")
     not_platform = pl.all_horizontal([plat != p for p in PLATFORMS])  # cheaper than is_in on strings
     add("E004", Rule.E004, "platform", not_platform | bplat.is_not_null(),
-        _M["E004"], pl.coalesce(plat, bplat))
+        suggesting(partial(near_miss, candidates=PLATFORMS), pl.when(not_platform).then(plat), _M["E004"],
+                   _M["E004.suggest"].format(suggestion=_slot("s"))), pl.coalesce(plat, bplat))
 
     # -- parameters ------------------------------------------------------------------
     ok_type: dict[str, pl.Expr] = {}
@@ -278,7 +283,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             add(f"W103:{name}", Rule.W103, name, good & (c < 1), _M["W103.quantity"].format(field=name),
                 col.shown(name, c))
         elif name == CURRENCY_PARAM:
-            add(f"W104:{name}", Rule.W104, name, good & ~c.str.contains(full(CURRENCY_PATTERN)), _M["W104"], c)
+            shapeless = good & ~c.str.contains(full(CURRENCY_PATTERN))
+            add(f"W104:{name}", Rule.W104, name, shapeless,
+                suggesting(partial(near_miss, candidates=CURRENCIES), pl.when(shapeless).then(c), _M["W104"],
+                           _M["W104.suggest"].format(suggestion=_slot("s"))), c)
 
     vname, pname, qname = VALUE_TRIPLE
     triple = [e.name for e in catalog if set(VALUE_TRIPLE) <= e.param_names]

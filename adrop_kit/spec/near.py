@@ -1,0 +1,95 @@
+"""Near misses: the one suggestion function ("did you mean 'purchase'?") of W110, E004 and W104.
+
+SPEC.md's W110: a text is a near miss of a candidate when it differs from it only in case and
+separators (`-`, `_`, `.`, whitespace: `Purchase`, `add-to-cart`, `addToCart`), or by one or two
+edits (a letter inserted, removed, replaced, or two neighbours swapped: `purchse`, `Andriod`).
+Two edits are allowed against candidates of five characters or more, one against shorter ones
+(two edits turn any three-letter word into most others: `win` is not `web`). A text equally near
+two candidates has no obvious meaning: no suggestion. Every entry point asks `near_miss` (the
+dataset checks once per distinct text), so all of them agree.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from adrop_kit.spec.rules import BLANK
+
+SEPARATORS = "-_." + BLANK
+"""Characters a near miss may add, drop or swap for one another (`add-to-cart`, `add to cart`)."""
+MAX_EDITS = 2
+"""SPEC's "one or two edits" (against candidates of `LONG` characters or more; one against shorter)."""
+LONG = 5
+_LONGEST = 128  # a text longer than this is nobody's near miss (an eventName has at most 64 code points)
+_SEPARATORS = re.compile(f"[{re.escape(SEPARATORS)}]+")
+
+
+def fold(text: str) -> str:
+    """`text` in lower case without separators: two texts with the same fold differ only in case
+    and separators (`Add-To-Cart` and `add_to_cart` both fold to `addtocart`)."""
+    return _SEPARATORS.sub("", text.lower())
+
+
+def edits(a: str, b: str, limit: int) -> int:
+    """The edits (insert, delete, replace, swap two neighbours) from `a` to `b` (optimal string
+    alignment distance), or `limit + 1` as soon as it is known to exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if a == b:
+        return 0
+    before: list[int] | None = None
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                d = min(d, before[j - 2] + 1)
+            cur[j] = d
+        if min(cur) > limit:
+            return limit + 1
+        before, prev = prev, cur
+    return prev[-1] if prev[-1] <= limit else limit + 1
+
+
+@lru_cache(maxsize=1 << 16)
+def near_miss(text: str, candidates: tuple[str, ...]) -> str | None:
+    """The candidate `text` was most likely meant to be, when it is a near miss of exactly one
+    (see the module docstring); None when `text` is a candidate, is not a string, or nothing (or
+    more than one thing) is that near. Cached: a dataset asks once per distinct text."""
+    if not isinstance(text, str) or not text or len(text) > _LONGEST or text in candidates:
+        return None
+    folded = fold(text)
+    same = {c for c in candidates if fold(c) == folded}
+    if same:
+        return _one(same)
+    best, hits = MAX_EDITS + 1, set()
+    for c in candidates:
+        limit = MAX_EDITS if len(fold(c)) >= LONG else 1
+        d = edits(folded, fold(c), min(limit, best))
+        if d <= limit and d < best:
+            best, hits = d, {c}
+        elif d <= limit and d == best:
+            hits.add(c)
+    return _one(hits)
+
+
+def _one(found: set[str]) -> str | None:
+    return next(iter(found)) if len(found) == 1 else None
+
+
+CURRENCIES: tuple[str, ...] = tuple("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF
+XPF YER ZAR ZMW ZWL
+""".split())
+"""ISO 4217's active currency codes: what a W104 value (`krw`, `usd `, `EURO`) is held against for
+a suggestion. W104 itself checks the shape (three upper-case letters), never membership."""
+
+__all__ = ["CURRENCIES", "LONG", "MAX_EDITS", "SEPARATORS", "edits", "fold", "near_miss"]
