@@ -34,7 +34,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     for p in (j, o):
         p.add_argument("--plan", **plan)
         p.add_argument("--strict", action="store_true",
-                       help="events outside the catalog are invalid (W101 becomes an error)")
+                       help="events outside the catalog are invalid (W101 and W110 become errors)")
         p.add_argument("--out", metavar="FILE", type=Path, help="write to FILE instead of stdout")
 
 

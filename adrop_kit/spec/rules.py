@@ -72,6 +72,9 @@ TITLES: dict[Rule, str] = {
     Rule.W110: "eventName is a near miss of a catalog event (a typo; held by a sender by default)",
 }
 
+STRICT_RULES: frozenset[Rule] = frozenset({Rule.W101, Rule.W110})
+"""The warnings strict mode makes errors: an eventName outside the catalog, near miss or not."""
+
 # -- the heuristics of the warnings, stated once -------------------------------------
 # Whitespace, spelled out: Python's `str.isspace` set. Python's `\s` and Rust's (polars) differ on
 # U+001C-U+001F, so the patterns below use this class, never `\s`, and both validators agree.
