@@ -235,6 +235,8 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
     out(f"  warned   {s['warned']:>{width},}   valid rows with a warning worth a look")
     for note in report.notes:
         out(style.yellow(f"Note: {note}"))
+    for note in report.event_notes():
+        out(style.yellow(f"  {note}"))
     if n == 0:
         out("")
         out(style.green("Every row is valid and nothing looks off."))

@@ -221,7 +221,9 @@ class SendPanel(View):
                 self.forget_button.disabled = not self._journals
             text = (f"{n:,} row(s) already delivered by an earlier Send were not sent again ({whose}){again}"
                     if n else "")
-        self.note.value = f"<div class='adrop-send-note' style='color:#8a6d00'>{text}</div>" if text else ""
+        lines = [t for t in (text, *report.event_notes()) if t]  # W110 held, W101 custom events
+        self.note.value = "".join(f"<div class='adrop-send-note' style='color:#8a6d00'>{html.escape(t) if t != text else t}"
+                                  "</div>" for t in lines)
 
 
 __all__ = ["DRY_RUN_DONE", "SendPanel"]

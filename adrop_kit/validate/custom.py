@@ -1,0 +1,56 @@
+"""What a validation says of event names outside the catalog: the rows that are near misses of a
+catalog event (W110: a send holds them by default) and the rows that would go out as custom events
+(W101), each with its most frequent names. Counted per batch (`name_counts`), summed across batches."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adrop_kit.spec.rules import Rule, printable
+from adrop_kit.support.labels import count_of, top_counts
+
+if TYPE_CHECKING:
+    import polars as pl
+
+NAME_RULES = (Rule.W110.value, Rule.W101.value)
+NAME_SCHEMA = ("rule", "eventName", "rows")
+
+
+def name_counts(violations: pl.DataFrame) -> pl.DataFrame:
+    """(rule, eventName, rows): the rows of `violations` with W110 or a W101 warning and no error."""
+    import polars as pl
+
+    keys = ["source", "row"] if "source" in violations.columns else ["row"]
+    errors = violations.filter(pl.col("severity") == "error").select(keys).unique()
+    named = violations.filter(pl.col("rule").is_in(NAME_RULES) & (pl.col("severity") == "warning"))
+    named = named.join(errors, on=keys, how="anti", nulls_equal=True)
+    return (named.group_by("rule", "eventName").agg(pl.struct(keys).n_unique().cast(pl.UInt32).alias("rows"))
+            .select(NAME_SCHEMA))
+
+
+def empty_name_counts() -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(schema={"rule": pl.String, "eventName": pl.String, "rows": pl.UInt32})
+
+
+def sum_name_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.concat([empty_name_counts(), *parts]).group_by("rule", "eventName").agg(
+        pl.col("rows").sum().cast(pl.UInt32))
+
+
+def name_notes(counts: pl.DataFrame) -> list[str]:
+    """The lines a summary shows: rows held by a send for W110, rows going out as custom events (W101)."""
+    notes = []
+    for rule, what in ((Rule.W110.value, "near misses of a catalog event (W110; a send holds them back)"),
+                       (Rule.W101.value, "custom events (W101; sent, their parameters go unchecked)")):
+        by_name = {printable(n or ""): r for _, n, r in counts.iter_rows() if _ == rule}
+        if by_name:
+            notes.append(f"{count_of(sum(by_name.values()))} {'are' if rule == Rule.W110.value else 'go out as'} "
+                         f"{what}: {top_counts(by_name)}")
+    return notes
+
+
+__all__ = ["NAME_RULES", "empty_name_counts", "name_counts", "name_notes", "sum_name_counts"]
