@@ -55,19 +55,20 @@ def edits(a: str, b: str, limit: int) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def near_miss(text: str, candidates: tuple[str, ...]) -> str | None:
+def near_miss(text: str, candidates: tuple[str, ...], max_edits: int = MAX_EDITS) -> str | None:
     """The candidate `text` was most likely meant to be, when it is a near miss of exactly one
     (see the module docstring); None when `text` is a candidate, is not a string, or nothing (or
-    more than one thing) is that near. Cached: a dataset asks once per distinct text."""
+    more than one thing) is that near. `max_edits=0`: case and separators only (`currency_meant`).
+    Cached: a dataset asks once per distinct text."""
     if not isinstance(text, str) or not text or len(text) > _LONGEST or text in candidates:
         return None
     folded = fold(text)
     same = {c for c in candidates if fold(c) == folded}
     if same:
         return _one(same)
-    best, hits = MAX_EDITS + 1, set()
+    best, hits = max_edits + 1, set()
     for c in candidates:
-        limit = MAX_EDITS if len(fold(c)) >= LONG else 1
+        limit = min(max_edits, MAX_EDITS if len(fold(c)) >= LONG else 1)
         d = edits(folded, fold(c), min(limit, best))
         if d <= limit and d < best:
             best, hits = d, {c}
@@ -89,7 +90,14 @@ NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD 
 STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF
 XPF YER ZAR ZMW ZWL
 """.split())
-"""ISO 4217's active currency codes: what a W104 value (`krw`, `usd `, `EURO`) is held against for
-a suggestion. W104 itself checks the shape (three upper-case letters), never membership."""
+"""ISO 4217's active currency codes: what a W104 value (`krw`, `usd `) is held against for a
+suggestion. W104 itself checks the shape (three upper-case letters), never membership."""
 
-__all__ = ["CURRENCIES", "LONG", "MAX_EDITS", "SEPARATORS", "edits", "fold", "near_miss"]
+
+def currency_meant(text: str) -> str | None:
+    """The ISO 4217 code a W104 currency differs from only in case or separators (`krw`, `Usd `), else
+    None. No edits: the codes are so dense that one edit turns most three-letter words into one
+    (`Won` is one letter from `RON`), so an edited guess would not be obvious."""
+    return near_miss(text, CURRENCIES, 0)
+
+__all__ = ["CURRENCIES", "currency_meant", "LONG", "MAX_EDITS", "SEPARATORS", "edits", "fold", "near_miss"]

@@ -26,7 +26,7 @@ import polars as pl
 from adrop_kit.io.frames import BAD, EXACT, LINE, NATIVE_DTYPES
 from adrop_kit.io.values import loads_exact
 from adrop_kit.spec.catalog import ENVELOPE, PLATFORMS, Catalog
-from adrop_kit.spec.near import CURRENCIES, near_miss
+from adrop_kit.spec.near import currency_meant, near_miss
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     BLANK_PATTERN,
@@ -285,7 +285,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         elif name == CURRENCY_PARAM:
             shapeless = good & ~c.str.contains(full(CURRENCY_PATTERN))
             add(f"W104:{name}", Rule.W104, name, shapeless,
-                suggesting(partial(near_miss, candidates=CURRENCIES), pl.when(shapeless).then(c), _M["W104"],
+                suggesting(currency_meant, pl.when(shapeless).then(c), _M["W104"],
                            _M["W104.suggest"].format(suggestion=_slot("s"))), c)
 
     vname, pname, qname = VALUE_TRIPLE

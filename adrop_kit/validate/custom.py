@@ -42,14 +42,13 @@ def sum_name_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def name_notes(counts: pl.DataFrame) -> list[str]:
-    """The lines a summary shows: rows held by a send for W110, rows going out as custom events (W101)."""
+    """The lines a summary shows: rows a send holds for W110, rows going out as custom events (W101)."""
     notes = []
-    for rule, what in ((Rule.W110.value, "near misses of a catalog event (W110; a send holds them back)"),
-                       (Rule.W101.value, "custom events (W101; sent, their parameters go unchecked)")):
-        by_name = {printable(n or ""): r for _, n, r in counts.iter_rows() if _ == rule}
+    for rule, what in ((Rule.W110.value, "would be held back by a send as near misses of catalog events (W110)"),
+                       (Rule.W101.value, "would go out as custom events, their parameters unchecked (W101)")):
+        by_name = {printable(n or ""): r for rule_, n, r in counts.iter_rows() if rule_ == rule}
         if by_name:
-            notes.append(f"{count_of(sum(by_name.values()))} {'are' if rule == Rule.W110.value else 'go out as'} "
-                         f"{what}: {top_counts(by_name)}")
+            notes.append(f"{count_of(sum(by_name.values()))} {what}: {top_counts(by_name)}")
     return notes
 
 

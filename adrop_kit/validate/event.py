@@ -19,7 +19,7 @@ from typing import Any
 
 from adrop_kit.io.values import event_problem
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
-from adrop_kit.spec.near import CURRENCIES, near_miss
+from adrop_kit.spec.near import currency_meant, near_miss
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     CURRENCY_PARAM,
@@ -108,7 +108,7 @@ def sanity_warnings(name: str, value: Any, field: str) -> list[Violation]:
     elif name in AT_LEAST_ONE and value < 1:
         out.append(_v(Rule.W103, field, _M["W103.quantity"].format(field=field), value))
     elif name == CURRENCY_PARAM and not is_currency(value):
-        meant = near_miss(value, CURRENCIES)
+        meant = currency_meant(value)
         message = _M["W104"] if meant is None else _M["W104.suggest"].format(suggestion=meant)
         out.append(_v(Rule.W104, field, message, value))
     return out
