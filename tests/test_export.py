@@ -174,7 +174,7 @@ def test_a_payload_with_a_warning_only_is_valid_under_the_schema(case: tuple[Any
     payload, rule = case
     assert validate_event(payload).ok
     assert DISPATCH.is_valid(payload), (payload, rule)
-    assert STRICT.is_valid(payload) is (rule not in ("W101", "W110"))  # strict: an event outside the catalog is an error
+    assert STRICT.is_valid(payload) is (rule not in ("W101", "W110"))  # strict: a name outside the catalog is an error
 
 
 @MANY

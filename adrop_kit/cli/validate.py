@@ -60,7 +60,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--batch-mb", metavar="MB", type=count, default=DEFAULT_BATCH_MB,
                    help=f"megabytes of text (or 10,000s of Parquet rows) per batch (default: {DEFAULT_BATCH_MB})")
     v.add_argument("--plan", **plan)
-    v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101 and W110 become errors)")
+    v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101, W110)")
     add_meta_columns_argument(v)
     add_delimiter_argument(v)
     v.add_argument("--format", **fmt)

@@ -14,7 +14,6 @@ from adrop_kit.spec.rules import Rule, printable
 from adrop_kit.support.html import html_table
 from adrop_kit.support.labels import count_of, source_label, top_counts
 
-
 DEFAULT_HOLD: frozenset[str] = frozenset({Rule.W110.value})
 """What a send holds back unless told otherwise: W110 rows (a near miss of a catalog event, almost surely
 a typo; sent, it would be a custom event whose parameters nobody checks)."""

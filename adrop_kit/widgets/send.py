@@ -221,9 +221,8 @@ class SendPanel(View):
                 self.forget_button.disabled = not self._journals
             text = (f"{n:,} row(s) already delivered by an earlier Send were not sent again ({whose}){again}"
                     if n else "")
-        lines = [t for t in (text, *report.event_notes()) if t]  # W110 held, W101 custom events
-        self.note.value = "".join(f"<div class='adrop-send-note' style='color:#8a6d00'>{html.escape(t) if t != text else t}"
-                                  "</div>" for t in lines)
+        lines = [text, *(html.escape(t) for t in report.event_notes())]  # W110 held, W101 custom events
+        self.note.value = "".join(f"<div class='adrop-send-note' style='color:#8a6d00'>{t}</div>" for t in lines if t)
 
 
 __all__ = ["DRY_RUN_DONE", "SendPanel"]
