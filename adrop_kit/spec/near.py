@@ -63,18 +63,51 @@ def near_miss(text: str, candidates: tuple[str, ...], max_edits: int = MAX_EDITS
     if not isinstance(text, str) or not text or len(text) > _LONGEST or text in candidates:
         return None
     folded = fold(text)
-    same = {c for c in candidates if fold(c) == folded}
+    index = _index(candidates)
+    same = index.folds.get(folded)
     if same:
         return _one(same)
+    if max_edits <= 0:
+        return None
     best, hits = max_edits + 1, set()
-    for c in candidates:
-        limit = min(max_edits, MAX_EDITS if len(fold(c)) >= LONG else 1)
-        d = edits(folded, fold(c), min(limit, best))
+    for c, f, segments in index.measured:
+        limit = min(max_edits, MAX_EDITS if len(f) >= LONG else 1)
+        if abs(len(f) - len(folded)) > limit or not any(seg in folded for seg in segments):
+            continue
+        d = edits(folded, f, min(limit, best))
         if d <= limit and d < best:
             best, hits = d, {c}
         elif d <= limit and d == best:
             hits.add(c)
     return _one(hits)
+
+
+class _Index:
+    """The candidates by fold; and, to measure (`edits`) only the candidates a text may be near, each
+    fold cut into `2 * MAX_EDITS + 1` pieces: k edits (a swap counts as two: it may straddle two
+    pieces) leave at least one piece whole, so a text containing none of them is not near."""
+
+    def __init__(self, candidates: tuple[str, ...]):
+        self.folds: dict[str, set[str]] = {}
+        self.measured: list[tuple[str, str, tuple[str, ...]]] = []
+        for c in candidates:
+            f = fold(c)
+            self.folds.setdefault(f, set()).add(c)
+            self.measured.append((c, f, _pieces(f, 2 * MAX_EDITS + 1)))
+
+
+@lru_cache(maxsize=64)
+def _index(candidates: tuple[str, ...]) -> _Index:
+    return _Index(candidates)
+
+
+def _pieces(text: str, n: int) -> tuple[str, ...]:
+    """`text` cut into `n` consecutive pieces as even as can be (at least one character each, or `('',)`:
+    a text too short to cut gives no filter)."""
+    if len(text) < n:
+        return ("",)
+    cuts = [round(i * len(text) / n) for i in range(n + 1)]
+    return tuple(text[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
 
 
 def _one(found: set[str]) -> str | None:
