@@ -228,3 +228,19 @@ def test_the_widgets_show_w110_and_the_suggestions() -> None:
     c.fields["currency"].value = "krw"
     assert "W104" in c.verdict.value and "KRW" in c.verdict.value.split("W104")[1]
     c.close()
+
+
+@pytest.mark.slow  # a JVM, and Python workers per partition
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_says_w110_as_locally_and_its_send_holds_the_rows(spark: Any, adrop_server: Any, tmp_path: Path) -> None:
+    from adrop_kit.spark import collect, send, validate
+
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ROWS), encoding="utf-8")
+    local = ak.validate_events(path)
+    got = collect(validate(str(path), spark=spark)).violations.drop("source")
+    assert got.sort(pl.all()).equals(local.violations.drop("source").sort(pl.all()))
+    rows = {r["row"]: r["outcome"] for r in send(str(path), app_key=adrop_server.app_key,
+                                                  endpoint=adrop_server.endpoint, spark=spark).collect()}
+    assert rows[0] == rows[1] == "held" and rows[7] == "skipped"  # near misses held; row 7 has E004 as well
+    assert rows[2] == "delivered", "a custom event far from the catalog goes out"

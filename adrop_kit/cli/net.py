@@ -182,8 +182,7 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
         if len(held) > limit:
             out(st.dim(f"… and {len(held) - limit:,} more; use --format json for all"))
         out(st.yellow(f"Held back {report.held:,} row{'' if report.held == 1 else 's'} with warnings {rules}; "
-                      "fix them, or send them as they are with --hold-warnings none (or a list without "
-                      f"{rules.replace(', ', ',')})."))
+                      "re-run with --hold-warnings none to send them as they are."))
     out("")
     if report.aborted:
         out(st.red(f"Stopped: {report.aborted}."))
