@@ -247,7 +247,8 @@ def test_hold_warnings_keeps_those_rows_back_and_exits_0(capsys, tmp_path, adrop
     code, out, _ = run(capsys, "send", path, "--endpoint", adrop_server.endpoint, "--journal", journal,
                        "--hold-warnings", "W101,W107", "--no-progress")
     assert code == 0, out
-    assert "Held back 2 rows with warnings W101, W107; re-run with --hold-warnings none to send them as they are." in out
+    assert ("Held back 2 rows with warnings W101, W107; re-run with --hold-warnings none to send them as "
+            "they are.") in out
     assert sorted(e["uid_sha256"] != "" and e["eventName"] for e in adrop_server.events("good")) == [
         "app_open", "app_open", "purchase"]
     # the journal did not record the held rows as delivered: a run without the flag sends them
