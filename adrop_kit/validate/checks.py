@@ -117,8 +117,8 @@ def suggestions(text: pl.Expr, suggest: Callable[[str], str | None]) -> pl.Expr:
     def batch(s: pl.Series) -> pl.Series:
         found = {t: suggest(t) for t in s.drop_nulls().unique().to_list()}
         found = {t: v for t, v in found.items() if v is not None}
-        if not found:
-            return pl.Series(s.name, [None] * s.len(), pl.String)
+        if not found:  # (no Python list of a million Nones: this runs on every batch, in a mask)
+            return pl.Series(s.name, [], pl.String).extend_constant(None, s.len())
         return s.replace_strict(found, default=None, return_dtype=pl.String)
 
     return text.cast(pl.String).map_batches(batch, return_dtype=pl.String, is_elementwise=True)
