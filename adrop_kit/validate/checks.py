@@ -124,6 +124,20 @@ def suggestions(text: pl.Expr, suggest: Callable[[str], str | None]) -> pl.Expr:
     return text.cast(pl.String).map_batches(batch, return_dtype=pl.String, is_elementwise=True)
 
 
+def near_mask(text: pl.Expr, where: pl.Expr, suggest: Callable[[str], str | None]) -> pl.Expr:
+    """Per row, whether `suggest` finds something for the row's text, asked for the rows `where` is
+    true (once per distinct text among them): a boolean mask, no text built for the other rows."""
+    def batch(cols: Sequence[pl.Series]) -> pl.Series:
+        s, w = cols
+        asked = s.filter(w.fill_null(False)).drop_nulls().unique().to_list()
+        hits = [t for t in asked if suggest(t) is not None]
+        if not hits:
+            return pl.Series(s.name, [], pl.Boolean).extend_constant(False, s.len())
+        return s.is_in(hits).fill_null(False)
+
+    return pl.map_batches([text.cast(pl.String), where], batch, return_dtype=pl.Boolean, is_elementwise=True)
+
+
 def suggesting(suggest: Callable[[str], str | None], text: pl.Expr, plain: str, with_suggestion: str,
                **slots: pl.Expr) -> pl.Expr:
     """A message that names what `text` was probably meant to be when `suggest` finds it (the
@@ -233,14 +247,14 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E003:long", Rule.E003, "eventName", length > MAX_EVENT_NAME,
         render(msg_long_name(_slot("n")), n=length.cast(pl.String)), ev)
     unknown = (ev != "") & (code < 0) & (length <= MAX_EVENT_NAME)
-    meant = suggestions(pl.when(unknown).then(ev), catalog.suggest_event)  # once per distinct unknown name
+    near = near_mask(ev, unknown, catalog.suggest_event)  # asked once per distinct unknown name
     strictly = ".strict" if strict else ""
-    add("W101", Rule.W101, "eventName", unknown & meant.is_null(),
+    add("W101", Rule.W101, "eventName", unknown & ~near,
         render(_M["W101" + strictly].format(event=_slot("e")), e=printable_text(ev)),
         ev, severity="error" if strict else "warning")
-    add("W110", Rule.W110, "eventName", unknown & meant.is_not_null(),
+    add("W110", Rule.W110, "eventName", unknown & near,  # (the message: for the W110 rows alone)
         render(_M["W110" + strictly].format(event=_slot("e"), suggestion=_slot("s")), e=printable_text(ev),
-               s=printable_text(meant)), ev, severity="error" if strict else "warning")
+               s=printable_text(suggestions(ev, catalog.suggest_event))), ev, severity="error" if strict else "warning")
 
     plat, bplat = col("platform"), col.bad("platform")
     not_platform = pl.all_horizontal([plat != p for p in PLATFORMS])  # cheaper than is_in on strings
