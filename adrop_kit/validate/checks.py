@@ -50,6 +50,7 @@ from adrop_kit.spec.rules import (
     printable,
     value_mismatch,
 )
+from adrop_kit.validate.custom import near_mask
 from adrop_kit.validate.sdk_checks import nested_values, param_count
 
 _M = MESSAGES
@@ -122,20 +123,6 @@ def suggestions(text: pl.Expr, suggest: Callable[[str], str | None]) -> pl.Expr:
         return s.replace_strict(found, default=None, return_dtype=pl.String)
 
     return text.cast(pl.String).map_batches(batch, return_dtype=pl.String, is_elementwise=True)
-
-
-def near_mask(text: pl.Expr, where: pl.Expr, suggest: Callable[[str], str | None]) -> pl.Expr:
-    """Per row, whether `suggest` finds something for the row's text, asked for the rows `where` is
-    true (once per distinct text among them): a boolean mask, no text built for the other rows."""
-    def batch(cols: Sequence[pl.Series]) -> pl.Series:
-        s, w = cols
-        asked = s.filter(w.fill_null(False)).drop_nulls().unique().to_list()
-        hits = [t for t in asked if suggest(t) is not None]
-        if not hits:
-            return pl.Series(s.name, [], pl.Boolean).extend_constant(False, s.len())
-        return s.is_in(hits).fill_null(False)
-
-    return pl.map_batches([text.cast(pl.String), where], batch, return_dtype=pl.Boolean, is_elementwise=True)
 
 
 def suggesting(suggest: Callable[[str], str | None], text: pl.Expr, plain: str, with_suggestion: str,
