@@ -180,13 +180,14 @@ def test_near_miss_names_get_a_did_you_mean(capsys, tmp_path):
     path = write(tmp_path / "e.jsonl", "".join(json.dumps(r) + "\n" for r in NEAR_MISSES))
     code, out, _ = run(capsys, "validate", path, "--format", "json")
     messages = {(v["row"], v["rule"]): v["message"] for v in json.loads(out)["violations"]}
-    assert messages[0, "W101"] == "'Purchase' is not in the catalog (did you mean 'purchase'?)"
+    assert messages[0, "W110"] == ("'Purchase' is not in the catalog: did you mean 'purchase'? (a near miss; sent as "
+                                   "it is, a custom event)")
     assert messages[1, "W102"] == "'prise' is not a parameter of add_to_cart (did you mean 'price'?)"
     assert "add it to your tracking plan" in messages[2, "W101"] and "did you mean" not in messages[2, "W101"]
     assert messages[3, "W102"] == "'zzz' is not a parameter of add_to_cart"
     code, out, _ = run(capsys, "validate", path, "--strict", "--format", "json")
     strict = {(v["row"], v["rule"]): v["message"] for v in json.loads(out)["violations"]}
-    assert strict[0, "W101"].endswith("(did you mean 'purchase'?)") and "strict mode" in strict[0, "W101"]
+    assert strict[0, "W110"].endswith("(did you mean 'purchase'?)") and "strict mode" in strict[0, "W110"]
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -231,7 +232,7 @@ RISKY = [
     {"uid": "u1", "eventName": "app_open"},
     {"uid": "u2", "eventName": "purchase", "tx_id": "t1", "currency": "KRW", "items": [{"item_id": "a"}]},
     {"uid": "u3", "eventName": "purchase", "tx_id": "t1", "currency": "KRW", "items": [{"item_id": "a"}]},  # W107
-    {"uid": "u4", "eventName": "Purchase"},                                                                  # W101
+    {"uid": "u4", "eventName": "level_up"},                                                                  # W101
     {"uid": "u5", "eventName": "app_open", "currency": "krw"},                                               # W102
 ]
 
@@ -246,7 +247,8 @@ def test_hold_warnings_keeps_those_rows_back_and_exits_0(capsys, tmp_path, adrop
     code, out, _ = run(capsys, "send", path, "--endpoint", adrop_server.endpoint, "--journal", journal,
                        "--hold-warnings", "W101,W107", "--no-progress")
     assert code == 0, out
-    assert "Held back 2 rows with warnings W101, W107; re-run without --hold-warnings to send them." in out
+    assert ("Held back 2 rows with warnings W101, W107; re-run with --hold-warnings none to send them as "
+            "they are.") in out
     assert sorted(e["uid_sha256"] != "" and e["eventName"] for e in adrop_server.events("good")) == [
         "app_open", "app_open", "purchase"]
     # the journal did not record the held rows as delivered: a run without the flag sends them

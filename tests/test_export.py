@@ -20,7 +20,7 @@ from adrop_kit import Catalog, Rule, validate_event
 from adrop_kit.cli import main
 from adrop_kit.server import MAX_BODY, LocalServer
 from adrop_kit.spec.catalog import STANDARD
-from adrop_kit.spec.jsonschema import RULES, dispatch_schema, event_schema, json_schemas, openapi, write_json
+from adrop_kit.spec.jsonschema import dispatch_schema, event_schema, json_schemas, openapi, rules_of, write_json
 from adrop_kit.testing.strategies import breakable_rules, events, invalid_events
 
 MANY = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,14 +57,14 @@ def finite(value: Any) -> bool:
 
 
 def rules_named(validator: Draft202012Validator, payload: Any) -> set[str]:
-    """The rules the schema's `x-adrop-rules` annotations give for the errors it finds in `payload`."""
+    """The rules the schema's `$comment` annotations give for the errors it finds in `payload`."""
     out: set[str] = set()
     for error in validator.iter_errors(payload):
         nodes = [error.schema]
         if error.validator == "required":  # annotated on the missing property, not on the object
             nodes = [error.schema["properties"][k] for k in error.validator_value if k not in error.instance]
         for node in nodes:
-            out.update(node[RULES])
+            out.update(rules_of(node))
     return out
 
 
@@ -93,7 +93,7 @@ def test_each_event_schema_comes_from_its_catalog_entry() -> None:
 def test_a_plan_gets_a_schema_for_each_custom_event_and_its_new_parameters() -> None:
     schemas = json_schemas(PLAN)
     level_up = schemas["level_up"]
-    assert level_up["description"] == "Player reached a level" and level_up["x-adrop-group"] == "game"
+    assert level_up["description"] == "Player reached a level" and "group: game" in level_up["$comment"]
     assert level_up["required"] == ["uid", "eventName", "level", "boss"]
     assert level_up["properties"]["boss"]["type"] == "boolean"
     assert level_up["properties"]["level"]["description"] == "the new level"
@@ -110,7 +110,7 @@ def test_annotations_name_error_rules_only() -> None:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            named.update(node.get(RULES, ()))
+            named.update(rules_of(node))
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -174,7 +174,7 @@ def test_a_payload_with_a_warning_only_is_valid_under_the_schema(case: tuple[Any
     payload, rule = case
     assert validate_event(payload).ok
     assert DISPATCH.is_valid(payload), (payload, rule)
-    assert STRICT.is_valid(payload) is (rule != "W101")  # strict: an event outside the catalog is an error
+    assert STRICT.is_valid(payload) is (rule not in ("W101", "W110"))  # strict: a name outside the catalog is an error
 
 
 @MANY
@@ -297,12 +297,95 @@ def test_schemathesis_finds_no_server_error_and_only_documented_replies(adrop_se
 
 
 # -- the CLI ---------------------------------------------------------------------------------
-def test_cli_prints_the_dispatch_and_every_event_schema(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prints_one_json_schema_document_with_each_event_under_defs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "jsonschema"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"dispatch", "events"} and list(out["events"]) == list(Catalog.standard().names)
-    Draft202012Validator.check_schema(out["dispatch"])
-    assert Draft202012Validator(out["dispatch"]).is_valid({"uid": "u1", "eventName": "app_open"})
+    doc = json.loads(capsys.readouterr().out)
+    Draft202012Validator.check_schema(doc)
+    assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema" and doc == dispatch_schema()
+    assert list(doc["$defs"]) == list(Catalog.standard().names)
+    v = Draft202012Validator(doc)
+    assert v.is_valid({"uid": "u1", "eventName": "app_open"})
+    assert not v.is_valid({"uid": "u1", "eventName": "purchase", "tx_id": "T"})  # E007: selected by eventName
+    assert not v.is_valid({"uid": "u1", "eventName": "add_to_cart", "item_id": "A", "price": "12,900", "quantity": 1})
+
+
+def test_cli_out_dir_writes_the_document_and_one_file_per_event(tmp_path: Path) -> None:
+    assert main(["export", "jsonschema", "--out", str(tmp_path / "schemas")]) == 0
+    files = {p.name for p in (tmp_path / "schemas").iterdir()}
+    assert files == {"adrop-event.schema.json", *(f"{n}.schema.json" for n in Catalog.standard().names)}
+    one = json.loads((tmp_path / "schemas" / "add_to_cart.schema.json").read_text(encoding="utf-8"))
+    assert one == event_schema("add_to_cart")
+    Draft202012Validator.check_schema(one)
+    doc = json.loads((tmp_path / "schemas" / "adrop-event.schema.json").read_text(encoding="utf-8"))
+    assert doc == dispatch_schema()
+    assert main(["export", "jsonschema", "--out", str(tmp_path / "one.json")]) == 0  # a .json: the document alone
+    assert json.loads((tmp_path / "one.json").read_text(encoding="utf-8")) == doc
+
+
+def _json_payloads(n: int) -> list[Any]:
+    """Valid payloads, every error rule and every warning, drawn from the strategies (the same ones each
+    run: derandomized): those JSON can carry."""
+    from hypothesis import HealthCheck as HC
+    from hypothesis import given as given_
+    from hypothesis import settings as settings_
+
+    out: list[Any] = []
+
+    @settings_(max_examples=n, database=None, derandomize=True, deadline=None,
+               suppress_health_check=list(HC))
+    @given_(st.one_of(events(), invalid_events().map(lambda case: case[0])))
+    def draw(payload: Any) -> None:
+        if finite(payload):
+            out.append(payload)
+
+    draw()
+    return out
+
+
+def test_the_exported_document_alone_gives_validate_events_verdict_on_a_generated_set(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for strict in (False, True):
+        assert main(["export", "jsonschema", *(["--strict"] if strict else [])]) == 0
+        validator = Draft202012Validator(json.loads(capsys.readouterr().out))
+        payloads = _json_payloads(examples(300))
+        assert len(payloads) > 40
+        wrong = [p for p in payloads if validator.is_valid(p) is not validate_event(p, strict=strict).ok]
+        assert wrong == [], wrong[:3]
+
+
+def _ajv() -> str | None:
+    """A directory where `require("ajv/dist/2020")` works (ADROP_AJV_DIR, else the working directory), or None."""
+    import os
+    import shutil
+    import subprocess
+
+    where = os.environ.get("ADROP_AJV_DIR", os.getcwd())
+    if shutil.which("node") is None:
+        return None
+    ok = subprocess.run(["node", "-e", 'require("ajv/dist/2020")'], cwd=where, capture_output=True)
+    return where if ok.returncode == 0 else None
+
+
+def test_ajv_compiles_the_document_as_is_and_agrees(tmp_path: Path) -> None:
+    """ajv (strict mode, the default) refuses unknown keywords: the document uses standard ones only.
+    Runs where Node and ajv are installed (ADROP_AJV_DIR=a directory with node_modules/ajv)."""
+    import subprocess
+
+    where = _ajv()
+    if where is None:
+        pytest.skip("needs node and ajv (npm install ajv; ADROP_AJV_DIR=that directory)")
+    (tmp_path / "schema.json").write_text(write_json(dispatch_schema()), encoding="utf-8")
+    payloads = _json_payloads(examples(300))
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in payloads),
+                                      encoding="utf-8")
+    script = ('const A=require("ajv/dist/2020"),fs=require("fs");const v=new A().compile(JSON.parse('
+              'fs.readFileSync(process.argv[1],"utf8")));console.log(JSON.stringify(fs.readFileSync('
+              'process.argv[2],"utf8").split("\\n").filter(Boolean).map(l=>v(JSON.parse(l)))))')
+    res = subprocess.run(["node", "-e", script, str(tmp_path / "schema.json"), str(tmp_path / "p.jsonl")],
+                         cwd=where, capture_output=True, text=True, check=True)
+    assert res.stderr == "", res.stderr  # no strict-mode warning either
+    verdicts = json.loads(res.stdout)
+    assert verdicts == [validate_event(p).ok for p in payloads]
 
 
 def test_cli_prints_one_event_of_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -550,9 +550,9 @@ def test_fuzz_lab_reports_disagreements_with_a_stricter_server():
         f.send_button.click()
         report = f.report
         disagree = [r for r in report.results if not r.agreed]
-        assert disagree and {r.rule for r in disagree} == {"W101"}
+        assert disagree and "W101" in {r.rule for r in disagree} <= {"W101", "W110"}  # W110: a near miss
         assert all((r.expected, r.observed) == ("accepted", "rejected") for r in disagree)
-        assert [(d.event, d.rule) for d in report.disagreements] == [("click", "W101")]
+        assert {(d.event, d.rule) for d in report.disagreements} == {("click", "W101"), ("click", "W110")}
         assert f"{len(disagree)} of {len(report.results)} verdicts disagree" in f.verdicts.value
         assert set(column(f.verdicts.value, "agree")[:len(disagree)]) == {"✗ disagree"}  # disagreements first
         assert mask_key(strict_server.app_key) in f.verdicts.value  # the curl of each disagreement
@@ -587,7 +587,7 @@ def test_fuzz_lab_contract_test_finds_the_stricter_servers_rule():
         f.contract_button.click()
         report = f.contract_report
         assert report is not None, f.contract.value
-        assert [d.rule for d in report.disagreements] == ["W101"] and "W101" in f.contract.value
+        assert {d.rule for d in report.disagreements} <= {"W101", "W110"} and "W101" in f.contract.value
         assert report.disagreements[0].shrunk
         assert strict_server.app_key not in f.contract.value
         f.close()
@@ -620,7 +620,7 @@ def test_notebook_03s_fuzz_lab_shows_the_w101_disagreements_its_text_promises():
         lab = namespace["lab"]
         for _ in range(2):  # as the cell left it, then as a user presses the buttons (a fresh seed)
             disagree = [r for r in lab.report.results if not r.agreed]
-            assert disagree and {r.rule for r in disagree} == {"W101"}
+            assert disagree and "W101" in {r.rule for r in disagree} <= {"W101", "W110"}  # W110: a near miss
             assert {r.event for r in disagree} == {"click", "sign_up", "purchase"}
             assert f"{len(disagree)} of {len(lab.report.results)} verdicts disagree" in lab.verdicts.value
             assert set(column(lab.verdicts.value, "agree")[:len(disagree)]) == {"✗ disagree"}

@@ -58,11 +58,11 @@ delimiter.__name__ = "CSV delimiter"
 
 
 def warning_rules(text: str) -> str:
-    """`--hold-warnings` value: `all`, or warning rule ids `W101,W107` (checked against the rules)."""
+    """`--hold-warnings` value: `all`, `none`, or warning rule ids `W110,W107` (checked against the rules)."""
     from adrop_kit.spec.rules import Rule
 
-    if text.strip().lower() == "all":
-        return "all"
+    if text.strip().lower() in ("all", "none"):
+        return text.strip().lower()
     warnings = {r.value for r in Rule if r.severity == "warning"}
     ids = [i.strip().upper() for i in text.split(",")]
     for i in ids:
@@ -70,7 +70,7 @@ def warning_rules(text: str) -> str:
             known = ("an error rule (rows with errors are never sent)" if i in {r.value for r in Rule}
                      else "not a rule id")
             raise argparse.ArgumentTypeError(
-                f"{i or text!r} is {known}; expected 'all' or warning rule ids such as W101,W107 "
+                f"{i or text!r} is {known}; expected 'all', 'none' or warning rule ids such as W110,W107 "
                 f"({', '.join(sorted(warnings))}); to hold every warning, write --hold-warnings after PATH")
     return ",".join(ids)
 

@@ -62,7 +62,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
     from adrop_kit.server import LocalServer
-    from adrop_kit.spec.rules import Rule
+    from adrop_kit.spec.rules import STRICT_RULES, Rule
     from adrop_kit.testing.contract import ContractRun
 
     catalog = load_catalog(args.plan)
@@ -74,7 +74,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
                              strict=args.server_strict)
     rules = args.rules
     if args.invalid_only and rules is None:
-        rules = [r.value for r in Rule if r.severity == "error" or (args.strict and r is Rule.W101)]
+        rules = [r.value for r in Rule if r.severity == "error" or (args.strict and r in STRICT_RULES)]
     try:
         run = ContractRun(server if server is not None else args.endpoint, catalog=catalog, strict=args.strict,
                           events=args.events, rules=_split(rules), examples=args.examples, seed=args.seed,

@@ -59,9 +59,10 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     add_delimiter_argument(s)
     add_mapping_argument(s)
     s.add_argument("--hold-warnings", metavar="RULES", nargs="?", const="all", type=warning_rules, default=None,
-                   help="keep back (do not send) valid rows that carry a warning: any warning, or only the rule ids "
-                        "listed (W101,W107). Held rows are counted and named, never journaled (a run without the "
-                        "flag sends them), and do not change the exit code")
+                   help="keep back (do not send) valid rows that carry a warning: any warning (the flag alone, or "
+                        "'all'), only the rule ids listed (W110,W107), or none ('none'). Default: W110, the near "
+                        "misses of a catalog event (Purchase, add-to-cart). Held rows are counted and named, never "
+                        "journaled (a run that does not hold them sends them), and do not change the exit code")
     s.add_argument("--outcomes-out", metavar="FILE", type=Path,
                    help="write every row's outcome to FILE (.parquet, .jsonl or .csv) as the send goes; the "
                         "report counts every outcome but lists only the rows needing attention, not the delivered")
@@ -110,7 +111,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         sender = Sender(endpoint=args.endpoint, concurrency=args.concurrency, rate=args.rate,
                         retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
                         strict=args.strict, catalog=catalog, extra_columns=meta_columns(args),
-                        hold_warnings=True if args.hold_warnings == "all" else (args.hold_warnings or False),
+                        hold_warnings=args.hold_warnings,  # None: the default (W110)
                         progress=False if args.no_progress else None)
     except MissingKey as exc:
         if "no app key" not in str(exc):  # a key with a bad character: the message says where
@@ -154,6 +155,8 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     if s["retries"]:
         out(st.dim(f"  {s['retries']:,} retries spent; the longest wait between two attempts was "
                    f"{s['longest_wait_s']:g} s"))
+    for note in report.event_notes():  # W110 held, W101 custom events: the names to look at
+        out(st.yellow(f"  {note}"))
     if report.outcomes_out:
         out(st.dim(f"  every row's outcome: {report.outcomes_out}"))
     elif report.unlisted:
@@ -185,7 +188,7 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
         if len(held) > limit:
             out(st.dim(f"… and {len(held) - limit:,} more; use --format json for all"))
         out(st.yellow(f"Held back {report.held:,} row{'' if report.held == 1 else 's'} with warnings {rules}; "
-                      "re-run without --hold-warnings to send them."))
+                      "re-run with --hold-warnings none to send them as they are."))
     out("")
     if report.aborted:
         out(st.red(f"Stopped: {report.aborted}."))

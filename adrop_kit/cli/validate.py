@@ -62,7 +62,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--batch-mb", metavar="MB", type=count, default=DEFAULT_BATCH_MB,
                    help=f"megabytes of text (or 10,000s of Parquet rows) per batch (default: {DEFAULT_BATCH_MB})")
     v.add_argument("--plan", **plan)
-    v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101 becomes one)")
+    v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101, W110)")
     add_meta_columns_argument(v)
     add_delimiter_argument(v)
     add_mapping_argument(v)
@@ -220,7 +220,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         out(line)
     out("")
     out("Errors (E…) make Adrop answer !invalid; warnings (W…) are accepted but probably a data bug.")
-    out("--strict turns W101 (an event outside the catalog) into an error.")
+    out("--strict turns W101 and W110 (an event outside the catalog, near miss or not) into errors.")
     return exits.OK
 
 
@@ -239,6 +239,8 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
     out(f"  warned   {s['warned']:>{width},}   valid rows with a warning worth a look")
     for note in report.notes:
         out(style.yellow(f"Note: {note}"))
+    for note in report.event_notes():
+        out(style.yellow(f"  {note}"))
     if n == 0:
         out("")
         out(style.green("Every row is valid and nothing looks off."))

@@ -99,7 +99,8 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
             f"{s['rows']:,} rows checked in "
             f"{report.elapsed_s:.2f} s · generated {when} by adrop_kit {esc(__version__)}"
             f"{' · strict: events outside the catalog are errors' if report.strict else ''}</p>"
-            f"<div class='cards'>{cards}</div>{verdict}{charts}"
+            f"<div class='cards'>{cards}</div>{verdict}"
+            + "".join(f"<p class='note'>{esc(note)}</p>" for note in report.event_notes()) + f"{charts}"
             + (f"<h2>By rule</h2>{rules_table}" if rules_table else "") + listing
             + "<footer>Errors (E…) make Adrop answer !invalid; warnings (W…) are accepted but probably a data "
               "bug. <code>adrop-kit rules</code> explains each rule id.</footer></body></html>")

@@ -27,6 +27,7 @@ from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.send.journal import event_key
 from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.spec.catalog import Catalog
+from adrop_kit.spec.rules import Rule
 
 _EVENT_CODE = "__ev"  # the event code `check_batch` adds (validate.checks.EVENT_CODE)
 _WHY = {"row": pl.Int64, "eventName": pl.String, "why": pl.String}
@@ -63,6 +64,8 @@ class BatchPlan:
     settled: list[EventOutcome] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     would_send: list[Job] = field(default_factory=list)
+    custom: dict[str, int] = field(default_factory=dict)
+    """The rows that go out as custom events (W101, or W110 not held; neither skipped nor held), by eventName."""
 
 
 def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, extra_columns: Sequence[str],
@@ -75,7 +78,7 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
     bad = skipped.get_column("row")
     held = (reasons(held_warnings(violations, hold).filter(~pl.col("row").is_in(bad.implode()))) if hold
             else pl.DataFrame(schema=_WHY))
-    plan = BatchPlan()
+    plan = BatchPlan(custom=custom_events(violations, pl.concat([bad, held.get_column("row")])))
     for outcome, rows in ((Outcome.SKIPPED, skipped), (Outcome.HELD, held)):
         plan.settled += [EventOutcome(r, ev, None, outcome, None, 0, why, source) for r, ev, why in rows.iter_rows()]
     ok = df.filter(~pl.col(ROW).is_in(pl.concat([bad, held.get_column("row")]).implode()))
@@ -103,6 +106,17 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
     return plan
 
 
+def custom_events(violations: pl.DataFrame, kept: pl.Series) -> dict[str, int]:
+    """Rows by eventName of a batch's W101 and W110 warnings whose row is not in `kept` (skipped or held
+    rows): the events that go out as custom events."""
+    w101 = violations.filter(pl.col("rule").is_in([Rule.W101.value, Rule.W110.value])
+                             & (pl.col("severity") == "warning")
+                             & ~pl.col("row").is_in(kept.implode()))
+    if not w101.height:
+        return {}
+    return dict(w101.group_by("eventName").agg(pl.col("row").n_unique()).iter_rows())
+
+
 def reasons(violations: pl.DataFrame) -> pl.DataFrame:
     """(row, eventName, why) for each row of `violations`, in their order: every rule, field and
     message of the row joined by "; " (why a row was skipped or held back)."""
@@ -126,4 +140,4 @@ def unreadable(df: pl.DataFrame) -> pl.DataFrame:
         pl.lit("error").alias("severity"), pl.lit("").alias("field"), pl.col(ERROR).alias("message"))
 
 
-__all__ = ["BatchPlan", "Job", "Resume", "held_warnings", "plan_batch", "reasons", "unreadable"]
+__all__ = ["BatchPlan", "Job", "Resume", "custom_events", "held_warnings", "plan_batch", "reasons", "unreadable"]

@@ -10,18 +10,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adrop_kit.send.outcome import COLUMNS, LISTED, OUTCOME_WORDS, OUTCOMES, PROBLEMS, EventOutcome, Outcome
-from adrop_kit.spec.rules import Rule
+from adrop_kit.spec.rules import Rule, printable
 from adrop_kit.support.html import html_table
-from adrop_kit.support.labels import source_label
+from adrop_kit.support.labels import count_of, source_label, top_counts
+
+DEFAULT_HOLD: frozenset[str] = frozenset({Rule.W110.value})
+"""What a send holds back unless told otherwise: W110 rows (a near miss of a catalog event, almost surely
+a typo; sent, it would be a custom event whose parameters nobody checks)."""
 
 
 def hold_rules(hold: bool | str | Iterable[str] | None) -> frozenset[str] | bool:
-    """What `hold_warnings=` asks: True (every warning), or the warning rule ids to hold
-    (`"W101,W107"` or an iterable); ValueError naming an id that is not a warning rule."""
-    if hold is None or hold is False:
+    """What `hold_warnings=` asks: None (the default, `DEFAULT_HOLD`), True or `"all"` (every warning),
+    False or `"none"` (nothing), or the warning rule ids to hold (`"W110,W107"` or an iterable);
+    ValueError naming an id that is not a warning rule."""
+    if hold is None:
+        return DEFAULT_HOLD
+    if hold is False:
         return frozenset()
     if hold is True:
         return True
+    if isinstance(hold, str) and hold.strip().lower() in ("all", "none"):
+        return True if hold.strip().lower() == "all" else frozenset()
     ids = [i.strip() for i in hold.split(",")] if isinstance(hold, str) else [str(i).strip() for i in hold]
     warnings = {r.value for r in Rule if r.severity == "warning"}
     for i in ids:
@@ -62,6 +71,9 @@ class SendReport:
     """The file every row's outcome was written to (`outcomes_out=`, `--outcomes-out`), if any."""
     notes: tuple[str, ...] = ()
     """What the input looks like when it is not Adrop events (a GA4 or Segment export: which import to run)."""
+    custom_events: Mapping[str, int] = field(default_factory=dict)
+    """Rows that went out (in a dry run: would go out) as custom events (W101, and W110 rows not held), by
+    eventName."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: (o.source or "", o.row))
@@ -127,6 +139,29 @@ class SendReport:
         held = (o.error or "" for o in self.outcomes if o.outcome == Outcome.HELD)
         return sorted({r for why in held for r in re.findall(r"\bW\d{3}\b", why)})
 
+    def held_for(self, rule: str | Rule) -> dict[str, int]:
+        """The rows held back for `rule` (W110 by default), by eventName."""
+        import re
+
+        find = re.compile(rf"\b{Rule(rule).value}\b")
+        return dict(Counter(o.eventName or "" for o in self.outcomes
+                            if o.outcome == Outcome.HELD and find.search(o.error or "")))
+
+    def event_notes(self) -> list[str]:
+        """What a summary says of event names: the rows held for W110 (near misses of catalog events),
+        and the rows that go out as custom events (W101), each with its most frequent names."""
+        notes = []
+        near = self.held_for(Rule.W110)
+        if near:
+            notes.append(f"{count_of(sum(near.values()))} held for W110 (a near miss of a catalog event, "
+                         f"not sent): {_names(near)}")
+        if self.custom_events:
+            verb = "would go out" if self.dry_run else "went out"
+            notes.append(f"{count_of(sum(self.custom_events.values()))} {verb} as custom events "
+                         "(W101: eventName outside the catalog): "
+                         f"{_names(self.custom_events)}")
+        return notes
+
     @property
     def events_per_s(self) -> float:
         sent = self.delivered + self.rejected + self.failed
@@ -170,6 +205,8 @@ class SendReport:
                 **({"requests": self.requests} if self.dry_run else {}),
                 **({"outcomes_out": self.outcomes_out} if self.outcomes_out else {}),
                 **({"notes": list(self.notes)} if self.notes else {}),
+                **({"custom_events": dict(self.custom_events)} if self.custom_events else {}),
+                **({"held_for_W110": near} if (near := self.held_for(Rule.W110)) else {}),
                 **({"note": note} if (note := self.unlisted_note()) else {})}
 
     def to_json(self, indent: int | None = None) -> str:
@@ -205,6 +242,7 @@ class SendReport:
                          f"{self.longest_wait_s:g} s")
         if self.held:
             extra.append(f"held back {self.held:,} rows with warnings {', '.join(self.held_rules())}")
+        extra += self.event_notes()
         if self.unlisted:
             extra.append(self.unlisted_note())
         what = "dry run to" if self.dry_run else "send to"
@@ -216,4 +254,8 @@ class SendReport:
                 + (html_table([o.as_row() for o in problems], COLUMNS) if problems else "") + "</div>")
 
 
-__all__ = ["LISTED", "OUTCOMES", "OUTCOME_WORDS", "EventOutcome", "Outcome", "SendReport", "hold_rules"]
+def _names(counts: Mapping[str, int]) -> str:
+    return top_counts({printable(k): v for k, v in counts.items()})
+
+
+__all__ = ["DEFAULT_HOLD", "LISTED", "OUTCOMES", "OUTCOME_WORDS", "EventOutcome", "Outcome", "SendReport", "hold_rules"]

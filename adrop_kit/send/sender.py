@@ -57,7 +57,7 @@ class Sender:
                  journal: str | os.PathLike | Journal | None = None, validate: bool = True, strict: bool = False,
                  catalog: Catalog | str | None = None, progress: bool | None = None,
                  transport: Transport | str | None = None, extra_columns: Iterable[str] = ("ts",),
-                 on_outcome: OutcomeHook | None = None, hold_warnings: bool | str | Iterable[str] = False):
+                 on_outcome: OutcomeHook | None = None, hold_warnings: bool | str | Iterable[str] | None = None):
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if retry is not None and not isinstance(retry, RetryPolicy):
@@ -75,7 +75,8 @@ class Sender:
         self.catalog = resolve(catalog)
         self.progress = progress
         self.extra_columns = tuple(extra_columns)
-        self.hold_warnings = hold_rules(hold_warnings)  # ValueError for an id that is not a warning rule
+        # ValueError for an id that is not a warning rule; by default W110 (`DEFAULT_HOLD`), when validating
+        self.hold_warnings = hold_rules(hold_warnings if validate or hold_warnings is not None else False)
         if self.hold_warnings and not validate:
             raise ValueError("hold_warnings needs validate=True: warnings come from validating the rows")
         self._closed = False

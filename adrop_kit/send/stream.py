@@ -89,6 +89,7 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
             plan = plan_batch(df, violations, catalog=sender.catalog, extra_columns=sender.extra_columns,
                               hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run)
             del df, violations
+            tally.custom.update(plan.custom)
             for o in plan.settled:
                 emit(o)
             preview += [sender._render(j.body) for j in plan.would_send[:max(0, dry_run_preview - len(preview))]]
@@ -127,7 +128,7 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
                       interrupted=interrupted, aborted=fatal, retries=retries, longest_wait_s=longest,
                       journal_error=journal_error, read_all=read_all,
                       counts=None if whole else dict(tally.counts), outcomes_out=tally.path,
-                      notes=tuple(notes))
+                      notes=tuple(notes), custom_events=dict(tally.custom))
 
 
 __all__ = ["Checked", "checked", "send_batches"]

@@ -35,6 +35,7 @@ class Tally:
     def __init__(self, outcomes_out: str | os.PathLike[str] | None = None, *, list_all: bool = False):
         self.list_all = list_all
         self.counts: Counter[str] = Counter()
+        self.custom: Counter[str] = Counter()  # rows going out as custom events (W101), by eventName
         self.listed: list[EventOutcome] = []
         self.sink = FrameSink(outcomes_out, OUTCOME_SCHEMA, "outcomes") if outcomes_out is not None else None
 

@@ -98,10 +98,12 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
          outcomes_path: str | None = None, catalog: Catalog | str | None = None, strict: bool = False,
          extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS, concurrency: int = 8, rate: float | None = None,
          retry: Any = None, dry_run: bool = False, transport: str = "http.client", key: str | None = None,
-         name: str | None = None, format: str | None = None, spark: Any = None) -> Any:  # noqa: A002
+         name: str | None = None, format: str | None = None, spark: Any = None,  # noqa: A002
+         hold_warnings: bool | str | Sequence[str] | None = None) -> Any:
     """Send a Spark DataFrame or a path (as `validate` reads them); returns the outcomes DataFrame,
     one row per input event. Each partition validates its rows (rows with an error are `skipped`,
-    never sent) and sends the rest with `concurrency` connections (`rate` events/s is per partition)."""
+    never sent; rows with a warning `hold_warnings=` names are `held`, by default W110's near misses)
+    and sends the rest with `concurrency` connections (`rate` events/s is per partition)."""
     require_pyspark()
 
     spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())
@@ -112,7 +114,8 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
         k = keyed(spark, data, key=key, name=name, fmt=format)
     shared = spark.sparkContext.broadcast(app_key) if app_key is not None else None
     options = {"endpoint": endpoint, "strict": strict, "extra_columns": tuple(extra_columns),
-               "concurrency": concurrency, "rate": rate, "retry": retry, "dry_run": dry_run, "transport": transport}
+               "concurrency": concurrency, "rate": rate, "retry": retry, "dry_run": dry_run, "transport": transport,
+               "hold_warnings": hold_warnings}
     try:
         with quiet():
             result = _materialise(spark, plan(k, resolve(catalog), shared, options, previous), outcomes_path)

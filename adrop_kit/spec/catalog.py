@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adrop_kit.errors import PlanError, UnknownEvent
+from adrop_kit.spec.near import near_miss
 from adrop_kit.spec.rules import MAX_EVENT_NAME
 
 ParamType = Literal["string", "number", "integer", "boolean", "items"]
@@ -183,8 +184,9 @@ class Catalog:
         return tuple(self.events)
 
     def suggest_event(self, name: str) -> str | None:
-        """The catalog event a near-miss name most likely meant (`Purchase` → `purchase`), or None."""
-        return close_match(name, self.names)
+        """The catalog event a name outside the catalog is a near miss of (SPEC's W110: `Purchase`,
+        `add-to-cart`, `purchse`), or None (`spec.near.near_miss`)."""
+        return near_miss(name, self.names)
 
     def suggest_key(self, event: str, key: str) -> str | None:
         """The key of `event` a near-miss key most likely meant (`prise` → `price`), or None."""

@@ -2,12 +2,16 @@
 
 Everything here is derived from a `Catalog` (standard, or extended by a tracking plan):
 no parameter list and no rule is written down twice. Each schema node names the rules its
-keywords enforce in an `x-adrop-rules` annotation, so a schema error can be looked up in SPEC.md.
+keywords enforce in its `$comment` ("rules: E005, E006"; `rules_of` reads it back), so a schema
+error can be looked up in SPEC.md. Only standard keywords: ajv's strict mode, which refuses an
+unknown keyword such as `x-…`, compiles the documents as they are (`Ajv2020`).
 
-What JSON Schema expresses exactly: the error rules E001-E008, for any payload JSON can carry.
-What it does not: NaN and Infinity (E006) are not JSON, so a schema validator never sees them
-(a Python `float("nan")` passes `"type": "number"`; `validate_event` rejects it), and warnings
-(W1xx) are not expressed at all: a payload that only draws warnings is valid, as on the server.
+What JSON Schema expresses exactly: the error rules E001-E008 (E003's 64 code points included),
+for any payload JSON can carry. What it does not: NaN and Infinity are not JSON, so a schema
+validator never sees them (a Python `float("nan")` passes `"type": "number"`; `validate_event`
+rejects it); the limits on the body (depth, keys, 64 KiB); and warnings (W1xx) are not expressed
+at all: a payload that only draws warnings is valid, as on the server. In strict mode the event
+names are an `enum`: W101 and W110 names are invalid there.
 
     from adrop_kit.spec.jsonschema import dispatch_schema, json_schemas, openapi
     import jsonschema
@@ -26,13 +30,18 @@ from typing import Any
 from adrop_kit.spec.catalog import PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from adrop_kit.spec.rules import MAX_EVENT_NAME, Rule
 
-__all__ = ["DIALECT", "dispatch_schema", "event_schema", "json_schemas", "openapi", "write_json"]
+__all__ = ["DIALECT", "dispatch_schema", "event_schema", "json_schemas", "openapi", "rules_of", "schema_file_name",
+           "write_json"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "urn:adrop-kit:schema:"  # names the schemas ($id): a URN, so no tool tries to fetch it
-RULES = "x-adrop-rules"
-_NON_JSON = ("JSON cannot carry NaN or Infinity, so this schema cannot reject them; validate_event does (E006). "
-             "Warnings (W1xx) are not expressed: payloads that only draw warnings are valid.")
+RULES = "$comment"
+"""The keyword whose text names the rules a node enforces ("rules: E002"; `rules_of`)."""
+_RULES_TEXT = re.compile(r"rules: ([EW][0-9]{3}(?:, [EW][0-9]{3})*)")
+_NON_JSON = ("Not expressed (validate_event checks them): NaN and Infinity, which JSON text cannot carry "
+             "(E006, E001); text that is not valid Unicode (E001); the limits on the body sent (64 levels "
+             "deep, 1,000 keys in one object, 64 KiB: E001); warnings W101-W110 (a payload that only draws "
+             "warnings is valid, as on the server).")
 _JSON_TYPES = {"string": "string", "number": "number", "integer": "integer", "boolean": "boolean", "items": "array"}
 _KEY = re.compile(r"[A-Za-z0-9._-]+")  # what OpenAPI allows as a components/schemas key
 
@@ -57,8 +66,14 @@ NOT_BLANK = _char_class_of_whitespace()
 """The `pattern` of `uid`: at least one character that is not whitespace."""
 
 
-def _rules(*rules: Rule) -> dict[str, list[str]]:
-    return {RULES: [r.value for r in rules]}
+def _rules(*rules: Rule, more: str = "") -> dict[str, str]:
+    return {RULES: f"rules: {', '.join(r.value for r in rules)}" + (f". {more}" if more else "")}
+
+
+def rules_of(node: dict[str, Any]) -> list[str]:
+    """The rule ids a schema node's `$comment` names (what its keywords enforce), [] for none."""
+    m = _RULES_TEXT.match(node.get(RULES, "")) if isinstance(node.get(RULES), str) else None
+    return m[1].split(", ") if m else []
 
 
 def _value(p: ParamSpec, rules: tuple[Rule, ...], item: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -107,13 +122,11 @@ def event_schema(event: EventSpec | str, catalog: Catalog | str | Path | None = 
         "$id": f"{SCHEMA_BASE}event:{_key(spec.name)}",
         "title": spec.name,
         "description": spec.description or f"the custom event {spec.name}",
-        "$comment": _NON_JSON,
-        "x-adrop-group": spec.group,
         "type": "object",
         "required": ["uid", "eventName", *(p.name for p in spec.required)],
         "properties": props,
         "additionalProperties": True,
-        **_rules(Rule.E001),
+        **_rules(Rule.E001, more=f"group: {spec.group}. {_NON_JSON}"),
     }
 
 
@@ -155,8 +168,8 @@ def dispatch_schema(catalog: Catalog | str | Path | None = None, *, strict: bool
         "$id": f"{SCHEMA_BASE}event",
         "title": "Adrop event",
         "description": f"One event for POST /event (catalog: {cat.source}).",
-        "$comment": _NON_JSON,
         **_dispatch(cat, "#/$defs/", strict=strict),
+        **_rules(Rule.E001, more=_NON_JSON),
         "$defs": {_key(n): _embedded(s) for n, s in json_schemas(cat).items()},
     }
 
@@ -196,7 +209,7 @@ def openapi(catalog: Catalog | str | Path | None = None, *, server_url: str = "h
                 "schema": {"$ref": "#/components/schemas/Event"}}}},
             "responses": {
                 "200": _message("ok", "accepted"),
-                "400": _message("!invalid", "the event breaks an error rule (E001-E008; W101 in strict mode)"),
+                "400": _message("!invalid", "the event breaks an error rule (E001-E008; W101 and W110 in strict mode)"),
                 "401": _message("!unauthorized", "Authorization is missing or not an accepted app key"),
                 "413": _message("!too_large", "the body is over 64 KiB"),
                 "415": _message("!unsupported_media_type", "Content-Type is not application/json"),
@@ -215,6 +228,13 @@ def _key(name: str) -> str:
     if _KEY.fullmatch(name):
         return name
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
+def schema_file_name(name: str) -> str:
+    """A file name (no suffix) for an event's schema: the event name when it is a safe one, else the
+    `$defs` key (`quiz_answered_v2-1a2b3c4d`); never a path, never a hidden file."""
+    key = _key(name)
+    return key if not key.startswith(".") else "_" + key
 
 
 def write_json(obj: Any, path: str | Path | None = None) -> str:

@@ -37,6 +37,7 @@ class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and jso
     W107 = "W107"
     W108 = "W108"
     W109 = "W109"
+    W110 = "W110"
 
     def __str__(self) -> str:
         return self.value
@@ -73,6 +74,7 @@ TITLES: dict[Rule, str] = {
     Rule.W107: "the same tx_id on more than one purchase",
     Rule.W108: "more than 20 parameters besides uid, eventName and platform",
     Rule.W109: "a parameter outside the catalog holds an object or a list",
+    Rule.W110: "eventName is a near miss of a catalog event (a typo; held by a sender by default)",
 }
 
 FIXES: dict[Rule, str] = {
@@ -96,8 +98,13 @@ FIXES: dict[Rule, str] = {
     Rule.W107: "Give every purchase its own tx_id; a repeated one counts the revenue twice.",
     Rule.W108: "Keep an event to 20 parameters: Adrop's SDKs drop the rest; split it or drop what no report uses.",
     Rule.W109: "Flatten the object into scalar parameters (or a JSON string): only items may hold objects.",
+    Rule.W110: "Use the catalog event's exact name (the message names it); if the name is your own event on "
+               "purpose, declare it in a tracking plan: a plan's events are never W110.",
 }
 """How to fix what each rule reports: the rules reference of the docs shows it beside a failing payload."""
+
+STRICT_RULES: frozenset[Rule] = frozenset({Rule.W101, Rule.W110})
+"""The warnings strict mode makes errors: an eventName outside the catalog, near miss or not."""
 
 # -- the heuristics of the warnings, stated once -------------------------------------
 # Whitespace, spelled out: Python's `str.isspace` set. Python's `\s` and Rust's (polars) differ on
@@ -234,6 +241,7 @@ MESSAGES: dict[str, str] = {
     "E003.empty": "eventName is empty",
     "E003.long": "eventName is {length} characters long; Adrop takes at most {limit}",
     "E004": "platform must be one of web, android, ios",
+    "E004.suggest": "platform must be one of web, android, ios (did you mean '{suggestion}'?)",
     "E007.missing": "{event} needs an items array, and it is missing",
     "E007.type": "{event}: items must be an array of item objects, got {got}",
     "E007.empty": "{event}: items is an empty array; it needs at least one item",
@@ -243,14 +251,17 @@ MESSAGES: dict[str, str] = {
     "W101": "'{event}' is not in the catalog (a custom event? add it to your tracking plan)",
     "W101.strict": "'{event}' is not in the catalog, and strict mode allows catalog events only",
     "W102": "'{field}' is not a parameter of {event}",
-    # with a near match in the catalog (`Catalog.suggest_event`, `Catalog.suggest_key`)
-    "W101.suggest": "'{event}' is not in the catalog (did you mean '{suggestion}'?)",
-    "W101.strict.suggest": "'{event}' is not in the catalog, and strict mode allows catalog events only "
-                           "(did you mean '{suggestion}'?)",
+    # a near miss of a catalog event (`Catalog.suggest_event`, `spec.near.near_miss`) is W110, not W101
+    "W110": "'{event}' is not in the catalog: did you mean '{suggestion}'? (a near miss; sent as it is, "
+            "a custom event)",
+    "W110.strict": "'{event}' is not in the catalog, and strict mode allows catalog events only "
+                   "(did you mean '{suggestion}'?)",
+    # with a near match among the event's keys (`Catalog.suggest_key`)
     "W102.suggest": "'{field}' is not a parameter of {event} (did you mean '{suggestion}'?)",
     "W103.negative": "{field} is negative",
     "W103.quantity": "{field} is below 1",
     "W104": "currency should be an ISO 4217 code: three upper-case letters such as KRW or USD",
+    "W104.suggest": "currency should be an ISO 4217 code: three upper-case letters (did you mean '{suggestion}'?)",
     "W105": "value differs from price * quantity",
     "W106": "uid looks like {what}: personal data does not belong in an id",
     "W108": "the event has {count} parameters besides uid, eventName and platform; Adrop's SDKs take at most {limit} "

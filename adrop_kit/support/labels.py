@@ -5,6 +5,7 @@ sends) and widgets say it the same way."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _FRAME_SOURCE = re.compile(r"<(\w+)\.(\w+)>")
 
@@ -25,4 +26,11 @@ def source_label(source: str, rows: int) -> str:
     return source
 
 
-__all__ = ["count_of", "source_label"]
+def top_counts(counts: Mapping[str, int], n: int = 5) -> str:
+    """The `n` largest counts, largest first: 'Purchase ×300, add_to_Cart ×112 and 3 more'."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{name} ×{c:,}" for name, c in ranked[:n])
+    return shown + (f" and {len(ranked) - n:,} more" if len(ranked) > n else "")
+
+
+__all__ = ["count_of", "source_label", "top_counts"]

@@ -40,7 +40,7 @@ from adrop_kit.send.ratelimit import RateLimiter
 from adrop_kit.send.retry import RetryPolicy, post_with_retries
 from adrop_kit.send.transport import Endpoint, Reply, Request, Transport, mask_key, resolve_key
 from adrop_kit.spec.catalog import Catalog, resolve
-from adrop_kit.spec.rules import Rule
+from adrop_kit.spec.rules import STRICT_RULES, Rule
 from adrop_kit.spec.version import __version__
 from adrop_kit.testing.contract_report import ContractReport, Disagreement, ProbeResult, payload_text
 from adrop_kit.validate.event import validate_event
@@ -158,7 +158,7 @@ class ContractRun:
     def _expected_for(self, rule: str | None) -> str:
         if rule is None:
             return "accepted"
-        if Rule(rule).severity == "error" or (rule == Rule.W101.value and self.strict):
+        if Rule(rule).severity == "error" or (self.strict and Rule(rule) in STRICT_RULES):
             return "rejected"
         return "accepted"
 

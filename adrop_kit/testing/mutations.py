@@ -65,7 +65,17 @@ _BAD_NAMES = (_DELETE, None, "", 7, False, ["view_item"],  # E003, and names pas
 _BAD_PLATFORMS = ("Web", "windows", "iOS", "", "android ", 1, True, ["web"])  # E004
 _BAD_ITEMS = (_DELETE, None, [], "SKU-1", {"item_id": "SKU-1"}, 3)  # E007
 _BAD_ELEMENTS = ("SKU-1", 1, None, ["SKU-1"], True)  # E008: an item that is not an object
-_CUSTOM_NAMES = ("level_up", "viewItem", "Purchase", "add-to-cart", "custom_event", "purchase ")  # W101
+_CUSTOM_NAMES = ("level_up", "share_article", "tutorial_complete", "영상_시청", "custom_event", "app_close")  # W101
+
+
+def _near_names(name: str) -> tuple[str, ...]:
+    """W110: near misses of catalog event `name` (case, separators, a letter dropped, doubled or two swapped)."""
+    parts = name.split("_")
+    camel = parts[0] + "".join(p.title() for p in parts[1:])
+    swap = name[:1] + name[2:3] + name[1:2] + name[3:] if len(name) > 3 else name.upper()
+    return (name.title(), name.upper(), name.replace("_", "-"), name.replace("_", " "), camel, f"{name} ",
+            name[:-1], name + name[-1], swap)
+
 _TYPO_KEYS = ("itemId", "ItemID", "user_id", "event_name", "Price", "txId")  # W102
 _BAD_CURRENCIES = ("krw", "KRWX", "usd", "Won", "₩", "KR", "US$", "")  # W104
 _PERSONAL_UIDS = ("jane@example.com", "kim.minji@mail.co.kr", "+82 10-1234-5678",
@@ -143,8 +153,12 @@ def edits(rule: Rule, spec: EventSpec, cat: Catalog) -> list[Edit]:
                 for v in (_DELETE, None, *([""] if p.type == "string" else []))]
         bad += [(p.name, v) for p in cat.item_params for v in _WRONG[p.type]]
         return [partial(_set_item, index=i, key=k, value=v) for i in range(MAX_ITEMS) for k, v in bad]
-    if rule is Rule.W101:
-        return [partial(_set, key="eventName", value=n) for n in _CUSTOM_NAMES if n not in cat]
+    if rule is Rule.W101:  # names near no catalog event (those are W110)
+        return [partial(_set, key="eventName", value=n) for n in _CUSTOM_NAMES
+                if n not in cat and cat.suggest_event(n) is None]
+    if rule is Rule.W110:
+        return [partial(_set, key="eventName", value=n) for n in dict.fromkeys(_near_names(spec.name))
+                if n not in cat and cat.suggest_event(n) is not None]
     if rule is Rule.W102:
         others = sorted(set(cat.param_types) - spec.param_names)[:3]  # another event's parameter
         return [partial(_set, key=k, value=v) for k in (*_TYPO_KEYS, *others)

@@ -48,7 +48,7 @@ CI_PROFILE = "adrop-ci"  # the same name as testing.strategies.CI_PROFILE, witho
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("adrop_plan", "tracking plan (.toml or .json) for the adrop_server fixture and adrop_catalog; "
                                 "relative to the ini file", default="")
-    parser.addini("adrop_strict", "the adrop_server fixture rejects events outside the catalog (W101 is an error)",
+    parser.addini("adrop_strict", "the adrop_server fixture rejects events outside the catalog (W101, W110 are errors)",
                   type="bool", default=False)
 
 

@@ -27,6 +27,7 @@ from adrop_kit.io.frames import BAD, EXACT, LINE, NATIVE_DTYPES
 from adrop_kit.io.numbers import token_integral
 from adrop_kit.io.values import loads_exact
 from adrop_kit.spec.catalog import ENVELOPE, PLATFORMS, Catalog
+from adrop_kit.spec.near import currency_meant, near_miss
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     BLANK_PATTERN,
@@ -50,6 +51,7 @@ from adrop_kit.spec.rules import (
     printable,
     value_mismatch,
 )
+from adrop_kit.validate.custom import near_mask
 from adrop_kit.validate.sdk_checks import nested_values, param_count
 
 _M = MESSAGES
@@ -117,8 +119,8 @@ def suggestions(text: pl.Expr, suggest: Callable[[str], str | None]) -> pl.Expr:
     def batch(s: pl.Series) -> pl.Series:
         found = {t: suggest(t) for t in s.drop_nulls().unique().to_list()}
         found = {t: v for t, v in found.items() if v is not None}
-        if not found:
-            return pl.Series(s.name, [None] * s.len(), pl.String)
+        if not found:  # (no Python list of a million Nones: this runs on every batch, in a mask)
+            return pl.Series(s.name, [], pl.String).extend_constant(None, s.len())
         return s.replace_strict(found, default=None, return_dtype=pl.String)
 
     return text.cast(pl.String).map_batches(batch, return_dtype=pl.String, is_elementwise=True)
@@ -233,16 +235,20 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     add("E003:long", Rule.E003, "eventName", length > MAX_EVENT_NAME,
         render(msg_long_name(_slot("n")), n=length.cast(pl.String)), ev)
     unknown = (ev != "") & (code < 0) & (length <= MAX_EVENT_NAME)
-    w101 = "W101.strict" if strict else "W101"
-    add("W101", Rule.W101, "eventName", unknown,
-        suggesting(catalog.suggest_event, ev, _M[w101].format(event=_slot("e")),
-                   _M[w101 + ".suggest"].format(event=_slot("e"), suggestion=_slot("s")), e=printable_text(ev)),
+    near = near_mask(ev, unknown, catalog.suggest_event)  # asked once per distinct unknown name
+    strictly = ".strict" if strict else ""
+    add("W101", Rule.W101, "eventName", unknown & ~near,
+        render(_M["W101" + strictly].format(event=_slot("e")), e=printable_text(ev)),
         ev, severity="error" if strict else "warning")
+    add("W110", Rule.W110, "eventName", unknown & near,  # (the message: for the W110 rows alone)
+        render(_M["W110" + strictly].format(event=_slot("e"), suggestion=_slot("s")), e=printable_text(ev),
+               s=printable_text(suggestions(ev, catalog.suggest_event))), ev, severity="error" if strict else "warning")
 
     plat, bplat = col("platform"), col.bad("platform")
     not_platform = pl.all_horizontal([plat != p for p in PLATFORMS])  # cheaper than is_in on strings
     add("E004", Rule.E004, "platform", not_platform | bplat.is_not_null(),
-        _M["E004"], pl.coalesce(plat, bplat))
+        suggesting(partial(near_miss, candidates=PLATFORMS), pl.when(not_platform).then(plat), _M["E004"],
+                   _M["E004.suggest"].format(suggestion=_slot("s"))), pl.coalesce(plat, bplat))
 
     # -- parameters ------------------------------------------------------------------
     ok_type: dict[str, pl.Expr] = {}
@@ -281,7 +287,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             add(f"W103:{name}", Rule.W103, name, good & (c < 1), _M["W103.quantity"].format(field=name),
                 col.shown(name, c))
         elif name == CURRENCY_PARAM:
-            add(f"W104:{name}", Rule.W104, name, good & ~c.str.contains(full(CURRENCY_PATTERN)), _M["W104"], c)
+            shapeless = good & ~c.str.contains(full(CURRENCY_PATTERN))
+            add(f"W104:{name}", Rule.W104, name, shapeless,
+                suggesting(currency_meant, pl.when(shapeless).then(c), _M["W104"],
+                           _M["W104.suggest"].format(suggestion=_slot("s"))), c)
 
     vname, pname, qname = VALUE_TRIPLE
     triple = [e.name for e in catalog if set(VALUE_TRIPLE) <= e.param_names]

@@ -22,6 +22,7 @@ from typing import Any
 from adrop_kit.io.numbers import NumberToken
 from adrop_kit.io.values import event_problem
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
+from adrop_kit.spec.near import currency_meant, near_miss
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
     CURRENCY_PARAM,
@@ -112,7 +113,9 @@ def sanity_warnings(name: str, value: Any, field: str) -> list[Violation]:
     elif name in AT_LEAST_ONE and value < 1:
         out.append(_v(Rule.W103, field, _M["W103.quantity"].format(field=field), value))
     elif name == CURRENCY_PARAM and not is_currency(value):
-        out.append(_v(Rule.W104, field, _M["W104"], value))
+        meant = currency_meant(value)
+        message = _M["W104"] if meant is None else _M["W104.suggest"].format(suggestion=meant)
+        out.append(_v(Rule.W104, field, message, value))
     return out
 
 
@@ -174,15 +177,17 @@ def _check_envelope(payload: Mapping[str, Any], catalog: Catalog,
     elif name in catalog:
         spec = catalog.events[name]
     else:
-        key = "W101.strict" if strict else "W101"
-        suggestion = catalog.suggest_event(name)
-        message = (_M[key].format(event=printable(name)) if suggestion is None else
-                   _M[key + ".suggest"].format(event=printable(name), suggestion=printable(suggestion)))
-        out.append(_v(Rule.W101, "eventName", message, name, severity="error" if strict else None))
+        key = ".strict" if strict else ""
+        meant = catalog.suggest_event(name)  # SPEC's near miss: W110 instead of W101
+        rule, message = ((Rule.W101, _M["W101" + key].format(event=printable(name))) if meant is None else
+                         (Rule.W110, _M["W110" + key].format(event=printable(name), suggestion=printable(meant))))
+        out.append(_v(rule, "eventName", message, name, severity="error" if strict else None))
 
     platform = payload.get("platform")
     if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
-        out.append(_v(Rule.E004, "platform", _M["E004"], platform))
+        meant = near_miss(platform, PLATFORMS) if isinstance(platform, str) else None
+        out.append(_v(Rule.E004, "platform", _M["E004"] if meant is None else
+                      _M["E004.suggest"].format(suggestion=meant), platform))
     return out, spec
 
 

@@ -24,6 +24,7 @@ from adrop_kit.io.frames import Frame
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.batch import CheckedBatch, check_batch, empty_violations
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+from adrop_kit.validate.custom import name_counts, sum_name_counts
 from adrop_kit.validate.json_values import JSON_FLAG
 from adrop_kit.validate.report import DatasetReport, StreamTotals, event_counts, rule_counts
 from adrop_kit.validate.rows import RowsOut
@@ -54,6 +55,7 @@ class Accumulator:
         none = empty_violations()
         self._rules: list[pl.DataFrame] = [rule_counts(none)]  # by rule and by event, with a sink
         self._events: list[pl.DataFrame] = [event_counts(none)]
+        self._names: list[pl.DataFrame] = []
 
     def add(self, cb: CheckedBatch) -> pl.DataFrame:
         """Merge one checked batch (the next in input order): its W107 joins `cb.violations`
@@ -78,6 +80,7 @@ class Accumulator:
             self.sink.write(v.drop(JSON_FLAG, strict=False))
             self._rules.append(rule_counts(v))
             self._events.append(event_counts(v))
+            self._names.append(name_counts(v))
             if self._n_held < HELD:
                 self._held.append(v.head(HELD - self._n_held))
                 self._n_held += min(v.height, HELD - self._n_held)
@@ -92,7 +95,7 @@ class Accumulator:
         totals = None
         if self.sink is not None:
             totals = StreamTotals(self.invalid, self.warned, self.sink.count, _sum(self._rules, ["rule", "severity"]),
-                                  _sum(self._events, ["eventName"]))
+                                  _sum(self._events, ["eventName"]), sum_name_counts(self._names))
         report = DatasetReport(rows=self.rows, violations=violations, frame=frame, source=source,
                                strict=strict, elapsed_s=0.0 if start is None else time.perf_counter() - start,
                                sources=tuple(sources), skipped=tuple(skipped), notes=tuple(self.notes),

@@ -78,6 +78,8 @@ class StreamTotals:
     violations: int
     by_rule: pl.DataFrame
     by_event: pl.DataFrame
+    by_name: pl.DataFrame | None = None
+    """(rule, eventName, rows) of the W110 and W101 rows without an error (`validate.custom`)."""
 
 
 @dataclass
@@ -268,6 +270,14 @@ class DatasetReport:
         counts = self.totals.by_event if self.totals is not None else event_counts(self.violations)
         return counts.sort("errors", "warnings", descending=True)
 
+    def event_notes(self) -> list[str]:
+        """How many rows are near misses of a catalog event (W110) and how many go out as custom events
+        (W101), with their most frequent names."""
+        from adrop_kit.validate.custom import name_counts, name_notes
+
+        by_name = self.totals.by_name if self.totals is not None else None
+        return name_notes(name_counts(self.violations) if by_name is None else by_name)
+
     def rows_for(self, rule: str | Rule) -> list[Any]:
         """The rows breaking `rule` (with more than one source: (source, row) pairs)."""
         import polars as pl
@@ -347,7 +357,7 @@ class DatasetReport:
             f"<div style='padding:6px 14px;border:1px solid #ddd;border-radius:6px;text-align:center'>"
             f"<div style='font-size:1.4em;font-weight:600'>{s[k]:,}</div><div style='color:#666'>{k}</div></div>"
             for k in ("rows", "valid", "invalid", "warned"))
-        notes = "".join(f"<p style='color:#b9770e'>{html.escape(n)}</p>" for n in self.notes)
+        notes = "".join(f"<p style='color:#b9770e'>{html.escape(n)}</p>" for n in (*self.notes, *self.event_notes()))
         head = (f"<div class='adrop-summary'><b>{html.escape(source_label(self.source, self.rows))}</b> — {status}"
                 f"<div style='display:flex;gap:10px;margin:6px 0'>{cards}</div>{notes}</div>")
         rules = html_table(self.by_rule().select("rule", "severity", "violations", "rows", "title").rows(),

@@ -181,7 +181,9 @@ def summary_html(report: DatasetReport) -> str:
               "would be rejected")
     title = (f"<b>{html.escape(source_label(report.source, report.rows))}</b> — {status} "
              f"<span style='color:#888'>({report.elapsed_s:.2f} s)</span>")
-    return cards_html(s, "adrop-summary", title)
+    notes = "".join(f"<div class='adrop-name-note' style='color:#8a6d00'>{html.escape(n)}</div>"
+                    for n in report.event_notes())  # W110 near misses, W101 custom events
+    return cards_html(s, "adrop-summary", title) + notes
 
 
 def table_html(rows: Iterable[Sequence[Any]], header: Sequence[str], cls: str = "adrop-table") -> str:

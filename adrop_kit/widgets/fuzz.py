@@ -55,7 +55,7 @@ class FuzzLab(View):
         auto = {"indent": False, "layout": w.Layout(width="auto")}
         self.valid = w.Checkbox(value=True, description="valid", **auto)
         self.invalid = w.Checkbox(value=True, description="invalid", **auto)
-        self.strict = w.Checkbox(value=False, description="strict (W101 is an error locally)", **auto)
+        self.strict = w.Checkbox(value=False, description="strict (W101, W110 are errors locally)", **auto)
         self.yes = w.Checkbox(value=False, description="yes: a remote host may store accepted payloads", **auto)
         self.n = w.IntSlider(value=20, min=1, max=200, description="examples", continuous_update=False)
         self.seed = w.Text(value="", placeholder="random each Draw", description="seed",

@@ -221,7 +221,8 @@ class SendPanel(View):
                 self.forget_button.disabled = not self._journals
             text = (f"{n:,} row(s) already delivered by an earlier Send were not sent again ({whose}){again}"
                     if n else "")
-        self.note.value = f"<div class='adrop-send-note' style='color:#8a6d00'>{text}</div>" if text else ""
+        lines = [text, *(html.escape(t) for t in report.event_notes())]  # W110 held, W101 custom events
+        self.note.value = "".join(f"<div class='adrop-send-note' style='color:#8a6d00'>{t}</div>" for t in lines if t)
 
 
 __all__ = ["DRY_RUN_DONE", "SendPanel"]
