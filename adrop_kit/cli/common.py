@@ -14,6 +14,7 @@ from adrop_kit.cli.argtypes import column_names, count, delimiter, positive
 from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
+from adrop_kit.support.labels import escape
 
 PROG = "adrop-kit"
 
@@ -52,6 +53,39 @@ def add_delimiter_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delimiter", metavar="SEP", type=delimiter, default=None, help=DELIMITER_HELP)
 
 
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """--skip-unreadable and --follow-links: what becomes of a directory entry that cannot be read,
+    and of a link out of the input directory."""
+    parser.add_argument("--skip-unreadable", action="store_true",
+                        help="skip (and list) a file or directory of the input that cannot be read (no permission, "
+                             "a broken link, a name that is not UTF-8) instead of stopping with an error")
+    parser.add_argument("--follow-links", action="store_true",
+                        help="read a link that points out of the input directory (listed); without it such a link "
+                             "is an error (or skipped and listed with --skip-unreadable)")
+
+
+def input_of(args: argparse.Namespace) -> Any:
+    """The CLI's PATH arguments as `Inputs`: always paths (a missing one is an error naming it,
+    never a list of events), with the --skip-unreadable / --follow-links options."""
+    from adrop_kit.io.parts import resolve_inputs
+
+    paths: list[str] = args.path
+    try:
+        return resolve_inputs(paths[0] if len(paths) == 1 else paths, skip_unreadable=args.skip_unreadable,
+                              follow_links=args.follow_links)
+    except (AdropError, OSError, ValueError) as exc:
+        named = next((p for p in paths if str(exc).startswith(f"{escape(p)}:")), " ".join(paths))
+        raise Fail(one_line(named, exc)) from None
+
+
+def print_not_read(inputs: Any, style: Style) -> None:
+    """The entries an input did not read (--skip-unreadable) and the links out it followed, one line each."""
+    for label, items in (("not read", inputs.unread), ("followed a link out of the input", inputs.linked)):
+        if items:
+            shown = "; ".join(items[:5]) + (" …" if len(items) > 5 else "")
+            out(style.yellow(f"  {label} ({len(items):,}): {shown}"))
+
+
 def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:
     """The metadata columns the flags name, after the default ones (`ts`)."""
     from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
@@ -82,7 +116,7 @@ def one_line(path: Path, problem: object) -> str:
     if isinstance(problem, OSError) and problem.strerror:  # e.g. "[Errno 13] ...: 'x'" -> "Permission denied"
         problem = problem.strerror
     text = " ".join(str(problem).split())
-    name = str(path)
+    name = escape(path)
     return text if text.startswith(f"{name}:") else f"{name}: {text}"
 
 
@@ -111,7 +145,7 @@ def clip(value: Any, width: int) -> str:
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], style: Style, *,
            right: set[int] | frozenset[int] = frozenset(), indent: str = "") -> list[str]:
     """Rows as aligned text columns; the last column is not padded. Severity cells are colored."""
-    cells = [[("" if c is None else f"{c:,}" if isinstance(c, int) else str(c)) for c in row] for row in rows]
+    cells = [[("" if c is None else f"{c:,}" if isinstance(c, int) else escape(c)) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
     last = len(header) - 1
     sev = list(header).index("severity") if "severity" in header else -1

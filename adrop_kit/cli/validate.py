@@ -15,8 +15,10 @@ from adrop_kit.cli.common import (
     Fail,
     Style,
     add_delimiter_argument,
+    add_input_arguments,
     add_meta_columns_argument,
     clip,
+    input_of,
     load_catalog,
     meta_columns,
     one_line,
@@ -24,6 +26,7 @@ from adrop_kit.cli.common import (
     out,
     params,
     plural,
+    print_not_read,
     table,
 )
 from adrop_kit.errors import AdropError
@@ -63,6 +66,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101 becomes one)")
     add_meta_columns_argument(v)
     add_delimiter_argument(v)
+    add_input_arguments(v)
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
@@ -118,8 +122,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         if not args.batch_mb:
             raise Fail("--batch-mb must be at least 1")
+        data = input_of(args)
         try:
-            data = paths[0] if len(paths) == 1 else paths
             report = validate_events(data, catalog=catalog, strict=args.strict,
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
                                      stream=True, violations_out=args.violations_out,
@@ -229,6 +233,7 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
     if report.skipped:
         shown_skips = ", ".join(report.skipped[:5]) + (" …" if len(report.skipped) > 5 else "")
         out(style.dim(f"  skipped {plural(len(report.skipped), 'file')} beside the data: {shown_skips}"))
+    print_not_read(report, style)
     width = len(f"{s['rows']:,}")
     out(f"  valid    {s['valid']:>{width},}")
     out(f"  invalid  {s['invalid']:>{width},}   rows Adrop would reject with !invalid")

@@ -37,7 +37,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                     engine: Literal["polars", "pandera"] = "polars", stream: bool | None = None,
                     batch_bytes: int | None = None, batch_rows: int | None = None,
                     violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None) -> DatasetReport:
+                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None,
+                    skip_unreadable: bool = False, follow_links: bool = False) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
     directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
     polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
@@ -51,9 +52,15 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     `extra_columns` replaces the default metadata columns (`ts`). `valid_out` / `invalid_out`
     (.parquet/.jsonl/.csv) write the valid and the invalid rows in your columns and values
     (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams.
+    `skip_unreadable`: an entry of a directory that cannot be read (no permission, a broken link, a
+    name that is not UTF-8) is skipped and listed in `report.unread` instead of raising
+    `DataReadError`; `follow_links`: a link out of an input directory is read (`report.linked`).
+    Both are `io.parts.resolve_inputs`'s, whose `Inputs` may also be passed as `data`.
     """
     start = time.perf_counter()
     cat = resolve(catalog)
+    if is_paths(data) and (skip_unreadable or follow_links):
+        data = resolve_inputs(data, skip_unreadable=skip_unreadable, follow_links=follow_links)
     inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
                          violations_out=violations_out)
     if isinstance(inputs, Inputs):
