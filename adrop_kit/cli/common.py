@@ -117,7 +117,7 @@ def one_line(path: Path, problem: object) -> str:
         problem = problem.strerror
     text = " ".join(str(problem).split())
     name = escape(path)
-    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+    return text if not name or text.startswith(f"{name}:") else f"{name}: {text}"
 
 
 def or_(words: Sequence[str]) -> str:

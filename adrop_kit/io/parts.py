@@ -167,6 +167,8 @@ def _one(item: str | Path, seen: Seen, *, listed: bool, skip_unreadable: bool = 
     text = str(item)
     if text == STDIN:
         return [Part(None, STDIN_LABEL, ".jsonl")], Walk(), False
+    if not text:
+        raise DataReadError("'': an empty path names no file (a shell variable left empty?)")
     p = Path(item)
     if p.is_dir():
         try:

@@ -109,11 +109,12 @@ class Walker:
 
     def _entry(self, entry: os.DirEntry[str], rel: str) -> None:
         name = entry.name
+        link = False
         try:
             link = entry.is_symlink()
             is_dir = entry.is_dir()  # follows a link
-        except OSError as exc:
-            self._unreadable(rel, f"cannot be read ({_why(exc)})")
+        except OSError as exc:  # a link that loops (`a -> a`)
+            self._unreadable(rel, f"{'a broken link' if link else 'cannot be read'} ({_why(exc)})")
             return
         if beside_data(name, is_dir):
             self.out.skipped.append(escape(rel + "/" if is_dir else rel))
