@@ -257,8 +257,14 @@ def open_part(part: Part) -> BinaryIO:
         raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
 
 
-def read_part(part: Part) -> bytes:
-    """All of a part's (decompressed) bytes: for the in-memory path and formats that cannot stream."""
+WHOLE_LIMIT = 512 << 20
+"""The most a part read whole (a JSON document; a compressed or piped part read in memory) may
+decompress to: past it, a `DataReadError` rather than memory without bound (a decompression bomb)."""
+
+
+def read_part(part: Part, *, limit: int | None = None) -> bytes:
+    """All of a part's (decompressed) bytes: for the in-memory path and formats that cannot stream.
+    `limit`: the most a compressed or piped part may hold (a regular file is read at its size)."""
     if part.path is not None and part.compression is None and file_size(part.path) is not None:
         try:
             return part.path.read_bytes()  # a regular file: read once, in one call
@@ -266,9 +272,14 @@ def read_part(part: Part) -> bytes:
             raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
     fh = open_part(part)
     try:
-        chunks = []
+        chunks, total = [], 0
         while chunk := read_block(fh, part, 1 << 24):
             chunks.append(chunk)
+            total += len(chunk)
+            if limit is not None and total > limit:
+                what = "a JSON document is read whole" if part.fmt == ".json" else "it was to be read whole"
+                raise DataReadError(f"{part.label}: more than {limit >> 20:,} MiB once decompressed, and {what}; "
+                                    "give it as JSONL (one event per line), which is read in batches")
         return b"".join(chunks)
     finally:
         if part.path is not None:
@@ -290,5 +301,5 @@ def read_block(fh: BinaryIO, part: Part, n: int) -> bytes:
         raise DataReadError(f"{part.label}: {what} ({str(exc).splitlines()[0] if str(exc) else exc})") from None
 
 
-__all__ = ["COMPRESSIONS", "PARQUET_FORMATS", "STDIN", "STDIN_LABEL", "TEXT_FORMATS", "Inputs", "Part",
+__all__ = ["COMPRESSIONS", "PARQUET_FORMATS", "STDIN", "STDIN_LABEL", "TEXT_FORMATS", "WHOLE_LIMIT", "Inputs", "Part",
            "format_of", "is_paths", "open_part", "read_block", "read_part", "resolve_inputs"]

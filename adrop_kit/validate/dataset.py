@@ -29,7 +29,8 @@ from adrop_kit.validate.rows import RowsOut
 from adrop_kit.validate.stream import validate_stream
 
 STREAM_ABOVE = 512 << 20
-"""A single file larger than this (bytes on disk) is streamed unless `stream=False`."""
+"""A single file larger than this (bytes on disk) is streamed unless `stream=False`; so is a compressed
+one, whatever its size (what it decompresses to is not known before it is read)."""
 
 
 def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
@@ -98,7 +99,7 @@ def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | Non
                                 "batch_bytes=, batch_rows=, violations_out= and outcomes_out= stream"))
         return inputs.parts[0]
     part = inputs.parts[0]
-    if stream or asked or not single or part.path is None or (part.size or 0) > STREAM_ABOVE:
+    if stream or asked or not single or part.path is None or part.compression or (part.size or 0) > STREAM_ABOVE:
         return inputs
     return part
 
