@@ -1,4 +1,4 @@
-"""The docs' "Contract testing" guide (docs/guide/contract.md) is true: its code blocks run, its output is what `fuzz` prints."""
+"""The contract guide (docs/guide/contract.md) is true: its code blocks run, its output is what `fuzz` prints."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
 from adrop_kit.support import width as columns
+from adrop_kit.support.labels import escape
 
 PROG = "adrop-kit"
 
@@ -77,6 +78,39 @@ def checked_mapping(args: argparse.Namespace, catalog: Catalog) -> Path | None:
     return args.mapping
 
 
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """--skip-unreadable and --follow-links: what becomes of a directory entry that cannot be read,
+    and of a link out of the input directory."""
+    parser.add_argument("--skip-unreadable", action="store_true",
+                        help="skip (and list) a file or directory of the input that cannot be read (no permission, "
+                             "a broken link, a name that is not UTF-8) instead of stopping with an error")
+    parser.add_argument("--follow-links", action="store_true",
+                        help="read a link that points out of the input directory (listed); without it such a link "
+                             "is an error (or skipped and listed with --skip-unreadable)")
+
+
+def input_of(args: argparse.Namespace) -> Any:
+    """The CLI's PATH arguments as `Inputs`: always paths (a missing one is an error naming it,
+    never a list of events), with the --skip-unreadable / --follow-links options."""
+    from adrop_kit.io.parts import resolve_inputs
+
+    paths: list[str] = args.path
+    try:
+        return resolve_inputs(paths[0] if len(paths) == 1 else paths, skip_unreadable=args.skip_unreadable,
+                              follow_links=args.follow_links)
+    except (AdropError, OSError, ValueError) as exc:
+        named = next((p for p in paths if str(exc).startswith(f"{escape(p)}:")), " ".join(paths))
+        raise Fail(one_line(named, exc)) from None
+
+
+def print_not_read(inputs: Any, style: Style) -> None:
+    """The entries an input did not read (--skip-unreadable) and the links out it followed, one line each."""
+    for label, items in (("not read", inputs.unread), ("followed a link out of the input", inputs.linked)):
+        if items:
+            shown = "; ".join(items[:5]) + (" …" if len(items) > 5 else "")
+            out(style.yellow(f"  {label} ({len(items):,}): {shown}"))
+
+
 def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:
     """The metadata columns the flags name, after the default ones (`ts`)."""
     from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
@@ -107,8 +141,8 @@ def one_line(path: Path, problem: object) -> str:
     if isinstance(problem, OSError) and problem.strerror:  # e.g. "[Errno 13] ...: 'x'" -> "Permission denied"
         problem = problem.strerror
     text = " ".join(str(problem).split())
-    name = str(path)
-    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+    name = escape(path)
+    return text if not name or text.startswith(f"{name}:") else f"{name}: {text}"
 
 
 def or_(words: Sequence[str]) -> str:
@@ -136,7 +170,7 @@ def clip(value: Any, width: int) -> str:
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], style: Style, *,
            right: set[int] | frozenset[int] = frozenset(), indent: str = "") -> list[str]:
     """Rows as aligned text columns; the last column is not padded. Severity cells are colored."""
-    cells = [[("" if c is None else f"{c:,}" if isinstance(c, int) else str(c)) for c in row] for row in rows]
+    cells = [[("" if c is None else f"{c:,}" if isinstance(c, int) else escape(c)) for c in row] for row in rows]
     widths = [max(columns.width(h), *(columns.width(r[i]) for r in cells)) if cells else columns.width(h)
               for i, h in enumerate(header)]
     last = len(header) - 1

@@ -17,18 +17,27 @@ from __future__ import annotations
 import argparse
 import ctypes
 import difflib
+import os
 import sys
 from pathlib import Path
 
 from adrop_kit.cli import exits, export, fuzz, importing, lab, net, validate
 from adrop_kit.cli.common import PROG, Fail, silence_stdout
 from adrop_kit.errors import AdropError
+from adrop_kit.send.redact import redact
+from adrop_kit.send.transport import KEY_ENV
 from adrop_kit.spec.version import __version__
+from adrop_kit.support.labels import escape
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with `argv` (default: `sys.argv[1:]`) and return the exit code."""
     few_heaps()
+    if sys.stderr is None:  # started with `2>&-`: errors go nowhere, but the run may still be useful
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    if sys.stdout is None:  # started with `>&-`: no report could be shown
+        print(f"{PROG}: error: standard output is closed; nothing could be shown", file=sys.stderr)
+        return exits.USAGE
     try:
         try:
             args = _parse(argv)
@@ -38,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # surface a broken pipe here, not at interpreter exit
         return code
     except Fail as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return exits.USAGE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -47,8 +56,23 @@ def main(argv: list[str] | None = None) -> int:
         silence_stdout()
         return exits.BROKEN_PIPE
     except (OSError, ValueError, AdropError) as exc:  # a bad setting or an unusable file we did not foresee
-        print(f"{PROG}: error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
+        _error(str(exc) or type(exc).__name__)
         return exits.USAGE
+    except (Exception, RecursionError, MemoryError) as exc:  # a bug: still one line (ADROP_KIT_DEBUG=1 shows it all)
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _error(f"internal error ({type(exc).__name__}: {exc}); please report it (set {DEBUG_ENV}=1 for the "
+               "traceback)")
+        return exits.USAGE
+
+
+DEBUG_ENV = "ADROP_KIT_DEBUG"
+
+
+def _error(text: str) -> None:
+    """`adrop-kit: error: …` on one line of stderr: whitespace folded, names escaped, the key redacted."""
+    clean = " ".join((redact(text, os.environ.get(KEY_ENV)) or "").split())
+    print(f"{PROG}: error: {escape(clean)}", file=sys.stderr)
 
 
 def few_heaps(limit: int = 2) -> None:

@@ -17,15 +17,18 @@ from adrop_kit.cli.common import (
     Fail,
     Style,
     add_delimiter_argument,
+    add_input_arguments,
     add_mapping_argument,
     add_meta_columns_argument,
     add_retry_arguments,
     checked_mapping,
+    input_of,
     load_catalog,
     meta_columns,
     one_line,
     or_,
     out,
+    print_not_read,
     retry_policy,
     table,
 )
@@ -58,6 +61,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     add_meta_columns_argument(s)
     add_delimiter_argument(s)
     add_mapping_argument(s)
+    add_input_arguments(s)
     s.add_argument("--hold-warnings", metavar="RULES", nargs="?", const="all", type=warning_rules, default=None,
                    help="keep back (do not send) valid rows that carry a warning: any warning (the flag alone, or "
                         "'all'), only the rule ids listed (W110,W107), or none ('none'). Default: W110, the near "
@@ -106,7 +110,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.plan)
     paths: list[str] = args.path
-    data: Any = paths[0] if len(paths) == 1 else paths
+    data = args.inputs = input_of(args)  # always paths, read once each; --skip-unreadable / --follow-links
     try:
         sender = Sender(endpoint=args.endpoint, concurrency=args.concurrency, rate=args.rate,
                         retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
@@ -129,7 +133,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         except (AdropError, OSError, ValueError) as exc:
             raise Fail(one_line(" ".join(paths), exc)) from None
     if args.format == "json":
-        out(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+        unread = {k: v for k in ("unread", "linked") if (v := getattr(args.inputs, k))}
+        out(json.dumps(report.to_dict() | unread, ensure_ascii=False, default=str))
     else:
         _print_send(report, args)
     if report.interrupted:
@@ -152,6 +157,8 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
             out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
     for note in getattr(report, "notes", ()):
         out(st.yellow(f"Note: {note}"))
+    if getattr(args, "inputs", None) is not None:
+        print_not_read(args.inputs, st)
     if s["retries"]:
         out(st.dim(f"  {s['retries']:,} retries spent; the longest wait between two attempts was "
                    f"{s['longest_wait_s']:g} s"))
@@ -273,7 +280,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out(st.bold("3. Send the valid rows to the local server (the app `serve` runs, here in process)"))
         with Sender(srv.app_key, transport=local_transport(srv), concurrency=8) as sender:
             sent = sender.send_all(args.out)
-        args.path, args.journal = args.out, None
+        args.path, args.journal, args.inputs = args.out, None, None
         _print_send(sent, args, limit=5)
         out("")
         stats = srv.stats()

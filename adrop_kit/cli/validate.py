@@ -15,10 +15,12 @@ from adrop_kit.cli.common import (
     Fail,
     Style,
     add_delimiter_argument,
+    add_input_arguments,
     add_mapping_argument,
     add_meta_columns_argument,
     checked_mapping,
     clip,
+    input_of,
     load_catalog,
     meta_columns,
     one_line,
@@ -26,6 +28,7 @@ from adrop_kit.cli.common import (
     out,
     params,
     plural,
+    print_not_read,
     table,
 )
 from adrop_kit.errors import AdropError
@@ -66,6 +69,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     add_meta_columns_argument(v)
     add_delimiter_argument(v)
     add_mapping_argument(v)
+    add_input_arguments(v)
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
@@ -121,8 +125,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         if not args.batch_mb:
             raise Fail("--batch-mb must be at least 1")
+        data = input_of(args)
         try:
-            data = paths[0] if len(paths) == 1 else paths
             report = validate_events(data, catalog=catalog, strict=args.strict,
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
                                      encoding=args.encoding, mapping=checked_mapping(args, catalog),
@@ -233,6 +237,7 @@ def print_report(report: DatasetReport, source: str, *, limit: int, strict: bool
     if report.skipped:
         shown_skips = ", ".join(report.skipped[:5]) + (" …" if len(report.skipped) > 5 else "")
         out(style.dim(f"  skipped {plural(len(report.skipped), 'file')} beside the data: {shown_skips}"))
+    print_not_read(report, style)
     width = len(f"{s['rows']:,}")
     out(f"  valid    {s['valid']:>{width},}")
     out(f"  invalid  {s['invalid']:>{width},}   rows Adrop would reject with !invalid")

@@ -6,12 +6,17 @@ names its rows in reports (the `source` column):
 - a file: its path as given;
 - a directory: every dataset file under it, recursively and in sorted order (Spark/Hive layouts
   such as `export/dt=2026-11-01/part-00000.jsonl.gz`), labelled by its path relative to the
-  directory. What writers leave beside the data is skipped and listed in `Inputs.skipped`: hidden
-  files and folders (`.part-00000.crc`, `.DS_Store`), `_`-named ones (`_SUCCESS`, `_temporary/`,
-  `_committed_…`), `.crc` checksums and files of no dataset format. A directory with nothing
-  readable in it is a `DataReadError`, not an empty success;
+  directory (`io/walk.py`). What writers leave beside the data is skipped and listed in
+  `Inputs.skipped`: hidden files and folders (`.part-00000.crc`, `.DS_Store`), `_`-named ones
+  (`_SUCCESS`, `_temporary/`, `_committed_…`), `.crc` checksums and files of no dataset format.
+  An entry that cannot be read (no permission, a broken or looping link, a name that is not
+  UTF-8) is a `DataReadError` naming it, or skipped and listed in `Inputs.unread` with
+  `skip_unreadable=True`; a link out of the directory is read only with `follow_links=True`
+  (listed in `Inputs.linked`); a file reached through several links is read once. A directory
+  with nothing readable in it is a `DataReadError`, not an empty success;
 - a glob (`'export/*.jsonl'`, `'logs/**/*.csv.gz'`): the files it matches, sorted;
-- a list or tuple of paths: each of the above, in the order given; formats may be mixed;
+- a list or tuple of paths: each of the above, in the order given; formats may be mixed; one file
+  named twice under two names (`a.jsonl`, a link to it) is read once;
 - `-`: standard input, read as JSONL (a stream, never held whole when streamed).
 
 Compression is a second suffix: `.gz` (gzip) and `.zst`/`.zstd` (Zstandard) for JSONL, NDJSON,
@@ -32,6 +37,8 @@ from typing import Any, BinaryIO
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.source import file_size
+from adrop_kit.io.walk import Seen, Walk, Walker, beside_data, decodes
+from adrop_kit.support.labels import escape
 
 TEXT_FORMATS = (".csv", ".jsonl", ".ndjson", ".json")
 PARQUET_FORMATS = (".parquet", ".pq")
@@ -73,12 +80,18 @@ class Inputs:
     """True for a directory, a glob or a list: rows are named by (source, row), and journal keys
     include the source (a single file keeps the keys it always had)."""
     skipped: list[str] = field(default_factory=list)
+    """What was left beside the data (`_SUCCESS`, `.crc` files, …) and a file or directory reached
+    again through another link (read once)."""
+    unread: list[str] = field(default_factory=list)
+    """`name: why` for each entry that could not be read and was skipped (`skip_unreadable`)."""
+    linked: list[str] = field(default_factory=list)
+    """`name -> target` for each link out of an input directory that was followed (`follow_links`)."""
 
 
 def is_paths(data: Any) -> bool:
     """A path, `-`, or a non-empty list/tuple of paths, not a list of events: each item a `Path`, or
     a string naming an existing file or directory or ending in a dataset suffix (`a.jsonl.gz`, `*.csv`)."""
-    if isinstance(data, (str, Path)):
+    if isinstance(data, (str, Path, Inputs)):
         return True
     return isinstance(data, (list, tuple)) and bool(data) and all(_path_like(d) for d in data)
 
@@ -108,7 +121,7 @@ def _unknown_type(p: Path) -> DataReadError:
     shown = p.suffix or "(no suffix)"
     hint = "Parquet carries its own compression" if comp and p.suffixes[-2:-1] and \
         p.suffixes[-2].lower() in PARQUET_FORMATS else "expected .csv, .jsonl, .ndjson, .json or .parquet"
-    return DataReadError(f"{p}: unknown file type {shown!r}; {hint} (.gz/.zst for the text formats)")
+    return DataReadError(f"{escape(p)}: unknown file type {escape(shown)!r}; {hint} (.gz/.zst for the text formats)")
 
 
 def _file_part(p: Path, label: str) -> Part:
@@ -118,82 +131,112 @@ def _file_part(p: Path, label: str) -> Part:
     return Part(p, label, fmt, comp)
 
 
-def _walk(root: Path) -> tuple[list[Part], list[str]]:
-    parts: list[Part] = []
-    skipped: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        base = Path(dirpath)
-        keep = []
-        for d in sorted(dirnames):
-            if d.startswith((".", "_")) and "=" not in d:  # _temporary/, .spark-staging; Hive keys have `=`
-                skipped.append(str((base / d).relative_to(root)) + "/")
-            else:
-                keep.append(d)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            p = base / name
-            rel = str(p.relative_to(root))
-            fmt, _ = format_of(p)
-            if name.startswith((".", "_")) or name.lower().endswith(".crc") or fmt is None:
-                skipped.append(rel)
-            else:
-                parts.append(_file_part(p, rel))
-    parts.sort(key=lambda part: part.label)
-    return parts, sorted(skipped)
+def _is_dataset(p: Path) -> bool:
+    return format_of(p)[0] is not None
 
 
-def _one(item: str | Path, *, listed: bool) -> tuple[list[Part], list[str], bool]:
-    """(parts, skipped, several parts possible) for one path, directory, glob or `-`."""
+def _walk(root: Path, seen: Seen, **options: bool) -> Walk:
+    return Walker(root, _is_dataset, seen, **options).run()
+
+
+def _file(p: Path, label: str, seen: Seen, walk: Walk, *, skip_unreadable: bool) -> Part | None:
+    """One named file (given, or matched by a glob) as a part; None when it is the same file as one
+    already taken (listed), or unreadable and skipped (listed)."""
+    try:
+        file_size(p)  # one line for a missing file, a directory, a device, …
+        if not decodes(str(p)):
+            raise DataReadError(f"{escape(p)}: the file name is not valid UTF-8 (rename it)")
+        st = os.stat(p)
+        if stat.S_ISREG(st.st_mode) and not os.access(p, os.R_OK):
+            raise DataReadError(f"{escape(p)}: cannot read: permission denied")
+    except DataReadError as exc:
+        if not skip_unreadable or "no such file" in str(exc):
+            raise
+        walk.unread.append(str(exc))
+        return None
+    part = _file_part(p, label)
+    first = seen.take_file(st, label)
+    if first is not None:
+        walk.skipped.append(escape(f"{label} (the file {first} again: read once)"))
+        return None
+    return part
+
+
+def _one(item: str | Path, seen: Seen, *, listed: bool, skip_unreadable: bool = False,
+         follow_links: bool = False) -> tuple[list[Part], Walk, bool]:
+    """(parts, what was not read, several parts possible) for one path, directory, glob or `-`."""
     text = str(item)
     if text == STDIN:
-        return [Part(None, STDIN_LABEL, ".jsonl")], [], False
+        return [Part(None, STDIN_LABEL, ".jsonl")], Walk(), False
+    if not text:
+        raise DataReadError("'': an empty path names no file (a shell variable left empty?)")
     p = Path(item)
     if p.is_dir():
-        parts, skipped = _walk(p)
-        if not parts:
-            seen = f" (skipped: {', '.join(skipped[:5])}{' …' if len(skipped) > 5 else ''})" if skipped else ""
-            raise DataReadError(f"{p}: no dataset files in this directory{seen}; expected .csv, .jsonl, .ndjson, "
-                                ".json or .parquet files (.gz/.zst allowed)")
-        return parts, skipped, True
+        try:
+            walk = _walk(p, seen, skip_unreadable=skip_unreadable, follow_links=follow_links)
+        except DataReadError:
+            raise
+        except OSError as exc:
+            raise DataReadError(f"{escape(p)}: cannot read this directory ({exc.strerror or exc})") from None
+        if not walk.files:
+            skipped = walk.skipped + walk.unread
+            shown = f" (skipped: {', '.join(skipped[:5])}{' …' if len(skipped) > 5 else ''})" if skipped else ""
+            raise DataReadError(f"{escape(p)}: no dataset files in this directory{shown}; expected .csv, .jsonl, "
+                                ".ndjson, .json or .parquet files (.gz/.zst allowed)")
+        return [_file_part(f, label) for f, label in walk.files], walk, True
+    walk = Walk()
     if not p.exists() and _GLOB_CHARS & set(text):
         matches = sorted(glob.glob(text, recursive=True))
         files = [Path(m) for m in matches if Path(m).is_file()]
         if not files:
-            raise DataReadError(f"{text}: the pattern matches no file")
-        parts, skipped = [], []
+            raise DataReadError(f"{escape(text)}: the pattern matches no file")
+        parts = []
         for f in files:
-            fmt, _ = format_of(f)
-            if f.name.startswith((".", "_")) or f.name.lower().endswith(".crc") or fmt is None:
-                skipped.append(str(f))
-            else:
-                parts.append(_file_part(f, str(f)))
+            if beside_data(f.name, False) or not _is_dataset(f):
+                walk.skipped.append(escape(f))
+            elif (part := _file(f, escape(f), seen, walk, skip_unreadable=skip_unreadable)) is not None:
+                parts.append(part)
         if not parts:
-            raise DataReadError(f"{text}: the pattern matches no dataset file (only {', '.join(skipped[:5])})")
-        return parts, skipped, True
-    file_size(p)  # one line for a missing file, a device, …
-    return [_file_part(p, text)], [], listed
+            raise DataReadError(f"{escape(text)}: the pattern matches no dataset file "
+                                f"(only {', '.join((walk.skipped + walk.unread)[:5])})")
+        return parts, walk, True
+    part = _file(p, escape(text), seen, walk, skip_unreadable=skip_unreadable)
+    return ([part] if part else []), walk, listed
 
 
-def resolve_inputs(data: str | Path | Sequence[str | Path]) -> Inputs:
-    """A path, directory, glob, `-` or list of them → its `Inputs` (see the module docstring)."""
+def resolve_inputs(data: str | Path | Sequence[str | Path] | Inputs, *, skip_unreadable: bool = False,
+                   follow_links: bool = False) -> Inputs:
+    """A path, directory, glob, `-` or list of them → its `Inputs` (see the module docstring).
+    `skip_unreadable`: an entry that cannot be read is skipped and listed (`Inputs.unread`) instead
+    of being a `DataReadError`; `follow_links`: a link out of an input directory is read (and listed
+    in `Inputs.linked`). `Inputs` given are returned as they are."""
+    if isinstance(data, Inputs):
+        return data
     items: Iterable[str | Path] = [data] if isinstance(data, (str, Path)) else data
     items = list(items)
     parts: list[Part] = []
-    skipped: list[str] = []
+    everything = Walk()
+    seen = Seen()
     multi = len(items) > 1
     for item in items:
-        got, skip, several = _one(item, listed=multi)
+        got, walk, several = _one(item, seen, listed=multi, skip_unreadable=skip_unreadable,
+                                  follow_links=follow_links)
         parts.extend(got)
-        skipped.extend(skip)
+        for name in ("skipped", "unread", "linked"):
+            getattr(everything, name).extend(getattr(walk, name))
         multi = multi or several
     labels = [p.label for p in parts]
     if len(set(labels)) != len(labels):
         dup = next(x for x in labels if labels.count(x) > 1)
-        raise DataReadError(f"{dup}: given twice; each file may be read once in one run")
+        raise DataReadError(f"{escape(dup)}: given twice; each file may be read once in one run")
     if sum(p.path is None for p in parts) > 1:
         raise DataReadError("-: standard input can be read once in one run")
-    label = str(items[0]) if len(items) == 1 else f"{len(parts)} files"
-    return Inputs(parts, STDIN_LABEL if label == STDIN else label, multi, skipped)
+    if not parts:
+        raise DataReadError(f"{escape(items[0]) if len(items) == 1 else 'the inputs'}: nothing left to read "
+                            f"({'; '.join(everything.unread[:3])})")
+    label = escape(items[0]) if len(items) == 1 else f"{len(parts)} files"
+    return Inputs(parts, STDIN_LABEL if label == STDIN else label, multi, everything.skipped, everything.unread,
+                  everything.linked)
 
 
 def with_encoding(inputs: Inputs, encoding: str | None) -> Inputs:
@@ -201,13 +244,17 @@ def with_encoding(inputs: Inputs, encoding: str | None) -> Inputs:
     if encoding is None:
         return inputs
     parts = [replace(p, encoding=encoding) for p in inputs.parts]
-    return Inputs(parts, inputs.label, inputs.multi, inputs.skipped)
+    return replace(inputs, parts=parts)
 
 
 def open_part(part: Part) -> BinaryIO:
     """A binary stream of the part's (decompressed) bytes. DataReadError with one line if it cannot."""
     if part.path is None:
-        return sys.stdin.buffer
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None or stdin.closed:
+            raise DataReadError("-: standard input is closed (nothing to read; pipe a JSONL file in, e.g. "
+                                "`adrop-kit validate - < events.jsonl`)")
+        return stdin  # type: ignore[no-any-return]
     file_size(part.path)  # refuses devices, sockets, directories with one line
     try:
         if part.compression is None:
@@ -219,8 +266,14 @@ def open_part(part: Part) -> BinaryIO:
         raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
 
 
-def read_part(part: Part) -> bytes:
-    """All of a part's (decompressed) bytes: for the in-memory path and formats that cannot stream."""
+WHOLE_LIMIT = 512 << 20
+"""The most a part read whole (a JSON document; a compressed or piped part read in memory) may
+decompress to: past it, a `DataReadError` rather than memory without bound (a decompression bomb)."""
+
+
+def read_part(part: Part, *, limit: int | None = None) -> bytes:
+    """All of a part's (decompressed) bytes: for the in-memory path and formats that cannot stream.
+    `limit`: the most a compressed or piped part may hold (a regular file is read at its size)."""
     if part.path is not None and part.compression is None and file_size(part.path) is not None:
         try:
             return part.path.read_bytes()  # a regular file: read once, in one call
@@ -228,9 +281,14 @@ def read_part(part: Part) -> bytes:
             raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
     fh = open_part(part)
     try:
-        chunks = []
+        chunks, total = [], 0
         while chunk := read_block(fh, part, 1 << 24):
             chunks.append(chunk)
+            total += len(chunk)
+            if limit is not None and total > limit:
+                what = "a JSON document is read whole" if part.fmt == ".json" else "it was to be read whole"
+                raise DataReadError(f"{part.label}: more than {limit >> 20:,} MiB once decompressed, and {what}; "
+                                    "give it as JSONL (one event per line), which is read in batches")
         return b"".join(chunks)
     finally:
         if part.path is not None:
@@ -252,5 +310,5 @@ def read_block(fh: BinaryIO, part: Part, n: int) -> bytes:
         raise DataReadError(f"{part.label}: {what} ({str(exc).splitlines()[0] if str(exc) else exc})") from None
 
 
-__all__ = ["COMPRESSIONS", "PARQUET_FORMATS", "STDIN", "STDIN_LABEL", "TEXT_FORMATS", "Inputs", "Part",
+__all__ = ["COMPRESSIONS", "PARQUET_FORMATS", "STDIN", "STDIN_LABEL", "TEXT_FORMATS", "WHOLE_LIMIT", "Inputs", "Part",
            "format_of", "is_paths", "open_part", "read_block", "read_part", "resolve_inputs", "with_encoding"]

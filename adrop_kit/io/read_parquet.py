@@ -19,13 +19,14 @@ from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import ERROR, RAW, Frame, normalise_native, short
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import MAX_DEPTH
+from adrop_kit.support.labels import escape
 
 
 def read_parquet(p: Path, catalog: Catalog) -> Frame:
     try:
         df = pl.read_parquet(p)
     except pl.exceptions.PolarsError as exc:
-        raise DataReadError(f"{p}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        raise DataReadError(f"{escape(p)}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     return parquet_frame(df, str(p), catalog)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.spec.rules import MAX_EVENT_BYTES
+from adrop_kit.support.labels import escape
 
 READ_BOUND = 16 * MAX_EVENT_BYTES
 """A JSONL line or a CSV record longer than this (1 MiB, 16 times the event limit) is an E001 row
@@ -50,18 +51,18 @@ def file_size(p: Path, *, stream_ok: bool = True) -> int | None:
     try:
         st = os.stat(p)  # follows symlinks: a link to /dev/zero is a character device
     except FileNotFoundError:
-        raise DataReadError(f"{p}: no such file") from None
+        raise DataReadError(f"{escape(p)}: no such file") from None
     except OSError as exc:
-        raise DataReadError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        raise DataReadError(f"{escape(p)}: cannot read: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise DataReadError(f"{p}: is a directory, not a dataset file")
+        raise DataReadError(f"{escape(p)}: is a directory, not a dataset file")
     if stat.S_ISREG(st.st_mode):
         return st.st_size
     if stat.S_ISFIFO(st.st_mode) and stream_ok:
         return None
     hint = "this format needs a regular file" if stat.S_ISFIFO(st.st_mode) else \
         "pass a regular file (or a FIFO of JSONL, CSV or JSON)"
-    raise DataReadError(f"{p}: not a regular file ({file_kind(st.st_mode)}); {hint}")
+    raise DataReadError(f"{escape(p)}: not a regular file ({file_kind(st.st_mode)}); {hint}")
 
 
 def read_file(p: Path) -> bytes:
@@ -82,11 +83,11 @@ def read_file(p: Path) -> bytes:
     except DataReadError:
         raise
     except OSError as exc:
-        raise DataReadError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        raise DataReadError(f"{escape(p)}: cannot read: {exc.strerror or exc}") from None
 
 
 def _binary(p: Path, at: int) -> str:
-    return (f"{p}: binary data, not text (a NUL byte at byte {at:,}); if it is compressed, decompress it; "
+    return (f"{escape(p)}: binary data, not text (a NUL byte at byte {at:,}); if it is compressed, decompress it; "
             "if it is UTF-16 text without a byte order mark, save it as UTF-8")
 
 
@@ -101,8 +102,8 @@ def utf8_text(data: bytes, p: Path) -> bytes:
                 try:
                     data = data[len(bom):].decode(codec).encode("utf-8")
                 except UnicodeDecodeError as exc:
-                    raise DataReadError(f"{p}: not valid {name} text ({exc.reason} at byte {exc.start + len(bom):,}); "
-                                        "save it as UTF-8") from None
+                    raise DataReadError(f"{escape(p)}: not valid {name} text ({exc.reason} at byte "
+                                        f"{exc.start + len(bom):,}); save it as UTF-8") from None
                 break
     at = data.find(b"\x00", 0, SNIFF_BYTES)
     if at >= 0:

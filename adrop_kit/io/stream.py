@@ -15,9 +15,12 @@ and the same number either way:
 
 Messages that name a physical line ("line 12: malformed CSV …") and a `__line` column, if a reader
 adds one, are shifted to the line in the whole file. Compressed parts and standard input are
-decompressed as streams (`io.parts`). Limits: a single JSONL line or CSV record is held whole (a
-multi-gigabyte line needs that much memory), and so is the rest of a CSV file after a quote that
-never closes (the grammar cannot tell where its record ends before the end of the file).
+decompressed as streams (`io.parts`). Memory stays bounded whatever a part decompresses to: a JSONL
+line longer than `READ_BOUND` (1 MiB; an E001 row, never parsed) is read past, not held: its first
+bytes stand for it in the batch (and in the report). A JSON document is read whole, up to
+`WHOLE_LIMIT` (then a `DataReadError`: convert it to JSONL, which streams). A CSV record that runs
+on past 2 MiB (a quote that never closes) is read past to its end (the next line end with an even
+number of quotes before it, or the end of the file) and stands as one E001 row.
 """
 
 from __future__ import annotations
@@ -34,11 +37,11 @@ from adrop_kit.errors import DataReadError
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
 from adrop_kit.io.encodings import Transcoder, choose, transcode
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
-from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
+from adrop_kit.io.parts import PARQUET_FORMATS, WHOLE_LIMIT, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
-from adrop_kit.io.source import SNIFF_BYTES, file_size, is_blank, utf8_text
+from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
 
 DEFAULT_BATCH_BYTES = 32 << 20
@@ -82,7 +85,7 @@ def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATC
         yield from _parquet(part, catalog, batch_rows)
         return
     if part.fmt == ".json":
-        data = utf8_text(read_part(part), Path(part.label))
+        data = utf8_text(read_part(part, limit=WHOLE_LIMIT), Path(part.label))
         if not is_blank(data):
             yield read_json(data, part.label, catalog), len(data)
         return
@@ -111,7 +114,7 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -
             return read_parquet(part.path, catalog)
         except OSError as exc:
             raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
-    data = utf8_text(read_part(part), Path(part.label))
+    data = utf8_text(read_part(part, limit=WHOLE_LIMIT), Path(part.label))
     if is_blank(data):
         return from_records([], catalog, source=part.label)
     if part.fmt == ".csv":
@@ -139,7 +142,8 @@ def _first_block(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, boo
 
 
 def _line_chunks(fh: BinaryIO, part: Part, batch_bytes: int) -> Iterator[tuple[bytes, int]]:
-    """(chunk ending after a line end, lines before it) for JSONL."""
+    """(chunk ending after a line end, lines before it) for JSONL. A line longer than `READ_BOUND`
+    (an E001 row, never parsed) is read past, not held: its first `READ_BOUND + 1` bytes stand for it."""
     buf, eof = _first_block(fh, part, batch_bytes)
     lines = 0
     while True:
@@ -155,8 +159,33 @@ def _line_chunks(fh: BinaryIO, part: Part, batch_bytes: int) -> Iterator[tuple[b
             lines += chunk.count(b"\n")
         if eof:
             return
+        if len(buf) > READ_BOUND and b"\n" not in buf:  # one line, already over the bound: skip to its end
+            head, buf, eof = _past_line(fh, part, buf, batch_bytes)
+            yield head, lines
+            lines += 1
+            continue
         block, eof = _more(fh, part, batch_bytes)
         buf += block
+
+
+def _past_line(fh: BinaryIO, part: Part, buf: bytes, batch_bytes: int) -> tuple[bytes, bytes, bool]:
+    """(what stands for an oversized line, what follows its end, eof): the line's first bytes, kept
+    blank only if the whole line was, and a line end; the rest of the line is read and dropped."""
+    head, blank, rest = buf[:READ_BOUND + 1], buf.isspace(), b""
+    tail, eof = buf[READ_BOUND + 1:], False
+    while True:
+        nl = tail.find(b"\n")
+        if nl >= 0:
+            blank = blank and tail[:nl].isspace() if nl else blank
+            rest = tail[nl + 1:]
+            break
+        blank = blank and (not tail or tail.isspace())
+        if eof:
+            break
+        tail, eof = _more(fh, part, batch_bytes)
+    if head.isspace() and not blank:  # spaces, then text: still a (too long) row, not a blank line
+        head = head[:-1] + b"?"
+    return head + b"\n", rest, eof
 
 
 def _more(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, bool]:
@@ -175,8 +204,11 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
         fh = Transcoder(fh, encoding, head=buf)  # type: ignore[assignment]
         buf = fh.read(-1) if eof else fh.read(len(fh.pending))
     while not eof and (buf.isspace() or _parity_cut(buf, 0, len(buf), eof) is None):
+        if len(buf.lstrip()) > 2 * READ_BOUND:  # no header ends this far in: not held on
+            raise DataReadError(f"{part.label}: the header (line 1) does not end within "
+                                f"{2 * READ_BOUND >> 20} MiB (a quote never closed?); is this a CSV file?")
         block, eof = _more(fh, part, batch_bytes)  # the header may be longer than a block
-        buf += block
+        buf = buf.lstrip() + block if buf.isspace() else buf + block
     if is_blank(buf) and eof:
         return  # an empty file holds no events
     header = read_header(buf, part.label, None if delimiter is None else delimiter_bytes(delimiter))
@@ -199,12 +231,44 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             lines += body.count(b"\n")
         if eof:
             break
+        if len(buf) > 2 * READ_BOUND and _parity_cut(buf, 0, len(buf), False) is None:
+            # the first record runs on past 2 MiB (a quote that never closes): an E001 row, read past
+            body, n_lines, buf, eof = _past_record(fh, part, buf, batch_bytes)
+            frame = read_csv(head + body, part.label, catalog, delimiter=sep)
+            yield shifted(frame, records, lines, commas=True), len(body)
+            yielded = True
+            records, lines = records + 1, lines + n_lines
+            continue
         block, eof = _more(fh, part, batch_bytes)
         buf += block
     if not yielded:
         frame = read_csv(head, part.label, catalog, delimiter=sep)
         frame.notes += notes
         yield frame, len(head)
+
+
+def _past_record(fh: BinaryIO, part: Part, buf: bytes, batch_bytes: int) -> tuple[bytes, int, bytes, bool]:
+    """(what stands for an oversized CSV record, its physical lines, what follows it, eof). The
+    record ends at the first line end with an even number of quotes before it (or at the end of the
+    file); it is read and dropped, and a one-cell record of its first `READ_BOUND + 1` bytes (quotes
+    doubled: over the bound, so an E001 row, as the record itself) stands for it."""
+    head = buf[:READ_BOUND + 1]
+    odd, n_lines, tail, eof = buf.count(b'"') % 2, buf.count(b"\n"), b"", False
+    while True:
+        tail, eof = _more(fh, part, batch_bytes)
+        pos, end = 0, -1
+        while (nl := tail.find(b"\n", pos)) >= 0:
+            odd ^= tail.count(b'"', pos, nl) % 2
+            n_lines += 1
+            pos = nl + 1
+            if not odd:
+                end = nl + 1
+                break
+        if end >= 0:
+            return b'"' + head.replace(b'"', b'""') + b'"\n', n_lines, tail[end:], eof
+        odd ^= tail.count(b'"', pos) % 2
+        if eof:
+            return b'"' + head.replace(b'"', b'""') + b'"\n', n_lines, b"", True
 
 
 def _parity_cut(buf: bytes, start: int, limit: int, eof: bool) -> int | None:

@@ -124,8 +124,8 @@ class ASGITransport:
             replied.set()
         if status is None:
             raise _NoReply
-        retry_after = next((v.decode("latin-1") for k, v in reply_headers if k.lower() == b"retry-after"), None)
-        return Response(status, None if over else bytes(body), retry_after)
+        found = {k.lower(): v.decode("latin-1") for k, v in reply_headers if k.lower() in (b"retry-after", b"location")}
+        return Response(status, None if over else bytes(body), found.get(b"retry-after"), found.get(b"location"))
 
     def close(self) -> None:
         """Stop the transport's own loop, if it started one (a loop given to it is its owner's)."""

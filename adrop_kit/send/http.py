@@ -10,7 +10,10 @@ Both are safe to share between threads (each thread gets its own connection or s
 a total deadline per request (`Request.timeout`: connect, send and every read of the reply; see
 `deadline`) and read at most `MAX_REPLY_BYTES` of a reply body: a bigger body is not read on,
 its connection is closed and the reply is judged by its status. No reply at all is an
-`OSError` whose message never holds the key.
+`OSError` whose message never holds the key. Neither follows a redirect: a 3xx is returned as it
+came, with its `Location`, and `transport.classify` makes it a fatal failure naming where it pointed
+(`requests` would re-send a 307/308 body, key included, to any host, even over plain http://, and
+turn a 301/302 POST into a GET whose 200 looked delivered).
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ class HTTPTransport:
             if data is None or resp.will_close or not resp.isclosed():
                 resp.close()
                 self._conns.drop(where)
-            return Response(resp.status, data, resp.getheader("Retry-After"))
+            return Response(resp.status, data, resp.getheader("Retry-After"), resp.getheader("Location"))
         except (OSError, http.client.HTTPException) as exc:
             self._conns.drop(where)
             raise _no_reply(exc, request.timeout, time.monotonic() >= c.clock.at) from None
@@ -162,9 +165,9 @@ class RequestsTransport:
         resp = None
         try:
             resp = s.session.post(request.url, data=request.body, headers=dict(request.headers),
-                                  timeout=request.timeout, stream=True)
+                                  timeout=request.timeout, stream=True, allow_redirects=False)
             data = self._read(resp)
-            return Response(resp.status_code, data, resp.headers.get("Retry-After"))
+            return Response(resp.status_code, data, resp.headers.get("Retry-After"), resp.headers.get("Location"))
         except self._exc as exc:
             raise _no_reply(exc, request.timeout, time.monotonic() >= s.clock.at) from None
         finally:

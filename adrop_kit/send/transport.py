@@ -21,8 +21,9 @@ it means for the next attempt:
     DELIVERED       200 + {"message":"ok"}                                 done
     REJECTED        "!invalid" (any status), 400, 413, 415                 done: retrying cannot help
     FAILED          429, 5xx, no reply (connection errors, timeouts)       `retryable`: worth another try
-    FAILED          401 (the key), other 4xx, an unexpected 2xx body       `fatal`: stop the run, nothing
-                                                                           else will get through
+    FAILED          401 (the key), other 4xx, an unexpected 2xx body,      `fatal`: stop the run, nothing
+                    a redirect (3xx, never followed; the error names       else will get through
+                    where it pointed)
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ import orjson
 from adrop_kit.errors import InsecureEndpoint, MissingKey
 from adrop_kit.send.deadline import MAX_REPLY_BYTES
 from adrop_kit.send.outcome import Outcome
+from adrop_kit.send.redact import mask_key, redact, redact_exception
 from adrop_kit.spec.hosts import is_loopback
+from adrop_kit.support.labels import escape
 
 DEFAULT_ENDPOINT = "https://api-v2.adrop.io/event"
 KEY_ENV = "ADROP_APP_KEY"
@@ -59,15 +62,6 @@ def resolve_key(app_key: str | None, *, required: bool = True) -> str | None:
             raise MissingKey(f"the app key has a space, control or non-ASCII character at position {i + 1} "
                              f"(a copy-paste slip?); set {KEY_ENV} to the key alone")
     return key
-
-
-def mask_key(key: str | None) -> str:
-    """Enough of the key to recognise it, never enough to use it: 'ab…yz'."""
-    if not key:
-        return "(none)"
-    if len(key) < 8:
-        return "…"
-    return f"{key[:2]}…{key[-2:]}"
 
 
 @dataclass(frozen=True)
@@ -152,8 +146,9 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when - (time.time() if now is None else now))
 
 
-def classify(status: int, body: bytes | None, retry_after: str | None = None) -> Reply:
-    """A reply by its status and body; `body=None` is a body too big to read (judged by its status alone)."""
+def classify(status: int, body: bytes | None, retry_after: str | None = None, location: str | None = None) -> Reply:
+    """A reply by its status and body; `body=None` is a body too big to read (judged by its status alone).
+    A redirect (3xx) is never followed: it is fatal, and its error names where it pointed (`location`)."""
     try:
         message = orjson.loads(body).get("message") if body else None
     except (orjson.JSONDecodeError, AttributeError):
@@ -167,6 +162,8 @@ def classify(status: int, body: bytes | None, retry_after: str | None = None) ->
         return _retry(status, message, parse_retry_after(retry_after))
     if status in (400, 413, 415):
         return Reply(Outcome.REJECTED, status, message)
+    if 300 <= status < 400:
+        return _fatal(status, message, redirected(status, location))
     if status == 401 or status == 403:
         return _fatal(status, message, f"{status} unauthorized: the server refused the app key "
                                                       f"(check {KEY_ENV})")
@@ -178,6 +175,14 @@ def classify(status: int, body: bytes | None, retry_after: str | None = None) ->
                                                      "right? Adrop's (and the local server's) path is /event, "
                                                      "e.g. http://127.0.0.1:8787/event")
     return _fatal(status, message, f"{status} {message or 'unexpected reply'}")
+
+
+def redirected(status: int, location: str | None) -> str:
+    """The error of a redirect: not followed (a POST re-sent elsewhere, or turned into a GET, could
+    carry the key to another host or over plain http://); where it pointed, escaped and clipped."""
+    where = escape(location.strip())[:300] if location and location.strip() else "(no Location header)"
+    return (f"{status} redirect to {where}: not followed; an endpoint that redirects is the wrong URL "
+            "(give the URL it points to with --endpoint if you trust it)")
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,8 @@ class Response:
     status: int
     body: bytes | None = b""
     retry_after: str | None = None
+    location: str | None = None
+    """The `Location` header of a redirect (3xx), which is never followed."""
 
 
 @runtime_checkable
@@ -224,20 +231,25 @@ class Transport(Protocol):
 def deliver(transport: Transport, request: Request) -> Reply:
     """One attempt: the transport's response classified (`classify`), or a retryable `Reply` when no
     reply came. The key is scrubbed from whatever text the reply carries (a server or a transport
-    may echo it)."""
+    may echo it): `redact.redact`, the one redaction step, here where reply text enters the program.
+    An exception other than `OSError` propagates, its text redacted too."""
     try:
         response = transport.handle(request)
     except OSError as exc:
         return _scrubbed(_retry(None, error=describe(exc)), request.key)
-    return _scrubbed(classify(response.status, response.body, response.retry_after), request.key)
+    except Exception as exc:
+        clean = redact_exception(exc, request.key)
+        if clean is exc:
+            raise
+        raise clean from None
+    return _scrubbed(classify(response.status, response.body, response.retry_after, response.location), request.key)
 
 
 def _scrubbed(reply: Reply, key: str | None) -> Reply:
-    if not key or not any(key in t for t in (reply.message, reply.error) if t):
+    message, error = redact(reply.message, key), redact(reply.error, key)
+    if message == reply.message and error == reply.error:
         return reply
-    hide = mask_key(key)
-    return replace(reply, message=reply.message and reply.message.replace(key, hide),
-                   error=reply.error and reply.error.replace(key, hide))
+    return replace(reply, message=message, error=error)
 
 
 def describe(exc: BaseException) -> str:
@@ -265,4 +277,5 @@ def describe(exc: BaseException) -> str:
 
 
 __all__ = ["DEFAULT_ENDPOINT", "KEY_ENV", "Endpoint", "Reply", "Request", "Response",
-           "Transport", "classify", "deliver", "describe", "mask_key", "parse_retry_after", "resolve_key"]
+           "Transport", "classify", "deliver", "describe", "mask_key", "parse_retry_after", "redirected",
+           "resolve_key"]

@@ -32,7 +32,8 @@ from adrop_kit.validate.rows import RowsOut
 from adrop_kit.validate.stream import validate_stream
 
 STREAM_ABOVE = 512 << 20
-"""A single file larger than this (bytes on disk) is streamed unless `stream=False`."""
+"""A single file larger than this (bytes on disk) is streamed unless `stream=False`; so is a compressed
+one, whatever its size (what it decompresses to is not known before it is read)."""
 
 
 def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: bool = False,
@@ -41,7 +42,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                     batch_bytes: int | None = None, batch_rows: int | None = None,
                     violations_out: Any = None, progress: bool | None = None,
                     delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None,
-                    encoding: str | None = None, mapping: Any = None) -> DatasetReport:
+                    encoding: str | None = None, mapping: Any = None,
+                    skip_unreadable: bool = False, follow_links: bool = False) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
     directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
     polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
@@ -59,11 +61,17 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     that is not UTF-8 (the report's notes say so). `mapping`: a mapping file (or `Mapping`) whose
     renames and value fixes (`[rename]`, `[fix.COLUMN]`, `[case]`) apply to every row before it is
     checked; the report's notes say how many rows each rule changed.
+    `skip_unreadable`: an entry of a directory that cannot be read (no permission, a broken link, a
+    name that is not UTF-8) is skipped and listed in `report.unread` instead of raising
+    `DataReadError`; `follow_links`: a link out of an input directory is read (`report.linked`).
+    Both are `io.parts.resolve_inputs`'s, whose `Inputs` may also be passed as `data`.
     """
     start = time.perf_counter()
     cat = resolve(catalog)
     fixes, where = mapping_fixes(mapping, cat)
     changed: Counter[str] = Counter()
+    if is_paths(data) and (skip_unreadable or follow_links):
+        data = resolve_inputs(data, skip_unreadable=skip_unreadable, follow_links=follow_links)
     inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
                          violations_out=violations_out, encoding=encoding)
     if isinstance(inputs, Inputs):
@@ -116,7 +124,7 @@ def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | Non
                                 "batch_bytes=, batch_rows=, violations_out= and outcomes_out= stream"))
         return inputs.parts[0]
     part = inputs.parts[0]
-    if stream or asked or not single or part.path is None or (part.size or 0) > STREAM_ABOVE:
+    if stream or asked or not single or part.path is None or part.compression or (part.size or 0) > STREAM_ABOVE:
         return inputs
     return part
 

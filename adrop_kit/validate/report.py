@@ -113,7 +113,13 @@ class DatasetReport:
     sources: tuple[str, ...] = ()
     """The label of each file read, in order (one entry for a single input)."""
     skipped: tuple[str, ...] = ()
-    """Files found beside the data and not read (`_SUCCESS`, `.crc`, hidden files, other formats)."""
+    """Files found beside the data and not read (`_SUCCESS`, `.crc`, hidden files, other formats),
+    and files or directories reached again through another link (read once)."""
+    unread: tuple[str, ...] = ()
+    """`name: why` for each entry of the input that could not be read and was skipped
+    (`skip_unreadable=True`, `--skip-unreadable`): its rows are not in this report."""
+    linked: tuple[str, ...] = ()
+    """`name -> target` for each link out of an input directory that was read (`follow_links=True`)."""
     violations_out: str | None = None
     totals: StreamTotals | None = field(default=None, repr=False)
     valid_out: str | None = None
@@ -304,8 +310,9 @@ class DatasetReport:
             out["notes"] = list(self.notes)
         if self.multi:
             out["sources"] = list(self.sources)
-        if self.skipped:
-            out["skipped"] = list(self.skipped)
+        for key in ("skipped", "unread", "linked"):
+            if getattr(self, key):
+                out[key] = list(getattr(self, key))
         if self.violations_out is not None:
             out["violations_out"] = self.violations_out
             out["violation_count"] = self.violation_count

@@ -62,6 +62,7 @@ def validate_stream(inputs: Inputs, catalog: Catalog, *, strict: bool = False,
     report = validate_frames(frames, catalog, source=inputs.label, sources=[p.label for p in inputs.parts],
                              skipped=inputs.skipped, strict=strict, extra_columns=extra_columns, engine=engine,
                              violations_out=violations_out, rows_out=rows_out, start=start)
+    report.unread, report.linked = tuple(inputs.unread), tuple(inputs.linked)
     report._reread = rows_out.reread(inputs, catalog, extra_columns=extra_columns, batch_bytes=batch_bytes,
                                      batch_rows=batch_rows, delimiter=delimiter)
     return report
