@@ -42,10 +42,11 @@ def violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: 
     pa = _pandera()
     typed = typed_schema(catalog)
     work = df.with_columns([pl.lit(None, d).alias(c) for c, d in typed.items() if c not in df.columns])
-    model = engine_model(catalog, work.schema, strict, extra)
+    seen = work.with_columns([pl.col(c).cast(pl.Float64) for c, d in work.schema.items() if _unknown_to_pandera(d)])
+    model = engine_model(catalog, seen.schema, strict, extra)
     plan: SchemaPlan = model.__adrop_plan__
     try:
-        model.validate(work, lazy=True)
+        model.validate(seen, lazy=True)
         errors: list[Any] = []
     except pa.errors.SchemaErrors as exc:
         errors = exc.schema_errors
@@ -76,6 +77,19 @@ def violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: 
             parts.append(more.filter(pl.col("rule") == sc.rule.value))
     parts = [p for p in parts if p.height]
     return pl.concat(parts) if parts else pl.DataFrame(schema=VIOLATION_SCHEMA)
+
+
+def _unknown_to_pandera(dtype: pl.DataType) -> bool:
+    """A dtype pandera's polars engine cannot name (Int128, UInt128): such a column (numbers the
+    canonical frame keeps exact) is judged as Float64, as the polars engine's checks compare it, and
+    reported from the batch's own values."""
+    from pandera.engines import polars_engine
+
+    try:
+        polars_engine.Engine.dtype(dtype)
+    except TypeError:
+        return dtype.is_numeric()
+    return False
 
 
 def _render(rows: pl.DataFrame, c: RuleCheck) -> pl.DataFrame:

@@ -98,7 +98,9 @@ class SchemaPlan:
             self.schema: dict[str, pl.DataType] = typed
         else:  # a canonical batch: its own dtypes, and the side columns its checks read
             self.schema = dict(schema)
-        self.columns = {c: self.schema.get(c, typed[c]) for c in typed}
+        # a model's `items` is any list of structs: the fields an item holds are E008's to judge
+        self.columns = {c: pl.List(pl.Struct) if c == ITEMS and schema is None else self.schema.get(c, d)
+                        for c, d in typed.items()}
         self._rule_checks = {c.key: c for c in frame_checks(catalog, self.schema, strict=strict,
                                                             extra_columns=self.extra_columns)}
         self.checks: list[SchemaCheck] = []
