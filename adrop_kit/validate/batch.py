@@ -91,9 +91,9 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
 
         found = pl.concat([e001, violations_pandera(df, catalog, strict, extra_columns)])
     elif engine == "polars":
-        found = pl.concat([e001, _violations_fast(df, frame_checks(catalog, df.schema, strict=strict,
-                                                                   extra_columns=extra_columns)),
-                           items_violations(df, catalog, ok_rows), more_violations(df, catalog, ok_rows, extra_columns)])
+        checks = frame_checks(catalog, df.schema, strict=strict, extra_columns=extra_columns)
+        found = pl.concat([e001, _violations_fast(df, checks), items_violations(df, catalog, ok_rows),
+                           more_violations(df, catalog, ok_rows, extra_columns)])
     else:
         raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
     found = found.sort("row", "rule", "field", maintain_order=True)

@@ -53,30 +53,30 @@ def _method(sc: SchemaCheck, warnings: Warnings) -> Any:
         return sc.passes(data.lazyframe)
 
     check.__doc__ = sc.error
-    kwargs = {"name": sc.rule.value, "error": sc.error, "statistics": {"adrop_key": sc.key},
+    kwargs = {"name": sc.rule.value, "error": sc.error, "statistics": {"adrop_key": sc.key}, "ignore_na": False,
               "raise_warning": sc.severity == "warning" and warnings == "warn"}
     if sc.column is None:
         return pa.dataframe_check(**kwargs)(check)
     return pa.check(sc.column, **kwargs)(check)
 
 
-def build_model(plan: SchemaPlan, name: str, *, warnings: Warnings = "warn", base: Any = None,
-                field_dtype: Any = None) -> type:
-    """A `DataFrameModel` subclass of `base` (default `pandera.polars.DataFrameModel`) for `plan`:
-    one field per column (`field_dtype(polars_dtype)` gives the annotation), one check method per check."""
-    pa = _pandera()
-    base = base if base is not None else pa.DataFrameModel
+def build_model(plan: SchemaPlan, name: str, *, warnings: Warnings = "warn", pa: Any = None,
+                field_dtype: Any = None, method: Any = None, module: str = __name__) -> type:
+    """A `pa.DataFrameModel` subclass (default: `pandera.polars`'s) for `plan`: one field per column
+    (`field_dtype(polars_dtype)` gives the annotation), one check method (`method(check, warnings)`) per check."""
+    pa = pa if pa is not None else _pandera()
+    method = method if method is not None else _method
     annotations: dict[str, Any] = {}
-    ns: dict[str, Any] = {"__module__": __name__, "__qualname__": name, "__annotations__": annotations}
+    ns: dict[str, Any] = {"__module__": module, "__qualname__": name, "__annotations__": annotations}
     for column, dtype in plan.columns.items():
         annotations[column] = field_dtype(dtype) if field_dtype is not None else dtype
         ns[column] = pa.Field(nullable=True, required=False)
     for i, sc in enumerate(plan.checks):
-        ns[f"check_{i}_{sc.rule.value}"] = _method(sc, warnings)
+        ns[f"check_{i}_{sc.rule.value}"] = method(sc, warnings)
     what = f"rows of {plan.events[0]}" if plan.events and len(plan.events) == 1 else "a frame of mixed events"
     ns["__doc__"] = f"pandera model of {what}, generated from the catalog ({plan.catalog.source})."
     ns["Config"] = type("Config", (), {"name": name, "strict": False, "coerce": False})
-    model = type(name, (base,), ns)
+    model = type(name, (pa.DataFrameModel,), ns)
     model.__adrop_plan__ = plan  # what it checks, for tools (the engine reads it)
     return model
 
@@ -123,16 +123,27 @@ _MODELS: dict[tuple, tuple[Catalog, Models]] = {}
 
 
 def models_for(catalog: Catalog | str | None = None, *, strict: bool = False,
-               extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS, warnings: Warnings = "warn") -> Models:
-    """The polars models of a catalog (a `Catalog`, a tracking plan's path, None: the standard one)."""
+               extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS, warnings: Warnings = "warn",
+               backend: Literal["polars", "pandas"] = "polars") -> Models:
+    """The models of a catalog (a `Catalog`, a tracking plan's path, None: the standard one), for
+    `pandera.polars` or (`backend="pandas"`) `pandera.pandas`."""
+    if backend not in ("polars", "pandas"):
+        raise ValueError(f"backend must be 'polars' or 'pandas', not {backend!r}")
+    if warnings not in ("warn", "fail"):
+        raise ValueError(f"warnings must be 'warn' or 'fail', not {warnings!r}")
     cat = resolve(catalog)
-    key = (id(cat), strict, tuple(extra_columns), warnings)
+    key = (id(cat), strict, tuple(extra_columns), warnings, backend)
     hit = _MODELS.get(key)
     if hit is None or hit[0] is not cat:
         def build(event: str | None) -> type:
             plan = SchemaPlan(cat, events=None if event is None else [event], strict=strict,
                               extra_columns=extra_columns)
-            return build_model(plan, class_name(event) if event else DATASET_MODEL, warnings=warnings)
+            name = class_name(event) if event else DATASET_MODEL
+            if backend == "pandas":
+                from adrop_kit.validate.schemas.pandas import build_pandas_model
+
+                return build_pandas_model(plan, name, warnings=warnings)
+            return build_model(plan, name, warnings=warnings)
 
         if len(_MODELS) > 32:
             _MODELS.clear()
