@@ -37,7 +37,8 @@ DATASET_MODEL = "Events"
 """The class name of the model of a frame of mixed events."""
 
 
-def _pandera() -> Any:
+def pandera_polars() -> Any:
+    """`pandera.polars`, or an ImportError saying what to install."""
     try:
         import pandera.polars as pa
     except ImportError as exc:  # pragma: no cover - pandera is a dependency
@@ -47,7 +48,7 @@ def _pandera() -> Any:
 
 
 def _method(sc: SchemaCheck, warnings: Warnings) -> Any:
-    pa = _pandera()
+    pa = pandera_polars()
 
     def check(cls: Any, data: Any) -> pl.LazyFrame:
         return sc.passes(data.lazyframe)
@@ -64,7 +65,7 @@ def build_model(plan: SchemaPlan, name: str, *, warnings: Warnings = "warn", pa:
                 field_dtype: Any = None, method: Any = None, module: str = __name__) -> type:
     """A `pa.DataFrameModel` subclass (default: `pandera.polars`'s) for `plan`: one field per column
     (`field_dtype(polars_dtype)` gives the annotation), one check method (`method(check, warnings)`) per check."""
-    pa = pa if pa is not None else _pandera()
+    pa = pa if pa is not None else pandera_polars()
     method = method if method is not None else _method
     annotations: dict[str, Any] = {}
     ns: dict[str, Any] = {"__module__": module, "__qualname__": name, "__annotations__": annotations}

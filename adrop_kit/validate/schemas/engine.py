@@ -18,7 +18,7 @@ from adrop_kit.io.frames import ERROR, ROW
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.checks import VIOLATION_SCHEMA, RuleCheck, line_of
 from adrop_kit.validate.nested import items_violations, more_violations
-from adrop_kit.validate.schemas import _pandera, build_model
+from adrop_kit.validate.schemas import build_model, pandera_polars
 from adrop_kit.validate.schemas.plan import SchemaPlan, typed_schema
 
 _MODELS: dict[tuple, tuple[Catalog, type]] = {}
@@ -39,7 +39,7 @@ def engine_model(catalog: Catalog, schema: pl.Schema | dict, strict: bool, extra
 
 def violations_pandera(df: pl.DataFrame, catalog: Catalog, strict: bool, extra: Sequence[str]) -> pl.DataFrame:
     """The violations of one checked batch `df` (every rule but E001 and W107), found by pandera."""
-    pa = _pandera()
+    pa = pandera_polars()
     typed = typed_schema(catalog)
     work = df.with_columns([pl.lit(None, d).alias(c) for c, d in typed.items() if c not in df.columns])
     seen = work.with_columns([pl.col(c).cast(pl.Float64) for c, d in work.schema.items() if _unknown_to_pandera(d)])
