@@ -73,7 +73,11 @@ def _method(sc: SchemaCheck, warnings: Warnings) -> Any:
     kwargs = {"name": sc.rule.value, "error": sc.error, "statistics": {"adrop_key": sc.key}, "ignore_na": False,
               "raise_warning": sc.severity == "warning" and warnings == "warn"}
 
+    reads = set(sc.plan.rule_check(sc.key).mask.meta.root_names()) if sc.kind == "rule" else None
+
     def verdicts(pdf: Any) -> Any:
+        if reads is not None:  # read only the columns the rule reads (and one, for the row count)
+            pdf = pdf[[c for c in pdf.columns if c in reads] or list(pdf.columns[:1])]
         return sc.passes(_polars(pdf, catalog)).collect().to_series().to_numpy()
 
     if _column_alone(sc):
