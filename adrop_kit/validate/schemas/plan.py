@@ -22,6 +22,7 @@ rule id, whose `error` is the rule id and the message users see.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,9 +165,9 @@ class SchemaPlan:
     def _flagged(self, lf: pl.LazyFrame, have: Mapping[str, Any], check: SchemaCheck) -> pl.Series:
         """The `__row`s (or positions) breaking an items, W107 or frame check, from one look at the frame
         shared by the checks of one validation (`_memo`)."""
-        memo = self._memo
-        if memo is None or memo[0] is not lf:
-            memo = self._memo = (lf, {})
+        memo = self._memo  # the frame by weak reference: a model keeps no frame alive after validating it
+        if memo is None or memo[0]() is not lf:
+            memo = self._memo = (weakref.ref(lf), {})
         found: dict[str, pl.Series] = memo[1]
         if check.key not in found:
             df = lf.collect()
