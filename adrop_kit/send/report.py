@@ -60,6 +60,8 @@ class SendReport:
     lists only the `LISTED` outcomes (the rows needing attention) and counts the others."""
     outcomes_out: str | None = None
     """The file every row's outcome was written to (`outcomes_out=`, `--outcomes-out`), if any."""
+    notes: tuple[str, ...] = ()
+    """What the input looks like when it is not Adrop events (a GA4 or Segment export: which import to run)."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: (o.source or "", o.row))
@@ -167,6 +169,7 @@ class SendReport:
                 **({"held": [o.as_dict() for o in self.outcomes if o.outcome == Outcome.HELD]} if self.held else {}),
                 **({"requests": self.requests} if self.dry_run else {}),
                 **({"outcomes_out": self.outcomes_out} if self.outcomes_out else {}),
+                **({"notes": list(self.notes)} if self.notes else {}),
                 **({"note": note} if (note := self.unlisted_note()) else {})}
 
     def to_json(self, indent: int | None = None) -> str:

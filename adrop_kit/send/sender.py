@@ -18,6 +18,7 @@ default, or e.g. `LocalServer().transport()` to the local server's app in this p
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -143,9 +144,13 @@ class Sender:
     # -- many events ----------------------------------------------------------------------
     def send_all(self, data: Any, *, dry_run_preview: int = 5, stream: bool | None = None,
                  batch_bytes: int | None = None, batch_rows: int | None = None,
-                 delimiter: str | None = None, outcomes_out: str | os.PathLike[str] | None = None) -> SendReport:
+                 delimiter: str | None = None, outcomes_out: str | os.PathLike[str] | None = None,
+                 encoding: str | None = None, mapping: Any = None) -> SendReport:
         """Validate and send a dataset (anything `validate_events` takes; `delimiter`: a CSV file's
-        field separator, None sniffs it). See the module docstring.
+        field separator, None sniffs it; `encoding`: a CSV file's text encoding, None reads UTF-8 or
+        guesses CP949; `mapping`: a mapping file whose renames and value fixes apply to every row
+        before it is checked and sent, the report's notes saying how many rows each rule changed).
+        See the module docstring.
         Every input goes through one loop (`send.stream`): batches, each checked, planned
         (`send.plan`), sent, journaled and let go; an input `validate_events` reads whole is one batch,
         and its report lists every row. Inputs it streams (several files, `-`, a big file,
@@ -153,24 +158,35 @@ class Sender:
         needing attention (not the delivered ones). `outcomes_out` (.parquet/.jsonl/.csv; it streams
         the send) gets every row's outcome."""
 
+        from adrop_kit.io.importers.fixes import fix_notes, fixed_frames
         from adrop_kit.io.parts import Inputs
         from adrop_kit.io.readers import to_frame
         from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
         from adrop_kit.send.stream import checked, send_batches
-        from adrop_kit.validate.dataset import plan_inputs
+        from adrop_kit.validate.dataset import mapping_fixes, plan_inputs
         from adrop_kit.validate.stream import input_frames
 
         plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
-                           outcomes_out=outcomes_out)
+                           outcomes_out=outcomes_out, encoding=encoding)
+        fixes, where = mapping_fixes(mapping, self.catalog)
+        changed: Counter[str] = Counter()
         if isinstance(plan, Inputs):  # streamed: batch by batch
-            frames = input_frames(plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
-                                  batch_rows=batch_rows or DEFAULT_BATCH_ROWS, progress=False, delimiter=delimiter)
-            return send_batches(self, checked(self, frames), label=plan.label, multi=plan.multi,
-                                dry_run_preview=dry_run_preview, outcomes_out=outcomes_out)
+            frames: Any = input_frames(plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                                       batch_rows=batch_rows or DEFAULT_BATCH_ROWS, progress=False,
+                                       delimiter=delimiter)
+            if fixes is not None:
+                frames = fixed_frames(frames, fixes, changed)
+            report = send_batches(self, checked(self, frames), label=plan.label, multi=plan.multi,
+                                  dry_run_preview=dry_run_preview, outcomes_out=outcomes_out)
+            report.notes += fix_notes(changed, where)
+            return report
         frame = to_frame(data, self.catalog, delimiter=delimiter) if plan is None else \
             whole_frame(plan, self.catalog, delimiter=delimiter)  # the one-batch case
-        return send_batches(self, checked(self, [(0, frame)]), label=frame.source, whole=True,
-                            dry_run_preview=dry_run_preview)
+        frames = [(0, frame)] if fixes is None else fixed_frames([(0, frame)], fixes, changed)
+        report = send_batches(self, checked(self, frames), label=frame.source, whole=True,
+                              dry_run_preview=dry_run_preview)
+        report.notes += fix_notes(changed, where)
+        return report
 
     def _emitter(self, outcomes: list[EventOutcome]) -> Callable[[EventOutcome], None]:
         """Collect an outcome and show it to the `on_outcome` hook."""

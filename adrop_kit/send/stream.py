@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.io.frames import Frame
+from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.send.plan import Resume, plan_batch, unreadable
 from adrop_kit.send.report import SendReport
@@ -75,6 +76,7 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
     journal_error: str | None = None
     preview: list[str] = []
     read_all = False
+    notes: list[str] = []
     bar = None if sender.dry_run else progress_bar(0, sender.progress, unit="ev", desc="sending")
     if bar is not None:
         bar.total = None
@@ -82,6 +84,8 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
         for part, df, violations in batches:
             source = part if multi else None
             total += df.height
+            if not notes and (hint := export_hint(df.columns)):  # a GA4 / Segment export: say which import
+                notes.append(hint)
             plan = plan_batch(df, violations, catalog=sender.catalog, extra_columns=sender.extra_columns,
                               hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run)
             del df, violations
@@ -122,7 +126,8 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
                       source=label, endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
                       interrupted=interrupted, aborted=fatal, retries=retries, longest_wait_s=longest,
                       journal_error=journal_error, read_all=read_all,
-                      counts=None if whole else dict(tally.counts), outcomes_out=tally.path)
+                      counts=None if whole else dict(tally.counts), outcomes_out=tally.path,
+                      notes=tuple(notes))
 
 
 __all__ = ["Checked", "checked", "send_batches"]
