@@ -42,14 +42,18 @@ if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
     from adrop_kit.server.faults import Faults
     from adrop_kit.validate import importers as importers
     from adrop_kit.validate.dataset import validate_events
+    from adrop_kit.validate.schemas import dataset_schema, for_event, models_for
 
-# Imported on first use: the server loads uvicorn, dataset validation loads polars. `importers`
-# (`adrop_kit.importers.ga4(...)`, `.segment(...)`) is a module, like the subpackages not in __all__.
+# Imported on first use: the server loads uvicorn, dataset validation polars, the models pandera.
+# `importers` (`adrop_kit.importers.ga4(...)`, `.segment(...)`) is a module, like the subpackages not in __all__.
 __getattr__, __dir__ = _lazy_exports(__name__, {
     "Faults": "adrop_kit.server.faults",
     "importers": "adrop_kit.validate.importers",
     "LocalServer": "adrop_kit.server.app",
     "validate_events": "adrop_kit.validate.dataset",
+    "dataset_schema": "adrop_kit.validate.schemas",
+    "for_event": "adrop_kit.validate.schemas",
+    "models_for": "adrop_kit.validate.schemas",
 })
 
 __all__ = [
@@ -80,6 +84,9 @@ __all__ = [
     "UnknownEvent",
     "Violation",
     "__version__",
+    "dataset_schema",
+    "for_event",
+    "models_for",
     "validate_event",
     "validate_events",
 ]

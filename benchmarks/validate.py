@@ -2,6 +2,9 @@
 
 Contenders, all given the same typed frame (`sample_frame(rows, seed=1)` without `_truth`):
   adrop_kit  `adrop_kit.validate_events(frame)`: every rule, a full violations report
+  pandera    `validate_events(frame, engine="pandera")`: the same report, each batch judged by the
+             pandera models (`adrop_kit.validate.schemas`: a check per rule on its column); the
+             ratio to adrop_kit is printed (`--pandera-only`: these two alone)
   polars     a hand-vectorised polars baseline: ONE `select` that says "this row has an error"
              (E002-E008 from the catalog), nothing else; the practical speed limit
   pydantic   pydantic v2, one model per event built from the catalog, `model_validate` per row
@@ -48,6 +51,7 @@ from adrop_kit.explore.synth import TRUTH, sample_frame, write_sample
 from adrop_kit.spec.catalog import PLATFORMS
 
 CONTENDERS = {"adrop_kit": "adrop_kit.validate_events",
+              "adrop_kit_pandera": "validate_events(engine='pandera')",
               "polars_all": "hand polars, all rules (1 select)",
               "polars": "hand polars, errors only (1 select)",
               "pydantic": "pydantic v2 per row"}
@@ -228,15 +232,16 @@ def run_one(name: str, data: Path, repeats: int) -> dict[str, Any]:
     truth = set(frame.select(pl.arg_where(pl.col(TRUTH).str.starts_with("E"))).to_series().to_list())
     frame = frame.drop(TRUTH)
     note = ""
-    if name == "adrop_kit":
+    if name in ("adrop_kit", "adrop_kit_pandera"):
+        engine = "pandera" if name == "adrop_kit_pandera" else "polars"
         try:
             from adrop_kit import validate_events
-            validate_events(frame.head(100))  # imports and warms up; fails if not written yet
+            validate_events(frame.head(100), engine=engine)  # imports and warms up; fails if not written yet
         except (ImportError, AttributeError, NotImplementedError) as exc:
             return {"name": name, "status": f"not available yet ({type(exc).__name__}: {exc})"}
 
         def fn() -> list[int]:
-            report = validate_events(frame)
+            report = validate_events(frame, engine=engine)
             return report.errors.get_column("row").unique().to_list()
     elif name == "polars_all":  # the same rules as ours, errors and warnings: a yes/no each per row
         errors = polars_error_expr(STANDARD, frame.schema).alias("e")
@@ -303,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files-only", action="store_true", help="only the file → report part")
     ap.add_argument("--no-realistic", action="store_true", help="skip the realistic data (benchmarks/realistic.py)")
     ap.add_argument("--realistic-only", action="store_true", help="only file → report on the realistic data")
+    ap.add_argument("--pandera-only", action="store_true",
+                    help="only validate_events with the polars and the pandera engine, in memory")
     ap.add_argument("--only", choices=list(CONTENDERS), help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -333,11 +340,14 @@ def main(argv: list[str] | None = None) -> int:
         data = Path(tmp) / "frame.parquet"
         frame.write_parquet(data)
         del frame
-        results = {name: _child(name, data, repeats) for name in CONTENDERS}
+        names = ("adrop_kit", "adrop_kit_pandera") if args.pandera_only else CONTENDERS
+        results = {name: _child(name, data, repeats) for name in names}
         print()
         print(f"{'contender':<36}{'seconds':>9}{'rows/s':>13}{'peak MB':>9}{'invalid':>9}"
               f"{'missed':>8}{'extra':>7}  note")
         for name, label in CONTENDERS.items():
+            if name not in results:
+                continue
             r = results[name]
             if r["status"] != "ok":
                 print(f"{label:<36}  {r['status']}")
@@ -353,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
             met = "met" if ratio <= 1.5 else "NOT met"
             print(f"\nours / hand polars, same rules: {ratio:.2f}x (target <= 1.5x: {met}"
                   "; the price of a full report with messages over a yes/no per row)")
+        if "adrop_kit" in ok and "adrop_kit_pandera" in ok:
+            ratio = ok["adrop_kit_pandera"]["seconds"] / ok["adrop_kit"]["seconds"]
+            print(f"pandera engine / polars engine: {ratio:.2f}x (the same report through pandera's runner)")
+            if args.pandera_only:
+                return 0
         if "adrop_kit" in ok and "polars" in ok:
             print(f"ours / hand polars, errors only: {ok['adrop_kit']['seconds'] / ok['polars']['seconds']:.2f}x "
                   "(a lower bound that skips every warning)")

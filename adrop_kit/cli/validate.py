@@ -73,9 +73,10 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
-    v.add_argument("--engine", choices=("local", "spark"), default="local",
-                   help="local (default): this process; spark: on a Spark cluster (pip install 'adrop-kit[spark]'; "
-                        "PATH may be a directory, a glob or an s3a:// URI)")
+    v.add_argument("--engine", choices=("local", "pandera", "spark"), default="local",
+                   help="local (default): this process; pandera: this process, each batch judged by the pandera "
+                        "models (adrop_kit.validate.schemas), the same report; spark: on a Spark cluster "
+                        "(pip install 'adrop-kit[spark]'; PATH may be a directory, a glob or an s3a:// URI)")
     v.add_argument("--master", metavar="URL",
                    help="with --engine spark: the Spark master (local[2], spark://host:7077); "
                         "default: SPARK_REMOTE (Spark Connect) or spark-submit's")
@@ -131,6 +132,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
                                      encoding=args.encoding, mapping=checked_mapping(args, catalog),
                                      stream=True, violations_out=args.violations_out,
+                                     engine="pandera" if args.engine == "pandera" else "polars",
                                      valid_out=args.valid_out, invalid_out=args.invalid_out,
                                      batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
         except (AdropError, OSError, ValueError) as exc:  # DataReadError is both

@@ -50,7 +50,8 @@ from adrop_kit.testing.mutations import MAX_ITEMS as _MAX_ITEMS
 from adrop_kit.testing.mutations import edits as _edits
 from adrop_kit.testing.mutations import fits_frame as _fits_frame
 
-__all__ = ["CI_PROFILE", "COMPANIONS", "INVALID_RULES", "breakable_rules", "event_frames", "events", "invalid_events",
+__all__ = ["CI_PROFILE", "COMPANIONS", "INVALID_RULES", "breakable_rules", "event_frames", "events", "frames",
+           "invalid_events",
            "items"]
 
 INVALID_RULES: tuple[str, ...] = tuple(r.value for r in Rule if r is not Rule.W107)
@@ -316,3 +317,44 @@ def _unique_tx_ids(payloads: list[Any]) -> list[Any]:
             seen.add(tx)
         out.append(p)
     return out
+
+
+def frames(model: type, *, min_size: int = 0, max_size: int = 50, invalid_rate: float = 0.0,
+           rules: Iterable[str] | str | None = None, truth_column: str | None = None) -> st.SearchStrategy[Any]:
+    """Typed frames a model of `adrop_kit.validate.schemas` reads (`frames(Purchase)`; a pandas frame for
+    a `schemas.pandas` model): `min_size` to `max_size` events of the model's event (any event for
+    `Events`), about `invalid_rate` of them broken as `invalid_events` breaks them, among the breaks a
+    typed frame can hold (not a value of the wrong JSON type: a typed column cannot hold it). With no
+    broken row, `model.validate(frame)` passes without a warning. `truth_column`: as `event_frames`.
+    """
+    import polars as pl
+
+    from adrop_kit.validate.schemas.typed import holds_typed, typed_frame
+
+    plan = getattr(model, "__adrop_plan__", None)
+    if plan is None:
+        raise TypeError(f"{model!r} is not a model of adrop_kit.validate.schemas")
+    if isinstance(invalid_rate, bool) or not isinstance(invalid_rate, (int, float)) or not 0 <= invalid_rate <= 1:
+        raise ValueError(f"invalid_rate must be a number between 0 and 1, not {invalid_rate!r}")
+    if rules is not None and not invalid_rate:
+        raise ValueError("rules is given but invalid_rate is 0: no row would break them")
+    b = _builder(plan.catalog)
+    name = plan.events[0] if plan.events and len(plan.events) == 1 else None
+    valid = events(name, catalog=b.catalog)
+    broken = None
+    if invalid_rate:
+        broken = _invalid(b, name, rules, frame="polars").filter(lambda case: holds_typed(case[0], model))
+    threshold = round(_RATE_STEPS * (1 - invalid_rate))
+    row = _rows(valid, broken, st.integers(0, _RATE_STEPS - 1) if broken is not None else None, threshold)
+
+    def build(rows: list[tuple[Any, str | None]]) -> Any:
+        df = typed_frame(_unique_tx_ids([p for p, _ in rows]), model)
+        if truth_column is None:
+            return df
+        truth = [r for _, r in rows]
+        if isinstance(df, pl.DataFrame):
+            return df.with_columns(pl.Series(truth_column, truth, pl.String))
+        df[truth_column] = truth
+        return df
+
+    return st.lists(row, min_size=min_size, max_size=max_size).map(build)

@@ -5,8 +5,9 @@ rows); what `check_batch` finds in a row depends on that row alone. First SPEC's
 body each row would send (`validate.size`), then every rule's vectorised check
 (`checks.frame_checks`) in one parallel pass that keeps only the failing rows (messages are built
 for those alone), then the checks inside `items` and of the rare keys (`validate.nested`).
-pandera is a backend choice inside it: `engine="pandera"` runs the same checks through pandera's
-runner (`schemas.violations_pandera`; about 20x slower on 100k rows here). W107 compares rows: the
+pandera is a backend choice inside it: `engine="pandera"` judges the batch with the pandera models of
+`validate.schemas` (`schemas.engine.violations_pandera`: the same rule checks on their columns,
+items and rare keys included). W107 compares rows: the
 pipeline judges it across batches (`validate.w107`, `validate.pipeline`).
 """
 
@@ -87,15 +88,15 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
         (short_text(pl.col(RAW)) if RAW in df.columns else pl.lit(None, pl.String)).alias("value"),
         pl.col(ERROR).alias("message"))
     if engine == "pandera":
-        from adrop_kit.validate.schemas import violations_pandera
+        from adrop_kit.validate.schemas.engine import violations_pandera
 
-        main = violations_pandera(df, catalog, strict, extra_columns)
+        found = pl.concat([e001, violations_pandera(df, catalog, strict, extra_columns)])
     elif engine == "polars":
-        main = _violations_fast(df, frame_checks(catalog, df.schema, strict=strict, extra_columns=extra_columns))
+        checks = frame_checks(catalog, df.schema, strict=strict, extra_columns=extra_columns)
+        found = pl.concat([e001, _violations_fast(df, checks), items_violations(df, catalog, ok_rows),
+                           more_violations(df, catalog, ok_rows, extra_columns)])
     else:
         raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
-    found = pl.concat([e001, main, items_violations(df, catalog, ok_rows),
-                       more_violations(df, catalog, ok_rows, extra_columns)])
     found = found.sort("row", "rule", "field", maintain_order=True)
     found = found.select(pl.lit(frame.source, pl.String).alias("source"), *VIOLATION_SCHEMA,
                          *([json_flags(found, df)] if flags else []))
