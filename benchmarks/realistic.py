@@ -155,11 +155,19 @@ def _break(rng: random.Random, e: dict[str, Any]) -> tuple[dict[str, Any] | None
 
 def realistic_events(n: int, *, seed: int = 0, broken: float = 0.03) -> Iterator[tuple[dict[str, Any] | None, bytes]]:
     """(event or None, its JSONL line without the line end), n of them."""
+    for e, line, _ in planted_events(n, seed=seed, broken=broken):
+        yield e, line
+
+
+def planted_events(n: int, *, seed: int = 0, broken: float = 0.03
+                   ) -> Iterator[tuple[dict[str, Any] | None, bytes, bool]]:
+    """`realistic_events` with, for each, whether it was broken on purpose (each such row has an error)."""
     rng = random.Random(seed)
     for i in range(n):
         e: dict[str, Any] | None = _event(rng, i)
         line = None
-        if rng.random() < broken:
+        planted = rng.random() < broken
+        if planted:
             e, line = _break(rng, e)  # type: ignore[arg-type]
         if line is None:
             r = rng.random()
@@ -171,7 +179,7 @@ def realistic_events(n: int, *, seed: int = 0, broken: float = 0.03) -> Iterator
                 line = json.dumps(e, ensure_ascii=False).encode()
             else:
                 line = orjson.dumps(e)
-        yield e, line
+        yield e, line, planted
 
 
 def write_realistic(path: str | Path, n: int, *, seed: int = 0, broken: float = 0.03) -> Path:

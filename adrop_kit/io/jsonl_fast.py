@@ -255,7 +255,11 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
 def _key_ends(texts: pl.Series) -> pl.Series:
     """How many keys each text holds: its `":` that are not an escaped quote's `\\":` (no key of
     the grammar holds a backslash)."""
-    return texts.str.count_matches('":', literal=True) - texts.str.count_matches('\\":', literal=True)
+    keys = texts.str.count_matches('":', literal=True)
+    escaped = texts.str.contains('\\"', literal=True).fill_null(False).arg_true()  # few texts hold an escaped quote
+    if not len(escaped):
+        return keys
+    return keys.scatter(escaped, keys.gather(escaped) - texts.gather(escaped).str.count_matches('\\":', literal=True))
 
 
 def _none(n: int) -> pl.Series:
