@@ -38,19 +38,26 @@ from adrop_kit.validate.event import validate_event
 from adrop_kit.validate.report import DatasetReport, EventReport
 
 if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
+    from adrop_kit.send.asgi import ASGITransport
+    from adrop_kit.send.http import HTTPTransport, RequestsTransport
     from adrop_kit.server.app import LocalServer
     from adrop_kit.server.faults import Faults
     from adrop_kit.validate.dataset import validate_events
 
-# Imported on first use: the server loads uvicorn, dataset validation loads polars.
+# Imported on first use: the server loads uvicorn, dataset validation loads polars; the transports
+# (`Sender(transport=...)`) are the send layer's, loaded when a user builds one.
 __getattr__, __dir__ = _lazy_exports(__name__, {
+    "ASGITransport": "adrop_kit.send.asgi",
     "Faults": "adrop_kit.server.faults",
+    "HTTPTransport": "adrop_kit.send.http",
     "LocalServer": "adrop_kit.server.app",
+    "RequestsTransport": "adrop_kit.send.http",
     "validate_events": "adrop_kit.validate.dataset",
 })
 
 __all__ = [
     "STANDARD",
+    "ASGITransport",
     "AdropError",
     "Catalog",
     "ContractRefused",
@@ -60,6 +67,7 @@ __all__ = [
     "EventOutcome",
     "EventSpec",
     "Faults",
+    "HTTPTransport",
     "InsecureEndpoint",
     "InvalidEvents",
     "JournalError",
@@ -69,6 +77,7 @@ __all__ = [
     "Outcome",
     "ParamSpec",
     "PlanError",
+    "RequestsTransport",
     "RetryPolicy",
     "Rule",
     "SendReport",
