@@ -72,6 +72,7 @@ def iter_batches(inputs: Inputs, catalog: Catalog, *, batch_bytes: int = DEFAULT
         for frame, nbytes in part_frames(part, catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
                                          delimiter=delimiter):
             yield Batch(part, i, frame, nbytes)
+            del frame  # not held while the next batch is read
 
 
 def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
@@ -93,6 +94,7 @@ def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATC
             for chunk, lines in _line_chunks(fh, part, batch_bytes):
                 frame = read_jsonl(chunk, part.label, catalog)
                 yield shifted(frame, lines, lines, commas=False), len(chunk)
+                del chunk, frame  # a batch's text and rows go before the next is read (only one is held)
     finally:
         if part.path is not None:
             fh.close()
@@ -148,6 +150,7 @@ def _line_chunks(fh: BinaryIO, part: Part, batch_bytes: int) -> Iterator[tuple[b
             chunk, buf = buf[:end], buf[end:]
             yield chunk, lines
             lines += chunk.count(b"\n")
+            del chunk  # (not held while the next chunk is cut)
         if eof:
             return
         block, eof = _more(fh, part, batch_bytes)
@@ -186,6 +189,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             yielded = True
             records += n
             lines += body.count(b"\n")
+            del body, frame  # a batch's text and rows go before the next is read (only one is held)
         if eof:
             break
         block, eof = _more(fh, part, batch_bytes)
@@ -286,6 +290,7 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
             frame = parquet_frame(df, part.label, catalog)
             yield shifted(frame, offset, 0, commas=False), int(per_row * df.height)
             offset += df.height
+            del rb, df, frame  # (not held while the next batch is read)
     except (OSError, pa.ArrowException) as exc:
         if isinstance(exc, DataReadError):
             raise

@@ -130,6 +130,7 @@ def check_batches(frames: Iterable[tuple[int, Frame]], catalog: Catalog, acc: Ac
                          flags=acc.flags)
         acc.add(cb)
         yield cb
+        del cb, frame  # a checked batch is not held while the next is read (the caller keeps what it needs)
 
 
 def validate_frames(frames: Iterable[tuple[int, Frame]], catalog: Catalog, *, source: str | None = None,
@@ -149,6 +150,7 @@ def validate_frames(frames: Iterable[tuple[int, Frame]], catalog: Catalog, *, so
         for cb in check_batches(frames, catalog, acc, strict=strict, extra_columns=extra_columns, engine=engine):
             kept = cb if keep_rows else None
             source = source or cb.source
+            del cb  # (when not kept: let it go before the next batch is read)
     finally:
         if sink is not None:
             sink.close()
