@@ -284,7 +284,17 @@ def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
     return texts
 
 
+def without_reserved(df: pl.DataFrame) -> pl.DataFrame:
+    """A user's frame without the columns named in the reader's own namespace (`__row`, `__error`, any
+    `__` name), as the text readers drop such keys: they would stand for the row numbers or verdicts of
+    the canonical frame. (SPEC: a `_` column is metadata, never checked, never sent.)"""
+    reserved = [c for c in df.columns if c.startswith("__")]
+    return df.drop(reserved) if reserved else df
+
+
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
+    """A polars frame already in the reader's encoding (its `__row` set, say) → a canonical `Frame`;
+    a user's frame goes through `without_reserved` first (`io.readers.to_frame`)."""
     return Frame(normalise_native(df, catalog), source)
 
 
@@ -299,6 +309,8 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     for name in pdf.columns:
         s = pdf[name]
         key = _key_name(name)
+        if key.startswith("__"):  # the reader's own namespace (`without_reserved`)
+            continue
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
             vals = [None if _missing(v) else v for v in s.tolist()]
             cols.extend(_pandas_series(key, vals, types.get(key), problems))
@@ -392,4 +404,4 @@ def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
 
 __all__ = ["BAD", "ERROR", "EXACT", "LINE", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
            "from_pandas",
-           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads"]
+           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads", "without_reserved"]

@@ -32,7 +32,7 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
-from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
+from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, without_reserved
 from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
@@ -287,7 +287,7 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
             df = pl.from_arrow(pa.Table.from_batches([rb]))
             assert isinstance(df, pl.DataFrame)
             df.columns = rb.schema.names  # from_arrow names a "" column `column_N`; read whole, it stays ""
-            frame = parquet_frame(df, part.label, catalog)
+            frame = parquet_frame(without_reserved(df), part.label, catalog)
             yield shifted(frame, offset, 0, commas=False), int(per_row * df.height)
             offset += df.height
             del rb, df, frame  # (not held while the next batch is read)
@@ -309,7 +309,8 @@ def _parquet_slices(part: Part, catalog: Catalog, batch_rows: int, offset: int) 
     per_row = (part.size or 0) / max(total, 1)
     for start in range(offset, total, batch_rows):
         df = lf.slice(start, batch_rows).collect()
-        yield shifted(parquet_frame(df, part.label, catalog), start, 0, commas=False), int(per_row * df.height)
+        yield shifted(parquet_frame(without_reserved(df), part.label, catalog), start, 0, commas=False), \
+            int(per_row * df.height)
 
 
 __all__ = ["shifted", "DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_ROWS", "LINE", "Batch", "iter_batches", "part_frames",
