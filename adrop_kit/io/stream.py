@@ -40,8 +40,11 @@ from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.io.source import SNIFF_BYTES, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
 
-DEFAULT_BATCH_BYTES = 32 << 20
-"""Text is read in chunks of about this many (decompressed) bytes: ~250k events of a typical export."""
+DEFAULT_BATCH_BYTES = 16 << 20
+"""Text is read in chunks of about this many (decompressed) bytes: ~90k events of a realistic export. A
+JSONL batch takes about 15x its text while it is read and checked (a wide frame, mostly nulls: 16 bytes a
+cell); at 16 MiB a streamed run of realistic rows peaks near 530 MB, at 32 MiB 720 MB, for no measurable
+difference in CPU time (benchmarks/README.md)."""
 DEFAULT_BATCH_ROWS = 250_000
 """Parquet is read in record batches of this many rows."""
 READ_AHEAD = 1 << 16
