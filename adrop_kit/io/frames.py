@@ -285,17 +285,12 @@ def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
 
 
 def without_reserved(df: pl.DataFrame) -> pl.DataFrame:
-    """A user's frame without the columns named in the reader's own namespace (`__row`, `__error`, any
-    `__` name), as the text readers drop such keys: they would stand for the row numbers or verdicts of
-    the canonical frame. (SPEC: a `_` column is metadata, never checked, never sent.)"""
-    reserved = [c for c in df.columns if c.startswith("__")]
-    return df.drop(reserved) if reserved else df
+    """A user's frame without `__` columns (`__row`…: the readers' own namespace; SPEC: metadata)."""
+    return df.drop([c for c in df.columns if c.startswith("__")])
 
 
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
-    """A polars frame already in the reader's encoding (its `__row` set, say) → a canonical `Frame`;
-    a user's frame goes through `without_reserved` first (`io.readers.to_frame`)."""
-    return Frame(normalise_native(df, catalog), source)
+    return Frame(normalise_native(df, catalog), source)  # a user's frame: `without_reserved` first
 
 
 def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>") -> Frame:
@@ -306,11 +301,9 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     types = key_types(catalog)
     problems: dict[int, str] = {}
     cols: list[pl.Series] = []
-    for name in pdf.columns:
+    for name in [n for n in pdf.columns if not _key_name(n).startswith("__")]:  # as `without_reserved`
         s = pdf[name]
         key = _key_name(name)
-        if key.startswith("__"):  # the reader's own namespace (`without_reserved`)
-            continue
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
             vals = [None if _missing(v) else v for v in s.tolist()]
             cols.extend(_pandas_series(key, vals, types.get(key), problems))
