@@ -285,8 +285,8 @@ def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
 
 
 def without_reserved(df: pl.DataFrame) -> pl.DataFrame:
-    """A user's frame without `__` columns (`__row`…: the readers' own namespace; SPEC: metadata)."""
-    return df.drop([c for c in df.columns if c.startswith("__")])
+    """A user's frame without the readers' row bookkeeping (`__bad__`, `__exact__` columns carry values)."""
+    return df.drop([c for c in df.columns if c in (ROW, LINE, ERROR, RAW)])
 
 
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
@@ -301,7 +301,7 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     types = key_types(catalog)
     problems: dict[int, str] = {}
     cols: list[pl.Series] = []
-    for name in [n for n in pdf.columns if not _key_name(n).startswith("__")]:  # as `without_reserved`
+    for name in [n for n in pdf.columns if _key_name(n) not in (ROW, LINE, ERROR, RAW)]:  # as `without_reserved`
         s = pdf[name]
         key = _key_name(name)
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
