@@ -437,8 +437,8 @@ RESERVED_ROWS = [{"uid": "u1", "eventName": "app_open", "__row": 99, "__error": 
 
 @pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet", "parquet streamed", "polars", "pandas"])
 def test_a_users_reserved_column_never_stands_for_the_row_number_or_the_verdict(tmp_path, kind):
-    """`__row`, `__error` (any `__` name) are the reader's own columns; a user's column of that name is
-    metadata (SPEC: `_` columns are never checked or sent), so rows keep their positions and verdicts."""
+    """`__row`, `__error` are the readers' own bookkeeping; a user's column of that name is metadata
+    (SPEC: `_` columns are never checked or sent), so rows keep their positions and verdicts."""
     frame = pl.DataFrame(RESERVED_ROWS)
     if kind in ("polars", "pandas"):
         data = frame if kind == "polars" else frame.to_pandas()
