@@ -38,18 +38,24 @@ from adrop_kit.validate.event import validate_event
 from adrop_kit.validate.report import DatasetReport, EventReport
 
 if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
+    from adrop_kit.send.asgi import ASGITransport
+    from adrop_kit.send.http import HTTPTransport, RequestsTransport
     from adrop_kit.server.app import LocalServer
     from adrop_kit.server.faults import Faults
     from adrop_kit.validate import importers as importers
     from adrop_kit.validate.dataset import validate_events
     from adrop_kit.validate.schemas import dataset_schema, for_event, models_for
 
-# Imported on first use: the server loads uvicorn, dataset validation polars, the models pandera.
+# Imported on first use: the server loads uvicorn, dataset validation polars, the models pandera; the
+# transports (`Sender(transport=...)`) are the send layer's, loaded when a user builds one.
 # `importers` (`adrop_kit.importers.ga4(...)`, `.segment(...)`) is a module, like the subpackages not in __all__.
 __getattr__, __dir__ = _lazy_exports(__name__, {
+    "ASGITransport": "adrop_kit.send.asgi",
     "Faults": "adrop_kit.server.faults",
+    "HTTPTransport": "adrop_kit.send.http",
     "importers": "adrop_kit.validate.importers",
     "LocalServer": "adrop_kit.server.app",
+    "RequestsTransport": "adrop_kit.send.http",
     "validate_events": "adrop_kit.validate.dataset",
     "dataset_schema": "adrop_kit.validate.schemas",
     "for_event": "adrop_kit.validate.schemas",
@@ -58,6 +64,7 @@ __getattr__, __dir__ = _lazy_exports(__name__, {
 
 __all__ = [
     "STANDARD",
+    "ASGITransport",
     "AdropError",
     "Catalog",
     "ContractRefused",
@@ -67,6 +74,7 @@ __all__ = [
     "EventOutcome",
     "EventSpec",
     "Faults",
+    "HTTPTransport",
     "InsecureEndpoint",
     "InvalidEvents",
     "JournalError",
@@ -76,6 +84,7 @@ __all__ = [
     "Outcome",
     "ParamSpec",
     "PlanError",
+    "RequestsTransport",
     "RetryPolicy",
     "Rule",
     "SendReport",

@@ -61,7 +61,7 @@ def main() -> None:
             res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                                  cwd=data)  # not this checkout's directory: `-c` puts the cwd first on sys.path
             runs[label].append(json.loads(res.stdout.strip().splitlines()[-1]))
-            print(f"  {label} run in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+            print(f"  {label} run in {time.perf_counter() - t:.0f} s: {json.dumps(runs[label][-1])}", file=sys.stderr)
     names = list(runs["before"][0])
     print(f"{'':12} {'before wall':>11} {'after wall':>11} {'before CPU':>11} {'after CPU':>10}  invalid")
     for n in names:

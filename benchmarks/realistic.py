@@ -155,11 +155,19 @@ def _break(rng: random.Random, e: dict[str, Any]) -> tuple[dict[str, Any] | None
 
 def realistic_events(n: int, *, seed: int = 0, broken: float = 0.03) -> Iterator[tuple[dict[str, Any] | None, bytes]]:
     """(event or None, its JSONL line without the line end), n of them."""
+    for e, line, _ in planted_events(n, seed=seed, broken=broken):
+        yield e, line
+
+
+def planted_events(n: int, *, seed: int = 0, broken: float = 0.03
+                   ) -> Iterator[tuple[dict[str, Any] | None, bytes, bool]]:
+    """`realistic_events` with, for each, whether it was broken on purpose (each such row has an error)."""
     rng = random.Random(seed)
     for i in range(n):
         e: dict[str, Any] | None = _event(rng, i)
         line = None
-        if rng.random() < broken:
+        planted = rng.random() < broken
+        if planted:
             e, line = _break(rng, e)  # type: ignore[arg-type]
         if line is None:
             r = rng.random()
@@ -171,7 +179,7 @@ def realistic_events(n: int, *, seed: int = 0, broken: float = 0.03) -> Iterator
                 line = json.dumps(e, ensure_ascii=False).encode()
             else:
                 line = orjson.dumps(e)
-        yield e, line
+        yield e, line, planted
 
 
 def write_realistic(path: str | Path, n: int, *, seed: int = 0, broken: float = 0.03) -> Path:
@@ -270,28 +278,34 @@ def run(tmp: Path, rows: int, seed: int, repeats: int) -> dict[str, float]:
     baseline = "orjson + pydantic per line"
     contenders = [(name, path, validate_events) for name, path in paths.items()]
     contenders.append((baseline, paths["jsonl"], jsonl_baseline))
+    # the parse floors: polars' own readers with no rule checked (a floor for any reader built on them)
+    contenders.append(("read_csv alone", paths["csv"], _read_csv_alone))
+    contenders.append(("read_ndjson alone", paths["jsonl"], _ndjson_floor(paths["jsonl"])))
     for warm in write_formats(tmp, "warm", 2000, seed=seed):  # imports and first calls, untimed
         validate_events(warm)
     jsonl_baseline(tmp / "warm.jsonl")
     times: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
     cpu: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
-    invalid: dict[str, int] = {}
+    invalid: dict[str, int | None] = {}
     for _ in range(repeats):
         for name, path, fn in contenders:
             t, c = time.perf_counter(), time.process_time()
             r = fn(path)
             times[name].append(time.perf_counter() - t)
             cpu[name].append(time.process_time() - c)
-            invalid[name] = r if isinstance(r, int) else r.invalid
+            invalid[name] = r if isinstance(r, int) or r is None else r.invalid
     med = {name: statistics.median(ts) for name, ts in times.items()}
     for name, _, _ in contenders:
-        print(f"  {name:<28} {med[name]:>7.2f} s {rows / med[name]:>12,.0f} rows/s   invalid {invalid[name]:,}   "
+        print(f"  {name:<28} {med[name]:>7.2f} s {rows / med[name]:>12,.0f} rows/s   "
+              f"invalid {'-' if invalid[name] is None else format(invalid[name], ',')}   "
               f"runs {', '.join(f'{t:.2f}' for t in times[name])}   CPU s {statistics.median(cpu[name]):.2f}")
     print("  ratios: median over the repeats of each repeat's own ratio (the runs of one repeat are adjacent, so "
           "a shared machine's load moves them together); CPU: the same with process CPU time (every thread)")
     for label, a, b, target in (("jsonl / baseline", "jsonl", baseline, 1.0),
                                 ("csv / parquet   ", "csv", "parquet", 1.5),
-                                ("jsonl / parquet ", "jsonl", "parquet", None)):
+                                ("jsonl / parquet ", "jsonl", "parquet", None),
+                                ("read_ndjson alone / baseline", "read_ndjson alone", baseline, None),
+                                ("read_csv alone / parquet", "read_csv alone", "parquet", None)):
         ratio = statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
         cpu_ratio = statistics.median(x / y for x, y in zip(cpu[a], cpu[b], strict=True))
         verdict = "" if target is None else f" (target <= {target}x: {'met' if ratio <= target else 'NOT met'})"
@@ -299,3 +313,32 @@ def run(tmp: Path, rows: int, seed: int, repeats: int) -> dict[str, float]:
     for path in [*paths.values(), *tmp.glob("warm.*")]:
         path.unlink(missing_ok=True)
     return med
+
+
+def _read_csv_alone(path: Path) -> None:
+    """polars' `read_csv` of the file, every cell text (no inference, as our reader asks): the parse alone."""
+    import polars as pl
+
+    pl.read_csv(path, infer_schema=False)
+
+
+def _ndjson_floor(path: Path):  # noqa: ANN202 - a contender
+    """polars' `read_ndjson` with the catalog's types over the lines it can read (it stops on the first
+    line that is not JSON or holds a value of another type, so the lines are chosen before the clock starts,
+    by adrop_kit's line grammar): the parse alone, no rule checked."""
+    import polars as pl
+
+    from adrop_kit.io.jsonl_fast import Lines
+    from adrop_kit.io.jsonl_plan import plan
+    from adrop_kit.spec.catalog import STANDARD
+
+    lines = Lines.of(path.read_bytes())
+    p = plan([lines.line(i) for i in range(min(2000, len(lines)))], STANDARD)
+    text = pl.Series([lines.line(i).decode("utf-8", "replace") for i in range(len(lines))])
+    body = ("\n".join(text.filter(text.str.contains(p.grammar())).to_list()) + "\n").encode()
+    schema = p.schema()
+
+    def floor(_: Path) -> None:
+        pl.read_ndjson(body, schema=schema)
+
+    return floor

@@ -8,8 +8,10 @@ directory. Then, in a child process measured by `/usr/bin/time -v` (peak RSS), t
     adrop-kit validate BIG --format json                               (--held: every violation kept)
 
 and the invalid count is compared with the planted truth (the part's planted errors times the
-repeats: exact, or the run fails). `--send` measures a streamed send instead, as a dry run (no
-network, so the send's own bookkeeping is what is measured):
+repeats: exact, or the run fails). `--realistic` writes `benchmarks/realistic.py`'s rows instead (drawn
+and written a block at a time, never held); its truth is the rows broken on purpose. `--send`
+measures a streamed send instead, as a dry run (no network, so the send's own bookkeeping is what is
+measured):
 
     adrop-kit send BIG --dry-run --format json [--outcomes-out o.parquet]
 
@@ -19,6 +21,7 @@ repeat: W107 (a warning) is found across the whole file, and that global pass is
 Prints rows, invalid (and truth), elapsed, rows/s, MB/s and peak RSS.
 
     .venv/bin/python benchmarks/stream.py [--rows 20000000] [--part-rows 500000] [--held] [--keep DIR]
+    .venv/bin/python benchmarks/stream.py --realistic --rows 10000000 [--held] [--keep DIR [--reuse]]
     .venv/bin/python benchmarks/stream.py --send [--outcomes-out] [--error-rate 0] [--rows …] [--keep DIR]
 """
 
@@ -58,6 +61,27 @@ def build(directory: Path, rows: int, part_rows: int, error_rate: float = 0.03) 
             fh.write(data)
     part.unlink()
     return big, planted * (rows // part_rows)
+
+
+def build_realistic(directory: Path, rows: int, seed: int = 0) -> tuple[Path, int]:
+    """A big JSONL file of `realistic.planted_events` (rare custom keys, mixed number classes, nulls,
+    escapes, 3% broken rows), written as drawn (never held), and its number of rows broken on purpose."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from realistic import planted_events
+
+    big = directory / "big.jsonl"
+    planted = 0
+    with big.open("wb") as fh:
+        block: list[bytes] = []
+        for _, line, broken in planted_events(rows, seed=seed):
+            block.append(line)
+            planted += broken
+            if len(block) == 10_000:
+                fh.write(b"\n".join(block) + b"\n")
+                block.clear()
+        if block:
+            fh.write(b"\n".join(block) + b"\n")
+    return big, planted
 
 
 def timed(args: list[str]) -> tuple[dict[str, Any], float, float, float]:
@@ -101,13 +125,23 @@ def main() -> None:
     ap.add_argument("--outcomes-out", action="store_true", help="with --send: every outcome to a Parquet file")
     ap.add_argument("--error-rate", type=float, default=0.03, help="share of planted invalid rows (default 0.03)")
     ap.add_argument("--keep", type=Path, help="build the file in this directory and leave it there")
+    ap.add_argument("--realistic", action="store_true",
+                    help="rows of benchmarks/realistic.py (rare custom keys, nulls, escapes, mixed numbers) "
+                         "instead of a repeated synthetic part")
+    ap.add_argument("--reuse", action="store_true", help="with --keep: use the big.jsonl already there")
     args = ap.parse_args()
 
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="adrop-stream-"))
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         t = time.perf_counter()
-        big, truth = build(tmp, args.rows, args.part_rows, args.error_rate)
+        if args.reuse and (tmp / "big.jsonl").exists() and (tmp / "planted.txt").exists():
+            big, truth = tmp / "big.jsonl", int((tmp / "planted.txt").read_text())
+        elif args.realistic:
+            big, truth = build_realistic(tmp, args.rows)
+        else:
+            big, truth = build(tmp, args.rows, args.part_rows, args.error_rate)
+        (tmp / "planted.txt").write_text(str(truth))
         size = big.stat().st_size
         print(f"built {big} ({args.rows:,} rows, {size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s; "
               f"planted invalid rows: {truth:,}", flush=True)

@@ -44,6 +44,9 @@ def test_every_name_of_all_resolves_in_a_fresh_process():
     ("validate_events", "adrop_kit.validate.dataset"),
     ("LocalServer", "adrop_kit.server.app"),
     ("Faults", "adrop_kit.server.faults"),
+    ("HTTPTransport", "adrop_kit.send.http"),
+    ("RequestsTransport", "adrop_kit.send.http"),
+    ("ASGITransport", "adrop_kit.send.asgi"),
 ])
 def test_a_lazily_exported_name_is_the_real_object_with_its_real_signature(name, home):
     real = getattr(importlib.import_module(home), name)

@@ -429,3 +429,30 @@ def test_an_empty_file_still_holds_no_events(tmp_path, capsys):
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="FIFOs and /dev/zero are POSIX")
+
+
+RESERVED_ROWS = [{"uid": "u1", "eventName": "app_open", "__row": 99, "__error": "x", "_note": "a"},
+                 {"uid": "", "eventName": "app_open", "__row": 7, "__error": None, "_note": "b"},
+                 {"uid": "u3", "eventName": "page_view", "__row": 0, "__error": "no", "_note": None}]
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet", "parquet streamed", "polars", "pandas"])
+def test_a_users_reserved_column_never_stands_for_the_row_number_or_the_verdict(tmp_path, kind):
+    """`__row`, `__error` are the readers' own bookkeeping; a user's column of that name is metadata
+    (SPEC: `_` columns are never checked or sent), so rows keep their positions and verdicts."""
+    frame = pl.DataFrame(RESERVED_ROWS)
+    if kind in ("polars", "pandas"):
+        data = frame if kind == "polars" else frame.to_pandas()
+    elif kind == "jsonl":
+        data = tmp_path / "e.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for r in RESERVED_ROWS), encoding="utf-8")
+    elif kind == "csv":
+        data = tmp_path / "e.csv"
+        frame.write_csv(data)
+    else:
+        data = tmp_path / "e.parquet"
+        frame.write_parquet(data)
+    report = ak.validate_events(data, stream=True) if kind == "parquet streamed" else ak.validate_events(data)
+    got = sorted((v["row"], v["rule"]) for v in report.to_dict()["violations"])
+    assert got == [(1, "E002"), (2, "E005")]
+    assert (report.rows, report.invalid) == (3, 2)

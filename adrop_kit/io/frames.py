@@ -284,8 +284,13 @@ def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
     return texts
 
 
+def without_reserved(df: pl.DataFrame) -> pl.DataFrame:
+    """A user's frame without the readers' row bookkeeping (`__bad__`, `__exact__` columns carry values)."""
+    return df.drop([c for c in df.columns if c in (ROW, LINE, ERROR, RAW)])
+
+
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
-    return Frame(normalise_native(df, catalog), source)
+    return Frame(normalise_native(df, catalog), source)  # a user's frame: `without_reserved` first
 
 
 def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>") -> Frame:
@@ -296,7 +301,7 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     types = key_types(catalog)
     problems: dict[int, str] = {}
     cols: list[pl.Series] = []
-    for name in pdf.columns:
+    for name in [n for n in pdf.columns if _key_name(n) not in (ROW, LINE, ERROR, RAW)]:  # as `without_reserved`
         s = pdf[name]
         key = _key_name(name)
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
@@ -392,4 +397,4 @@ def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
 
 __all__ = ["BAD", "ERROR", "EXACT", "LINE", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
            "from_pandas",
-           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads"]
+           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads", "without_reserved"]

@@ -257,7 +257,11 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
 def _key_ends(texts: pl.Series) -> pl.Series:
     """How many keys each text holds: its `":` that are not an escaped quote's `\\":` (no key of
     the grammar holds a backslash)."""
-    return texts.str.count_matches('":', literal=True) - texts.str.count_matches('\\":', literal=True)
+    keys = texts.str.count_matches('":', literal=True)
+    escaped = texts.str.contains('\\"', literal=True).fill_null(False).arg_true()  # few texts hold an escaped quote
+    if not len(escaped):
+        return keys
+    return keys.scatter(escaped, keys.gather(escaped) - texts.gather(escaped).str.count_matches('\\":', literal=True))
 
 
 def _none(n: int) -> pl.Series:
@@ -267,7 +271,8 @@ def _none(n: int) -> pl.Series:
 def _null_keys(t: pl.Series, top: pl.Series, p: Plan) -> pl.Series:
     """The keys each line gives as `null` at its top level (null when none): found on the lines
     holding a null member, with their items array (whose objects may hold nulls too) cut out (`top`)."""
-    where = t.str.contains(_NULL_MEMBER).arg_true()
+    maybe = t.str.contains("null", literal=True).arg_true()  # a literal scan first: few lines hold a null
+    where = maybe.gather(t.gather(maybe).str.contains(_NULL_MEMBER).arg_true())
     if not len(where):
         return pl.repeat(None, len(t), dtype=pl.List(pl.String), eager=True).alias("")
     top = top.gather(where)

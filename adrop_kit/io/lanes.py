@@ -126,7 +126,7 @@ def merge_lanes(fast: pl.DataFrame, slow: pl.DataFrame, catalog: Catalog) -> pl.
     schema = {**fast.schema, **slow.schema}
     fast, slow = (df.select(pl.col(c) if c in df.columns else pl.lit(None, t).alias(c) for c, t in schema.items())
                   for df in (fast, slow))
-    merged = fast.merge_sorted(slow, ROW)  # both lanes are in line order: one linear merge, no sort
+    merged = pl.concat([fast, slow]).sort(ROW)  # (measured: cheaper than `merge_sorted` on wide frames)
     return _drop_empty_exact(merged, slow_exact)
 
 

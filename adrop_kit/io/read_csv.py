@@ -31,6 +31,7 @@ from adrop_kit.io.frames import BAD, ERROR, EXACT, LINE, RAW, ROW, Frame, key_ty
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
 from adrop_kit.io.numbers import CELL_SUSPECT, NumberToken, cell_token
 from adrop_kit.io.source import READ_BOUND
+from adrop_kit.io.values import text_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_DEPTH, MAX_KEYS, SIZE_MESSAGE
 
@@ -304,9 +305,11 @@ def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool) -> pl.DataFram
 
 
 def _items_problems(col: pl.Series) -> dict[int, str]:
-    """`items` cells past the limits (the cell is level 2 of its event). A cheap count of brackets
-    and colons picks the few cells worth a look."""
+    """`items` cells past the limits (the cell is level 2 of its event), or whose JSON holds text UTF-8
+    cannot hold (a lone surrogate escape: the event cannot be sent, as for a JSONL line). A cheap count
+    of brackets and colons, and a search for surrogate escapes, pick the few cells worth a look."""
     suspects = col.str.count_matches(r"[\[{]").fill_null(0) >= MAX_DEPTH
+    suspects = suspects | col.str.contains(r"\\[uU][dD][89a-fA-F]").fill_null(False)
     if (col.str.len_bytes() > 4 * MAX_KEYS).any():  # shorter cells cannot hold MAX_KEYS + 1 keys
         suspects = suspects | (col.str.count_matches(":", literal=True).fill_null(0) > MAX_KEYS)
     problems: dict[int, str] = {}
@@ -319,7 +322,7 @@ def _items_problems(col: pl.Series) -> dict[int, str]:
             value = parse_json_text(text)
         except ValueError:
             continue  # not JSON: an E007 for the checks
-        if (problem := limits_problem({ITEMS: value})) is not None:
+        if (problem := limits_problem({ITEMS: value}) or text_problem(value, size=False)) is not None:
             problems[i] = problem
     return problems
 

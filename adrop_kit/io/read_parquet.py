@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.frames import ERROR, RAW, Frame, normalise_native, short
+from adrop_kit.io.frames import ERROR, RAW, Frame, normalise_native, short, without_reserved
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import MAX_DEPTH
 from adrop_kit.support.labels import escape
@@ -27,7 +27,7 @@ def read_parquet(p: Path, catalog: Catalog) -> Frame:
         df = pl.read_parquet(p)
     except pl.exceptions.PolarsError as exc:
         raise DataReadError(f"{escape(p)}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    return parquet_frame(df, str(p), catalog)
+    return parquet_frame(without_reserved(df), str(p), catalog)
 
 
 def parquet_frame(df: pl.DataFrame, source: str, catalog: Catalog) -> Frame:

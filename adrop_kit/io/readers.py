@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.frames import Frame, from_pandas, from_polars, from_records
+from adrop_kit.io.frames import Frame, from_pandas, from_polars, from_records, without_reserved
 from adrop_kit.io.parts import is_paths, resolve_inputs
 from adrop_kit.io.stream import whole_frame
 from adrop_kit.spec.catalog import Catalog
@@ -34,7 +34,7 @@ def to_frame(data: Any, catalog: Catalog, *, delimiter: str | None = None) -> Fr
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
     if isinstance(data, pl.DataFrame):
-        return from_polars(data, catalog)
+        return from_polars(without_reserved(data), catalog)
     mod = type(data).__module__
     if mod.startswith("pandas") and hasattr(data, "columns"):
         return from_pandas(data, catalog)

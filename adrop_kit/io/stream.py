@@ -36,7 +36,7 @@ import polars as pl
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
 from adrop_kit.io.encodings import Transcoder, choose, transcode
-from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
+from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, without_reserved
 from adrop_kit.io.parts import PARQUET_FORMATS, WHOLE_LIMIT, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
@@ -44,8 +44,11 @@ from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
 
-DEFAULT_BATCH_BYTES = 32 << 20
-"""Text is read in chunks of about this many (decompressed) bytes: ~250k events of a typical export."""
+DEFAULT_BATCH_BYTES = 16 << 20
+"""Text is read in chunks of about this many (decompressed) bytes: ~90k events of a realistic export. A
+JSONL batch takes about 15x its text while it is read and checked (a wide frame, mostly nulls: 16 bytes a
+cell); at 16 MiB a streamed run of realistic rows peaks near 530 MB, at 32 MiB 720 MB, for no measurable
+difference in CPU time (benchmarks/README.md)."""
 DEFAULT_BATCH_ROWS = 250_000
 """Parquet is read in record batches of this many rows."""
 READ_AHEAD = 1 << 16
@@ -76,6 +79,7 @@ def iter_batches(inputs: Inputs, catalog: Catalog, *, batch_bytes: int = DEFAULT
         for frame, nbytes in part_frames(part, catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
                                          delimiter=delimiter):
             yield Batch(part, i, frame, nbytes)
+            del frame  # not held while the next batch is read
 
 
 def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
@@ -97,6 +101,7 @@ def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATC
             for chunk, lines in _line_chunks(fh, part, batch_bytes):
                 frame = read_jsonl(chunk, part.label, catalog)
                 yield shifted(frame, lines, lines, commas=False), len(chunk)
+                del chunk, frame  # a batch's text and rows go before the next is read (only one is held)
     finally:
         if part.path is not None:
             fh.close()
@@ -157,6 +162,7 @@ def _line_chunks(fh: BinaryIO, part: Part, batch_bytes: int) -> Iterator[tuple[b
             chunk, buf = buf[:end], buf[end:]
             yield chunk, lines
             lines += chunk.count(b"\n")
+            del chunk  # (not held while the next chunk is cut)
         if eof:
             return
         if len(buf) > READ_BOUND and b"\n" not in buf:  # one line, already over the bound: skip to its end
@@ -229,6 +235,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             yielded = True
             records += n
             lines += body.count(b"\n")
+            del body, frame  # a batch's text and rows go before the next is read (only one is held)
         if eof:
             break
         if len(buf) > 2 * READ_BOUND and _parity_cut(buf, 0, len(buf), False) is None:
@@ -360,9 +367,10 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
             df = pl.from_arrow(pa.Table.from_batches([rb]))
             assert isinstance(df, pl.DataFrame)
             df.columns = rb.schema.names  # from_arrow names a "" column `column_N`; read whole, it stays ""
-            frame = parquet_frame(df, part.label, catalog)
+            frame = parquet_frame(without_reserved(df), part.label, catalog)
             yield shifted(frame, offset, 0, commas=False), int(per_row * df.height)
             offset += df.height
+            del rb, df, frame  # (not held while the next batch is read)
     except (OSError, pa.ArrowException) as exc:
         if isinstance(exc, DataReadError):
             raise
@@ -381,7 +389,8 @@ def _parquet_slices(part: Part, catalog: Catalog, batch_rows: int, offset: int) 
     per_row = (part.size or 0) / max(total, 1)
     for start in range(offset, total, batch_rows):
         df = lf.slice(start, batch_rows).collect()
-        yield shifted(parquet_frame(df, part.label, catalog), start, 0, commas=False), int(per_row * df.height)
+        yield shifted(parquet_frame(without_reserved(df), part.label, catalog), start, 0, commas=False), \
+            int(per_row * df.height)
 
 
 __all__ = ["shifted", "DEFAULT_BATCH_BYTES", "DEFAULT_BATCH_ROWS", "LINE", "Batch", "iter_batches", "part_frames",

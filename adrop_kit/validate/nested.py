@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.io.frames import MORE, ROW
+from adrop_kit.io.jsonl_plan import STR
 from adrop_kit.io.values import LONG_RUN_PATTERN, exact_json, loads_exact, plain
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, Catalog
 from adrop_kit.spec.rules import (
@@ -74,16 +75,18 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
 
 
 _JSON_WS = "[ \\t\\n\\r]*"
-_PLAIN_VALUE = {"string": '"[^"\\\\\\x00-\\x1f]*"', "boolean": "(?:true|false)",
+_PLAIN_VALUE = {"string": STR, "boolean": "(?:true|false)",
                 "integer": "-?(?:0|[1-9][0-9]{0,14})", "number": "-?(?:0|[1-9][0-9]{0,14})(?:\\.[0-9]{1,15})?"}
+_NAME = re.compile(r'[^"\\\x00-\x1f]+')  # item parameters the grammar names (a key never holds a backslash)
 _PLAIN_DTYPE = {"string": pl.String, "boolean": pl.Boolean, "integer": pl.Int64, "number": pl.Float64}
 
 
 @functools.lru_cache(maxsize=8)
 def _plain_items_grammar(params: tuple[tuple[str, str], ...]) -> tuple[str, pl.DataType]:
     """A regex matching an items text that is *plain*: an array of flat objects whose every key is an
-    item parameter and whose every value has that parameter's JSON type (strings without escapes,
-    numbers without exponents, no null), and the List(Struct) dtype such a text decodes to exactly."""
+    item parameter and whose every value has that parameter's JSON type (strings whose escapes polars
+    decodes as orjson does, `io.jsonl_plan.STR`; numbers without exponents; no null), and the
+    List(Struct) dtype such a text decodes to exactly."""
     w = _JSON_WS
     pair = "|".join(f'"{re.escape(name)}"{w}:{w}{_PLAIN_VALUE[ptype]}' for name, ptype in params)
     obj = f"\\{{{w}(?:(?:{pair})(?:{w},{w}(?:{pair}))*)?{w}\\}}"
@@ -93,13 +96,14 @@ def _plain_items_grammar(params: tuple[tuple[str, str], ...]) -> tuple[str, pl.D
 
 def _clean_plain_items(sub: pl.DataFrame, catalog: Catalog) -> pl.Series:
     """Which rows of `sub` (items as JSON text) are proven to break no items rule, natively: the text is
-    plain (`_plain_items_grammar`), names no key twice (the count of `"` + `:` equals the values
-    decoded: a string value holds no quote), and the List(Struct) checks find nothing. Only a filter: every
-    other row is judged by `check_items`, so what a report says comes from one place."""
+    plain (`_plain_items_grammar`), names no key twice (its keys, each a `"` + `:` whose quote is not an
+    escaped `\\"` inside a string, are as many as the values decoded), and the List(Struct) checks find
+    nothing. Only a filter: every other row is judged by `check_items`, so what a report says comes from
+    one place."""
     texts = sub.get_column(ITEMS)
     clean = pl.Series(ITEMS, [False] * sub.height, dtype=pl.Boolean)
     params = tuple((p.name, p.type) for p in catalog.item_params)
-    if not params or any(t not in _PLAIN_VALUE for _, t in params):
+    if not params or any(t not in _PLAIN_VALUE or not _NAME.fullmatch(n) for n, t in params):
         return clean
     pattern, dtype = _plain_items_grammar(params)
     where = texts.str.contains(pattern).fill_null(False).arg_true()
@@ -108,7 +112,9 @@ def _clean_plain_items(sub: pl.DataFrame, catalog: Catalog) -> pl.Series:
     plain = sub[where].with_columns(texts.gather(where).str.json_decode(dtype).alias(ITEMS))
     fields = [pl.element().struct.field(name).is_not_null().cast(pl.Int64) for name, _ in params]
     decoded = plain.get_column(ITEMS).list.eval(pl.sum_horizontal(fields)).list.sum()
-    once = (texts.gather(where).str.count_matches(f'"{_JSON_WS}:') == decoded).to_list()
+    found = texts.gather(where)
+    keys = found.str.count_matches(f'"{_JSON_WS}:') - found.str.count_matches(f'\\\\"{_JSON_WS}:')
+    once = (keys == decoded).to_list()
     flagged = set(_native_items(plain, catalog).get_column("row").to_list())
     rows = plain.get_column(ROW).to_list()
     good = [i for i, row, ok in zip(where.to_list(), rows, once, strict=True) if ok and row not in flagged]

@@ -38,6 +38,7 @@ def input_frames(inputs: Inputs, catalog: Catalog, *, batch_bytes: int = DEFAULT
                                   delimiter=delimiter):
             meter.update(batch.frame.df.height, batch.nbytes)
             yield batch.part_index, batch.frame
+            del batch  # not held while the next batch is read
     finally:
         meter.close()
 
