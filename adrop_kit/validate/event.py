@@ -39,12 +39,14 @@ from adrop_kit.spec.rules import (
     msg_missing,
     msg_too_many,
     msg_wrong_type,
+    nonfinite_message,
     printable,
     safe_repr,
     short_value,
     value_mismatch,
 )
 from adrop_kit.validate.report import EventReport
+from adrop_kit.validate.untyped import untyped_nonfinite
 
 _M = MESSAGES
 
@@ -239,10 +241,13 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     if not isinstance(payload, Mapping):
         return EventReport([_v(Rule.E001, "", f"the event must be a JSON object, got {json_kind(payload)}",
                                as_json(payload))])
+    name = payload.get("eventName")
+    spec = cat.events[name] if isinstance(name, str) and name in cat else None
+    if nonfinite := untyped_nonfinite(payload, spec, cat):  # the body is not JSON: the server cannot read it
+        return EventReport([_v(Rule.E001, "", nonfinite_message(nonfinite))])
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))
-    name = payload.get("eventName")
     if isinstance(name, str) and 0 < len(name) <= MAX_EVENT_NAME:  # a catalog or a custom event
         violations.extend(_dropped_by_sdks(payload, spec))
     count = sum(1 for key, value in payload.items() if value is not None and key not in ENVELOPE)
