@@ -17,7 +17,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adrop_kit.io.values import event_problem
+from adrop_kit.io.values import event_problem, exact_json
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
@@ -86,6 +86,14 @@ def as_json(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=True, separators=(",", ":"), default=str)
     except (TypeError, ValueError):
+        return safe_repr(value)
+
+
+def json_text(value: Any) -> str:
+    """A value as the JSON text the dataset report shows for it (`"x"`, `1.5`, `true`)."""
+    try:
+        return exact_json(value)
+    except ValueError:  # an integer longer than Python writes
         return safe_repr(value)
 
 
@@ -212,7 +220,7 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
     for key, val in payload.items():
         if key not in allowed and val is not None:
             field = key if isinstance(key, str) else str(key)
-            out.append(_v(Rule.W102, field, msg_unknown_key(field, spec.name, catalog), val))
+            out.append(_v(Rule.W102, field, msg_unknown_key(field, spec.name, catalog), json_text(val)))
     return out
 
 
