@@ -61,6 +61,8 @@ class Sender:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        self.catalog = resolve(catalog)
+        self.extra_columns = self.catalog.metadata(extra_columns)  # MetaColumnError for `price`, `uid`…
         self.transport = transport_for(transport)  # ValueError/TypeError for what is no transport
         self.endpoint = Endpoint.parse(endpoint or getattr(self.transport, "endpoint", None) or DEFAULT_ENDPOINT)
         self.__key = resolve_key(app_key, required=not dry_run)
@@ -71,9 +73,7 @@ class Sender:
         self.dry_run = dry_run
         self.validate = validate
         self.strict = strict
-        self.catalog = resolve(catalog)
         self.progress = progress
-        self.extra_columns = tuple(extra_columns)
         self.hold_warnings = hold_rules(hold_warnings)  # ValueError for an id that is not a warning rule
         if self.hold_warnings and not validate:
             raise ValueError("hold_warnings needs validate=True: warnings come from validating the rows")

@@ -102,6 +102,7 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
     """Send a Spark DataFrame or a path (as `validate` reads them); returns the outcomes DataFrame,
     one row per input event. Each partition validates its rows (rows with an error are `skipped`,
     never sent) and sends the rest with `concurrency` connections (`rate` events/s is per partition)."""
+    extra_columns = resolve(catalog).metadata(extra_columns)  # MetaColumnError, before a session starts
     require_pyspark()
 
     spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())

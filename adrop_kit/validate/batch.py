@@ -76,6 +76,7 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
                 engine: Literal["polars", "pandera"] = "polars", flags: bool = False) -> CheckedBatch:
     """Every rule but W107 on one batch, the `part`-th file's rows (see the module docstring).
     `flags`: add `JSON_FLAG` (is each value JSON text?), decided while the batch's rows are here."""
+    extra_columns = catalog.metadata(extra_columns)  # every entry point: `price` is never metadata
     df = mark_oversized(frame.df, catalog, extra_columns)  # SPEC.md's limits, judged on the payload
     if "eventName" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
