@@ -39,6 +39,7 @@ from typing import Any
 
 import polars as pl
 
+from adrop_kit.errors import DataReadError
 from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
 from adrop_kit.io.jsontext import limits_problem
 from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
@@ -284,14 +285,27 @@ def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
     return texts
 
 
+def unique_columns(names: Iterable[Any], source: str) -> None:
+    """Raise DataReadError when two columns have one name (as text: `1` and `"1"` too): a column is
+    an event key, and which of the two is the event's value cannot be told. (A CSV header is
+    checked as it is read; a JSON object naming a key twice keeps its last value, as JSON parsers
+    and the server do.)"""
+    twice = [k for k, n in Counter(_key_name(c) for c in names).items() if n > 1]
+    if twice:
+        raise DataReadError(f"{source}: more than one column is named {', '.join(map(repr, twice))}: "
+                            "rename or drop the duplicates (a column name is an event key)")
+
+
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
     return Frame(normalise_native(df, catalog), source)
 
 
 def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>") -> Frame:
-    """pandas: NaN/None/NA in a column mean absent (pandas' own convention for missing)."""
+    """pandas: NaN/None/NA in a column mean absent (pandas' own convention for missing). Two
+    columns of one name (`str()` of the name: `1` and `"1"` too) are a DataReadError."""
     import pandas as pd
 
+    unique_columns(pdf.columns, source)  # pdf[name] would be a frame: which one is the event's value?
     pdf = pdf.reset_index(drop=True)
     types = key_types(catalog)
     problems: dict[int, str] = {}
@@ -392,4 +406,4 @@ def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
 
 __all__ = ["BAD", "ERROR", "EXACT", "LINE", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
            "from_pandas",
-           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads"]
+           "from_polars", "from_records", "key_types", "unique_columns", "normalise_native", "short", "to_payloads"]

@@ -32,7 +32,7 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
-from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
+from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, unique_columns
 from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
@@ -108,6 +108,8 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -
             return from_records([], catalog, source=part.label)
         try:
             return read_parquet(part.path, catalog)
+        except DataReadError:  # already one line naming the file
+            raise
         except OSError as exc:
             raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
     data = utf8_text(read_part(part), Path(part.label))
@@ -278,6 +280,7 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
     offset = 0
     try:
         pf = pq.ParquetFile(part.path)
+        unique_columns(pf.schema_arrow.names, part.label)
         per_row = (part.size or 0) / max(pf.metadata.num_rows, 1)
         for rb in pf.iter_batches(batch_size=batch_rows):
             df = pl.from_arrow(pa.Table.from_batches([rb]))
