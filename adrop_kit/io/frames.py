@@ -42,7 +42,15 @@ import polars as pl
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
 from adrop_kit.io.jsontext import limits_problem
-from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
+from adrop_kit.io.values import (
+    LONG_RUN_PATTERN,
+    event_problem,
+    exact_json,
+    loads_exact,
+    plain,
+    sent_items,
+    value_problem,
+)
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import MAX_DEPTH, MAX_KEYS, UNICODE_MESSAGE, json_kind
 
@@ -382,9 +390,10 @@ def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[s
         if name in side or (key == ITEMS and col.dtype == pl.String):
             long_runs = col.drop_nulls().str.contains(LONG_RUN_PATTERN).to_list()
             values = [_parse_or_keep(v, long_run) for v, long_run in zip(values, long_runs, strict=True)]
+            if key == ITEMS:  # an item's null keys are absent, as everywhere (SPEC.md, "Decisions")
+                values = [sent_items(v) if isinstance(v, list) else v for v in values]
         elif key == ITEMS:
-            values = [[{k: v for k, v in it.items() if v is not None} if isinstance(it, dict) else it for it in v]
-                      for v in values]
+            values = [sent_items(v) if isinstance(v, list) else v for v in values]
         elif key in integer and col.dtype.is_float():
             values = [int(v) if v.is_integer() else v for v in values]
         for i, v in zip(where, values, strict=True):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from adrop_kit.io.jsontext import dumps_payload
+from adrop_kit.io.values import sent_body
 from adrop_kit.send.http import transport_for
 from adrop_kit.send.journal import Journal
 from adrop_kit.send.outcome import OUTCOMES, EventOutcome, Outcome, SendResult
@@ -136,8 +137,8 @@ class Sender:
                                         violations=tuple(kept))
         if self.dry_run:
             return EventOutcome(0, name, None, Outcome.DRY_RUN, None, 0, None)
-        reply, attempts, _ = post_with_retries(self.transport, self._request(dumps_payload(payload)), self.retry,
-                                               limiter=self.limiter)
+        body = dumps_payload(sent_body(payload))  # null is an absent key: not sent (SPEC.md, "Decisions")
+        reply, attempts, _ = post_with_retries(self.transport, self._request(body), self.retry, limiter=self.limiter)
         return EventOutcome(0, name, None, reply.outcome, reply.status, attempts, reply.why)
 
     # -- many events ----------------------------------------------------------------------

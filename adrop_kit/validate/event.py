@@ -17,7 +17,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adrop_kit.io.values import event_problem, exact_json
+from adrop_kit.io.values import event_problem, exact_json, sent_body
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
@@ -243,7 +243,8 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     <Rule.E005: 'E005'>
     """
     cat = resolve(catalog)
-    problem = event_problem(payload)  # iterative: before anything recursive touches the payload
+    problem = event_problem(sent_body(payload))  # on the body sent (no null keys); iterative, before anything
+    # recursive touches the payload
     if problem is not None:
         return EventReport([_v(Rule.E001, "", problem, _escaped(payload, problem))])
     if not isinstance(payload, Mapping):
