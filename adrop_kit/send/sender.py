@@ -31,6 +31,7 @@ from adrop_kit.send.report import SendReport, hold_rules
 from adrop_kit.send.retry import RetryPolicy, post_with_retries
 from adrop_kit.send.transport import DEFAULT_ENDPOINT, Endpoint, Request, Transport, mask_key, resolve_key
 from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.spec.rules import UNICODE_MESSAGE
 from adrop_kit.spec.version import USER_AGENT
 from adrop_kit.validate.event import validate_event
 
@@ -137,7 +138,11 @@ class Sender:
                                         violations=tuple(kept))
         if self.dry_run:
             return EventOutcome(0, name, None, Outcome.DRY_RUN, None, 0, None)
-        body = dumps_payload(sent_body(payload))  # null is an absent key: not sent (SPEC.md, "Decisions")
+        try:
+            body = dumps_payload(sent_body(payload))  # null is an absent key: not sent (SPEC.md, "Decisions")
+        except (ValueError, TypeError) as exc:  # text UTF-8 cannot hold (validate=False): no body to send
+            why = UNICODE_MESSAGE if isinstance(exc, UnicodeError) else f"cannot be written as JSON ({exc})"
+            return EventOutcome(0, name, None, Outcome.SKIPPED, None, 0, why)
         reply, attempts, _ = post_with_retries(self.transport, self._request(body), self.retry, limiter=self.limiter)
         return EventOutcome(0, name, None, reply.outcome, reply.status, attempts, reply.why)
 

@@ -23,12 +23,13 @@ from adrop_kit.validate.untyped import untyped_nonfinite
 
 _TOKENS = ["NaN", "Infinity"]
 _DEEPEST = 8  # native dtypes nested deeper than this are judged in Python, row by row
+_WIDEST = 64  # so are structs of more fields (an expression per field costs polars dearly)
 _POS = "__nf_pos"
 
 
 def _float_inside(expr: pl.Expr, dtype: pl.DataType, depth: int = 0) -> pl.Expr | None:
-    """Whether a (native) value holds a NaN or an infinite float; None: no float inside its dtype
-    within `_DEEPEST` levels (the caller then looks at its rows in Python)."""
+    """Whether a (native) value holds a NaN or an infinite float; None: no float inside its dtype,
+    or one past `_DEEPEST` levels or `_WIDEST` fields (the caller then looks at its rows in Python)."""
     if dtype.is_float():
         return expr.is_nan() | expr.is_infinite()
     if depth >= _DEEPEST:
@@ -39,6 +40,8 @@ def _float_inside(expr: pl.Expr, dtype: pl.DataType, depth: int = 0) -> pl.Expr 
         inner = _float_inside(pl.element(), dtype.inner, depth + 1)
         return None if inner is None else expr.list.eval(inner.fill_null(False)).list.any()
     if isinstance(dtype, pl.Struct):
+        if len(dtype.fields) > _WIDEST:
+            return None
         parts = [p for f in dtype.fields
                  if (p := _float_inside(expr.struct.field(f.name), f.dtype, depth + 1)) is not None]
         return pl.any_horizontal(parts) if parts else None
