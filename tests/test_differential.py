@@ -42,7 +42,7 @@ from conftest import same_json
 
 from adrop_kit import STANDARD, Sender, validate_event, validate_events
 from adrop_kit.cli.main import main
-from adrop_kit.io.values import sent_body
+from adrop_kit.io.jsontext import sent_body
 from adrop_kit.send.transport import Endpoint, Request, deliver
 from adrop_kit.server.store import hash_uid
 from adrop_kit.testing.local import local_server, local_transport

@@ -39,18 +39,9 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.errors import DataReadError
-from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
-from adrop_kit.io.jsontext import limits_problem
-from adrop_kit.io.values import (
-    LONG_RUN_PATTERN,
-    event_problem,
-    exact_json,
-    loads_exact,
-    plain,
-    sent_items,
-    value_problem,
-)
+from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, unique_columns, value_text
+from adrop_kit.io.jsontext import limits_problem, sent_items
+from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import MAX_DEPTH, MAX_KEYS, UNICODE_MESSAGE, json_kind
 
@@ -293,24 +284,12 @@ def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
     return texts
 
 
-def unique_columns(names: Iterable[Any], source: str) -> None:
-    """Raise DataReadError when two columns have one name (as text: `1` and `"1"` too): a column is
-    an event key, and which of the two is the event's value cannot be told. (A CSV header is
-    checked as it is read; a JSON object naming a key twice keeps its last value, as JSON parsers
-    and the server do.)"""
-    twice = [k for k, n in Counter(_key_name(c) for c in names).items() if n > 1]
-    if twice:
-        raise DataReadError(f"{source}: more than one column is named {', '.join(map(repr, twice))}: "
-                            "rename or drop the duplicates (a column name is an event key)")
-
-
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:
     return Frame(normalise_native(df, catalog), source)
 
 
 def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>") -> Frame:
-    """pandas: NaN/None/NA in a column mean absent (pandas' own convention for missing). Two
-    columns of one name (`str()` of the name: `1` and `"1"` too) are a DataReadError."""
+    """pandas: NaN/None/NA in a column mean absent (pandas' own convention for missing)."""
     import pandas as pd
 
     unique_columns(pdf.columns, source)  # pdf[name] would be a frame: which one is the event's value?
@@ -390,12 +369,10 @@ def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[s
         if name in side or (key == ITEMS and col.dtype == pl.String):
             long_runs = col.drop_nulls().str.contains(LONG_RUN_PATTERN).to_list()
             values = [_parse_or_keep(v, long_run) for v, long_run in zip(values, long_runs, strict=True)]
-            if key == ITEMS:  # an item's null keys are absent, as everywhere (SPEC.md, "Decisions")
-                values = [sent_items(v) if isinstance(v, list) else v for v in values]
-        elif key == ITEMS:
-            values = [sent_items(v) if isinstance(v, list) else v for v in values]
         elif key in integer and col.dtype.is_float():
             values = [int(v) if v.is_integer() else v for v in values]
+        if key == ITEMS:  # an item's null keys are absent, read from text or native (SPEC.md, "Decisions")
+            values = [sent_items(v) if isinstance(v, list) else v for v in values]
         for i, v in zip(where, values, strict=True):
             payloads[i][key] = v
     if MORE in df.columns:
@@ -414,5 +391,4 @@ def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
 
 
 __all__ = ["BAD", "ERROR", "EXACT", "LINE", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
-           "from_pandas",
-           "from_polars", "from_records", "key_types", "unique_columns", "normalise_native", "short", "to_payloads"]
+           "from_pandas", "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads"]

@@ -16,7 +16,8 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.frames import ERROR, RAW, Frame, normalise_native, short, unique_columns
+from adrop_kit.io.columns import unique_columns
+from adrop_kit.io.frames import ERROR, RAW, Frame, normalise_native, short
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import MAX_DEPTH
 

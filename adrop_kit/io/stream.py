@@ -31,8 +31,9 @@ from typing import BinaryIO
 import polars as pl
 
 from adrop_kit.errors import DataReadError
+from adrop_kit.io.columns import unique_columns
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
-from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, unique_columns
+from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
 from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl

@@ -19,7 +19,6 @@ from typing import Any
 import orjson
 
 from adrop_kit.io.jsontext import has_nonfinite, limits_problem
-from adrop_kit.spec.catalog import ITEMS
 from adrop_kit.spec.rules import MAX_EVENT_BYTES, SIZE_MESSAGE, UNICODE_MESSAGE, digits_message
 
 PLAIN_TYPES = frozenset({str, int, float, bool, list, dict, type(None)})
@@ -52,27 +51,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     return value
-
-
-def sent_body(payload: Any) -> Any:
-    """The event a payload stands for, as it is sent (SPEC.md, "Decisions": null is an absent key):
-    its keys holding null dropped, and those of each object in its `items` array. A value nested
-    elsewhere is sent as it is (a null inside a custom object or a list is a value). Shallow: safe
-    before the limits are judged. Anything but a mapping is returned as it is."""
-    if not isinstance(payload, Mapping):
-        return payload
-    body = {k: v for k, v in payload.items() if v is not None}
-    items = body.get(ITEMS)
-    if isinstance(items, (list, tuple)):
-        body[ITEMS] = sent_items(items)
-    return body
-
-
-def sent_items(items: Any) -> Any:
-    """An `items` array as it is sent: the keys holding null of each of its objects dropped."""
-    if not any(isinstance(it, Mapping) and any(v is None for v in it.values()) for it in items):
-        return items
-    return [{k: v for k, v in it.items() if v is not None} if isinstance(it, Mapping) else it for it in items]
 
 
 def as_float(value: int) -> float:
@@ -192,4 +170,4 @@ def value_problem(value: Any) -> str | None:
 
 
 __all__ = ["FLOAT_MAX", "LONG_RUN_PATTERN", "PLAIN_TYPES", "as_float", "event_problem", "exact_json", "loads_exact",
-           "number_text", "plain", "sent_body", "sent_items", "text_problem", "value_problem"]
+           "number_text", "plain", "text_problem", "value_problem"]

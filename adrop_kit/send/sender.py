@@ -21,8 +21,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from adrop_kit.io.jsontext import dumps_payload
-from adrop_kit.io.values import sent_body
+from adrop_kit.io.jsontext import dumps_payload, sent_body
 from adrop_kit.send.http import transport_for
 from adrop_kit.send.journal import Journal
 from adrop_kit.send.outcome import OUTCOMES, EventOutcome, Outcome, SendResult

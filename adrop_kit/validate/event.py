@@ -17,7 +17,8 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adrop_kit.io.values import event_problem, exact_json, sent_body
+from adrop_kit.io.jsontext import sent_body
+from adrop_kit.io.values import event_problem, exact_json
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
