@@ -409,7 +409,8 @@ def check_everything(ps: list[Any], tmp: Path, *, spark: Any = None) -> None:
         from adrop_kit import spark as adrop_spark
 
         report = adrop_spark.validate(str(jsonl), spark=spark)
-        agree("Spark", table_verdicts(report.violations, n))
+        assert report.rows == n
+        agree("Spark", table_verdicts(report.violations_polars(), n))
     assert not failures, "entry points disagree with validate_event:\n" + "\n".join(failures)
 
 

@@ -63,12 +63,14 @@ def _has_float(dtype: pl.DataType) -> bool:
 
 def _item_fields_inside(expr: pl.Expr, dtype: pl.DataType, item_names: Collection[str]) -> pl.Expr | None:
     """For a native `items` column (List(Struct)) of an event that types it: NaN/Infinity under an
-    item's own keys (not the catalog's item fields)."""
-    if not (isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)):
+    item's own keys (not the catalog's item fields). None: not told by an expression (rows looked at)."""
+    if not (isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)) or len(dtype.inner.fields) > _WIDEST:
         return None
-    parts = [p for f in dtype.inner.fields if f.name not in item_names
-             and (p := _float_inside(pl.element().struct.field(f.name), f.dtype, 2)) is not None]
-    return expr.list.eval(pl.any_horizontal(parts).fill_null(False)).list.any() if parts else None
+    own = [f for f in dtype.inner.fields if f.name not in item_names and _has_float(f.dtype)]
+    parts = [p for f in own if (p := _float_inside(pl.element().struct.field(f.name), f.dtype, 2)) is not None]
+    if len(parts) < len(own):  # a float deeper than the expression goes
+        return None
+    return expr.list.eval(pl.any_horizontal(parts).fill_null(False)).list.any() if parts else pl.lit(False)
 
 
 def nonfinite_rows(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> dict[int, str]:
@@ -108,8 +110,9 @@ def nonfinite_rows(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection
         if EXACT + key in df.columns:
             inside = inside & pl.col(EXACT + key).is_null()
         untyped = ~typed & inside
-        if key == ITEMS and (own := _item_fields_inside(c, dtype, item_names)) is not None:
-            untyped = untyped | (typed & own)
+        if key == ITEMS:  # typed: NaN under an item's own keys (looked at row by row past the expression)
+            own = _item_fields_inside(c, dtype, item_names)
+            untyped = untyped | (typed & (c.is_not_null() if own is None else own))
         masks.append(untyped)
     if not masks:
         return {}
