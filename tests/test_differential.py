@@ -137,7 +137,7 @@ def mutate(rng: random.Random, p: dict[str, Any], i: int) -> Any:
     elif kind == 5:  # nulls: any key, a required one, inside an item
         key = rng.choice(list(p))
         p[key] = None
-        if "items" in p and isinstance(p["items"], list) and rng.random() < 0.5:
+        if isinstance(p.get("items"), list) and p["items"] and isinstance(p["items"][0], dict) and rng.random() < 0.5:
             p["items"][0][rng.choice(["item_id", "price", "zz"])] = None
     elif kind == 6:  # a null custom key
         p[rng.choice(CUSTOM_KEYS)] = None
@@ -492,14 +492,14 @@ def test_every_entry_point_agrees_on_a_fixed_seed(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1])
 def test_every_entry_point_agrees_on_more_seeds(tmp_path, seed):
-    check_everything(payloads(seed, 500), tmp_path)
+    check_everything(payloads(seed, 400), tmp_path)
 
 
 @pytest.mark.slow
 def test_spark_agrees_too(tmp_path, spark):
-    check_everything(payloads(SEED + 1, 200), tmp_path, spark=spark)
+    check_everything(payloads(SEED + 1, 150), tmp_path, spark=spark)
 
 
 # -- what other branches of issue 18 deliver: strict xfails, so they turn into passes when merged ----
