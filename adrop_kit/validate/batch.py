@@ -80,8 +80,8 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
     df = mark_oversized(frame.df, catalog, extra_columns)  # SPEC.md's limits, judged on the payload
     if "eventName" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
-    df = mark_nonfinite(df, catalog, extra_columns)  # NaN/Infinity where no type rule looks: not JSON
     df = df.with_columns(event_code(catalog).alias(EVENT_CODE))
+    df = mark_nonfinite(df, catalog, extra_columns)  # NaN/Infinity where no type rule looks: not JSON
     ok_rows = pl.col(ERROR).is_null()
     e001 = df.filter(~ok_rows).select(
         pl.col(ROW).alias("row"), line_of(df.columns), pl.lit(None, pl.String).alias("eventName"),

@@ -19,6 +19,7 @@ import polars as pl
 from adrop_kit.io.frames import BAD, ERROR, EXACT, MORE, to_payloads
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, Catalog
 from adrop_kit.spec.rules import nonfinite_message
+from adrop_kit.validate.checks import EVENT_CODE, event_code
 from adrop_kit.validate.untyped import untyped_nonfinite
 
 _TOKENS = ["NaN", "Infinity"]
@@ -76,10 +77,8 @@ def _item_fields_inside(expr: pl.Expr, dtype: pl.DataType, item_names: Collectio
 def nonfinite_rows(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]) -> dict[int, str]:
     """The positions of the rows (not yet E001) holding NaN/Infinity where no type rule looks,
     each with its E001 message."""
-    names = list(catalog.names)
-    code = pl.col("eventName").replace_strict({n: i for i, n in enumerate(names)}, default=-1,
-                                               return_dtype=pl.Int16).fill_null(-1) \
-        if "eventName" in df.columns else pl.lit(-1, pl.Int16)
+    code = pl.col(EVENT_CODE) if EVENT_CODE in df.columns else (  # check_batch's event code, else its own
+        event_code(catalog) if "eventName" in df.columns else pl.lit(-1, pl.Int16))
     item_names = catalog.item_types
 
     def typed_for(key: str) -> pl.Expr:
@@ -91,7 +90,7 @@ def nonfinite_rows(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection
         if name == MORE:
             masks.append(pl.col(name).str.contains_any(_TOKENS))
             continue
-        if name.startswith(EXACT):
+        if name.startswith(EXACT) or name == EVENT_CODE:
             continue
         key = name[len(BAD):] if name.startswith(BAD) else name
         if key.startswith("_") or key in extra_columns or key in ENVELOPE:
