@@ -5,6 +5,7 @@
     ├── UnknownEvent(AdropError, KeyError)         an event name the catalog does not know
     ├── DataReadError(AdropError, OSError)         a dataset cannot be read at all
     ├── InvalidEvents(AdropError, ValueError)      `DatasetReport.raise_for_errors()` found invalid rows
+    ├── MetaColumnError(AdropError, ValueError)    a metadata column names the envelope or a catalog parameter
     ├── MissingKey(AdropError, ValueError)         no usable app key (set ADROP_APP_KEY)
     ├── InsecureEndpoint(AdropError, ValueError)   plain http:// to a host that is not this machine
     ├── JournalError(AdropError, OSError)          the delivery journal cannot be opened or written
@@ -41,6 +42,11 @@ class InvalidEvents(AdropError, ValueError):
     """Raised by `DatasetReport.raise_for_errors()` when at least one row is invalid."""
 
 
+class MetaColumnError(AdropError, ValueError):
+    """`extra_columns=` / `--meta-columns` names `uid`, `eventName`, `platform` or a catalog parameter:
+    metadata is never checked nor sent, and those must be (SPEC.md, "Decisions")."""
+
+
 class MissingKey(AdropError, ValueError):
     """No app key: pass one or set ADROP_APP_KEY (or the key has characters a header cannot carry)."""
 
@@ -62,4 +68,4 @@ class ContractRefused(AdropError, ValueError):
 
 
 __all__ = ["AdropError", "ContractRefused", "DataReadError", "InsecureEndpoint", "InvalidEvents", "JournalError",
-           "JournalInUse", "MissingKey", "PlanError", "UnknownEvent"]
+           "JournalInUse", "MetaColumnError", "MissingKey", "PlanError", "UnknownEvent"]

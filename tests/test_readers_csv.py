@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 import adrop_kit as ak
 from adrop_kit.io.csv_records import fields, read_header
 from adrop_kit.io.frames import ERROR, LINE, ROW
-from adrop_kit.io.read_csv import fast_rows, finish, forgiving_rows, read_csv
+from adrop_kit.io.read_csv import fast_rows, finish, forgiving_rows, lines, read_csv
 from adrop_kit.spec.catalog import STANDARD
 
 NAMES = ["uid", "eventName", "platform", "method", "price", "quantity", "note", "ts", "a,b", 'q"x', "__row"]
@@ -70,7 +70,7 @@ class Case:
                 continue  # the file just ends there
             vals = [c or None for c in cells] + [None] * (len(self.names) - len(cells))
             vals = [v for v, n in zip(vals, self.names, strict=True) if not n.startswith("__")]
-            if any(v is not None for v in vals):
+            if self.record(i) != b"" and vals:  # a blank line is no event; `,` or `""` is one with no key
                 out.append((i, vals))
         return out
 
@@ -102,7 +102,9 @@ def _frame(data: bytes, *, forgiving: bool, sep: str = ",") -> pl.DataFrame:
     df = None if forgiving else fast_rows(data, header)
     if not forgiving:
         assert df is not None, f"polars refused a well-formed file: {data!r}"
-    return finish(df if df is not None else forgiving_rows(data, header), header, may_be_big=False)
+    df = df if df is not None else forgiving_rows(data, header)
+    df = df.with_columns(lines(data, header, df.height, df.get_column(ROW)))
+    return finish(df, header, may_be_big=False, data=data)
 
 
 def _verdicts(frame: ak.io.frames.Frame) -> dict[int, set[tuple[str, str]]]:
@@ -219,8 +221,8 @@ def test_when_polars_reads_records_differently_the_python_path_gives_the_same_fr
 
     monkeypatch.setattr(module, "_polars", refuse)
     assert_frame_equal(read_csv(data, "e.csv", STANDARD).df, expected)
-    assert expected.get_column(ROW).to_list() == [0, 1, 3, 5]  # 2 and 4 are blank records, 3 is malformed
-    assert expected.get_column("method").to_list() == [None, "a\r\nb", None, None]
+    assert expected.get_column(ROW).to_list() == [0, 1, 3, 4, 5]  # 2 is a blank line, 3 is malformed, 4 empty
+    assert expected.get_column("method").to_list() == [None, "a\r\nb", None, None, None]
     assert expected.get_column(ERROR).to_list()[2] == 'line 6: malformed CSV (a quote inside an unquoted field ' \
         '(quote the whole field and double the quote))'
 

@@ -30,10 +30,13 @@ def to_polars(data: Any) -> pl.DataFrame:
         try:  # a column mixing datetimes and text (timestamps from two sources): the datetimes as ISO text
             return pl.from_pandas(data.apply(_iso_datetimes))
         except Exception:  # noqa: BLE001
-            from adrop_kit.io.frames import ERROR, from_pandas
+            from adrop_kit.io.frames import from_pandas
+            from adrop_kit.io.views import user_rows
             from adrop_kit.spec.catalog import STANDARD
 
-            return from_pandas(data, STANDARD).df.drop(ERROR)  # types each column by the catalog
+            # each column typed by the catalog, then back in the user's columns: a column mixing
+            # kinds (ISO text and epoch numbers in `ts`) is text, numbers as their JSON text
+            return user_rows(from_pandas(data, STANDARD).df)
     raise TypeError(f"expected a polars or pandas DataFrame or a DatasetReport, got {type(data).__name__}; "
                     "for a file use adrop_kit.validate_events(path).valid_rows")
 

@@ -10,10 +10,13 @@ aside before anything recursive looks at them; the row's position goes into `pro
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
 
+from adrop_kit.errors import DataReadError
 from adrop_kit.io.jsontext import limits_problem
 from adrop_kit.io.numbers import NumberToken
 from adrop_kit.io.values import PLAIN_TYPES, as_float, exact_json, number_text, plain
@@ -39,6 +42,18 @@ def value_text(value: Any, i: int, problems: dict[int, str]) -> str | None:
     except ValueError:  # an integer too long to write: the row cannot be sent as it is
         problems[i] = digits_message(sys.get_int_max_str_digits())
         return None
+
+
+def unique_columns(names: Iterable[Any], source: str) -> None:
+    """Raise DataReadError when two columns have one name (as text: `1` and `"1"` too): a column is
+    an event key, and which of the two is the event's value cannot be told. (A CSV header is
+    checked as it is read; a JSON object naming a key twice keeps its last value, as JSON parsers
+    and the server do.)"""
+    keys = Counter(c if type(c) is str else str.__str__(c) if isinstance(c, str) else str(c) for c in names)
+    twice = [k for k, n in keys.items() if n > 1]
+    if twice:
+        raise DataReadError(f"{source}: more than one column is named {', '.join(map(repr, twice))}: "
+                            "rename or drop the duplicates (a column name is an event key)")
 
 
 def _within_limits(name: str, values: list[Any], problems: dict[int, str]) -> list[Any]:
@@ -136,4 +151,4 @@ def _numbers(name: str, values: list[Any], kinds: set[type], ptype: str, problem
     return out
 
 
-__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "series", "value_text"]
+__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "series", "unique_columns", "value_text"]

@@ -39,8 +39,8 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
-from adrop_kit.io.jsontext import limits_problem
+from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, unique_columns, value_text
+from adrop_kit.io.jsontext import limits_problem, sent_items
 from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import MAX_DEPTH, MAX_KEYS, UNICODE_MESSAGE, json_kind
@@ -297,6 +297,7 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     """pandas: NaN/None/NA in a column mean absent (pandas' own convention for missing)."""
     import pandas as pd
 
+    unique_columns(pdf.columns, source)  # pdf[name] would be a frame: which one is the event's value?
     pdf = pdf.reset_index(drop=True)
     types = key_types(catalog)
     problems: dict[int, str] = {}
@@ -373,11 +374,10 @@ def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[s
         if name in side or (key == ITEMS and col.dtype == pl.String):
             long_runs = col.drop_nulls().str.contains(LONG_RUN_PATTERN).to_list()
             values = [_parse_or_keep(v, long_run) for v, long_run in zip(values, long_runs, strict=True)]
-        elif key == ITEMS:
-            values = [[{k: v for k, v in it.items() if v is not None} if isinstance(it, dict) else it for it in v]
-                      for v in values]
         elif key in integer and col.dtype.is_float():
             values = [int(v) if v.is_integer() else v for v in values]
+        if key == ITEMS:  # an item's null keys are absent, read from text or native (SPEC.md, "Decisions")
+            values = [sent_items(v) if isinstance(v, list) else v for v in values]
         for i, v in zip(where, values, strict=True):
             payloads[i][key] = v
     if MORE in df.columns:
@@ -396,5 +396,5 @@ def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
 
 
 __all__ = ["BAD", "ERROR", "EXACT", "LINE", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
-           "from_pandas",
-           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads", "without_reserved"]
+           "from_pandas", "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads",
+           "without_reserved"]

@@ -3,7 +3,8 @@
 orjson writes NaN/Infinity as null and refuses 1e400 or a lone surrogate escape; those
 values must survive (they are type errors to report, not data to silently change). Nothing
 here recurses on a value or a text: hostile nesting (`too_deep`, `limits_problem`) is judged
-iteratively before the recursive `json` module may see it.
+iteratively before the recursive `json` module may see it. `sent_body` is the event a payload
+stands for (null keys absent), `dumps_payload` its request body.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import json
 import math
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from adrop_kit.io.numbers import NumberToken, token_default
+from adrop_kit.spec.catalog import ITEMS
 from adrop_kit.spec.rules import DEPTH_MESSAGE, KEYS_MESSAGE, MAX_DEPTH, MAX_KEYS
 
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)  # strings (skipped whole) and brackets
@@ -155,6 +158,27 @@ def _marked(value: Any, marks: dict[str, str], nonce: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_marked(v, marks, nonce) for v in value]
     return value
+
+
+def sent_body(payload: Any) -> Any:
+    """The event a payload stands for, as it is sent (SPEC.md, "Decisions": null is an absent key):
+    its keys holding null dropped, and those of each object in its `items` array. A value nested
+    elsewhere is sent as it is (a null inside a custom object or a list is a value). Shallow: safe
+    before the limits are judged. Anything but a mapping is returned as it is."""
+    if not isinstance(payload, Mapping):
+        return payload
+    body = {k: v for k, v in payload.items() if v is not None}
+    items = body.get(ITEMS)
+    if isinstance(items, (list, tuple)):
+        body[ITEMS] = sent_items(items)
+    return body
+
+
+def sent_items(items: Any) -> Any:
+    """An `items` array as it is sent: the keys holding null of each of its objects dropped."""
+    if not any(isinstance(it, Mapping) and any(v is None for v in it.values()) for it in items):
+        return items
+    return [{k: v for k, v in it.items() if v is not None} if isinstance(it, Mapping) else it for it in items]
 
 
 def dumps_lenient(value: Any) -> bytes:

@@ -50,11 +50,10 @@ def read_csv(data: bytes, source: str, catalog: Catalog, *, forgiving: bool = Fa
         df = forgiving_rows(data, header)
     else:  # polars reads the regular spans, the records between them are walked one by one
         df, breaks = span_rows(data, header)
-    records = df.height
+    df = df.with_columns(lines(data, header, df.height, df.get_column(ROW), breaks))
     hint = header.hint()
-    df = type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND), catalog)
-    return Frame(df.with_columns(lines(data, header, records, df.get_column(ROW), breaks)), source,
-                 notes=(f"{source}: {hint}",) if hint else ())
+    df = type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND, data=data), catalog)
+    return Frame(df, source, notes=(f"{source}: {hint}",) if hint else ())
 
 
 def lines(data: bytes, header: Header, records: int, rows: pl.Series, breaks: pl.Series | None = None) -> pl.Series:
@@ -272,11 +271,12 @@ def _python_rows(data: bytes, header: Header, parts: Split, *, breaks: bool = Fa
     return df.select(cell_columns(header))
 
 
-def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool) -> pl.DataFrame:
-    """What both paths share: empty cells absent, records with no cell dropped, E001 rows for
-    records past the size bound or with an `items` cell past the limits; `__` columns dropped."""
+def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool, data: bytes) -> pl.DataFrame:
+    """What both paths share: empty cells absent, blank lines dropped (a record of empty cells,
+    `,` or `"",""`, is an event with no key, as `{}` in JSONL), E001 rows for records past the size
+    bound or with an `items` cell past the limits; `__` columns dropped."""
     cells = cell_columns(header)
-    df = df.select(*_META, *cells)
+    df = df.select(*_META, LINE, *cells)
     if not cells:
         return df.filter(pl.col(ERROR).is_not_null())
     sizes = pl.col(cells).str.len_bytes()
@@ -284,7 +284,10 @@ def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool) -> pl.DataFram
     empty = [c for c, least in zip(cells, stats[: len(cells)], strict=True) if least == 0]
     if empty:  # "" (quoted) is absent, as an empty cell is
         df = df.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in empty)
-    df = df.filter(pl.col(ERROR).is_not_null() | pl.any_horizontal(pl.col(cells).is_not_null()))
+    kept = pl.col(ERROR).is_not_null() | pl.any_horizontal(pl.col(cells).is_not_null())
+    empty_rows = df.filter(~kept).get_column(LINE)
+    if empty_rows.len():  # a record of empty cells is an event; a blank line is not
+        df = df.filter(kept | ~pl.col(LINE).is_in(_blank_lines(data, empty_rows).implode()))
     problems: dict[int, str] = {}
     if may_be_big and sum(m or 0 for m in stats[len(cells):]) > READ_BOUND:  # else no record can be over it
         total = df.select(pl.sum_horizontal(sizes.fill_null(0))).to_series()
@@ -302,6 +305,21 @@ def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool) -> pl.DataFram
     return df.with_columns(pl.coalesce(pl.col(ERROR), pl.Series(messages, dtype=pl.String)).alias(ERROR),
                            pl.coalesce(pl.col(RAW), pl.Series(raws, dtype=pl.String)).alias(RAW),
                            *(pl.when(hit).then(None).otherwise(pl.col(c)).alias(c) for c in cells))
+
+
+def _blank_lines(data: bytes, lines: pl.Series) -> pl.Series:
+    """Which of these 1-based physical lines of `data` are blank (nothing, or a lone CR, before the
+    line end): a blank line is no record of an event."""
+    import numpy as np
+
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    blank = []
+    for line in lines.to_list():
+        start = 0 if line == 1 else int(ends[line - 2]) + 1
+        end = int(ends[line - 1]) if line - 1 < len(ends) else len(data)
+        if data[start:end] in (b"", b"\r"):
+            blank.append(line)
+    return pl.Series(blank, dtype=pl.Int64)
 
 
 def _items_problems(col: pl.Series) -> dict[int, str]:

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.errors import DataReadError
+from adrop_kit.io.columns import unique_columns
 from adrop_kit.io.frames import ERROR, RAW, Frame, normalise_native, short, without_reserved
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import MAX_DEPTH
@@ -26,6 +27,10 @@ def read_parquet(p: Path, catalog: Catalog) -> Frame:
     try:
         df = pl.read_parquet(p)
     except pl.exceptions.PolarsError as exc:
+        if isinstance(exc, pl.exceptions.DuplicateError) or "more than one occurrence" in str(exc):
+            import pyarrow.parquet as pq
+
+            unique_columns(pq.read_schema(p).names, str(p))
         raise DataReadError(f"{escape(p)}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     return parquet_frame(without_reserved(df), str(p), catalog)
 

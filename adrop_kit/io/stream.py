@@ -34,6 +34,7 @@ from typing import BinaryIO
 import polars as pl
 
 from adrop_kit.errors import DataReadError
+from adrop_kit.io.columns import unique_columns
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
 from adrop_kit.io.encodings import Transcoder, choose, transcode
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, without_reserved
@@ -117,6 +118,8 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -
             return from_records([], catalog, source=part.label)
         try:
             return read_parquet(part.path, catalog)
+        except DataReadError:  # already one line naming the file
+            raise
         except OSError as exc:
             raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
     data = utf8_text(read_part(part, limit=WHOLE_LIMIT), Path(part.label))
@@ -362,6 +365,7 @@ def _parquet(part: Part, catalog: Catalog, batch_rows: int) -> Iterator[tuple[Fr
     offset = 0
     try:
         pf = pq.ParquetFile(part.path)
+        unique_columns(pf.schema_arrow.names, part.label)
         per_row = (part.size or 0) / max(pf.metadata.num_rows, 1)
         for rb in pf.iter_batches(batch_size=batch_rows):
             df = pl.from_arrow(pa.Table.from_batches([rb]))

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from adrop_kit.io.jsontext import dumps_payload
+from adrop_kit.io.jsontext import dumps_payload, sent_body
 from adrop_kit.send.http import transport_for
 from adrop_kit.send.journal import Journal
 from adrop_kit.send.outcome import OUTCOMES, EventOutcome, Outcome, SendResult
@@ -31,6 +31,7 @@ from adrop_kit.send.report import SendReport, hold_rules
 from adrop_kit.send.retry import RetryPolicy, post_with_retries
 from adrop_kit.send.transport import DEFAULT_ENDPOINT, Endpoint, Request, Transport, mask_key, resolve_key
 from adrop_kit.spec.catalog import Catalog, resolve
+from adrop_kit.spec.rules import UNICODE_MESSAGE
 from adrop_kit.spec.version import USER_AGENT
 from adrop_kit.validate.event import validate_event
 
@@ -62,6 +63,8 @@ class Sender:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        self.catalog = resolve(catalog)
+        self.extra_columns = self.catalog.metadata(extra_columns)  # MetaColumnError for `price`, `uid`…
         self.transport = transport_for(transport)  # ValueError/TypeError for what is no transport
         self.endpoint = Endpoint.parse(endpoint or getattr(self.transport, "endpoint", None) or DEFAULT_ENDPOINT)
         self.__key = resolve_key(app_key, required=not dry_run)
@@ -72,9 +75,7 @@ class Sender:
         self.dry_run = dry_run
         self.validate = validate
         self.strict = strict
-        self.catalog = resolve(catalog)
         self.progress = progress
-        self.extra_columns = tuple(extra_columns)
         # ValueError for an id that is not a warning rule; by default W110 (`DEFAULT_HOLD`), when validating
         self.hold_warnings = hold_rules(hold_warnings if validate or hold_warnings is not None else False)
         if self.hold_warnings and not validate:
@@ -138,8 +139,12 @@ class Sender:
                                         violations=tuple(kept))
         if self.dry_run:
             return EventOutcome(0, name, None, Outcome.DRY_RUN, None, 0, None)
-        reply, attempts, _ = post_with_retries(self.transport, self._request(dumps_payload(payload)), self.retry,
-                                               limiter=self.limiter)
+        try:
+            body = dumps_payload(sent_body(payload))  # null is an absent key: not sent (SPEC.md, "Decisions")
+        except (ValueError, TypeError) as exc:  # text UTF-8 cannot hold (validate=False): no body to send
+            why = UNICODE_MESSAGE if isinstance(exc, UnicodeError) else f"cannot be written as JSON ({exc})"
+            return EventOutcome(0, name, None, Outcome.SKIPPED, None, 0, why)
+        reply, attempts, _ = post_with_retries(self.transport, self._request(body), self.retry, limiter=self.limiter)
         return EventOutcome(0, name, None, reply.outcome, reply.status, attempts, reply.why)
 
     # -- many events ----------------------------------------------------------------------

@@ -104,6 +104,7 @@ def send(data: Any, *, app_key: str | None = None, endpoint: str = DEFAULT_ENDPO
     one row per input event. Each partition validates its rows (rows with an error are `skipped`,
     never sent; rows with a warning `hold_warnings=` names are `held`, by default W110's near misses)
     and sends the rest with `concurrency` connections (`rate` events/s is per partition)."""
+    extra_columns = resolve(catalog).metadata(extra_columns)  # MetaColumnError, before a session starts
     require_pyspark()
 
     spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())

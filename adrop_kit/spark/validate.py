@@ -127,13 +127,14 @@ def validate(data: Any, *, catalog: Catalog | str | None = None, strict: bool = 
     directory or a glob; `format=` for a directory) with the rules of `validate_events`, the same
     verdicts row for row. `key=` names an integer column that identifies a DataFrame's rows (see
     `adrop_kit.spark.inputs` for how rows are named otherwise). Never raises for bad rows."""
+    cat = resolve(catalog)
+    extra_columns = cat.metadata(extra_columns)  # MetaColumnError, before a session starts
     require_pyspark()
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     start = time.perf_counter()
     spark = spark or (data.sparkSession if hasattr(data, "sparkSession") else get_session())
-    cat = resolve(catalog)
     with quiet():
         k = keyed(spark, data, key=key, name=name, fmt=format)
         options = {"catalog": cat, "strict": strict, "extra_columns": tuple(extra_columns)}

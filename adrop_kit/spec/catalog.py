@@ -10,13 +10,13 @@ from __future__ import annotations
 import difflib
 import json
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from adrop_kit.errors import PlanError, UnknownEvent
+from adrop_kit.errors import MetaColumnError, PlanError, UnknownEvent
 from adrop_kit.spec.near import near_miss
 from adrop_kit.spec.rules import MAX_EVENT_NAME
 
@@ -192,6 +192,22 @@ class Catalog:
         """The key of `event` a near-miss key most likely meant (`prise` → `price`), or None."""
         spec = self.events.get(event)
         return None if spec is None else close_match(key, spec.key_names)
+
+    def metadata(self, columns: Iterable[str]) -> tuple[str, ...]:
+        """`columns` as metadata columns (never checked, never sent), each once. Raises
+        MetaColumnError for one that is part of an event: `uid`, `eventName`, `platform` or a
+        parameter of this catalog (SPEC.md, "Decisions")."""
+        out = tuple(dict.fromkeys(columns))
+        for name in out:
+            if name in ENVELOPE:
+                raise MetaColumnError(f"{name!r} cannot be a metadata column: it is part of every event "
+                                      "(metadata columns are never checked nor sent)")
+            if name in self._types:
+                events = [e.name for e in self if name in e.param_names]
+                shown = ", ".join(events[:3]) + (", …" if len(events) > 3 else "")
+                raise MetaColumnError(f"{name!r} cannot be a metadata column: it is a parameter of {shown} "
+                                      "(metadata columns are never checked nor sent)")
+        return out
 
     @property
     def param_types(self) -> Mapping[str, str]:

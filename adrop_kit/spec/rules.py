@@ -351,6 +351,13 @@ KEYS_MESSAGE = f"the event has an object with more than {MAX_KEYS:,} keys"
 SIZE_MESSAGE = f"the event's JSON is larger than {MAX_EVENT_BYTES // 1024} KiB"
 
 
+def nonfinite_message(fields: list[str]) -> str:
+    """E001 for NaN or ±Infinity where no type rule judges the value (SPEC.md, E006): JSON has no
+    such token, so the server cannot read the body. `fields`: the top-level keys holding one."""
+    named = ", ".join(f"'{printable(f)}'" for f in sorted(fields))
+    return f"NaN or Infinity is not JSON, and the server cannot read the event (in {named})"
+
+
 def digits_message(limit: int) -> str:
     """E001 for an integer longer than Python writes as text (`sys.get_int_max_str_digits()`): such
     an event cannot be written as JSON here, so it could not be sent as it is."""

@@ -2,7 +2,8 @@
 
 A batch is a canonical `Frame` (the whole input in memory, a streamed chunk, a Spark partition's
 rows); what `check_batch` finds in a row depends on that row alone. First SPEC's limits on the
-body each row would send (`validate.size`), then every rule's vectorised check
+body each row would send (`validate.size`) and NaN/Infinity where no type rule looks
+(`validate.nonfinite`: the body is not JSON), then every rule's vectorised check
 (`checks.frame_checks`) in one parallel pass that keeps only the failing rows (messages are built
 for those alone), then the checks inside `items` and of the rare keys (`validate.nested`).
 pandera is a backend choice inside it: `engine="pandera"` judges the batch with the pandera models of
@@ -35,6 +36,7 @@ from adrop_kit.validate.checks import (
 )
 from adrop_kit.validate.json_values import JSON_FLAG, json_flags
 from adrop_kit.validate.nested import items_violations, more_violations
+from adrop_kit.validate.nonfinite import mark_nonfinite
 from adrop_kit.validate.size import mark_oversized
 
 
@@ -76,10 +78,12 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
                 engine: Literal["polars", "pandera"] = "polars", flags: bool = False) -> CheckedBatch:
     """Every rule but W107 on one batch, the `part`-th file's rows (see the module docstring).
     `flags`: add `JSON_FLAG` (is each value JSON text?), decided while the batch's rows are here."""
+    extra_columns = catalog.metadata(extra_columns)  # every entry point: `price` is never metadata
     df = mark_oversized(frame.df, catalog, extra_columns)  # SPEC.md's limits, judged on the payload
     if "eventName" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
     df = df.with_columns(event_code(catalog).alias(EVENT_CODE))
+    df = mark_nonfinite(df, catalog, extra_columns)  # NaN/Infinity where no type rule looks: not JSON
     ok_rows = pl.col(ERROR).is_null()
     e001 = df.filter(~ok_rows).select(
         pl.col(ROW).alias("row"), line_of(df.columns), pl.lit(None, pl.String).alias("eventName"),

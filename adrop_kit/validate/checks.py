@@ -52,7 +52,7 @@ from adrop_kit.spec.rules import (
     value_mismatch,
 )
 from adrop_kit.validate.custom import near_mask
-from adrop_kit.validate.sdk_checks import nested_values, param_count
+from adrop_kit.validate.sdk_checks import json_texts, nested_values, param_count
 
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
@@ -315,18 +315,15 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             continue
         allowed = [e.name for e in catalog if name in e.param_names]
         present = col(name, schema[name]).is_not_null() | col.bad(name).is_not_null()
-        if isinstance(schema[name], (pl.List, pl.Struct, pl.Array)):
-            typed = pl.lit(None, pl.String)
+        if isinstance(schema[name], (pl.List, pl.Struct, pl.Array, pl.Object)) or schema[name] == pl.String:
+            typed = col(name, schema[name]).map_batches(json_texts, return_dtype=pl.String, is_elementwise=True)
         elif schema[name].is_float():  # as its JSON text (the text a batch of mixed values holds)
             c = col(name, schema[name])
             typed = pl.when(c.is_infinite()).then(pl.when(c > 0).then(pl.lit("Infinity")).otherwise(pl.lit(
                 "-Infinity"))).otherwise(col.shown(name, c).cast(pl.String))
         else:
             typed = col.shown(name, col(name, schema[name])).cast(pl.String)
-        bad = col.bad(name)
-        if name not in catalog.param_types:  # its column is typed or JSON text as the batch's values go
-            bad = pl.when(bad.str.starts_with('"')).then(_json_strings(bad)).otherwise(bad)  # text is text
-        value = pl.coalesce(bad, typed)  # the row's own value, whichever column the batch put it in
+        value = pl.coalesce(col.bad(name), typed)  # JSON text, whichever column the batch put it in
         add(f"W102:{name}", Rule.W102, name, known & ~in_events(allowed) & present,
             suggesting(partial(_suggest_key, catalog, name), ev,
                        _M["W102"].format(field=printable(name), event=_slot("e")),
@@ -347,15 +344,6 @@ def _not_whole(texts: pl.Expr) -> pl.Expr:
         return out.scatter(rows, [not token_integral(t) for t in s.gather(rows).to_list()])
 
     return texts.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=True)
-
-
-def _json_strings(texts: pl.Expr) -> pl.Expr:
-    """JSON text of a string → the string (the rows starting with a quote; the others as they are)."""
-    def batch(s: pl.Series) -> pl.Series:
-        out = [loads_exact(t) if t is not None and t.startswith('"') else t for t in s.to_list()]
-        return pl.Series(s.name, out, pl.String)
-
-    return texts.map_batches(batch, return_dtype=pl.String, is_elementwise=True)
 
 
 def _w105(col: _Cols) -> pl.Expr:

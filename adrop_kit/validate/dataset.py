@@ -54,7 +54,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     batches; `violations_out` (.parquet/.jsonl/.csv) writes the violations there as they are found;
     `progress` shows a bar (None: on a terminal or in a notebook). `delimiter`: a CSV file's field
     separator (`,` `;` tab `|`); None sniffs it from the header and the first records.
-    `extra_columns` replaces the default metadata columns (`ts`). `valid_out` / `invalid_out`
+    `extra_columns` replaces the default metadata columns (`ts`); naming `uid`, `eventName`,
+    `platform` or a catalog parameter raises `MetaColumnError`. `valid_out` / `invalid_out`
     (.parquet/.jsonl/.csv) write the valid and the invalid rows in your columns and values
     (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams. `encoding`: a
     CSV file's text encoding (`"cp949"`, `"latin-1"`); None reads UTF-8, and guesses CP949 for a file
@@ -68,6 +69,7 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     """
     start = time.perf_counter()
     cat = resolve(catalog)
+    extra_columns = cat.metadata(extra_columns)  # MetaColumnError for `price`, `uid`…: before anything is read
     fixes, where = mapping_fixes(mapping, cat)
     changed: Counter[str] = Counter()
     if is_paths(data) and (skip_unreadable or follow_links):

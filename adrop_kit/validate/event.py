@@ -19,8 +19,9 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from adrop_kit.io.jsontext import sent_body
 from adrop_kit.io.numbers import NumberToken
-from adrop_kit.io.values import event_problem
+from adrop_kit.io.values import event_problem, exact_json
 from adrop_kit.spec.catalog import ENVELOPE, ITEMS, PLATFORMS, Catalog, EventSpec, ParamSpec, resolve
 from adrop_kit.spec.near import currency_meant, near_miss
 from adrop_kit.spec.rules import (
@@ -43,12 +44,14 @@ from adrop_kit.spec.rules import (
     msg_missing,
     msg_too_many,
     msg_wrong_type,
+    nonfinite_message,
     printable,
     safe_repr,
     short_value,
     value_mismatch,
 )
 from adrop_kit.validate.report import EventReport
+from adrop_kit.validate.untyped import untyped_nonfinite
 
 _M = MESSAGES
 
@@ -90,6 +93,14 @@ def as_json(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=True, separators=(",", ":"), default=str)
     except (TypeError, ValueError):
+        return safe_repr(value)
+
+
+def json_text(value: Any) -> str:
+    """A value as the JSON text the dataset report shows for it (`"x"`, `1.5`, `true`)."""
+    try:
+        return exact_json(value)
+    except ValueError:  # an integer longer than Python writes
         return safe_repr(value)
 
 
@@ -220,7 +231,7 @@ def _check_params(payload: Mapping[str, Any], spec: EventSpec, catalog: Catalog)
     for key, val in payload.items():
         if key not in allowed and val is not None:
             field = key if isinstance(key, str) else str(key)
-            out.append(_v(Rule.W102, field, msg_unknown_key(field, spec.name, catalog), val))
+            out.append(_v(Rule.W102, field, msg_unknown_key(field, spec.name, catalog), json_text(val)))
     return out
 
 
@@ -243,16 +254,20 @@ def validate_event(payload: Any, *, catalog: Catalog | str | None = None, strict
     <Rule.E005: 'E005'>
     """
     cat = resolve(catalog)
-    problem = event_problem(payload)  # iterative: before anything recursive touches the payload
+    problem = event_problem(sent_body(payload))  # on the body sent (no null keys); iterative, before anything
+    # recursive touches the payload
     if problem is not None:
         return EventReport([_v(Rule.E001, "", problem, _escaped(payload, problem))])
     if not isinstance(payload, Mapping):
         return EventReport([_v(Rule.E001, "", f"the event must be a JSON object, got {json_kind(payload)}",
                                as_json(payload))])
+    name = payload.get("eventName")
+    spec = cat.events[name] if isinstance(name, str) and name in cat else None
+    if nonfinite := untyped_nonfinite(payload, spec, cat):  # the body is not JSON: the server cannot read it
+        return EventReport([_v(Rule.E001, "", nonfinite_message(nonfinite))])
     violations, spec = _check_envelope(payload, cat, strict)
     if spec is not None:
         violations.extend(_check_params(payload, spec, cat))
-    name = payload.get("eventName")
     if isinstance(name, str) and 0 < len(name) <= MAX_EVENT_NAME:  # a catalog or a custom event
         violations.extend(_dropped_by_sdks(payload, spec))
     count = sum(1 for key, value in payload.items() if value is not None and key not in ENVELOPE)

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import BAD, MORE, ROW
+from adrop_kit.io.frames import BAD, ROW
 from adrop_kit.io.numbers import NumberToken
 from adrop_kit.io.values import loads_exact
 
@@ -33,17 +33,14 @@ def json_flags(v: pl.DataFrame, frame: pl.DataFrame | None) -> pl.Series:
             rows = frame.filter(pl.col(BAD + name).is_not_null()).select(ROW, BAD + name)
             bad[name] = dict(rows.iter_rows())
     schema = frame.schema
-    more: dict[int, str] = {}  # rare keys (`__more`): whether a value is text is read from its row's object
-    if MORE in frame.columns and ROW in frame.columns and (v.get_column("rule") == "W102").any():
-        more = dict(frame.filter(pl.col(MORE).is_not_null()).select(ROW, MORE).iter_rows())
     out: list[bool] = []
     for row, rule, fld, text, message in v.select("row", "rule", "field", "value", "message").iter_rows():
         if text is None or rule == "E001" or (text.endswith("…") and len(text) >= _SHORT):
             out.append(False)  # a whole raw line, or a value shortened for the report: text
         elif bad.get(fld, {}).get(row) == text or (rule in ("E007", "E008") and ", got " in message):
             out.append(True)
-        elif rule == "W102" and fld not in schema and row in more:
-            out.append(not isinstance(loads_exact(more[row]).get(fld), str))
+        elif rule in ("W102", "W109"):  # JSON text, as validate_event shows it
+            out.append(True)
         else:  # a number (or boolean) column: its digits
             out.append(rule in ("W103", "W105") or (fld in schema and (schema[fld].is_numeric()
                                                                        or schema[fld] == pl.Boolean)))

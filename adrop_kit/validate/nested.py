@@ -241,7 +241,7 @@ def more_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
         for key, value in loads_exact(text).items():
             if value is None or key.startswith("_") or key in skip or (spec is not None and key in spec.param_names):
                 continue
-            shown = value if isinstance(value, str) else exact_json(value)
+            shown = exact_json(value)  # JSON text, as validate_event shows it
             shown = shown if len(shown) <= VALUE_CHARS else shown[: VALUE_CHARS - 1] + "…"
             if spec is not None:
                 if (key, event) not in messages:  # once per distinct key and event, not per row

@@ -54,7 +54,7 @@ def param_count(schema: Mapping[str, pl.DataType], extra_columns: Collection[str
     return pl.sum_horizontal(present) if present else pl.lit(0, pl.Int64)
 
 
-def _json_texts(s: pl.Series) -> pl.Series:
+def json_texts(s: pl.Series) -> pl.Series:
     return pl.Series(s.name, [None if v is None else exact_json(plain(v)) for v in s.to_list()], pl.String)
 
 
@@ -79,9 +79,9 @@ def nested_values(schema: Mapping[str, pl.DataType],
             holds = native.is_not_null() | holds.fill_null(False)
             kind = pl.when(native.is_not_null()).then(
                 pl.lit("an object" if isinstance(dtype, pl.Struct) else "an array")).otherwise(kind)
-            value = pl.coalesce(native.map_batches(_json_texts, return_dtype=pl.String, is_elementwise=True), value)
+            value = pl.coalesce(native.map_batches(json_texts, return_dtype=pl.String, is_elementwise=True), value)
         out.append((key, holds.fill_null(False), kind, value))
     return out
 
 
-__all__ = ["nested_values", "param_count", "sent_key"]
+__all__ = ["json_texts", "nested_values", "param_count", "sent_key"]

@@ -41,6 +41,7 @@ ESCAPED = 6
 most a byte of JSON text can grow to when parsed and written again."""
 _NULL = 4  # `null`, a null inside a nested value
 _DEEPEST = 8  # nested dtypes deeper than this are not bounded: their non-null rows are measured
+_WIDEST = 64  # nor structs of more fields than this (a row with more than MAX_KEYS is E001 already)
 _POS = "__size_pos"
 _INLINE = 12  # Arrow's string view holds a text of up to 12 bytes in the view itself
 
@@ -86,6 +87,8 @@ def _bound(expr: pl.Expr, dtype: pl.DataType, *, whole: bool = False, depth: int
         inner = _bound(pl.element(), dtype.inner, depth=depth + 1)
         return None if inner is None else expr.list.eval(inner.fill_null(_NULL)).list.sum() + expr.list.len() + 2
     if isinstance(dtype, pl.Struct):
+        if len(dtype.fields) > _WIDEST:  # an expression per field: polars took 100 s over 1,001 of them
+            return None
         total: pl.Expr = pl.lit(2, pl.Int64)
         for f in dtype.fields:
             inner = _bound(expr.struct.field(f.name), f.dtype, depth=depth + 1)
@@ -172,6 +175,8 @@ def _most(s: pl.Series, *, whole: bool = False, depth: int = 0) -> int | None:
         inner = [_most(p, depth=depth + 1) for p in parts]
         return None if None in inner else longest * (max([_NULL, *inner]) + 1) + 2  # type: ignore[type-var]
     if isinstance(dtype, pl.Struct):
+        if len(dtype.fields) > _WIDEST:
+            return None
         fields = [_most(s.struct.field(f.name), depth=depth + 1) for f in dtype.fields]
         if None in fields:
             return None
