@@ -21,15 +21,13 @@ namespace) are dropped; numbers are parsed (`type_csv`).
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split
 from adrop_kit.io.csv_spans import Native, Precise, pieces
-from adrop_kit.io.frames import BAD, ERROR, EXACT, LINE, RAW, ROW, Frame, key_types, short
+from adrop_kit.io.csv_types import type_csv
+from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
-from adrop_kit.io.numbers import CELL_SUSPECT, NumberToken, cell_token
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.io.values import text_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
@@ -343,76 +341,6 @@ def _items_problems(col: pl.Series) -> dict[int, str]:
         if (problem := limits_problem({ITEMS: value}) or text_problem(value, size=False)) is not None:
             problems[i] = problem
     return problems
-
-
-def type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
-    """CSV cells are text: parse numbers/integers/booleans; text that does not parse is a type error.
-    Whole numbers stay integers (29900, not 29900.0), whatever the other rows hold: in a column
-    that also holds fractions (Float64), an integer keeps its text in `__exact__<key>`, as do
-    integers beyond Int64, and a JSON number orjson would write otherwise (`2.50`, `1E2`, `-0`): it goes
-    out as the cell's text (its float, beyond the float range the largest of its sign, for the checks).
-    A cell that does not parse is kept, whole, aside."""
-    types = key_types(catalog)
-    columns: list[pl.Series] = []
-    for name in df.columns:
-        ptype = types.get(name)
-        if ptype in (None, "string", "items"):
-            continue
-        cell = df.get_column(name)
-        text = cell.str.strip_chars()
-        if ptype == "boolean":
-            low = text.str.to_lowercase()
-            val = pl.select(pl.when(low == "true").then(True).when(low == "false").then(False)).to_series()
-        else:
-            as_int = text.cast(pl.Int64, strict=False)
-            where, tokens = _cell_tokens(text, as_int)
-            if tokens:  # `-0` is no Int64
-                as_int = as_int.scatter(where, None)
-            if not (cell.is_not_null() & as_int.is_null()).any():
-                val = as_int
-            else:
-                val = pl.select(pl.coalesce(as_int.cast(pl.Float64), text.cast(pl.Float64, strict=False))).to_series()
-                exact = _integer_texts(text, as_int, val)
-                if tokens:  # numbers as written: their nearest float for the checks, their text to send
-                    val = val.scatter(where, [float(t) for t in tokens])
-                    written = pl.Series([None] * len(text), dtype=pl.String)
-                    written = written.scatter(where, [t.json_token for t in tokens])
-                    exact = written if exact is None else pl.select(pl.coalesce(written, exact)).to_series()
-                if exact is not None:
-                    columns.append(exact.alias(EXACT + name))
-        unparsed = cell.is_not_null() & val.is_null()
-        columns.append(val.alias(name))
-        if unparsed.any():
-            texts = [json.dumps(v, ensure_ascii=False) if bad else None
-                     for v, bad in zip(cell.to_list(), unparsed.to_list(), strict=True)]
-            columns.append(pl.Series(BAD + name, texts, dtype=pl.String))
-    return df.with_columns(columns) if columns else df
-
-
-def _cell_tokens(text: pl.Series, as_int: pl.Series) -> tuple[list[int], list[NumberToken]]:
-    """The cells that are JSON numbers orjson would write otherwise (`2.50`, `1E2`, `-0`, `1e400`):
-    their positions and their numbers as written (SPEC.md: a CSV cell's number goes out as its text).
-    An integer cell is its digits already (`-0` aside): only the other cells are looked at."""
-    others = ((as_int.is_null() & text.is_not_null()) | (text == "-0")).fill_null(False).arg_true()
-    if not len(others):
-        return [], []
-    suspect = others.gather(text.gather(others).str.contains(CELL_SUSPECT).fill_null(False).arg_true())
-    where, tokens = [], []
-    for i, t in zip(suspect.to_list(), text.gather(suspect).to_list(), strict=True):
-        if (token := cell_token(t)) is not None:
-            where.append(i)
-            tokens.append(token)
-    return where, tokens
-
-
-def _integer_texts(text: pl.Series, as_int: pl.Series, val: pl.Series) -> pl.Series | None:
-    """The exact JSON text of each integer cell of a Float64 column (None if there is none)."""
-    exact = as_int.cast(pl.String)  # within Int64: its canonical text
-    beyond = as_int.is_null() & val.is_not_null() & text.str.contains(r"^[+-]?[0-9]+$")
-    if beyond.any():  # beyond Int64: the digits themselves, without a sign + or leading zeros
-        digits = text.str.replace(r"^\+", "").str.replace(r"^(-?)0+([0-9])", "${1}${2}")
-        exact = pl.select(pl.when(beyond).then(digits).otherwise(exact)).to_series()
-    return exact if exact.null_count() < exact.len() else None
 
 
 __all__ = ["cell_columns", "delimiter_bytes", "fast_rows", "finish", "forgiving_rows", "read_csv", "span_rows",
