@@ -46,10 +46,9 @@ from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, file_size, is_blank, ut
 from adrop_kit.spec.catalog import Catalog
 
 DEFAULT_BATCH_BYTES = 16 << 20
-"""Text is read in chunks of about this many (decompressed) bytes: ~90k events of a realistic export. A
-JSONL batch takes about 15x its text while it is read and checked (a wide frame, mostly nulls: 16 bytes a
-cell); at 16 MiB a streamed run of realistic rows peaks near 530 MB, at 32 MiB 720 MB, for no measurable
-difference in CPU time (benchmarks/README.md)."""
+"""Text is read in chunks of about this many (decompressed) bytes: ~90k events of a realistic export. A JSONL
+batch takes ~15x its text while read and checked (a wide frame, mostly nulls: 16 bytes a cell); at 16 MiB a
+streamed run of realistic rows peaks near 530 MB, at 32 MiB 720 MB, for no measurable difference in CPU time."""
 DEFAULT_BATCH_ROWS = 250_000
 """Parquet is read in record batches of this many rows."""
 READ_AHEAD = 1 << 16
