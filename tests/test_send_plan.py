@@ -4,13 +4,15 @@ parity tests that held the one-frame, streamed and Spark sends to each other: th
 
 from __future__ import annotations
 
+import hashlib
+
 import pyarrow as pa
 from conftest import app_opens
 
 from adrop_kit.io.readers import to_frame
-from adrop_kit.send.journal import Journal, event_key
+from adrop_kit.send.journal import Journal
 from adrop_kit.send.outcome import EventOutcome, Outcome, SendResult
-from adrop_kit.send.plan import plan_batch, unreadable
+from adrop_kit.send.plan import canonical, plan_batch, unreadable
 from adrop_kit.send.report import hold_rules
 from adrop_kit.spark.send import Previous
 from adrop_kit.spec.catalog import resolve
@@ -55,13 +57,13 @@ def test_each_row_gets_one_job_and_nothing_is_lost():
     assert skipped.error.startswith("E002 uid: ") and skipped.key is None  # never keyed: never journaled
     assert [j.index for j in p.jobs] == [0, 1, 2, 3] and p.would_send == []
     assert b'"ts"' not in p.jobs[-1].body  # metadata is never sent
-    assert p.jobs[0].key == event_key(ROWS[0], 0)  # the keys earlier runs wrote
+    assert p.jobs[0].key == hashlib.sha256(canonical(ROWS[0])).hexdigest()[:32]  # the body's hash
 
 
 def test_without_hold_a_warned_row_is_sent_and_a_source_keys_the_rows_of_one_file_of_many():
     p = plan(source="part-1.jsonl")
     assert [j.row for j in p.jobs] == [0, 1, 2, 4, 5]
-    assert p.jobs[0].key == event_key(ROWS[0], 0, "part-1.jsonl") and p.jobs[0].source == "part-1.jsonl"
+    assert p.jobs[0].key == plan().jobs[0].key and p.jobs[0].source == "part-1.jsonl"  # the key is the content's
     assert {o.source for o in p.settled} == {"part-1.jsonl"}
 
 

@@ -1,18 +1,27 @@
-"""The delivery journal: SQLite, one row per event key, written as each outcome happens.
+"""The delivery journal: SQLite, one row per event key, the place a send remembers what it settled.
 
-A key is the SHA-256 of the event's canonical JSON plus its row position, so the same
-dataset sent again maps to the same keys. Each outcome is committed before the worker
-takes its next event (WAL, synchronous=NORMAL: a killed process loses nothing that was
-committed), so after Ctrl-C or `kill -9` the only events whose fate is unknown are the
-ones that were in flight — the bound on duplicates when the run is resumed.
+What identifies an event (its key) is the planner's business (`send.plan.Identity`); the journal
+stores, per key, the event's position (`source`, `row`), the hash of the body sent (`body`), its
+outcome and attempts, and answers two questions: which keys earlier runs settled (`known`), and which
+positions were delivered with another body (`delivered_at`: a row changed since it was delivered).
+
+Group commit: outcomes are written in groups, one transaction per `GROUP` outcomes or per
+`GROUP_SECONDS` since the group's first, whichever comes first, and at the end of every batch and
+at `close()` (WAL, synchronous=NORMAL: a committed group survives `kill -9`; the OS flushes it to
+disk at its own pace, so a power cut may lose the last groups). After `kill -9` the events whose fate
+is unknown are the ones in flight (at most `concurrency`) plus the uncommitted group (at most
+`GROUP`): the bound on duplicates when the run is resumed.
 The key itself is never written here, nor any header; payloads are not stored either.
 
-One journal, one run at a time: a `Journal` holds an OS lock (`flock`; msvcrt's on Windows)
-on a sidecar file, `<journal>.lock`, for as long as it is open. A second one on the same
-file, in this process or another, raises `JournalInUse` at once (two runs would each send
-what the other sends). The OS drops the lock when the file is closed or the process dies,
-even by `kill -9`, so it is never stale; the file itself stays (deleting a lock file races
-with its next user).
+One journal, one run at a time: a `Journal` holds an OS lock on the journal file itself (`flock`,
+which belongs to the file's identity, its device and inode), for as long as it is open: a second
+`Journal` on the same file, under any name (a hard link, a bind mount, another spelling), in this
+process or another, raises `JournalInUse` at once. The holder's pid is noted in `<journal>.lock` for
+the message. On Windows the lock is msvcrt's on that sidecar file (by name). The OS drops the lock
+when the file is closed or the process dies, even by `kill -9`, so it is never stale.
+
+`default_journal(endpoint, identity)`: where a send keeps its journal when not told
+(`platformdirs.user_state_dir("adrop-kit")`, or `$ADROP_KIT_STATE_DIR`): one file per endpoint and input.
 
 Every problem with the file is a `JournalError` naming it: not SQLite, someone else's
 SQLite database, read-only, a disk full or an I/O error mid-run.
@@ -22,7 +31,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import sqlite3
 import threading
@@ -30,8 +38,6 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from adrop_kit.errors import JournalError, JournalInUse
 
@@ -42,26 +48,49 @@ except ImportError:  # Windows: msvcrt's byte locks, also dropped when the file 
     import msvcrt
 
 COLUMNS = ("key", "row", "event_name", "status", "attempts", "http_status", "error", "updated_at")
+"""The columns every adrop-kit journal has (`source` and `body` are added to older ones when opened)."""
 SCHEMA = ("CREATE TABLE IF NOT EXISTS deliveries ("
           " key TEXT PRIMARY KEY, row INTEGER, event_name TEXT, status TEXT NOT NULL,"
-          " attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, error TEXT, updated_at REAL)")
+          " attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, error TEXT, updated_at REAL,"
+          " source TEXT, body TEXT)")
+_POSITION_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_row ON deliveries (row)"
+_UPSERT = ("INSERT INTO deliveries (key, row, event_name, status, attempts, http_status, error, updated_at, source,"
+           " body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
+           " attempts=excluded.attempts, http_status=excluded.http_status, error=excluded.error,"
+           " updated_at=excluded.updated_at, row=excluded.row, source=excluded.source, body=excluded.body")
+
+GROUP = 32
+"""At most this many outcomes wait for one commit (and so may be sent again after `kill -9`)."""
+GROUP_SECONDS = 0.05
+"""…and no outcome waits longer than this for its group to be committed, while outcomes keep coming."""
+
+STATE_DIR_ENV = "ADROP_KIT_STATE_DIR"
+"""Overrides the directory default journals live in (tests, CI, a shared disk)."""
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _WINDOWS_LOCK_BYTE = 1 << 20
 _NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a new journal file"
 
 
-def event_key(payload: Any, row: int, source: str | None = None) -> str:
-    """The event's journal key: its canonical JSON (keys sorted) and its row position, hashed.
-    `source` (the part file's label, for inputs of several files) makes row 0 of two files two
-    events; a single file passes None and keeps the keys earlier runs wrote."""
-    try:
-        canon = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
-    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates: exact, still canonical
-        canon = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True, ensure_ascii=True,
-                           default=str).encode()
-    where = str(row).encode() if source is None else str(row).encode() + b"@" + source.encode("utf-8", "replace")
-    return hashlib.sha256(canon + b"#" + where).hexdigest()[:32]
+def state_dir() -> Path:
+    """Where adrop-kit keeps its state: `$ADROP_KIT_STATE_DIR`, else the user's state directory
+    (`platformdirs.user_state_dir("adrop-kit")`: `~/.local/state/adrop-kit` on Linux)."""
+    env = os.environ.get(STATE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("adrop-kit", appauthor=False))
+
+
+def default_journal(endpoint: str, identity: str) -> Path:
+    """The journal a send uses when not given one: `<state dir>/journals/<host>-<hash>.journal`, the
+    hash of the endpoint URL and the input's identity (`send.plan.input_identity`), so each endpoint
+    and input has its own."""
+    digest = hashlib.sha256(f"{endpoint}\n{identity}".encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    host = endpoint.split("//", 1)[-1].split("/", 1)[0]
+    host = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)[:60] or "endpoint"
+    return state_dir() / "journals" / f"{host}-{digest}.journal"
 
 
 def _problem(exc: BaseException) -> str:
@@ -87,33 +116,54 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _lock(path: str) -> Any:
-    """Take the journal's lock (an open file holding it), or raise JournalInUse / JournalError."""
-    lock_path = os.path.realpath(path) + ".lock"  # one lock per journal file, however its path is spelled
+def _open_for_lock(path: str) -> int:
+    """A descriptor on the journal file itself (created empty if new: an empty file is an empty
+    database); read-only when that is all it allows (SQLite then says the journal is read-only)."""
+    flags = getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        return os.open(path, os.O_RDWR | os.O_CREAT | flags, 0o644)
+    except (PermissionError, OSError) as exc:
+        if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
+            raise
+        return os.open(path, os.O_RDONLY | flags)
+
+
+def _lock(path: str) -> Any:
+    """Take the journal's lock (an open file holding it), or raise JournalInUse / JournalError.
+    POSIX: `flock` on the journal file itself, so the lock follows its device and inode, not its name."""
+    note = os.path.realpath(path) + ".lock"  # who holds it, for the next one's message
+    try:
+        fd = _open_for_lock(path) if fcntl is not None else \
+            os.open(note, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
     except OSError as exc:
-        raise JournalError(f"{path}: cannot create the journal's lock file {lock_path}: {_problem(exc)}") from None
-    lock = open(fd, "r+b", buffering=0)  # held while the Journal is open; closing it releases the lock
+        where = path if fcntl is not None else f"the journal's lock file {note}"
+        raise JournalError(f"{path}: cannot open {where} to lock it: {_problem(exc)}") from None
+    lock = open(fd, "rb", buffering=0)  # held while the Journal is open; closing it releases the lock
     try:
         locked = _try_lock(fd)
     except OSError as exc:
         lock.close()
-        raise JournalError(f"{path}: cannot lock the journal ({lock_path}): {_problem(exc)}") from None
+        raise JournalError(f"{path}: cannot lock the journal: {_problem(exc)}") from None
     if not locked:
-        lock.seek(0)
-        holder = lock.read(32).decode("ascii", "replace").strip() or "unknown"
         lock.close()
+        holder = _read_note(note)
         here = " (this process)" if holder == str(os.getpid()) else ""
         raise JournalInUse(f"{path} is in use by another adrop-kit send (pid {holder}{here}); wait for it to "
                            "finish, or give this run another journal")
     try:
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()).encode())  # who holds it, for the next one's message
+        with open(note, "wb") as f:
+            f.write(str(os.getpid()).encode())
     except OSError:
-        pass  # the lock holds without the pid
+        pass  # the lock holds without the note
     return lock
+
+
+def _read_note(note: str) -> str:
+    try:
+        with open(note, "rb") as f:
+            return f.read(32).decode("ascii", "replace").strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 class Journal:
@@ -121,6 +171,8 @@ class Journal:
         self.path = str(path)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[Any, ...]] = []  # outcomes waiting for their group's commit
+        self._pending_since = 0.0
         self._sniff()
         self._file_lock = None if self.path == ":memory:" else _lock(self.path)
         try:
@@ -179,6 +231,11 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(SCHEMA)
+            have = {name for _, name, *_ in db.execute("PRAGMA table_info(deliveries)")}
+            for column in ("source", "body"):  # a journal of an earlier adrop-kit
+                if column not in have:
+                    db.execute(f"ALTER TABLE deliveries ADD COLUMN {column} TEXT")
+            db.execute(_POSITION_INDEX)
             db.execute("BEGIN IMMEDIATE")  # can we write? (a read-only file opens, and fails at the first write)
             try:
                 db.execute("INSERT OR REPLACE INTO deliveries (key, status) VALUES ('#write-check', 'check')")
@@ -195,6 +252,7 @@ class Journal:
         keys = list(keys)
         try:
             with self._lock:
+                self._commit()
                 for i in range(0, len(keys), 900):
                     chunk = keys[i:i + 900]
                     q = f"SELECT key, status, attempts FROM deliveries WHERE key IN ({','.join('?' * len(chunk))})"
@@ -212,22 +270,71 @@ class Journal:
         question (`send.plan.Resume`)."""
         return self.lookup(j.key for j in jobs)
 
-    def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
-               http_status: int | None = None, error: str | None = None) -> None:
+    def delivered_at(self, jobs: Iterable[Any]) -> dict[str, list[tuple[str, str | None]]]:
+        """For each of `jobs` (with `key`, `source`, `row`) whose position an earlier run delivered
+        under another key: that job's key → [(the delivered key, its body hash: None in a journal
+        of an earlier adrop-kit)]. How the planner tells a row changed since it was delivered."""
+        jobs = list(jobs)
+        out: dict[str, list[tuple[str, str | None]]] = {}
         try:
             with self._lock:
-                self._conn().execute(
-                    "INSERT INTO deliveries (key, row, event_name, status, attempts, http_status, error, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
-                    " attempts=excluded.attempts, http_status=excluded.http_status, error=excluded.error,"
-                    " updated_at=excluded.updated_at",
-                    (key, row, event_name, status, attempts, http_status, error, time.time()))
+                self._commit()
+                db = self._conn()
+                if db.execute("SELECT 1 FROM deliveries WHERE status = 'delivered' LIMIT 1").fetchone() is None:
+                    return out
+                for i in range(0, len(jobs), 400):
+                    chunk = jobs[i:i + 400]
+                    at = {(j.source or "", j.row): j.key for j in chunk}
+                    rows = sorted({row for _, row in at})
+                    q = (f"SELECT key, row, source, body FROM deliveries WHERE status = 'delivered'"
+                         f" AND row IN ({','.join('?' * len(rows))})")
+                    for key, row, src, body in db.execute(q, rows):
+                        mine = at.get((src or "", row))
+                        if mine is not None and key != mine:
+                            out.setdefault(mine, []).append((key, body))
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+        return out
+
+    def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
+               http_status: int | None = None, error: str | None = None, *, source: str | None = None,
+               body: str | None = None) -> None:
+        """Note an event's outcome; committed with its group (see the module docstring)."""
+        with self._lock:
+            now = time.monotonic()
+            if not self._pending:
+                self._pending_since = now
+            self._pending.append((key, row, event_name, status, attempts, http_status, error, time.time(),
+                                  source, body))
+            if len(self._pending) >= GROUP or now - self._pending_since >= GROUP_SECONDS:
+                self._commit()
+
+    def flush(self) -> None:
+        """Commit the outcomes waiting for their group (the end of a batch, `close()`)."""
+        with self._lock:
+            self._commit()
+
+    def _commit(self) -> None:
+        """Write the pending group in one transaction (the caller holds `_lock`)."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(_UPSERT, rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot write the journal: {_problem(exc)}") from None
 
     def counts(self) -> dict[str, int]:
         try:
             with self._lock:
+                self._commit()
                 return dict(self._conn().execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
@@ -238,14 +345,19 @@ class Journal:
         return self._db
 
     def close(self) -> None:
-        """Close the database, then release the lock. Idempotent."""
+        """Commit what is pending, close the database, then release the lock. Idempotent."""
         with self._lock:
+            try:
+                if self._db is not None:
+                    self._commit()
+            except JournalError:
+                pass  # the run already said the journal cannot be written (its last flush)
             db, self._db = self._db, None
         try:
             if db is not None:
                 db.close()
         except sqlite3.Error:
-            pass  # nothing is pending: every outcome was committed as it happened
+            pass  # nothing is pending: the last group was committed above
         finally:
             file_lock, self._file_lock = self._file_lock, None
             if file_lock is not None:

@@ -60,6 +60,10 @@ class SendReport:
     lists only the `LISTED` outcomes (the rows needing attention) and counts the others."""
     outcomes_out: str | None = None
     """The file every row's outcome was written to (`outcomes_out=`, `--outcomes-out`), if any."""
+    journal: str | None = None
+    """The journal this send read and wrote (None: no journal, so a re-run sends everything again)."""
+    quarantine: str | None = None
+    """The file every row not sent was written to (`quarantine=`, `--quarantine`), if any."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: (o.source or "", o.row))
@@ -101,6 +105,11 @@ class SendReport:
         return self.count(Outcome.HELD)
 
     @property
+    def changed(self) -> int:
+        """Rows delivered earlier in another form, not sent again (`resend_changed=` sends them)."""
+        return self.count(Outcome.CHANGED)
+
+    @property
     def unlisted(self) -> int:
         """Rows counted but not in `outcomes` (a streamed send's delivered, already delivered and
         dry-run rows); 0 when `outcomes` lists every row."""
@@ -140,7 +149,7 @@ class SendReport:
         s: dict[str, Any] = {"total": self.total, "delivered": self.delivered, "rejected": self.rejected,
                              "failed": self.failed, "skipped": self.skipped,
                              "already_delivered": self.already_delivered, "pending": self.pending,
-                             "held": self.held,
+                             "held": self.held, "changed": self.changed,
                              "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1),
                              "retries": self.retries, "longest_wait_s": round(self.longest_wait_s, 3)}
         if self.dry_run:
@@ -167,6 +176,10 @@ class SendReport:
                 **({"held": [o.as_dict() for o in self.outcomes if o.outcome == Outcome.HELD]} if self.held else {}),
                 **({"requests": self.requests} if self.dry_run else {}),
                 **({"outcomes_out": self.outcomes_out} if self.outcomes_out else {}),
+                "journal": self.journal,
+                **({"changed": [o.as_dict() for o in self.outcomes if o.outcome == Outcome.CHANGED]}
+                   if self.changed else {}),
+                **({"quarantine": self.quarantine} if self.quarantine else {}),
                 **({"note": note} if (note := self.unlisted_note()) else {})}
 
     def to_json(self, indent: int | None = None) -> str:

@@ -80,7 +80,7 @@ def _send_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, key:
                         ("error", pa.string())])
     app_key = key.value if hasattr(key, "value") else None  # a broadcast variable, or None (ADROP_APP_KEY)
     previous = Previous() if resumed else None
-    with Sender(app_key, catalog=catalog, progress=False, **options) as sender:
+    with Sender(app_key, catalog=catalog, progress=False, journal=False, **options) as sender:  # previous= resumes
         for frame in frames(previous.strip(batches) if previous is not None else batches, kind, catalog):
             if previous is not None:
                 previous.source = frame.source
