@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 
 import pytest
 from conftest import KEY, app_opens, write_jsonl
@@ -163,6 +164,55 @@ def test_kill_9_never_leaves_a_stale_lock(tmp_path):
         holder.wait()
     with Journal(path) as j:  # the OS let go of the lock with the process
         assert j.counts() == {}
+
+
+def test_a_hard_link_to_a_journal_in_use_is_refused_in_another_process(tmp_path):
+    """The lock is on the file (device and inode), not its name: a hard link is the same journal."""
+    path = tmp_path / "send.journal"
+    Journal(path).close()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    link = other / "same.journal"
+    os.link(path, link)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(link)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(JournalInUse, match="in use by another adrop-kit send"):
+            Journal(path)
+        with OkServer() as srv, pytest.raises(JournalInUse):
+            Sender(KEY, endpoint=srv.endpoint, journal=path)
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    with Journal(path), pytest.raises(JournalInUse):  # and the other way round, in one process
+        Journal(link)
+
+
+@pytest.mark.slow  # a killed process
+def test_kill_9_mid_send_then_a_rerun_sends_again_at_most_the_in_flight_and_the_uncommitted(tmp_path):
+    from adrop_kit.send.journal import MAX_UNCOMMITTED
+
+    n, concurrency = 1500, 4
+    data = write_jsonl(tmp_path / "events.jsonl", app_opens(n))
+    journal = tmp_path / "send.journal"
+    env = {**os.environ, "ADROP_APP_KEY": KEY}
+    args = [str(data), "--endpoint", "", "--journal", str(journal), "--concurrency", str(concurrency),
+            "--no-progress", "--format", "json"]
+    with OkServer(latency=0.002) as srv:
+        args[2] = srv.endpoint
+        first = subprocess.Popen([*SEND, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while len(srv.bodies) < n // 3 and time.time() < deadline:
+            time.sleep(0.005)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        assert 0 < len(srv.bodies) < n, "the run must be killed mid-send"
+        rerun = subprocess.run([*SEND, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert rerun.returncode == 0, rerun.stderr
+    uids = Counter(srv.uids())
+    assert set(uids) == {f"u{i}" for i in range(n)}  # nothing lost
+    twice = sum(c - 1 for c in uids.values())
+    assert twice <= concurrency + MAX_UNCOMMITTED, twice  # in flight, plus the outcomes not yet committed
 
 
 # -- problems with the file: one line, exit 2 -------------------------------------------------

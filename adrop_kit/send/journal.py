@@ -5,12 +5,15 @@ stores, per key, the event's position (`source`, `row`), the hash of the body se
 outcome and attempts, and answers two questions: which keys earlier runs settled (`known`), and which
 positions were delivered with another body (`delivered_at`: a row changed since it was delivered).
 
-Group commit: outcomes are written in groups, one transaction per `GROUP` outcomes or per
-`GROUP_SECONDS` since the group's first, whichever comes first, and at the end of every batch and
-at `close()` (WAL, synchronous=NORMAL: a committed group survives `kill -9`; the OS flushes it to
-disk at its own pace, so a power cut may lose the last groups). After `kill -9` the events whose fate
-is unknown are the ones in flight (at most `concurrency`) plus the uncommitted group (at most
-`GROUP`): the bound on duplicates when the run is resumed.
+Group commit: the send's workers hand each outcome to the journal (`record`, a list append) and go
+on; one writer thread commits them in groups, one transaction per `GROUP` outcomes or per
+`GROUP_SECONDS` since the group's first, whichever comes first, and at once at the end of every batch,
+before a lookup and at `close()` (`flush`). A worker waits when `MAX_UNCOMMITTED` outcomes are not yet
+committed, so the writer never falls further behind. WAL, synchronous=NORMAL: a committed group
+survives `kill -9` (no fsync per commit; the OS writes it to disk at its own pace, so a power cut may
+lose the last groups). After `kill -9` the events whose fate is unknown are the ones in flight (at most
+`concurrency`) plus the uncommitted outcomes (at most `MAX_UNCOMMITTED`, 64): the bound on duplicates
+when the run is resumed.
 The key itself is never written here, nor any header; payloads are not stored either.
 
 One journal, one run at a time: a `Journal` holds an OS lock on the journal file itself (`flock`,
@@ -62,7 +65,10 @@ _UPSERT = ("INSERT INTO deliveries (key, row, event_name, status, attempts, http
 GROUP = 32
 """At most this many outcomes wait for one commit (and so may be sent again after `kill -9`)."""
 GROUP_SECONDS = 0.05
-"""…and no outcome waits longer than this for its group to be committed, while outcomes keep coming."""
+"""…and no outcome waits longer than this for its group to be committed."""
+MAX_UNCOMMITTED = 2 * GROUP
+"""A worker noting an outcome waits while this many are not yet committed (the writer thread is behind):
+after `kill -9`, at most this many delivered events are unknown to the journal, besides those in flight."""
 
 STATE_DIR_ENV = "ADROP_KIT_STATE_DIR"
 """Overrides the directory default journals live in (tests, CI, a shared disk)."""
@@ -173,6 +179,11 @@ class Journal:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[Any, ...]] = []  # outcomes waiting for their group's commit
         self._pending_since = 0.0
+        self._committing = 0  # outcomes in the commit under way
+        self._cond = threading.Condition()  # guards the four fields above and below
+        self._urgent = self._stopping = False
+        self._write_error: JournalError | None = None
+        self._writer: threading.Thread | None = None
         self._sniff()
         self._file_lock = None if self.path == ":memory:" else _lock(self.path)
         try:
@@ -250,9 +261,9 @@ class Journal:
         """Known keys → (status, attempts so far)."""
         out: dict[str, tuple[str, int]] = {}
         keys = list(keys)
+        self.flush()
         try:
             with self._lock:
-                self._commit()
                 for i in range(0, len(keys), 900):
                     chunk = keys[i:i + 900]
                     q = f"SELECT key, status, attempts FROM deliveries WHERE key IN ({','.join('?' * len(chunk))})"
@@ -276,9 +287,9 @@ class Journal:
         of an earlier adrop-kit)]. How the planner tells a row changed since it was delivered."""
         jobs = list(jobs)
         out: dict[str, list[tuple[str, str | None]]] = {}
+        self.flush()
         try:
             with self._lock:
-                self._commit()
                 db = self._conn()
                 if db.execute("SELECT 1 FROM deliveries WHERE status = 'delivered' LIMIT 1").fetchone() is None:
                     return out
@@ -299,26 +310,69 @@ class Journal:
     def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
                http_status: int | None = None, error: str | None = None, *, source: str | None = None,
                body: str | None = None) -> None:
-        """Note an event's outcome; committed with its group (see the module docstring)."""
-        with self._lock:
-            now = time.monotonic()
+        """Note an event's outcome; the journal's writer thread commits it with its group (see the
+        module docstring). Waits while `MAX_UNCOMMITTED` outcomes are not yet committed; raises the
+        writer's `JournalError` if a commit failed."""
+        item = (key, row, event_name, status, attempts, http_status, error, time.time(), source, body)
+        with self._cond:
+            if self._write_error is not None:
+                raise self._write_error
             if not self._pending:
-                self._pending_since = now
-            self._pending.append((key, row, event_name, status, attempts, http_status, error, time.time(),
-                                  source, body))
-            if len(self._pending) >= GROUP or now - self._pending_since >= GROUP_SECONDS:
-                self._commit()
+                self._pending_since = time.monotonic()
+            self._pending.append(item)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="adrop-journal", daemon=True)
+                self._writer.start()
+            if len(self._pending) >= GROUP:
+                self._cond.notify_all()
+            while len(self._pending) + self._committing >= MAX_UNCOMMITTED and self._write_error is None:
+                self._cond.wait(0.1)
+            if self._write_error is not None:
+                raise self._write_error
 
     def flush(self) -> None:
-        """Commit the outcomes waiting for their group (the end of a batch, `close()`)."""
-        with self._lock:
-            self._commit()
+        """Commit every outcome noted so far, now (the end of a batch, a lookup, `close()`)."""
+        with self._cond:
+            self._urgent = True
+            self._cond.notify_all()
+            while (self._pending or self._committing) and self._write_error is None and self._writer is not None:
+                self._cond.wait(0.1)
+            self._urgent = False
+            if self._write_error is not None:
+                raise self._write_error
 
-    def _commit(self) -> None:
-        """Write the pending group in one transaction (the caller holds `_lock`)."""
-        if not self._pending:
-            return
-        rows, self._pending = self._pending, []
+    def _write_loop(self) -> None:
+        """The writer thread: a group is committed when it is `GROUP` long, `GROUP_SECONDS` old, or asked for."""
+        while True:
+            with self._cond:
+                while True:
+                    if self._pending and (len(self._pending) >= GROUP or self._urgent or self._stopping
+                                          or time.monotonic() - self._pending_since >= GROUP_SECONDS):
+                        break
+                    if self._stopping:
+                        return
+                    wait = GROUP_SECONDS if not self._pending else \
+                        max(0.0, self._pending_since + GROUP_SECONDS - time.monotonic())
+                    self._cond.wait(wait)
+                rows, self._pending = self._pending, []
+                self._committing = len(rows)
+            try:
+                with self._lock:
+                    self._commit(rows)
+            except JournalError as exc:
+                with self._cond:
+                    self._write_error = self._write_error or exc
+            except Exception as exc:  # noqa: BLE001 - the writer must not die silently
+                with self._cond:
+                    self._write_error = self._write_error or JournalError(
+                        f"{self.path}: cannot write the journal: {_problem(exc)}")
+            finally:
+                with self._cond:
+                    self._committing = 0
+                    self._cond.notify_all()
+
+    def _commit(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write one group in one transaction (the caller holds `_lock`)."""
         db = self._conn()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -332,9 +386,9 @@ class Journal:
             raise JournalError(f"{self.path}: cannot write the journal: {_problem(exc)}") from None
 
     def counts(self) -> dict[str, int]:
+        self.flush()
         try:
             with self._lock:
-                self._commit()
                 return dict(self._conn().execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
@@ -345,13 +399,18 @@ class Journal:
         return self._db
 
     def close(self) -> None:
-        """Commit what is pending, close the database, then release the lock. Idempotent."""
+        """Commit what is pending, stop the writer, close the database, then release the lock. Idempotent."""
+        try:
+            self.flush()
+        except JournalError:
+            pass  # the run already said the journal cannot be written (its last flush)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            writer, self._writer = self._writer, None
+        if writer is not None and writer is not threading.current_thread():
+            writer.join()
         with self._lock:
-            try:
-                if self._db is not None:
-                    self._commit()
-            except JournalError:
-                pass  # the run already said the journal cannot be written (its last flush)
             db, self._db = self._db, None
         try:
             if db is not None:
