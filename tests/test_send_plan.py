@@ -92,14 +92,17 @@ def test_the_journal_and_sparks_previous_table_answer_the_same_question(tmp_path
             journal.record(j.key, j.row, j.event_name, Outcome.DELIVERED.value, 1, 200)
         from_journal = plan(resume=journal)
     previous = Previous()  # Spark: the earlier outcomes joined to the rows, read as the batches go by
-    batch = pa.RecordBatch.from_pydict({"_adrop_source": ["<data>"] * 2, "_adrop_row": [0, 1], "x": [1, 2],
-                                        "_adrop_prev": ["delivered", None], "_adrop_prev_attempts": [1, None]})
+    keys = [first.jobs[0].key, "0" * 32, None]  # row 1 was delivered in another form; row 2 by a table without keys
+    batch = pa.RecordBatch.from_pydict({"_adrop_source": ["<data>"] * 3, "_adrop_row": [0, 1, 2], "x": [1, 2, 3],
+                                        "_adrop_prev": ["delivered", "delivered", "delivered"],
+                                        "_adrop_prev_attempts": [1, 1, None], "_adrop_prev_key": keys})
     assert [b.schema.names for b in previous.strip([batch])] == [["_adrop_source", "_adrop_row", "x"]]
     previous.source = "<data>"
     from_previous = plan(resume=previous)
     done = {o.row for o in from_journal.settled if o.outcome is Outcome.ALREADY_DELIVERED}
     assert done == {0, 1}
-    assert {o.row for o in from_previous.settled if o.outcome is Outcome.ALREADY_DELIVERED} == {0}
+    assert {o.row for o in from_previous.settled if o.outcome is Outcome.ALREADY_DELIVERED} == {0, 2}
+    assert {o.row for o in from_previous.settled if o.outcome is Outcome.CHANGED} == {1}  # the same identity
 
 
 def test_unvalidated_batches_skip_only_what_the_server_would_refuse_unread():
