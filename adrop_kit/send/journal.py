@@ -32,7 +32,6 @@ SQLite database, read-only, a disk full or an I/O error mid-run.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import sqlite3
@@ -42,13 +41,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.errors import JournalError, JournalInUse
-
-try:
-    import fcntl
-except ImportError:  # Windows: msvcrt's byte locks, also dropped when the file is closed or the process dies
-    fcntl = None  # type: ignore[assignment]
-    import msvcrt
+from adrop_kit.errors import JournalError
+from adrop_kit.send.filelock import lock_file, problem
 
 COLUMNS = ("key", "row", "event_name", "status", "attempts", "http_status", "error", "updated_at")
 """The columns every adrop-kit journal has (`source` and `body` are added to older ones when opened)."""
@@ -74,7 +68,6 @@ STATE_DIR_ENV = "ADROP_KIT_STATE_DIR"
 """Overrides the directory default journals live in (tests, CI, a shared disk)."""
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_WINDOWS_LOCK_BYTE = 1 << 20
 _NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a new journal file"
 
 
@@ -99,79 +92,6 @@ def default_journal(endpoint: str, identity: str) -> Path:
     return state_dir() / "journals" / f"{host}-{digest}.journal"
 
 
-def _problem(exc: BaseException) -> str:
-    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return " ".join(text.split()) or type(exc).__name__
-
-
-def _try_lock(fd: int) -> bool:
-    """Lock `fd` for this open file; False when someone else holds it. Released when `fd` is closed."""
-    if fcntl is not None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-    os.lseek(fd, _WINDOWS_LOCK_BYTE, os.SEEK_SET)  # a byte past the pid, so the pid stays readable
-    try:
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EDEADLK):  # EDEADLOCK is EDEADLK there
-            return False
-        raise
-    return True
-
-
-def _open_for_lock(path: str) -> int:
-    """A descriptor on the journal file itself (created empty if new: an empty file is an empty
-    database); read-only when that is all it allows (SQLite then says the journal is read-only)."""
-    flags = getattr(os, "O_CLOEXEC", 0)
-    try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | flags, 0o644)
-    except (PermissionError, OSError) as exc:
-        if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
-            raise
-        return os.open(path, os.O_RDONLY | flags)
-
-
-def _lock(path: str) -> Any:
-    """Take the journal's lock (an open file holding it), or raise JournalInUse / JournalError.
-    POSIX: `flock` on the journal file itself, so the lock follows its device and inode, not its name."""
-    note = os.path.realpath(path) + ".lock"  # who holds it, for the next one's message
-    try:
-        fd = _open_for_lock(path) if fcntl is not None else \
-            os.open(note, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-    except OSError as exc:
-        where = path if fcntl is not None else f"the journal's lock file {note}"
-        raise JournalError(f"{path}: cannot open {where} to lock it: {_problem(exc)}") from None
-    lock = open(fd, "rb", buffering=0)  # held while the Journal is open; closing it releases the lock
-    try:
-        locked = _try_lock(fd)
-    except OSError as exc:
-        lock.close()
-        raise JournalError(f"{path}: cannot lock the journal: {_problem(exc)}") from None
-    if not locked:
-        lock.close()
-        holder = _read_note(note)
-        here = " (this process)" if holder == str(os.getpid()) else ""
-        raise JournalInUse(f"{path} is in use by another adrop-kit send (pid {holder}{here}); wait for it to "
-                           "finish, or give this run another journal")
-    try:
-        with open(note, "wb") as f:
-            f.write(str(os.getpid()).encode())
-    except OSError:
-        pass  # the lock holds without the note
-    return lock
-
-
-def _read_note(note: str) -> str:
-    try:
-        with open(note, "rb") as f:
-            return f.read(32).decode("ascii", "replace").strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 class Journal:
     def __init__(self, path: str | Path):
         self.path = str(path)
@@ -185,7 +105,7 @@ class Journal:
         self._write_error: JournalError | None = None
         self._writer: threading.Thread | None = None
         self._sniff()
-        self._file_lock = None if self.path == ":memory:" else _lock(self.path)
+        self._file_lock = None if self.path == ":memory:" else lock_file(self.path)
         try:
             self._db = self._open()
         except BaseException:
@@ -204,7 +124,7 @@ class Journal:
         except IsADirectoryError:
             raise JournalError(f"{self.path}: is a directory; the journal is a file") from None
         except OSError as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         if head and head != _SQLITE_HEADER:  # an empty file is an empty database
             raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
 
@@ -212,7 +132,7 @@ class Journal:
         try:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot open the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot open the journal: {problem(exc)}") from None
         try:
             self._check(db)
             return db
@@ -228,7 +148,7 @@ class Journal:
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
                 raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         try:
             if "deliveries" in tables:
                 info = {name: pk for _, name, _, _, _, pk in db.execute("PRAGMA table_info(deliveries)")}
@@ -254,8 +174,8 @@ class Journal:
                 db.execute("ROLLBACK")
         except sqlite3.Error as exc:
             if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
-                raise JournalError(f"{self.path}: the journal is read-only ({_problem(exc)})") from None
-            raise JournalError(f"{self.path}: cannot use the journal: {_problem(exc)}") from None
+                raise JournalError(f"{self.path}: the journal is read-only ({problem(exc)})") from None
+            raise JournalError(f"{self.path}: cannot use the journal: {problem(exc)}") from None
 
     def lookup(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
         """Known keys → (status, attempts so far)."""
@@ -270,7 +190,7 @@ class Journal:
                     for k, status, attempts in self._conn().execute(q, chunk):
                         out[k] = (status, attempts)
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
 
     label = "journal"
@@ -304,7 +224,7 @@ class Journal:
                         if mine is not None and key != mine:
                             out.setdefault(mine, []).append((key, body))
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
 
     def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
@@ -365,7 +285,7 @@ class Journal:
             except Exception as exc:  # noqa: BLE001 - the writer must not die silently
                 with self._cond:
                     self._write_error = self._write_error or JournalError(
-                        f"{self.path}: cannot write the journal: {_problem(exc)}")
+                        f"{self.path}: cannot write the journal: {problem(exc)}")
             finally:
                 with self._cond:
                     self._committing = 0
@@ -383,7 +303,7 @@ class Journal:
                 db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot write the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot write the journal: {problem(exc)}") from None
 
     def counts(self) -> dict[str, int]:
         self.flush()
@@ -391,7 +311,7 @@ class Journal:
             with self._lock:
                 return dict(self._conn().execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
