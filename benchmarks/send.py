@@ -121,7 +121,7 @@ def transports(payloads: list[dict], repeats: int, concurrency: int = 4) -> None
             srv.reset()
             way = {"endpoint": srv.endpoint} if kind == "socket" else {"transport": local_transport(srv)}
             c = time.process_time()
-            with Sender(srv.app_key, concurrency=concurrency, progress=False, **way) as s:
+            with Sender(srv.app_key, concurrency=concurrency, progress=False, journal=False, **way) as s:
                 report = s.send_all(payloads)
             cpu[kind].append((time.process_time() - c) / len(payloads) * 1e6)
             assert report.delivered == len(payloads) == srv.stats()["good"], report

@@ -321,3 +321,17 @@ def test_quarantine_also_holds_held_and_rejected_rows(srv, tmp_path):
     assert held[0]["note"] == "x" and "W101" in held[0]["_adrop_why"] and held[1]["_batch"] == "b7"
     back = json.loads((tmp_path / "r.jsonl").read_text())
     assert back["_adrop_outcome"] == "rejected" and back["_batch"] == "b7" and "invalid" in back["_adrop_why"]
+
+
+def test_an_in_process_server_gets_an_in_memory_default_journal_for_the_senders_lifetime():
+    from adrop_kit.testing.local import local_server, local_transport
+
+    state = Path(os.environ["ADROP_KIT_STATE_DIR"])
+    rows = app_opens(4)
+    with local_server() as server:
+        with ak.Sender(server.app_key, transport=local_transport(server), progress=False) as sender:
+            assert sender.send_all(rows).delivered == 4
+            assert sender.send_all(rows).already_delivered == 4  # nothing sent twice in a session
+        with ak.Sender(server.app_key, transport=local_transport(server), progress=False) as sender:
+            assert sender.send_all(rows).delivered == 4  # a new Sender: its journal lived with the last one
+    assert not (state / "journals").exists()  # an app in this process: no file outlives it

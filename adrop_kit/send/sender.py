@@ -13,7 +13,9 @@ dropped silently.
 
 A journal always, unless `journal=False`: by default (`journal=True`) each `send_all` keeps one
 under the user's state directory, one per endpoint and input (`send.journal.default_journal`,
-`send.plan.input_identity`); a path or a `Journal` chooses one. Event identity: `send.plan`.
+`send.plan.input_identity`), in memory for the Sender's lifetime when its transport is an app in
+this process (`in_process`, e.g. the local server's); a path or a `Journal` chooses one. Event
+identity: `send.plan`.
 
 How hard each event is tried is one `RetryPolicy` (`retry=`); `on_outcome=` sees each
 event's `EventOutcome` as it happens (live counts in a widget, a log, a metrics counter).
@@ -98,6 +100,7 @@ class Sender:
         self._closed = False
         # last, once nothing else can fail: an own journal is locked from here until close()
         self._default_journal = journal is True
+        self._memory_journals: dict[str, Journal] = {}  # the defaults of an in-process transport, by input
         self._own_journal = journal not in (None, False, True) and not isinstance(journal, Journal)
         self.journal: Journal | None = Journal(journal) if self._own_journal else (  # type: ignore[arg-type]
             journal if isinstance(journal, Journal) else None)
@@ -131,6 +134,9 @@ class Sender:
         self.transport.close()
         if self._own_journal and self.journal is not None:
             self.journal.close()
+        for journal in self._memory_journals.values():
+            journal.close()
+        self._memory_journals.clear()
 
     def __enter__(self) -> Sender:
         return self
@@ -217,6 +223,18 @@ class Sender:
         """The default journal of `data`, open (and locked) for one `send_all`. A dry run reads it when it
         exists and never creates it."""
         path = self.default_journal(data)
+        if path is not None and self.journal is None and getattr(self.transport, "in_process", False):
+            from adrop_kit.send.plan import input_identity
+
+            identity = input_identity(data)
+            if identity not in self._memory_journals:
+                self._memory_journals[identity] = Journal(":memory:")
+            self.journal = self._memory_journals[identity]
+            try:
+                yield
+            finally:
+                self.journal = None
+            return
         if path is None or self.journal is not None or (self.dry_run and not path.exists()):
             yield
             return
