@@ -335,3 +335,11 @@ def test_an_in_process_server_gets_an_in_memory_default_journal_for_the_senders_
         with ak.Sender(server.app_key, transport=local_transport(server), progress=False) as sender:
             assert sender.send_all(rows).delivered == 4  # a new Sender: its journal lived with the last one
     assert not (state / "journals").exists()  # an app in this process: no file outlives it
+
+
+def test_a_dry_run_with_a_journal_file_that_does_not_exist_creates_none(srv, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ADROP_APP_KEY", KEY)
+    path = write_jsonl(tmp_path / "opens.jsonl", app_opens(2))
+    journal = tmp_path / "new.journal"
+    assert main(["send", str(path), "--endpoint", srv.endpoint, "--journal", str(journal), "--dry-run"]) == 0
+    assert not journal.exists() and not Path(f"{journal}.lock").exists()
