@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 CORE   := $(VENV)/.installed-core
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench bench-big lint notebooks lab clean distclean
+.PHONY: install demo test test-fast bench bench-big lint notebooks lab docs clean distclean
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ bench: $(STAMP)
 bench-big: $(STAMP)
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/spark.py
+
+# the docs site (MkDocs + Material) into site/; the rules and CLI references are generated from the code
+# (docs/hooks.py); --strict: a broken link or a page left out of the nav fails the build
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 # ruff, plus the layers / no-cycles / private-modules contracts of pyproject.toml (import-linter)
 lint: $(STAMP)

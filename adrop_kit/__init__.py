@@ -40,11 +40,14 @@ from adrop_kit.validate.report import DatasetReport, EventReport
 if _typing.TYPE_CHECKING:  # the lazy names, for type checkers and readers
     from adrop_kit.server.app import LocalServer
     from adrop_kit.server.faults import Faults
+    from adrop_kit.validate import importers as importers
     from adrop_kit.validate.dataset import validate_events
 
-# Imported on first use: the server loads uvicorn, dataset validation loads polars.
+# Imported on first use: the server loads uvicorn, dataset validation loads polars. `importers`
+# (`adrop_kit.importers.ga4(...)`, `.segment(...)`) is a module, like the subpackages not in __all__.
 __getattr__, __dir__ = _lazy_exports(__name__, {
     "Faults": "adrop_kit.server.faults",
+    "importers": "adrop_kit.validate.importers",
     "LocalServer": "adrop_kit.server.app",
     "validate_events": "adrop_kit.validate.dataset",
 })

@@ -6,6 +6,7 @@ no widget state) is checked, without a kernel, in tests/test_notebook_sources.py
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -64,7 +65,8 @@ def test_adrop_kit_lab_opens_working_copies_bound_to_loopback(monkeypatch, tmp_p
     from adrop_kit.cli import main
 
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    envs = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env=None: calls.append(cmd) or envs.append(env) or 0)
     monkeypatch.chdir(tmp_path)  # no ./notebooks here: the repository's folder is found
     assert main(["lab", "--port", "9123", "--no-browser"]) == 0
     (cmd,) = calls
@@ -74,6 +76,9 @@ def test_adrop_kit_lab_opens_working_copies_bound_to_loopback(monkeypatch, tmp_p
     assert Path(cmd[-1]) == work  # the committed notebooks are never opened (nor autosaved) in place
     assert sorted(p.name for p in work.glob("*.ipynb")) == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
     assert ("--allow-root" in cmd) == (os.geteuid() == 0)  # JupyterLab refuses root without it (containers)
+    settings = Path(envs[0]["JUPYTERLAB_SETTINGS_DIR"])  # no "Jupyter news?" pop-up over the widgets
+    notification = settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+    assert json.loads(notification.read_text())["fetchNews"] == "false"
 
     edited = work / "01_validate.ipynb"
     edited.write_text("{}")

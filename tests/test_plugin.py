@@ -142,3 +142,25 @@ def test_the_ci_profile_can_be_named_on_the_command_line_of_a_fresh_pytest(pytes
                                            "--hypothesis-profile=adrop-ci")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*PROFILE adrop-ci True None 50*"])
+
+
+def test_a_given_test_can_send_through_the_fixtures_with_default_settings(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user="""
+        import time
+        from hypothesis import given, settings
+        from adrop_kit.testing.strategies import events
+
+        @settings(max_examples=5)
+        @given(events("app_open"))
+        def test_each_example_is_delivered(adrop_server, adrop_sender, payload):
+            time.sleep(0.25)  # a busy machine: past hypothesis' default 200 ms deadline
+            assert adrop_sender.send(payload).outcome == "delivered"
+
+        @settings(deadline=50, max_examples=3)
+        @given(events("app_open"))
+        def test_a_deadline_of_ones_own_is_kept(adrop_sender, payload):
+            time.sleep(0.2)
+    """)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*DeadlineExceeded*"])

@@ -41,9 +41,32 @@ def test_a_clean_dataset_says_so_without_empty_charts():
     assert "<svg" not in page and "<h2>Violations</h2>" not in page
 
 
-def test_only_the_first_violations_are_listed_but_all_are_counted():
+CELL = "<td style='text-align:left;padding:2px 8px'>{}</td>"
+
+
+def test_a_repeated_violation_is_listed_once_with_its_count_and_first_rows():
     rows = [{"uid": f"u{i}", "eventName": "sign_up"} for i in range(30)]
+    rows += [{"uid": f"v{i}", "eventName": "app_open", "itemId": "x"} for i in range(3)]  # W102, fewer
+    page = report_page(validate_events(rows))
+    listing = page[page.index("<h2>Violations</h2>"):]
+    assert listing.count(CELL.format("E005")) == 1 and listing.count(CELL.format("W102")) == 1
+    assert listing.index("E005") < listing.index("W102")  # errors first
+    assert CELL.format("0, 1, 2, 3, 4") in listing and "<b>30</b><span>invalid</span>" in page
+
+
+def test_only_the_largest_groups_are_listed_but_all_are_counted():
+    rows = [{"uid": f"u{i}", "eventName": "app_open", f"extra_{i}": 1} for i in range(30)]  # 30 distinct W102
     page = report_page(validate_events(rows), limit=10)
     listing = page[page.index("<h2>Violations</h2>"):]
-    assert listing.count("<td style='text-align:left;padding:2px 8px'>E005</td>") == 10
-    assert "The first 10 of 30 violations" in page and "<b>30</b><span>invalid</span>" in page
+    assert listing.count(CELL.format("W102")) == 10 and "The 10 largest groups" in listing
+
+
+def test_bars_are_sorted_coloured_by_severity_and_labels_are_whole():
+    from adrop_kit.explore.report_page import AMBER, RED
+
+    rows = [{"uid": "u", "eventName": "app_open", "junk": 1}] * 5 + [{"uid": "u", "eventName": "sign_up"}] * 2
+    page = report_page(validate_events(rows))
+    events = page[page.index("Violations by event"):]
+    assert events.index(">app_open<") < events.index(">sign_up<")  # the most violations first
+    assert f"fill='{AMBER}'" in events and f"fill='{RED}'" in events  # warnings amber, errors red
+    assert ">W102 a key the event&#x27;s catalog entry does not list<" in page  # the full title, not cut

@@ -76,3 +76,17 @@ def warning_rules(text: str) -> str:
 
 
 warning_rules.__name__ = "warning rule ids"
+
+
+def encoding(text: str) -> str:
+    """A text encoding Python knows (`cp949`, `euc-kr`, `latin-1`, `utf-8`), by its canonical name."""
+    import codecs
+
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r}; e.g. utf-8, cp949, euc-kr, latin-1, "
+                                         "shift_jis") from None
+
+
+encoding.__name__ = "encoding"

@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from adrop_kit.cli.argtypes import column_names, count, delimiter, positive
+from adrop_kit.cli.argtypes import column_names, count, delimiter, encoding, positive
 from adrop_kit.errors import AdropError
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.spec.catalog import Catalog, ParamSpec
+from adrop_kit.support import width as columns
 
 PROG = "adrop-kit"
 
@@ -50,6 +51,30 @@ DELIMITER_HELP = ("the CSV field separator: , ; '|' or tab (also: comma, semicol
 def add_delimiter_argument(parser: argparse.ArgumentParser) -> None:
     """--delimiter for CSV inputs."""
     parser.add_argument("--delimiter", metavar="SEP", type=delimiter, default=None, help=DELIMITER_HELP)
+    parser.add_argument("--encoding", metavar="NAME", type=encoding, default=None,
+                        help="a CSV file's text encoding (cp949, euc-kr, latin-1, …); default: UTF-8, and CP949 "
+                             "when the file is not UTF-8 (the report says so)")
+
+
+def add_mapping_argument(parser: argparse.ArgumentParser) -> None:
+    """--mapping for validate and send: renames and value fixes applied before checking."""
+    parser.add_argument("--mapping", metavar="FILE", type=Path,
+                        help="a mapping file (TOML) whose [rename], [fix.COLUMN] and [case] tables fix every row "
+                             "before it is checked (Purchase -> purchase, iOS -> ios, krw -> KRW); the report says "
+                             "how many rows each rule changed")
+
+
+def checked_mapping(args: argparse.Namespace, catalog: Catalog) -> Path | None:
+    """The --mapping file, read once here so a mistake in it is a usage error naming its line."""
+    if getattr(args, "mapping", None) is None:
+        return None
+    from adrop_kit.io.importers.mapping import load_mapping
+
+    try:
+        load_mapping(args.mapping, catalog=catalog)
+    except AdropError as exc:
+        raise Fail(" ".join(str(exc).split())) from None
+    return args.mapping
 
 
 def meta_columns(args: argparse.Namespace) -> tuple[str, ...]:
@@ -105,21 +130,23 @@ def clip(value: Any, width: int) -> str:
     if text != text.strip() or not text:  # show where the blanks are: '  '
         text = repr(text)
     text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return columns.clip(text, width)
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], style: Style, *,
            right: set[int] | frozenset[int] = frozenset(), indent: str = "") -> list[str]:
     """Rows as aligned text columns; the last column is not padded. Severity cells are colored."""
     cells = [[("" if c is None else f"{c:,}" if isinstance(c, int) else str(c)) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
+    widths = [max(columns.width(h), *(columns.width(r[i]) for r in cells)) if cells else columns.width(h)
+              for i, h in enumerate(header)]
     last = len(header) - 1
     sev = list(header).index("severity") if "severity" in header else -1
 
     def line(row: Sequence[str], paint: Callable[[str], str] | None = None) -> str:
         parts = []
         for i, cell in enumerate(row):
-            padded = cell if i == last else cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            padded = (cell if i == last else columns.rjust(cell, widths[i]) if i in right
+                      else columns.ljust(cell, widths[i]))
             parts.append(style.severity(cell, padded) if i == sev and not paint else padded)
         text = "  ".join(parts).rstrip()
         return indent + (paint(text) if paint else text)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +42,33 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     p.set_defaults(run=cmd_lab)
 
 
+SHARED = Path("share") / "adrop-kit" / "notebooks"
+"""Where a wheel installs the notebooks, under the environment's data prefix (pyproject's data-files)."""
+QUIET_SETTINGS = {  # JupyterLab's notification settings: no "get Jupyter news?" toast over the widgets
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+}
+
+
 def notebooks_dir(explicit: Path | None = None) -> Path | None:
-    """The notebooks: `explicit`, else ./notebooks, else the repository's notebooks/ (editable installs)."""
+    """The notebooks: `explicit`, else ./notebooks, else the repository's notebooks/ (editable installs),
+    else the ones a wheel installed under the environment's prefix (`share/adrop-kit/notebooks`)."""
     candidates = [explicit] if explicit is not None else [
-        Path.cwd() / "notebooks", Path(__file__).resolve().parents[2] / "notebooks"]
-    return next((p for p in candidates if p.is_dir()), None)
+        Path.cwd() / "notebooks", Path(__file__).resolve().parents[2] / "notebooks",
+        Path(sysconfig.get_path("data")) / SHARED, Path(sys.prefix) / SHARED]
+    return next((p for p in candidates if p.is_dir() and any(p.glob("*.ipynb"))), None)
+
+
+def quiet_settings(work: Path) -> Path:
+    """A JupyterLab user-settings folder for the adrop lab (in `work`), holding QUIET_SETTINGS unless the
+    user changed them there: JupyterLab asks about Jupyter news on first launch, over the widgets."""
+    folder = work / ".jupyterlab-settings"
+    for name, values in QUIET_SETTINGS.items():
+        path = folder / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values, indent=2), encoding="utf-8")
+    return folder
 
 
 def working_copies(source: Path, work: Path, *, fresh: bool = False) -> list[str]:
@@ -62,7 +86,8 @@ def working_copies(source: Path, work: Path, *, fresh: bool = False) -> list[str
 def lab_command(folder: Path, port: int, *, open_browser: bool = True) -> list[str]:
     """The command that runs JupyterLab with this interpreter, loopback only (and as root where run so,
     as in containers: JupyterLab refuses root without --allow-root)."""
-    cmd = [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={port}"]
+    cmd = [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={port}",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if not open_browser:
         cmd.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -91,4 +116,5 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print(f"Working copies of {source} in {folder}{kept}: the committed notebooks stay untouched.",
               file=sys.stderr)
     print(f"Starting JupyterLab on {folder} at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", file=sys.stderr)
-    return subprocess.call(lab_command(folder, args.port, open_browser=not args.no_browser))
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(quiet_settings(Path.cwd() / WORK_DIR))}
+    return subprocess.call(lab_command(folder, args.port, open_browser=not args.no_browser), env=env)

@@ -1,6 +1,7 @@
 """The `adrop-kit` command: `main(argv) -> int`, a thin shell over the Python API.
 
     adrop-kit validate | catalog | sample | rules     (cli/validate.py)
+    adrop-kit import ga4 | segment                    (cli/importing.py)
     adrop-kit send | demo | serve                     (cli/net.py)
     adrop-kit fuzz                                    (cli/fuzz.py)
     adrop-kit export jsonschema | openapi             (cli/export.py)
@@ -19,7 +20,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from adrop_kit.cli import exits, export, fuzz, lab, net, validate
+from adrop_kit.cli import exits, export, fuzz, importing, lab, net, validate
 from adrop_kit.cli.common import PROG, Fail, silence_stdout
 from adrop_kit.errors import AdropError
 from adrop_kit.spec.version import __version__
@@ -86,7 +87,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     fmt = {"choices": ("table", "json"), "default": "table", "help": "output format (default: table)"}
     plan = {"metavar": "FILE", "type": Path, "help": "tracking plan (.toml or .json) with custom events or parameters"}
-    for group in (validate, net, fuzz, export, lab):
+    for group in (validate, importing, net, fuzz, export, lab):
         group.add_parsers(sub, fmt=fmt, plan=plan)
     return p, sub.choices
 

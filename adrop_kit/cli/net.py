@@ -17,8 +17,10 @@ from adrop_kit.cli.common import (
     Fail,
     Style,
     add_delimiter_argument,
+    add_mapping_argument,
     add_meta_columns_argument,
     add_retry_arguments,
+    checked_mapping,
     load_catalog,
     meta_columns,
     one_line,
@@ -74,6 +76,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     s.add_argument("--strict", action="store_true", help="events outside the catalog are errors")
     add_meta_columns_argument(s)
     add_delimiter_argument(s)
+    add_mapping_argument(s)
     s.add_argument("--hold-warnings", metavar="RULES", nargs="?", const="all", type=warning_rules, default=None,
                    help="keep back (do not send) valid rows that carry a warning: any warning, or only the rule ids "
                         "listed (W101,W107). Held rows are counted and named, never journaled (a run without the "
@@ -140,7 +143,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     with sender:
         try:
             report = sender.send_all(data, stream=True, delimiter=args.delimiter, outcomes_out=args.outcomes_out,
-                                     quarantine=args.quarantine, max_invalid_rate=args.max_invalid_rate)
+                                     quarantine=args.quarantine, max_invalid_rate=args.max_invalid_rate,
+                                     encoding=args.encoding, mapping=checked_mapping(args, sender.catalog))
         except JournalError as exc:
             raise Fail(" ".join(str(exc).split())) from None
         except InvalidEvents as exc:  # --max-invalid-rate: the data, not the usage
@@ -170,6 +174,8 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
               Outcome.SKIPPED, Outcome.HELD):
         if k in s and (s[k] or k is first):
             out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
+    for note in getattr(report, "notes", ()):
+        out(st.yellow(f"Note: {note}"))
     if s["retries"]:
         out(st.dim(f"  {s['retries']:,} retries spent; the longest wait between two attempts was "
                    f"{s['longest_wait_s']:g} s"))

@@ -15,7 +15,9 @@ from adrop_kit.cli.common import (
     Fail,
     Style,
     add_delimiter_argument,
+    add_mapping_argument,
     add_meta_columns_argument,
+    checked_mapping,
     clip,
     load_catalog,
     meta_columns,
@@ -65,6 +67,7 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     add_delimiter_argument(v)
     v.add_argument("--max-invalid-rate", metavar="R", type=fraction, default=None,
                    help="for CI: exit 1 only when more than this share of rows (0 to 1) is invalid, else 0")
+    add_mapping_argument(v)
     v.add_argument("--format", **fmt)
     v.add_argument("--limit", metavar="N", type=count, default=DEFAULT_LIMIT,
                    help=f"violations listed in the table (default: {DEFAULT_LIMIT}; json always lists all)")
@@ -124,6 +127,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             data = paths[0] if len(paths) == 1 else paths
             report = validate_events(data, catalog=catalog, strict=args.strict,
                                      extra_columns=meta_columns(args), delimiter=args.delimiter,
+                                     encoding=args.encoding, mapping=checked_mapping(args, catalog),
                                      stream=True, violations_out=args.violations_out,
                                      valid_out=args.valid_out, invalid_out=args.invalid_out,
                                      batch_bytes=args.batch_mb << 20, batch_rows=args.batch_mb * 10_000)
@@ -217,7 +221,7 @@ def _sample_parts(args: argparse.Namespace, dest: Path) -> int:
 def cmd_rules(args: argparse.Namespace) -> int:
     """List the rule ids, their severity and what each checks."""
     if args.format == "json":
-        out(json.dumps([{"rule": r.value, "severity": r.severity, "title": r.title} for r in Rule]))
+        out(json.dumps([{"rule": r.value, "severity": r.severity, "title": r.title, "fix": r.fix} for r in Rule]))
         return exits.OK
     for line in table(("rule", "severity", "what it checks"),
                        [(r.value, r.severity, r.title) for r in Rule], Style.for_stdout()):

@@ -40,7 +40,9 @@ table.adrop-table{border-collapse:collapse;width:100%;font-size:13px}
 table.adrop-table th{background:#f4f6f6;border-bottom:1px solid #d5dbdb}
 table.adrop-table td{border-bottom:1px solid #eaeded;vertical-align:top;overflow-wrap:anywhere}
 table.adrop-table td:nth-child(-n+5){white-space:nowrap}
-.note{color:#5d6d7e} footer{margin-top:32px;color:#7f8c8d;font-size:12px}
+.note{color:#5d6d7e}
+.legend{color:#5d6d7e;font-size:12px} .legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;
+  border-radius:2px} footer{margin-top:32px;color:#7f8c8d;font-size:12px}
 @media print{body{margin:0}.chart{break-inside:avoid}}
 """
 
@@ -54,8 +56,6 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
     by_rule = report.by_rule().sort("violations", descending=True)
     by_event = report.by_event()
     n = report.violation_count
-    cols = report.shown_columns
-    shown = report.violations.head(limit).select(cols)
     if s["invalid"]:
         verdict = (f"<div class='verdict bad'>{s['invalid']:,} of {s['rows']:,} rows would be rejected by Adrop "
                    "(<code>!invalid</code>): they are held back by <code>adrop-kit send</code>.</div>")
@@ -65,11 +65,14 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
                    + "</div>")
     cards = "".join(f"<div class='card {k}'><b>{s[k]:,}</b><span>{k}</span></div>"
                     for k in ("rows", "valid", "invalid", "warned"))
-    rule_bars = [(f"{r['rule']} {r['title']}", r["violations"], RED if r["severity"] == "error" else AMBER)
+    rule_bars = [(f"{r['rule']} {r['title']}", [(r["violations"], RED if r["severity"] == "error" else AMBER)])
                  for r in by_rule.iter_rows(named=True)]
+    events = sorted(by_event.iter_rows(named=True), key=lambda r: (-(r["errors"] + r["warnings"]), -r["errors"]))
     event_bars = [(str(r["eventName"]) if r["eventName"] is not None else "(no eventName)",
-                   r["errors"] + r["warnings"], RED if r["errors"] else AMBER) for r in by_event.iter_rows(named=True)]
-    charts = ("<div class='charts'>"
+                   [(r["errors"], RED), (r["warnings"], AMBER)]) for r in events]
+    legend = (f"<p class='legend'><i style='background:{RED}'></i>errors (rejected by Adrop) "
+              f"<i style='background:{AMBER}'></i>warnings (accepted, worth a look)</p>")
+    charts = (f"{legend}<div class='charts'>"
               f"<div class='chart'><h2>Violations by rule</h2>{bar_chart(rule_bars, 'violations by rule')}</div>"
               f"<div class='chart'><h2>Violations by event</h2>{bar_chart(event_bars, 'violations by event')}</div>"
               "</div>") if n else ""
@@ -77,10 +80,16 @@ def report_page(report: DatasetReport, *, title: str | None = None, limit: int =
                              ("rule", "severity", "violations", "rows", "what it checks")) if n else ""
     listing = ""
     if n:
-        more = (f"<p class='note'>The first {limit:,} of {n:,} violations; "
-                "<code>adrop-kit validate --format json</code> lists every one.</p>" if n > limit else "")
-        listing = ("<h2>Violations</h2>" + more
-                   + html_table((_cells(r, cols.index("value")) for r in shown.iter_rows()), cols))
+        groups = grouped(report, limit)
+        held = report.violations.height
+        partial = (f" (grouped from the first {held:,} of {n:,} violations, the ones this report holds)"
+                   if held < n else "")
+        more = (f"<p class='note'>The {limit:,} largest groups; <code>adrop-kit validate --format json</code> lists "
+                "every violation.</p>" if groups.height >= limit else "")
+        listing = ("<h2>Violations</h2>"
+                   f"<p class='note'>The same problem is listed once, with how often it occurs and the first rows "
+                   f"it occurs in{partial}.</p>" + more
+                   + html_table((_cells(r, 4) for r in groups.iter_rows()), GROUP_COLUMNS))
     esc = html.escape
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
@@ -103,35 +112,63 @@ def write_report_page(report: DatasetReport, path: str | Path, **options: Any) -
     return path
 
 
-def bar_chart(bars: Sequence[tuple[str, int, str]], label: str, *, width: int = 520, max_bars: int = 15) -> str:
-    """A horizontal bar chart as inline SVG: (label, count, color) per bar, largest first as given."""
+Bar = tuple[str, Sequence[tuple[int, str]]]
+"""A bar: its label and its segments, (count, colour) each (errors then warnings)."""
+GROUP_COLUMNS = ("rule", "severity", "field", "occurrences", "example values", "message", "first rows")
+
+
+def bar_chart(bars: Sequence[Bar], label: str, *, width: int = 520, max_bars: int = 15) -> str:
+    """A horizontal bar chart as inline SVG, largest first as given: each bar's full label on a line of its
+    own above it (rule titles are long: never cut), its segments stacked, its total at its end."""
     bars = list(bars)[:max_bars]
     if not bars:
         return ""
-    row, label_w, pad = 24, 250, 56
-    top = max(count for _, count, _ in bars) or 1
-    inner = width - label_w - pad
+    row, pad = 40, 64
+    top = max(sum(c for c, _ in segments) for _, segments in bars) or 1
+    inner = width - pad
     parts = []
-    for i, (text, count, color) in enumerate(bars):
-        y = i * row
-        w = max(1.0, inner * count / top)
-        short = text if len(text) <= 32 else text[:31] + "…"
-        parts.append(
-            f"<text x='{label_w - 8}' y='{y + 16}' text-anchor='end' font-size='12' fill='#1b2631'>"
-            f"<title>{html.escape(text)}</title>{html.escape(short)}</text>"
-            f"<rect x='{label_w}' y='{y + 4}' width='{w:.1f}' height='{row - 8}' rx='3' fill='{color}'/>"
-            f"<text x='{label_w + w + 6:.1f}' y='{y + 16}' font-size='12' fill='{GREY}'>{count:,}</text>")
+    for i, (text, segments) in enumerate(bars):
+        y, x = i * row, 0.0
+        parts.append(f"<text x='0' y='{y + 13}' font-size='12' fill='#1b2631'>{html.escape(text)}</text>")
+        for count, color in segments:
+            if count:
+                w = max(1.0, inner * count / top)
+                parts.append(f"<rect x='{x:.1f}' y='{y + 18}' width='{w:.1f}' height='14' rx='2' fill='{color}'/>")
+                x += w
+        total = sum(c for c, _ in segments)
+        parts.append(f"<text x='{x + 6:.1f}' y='{y + 30}' font-size='12' fill='{GREY}'>{total:,}</text>")
     height = row * len(bars)
     return (f"<svg xmlns='http://www.w3.org/2000/svg' role='img' aria-label='{html.escape(label)}' "
             f"viewBox='0 0 {width} {height}' width='100%' style='max-width:{width}px'>{''.join(parts)}</svg>")
 
 
+def grouped(report: DatasetReport, limit: int = DEFAULT_LIMIT) -> Any:
+    """The report's violations grouped by (rule, field, message): how often each occurs, one example
+    value and the first rows (with their file when there are several), errors first, then by count."""
+    import polars as pl
+
+    v = report.violations
+    where = (pl.concat_str(pl.col("source"), pl.lit(":"), pl.col("row").cast(pl.String))
+             if report.multi and "source" in v.columns else pl.col("row").cast(pl.String))
+    return (v.with_columns(where.alias("_where"))
+            .group_by("rule", "severity", "field", "message", maintain_order=True)
+            .agg(pl.len().alias("occurrences"),
+                 pl.col("value").drop_nulls().unique(maintain_order=True).head(EXAMPLES).alias("example values"),
+                 pl.col("_where").head(FIRST_ROWS).str.join(", ").alias("first rows"))
+            .sort(pl.col("severity") != "error", pl.col("occurrences"), descending=[False, True], maintain_order=True)
+            .head(limit)
+            .select(GROUP_COLUMNS))
+
+
+FIRST_ROWS = 5
+EXAMPLES = 3
+
+
 def _cells(row: tuple[Any, ...], at: int) -> list[Any]:
-    """Violation cells as shown: a value with blanks at either end is quoted so the blanks show."""
+    """A group's cells as shown: its example values side by side, one with blanks at either end quoted so
+    the blanks show."""
     out = list(row)
-    value = out[at]
-    if isinstance(value, str) and (value != value.strip() or not value):
-        out[at] = repr(value)
+    out[at] = ", ".join(repr(v) if v != v.strip() or not v else v for v in out[at] or ())
     return out
 
 

@@ -26,7 +26,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,6 +49,7 @@ class Part:
     label: str
     fmt: str  # ".csv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"
     compression: str | None = None  # "gzip" | "zstd"
+    encoding: str | None = None  # a text part's encoding, when named (`io.encodings`; None: UTF-8, else guessed)
 
     @property
     def size(self) -> int | None:
@@ -195,6 +196,14 @@ def resolve_inputs(data: str | Path | Sequence[str | Path]) -> Inputs:
     return Inputs(parts, STDIN_LABEL if label == STDIN else label, multi, skipped)
 
 
+def with_encoding(inputs: Inputs, encoding: str | None) -> Inputs:
+    """`inputs` whose text parts are read as `encoding` (None: UTF-8, or guessed when they are not)."""
+    if encoding is None:
+        return inputs
+    parts = [replace(p, encoding=encoding) for p in inputs.parts]
+    return Inputs(parts, inputs.label, inputs.multi, inputs.skipped)
+
+
 def open_part(part: Part) -> BinaryIO:
     """A binary stream of the part's (decompressed) bytes. DataReadError with one line if it cannot."""
     if part.path is None:
@@ -244,4 +253,4 @@ def read_block(fh: BinaryIO, part: Part, n: int) -> bytes:
 
 
 __all__ = ["COMPRESSIONS", "PARQUET_FORMATS", "STDIN", "STDIN_LABEL", "TEXT_FORMATS", "Inputs", "Part",
-           "format_of", "is_paths", "open_part", "read_block", "read_part", "resolve_inputs"]
+           "format_of", "is_paths", "open_part", "read_block", "read_part", "resolve_inputs", "with_encoding"]

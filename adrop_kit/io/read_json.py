@@ -34,6 +34,7 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import LINE, MAX_REPR, ROW, Frame, from_records
+from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.io.jsonl_fast import Lines, native_lane, null_columns
 from adrop_kit.io.jsontext import too_deep
 from adrop_kit.io.lanes import Evict, evictions, fast_counts, holding, merge_lanes
@@ -261,6 +262,17 @@ def _not_a_dataset(source: str, value: Any) -> str:
     return f"{source}: expected a JSON array of events (or one event object), got {json_kind(value)}"
 
 
+def _export_hint(data: bytes) -> str:
+    """`; this looks like a GA4 export …` when the first line is a row of an export (BigQuery writes
+    newline-delimited JSON as .json), else nothing."""
+    try:
+        first = orjson.loads(data[:data.find(b"\n")] if b"\n" in data else data)
+    except orjson.JSONDecodeError:
+        return ""
+    hint = export_hint(first) if isinstance(first, dict) else None
+    return f"; {hint}" if hint else ""
+
+
 def _read_json_slowly(data: bytes, source: str, catalog: Catalog) -> Frame:
     """orjson refused the file: element by element, each judged by `parse_row`."""
     text = data.decode("utf-8", "surrogateescape")  # invalid bytes survive, and come back by encoding
@@ -274,7 +286,8 @@ def _read_json_slowly(data: bytes, source: str, catalog: Catalog) -> Frame:
         if text.startswith("{", pos) and _NOT_JSON not in problem:  # one event, too deep or not UTF-8
             return from_records([None], catalog, errors={0: (problem, raw_text(data))}, source=source)
         reason = problem.partition(f"{_NOT_JSON} (")[2][:-1] or problem
-        raise DataReadError(f"{source}: not valid JSON ({reason}); for one event per line use .jsonl")
+        raise DataReadError(f"{source}: not valid JSON ({reason}); for one event per line use .jsonl"
+                            + _export_hint(data))
     records: list[Any] = []
     errors: dict[int, tuple[str, str]] = {}
     decoder = json.JSONDecoder()

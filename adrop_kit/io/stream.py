@@ -32,6 +32,7 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
+from adrop_kit.io.encodings import Transcoder, choose, transcode
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records
 from adrop_kit.io.parts import PARQUET_FORMATS, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
@@ -114,7 +115,11 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -
     if is_blank(data):
         return from_records([], catalog, source=part.label)
     if part.fmt == ".csv":
-        return read_csv(data, part.label, catalog, delimiter=delimiter)
+        encoding, note = choose(data, part.label, part.encoding)
+        frame = read_csv(data if encoding is None else transcode(data, encoding), part.label, catalog,
+                         delimiter=delimiter)
+        frame.notes += (note,) if note else ()
+        return frame
     reader = read_json if part.fmt == ".json" else read_jsonl
     return reader(data, part.label, catalog)
 
@@ -164,6 +169,11 @@ def _more(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, bool]:
 def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
          delimiter: str | None) -> Iterator[tuple[Frame, int]]:
     buf, eof = _first_block(fh, part, batch_bytes)
+    encoding, note = choose(buf, part.label, part.encoding)
+    notes = (note,) if note else ()
+    if encoding is not None:  # e.g. CP949 from Excel on Korean Windows: transcoded as it streams
+        fh = Transcoder(fh, encoding, head=buf)  # type: ignore[assignment]
+        buf = fh.read(-1) if eof else fh.read(len(fh.pending))
     while not eof and (buf.isspace() or _parity_cut(buf, 0, len(buf), eof) is None):
         block, eof = _more(fh, part, batch_bytes)  # the header may be longer than a block
         buf += block
@@ -182,6 +192,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             end, n = cut
             body, buf = buf[:end], buf[end:]
             frame = read_csv(head + body, part.label, catalog, delimiter=sep)
+            frame.notes += notes
             yield shifted(frame, records, lines, commas=True), len(body)
             yielded = True
             records += n
@@ -191,7 +202,9 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
         block, eof = _more(fh, part, batch_bytes)
         buf += block
     if not yielded:
-        yield read_csv(head, part.label, catalog, delimiter=sep), len(head)
+        frame = read_csv(head, part.label, catalog, delimiter=sep)
+        frame.notes += notes
+        yield frame, len(head)
 
 
 def _parity_cut(buf: bytes, start: int, limit: int, eof: bool) -> int | None:

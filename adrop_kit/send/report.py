@@ -64,6 +64,8 @@ class SendReport:
     """The journal this send read and wrote (None: no journal, so a re-run sends everything again)."""
     quarantine: str | None = None
     """The file every row not sent was written to (`quarantine=`, `--quarantine`), if any."""
+    notes: tuple[str, ...] = ()
+    """What the input looks like when it is not Adrop events (a GA4 or Segment export: which import to run)."""
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: (o.source or "", o.row))
@@ -180,6 +182,7 @@ class SendReport:
                 **({"changed": [o.as_dict() for o in self.outcomes if o.outcome == Outcome.CHANGED]}
                    if self.changed else {}),
                 **({"quarantine": self.quarantine} if self.quarantine else {}),
+                **({"notes": list(self.notes)} if self.notes else {}),
                 **({"note": note} if (note := self.unlisted_note()) else {})}
 
     def to_json(self, indent: int | None = None) -> str:

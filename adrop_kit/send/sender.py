@@ -26,6 +26,7 @@ default, or e.g. `LocalServer().transport()` to the local server's app in this p
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,10 +173,14 @@ class Sender:
     def send_all(self, data: Any, *, dry_run_preview: int = 5, stream: bool | None = None,
                  batch_bytes: int | None = None, batch_rows: int | None = None,
                  delimiter: str | None = None, outcomes_out: str | os.PathLike[str] | None = None,
+                 encoding: str | None = None, mapping: Any = None,
                  quarantine: str | os.PathLike[str] | None = None,
                  max_invalid_rate: float | None = None) -> SendReport:
         """Validate and send a dataset (anything `validate_events` takes; `delimiter`: a CSV file's
-        field separator, None sniffs it). See the module docstring.
+        field separator, None sniffs it; `encoding`: a CSV file's text encoding, None reads UTF-8 or
+        guesses CP949; `mapping`: a mapping file whose renames and value fixes apply to every row
+        before it is checked and sent, the report's notes saying how many rows each rule changed).
+        See the module docstring.
         Every input goes through one loop (`send.stream`): batches, each checked, planned
         (`send.plan`), sent, journaled and let go; an input `validate_events` reads whole is one batch,
         and its report lists every row. Inputs it streams (several files, `-`, a big file,
@@ -186,33 +191,46 @@ class Sender:
         `max_invalid_rate`: validate the whole input first, and raise `InvalidEvents` (nothing sent)
         when more than that share of its rows is invalid (standard input cannot be read twice)."""
         if max_invalid_rate is not None:
-            self._check_invalid_rate(data, max_invalid_rate, delimiter=delimiter)
+            self._check_invalid_rate(data, max_invalid_rate, delimiter=delimiter, encoding=encoding, mapping=mapping)
         with self._journal_for(data):
             return self._send_all(data, dry_run_preview=dry_run_preview, stream=stream, batch_bytes=batch_bytes,
                                   batch_rows=batch_rows, delimiter=delimiter, outcomes_out=outcomes_out,
-                                  quarantine=quarantine)
+                                  encoding=encoding, mapping=mapping, quarantine=quarantine)
 
     def _send_all(self, data: Any, *, dry_run_preview: int, stream: bool | None, batch_bytes: int | None,
-                  batch_rows: int | None, delimiter: str | None, outcomes_out: Any, quarantine: Any) -> SendReport:
+                  batch_rows: int | None, delimiter: str | None, outcomes_out: Any, encoding: str | None,
+                  mapping: Any, quarantine: Any) -> SendReport:
 
+        from adrop_kit.io.importers.fixes import fix_notes, fixed_frames
         from adrop_kit.io.parts import Inputs
         from adrop_kit.io.readers import to_frame
         from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
         from adrop_kit.send.stream import checked, send_batches
-        from adrop_kit.validate.dataset import plan_inputs
+        from adrop_kit.validate.dataset import mapping_fixes, plan_inputs
         from adrop_kit.validate.stream import input_frames
 
         plan = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
-                           outcomes_out=outcomes_out)
+                           outcomes_out=outcomes_out, encoding=encoding)
+        fixes, where = mapping_fixes(mapping, self.catalog)
+        changed: Counter[str] = Counter()
         if isinstance(plan, Inputs):  # streamed: batch by batch
-            frames = input_frames(plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
-                                  batch_rows=batch_rows or DEFAULT_BATCH_ROWS, progress=False, delimiter=delimiter)
-            return send_batches(self, checked(self, frames), label=plan.label, multi=plan.multi,
-                                dry_run_preview=dry_run_preview, outcomes_out=outcomes_out, quarantine=quarantine)
+            frames: Any = input_frames(plan, self.catalog, batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                                       batch_rows=batch_rows or DEFAULT_BATCH_ROWS, progress=False,
+                                       delimiter=delimiter)
+            if fixes is not None:
+                frames = fixed_frames(frames, fixes, changed)
+            report = send_batches(self, checked(self, frames), label=plan.label, multi=plan.multi,
+                                  dry_run_preview=dry_run_preview, outcomes_out=outcomes_out,
+                                  quarantine=quarantine)
+            report.notes += fix_notes(changed, where)
+            return report
         frame = to_frame(data, self.catalog, delimiter=delimiter) if plan is None else \
             whole_frame(plan, self.catalog, delimiter=delimiter)  # the one-batch case
-        return send_batches(self, checked(self, [(0, frame)]), label=frame.source, whole=True,
-                            dry_run_preview=dry_run_preview, quarantine=quarantine)
+        frames = [(0, frame)] if fixes is None else fixed_frames([(0, frame)], fixes, changed)
+        report = send_batches(self, checked(self, frames), label=frame.source, whole=True,
+                              dry_run_preview=dry_run_preview, quarantine=quarantine)
+        report.notes += fix_notes(changed, where)
+        return report
 
     def default_journal(self, data: Any) -> Path | None:
         """The journal `send_all(data)` keeps when the Sender was given none (`journal=True`), else None."""
@@ -251,7 +269,8 @@ class Sender:
             journal, self.journal = self.journal, None
             journal.close()
 
-    def _check_invalid_rate(self, data: Any, rate: float, *, delimiter: str | None) -> None:
+    def _check_invalid_rate(self, data: Any, rate: float, *, delimiter: str | None, encoding: str | None,
+                            mapping: Any) -> None:
         """Raise `InvalidEvents` when more than `rate` of `data`'s rows are invalid (a whole validation pass)."""
         from adrop_kit.io.parts import STDIN
         from adrop_kit.validate.dataset import validate_events
@@ -262,7 +281,7 @@ class Sender:
             raise ValueError("max_invalid_rate validates the whole input before sending, so it reads it twice: "
                              "standard input cannot be; save it to a file first")
         report = validate_events(data, catalog=self.catalog, strict=self.strict, extra_columns=self.extra_columns,
-                                 progress=False, delimiter=delimiter)
+                                 progress=False, delimiter=delimiter, encoding=encoding, mapping=mapping)
         if report.rows and report.invalid / report.rows > rate:
             exc = InvalidEvents(f"{report.invalid:,} of {report.rows:,} rows are invalid "
                                 f"({report.invalid / report.rows:.2%}), more than the {rate:.2%} allowed "

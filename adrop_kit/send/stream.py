@@ -31,6 +31,7 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.io.frames import ROW, Frame
+from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.io.sink import RowSink
 from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.send.plan import Identity, Resume, plan_batch, unreadable
@@ -86,6 +87,7 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
     journal_error: str | None = None
     preview: list[str] = []
     read_all = False
+    notes: list[str] = []
     bar = None if sender.dry_run else progress_bar(0, sender.progress, unit="ev", desc="sending")
     if bar is not None:
         bar.total = None
@@ -93,6 +95,8 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
         for part, df, violations in batches:
             source = part if multi else None
             total += df.height
+            if not notes and (hint := export_hint(df.columns)):  # a GA4 / Segment export: say which import
+                notes.append(hint)
             plan = plan_batch(df, violations, catalog=sender.catalog, extra_columns=sender.extra_columns,
                               hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run,
                               identity=identity, resend_changed=getattr(sender, "resend_changed", False))
@@ -141,7 +145,7 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
                       journal_error=journal_error, read_all=read_all,
                       counts=None if whole else dict(tally.counts), outcomes_out=tally.path,
                       journal=getattr(resume, "path", None),
-                      quarantine=None if held_out is None else str(held_out.path))
+                      quarantine=None if held_out is None else str(held_out.path), notes=tuple(notes))
 
 
 _SENT = frozenset({Outcome.DELIVERED, Outcome.ALREADY_DELIVERED, Outcome.DRY_RUN})

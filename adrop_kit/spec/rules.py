@@ -46,6 +46,11 @@ class Rule(str, Enum):  # noqa: UP042 - str mixin keeps `rule == 'E005'` and jso
         return TITLES[self]
 
     @property
+    def fix(self) -> str:
+        """How to fix what the rule reports."""
+        return FIXES[self]
+
+    @property
     def severity(self) -> Severity:
         return "error" if self.value.startswith("E") else "warning"
 
@@ -69,6 +74,30 @@ TITLES: dict[Rule, str] = {
     Rule.W108: "more than 20 parameters besides uid, eventName and platform",
     Rule.W109: "a parameter outside the catalog holds an object or a list",
 }
+
+FIXES: dict[Rule, str] = {
+    Rule.E001: "Send one JSON object per event: not an array, a string or a number; no NaN or Infinity anywhere "
+               "(JSON has no such values); at most 64 KiB, 64 levels deep and 1,000 keys an object.",
+    Rule.E002: "Give every event the user's id as a non-empty string (a number id: send it as text).",
+    Rule.E003: "Give every event its name as a string of 1 to 64 characters, such as purchase.",
+    Rule.E004: "Leave platform out or use exactly web, android or ios (lower case).",
+    Rule.E005: "Fill the event's required parameters (the catalog lists them); null counts as missing.",
+    Rule.E006: "Send each parameter as its catalog type: numbers as JSON numbers (29900, not \"29,900\"), "
+               "integers without a fraction, strings as text.",
+    Rule.E007: "Send begin_checkout and purchase with an items array holding at least one item object.",
+    Rule.E008: "Make every item an object with a non-empty string item_id, and its price and quantity numbers.",
+    Rule.W101: "A typo? Use the catalog's name. A custom event on purpose? Declare it in a tracking plan "
+               "(--plan) so its parameters are checked too.",
+    Rule.W102: "A typo of a catalog parameter? Rename it. Your own parameter? Declare it in a tracking plan.",
+    Rule.W103: "Check the sign: prices and values are not negative, a quantity is at least 1.",
+    Rule.W104: "Use the ISO 4217 code in upper case: KRW, USD, JPY.",
+    Rule.W105: "Send value as price * quantity for the line (or leave value out).",
+    Rule.W106: "Use an opaque id (a hash or your user table's key), never an e-mail address or phone number.",
+    Rule.W107: "Give every purchase its own tx_id; a repeated one counts the revenue twice.",
+    Rule.W108: "Keep an event to 20 parameters: Adrop's SDKs drop the rest; split it or drop what no report uses.",
+    Rule.W109: "Flatten the object into scalar parameters (or a JSON string): only items may hold objects.",
+}
+"""How to fix what each rule reports: the rules reference of the docs shows it beside a failing payload."""
 
 # -- the heuristics of the warnings, stated once -------------------------------------
 # Whitespace, spelled out: Python's `str.isspace` set. Python's `\s` and Rust's (polars) differ on

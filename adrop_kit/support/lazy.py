@@ -34,7 +34,9 @@ def lazy_exports(package: str, exports: Mapping[str, str], *,
             if missing in hints:
                 raise ImportError(f"{package}.{name} needs {missing}: {hints[missing]}") from exc
             raise
-        value = getattr(module, name)
+        # a name that is the module itself ("importers": "adrop_kit.validate.importers") is the module
+        value = module if module_name.rpartition(".")[2] == name and not hasattr(module, name) \
+            else getattr(module, name)
         setattr(sys.modules[package], name, value)  # the next lookup does not come here
         return value
 

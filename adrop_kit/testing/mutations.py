@@ -185,3 +185,24 @@ def fits_frame(edit: Edit, frame: str) -> bool:
     return not (isinstance(value, float) and math.isnan(value))
 
 
+
+
+def rule_example(rule: Rule, cat: Catalog) -> Any:
+    """One deterministic payload that breaks `rule` (the rules reference of the docs shows it), or None
+    when no single payload can (W107 needs two purchases; W108 an event declaring more than MAX_PARAMS).
+
+    The first event of the catalog that the rule applies to (purchase first: it has every kind of
+    parameter), its required parameters and one item filled with valid values, then the rule's first edit.
+    """
+    order = sorted(cat, key=lambda spec: spec.name != "purchase")
+    for spec in order:
+        found = edits(rule, spec, cat)
+        if not found:
+            continue
+        base: Payload = {"uid": "user-1042", "eventName": spec.name, "platform": "ios"}
+        for param in spec.params:
+            if param.required or param.type == "items":
+                base[param.name] = ([dict(_FALLBACK_ITEM)] if param.type == "items" else
+                                    "KRW" if param.name == CURRENCY_PARAM else _GOOD[param.type])
+        return found[0](consistent_value(base))
+    return None

@@ -15,7 +15,14 @@ Fixtures
 
 ini options: `adrop_plan` (a tracking plan file, relative to the ini file), `adrop_strict`.
 
-Hypothesis: the profile "adrop-ci" (`adrop_kit.testing.strategies.CI_PROFILE`) is registered, never
+Hypothesis: a `@given` test that asks for `adrop_server` or `adrop_sender` works with default settings.
+Those fixtures are built once per test and shared by its examples (the server is not emptied between
+examples; count what a test sent with `adrop_server.stats()` before and after), so the plugin
+suppresses hypothesis' `function_scoped_fixture` health check for such a test, and, as a send goes
+through a server, it lifts the default 200 ms deadline (`deadline=None`) and the `too_slow` health
+check, which a busy machine would trip. A deadline the test sets itself is kept.
+
+The profile "adrop-ci" (`adrop_kit.testing.strategies.CI_PROFILE`) is registered, never
 loaded unless asked: `pytest --hypothesis-profile=adrop-ci`.
 
 Loading the plugin imports neither hypothesis nor polars: every fixture imports what it needs.
@@ -53,6 +60,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "adrop_sender(**options): options for the adrop_sender fixture's Sender")
     if config.getoption("hypothesis_profile", None) == CI_PROFILE or "hypothesis" in sys.modules:
         import adrop_kit.testing.strategies  # noqa: F401  # registers the profile; loading it stays hypothesis' job
+
+
+ADROP_FIXTURES = frozenset({"adrop_server", "adrop_sender"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Settings that fit a `@given` test sending through the adrop fixtures (see the module's docstring)."""
+    for item in items:
+        test = getattr(item, "obj", None)
+        if not getattr(test, "is_hypothesis_test", False) or not ADROP_FIXTURES & set(
+                getattr(item, "fixturenames", ())):
+            continue
+        from hypothesis import HealthCheck, settings
+
+        inner = getattr(test, "__func__", test)
+        current = getattr(inner, "_hypothesis_internal_use_settings", None) or settings.default
+        deadline = None if current.deadline == settings.default.deadline else current.deadline
+        inner._hypothesis_internal_use_settings = settings(  # the attribute hypothesis' own plugin sets
+            current, deadline=deadline,
+            suppress_health_check={*current.suppress_health_check, HealthCheck.function_scoped_fixture,
+                                   HealthCheck.too_slow})
 
 
 def _plan_path(config: pytest.Config) -> Path | None:

@@ -19,6 +19,7 @@ from typing import Literal
 import polars as pl
 
 from adrop_kit.io.frames import ERROR, RAW, ROW, Frame
+from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.checks import (
     DEFAULT_EXTRA_COLUMNS,
@@ -98,7 +99,8 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
     found = found.sort("row", "rule", "field", maintain_order=True)
     found = found.select(pl.lit(frame.source, pl.String).alias("source"), *VIOLATION_SCHEMA,
                          *([json_flags(found, df)] if flags else []))
-    return CheckedBatch(frame.source, part, df, found, frame.notes)
+    hint = export_hint(frame.df.columns)  # a GA4 / Segment export given as events: say which import to run
+    return CheckedBatch(frame.source, part, df, found, frame.notes + ((hint,) if hint else ()))
 
 
 def empty_violations(*, flags: bool = False) -> pl.DataFrame:

@@ -13,11 +13,14 @@ the same violations and counts, in memory that does not grow with the input.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from adrop_kit.io.frames import Frame
-from adrop_kit.io.parts import Inputs, is_paths, resolve_inputs
+from adrop_kit.io.importers.fixes import Fixes, fix_notes, fixed_frames
+from adrop_kit.io.importers.mapping import Mapping, load_mapping
+from adrop_kit.io.parts import Inputs, is_paths, resolve_inputs, with_encoding
 from adrop_kit.io.readers import to_frame
 from adrop_kit.io.stream import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, whole_frame
 from adrop_kit.spec.catalog import Catalog, resolve
@@ -37,7 +40,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
                     engine: Literal["polars", "pandera"] = "polars", stream: bool | None = None,
                     batch_bytes: int | None = None, batch_rows: int | None = None,
                     violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None) -> DatasetReport:
+                    delimiter: str | None = None, valid_out: Any = None, invalid_out: Any = None,
+                    encoding: str | None = None, mapping: Any = None) -> DatasetReport:
     """Validate a dataset: a path (.csv/.jsonl/.ndjson/.json/.parquet, `.gz`/`.zst` for text), a
     directory of part files, a glob, a list of paths, `-` (JSONL on standard input), a pandas or
     polars DataFrame, or a list of event dicts. Never raises for bad rows: every row is reported
@@ -50,29 +54,50 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
     separator (`,` `;` tab `|`); None sniffs it from the header and the first records.
     `extra_columns` replaces the default metadata columns (`ts`). `valid_out` / `invalid_out`
     (.parquet/.jsonl/.csv) write the valid and the invalid rows in your columns and values
-    (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams.
+    (`report.valid_rows` / `invalid_rows`), batch by batch when the input streams. `encoding`: a
+    CSV file's text encoding (`"cp949"`, `"latin-1"`); None reads UTF-8, and guesses CP949 for a file
+    that is not UTF-8 (the report's notes say so). `mapping`: a mapping file (or `Mapping`) whose
+    renames and value fixes (`[rename]`, `[fix.COLUMN]`, `[case]`) apply to every row before it is
+    checked; the report's notes say how many rows each rule changed.
     """
     start = time.perf_counter()
     cat = resolve(catalog)
+    fixes, where = mapping_fixes(mapping, cat)
+    changed: Counter[str] = Counter()
     inputs = plan_inputs(data, stream=stream, batch_bytes=batch_bytes, batch_rows=batch_rows,
-                         violations_out=violations_out)
+                         violations_out=violations_out, encoding=encoding)
     if isinstance(inputs, Inputs):
         rows_out = RowsOut(valid_out, invalid_out, multi=len(inputs.parts) > 1)
         try:
-            return validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
-                                   batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
-                                   batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
-                                   progress=progress, delimiter=delimiter, rows_out=rows_out)
+            report = validate_stream(inputs, cat, strict=strict, extra_columns=extra_columns, engine=engine,
+                                     batch_bytes=batch_bytes or DEFAULT_BATCH_BYTES,
+                                     batch_rows=batch_rows or DEFAULT_BATCH_ROWS, violations_out=violations_out,
+                                     progress=progress, delimiter=delimiter, rows_out=rows_out,
+                                     fix=None if fixes is None else (lambda fs: fixed_frames(fs, fixes, changed)))
         finally:
             rows_out.close()  # also when validate_stream fails before its own `finally`
+        report.notes += fix_notes(changed, where)
+        return report
     frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
     rows_out = RowsOut(valid_out, invalid_out) if valid_out is not None or invalid_out is not None else None
-    return validate_frames([(0, frame)], cat, keep_rows=True, strict=strict, extra_columns=extra_columns,
-                           engine=engine, rows_out=rows_out, start=start)
+    frames: Any = [(0, frame)] if fixes is None else fixed_frames([(0, frame)], fixes, changed)
+    report = validate_frames(frames, cat, keep_rows=True, strict=strict, extra_columns=extra_columns,
+                             engine=engine, rows_out=rows_out, start=start)
+    report.notes += fix_notes(changed, where)
+    return report
+
+
+def mapping_fixes(mapping: Any, catalog: Catalog) -> tuple[Fixes | None, str]:
+    """(the fixes of a mapping file or `Mapping`, or None; how the notes name it)."""
+    if mapping is None:
+        return None, ""
+    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping, catalog=catalog)
+    return (m.fixes or None), (f"mapping {mapping}" if not isinstance(mapping, Mapping) else "mapping")
 
 
 def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | None = None,
-                batch_rows: int | None = None, violations_out: Any = None, outcomes_out: Any = None) -> Any:
+                batch_rows: int | None = None, violations_out: Any = None, outcomes_out: Any = None,
+                encoding: str | None = None) -> Any:
     """How an input is read: `Inputs` (streamed), one `Part` (read whole), or None (not a path:
     a frame or records, read whole by `to_frame`). `outcomes_out` is `Sender.send_all`'s: it streams too."""
     asked = any(v is not None for v in (batch_bytes, batch_rows, violations_out, outcomes_out))
@@ -82,7 +107,7 @@ def plan_inputs(data: Any, *, stream: bool | None = None, batch_bytes: int | Non
                             "reads files: "
                             f"pass a path, a directory, a glob or a list of paths, not a {type(data).__name__}")
         return None
-    inputs = resolve_inputs(data)
+    inputs = with_encoding(resolve_inputs(data), encoding)
     single = len(inputs.parts) == 1 and not inputs.multi
     if stream is False:
         if not single or asked:

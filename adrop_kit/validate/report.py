@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from adrop_kit.errors import InvalidEvents
 from adrop_kit.spec.rules import Rule, Violation
 from adrop_kit.support.html import html_table
-from adrop_kit.support.labels import source_label
+from adrop_kit.support.labels import count_of, source_label
 
 if TYPE_CHECKING:
     import polars as pl
 
 
+REPR_LINES = 5
+"""The violations a DatasetReport's repr lists (pytest prints it for `assert report.ok, report`)."""
 VIOLATION_COLUMNS = ("source", "row", "line", "eventName", "rule", "severity", "field", "value", "message")
 
 
@@ -60,6 +62,10 @@ class EventReport:
         if not self.violations:
             return "ok"
         return "\n".join(f"{v.severity:7} {v.rule} {v.field or '(body)'}: {v.message}" for v in self.violations)
+
+    def __repr__(self) -> str:  # what `assert report.ok, report` prints in pytest: the verdict, not the dataclass
+        head = f"<EventReport: {count_of(len(self.errors), 'error')}, {count_of(len(self.warnings), 'warning')}>"
+        return head if not self.violations else f"{head}\n{self}"
 
 
 @dataclass
@@ -323,10 +329,15 @@ class DatasetReport:
     def to_json(self, *, limit: int | None = None, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(limit=limit), ensure_ascii=False, indent=indent)
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # what `assert report.ok, report` prints in pytest: counts and the first problems
         s = self.summary()
-        return (f"<DatasetReport {source_label(self.source, self.rows)}: {s['rows']} rows, {s['valid']} valid, "
+        head = (f"<DatasetReport {source_label(self.source, self.rows)}: {s['rows']} rows, {s['valid']} valid, "
                 f"{s['invalid']} invalid, {s['warned']} warned>")
+        shown = self.violations.head(REPR_LINES).rows(named=True) if self.violations is not None else []
+        lines = [f"  row {v['row']}: {v['severity']} {v['rule']} {v['field'] or '(body)'}: {v['message']}"
+                 for v in shown]
+        more = self.violation_count - len(shown)
+        return "\n".join([head, *lines, *([f"  … {count_of(more, 'more violation')}"] if more > 0 else [])])
 
     def _repr_html_(self) -> str:
         s = self.summary()

@@ -11,7 +11,7 @@ and the same counts, whatever the batch size.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from adrop_kit.io.frames import Frame
@@ -46,14 +46,19 @@ def validate_stream(inputs: Inputs, catalog: Catalog, *, strict: bool = False,
                     extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
                     engine: Literal["polars", "pandera"] = "polars", batch_bytes: int = DEFAULT_BATCH_BYTES,
                     batch_rows: int = DEFAULT_BATCH_ROWS, violations_out: Any = None, progress: bool | None = None,
-                    delimiter: str | None = None, rows_out: RowsOut | None = None) -> DatasetReport:
+                    delimiter: str | None = None, rows_out: RowsOut | None = None,
+                    fix: Callable[[Iterable[tuple[int, Frame]]], Iterable[tuple[int, Frame]]] | None = None,
+                    ) -> DatasetReport:
     """The streamed `validate_events` (see the module docstring). `rows_out`: where each batch's
     valid and invalid rows go (`validate.rows`; by default only the invalid row numbers are kept, so
-    the report can read its rows again when asked)."""
+    the report can read its rows again when asked). `fix`: what each batch goes through before it
+    is checked (a mapping's renames and value fixes)."""
     start = time.perf_counter()
     rows_out = rows_out if rows_out is not None else RowsOut()
     frames = input_frames(inputs, catalog, batch_bytes=batch_bytes, batch_rows=batch_rows, progress=progress,
                           delimiter=delimiter)
+    if fix is not None:
+        frames = fix(frames)  # type: ignore[assignment]
     report = validate_frames(frames, catalog, source=inputs.label, sources=[p.label for p in inputs.parts],
                              skipped=inputs.skipped, strict=strict, extra_columns=extra_columns, engine=engine,
                              violations_out=violations_out, rows_out=rows_out, start=start)

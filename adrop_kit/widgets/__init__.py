@@ -18,10 +18,11 @@ from adrop_kit.support.lazy import lazy_exports as _lazy_exports
 if _typing.TYPE_CHECKING:
     from adrop_kit.widgets.composer import EventComposer
     from adrop_kit.widgets.fuzz import FuzzLab
+    from adrop_kit.widgets.importer import MappingLab
     from adrop_kit.widgets.send import SendPanel
     from adrop_kit.widgets.validator import DatasetValidator
 
-__all__ = ["DatasetValidator", "EventComposer", "FuzzLab", "SendPanel"]
+__all__ = ["DatasetValidator", "EventComposer", "FuzzLab", "MappingLab", "SendPanel"]
 
 # ipywidgets (and matplotlib) are imported only when a view is asked for
 _NOTEBOOKS = "pip install 'adrop-kit[notebooks]'"
@@ -29,5 +30,6 @@ __getattr__, __dir__ = _lazy_exports(__name__, {
     "DatasetValidator": "adrop_kit.widgets.validator",
     "EventComposer": "adrop_kit.widgets.composer",
     "FuzzLab": "adrop_kit.widgets.fuzz",
+    "MappingLab": "adrop_kit.widgets.importer",
     "SendPanel": "adrop_kit.widgets.send",
 }, needs={"ipywidgets": _NOTEBOOKS, "matplotlib": _NOTEBOOKS})

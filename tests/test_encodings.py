@@ -1,0 +1,44 @@
+"""A CSV that is not UTF-8 (Excel on Korean Windows saves CP949) is read, said so, or named with
+--encoding; never refused as "not UTF-8" without a hint."""
+
+from __future__ import annotations
+
+import pytest
+
+import adrop_kit
+from adrop_kit.cli import main
+
+ROWS = "uid,eventName,page_id,page_category\n" + "".join(f"u{i},page_view,/p/{i},신발 {i}\n" for i in range(300))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_cp949_csv_is_read_as_cp949_and_the_report_says_so(tmp_path, stream):
+    path = tmp_path / "events.csv"
+    path.write_bytes(ROWS.encode("cp949"))
+    report = adrop_kit.validate_events(path, stream=stream, **({"batch_bytes": 999} if stream else {}))
+    assert (report.rows, report.invalid) == (300, 0)
+    assert any("read as CP949" in n for n in report.notes)
+    assert report.valid_rows["page_category"].to_list()[:2] == ["신발 0", "신발 1"]
+
+
+def test_the_encoding_can_be_named(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_bytes("uid,eventName,page_id\nu1,page_view,café\n".encode("latin-1"))
+    assert adrop_kit.validate_events(path, encoding="latin-1").valid_rows["page_id"].to_list() == ["café"]
+    assert main(["validate", str(path), "--encoding", "latin-1"]) == 0
+    assert main(["validate", str(path), "--encoding", "klingon"]) == 2
+    assert "unknown encoding 'klingon'" in capsys.readouterr().err
+
+
+def test_text_in_no_known_encoding_gets_a_hint_not_a_bare_refusal(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"uid,eventName,page_id\nu1,page_view,\x81\xff\n")
+    main(["validate", str(path)])
+    assert "--encoding" in capsys.readouterr().out
+
+
+def test_utf8_files_are_untouched(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(ROWS, encoding="utf-8")
+    report = adrop_kit.validate_events(path)
+    assert report.notes == () and report.invalid == 0
