@@ -100,7 +100,7 @@ def sender_rate(url: str, payloads: list[dict], concurrency: int, journal: bool 
     from adrop_kit.send.sender import Sender
 
     with tempfile.TemporaryDirectory() as d:
-        jpath = Path(d) / "bench.journal" if journal else None
+        jpath = Path(d) / "bench.journal" if journal else False
         with Sender(KEY, endpoint=url, concurrency=concurrency, journal=jpath, progress=False) as s:
             report = s.send_all(payloads)
     assert report.delivered == len(payloads), report
@@ -121,7 +121,7 @@ def transports(payloads: list[dict], repeats: int, concurrency: int = 4) -> None
             srv.reset()
             way = {"endpoint": srv.endpoint} if kind == "socket" else {"transport": local_transport(srv)}
             c = time.process_time()
-            with Sender(srv.app_key, concurrency=concurrency, progress=False, **way) as s:
+            with Sender(srv.app_key, concurrency=concurrency, progress=False, journal=False, **way) as s:
                 report = s.send_all(payloads)
             cpu[kind].append((time.process_time() - c) / len(payloads) * 1e6)
             assert report.delivered == len(payloads) == srv.stats()["good"], report
@@ -181,7 +181,8 @@ def main() -> None:
     for c, v in ours.items():
         print(f"   Sender, journal + retries on, concurrency {c}         {v:10,.0f}   {v / raw:.2f}x raw")
     print(f"   Sender, no journal, concurrency 4                    {nojournal:10,.0f}   {nojournal / raw:.2f}x raw")
-    print(f"   target >= 0.6x raw: {'met' if best >= 0.6 * raw else 'NOT met'} ({best / raw:.2f}x)\n")
+    print(f"   target >= 0.85x raw at concurrency 4 (journal + retries on): "
+          f"{'met' if ours[4] >= 0.85 * raw else 'NOT met'} ({ours[4] / raw:.2f}x)\n")
 
     # 2. latency hiding
     proc, url = start("local", "--latency", "100")

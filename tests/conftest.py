@@ -30,6 +30,16 @@ it never shows (masked it is `sk…89`). Servers from the `adrop_server` fixture
 `adrop_server.app_key`."""
 
 
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own adrop-kit state directory (`ADROP_KIT_STATE_DIR`: default journals),
+    inherited by the processes it starts: nothing is written to the real home, and no test sees
+    another's journals."""
+    path = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("ADROP_KIT_STATE_DIR", str(path))
+    return path
+
+
 def examples(n: int) -> int:
     """`n` hypothesis examples in the full suite; as many in proportion to the loaded profile's
     `max_examples` (100 by default) otherwise, at least 5: 40 of 200 under the fast profile. For

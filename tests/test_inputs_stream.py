@@ -24,7 +24,8 @@ import adrop_kit as ak
 from adrop_kit.cli import main
 from adrop_kit.errors import DataReadError
 from adrop_kit.explore.synth import write_sample
-from adrop_kit.send.journal import Journal, event_key
+from adrop_kit.send.journal import Journal
+from adrop_kit.send.plan import Identity, canonical, legacy_key
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "adrop_kit"]
@@ -192,15 +193,17 @@ def test_sample_parts_cli_writes_an_export_that_validates_as_the_single_file(tmp
     assert "skipped 1 file beside the data: _SUCCESS" in shown
 
 
-def test_journal_keys_of_a_single_file_are_unchanged_and_parts_are_told_apart():
+def test_event_keys_count_identical_events_across_parts_and_read_the_keys_earlier_versions_wrote():
     p = {"uid": "u0", "eventName": "app_open"}
     import hashlib
 
     import orjson
 
     old = hashlib.sha256(orjson.dumps(p, option=orjson.OPT_SORT_KEYS) + b"#0").hexdigest()[:32]
-    assert event_key(p, 0) == old  # journals of earlier single-file runs still match
-    assert len({event_key(p, 0), event_key(p, 0, "a.jsonl"), event_key(p, 0, "b.jsonl")}) == 3
+    assert legacy_key(canonical(p), 0) == old  # journals of earlier single-file runs are still read
+    identity = Identity()
+    first, second = identity.assign(canonical(p)), identity.assign(canonical(p))  # row 0 of two part files
+    assert first[0] != second[0] and first[1] == second[1]  # two events, one body
 
 
 def test_sending_a_directory_streams_and_resumes_from_the_journal(tmp_path, adrop_server):

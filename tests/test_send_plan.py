@@ -4,13 +4,15 @@ parity tests that held the one-frame, streamed and Spark sends to each other: th
 
 from __future__ import annotations
 
+import hashlib
+
 import pyarrow as pa
 from conftest import app_opens
 
 from adrop_kit.io.readers import to_frame
-from adrop_kit.send.journal import Journal, event_key
+from adrop_kit.send.journal import Journal
 from adrop_kit.send.outcome import EventOutcome, Outcome, SendResult
-from adrop_kit.send.plan import plan_batch, unreadable
+from adrop_kit.send.plan import canonical, plan_batch, unreadable
 from adrop_kit.send.report import hold_rules
 from adrop_kit.spark.send import Previous
 from adrop_kit.spec.catalog import resolve
@@ -55,13 +57,13 @@ def test_each_row_gets_one_job_and_nothing_is_lost():
     assert skipped.error.startswith("E002 uid: ") and skipped.key is None  # never keyed: never journaled
     assert [j.index for j in p.jobs] == [0, 1, 2, 3] and p.would_send == []
     assert b'"ts"' not in p.jobs[-1].body  # metadata is never sent
-    assert p.jobs[0].key == event_key(ROWS[0], 0)  # the keys earlier runs wrote
+    assert p.jobs[0].key == hashlib.sha256(canonical(ROWS[0])).hexdigest()[:32]  # the body's hash
 
 
 def test_without_hold_a_warned_row_is_sent_and_a_source_keys_the_rows_of_one_file_of_many():
     p = plan(source="part-1.jsonl")
     assert [j.row for j in p.jobs] == [0, 1, 2, 4, 5]
-    assert p.jobs[0].key == event_key(ROWS[0], 0, "part-1.jsonl") and p.jobs[0].source == "part-1.jsonl"
+    assert p.jobs[0].key == plan().jobs[0].key and p.jobs[0].source == "part-1.jsonl"  # the key is the content's
     assert {o.source for o in p.settled} == {"part-1.jsonl"}
 
 
@@ -90,14 +92,17 @@ def test_the_journal_and_sparks_previous_table_answer_the_same_question(tmp_path
             journal.record(j.key, j.row, j.event_name, Outcome.DELIVERED.value, 1, 200)
         from_journal = plan(resume=journal)
     previous = Previous()  # Spark: the earlier outcomes joined to the rows, read as the batches go by
-    batch = pa.RecordBatch.from_pydict({"_adrop_source": ["<data>"] * 2, "_adrop_row": [0, 1], "x": [1, 2],
-                                        "_adrop_prev": ["delivered", None], "_adrop_prev_attempts": [1, None]})
+    keys = [first.jobs[0].key, "0" * 32, None]  # row 1 was delivered in another form; row 2 by a table without keys
+    batch = pa.RecordBatch.from_pydict({"_adrop_source": ["<data>"] * 3, "_adrop_row": [0, 1, 2], "x": [1, 2, 3],
+                                        "_adrop_prev": ["delivered", "delivered", "delivered"],
+                                        "_adrop_prev_attempts": [1, 1, None], "_adrop_prev_key": keys})
     assert [b.schema.names for b in previous.strip([batch])] == [["_adrop_source", "_adrop_row", "x"]]
     previous.source = "<data>"
     from_previous = plan(resume=previous)
     done = {o.row for o in from_journal.settled if o.outcome is Outcome.ALREADY_DELIVERED}
     assert done == {0, 1}
-    assert {o.row for o in from_previous.settled if o.outcome is Outcome.ALREADY_DELIVERED} == {0}
+    assert {o.row for o in from_previous.settled if o.outcome is Outcome.ALREADY_DELIVERED} == {0, 2}
+    assert {o.row for o in from_previous.settled if o.outcome is Outcome.CHANGED} == {1}  # the same identity
 
 
 def test_unvalidated_batches_skip_only_what_the_server_would_refuse_unread():

@@ -33,7 +33,7 @@ from adrop_kit.cli.common import (
     table,
 )
 from adrop_kit.cli.validate import SAMPLE_SUFFIXES, print_report
-from adrop_kit.errors import AdropError, JournalError, MissingKey
+from adrop_kit.errors import AdropError, InvalidEvents, JournalError, MissingKey
 from adrop_kit.send.outcome import Outcome
 from adrop_kit.send.retry import RetryPolicy
 from adrop_kit.send.transport import DEFAULT_ENDPOINT, KEY_ENV, resolve_key
@@ -53,8 +53,27 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
                    help="requests in flight, 1 or more (default: 8)")
     s.add_argument("--rate", metavar="R", type=positive, default=None, help="at most R events per second")
     add_retry_arguments(s, RetryPolicy())
-    s.add_argument("--journal", metavar="FILE", type=Path,
-                   help="SQLite delivery journal: a re-run skips what was delivered and retries what failed")
+    kept = s.add_mutually_exclusive_group()
+    kept.add_argument("--journal", metavar="FILE", type=Path,
+                      help="the SQLite delivery journal to use (default: one per endpoint and input under the "
+                           "user's state directory, or $ADROP_KIT_STATE_DIR): a re-run skips what was delivered "
+                           "and retries what failed")
+    kept.add_argument("--no-journal", action="store_true",
+                      help="keep no journal: a re-run sends everything again")
+    s.add_argument("--id-column", metavar="COL",
+                   help="a column holding an event id the export already has: the event's identity across runs "
+                        "(not sent unless it is an event field); without it, an event is its body and its "
+                        "occurrence among identical bodies")
+    s.add_argument("--resend-changed", action="store_true",
+                   help="send rows whose position was delivered earlier with another body (listed as changed "
+                        "since delivered, not sent, without this flag)")
+    s.add_argument("--max-invalid-rate", metavar="R", type=fraction, default=None,
+                   help="validate the whole input first and send nothing (exit 1) when more than this share "
+                        "of rows (0 to 1) is invalid")
+    s.add_argument("--quarantine", metavar="FILE", type=Path,
+                   help="write every row not sent (invalid, held, changed, rejected, failed, not attempted) to FILE "
+                        "(.parquet, .jsonl or .csv) in your own columns, with _adrop_outcome and _adrop_why: fix "
+                        "it and send it again")
     s.add_argument("--dry-run", action="store_true", help="do everything but the network call; show the requests")
     s.add_argument("--plan", **plan)
     s.add_argument("--strict", action="store_true", help="events outside the catalog are errors")
@@ -113,7 +132,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     data = args.inputs = input_of(args)  # always paths, read once each; --skip-unreadable / --follow-links
     try:
         sender = Sender(endpoint=args.endpoint, concurrency=args.concurrency, rate=args.rate,
-                        retry=retry_policy(args), dry_run=args.dry_run, journal=args.journal,
+                        retry=retry_policy(args), dry_run=args.dry_run,
+                        journal=False if args.no_journal else (args.journal or True),
+                        id_column=args.id_column, resend_changed=args.resend_changed,
                         strict=args.strict, catalog=catalog, extra_columns=meta_columns(args),
                         hold_warnings=args.hold_warnings,  # None: the default (W110)
                         progress=False if args.no_progress else None)
@@ -127,9 +148,13 @@ def cmd_send(args: argparse.Namespace) -> int:
     with sender:
         try:
             report = sender.send_all(data, stream=True, delimiter=args.delimiter, outcomes_out=args.outcomes_out,
+                                     quarantine=args.quarantine, max_invalid_rate=args.max_invalid_rate,
                                      encoding=args.encoding, mapping=checked_mapping(args, sender.catalog))
         except JournalError as exc:
             raise Fail(" ".join(str(exc).split())) from None
+        except InvalidEvents as exc:  # --max-invalid-rate: the data, not the usage
+            print(f"{PROG}: {' '.join(str(exc).split())}", file=sys.stderr)
+            return exits.INVALID
         except (AdropError, OSError, ValueError) as exc:
             raise Fail(one_line(" ".join(paths), exc)) from None
     if args.format == "json":
@@ -151,7 +176,7 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     out(f"{st.bold(report.source)} → {report.endpoint}: {s['total']:,} rows, {what} in {s['elapsed_s']} s"
          + (f" ({s['events_per_s']:,} events/s)" if report.delivered + report.rejected + report.failed else ""))
     first = Outcome.DRY_RUN if report.dry_run else Outcome.DELIVERED  # shown even when 0
-    for k in (first, Outcome.ALREADY_DELIVERED, Outcome.REJECTED, Outcome.FAILED, Outcome.PENDING,
+    for k in (first, Outcome.ALREADY_DELIVERED, Outcome.CHANGED, Outcome.REJECTED, Outcome.FAILED, Outcome.PENDING,
               Outcome.SKIPPED, Outcome.HELD):
         if k in s and (s[k] or k is first):
             out(f"  {k.replace('_', ' '):<18} {s[k]:>10,}")
@@ -164,6 +189,12 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
                    f"{s['longest_wait_s']:g} s"))
     for note in report.event_notes():  # W110 held, W101 custom events: the names to look at
         out(st.yellow(f"  {note}"))
+    if report.journal:
+        out(st.dim(f"  journal: {report.journal}"))
+    elif not report.dry_run:
+        out(st.yellow("  no journal (--no-journal): a re-run sends everything again"))
+    if report.quarantine:
+        out(st.dim(f"  every row not sent, with why: {report.quarantine}"))
     if report.outcomes_out:
         out(st.dim(f"  every row's outcome: {report.outcomes_out}"))
     elif report.unlisted:
@@ -202,17 +233,20 @@ def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> No
     if report.interrupted:
         unread = "" if report.read_all else " (and the input was not read to its end)"
         out(st.yellow(f"Interrupted: {report.pending:,} events not attempted{unread}"
-                       + (f"; run the same command again to resume from {args.journal}." if args.journal else
-                          "; use --journal FILE to resume without re-sending.")))
+                       + (f"; run the same command again to resume from {report.journal}." if report.journal else
+                          "; without a journal a re-run sends everything again.")))
     elif report.journal_error:
         out(st.red(f"{report.failed + report.pending:,} events were not delivered; the journal could not be "
                    "written, so fix it (or use another) before running again."))
     elif report.failed or report.pending:
         out(st.red(f"{report.failed + report.pending:,} events were not delivered"
-                    + (f"; run again to retry them (the journal {args.journal} skips what arrived)."
-                       if args.journal else ".")))
+                    + (f"; run again to retry them (the journal {report.journal} skips what arrived)."
+                       if report.journal else ".")))
     elif not report.dry_run and not (report.rejected or report.skipped):
         out(st.green("Every valid event was delivered" + (", but for those held back." if report.held else ".")))
+    if report.changed:
+        out(st.yellow(f"{report.changed:,} row{'' if report.changed == 1 else 's'} changed since delivered: not "
+                      "sent again; --resend-changed sends them."))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -278,7 +312,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out("")
     with local_server() as srv:
         out(st.bold("3. Send the valid rows to the local server (the app `serve` runs, here in process)"))
-        with Sender(srv.app_key, transport=local_transport(srv), concurrency=8) as sender:
+        with Sender(srv.app_key, transport=local_transport(srv), concurrency=8, journal=False) as sender:
             sent = sender.send_all(args.out)
         args.path, args.journal, args.inputs = args.out, None, None
         _print_send(sent, args, limit=5)

@@ -68,6 +68,8 @@ def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
     v.add_argument("--strict", action="store_true", help="events outside the catalog are errors (W101, W110)")
     add_meta_columns_argument(v)
     add_delimiter_argument(v)
+    v.add_argument("--max-invalid-rate", metavar="R", type=fraction, default=None,
+                   help="for CI: exit 1 only when more than this share of rows (0 to 1) is invalid, else 0")
     add_mapping_argument(v)
     add_input_arguments(v)
     v.add_argument("--format", **fmt)
@@ -152,6 +154,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print_report(report, report.source, limit=args.limit, strict=args.strict, style=Style.for_stdout())
         if args.html is not None:
             out(f"The report as a page: {args.html}")
+    if args.max_invalid_rate is not None:
+        share = report.invalid / report.rows if report.rows else 0.0
+        verdict = "more than" if share > args.max_invalid_rate else "within"
+        print(f"{report.invalid:,} of {report.rows:,} rows invalid ({share:.2%}): {verdict} --max-invalid-rate "
+              f"{args.max_invalid_rate:g}", file=sys.stderr)
+        return exits.INVALID if share > args.max_invalid_rate else exits.OK
     return exits.for_dataset(report)
 
 

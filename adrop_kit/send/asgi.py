@@ -38,6 +38,10 @@ class _NoReply(Exception):
 class ASGITransport:
     """Handles each `Request` by calling `app(scope, receive, send)` on an event loop (see the module)."""
 
+    in_process = True
+    """The app lives in this process, and its state with it: a `Sender`'s default journal for it is
+    in memory, for the Sender's lifetime (a file kept across sessions would outlive what it describes)."""
+
     def __init__(self, app: ASGIApp, *, loop: asyncio.AbstractEventLoop | None = None, endpoint: str | None = None,
                  client: tuple[str, int] = ("127.0.0.1", 0), raise_app_exceptions: bool = True):
         self.app = app

@@ -1,18 +1,30 @@
-"""The delivery journal: SQLite, one row per event key, written as each outcome happens.
+"""The delivery journal: SQLite, one row per event key, the place a send remembers what it settled.
 
-A key is the SHA-256 of the event's canonical JSON plus its row position, so the same
-dataset sent again maps to the same keys. Each outcome is committed before the worker
-takes its next event (WAL, synchronous=NORMAL: a killed process loses nothing that was
-committed), so after Ctrl-C or `kill -9` the only events whose fate is unknown are the
-ones that were in flight — the bound on duplicates when the run is resumed.
+What identifies an event (its key) is the planner's business (`send.plan.Identity`); the journal
+stores, per key, the event's position (`source`, `row`), the hash of the body sent (`body`), its
+outcome and attempts, and answers two questions: which keys earlier runs settled (`known`), and which
+positions were delivered with another body (`delivered_at`: a row changed since it was delivered).
+
+Group commit: the send's workers hand each outcome to the journal (`record`, a list append) and go
+on; one writer thread commits them in groups, one transaction per `GROUP` outcomes or per
+`GROUP_SECONDS` since the group's first, whichever comes first, and at once at the end of every batch,
+before a lookup and at `close()` (`flush`). A worker waits when `MAX_UNCOMMITTED` outcomes are not yet
+committed, so the writer never falls further behind. WAL, synchronous=NORMAL: a committed group
+survives `kill -9` (no fsync per commit; the OS writes it to disk at its own pace, so a power cut may
+lose the last groups). After `kill -9` the events whose fate is unknown are the ones in flight (at most
+`concurrency`) plus the uncommitted outcomes (at most `MAX_UNCOMMITTED`, 64): the bound on duplicates
+when the run is resumed.
 The key itself is never written here, nor any header; payloads are not stored either.
 
-One journal, one run at a time: a `Journal` holds an OS lock (`flock`; msvcrt's on Windows)
-on a sidecar file, `<journal>.lock`, for as long as it is open. A second one on the same
-file, in this process or another, raises `JournalInUse` at once (two runs would each send
-what the other sends). The OS drops the lock when the file is closed or the process dies,
-even by `kill -9`, so it is never stale; the file itself stays (deleting a lock file races
-with its next user).
+One journal, one run at a time: a `Journal` holds an OS lock on the journal file itself (`flock`,
+which belongs to the file's identity, its device and inode), for as long as it is open: a second
+`Journal` on the same file, under any name (a hard link, a bind mount, another spelling), in this
+process or another, raises `JournalInUse` at once. The holder's pid is noted in `<journal>.lock` for
+the message. On Windows the lock is msvcrt's on that sidecar file (by name). The OS drops the lock
+when the file is closed or the process dies, even by `kill -9`, so it is never stale.
+
+`default_journal(endpoint, identity)`: where a send keeps its journal when not told
+(`platformdirs.user_state_dir("adrop-kit")`, or `$ADROP_KIT_STATE_DIR`): one file per endpoint and input.
 
 Every problem with the file is a `JournalError` naming it: not SQLite, someone else's
 SQLite database, read-only, a disk full or an I/O error mid-run.
@@ -20,9 +32,7 @@ SQLite database, read-only, a disk full or an I/O error mid-run.
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import json
 import os
 import sqlite3
 import threading
@@ -31,96 +41,55 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from adrop_kit.errors import JournalError, JournalInUse
-from adrop_kit.io.numbers import NumberToken
-
-try:
-    import fcntl
-except ImportError:  # Windows: msvcrt's byte locks, also dropped when the file is closed or the process dies
-    fcntl = None  # type: ignore[assignment]
-    import msvcrt
+from adrop_kit.errors import JournalError
+from adrop_kit.send.filelock import lock_file, problem
 
 COLUMNS = ("key", "row", "event_name", "status", "attempts", "http_status", "error", "updated_at")
+"""The columns every adrop-kit journal has (`source` and `body` are added to older ones when opened)."""
 SCHEMA = ("CREATE TABLE IF NOT EXISTS deliveries ("
           " key TEXT PRIMARY KEY, row INTEGER, event_name TEXT, status TEXT NOT NULL,"
-          " attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, error TEXT, updated_at REAL)")
+          " attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, error TEXT, updated_at REAL,"
+          " source TEXT, body TEXT)")
+_POSITION_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_row ON deliveries (row)"
+_UPSERT = ("INSERT INTO deliveries (key, row, event_name, status, attempts, http_status, error, updated_at, source,"
+           " body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
+           " attempts=excluded.attempts, http_status=excluded.http_status, error=excluded.error,"
+           " updated_at=excluded.updated_at, row=excluded.row, source=excluded.source, body=excluded.body")
+
+GROUP = 32
+"""At most this many outcomes wait for one commit (and so may be sent again after `kill -9`)."""
+GROUP_SECONDS = 0.05
+"""…and no outcome waits longer than this for its group to be committed."""
+MAX_UNCOMMITTED = 2 * GROUP
+"""A worker noting an outcome waits while this many are not yet committed (the writer thread is behind):
+after `kill -9`, at most this many delivered events are unknown to the journal, besides those in flight."""
+
+STATE_DIR_ENV = "ADROP_KIT_STATE_DIR"
+"""Overrides the directory default journals live in (tests, CI, a shared disk)."""
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_WINDOWS_LOCK_BYTE = 1 << 20
 _NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a new journal file"
 
 
-def event_key(payload: Any, row: int, source: str | None = None) -> str:
-    """The event's journal key: its canonical JSON (keys sorted) and its row position, hashed.
-    `source` (the part file's label, for inputs of several files) makes row 0 of two files two
-    events; a single file passes None and keeps the keys earlier runs wrote."""
-    try:  # a number kept as written counts by its value: the keys earlier runs wrote stay the same
-        canon = orjson.dumps(payload, default=_as_float, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
-    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates: exact, still canonical
-        canon = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True, ensure_ascii=True,
-                           default=str).encode()
-    where = str(row).encode() if source is None else str(row).encode() + b"@" + source.encode("utf-8", "replace")
-    return hashlib.sha256(canon + b"#" + where).hexdigest()[:32]
+def state_dir() -> Path:
+    """Where adrop-kit keeps its state: `$ADROP_KIT_STATE_DIR`, else the user's state directory
+    (`platformdirs.user_state_dir("adrop-kit")`: `~/.local/state/adrop-kit` on Linux)."""
+    env = os.environ.get(STATE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("adrop-kit", appauthor=False))
 
 
-def _as_float(value: Any) -> float:
-    if isinstance(value, NumberToken):
-        return float.__float__(value)
-    raise TypeError
-
-
-def _problem(exc: BaseException) -> str:
-    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return " ".join(text.split()) or type(exc).__name__
-
-
-def _try_lock(fd: int) -> bool:
-    """Lock `fd` for this open file; False when someone else holds it. Released when `fd` is closed."""
-    if fcntl is not None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-    os.lseek(fd, _WINDOWS_LOCK_BYTE, os.SEEK_SET)  # a byte past the pid, so the pid stays readable
-    try:
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EDEADLK):  # EDEADLOCK is EDEADLK there
-            return False
-        raise
-    return True
-
-
-def _lock(path: str) -> Any:
-    """Take the journal's lock (an open file holding it), or raise JournalInUse / JournalError."""
-    lock_path = os.path.realpath(path) + ".lock"  # one lock per journal file, however its path is spelled
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-    except OSError as exc:
-        raise JournalError(f"{path}: cannot create the journal's lock file {lock_path}: {_problem(exc)}") from None
-    lock = open(fd, "r+b", buffering=0)  # held while the Journal is open; closing it releases the lock
-    try:
-        locked = _try_lock(fd)
-    except OSError as exc:
-        lock.close()
-        raise JournalError(f"{path}: cannot lock the journal ({lock_path}): {_problem(exc)}") from None
-    if not locked:
-        lock.seek(0)
-        holder = lock.read(32).decode("ascii", "replace").strip() or "unknown"
-        lock.close()
-        here = " (this process)" if holder == str(os.getpid()) else ""
-        raise JournalInUse(f"{path} is in use by another adrop-kit send (pid {holder}{here}); wait for it to "
-                           "finish, or give this run another journal")
-    try:
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()).encode())  # who holds it, for the next one's message
-    except OSError:
-        pass  # the lock holds without the pid
-    return lock
+def default_journal(endpoint: str, identity: str) -> Path:
+    """The journal a send uses when not given one: `<state dir>/journals/<host>-<hash>.journal`, the
+    hash of the endpoint URL and the input's identity (`send.plan.input_identity`), so each endpoint
+    and input has its own."""
+    digest = hashlib.sha256(f"{endpoint}\n{identity}".encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    host = endpoint.split("//", 1)[-1].split("/", 1)[0]
+    host = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)[:60] or "endpoint"
+    return state_dir() / "journals" / f"{host}-{digest}.journal"
 
 
 class Journal:
@@ -128,8 +97,15 @@ class Journal:
         self.path = str(path)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[Any, ...]] = []  # outcomes waiting for their group's commit
+        self._pending_since = 0.0
+        self._committing = 0  # outcomes in the commit under way
+        self._cond = threading.Condition()  # guards the four fields above and below
+        self._urgent = self._stopping = False
+        self._write_error: JournalError | None = None
+        self._writer: threading.Thread | None = None
         self._sniff()
-        self._file_lock = None if self.path == ":memory:" else _lock(self.path)
+        self._file_lock = None if self.path == ":memory:" else lock_file(self.path)
         try:
             self._db = self._open()
         except BaseException:
@@ -148,7 +124,7 @@ class Journal:
         except IsADirectoryError:
             raise JournalError(f"{self.path}: is a directory; the journal is a file") from None
         except OSError as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         if head and head != _SQLITE_HEADER:  # an empty file is an empty database
             raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
 
@@ -156,7 +132,7 @@ class Journal:
         try:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot open the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot open the journal: {problem(exc)}") from None
         try:
             self._check(db)
             return db
@@ -172,7 +148,7 @@ class Journal:
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
                 raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         try:
             if "deliveries" in tables:
                 info = {name: pk for _, name, _, _, _, pk in db.execute("PRAGMA table_info(deliveries)")}
@@ -186,6 +162,11 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(SCHEMA)
+            have = {name for _, name, *_ in db.execute("PRAGMA table_info(deliveries)")}
+            for column in ("source", "body"):  # a journal of an earlier adrop-kit
+                if column not in have:
+                    db.execute(f"ALTER TABLE deliveries ADD COLUMN {column} TEXT")
+            db.execute(_POSITION_INDEX)
             db.execute("BEGIN IMMEDIATE")  # can we write? (a read-only file opens, and fails at the first write)
             try:
                 db.execute("INSERT OR REPLACE INTO deliveries (key, status) VALUES ('#write-check', 'check')")
@@ -193,13 +174,14 @@ class Journal:
                 db.execute("ROLLBACK")
         except sqlite3.Error as exc:
             if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
-                raise JournalError(f"{self.path}: the journal is read-only ({_problem(exc)})") from None
-            raise JournalError(f"{self.path}: cannot use the journal: {_problem(exc)}") from None
+                raise JournalError(f"{self.path}: the journal is read-only ({problem(exc)})") from None
+            raise JournalError(f"{self.path}: cannot use the journal: {problem(exc)}") from None
 
     def lookup(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
         """Known keys → (status, attempts so far)."""
         out: dict[str, tuple[str, int]] = {}
         keys = list(keys)
+        self.flush()
         try:
             with self._lock:
                 for i in range(0, len(keys), 900):
@@ -208,7 +190,7 @@ class Journal:
                     for k, status, attempts in self._conn().execute(q, chunk):
                         out[k] = (status, attempts)
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
 
     label = "journal"
@@ -219,25 +201,117 @@ class Journal:
         question (`send.plan.Resume`)."""
         return self.lookup(j.key for j in jobs)
 
-    def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
-               http_status: int | None = None, error: str | None = None) -> None:
+    def delivered_at(self, jobs: Iterable[Any]) -> dict[str, list[tuple[str, str | None]]]:
+        """For each of `jobs` (with `key`, `source`, `row`) whose position an earlier run delivered
+        under another key: that job's key → [(the delivered key, its body hash: None in a journal
+        of an earlier adrop-kit)]. How the planner tells a row changed since it was delivered."""
+        jobs = list(jobs)
+        out: dict[str, list[tuple[str, str | None]]] = {}
+        self.flush()
         try:
             with self._lock:
-                self._conn().execute(
-                    "INSERT INTO deliveries (key, row, event_name, status, attempts, http_status, error, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
-                    " attempts=excluded.attempts, http_status=excluded.http_status, error=excluded.error,"
-                    " updated_at=excluded.updated_at",
-                    (key, row, event_name, status, attempts, http_status, error, time.time()))
+                db = self._conn()
+                if db.execute("SELECT 1 FROM deliveries WHERE status = 'delivered' LIMIT 1").fetchone() is None:
+                    return out
+                for i in range(0, len(jobs), 400):
+                    chunk = jobs[i:i + 400]
+                    at = {(j.source or "", j.row): j.key for j in chunk}
+                    rows = sorted({row for _, row in at})
+                    q = (f"SELECT key, row, source, body FROM deliveries WHERE status = 'delivered'"
+                         f" AND row IN ({','.join('?' * len(rows))})")
+                    for key, row, src, body in db.execute(q, rows):
+                        mine = at.get((src or "", row))
+                        if mine is not None and key != mine:
+                            out.setdefault(mine, []).append((key, body))
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot write the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
+        return out
+
+    def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
+               http_status: int | None = None, error: str | None = None, *, source: str | None = None,
+               body: str | None = None) -> None:
+        """Note an event's outcome; the journal's writer thread commits it with its group (see the
+        module docstring). Waits while `MAX_UNCOMMITTED` outcomes are not yet committed; raises the
+        writer's `JournalError` if a commit failed."""
+        item = (key, row, event_name, status, attempts, http_status, error, time.time(), source, body)
+        with self._cond:
+            if self._write_error is not None:
+                raise self._write_error
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            self._pending.append(item)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="adrop-journal", daemon=True)
+                self._writer.start()
+            if len(self._pending) >= GROUP:
+                self._cond.notify_all()
+            while len(self._pending) + self._committing >= MAX_UNCOMMITTED and self._write_error is None:
+                self._cond.wait(0.1)
+            if self._write_error is not None:
+                raise self._write_error
+
+    def flush(self) -> None:
+        """Commit every outcome noted so far, now (the end of a batch, a lookup, `close()`)."""
+        with self._cond:
+            self._urgent = True
+            self._cond.notify_all()
+            while (self._pending or self._committing) and self._write_error is None and self._writer is not None:
+                self._cond.wait(0.1)
+            self._urgent = False
+            if self._write_error is not None:
+                raise self._write_error
+
+    def _write_loop(self) -> None:
+        """The writer thread: a group is committed when it is `GROUP` long, `GROUP_SECONDS` old, or asked for."""
+        while True:
+            with self._cond:
+                while True:
+                    if self._pending and (len(self._pending) >= GROUP or self._urgent or self._stopping
+                                          or time.monotonic() - self._pending_since >= GROUP_SECONDS):
+                        break
+                    if self._stopping:
+                        return
+                    wait = GROUP_SECONDS if not self._pending else \
+                        max(0.0, self._pending_since + GROUP_SECONDS - time.monotonic())
+                    self._cond.wait(wait)
+                rows, self._pending = self._pending, []
+                self._committing = len(rows)
+            try:
+                with self._lock:
+                    self._commit(rows)
+            except JournalError as exc:
+                with self._cond:
+                    self._write_error = self._write_error or exc
+            except Exception as exc:  # noqa: BLE001 - the writer must not die silently
+                with self._cond:
+                    self._write_error = self._write_error or JournalError(
+                        f"{self.path}: cannot write the journal: {problem(exc)}")
+            finally:
+                with self._cond:
+                    self._committing = 0
+                    self._cond.notify_all()
+
+    def _commit(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write one group in one transaction (the caller holds `_lock`)."""
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(_UPSERT, rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: cannot write the journal: {problem(exc)}") from None
 
     def counts(self) -> dict[str, int]:
+        self.flush()
         try:
             with self._lock:
                 return dict(self._conn().execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
         except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {_problem(exc)}") from None
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -245,14 +319,24 @@ class Journal:
         return self._db
 
     def close(self) -> None:
-        """Close the database, then release the lock. Idempotent."""
+        """Commit what is pending, stop the writer, close the database, then release the lock. Idempotent."""
+        try:
+            self.flush()
+        except JournalError:
+            pass  # the run already said the journal cannot be written (its last flush)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            writer, self._writer = self._writer, None
+        if writer is not None and writer is not threading.current_thread():
+            writer.join()
         with self._lock:
             db, self._db = self._db, None
         try:
             if db is not None:
                 db.close()
         except sqlite3.Error:
-            pass  # nothing is pending: every outcome was committed as it happened
+            pass  # nothing is pending: the last group was committed above
         finally:
             file_lock, self._file_lock = self._file_lock, None
             if file_lock is not None:

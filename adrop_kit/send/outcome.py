@@ -23,21 +23,25 @@ class Outcome(StrEnum):
     PENDING = "pending"                      # not attempted: interrupted, or the run stopped (a refused key)
     DRY_RUN = "dry_run"                      # would have been sent
     HELD = "held"                            # valid, but held back: it carries a warning the caller holds
+    CHANGED = "changed"                      # its position was delivered with another body: not re-sent
+                                             # unless asked (`resend_changed=`, --resend-changed)
 
 
 OUTCOMES = tuple(o.value for o in Outcome)
 OUTCOME_WORDS = {Outcome.DELIVERED: "delivered", Outcome.REJECTED: "rejected by the server",
                  Outcome.FAILED: "failed", Outcome.SKIPPED: "skipped (invalid)",
                  Outcome.ALREADY_DELIVERED: "already delivered", Outcome.PENDING: "not attempted",
-                 Outcome.DRY_RUN: "would be sent", Outcome.HELD: "held back (warnings)"}
+                 Outcome.DRY_RUN: "would be sent", Outcome.HELD: "held back (warnings)",
+                 Outcome.CHANGED: "changed since delivered"}
 """Each outcome in words, for tables and notebooks."""
 
-LISTED = (Outcome.REJECTED, Outcome.FAILED, Outcome.SKIPPED, Outcome.PENDING, Outcome.HELD)
+LISTED = (Outcome.REJECTED, Outcome.FAILED, Outcome.SKIPPED, Outcome.PENDING, Outcome.HELD, Outcome.CHANGED)
 """The outcomes a streamed send lists row by row (they need the user's attention); the others
 (delivered, already delivered, dry run) it only counts, so its memory does not grow with the input."""
 
 PROBLEMS = (Outcome.REJECTED, Outcome.FAILED, Outcome.SKIPPED, Outcome.PENDING)
-"""The outcomes that make a send not `ok` (held rows are the caller's choice)."""
+"""The outcomes that make a send not `ok` (held rows are the caller's choice; a changed row was
+delivered before, in its earlier form)."""
 
 COLUMNS = ("row", "eventName", "key", "outcome", "status", "attempts", "error", "source")
 """An `EventOutcome` as a table row (`SendReport.table()`, the outcomes file): every field but `violations`."""
@@ -50,7 +54,8 @@ class EventOutcome(NamedTuple):
     row: int
     eventName: str | None  # noqa: N815 - the payload's own field name
     key: str | None
-    """The journal's event key (a hash of the payload and its position, never the app key)."""
+    """The journal's event key (`send.plan.Identity`: a hash of the body sent and its occurrence, or
+    of the `id_column` value; never the app key)."""
     outcome: Outcome
     status: int | None
     """The HTTP status of the last reply, None when none came (or nothing was sent)."""

@@ -12,19 +12,39 @@ a streamed input (batch by batch, `send.stream`) and each chunk of a Spark parti
 
 `Resume` is the one way a send learns what earlier runs settled: the SQLite journal
 (`send.journal.Journal`) is one, Spark's `previous=` outcomes table another.
+
+Event identity (`Identity`, the one place keys are made) survives a re-run whatever flags changed:
+
+- with an `id_column` (an event id the export already has): the key is a hash of that id; a second row
+  with the same id in one input is not sent again (skipped, naming the first);
+- otherwise the key is a hash of the body that would be sent (its canonical JSON: keys sorted)
+  and its occurrence among identical bodies in the input, in input order: `<hash>` for the first,
+  `<hash>.1` for the second… So the same rows in another order, or in another batch or part file,
+  have the same keys; two identical events in one input (a user opening the app twice) are two
+  events; appended rows are new keys.
+- a row whose key is unknown but whose position (`source`, `row`) an earlier run delivered under a
+  key no longer in the input is `changed` (changed since delivered): not sent again unless
+  `resend_changed=`. A row inserted before others shifts them, but their old keys are still in
+  the input, so it is new, not changed (in a streamed input, as far as the input was read).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 import polars as pl
 
 from adrop_kit.io.frames import BAD, ERROR, RAW, ROW, to_payloads
 from adrop_kit.io.jsontext import dumps_payload
-from adrop_kit.send.journal import event_key
+from adrop_kit.io.numbers import NumberToken
+from adrop_kit.io.parts import STDIN, is_paths
 from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import Rule
@@ -44,6 +64,7 @@ class Job:
     body: bytes
     attempts_before: int = 0
     source: str | None = None  # the part file, when the input has several
+    body_hash: str | None = None  # the hash of the body's canonical JSON (`Identity`)
 
 
 class Resume(Protocol):
@@ -54,6 +75,75 @@ class Resume(Protocol):
     """How a report names it ("journal", "previous")."""
 
     def known(self, jobs: Sequence[Job]) -> Mapping[str, tuple[str, int]]: ...
+
+    def delivered_at(self, jobs: Sequence[Job]) -> Mapping[str, list[tuple[str, str | None]]]:
+        """For each job whose position (`source`, `row`) an earlier run delivered under another key:
+        its key → [(that key, that body's hash, or None when not known)]."""
+        ...
+
+
+def canonical(payload: Any) -> bytes:
+    """A payload's canonical JSON (keys sorted, compact): what its identity hashes."""
+    try:  # a number kept as written counts by its value: the keys earlier runs wrote stay the same
+        return orjson.dumps(payload, default=_as_float, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, lone surrogates: exact, still canonical
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True, ensure_ascii=True,
+                          default=str).encode()
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, NumberToken):
+        return float.__float__(value)
+    raise TypeError
+
+
+def legacy_key(canon: bytes, row: int, source: str | None = None) -> str:
+    """The key earlier adrop-kit versions wrote (content and position hashed together): read from old journals."""
+    where = str(row).encode() if source is None else str(row).encode() + b"@" + source.encode("utf-8", "replace")
+    return hashlib.sha256(canon + b"#" + where).hexdigest()[:32]
+
+
+class Identity:
+    """The keys of one input's events, across its batches (see the module docstring). Holds one
+    small entry per distinct event (or id) of the input, to count occurrences."""
+
+    def __init__(self, id_column: str | None = None):
+        self.id_column = id_column
+        self._seen: dict[bytes, int] = {}
+
+    def assign(self, canon: bytes, event_id: Any = None) -> tuple[str, str, int]:
+        """(key, body hash, occurrence: 0 the first time this event, or this id, is seen)."""
+        digest = hashlib.sha256(canon).digest()[:16]
+        if event_id is not None:
+            text = event_id if isinstance(event_id, str) else json.dumps(event_id, sort_keys=True, default=str)
+            ident = hashlib.sha256(b"id\0" + text.encode("utf-8", "surrogatepass")).digest()[:16]
+            n = self._seen.get(ident, 0)
+            self._seen[ident] = n + 1
+            return "id:" + ident.hex(), digest.hex(), n
+        n = self._seen.get(digest, 0)
+        self._seen[digest] = n + 1
+        return (digest.hex() if n == 0 else f"{digest.hex()}.{n}"), digest.hex(), n
+
+    def present(self, key: str) -> bool:
+        """Whether the event `key` names is among the rows read so far (ids included)."""
+        hexed, _, occ = key.removeprefix("id:").partition(".")
+        try:
+            digest, n = bytes.fromhex(hexed), int(occ or 0)
+        except ValueError:
+            return False
+        return self._seen.get(digest, 0) > n
+
+
+def input_identity(data: Any) -> str:
+    """What identifies an input, for its default journal: the resolved absolute path of a file, a
+    directory or a glob pattern (links followed, `~` expanded); of several, each, sorted; `stdin` for
+    `-`; `data` for rows in memory (a frame, a list of events). The same file sent again (moved
+    rows, appended rows, another cwd) is the same input; a copy under another name is another."""
+    if not is_paths(data):
+        return "data"
+    items = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    names = sorted("stdin" if str(p) == STDIN else os.path.realpath(Path(p).expanduser()) for p in items)
+    return "paths:" + "\n".join(names)
 
 
 @dataclass
@@ -70,10 +160,12 @@ class BatchPlan:
 
 def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, extra_columns: Sequence[str],
                hold: frozenset[str] | bool = frozenset(), source: str | None = None, resume: Resume | None = None,
-               dry_run: bool = False) -> BatchPlan:
+               dry_run: bool = False, identity: Identity | None = None, resend_changed: bool = False) -> BatchPlan:
     """Each row of a checked batch (`df`, the canonical frame; `violations`, every rule's findings on
     it, W107 included when held) planned: see the module docstring. `source` names the rows' file
-    when the input has several (it is part of their event key); `hold` is `report.hold_rules`'s."""
+    when the input has several (with the row, their position); `hold` is `report.hold_rules`'s;
+    `identity`: the input's (one per send, across its batches; a new one when None)."""
+    identity = identity if identity is not None else Identity()
     skipped = reasons(violations.filter(pl.col("severity") == "error"))
     bad = skipped.get_column("row")
     held = (reasons(held_warnings(violations, hold).filter(~pl.col("row").is_in(bad.implode()))) if hold
@@ -84,10 +176,32 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
     ok = df.filter(~pl.col(ROW).is_in(pl.concat([bad, held.get_column("row")]).implode()))
     drop = [c for c in ok.columns if c in (ERROR, RAW, _EVENT_CODE)
             or (c.startswith(BAD) and ok.get_column(c).null_count() == ok.height)]
-    jobs = [Job(i, row, event_key(p, row, source), p.get("eventName") if isinstance(p.get("eventName"), str) else None,
-                dumps_payload(p), source=source)
-            for i, (row, p) in enumerate(to_payloads(ok.drop(drop), catalog, extra_columns=extra_columns))]
-    known = resume.known(jobs) if resume is not None and jobs else {}
+    id_col = identity.id_column
+    hidden_id = id_col is not None and (id_col in extra_columns or id_col.startswith("_"))  # metadata: not sent
+    jobs: list[Job] = []
+    canons: list[bytes] = []
+    for row, p in to_payloads(ok.drop(drop), catalog, extra_columns=extra_columns,
+                              keep=(id_col,) if hidden_id else ()):
+        event_id = (p.pop(id_col, None) if hidden_id else p.get(id_col)) if id_col is not None else None
+        canon = canonical(p)
+        key, body_hash, n = identity.assign(canon, event_id)
+        name = p.get("eventName") if isinstance(p.get("eventName"), str) else None
+        if event_id is not None and n:
+            plan.settled.append(EventOutcome(row, name, key, Outcome.SKIPPED, None, 0,
+                                             f"the same {id_col} as an earlier row: one event, sent once", source))
+            continue
+        jobs.append(Job(len(jobs), row, key, name, dumps_payload(p), source=source, body_hash=body_hash))
+        canons.append(canon)
+    known = dict(resume.known(jobs)) if resume is not None and jobs else {}
+    unknown = [(j, c) for j, c in zip(jobs, canons, strict=True) if j.key not in known]
+    where = getattr(resume, "delivered_at", None)  # a Resume may know keys only
+    moved = where([j for j, _ in unknown]) if where is not None and unknown else {}
+    for j, canon in unknown:
+        earlier = moved.get(j.key, ())
+        if any(body is None and legacy_key(canon, j.row, j.source) == key for key, body in earlier):
+            known[j.key] = (Outcome.DELIVERED.value, 0)  # a journal of an earlier adrop-kit: same row, same body
+        elif not resend_changed and any(not identity.present(key) for key, _ in earlier):
+            known[j.key] = (Outcome.CHANGED.value, 0)
     for j in jobs:
         status, attempts = known.get(j.key, (None, 0))
         if status == Outcome.DELIVERED:
@@ -96,6 +210,11 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
         elif status == Outcome.REJECTED:
             plan.settled.append(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
                                              f"rejected in an earlier run ({resume.label})", source))
+        elif status == Outcome.CHANGED:
+            plan.settled.append(EventOutcome(
+                j.row, j.event_name, j.key, Outcome.CHANGED, None, 0,
+                f"changed since delivered: this position was delivered with another body ({resume.label}); "
+                "resend_changed=True (--resend-changed) sends it", source))
         elif dry_run:
             plan.would_send.append(j)
             plan.settled.append(EventOutcome(j.row, j.event_name, j.key, Outcome.DRY_RUN, None, 0, None, source))
@@ -140,4 +259,5 @@ def unreadable(df: pl.DataFrame) -> pl.DataFrame:
         pl.lit("error").alias("severity"), pl.lit("").alias("field"), pl.col(ERROR).alias("message"))
 
 
-__all__ = ["BatchPlan", "Job", "Resume", "custom_events", "held_warnings", "plan_batch", "reasons", "unreadable"]
+__all__ = ["BatchPlan", "Identity", "Job", "Resume", "canonical", "custom_events", "held_warnings", "input_identity",
+           "legacy_key", "plan_batch", "reasons", "unreadable"]

@@ -69,6 +69,10 @@ class SendReport:
     lists only the `LISTED` outcomes (the rows needing attention) and counts the others."""
     outcomes_out: str | None = None
     """The file every row's outcome was written to (`outcomes_out=`, `--outcomes-out`), if any."""
+    journal: str | None = None
+    """The journal this send read and wrote (None: no journal, so a re-run sends everything again)."""
+    quarantine: str | None = None
+    """The file every row not sent was written to (`quarantine=`, `--quarantine`), if any."""
     notes: tuple[str, ...] = ()
     """What the input looks like when it is not Adrop events (a GA4 or Segment export: which import to run)."""
     custom_events: Mapping[str, int] = field(default_factory=dict)
@@ -113,6 +117,11 @@ class SendReport:
     def held(self) -> int:
         """Valid rows held back because they carry a warning `hold_warnings=` names (not a failure)."""
         return self.count(Outcome.HELD)
+
+    @property
+    def changed(self) -> int:
+        """Rows delivered earlier in another form, not sent again (`resend_changed=` sends them)."""
+        return self.count(Outcome.CHANGED)
 
     @property
     def unlisted(self) -> int:
@@ -177,7 +186,7 @@ class SendReport:
         s: dict[str, Any] = {"total": self.total, "delivered": self.delivered, "rejected": self.rejected,
                              "failed": self.failed, "skipped": self.skipped,
                              "already_delivered": self.already_delivered, "pending": self.pending,
-                             "held": self.held,
+                             "held": self.held, "changed": self.changed,
                              "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1),
                              "retries": self.retries, "longest_wait_s": round(self.longest_wait_s, 3)}
         if self.dry_run:
@@ -204,6 +213,10 @@ class SendReport:
                 **({"held": [o.as_dict() for o in self.outcomes if o.outcome == Outcome.HELD]} if self.held else {}),
                 **({"requests": self.requests} if self.dry_run else {}),
                 **({"outcomes_out": self.outcomes_out} if self.outcomes_out else {}),
+                "journal": self.journal,
+                **({"changed": [o.as_dict() for o in self.outcomes if o.outcome == Outcome.CHANGED]}
+                   if self.changed else {}),
+                **({"quarantine": self.quarantine} if self.quarantine else {}),
                 **({"notes": list(self.notes)} if self.notes else {}),
                 **({"custom_events": dict(self.custom_events)} if self.custom_events else {}),
                 **({"held_for_W110": near} if (near := self.held_for(Rule.W110)) else {}),

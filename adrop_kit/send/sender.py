@@ -1,13 +1,21 @@
 """`Sender`: validate, then deliver events reliably, journaled, with bounded concurrency.
 
-    with Sender(endpoint=srv.endpoint, journal="send.journal") as sender:
-        report = sender.send_all("events.jsonl")
+    with Sender(endpoint=srv.endpoint) as sender:
+        report = sender.send_all("events.jsonl")   # run it again: nothing is sent twice
 
 Every event ends in exactly one bucket of the `SendReport`: delivered, rejected (the
 server said `!invalid`), failed (gave up after retries), skipped (invalid locally, never
 sent), already_delivered (found in the journal), pending (not attempted because the
-run was interrupted or aborted), or held (valid, but carrying a warning `hold_warnings=`
-names: kept back, not journaled, so a run without it sends them). Nothing is dropped silently.
+run was interrupted or aborted), held (valid, but carrying a warning `hold_warnings=`
+names: kept back, not journaled, so a run without it sends them), or changed (its position was
+delivered earlier with another body: not re-sent unless `resend_changed=True`). Nothing is
+dropped silently.
+
+A journal always, unless `journal=False`: by default (`journal=True`) each `send_all` keeps one
+under the user's state directory, one per endpoint and input (`send.journal.default_journal`,
+`send.plan.input_identity`), in memory for the Sender's lifetime when its transport is an app in
+this process (`in_process`, e.g. the local server's); a path or a `Journal` chooses one. Event
+identity: `send.plan`.
 
 How hard each event is tried is one `RetryPolicy` (`retry=`); `on_outcome=` sees each
 event's `EventOutcome` as it happens (live counts in a widget, a log, a metrics counter).
@@ -19,12 +27,15 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from adrop_kit.errors import InvalidEvents, JournalError
 from adrop_kit.io.jsontext import dumps_payload, sent_body
 from adrop_kit.send.http import transport_for
-from adrop_kit.send.journal import Journal
+from adrop_kit.send.journal import Journal, default_journal
 from adrop_kit.send.outcome import OUTCOMES, EventOutcome, Outcome, SendResult
 from adrop_kit.send.ratelimit import RateLimiter
 from adrop_kit.send.report import SendReport, hold_rules
@@ -55,10 +66,12 @@ class Sender:
 
     def __init__(self, app_key: str | None = None, *, endpoint: str | None = None, concurrency: int = 8,
                  rate: float | None = None, retry: RetryPolicy | None = None, dry_run: bool = False,
-                 journal: str | os.PathLike | Journal | None = None, validate: bool = True, strict: bool = False,
+                 journal: str | os.PathLike | Journal | bool | None = True, validate: bool = True,
+                 strict: bool = False,
                  catalog: Catalog | str | None = None, progress: bool | None = None,
                  transport: Transport | str | None = None, extra_columns: Iterable[str] = ("ts",),
-                 on_outcome: OutcomeHook | None = None, hold_warnings: bool | str | Iterable[str] | None = None):
+                 on_outcome: OutcomeHook | None = None, hold_warnings: bool | str | Iterable[str] | None = None,
+                 id_column: str | None = None, resend_changed: bool = False):
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if retry is not None and not isinstance(retry, RetryPolicy):
@@ -76,14 +89,26 @@ class Sender:
         self.validate = validate
         self.strict = strict
         self.progress = progress
+        self.id_column = id_column
+        """A column holding an event id the export already has: the event's identity (`send.plan`).
+        Not sent, unless it is a field of the event (`tx_id`…)."""
+        if id_column is not None and id_column not in self.extra_columns and id_column not in \
+                {"uid", "eventName", "platform", *self.catalog.param_types}:
+            self.extra_columns += (id_column,)
+        self.resend_changed = resend_changed
         # ValueError for an id that is not a warning rule; by default W110 (`DEFAULT_HOLD`), when validating
         self.hold_warnings = hold_rules(hold_warnings if validate or hold_warnings is not None else False)
         if self.hold_warnings and not validate:
             raise ValueError("hold_warnings needs validate=True: warnings come from validating the rows")
         self._closed = False
         # last, once nothing else can fail: an own journal is locked from here until close()
-        self._own_journal = journal is not None and not isinstance(journal, Journal)
-        self.journal = Journal(journal) if self._own_journal else journal  # type: ignore[arg-type]
+        self._default_journal = journal is True
+        self._memory_journals: dict[str, Journal] = {}  # the defaults of an in-process transport, by input
+        self._own_journal = journal not in (None, False, True) and not isinstance(journal, Journal)
+        if self._own_journal and dry_run and not os.path.exists(journal):  # type: ignore[arg-type]
+            self._own_journal, journal = False, None  # a dry run reads a journal, never creates one
+        self.journal: Journal | None = Journal(journal) if self._own_journal else (  # type: ignore[arg-type]
+            journal if isinstance(journal, Journal) else None)
 
     # -- plumbing ----------------------------------------------------------------------
     @property
@@ -114,6 +139,9 @@ class Sender:
         self.transport.close()
         if self._own_journal and self.journal is not None:
             self.journal.close()
+        for journal in self._memory_journals.values():
+            journal.close()
+        self._memory_journals.clear()
 
     def __enter__(self) -> Sender:
         return self
@@ -151,7 +179,9 @@ class Sender:
     def send_all(self, data: Any, *, dry_run_preview: int = 5, stream: bool | None = None,
                  batch_bytes: int | None = None, batch_rows: int | None = None,
                  delimiter: str | None = None, outcomes_out: str | os.PathLike[str] | None = None,
-                 encoding: str | None = None, mapping: Any = None) -> SendReport:
+                 encoding: str | None = None, mapping: Any = None,
+                 quarantine: str | os.PathLike[str] | None = None,
+                 max_invalid_rate: float | None = None) -> SendReport:
         """Validate and send a dataset (anything `validate_events` takes; `delimiter`: a CSV file's
         field separator, None sniffs it; `encoding`: a CSV file's text encoding, None reads UTF-8 or
         guesses CP949; `mapping`: a mapping file whose renames and value fixes apply to every row
@@ -162,7 +192,20 @@ class Sender:
         and its report lists every row. Inputs it streams (several files, `-`, a big file,
         `batch_bytes=`…) are many batches; their report counts every outcome but lists only the rows
         needing attention (not the delivered ones). `outcomes_out` (.parquet/.jsonl/.csv; it streams
-        the send) gets every row's outcome."""
+        the send) gets every row's outcome; `quarantine` (same formats) every row not sent, in the
+        user's columns, with `_adrop_outcome` and `_adrop_why`.
+        `max_invalid_rate`: validate the whole input first, and raise `InvalidEvents` (nothing sent)
+        when more than that share of its rows is invalid (standard input cannot be read twice)."""
+        if max_invalid_rate is not None:
+            self._check_invalid_rate(data, max_invalid_rate, delimiter=delimiter, encoding=encoding, mapping=mapping)
+        with self._journal_for(data):
+            return self._send_all(data, dry_run_preview=dry_run_preview, stream=stream, batch_bytes=batch_bytes,
+                                  batch_rows=batch_rows, delimiter=delimiter, outcomes_out=outcomes_out,
+                                  encoding=encoding, mapping=mapping, quarantine=quarantine)
+
+    def _send_all(self, data: Any, *, dry_run_preview: int, stream: bool | None, batch_bytes: int | None,
+                  batch_rows: int | None, delimiter: str | None, outcomes_out: Any, encoding: str | None,
+                  mapping: Any, quarantine: Any) -> SendReport:
 
         from adrop_kit.io.importers.fixes import fix_notes, fixed_frames
         from adrop_kit.io.parts import Inputs
@@ -183,16 +226,74 @@ class Sender:
             if fixes is not None:
                 frames = fixed_frames(frames, fixes, changed)
             report = send_batches(self, checked(self, frames), label=plan.label, multi=plan.multi,
-                                  dry_run_preview=dry_run_preview, outcomes_out=outcomes_out)
+                                  dry_run_preview=dry_run_preview, outcomes_out=outcomes_out,
+                                  quarantine=quarantine)
             report.notes += fix_notes(changed, where)
             return report
         frame = to_frame(data, self.catalog, delimiter=delimiter) if plan is None else \
             whole_frame(plan, self.catalog, delimiter=delimiter)  # the one-batch case
         frames = [(0, frame)] if fixes is None else fixed_frames([(0, frame)], fixes, changed)
         report = send_batches(self, checked(self, frames), label=frame.source, whole=True,
-                              dry_run_preview=dry_run_preview)
+                              dry_run_preview=dry_run_preview, quarantine=quarantine)
         report.notes += fix_notes(changed, where)
         return report
+
+    def default_journal(self, data: Any) -> Path | None:
+        """The journal `send_all(data)` keeps when the Sender was given none (`journal=True`), else None."""
+        from adrop_kit.send.plan import input_identity  # polars: not at import
+
+        return default_journal(self.endpoint.url, input_identity(data)) if self._default_journal else None
+
+    @contextmanager
+    def _journal_for(self, data: Any) -> Iterator[None]:
+        """The default journal of `data`, open (and locked) for one `send_all`. A dry run reads it when it
+        exists and never creates it."""
+        path = self.default_journal(data)
+        if path is not None and self.journal is None and getattr(self.transport, "in_process", False):
+            from adrop_kit.send.plan import input_identity
+
+            identity = input_identity(data)
+            if identity not in self._memory_journals:
+                self._memory_journals[identity] = Journal(":memory:")
+            self.journal = self._memory_journals[identity]
+            try:
+                yield
+            finally:
+                self.journal = None
+            return
+        if path is None or self.journal is not None or (self.dry_run and not path.exists()):
+            yield
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"{path.parent}: cannot create the journal directory: {exc.strerror or exc}") from None
+        self.journal = Journal(path)
+        try:
+            yield
+        finally:
+            journal, self.journal = self.journal, None
+            journal.close()
+
+    def _check_invalid_rate(self, data: Any, rate: float, *, delimiter: str | None, encoding: str | None,
+                            mapping: Any) -> None:
+        """Raise `InvalidEvents` when more than `rate` of `data`'s rows are invalid (a whole validation pass)."""
+        from adrop_kit.io.parts import STDIN
+        from adrop_kit.validate.dataset import validate_events
+
+        if not 0 <= rate <= 1:
+            raise ValueError(f"max_invalid_rate is a share of rows between 0 and 1, not {rate}")
+        if data == STDIN or (isinstance(data, (list, tuple)) and STDIN in data):
+            raise ValueError("max_invalid_rate validates the whole input before sending, so it reads it twice: "
+                             "standard input cannot be; save it to a file first")
+        report = validate_events(data, catalog=self.catalog, strict=self.strict, extra_columns=self.extra_columns,
+                                 progress=False, delimiter=delimiter, encoding=encoding, mapping=mapping)
+        if report.rows and report.invalid / report.rows > rate:
+            exc = InvalidEvents(f"{report.invalid:,} of {report.rows:,} rows are invalid "
+                                f"({report.invalid / report.rows:.2%}), more than the {rate:.2%} allowed "
+                                "(max_invalid_rate): nothing was sent")
+            exc.report = report  # type: ignore[attr-defined]
+            raise exc
 
     def _emitter(self, outcomes: list[EventOutcome]) -> Callable[[EventOutcome], None]:
         """Collect an outcome and show it to the `on_outcome` hook."""

@@ -7,8 +7,9 @@
 
 `Sender.send_all` runs it on any input (an input that `validate_events` reads whole is the one-batch
 case) and Spark's partitions run it on their chunks (`adrop_kit.spark.send`).
-Rows are keyed by `event_key(payload, row)` for a single file (the keys earlier runs wrote) and by
-`event_key(payload, row, source)` for several files, so row 0 of two part files are two events.
+Rows are keyed by the input's one `plan.Identity` (the body sent and its occurrence in the input,
+or the `id_column`), and placed by (source, row): a row's source is its part file when the input
+has several.
 W107 is the pipeline's, judged against every batch before (a W107 is a warning: it keeps a row
 back only when `hold_warnings=` holds it). An interrupted or aborted run stops reading: the report
 counts the rows read, and a new run with the same journal resumes.
@@ -16,7 +17,9 @@ counts the rows read, and a new run with the same journal resumes.
 Each batch's outcomes go to a `Tally` as the batch ends: the report keeps exact counts and, for a
 streamed input, lists only the rows needing attention (rejected, failed, skipped, pending, held);
 delivered, already delivered and dry-run rows are counted, not kept, so memory does not grow with
-the input. `outcomes_out=` writes every row's outcome to a file as it goes.
+the input. `outcomes_out=` writes every row's outcome to a file as it goes; `quarantine=` every row
+not sent (skipped, held, changed, rejected, failed, pending) in the user's own columns and values,
+with `_adrop_outcome` and `_adrop_why` (metadata columns: a fixed file sends as it is).
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import Frame
+from adrop_kit.io.frames import ROW, Frame
 from adrop_kit.io.importers.detect import export_hint
+from adrop_kit.io.sink import RowSink
 from adrop_kit.send.outcome import EventOutcome, Outcome
-from adrop_kit.send.plan import Resume, plan_batch, unreadable
+from adrop_kit.send.plan import Identity, Resume, plan_batch, unreadable
 from adrop_kit.send.report import SendReport
 from adrop_kit.send.tally import Tally
 from adrop_kit.send.workers import RunState, run_jobs
@@ -59,13 +63,20 @@ def checked(sender: Any, frames: Iterable[tuple[int, Frame]]) -> Iterator[Checke
 
 def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: bool = False,
                  whole: bool = False, resume: Resume | None = None, dry_run_preview: int = 5,
-                 outcomes_out: Any = None) -> SendReport:
+                 outcomes_out: Any = None, quarantine: Any = None) -> SendReport:
     """Send every checked batch (see the module docstring). `multi`: the input has several files (the
-    rows' source is part of their key and outcome); `whole`: the input is one batch, whose report lists
-    every row; `resume`: what earlier runs settled (the Sender's journal when None)."""
+    rows' source is part of their position and outcome); `whole`: the input is one batch, whose report
+    lists every row; `resume`: what earlier runs settled (the Sender's journal when None)."""
     start = time.perf_counter()
     resume = resume if resume is not None else sender.journal
+    identity = Identity(getattr(sender, "id_column", None))
     tally = Tally(outcomes_out, list_all=whole)  # a bad suffix or an unwritable path fails here, before sending
+    try:
+        held_out = RowSink(quarantine, positions=True, multi=multi, what="quarantined rows") \
+            if quarantine is not None else None
+    except BaseException:
+        tally.close()
+        raise
     outcomes: list[EventOutcome] = []  # this batch's, until it goes to the tally
     emit = sender._emitter(outcomes)
     part = label
@@ -87,8 +98,9 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
             if not notes and (hint := export_hint(df.columns)):  # a GA4 / Segment export: say which import
                 notes.append(hint)
             plan = plan_batch(df, violations, catalog=sender.catalog, extra_columns=sender.extra_columns,
-                              hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run)
-            del df, violations
+                              hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run,
+                              identity=identity, resend_changed=getattr(sender, "resend_changed", False))
+            del violations
             tally.custom.update(plan.custom)
             for o in plan.settled:
                 emit(o)
@@ -106,6 +118,9 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
                     retries += max(0, o.attempts - j.attempts_before - 1)
             longest = max(longest, state.longest_wait)
             fatal, journal_error = state.fatal, state.journal_error
+            if held_out is not None:
+                _quarantine(held_out, df, outcomes, part)
+            del df
             tally.add(outcomes, part)  # then let go, before the next batch is read
             outcomes.clear()
             del plan, state
@@ -123,12 +138,30 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
             tally.add(outcomes, part)
         finally:
             tally.close()
+            if held_out is not None:
+                held_out.close()
     return SendReport(total=total, outcomes=tally.listed, elapsed_s=time.perf_counter() - start,
                       source=label, endpoint=sender.endpoint.url, dry_run=sender.dry_run, requests=preview,
                       interrupted=interrupted, aborted=fatal, retries=retries, longest_wait_s=longest,
                       journal_error=journal_error, read_all=read_all,
                       counts=None if whole else dict(tally.counts), outcomes_out=tally.path,
-                      notes=tuple(notes), custom_events=dict(tally.custom))
+                      journal=getattr(resume, "path", None),
+                      quarantine=None if held_out is None else str(held_out.path), notes=tuple(notes),
+                      custom_events=dict(tally.custom))
+
+
+_SENT = frozenset({Outcome.DELIVERED, Outcome.ALREADY_DELIVERED, Outcome.DRY_RUN})
+
+
+def _quarantine(sink: RowSink, df: pl.DataFrame, outcomes: list[EventOutcome], part: str) -> None:
+    """The rows of a batch that were not sent, as the user gave them, with why."""
+    kept = [(o.row, str(o.outcome), o.error or "") for o in outcomes if o.outcome not in _SENT]
+    if not kept:
+        return
+    why = pl.DataFrame(kept, schema={ROW: pl.Int64, "_adrop_outcome": pl.String, "_adrop_why": pl.String},
+                       orient="row")
+    rows = df.join(why.with_columns(pl.col(ROW).cast(df.schema[ROW])), on=ROW, how="inner").sort(ROW)
+    sink.write(rows, part)
 
 
 __all__ = ["Checked", "checked", "send_batches"]

@@ -1,6 +1,7 @@
 """The workers of a send: a queue of planned `Job`s drained by `concurrency` threads, each job
-POSTed by the one retry loop (`retry.post_with_retries`), its outcome journaled (when the run has a
-journal) before the worker takes the next, then shown to the `on_outcome` hook.
+POSTed by the one retry loop (`retry.post_with_retries`), its outcome handed to the journal (when
+the run has one; committed with its group, and every group by the end of the batch), then shown to
+the `on_outcome` hook.
 
 A fatal reply (the key refused, the wrong URL) or a worker's own error (a journal that cannot be
 written) stops the run: jobs not yet taken stay `None` in `RunState.outcomes` and become `pending`.
@@ -84,8 +85,21 @@ def run_jobs(sender: Any, todo: list[Job], state: RunState, bar: Any = None) -> 
             state.stop.set()
         for t in threads:
             t.join()
+        _flush(sender, state)
         sender.transport.close()  # a long-lived Sender must not hoard sockets between batches
     return interrupted
+
+
+def _flush(sender: Any, state: RunState) -> None:
+    """Commit the journal's last group of the batch; a failure stops the run as a worker's would."""
+    if sender.journal is None or not hasattr(sender.journal, "flush"):
+        return
+    try:
+        sender.journal.flush()
+    except JournalError as exc:
+        state.journal_error = state.journal_error or str(exc)
+        state.fatal = state.fatal or f"stopped by an error: {type(exc).__name__}: {exc}"
+        state.stop.set()
 
 
 def _one(sender: Any, job: Job, state: RunState) -> None:
@@ -97,7 +111,7 @@ def _one(sender: Any, job: Job, state: RunState) -> None:
     state.outcomes[job.index] = outcome
     if sender.journal is not None:
         sender.journal.record(job.key, job.row, job.event_name, str(outcome.outcome), outcome.attempts,
-                              outcome.status, outcome.error)
+                              outcome.status, outcome.error, source=job.source or "", body=job.body_hash)
     if waited > state.longest_wait:
         with state.lock:
             state.longest_wait = max(state.longest_wait, waited)

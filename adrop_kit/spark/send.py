@@ -3,14 +3,17 @@
     outcomes = adrop_spark.send("events/", format="jsonl", endpoint="https://…", outcomes_path="runs/1")
     again = adrop_spark.send("events/", format="jsonl", previous=outcomes)   # a resumed run
 
-The outcomes table (source, row, eventName, outcome, status, attempts, error) names every row
+The outcomes table (source, row, eventName, outcome, status, attempts, error, key) names every row
 of the input once; it is the journal of a distributed run: `previous=` an earlier table. Each
 partition runs the local send loop on its chunks (`send.stream.send_batches`: the same checks, the
 same per-batch planner, the same outcomes as `Sender.send_all`), and `previous=` is how that
 planner learns what earlier runs settled (a `send.plan.Resume`, as the journal is locally): the
-earlier outcomes are joined to the rows by (source, row), so a row it says was delivered comes back
-`already_delivered` (not sent again), one it says was rejected stays `rejected`; everything else is
-sent. Rows are keyed as by `validate`.
+earlier outcomes are joined to the rows by (source, row) and compared by event key, the same identity
+as the journal's (`send.plan.Identity`: the body's hash and its occurrence, counted per chunk here):
+a row it says was delivered under the same key comes back `already_delivered` (not sent again), one
+it says was rejected stays `rejected`; a row delivered under another key that is not in the chunk is
+`changed` (not sent again: pass no `previous=` for those rows to send them); everything else is sent.
+A table without a `key` column (an earlier adrop-kit) is matched by (source, row) alone.
 
 The send runs once, when `send` is called: its outcomes are written to `outcomes_path` (Parquet,
 read back) or, without one, collected to the driver; a returned table never re-sends when used.
@@ -37,12 +40,13 @@ from adrop_kit.spark.session import get_session, is_connect, quiet, require_pysp
 from adrop_kit.spec.catalog import Catalog, resolve
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 
-OUTCOME_COLUMNS = ("source", "row", "eventName", "outcome", "status", "attempts", "error")
+OUTCOME_COLUMNS = ("source", "row", "eventName", "outcome", "status", "attempts", "error", "key")
 _OUTCOME_DDL = ("source string, row long, eventName string, outcome string, status int, attempts int, "
-                "error string")
+                "error string, key string")
 _DONE = (Outcome.DELIVERED.value, Outcome.ALREADY_DELIVERED.value)
 _PREV = "_adrop_prev"        # what an earlier run (`previous=`) settled for the row: delivered, rejected or null
 _PREV_N = "_adrop_prev_attempts"
+_PREV_KEY = "_adrop_prev_key"
 
 
 class Previous:
@@ -52,19 +56,35 @@ class Previous:
     label = "previous"
 
     def __init__(self) -> None:
-        self.settled: dict[tuple[str, int], tuple[str, int]] = {}
+        self.settled: dict[tuple[str, int], tuple[str, int, str | None]] = {}
         self.source = ""
 
     def strip(self, batches: Iterable[Any]) -> Iterator[Any]:
         """The partition's Arrow batches without the joined columns, which are kept here."""
         for b in batches:
-            cols = (b.column(c).to_pylist() for c in (SRC, ROW, _PREV, _PREV_N))
-            self.settled.update(((src, row), (out, n or 0)) for src, row, out, n in zip(*cols, strict=True)
+            cols = (b.column(c).to_pylist() for c in (SRC, ROW, _PREV, _PREV_N, _PREV_KEY))
+            self.settled.update(((src, row), (out, n or 0, key)) for src, row, out, n, key in zip(*cols, strict=True)
                                 if out is not None)
-            yield b.drop_columns([_PREV, _PREV_N])
+            yield b.drop_columns([_PREV, _PREV_N, _PREV_KEY])
 
     def known(self, jobs: Sequence[Any]) -> dict[str, tuple[str, int]]:
-        return {j.key: self.settled.pop((self.source, j.row)) for j in jobs if (self.source, j.row) in self.settled}
+        """The jobs an earlier run settled at their position under their key (any key, for a table without one)."""
+        out = {}
+        for j in jobs:
+            earlier = self.settled.get((self.source, j.row))
+            if earlier is not None and earlier[2] in (None, j.key):
+                out[j.key] = earlier[:2]
+                del self.settled[(self.source, j.row)]
+        return out
+
+    def delivered_at(self, jobs: Sequence[Any]) -> dict[str, list[tuple[str, str | None]]]:
+        """The jobs whose position an earlier run delivered under another key (the planner: changed?)."""
+        out: dict[str, list[tuple[str, str | None]]] = {}
+        for j in jobs:
+            earlier = self.settled.get((self.source, j.row))
+            if earlier is not None and earlier[0] == Outcome.DELIVERED.value and earlier[2] not in (None, j.key):
+                out[j.key] = [(earlier[2], "")]  # a body hash is not kept: never an earlier journal's row
+        return out
 
 
 def _send_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, key: Any,
@@ -77,10 +97,10 @@ def _send_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, key:
 
     schema = pa.schema([("source", pa.string()), ("row", pa.int64()), ("eventName", pa.string()),
                         ("outcome", pa.string()), ("status", pa.int32()), ("attempts", pa.int32()),
-                        ("error", pa.string())])
+                        ("error", pa.string()), ("key", pa.string())])
     app_key = key.value if hasattr(key, "value") else None  # a broadcast variable, or None (ADROP_APP_KEY)
     previous = Previous() if resumed else None
-    with Sender(app_key, catalog=catalog, progress=False, **options) as sender:
+    with Sender(app_key, catalog=catalog, progress=False, journal=False, **options) as sender:  # previous= resumes
         for frame in frames(previous.strip(batches) if previous is not None else batches, kind, catalog):
             if previous is not None:
                 previous.source = frame.source
@@ -89,7 +109,7 @@ def _send_partition(batches: Iterable[Any], *, kind: str, catalog: Catalog, key:
             cols: dict[str, list[Any]] = {c: [] for c in OUTCOME_COLUMNS}
             for o in report.outcomes:
                 for c, v in zip(OUTCOME_COLUMNS, (frame.source, o.row, o.eventName, str(o.outcome), o.status,
-                                                  o.attempts, o.error), strict=True):
+                                                  o.attempts, o.error, o.key), strict=True):
                     cols[c].append(v)
             yield pa.RecordBatch.from_pydict(cols, schema=schema)
 
@@ -134,12 +154,14 @@ def plan(k: Keyed, catalog: Catalog, shared_key: Any, options: dict[str, Any], p
 
     rows = k.sdf
     if previous is not None:
+        key = F.col("key") if "key" in previous.columns else F.lit(None).cast("string")
         final = previous.where(F.col("outcome").isin(*_DONE, Outcome.REJECTED.value)).select(
             F.col("source").alias(SRC), F.col("row").alias(ROW),
             F.when(F.col("outcome").isin(*_DONE), F.lit(Outcome.DELIVERED.value)).otherwise(F.col("outcome"))
-            .alias(_PREV), F.col("attempts").cast("int").alias(_PREV_N))
+            .alias(_PREV), F.col("attempts").cast("int").alias(_PREV_N), key.alias(_PREV_KEY))
         # one settled outcome per row, so the join never repeats a row ("delivered" < "rejected": delivered wins)
-        final = final.groupBy(SRC, ROW).agg(F.min(_PREV).alias(_PREV), F.max(_PREV_N).alias(_PREV_N))
+        final = final.groupBy(SRC, ROW).agg(F.min(_PREV).alias(_PREV), F.max(_PREV_N).alias(_PREV_N),
+                                            F.min_by(_PREV_KEY, _PREV).alias(_PREV_KEY))
         rows = rows.join(final, [SRC, ROW], "left")
     fn = partial(_send_partition, kind=k.kind, catalog=catalog, key=shared_key, options=options,
                  resumed=previous is not None)

@@ -148,14 +148,17 @@ def adrop_server(request: pytest.FixtureRequest, adrop_catalog: Catalog) -> Iter
 @pytest.fixture
 def adrop_sender(request: pytest.FixtureRequest, adrop_server: LocalServer) -> Iterator[Sender]:
     """A `Sender` for `adrop_server`: its key, catalog and strictness; closed after the test.
-    In process unless the server was marked `socket=True` or the options name an endpoint or a transport."""
+    In process unless the server was marked `socket=True` or the options name an endpoint or a transport.
+    No journal unless the marker asks for one (`journal=`): the server is fresh for each test, so a
+    journal kept from an earlier test session would wrongly skip what it already sent there."""
     from adrop_kit.send.retry import RetryPolicy
     from adrop_kit.send.sender import Sender
     from adrop_kit.testing.local import local_transport
 
     marker = request.node.get_closest_marker("adrop_sender")
     options: dict[str, Any] = {"catalog": adrop_server.catalog, "strict": adrop_server.strict, "progress": False,
-                               "retry": RetryPolicy(backoff=0.05), **(marker.kwargs if marker else {})}
+                               "retry": RetryPolicy(backoff=0.05), "journal": False,
+                               **(marker.kwargs if marker else {})}
     server_marker = request.node.get_closest_marker("adrop_server")
     over_http = bool(server_marker and server_marker.kwargs.get("socket")) or "transport" in options
     if "endpoint" not in options:

@@ -7,13 +7,15 @@ import os
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
 from adrop_kit.errors import AdropError
-from adrop_kit.send.journal import Journal
+from adrop_kit.send.journal import Journal, default_journal
 from adrop_kit.send.outcome import EventOutcome, Outcome
+from adrop_kit.send.transport import Endpoint
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.widgets import _logic as logic
 from adrop_kit.widgets._base import KeyInput, View, small
@@ -34,23 +36,27 @@ class SendPanel(View):
     started on first use. The key comes from `app_key`, the key box (cleared at once) or $ADROP_APP_KEY
     and is only ever shown masked.
 
-    Nothing is sent twice: a journal remembers every row this panel delivered, so a second **Send**
-    skips them and says so. By default the journal is in memory, one per endpoint and key, for the
-    panel's lifetime (**Forget sent rows** clears it, to send them again on purpose); `journal=` a file
-    path keeps it across sessions, as `Sender(journal=...)` and `adrop-kit send --journal` do.
+    Nothing is sent twice: a journal remembers every row delivered, so a second **Send** skips them
+    and says so. By default (`journal=None`) an endpoint gets the same journal as `Sender` and
+    `adrop-kit send` use (one per endpoint and input under the user's state directory, kept across
+    sessions); the embedded local server, whose events live only as long as this session, an in-memory
+    one per key. **Forget sent rows** clears the default journals this panel used, to send them again
+    on purpose. `journal=` a file path chooses the journal (the user's own: not cleared from here);
+    `journal=False` keeps none.
     """
 
     def __init__(self, data: Any = None, *, endpoint: str | None = None, app_key: str | None = None,
                  server: Any = None, catalog: Catalog | str | None = None, strict: bool = False,
-                 journal: str | os.PathLike[str] | Journal | None = None) -> None:
+                 journal: str | os.PathLike[str] | Journal | bool | None = None) -> None:
         self.data = data
         self.catalog = catalog
         self.strict = strict
         self.target = Target(endpoint, app_key, server=server, catalog=catalog)
         self.report: Any = None
         self.journal = journal
-        """The journal file (or `Journal`) given, or None: an in-memory journal per endpoint and key."""
+        """The journal file (or `Journal`) given; False: none; None: the default (see the class docstring)."""
         self._journals: dict[str, Journal] = {}
+        self._defaults: set[Path] = set()  # the default journal files this panel's sends used
         self._lock = threading.Lock()
         self._last_update = 0.0
         self._counts: Counter[str] = Counter()
@@ -69,7 +75,7 @@ class SendPanel(View):
                                     tooltip="send every valid row; rows this panel already delivered are skipped")
         self.forget_button = w.Button(description="Forget sent rows", icon="eraser", disabled=True,
                                       tooltip="clear this panel's journal: the next Send sends delivered rows again")
-        if journal is not None:
+        if journal is not None and journal is not True:
             self.forget_button.layout.display = "none"  # a journal file is the user's own: not cleared here
         self.progress = w.IntProgress(value=0, min=0, max=1, description="", bar_style="info",
                                       style={"description_width": "initial"})
@@ -98,20 +104,31 @@ class SendPanel(View):
         self.where.value = f"<span style='color:#444'>to {self.target.describe()}</span>"
 
     # -- the journal ----------------------------------------------------------------------------
-    def _journal(self) -> Any:
-        """The journal of this send: the one given, or this panel's in-memory one for the endpoint and key."""
-        if self.journal is not None:
+    def _journal(self, data: Any) -> Any:
+        """The journal of this send: the one given; for the embedded local server this panel's
+        in-memory one for its key; else True (the Sender's default journal for the endpoint and data)."""
+        if self.journal is not None and self.journal is not True:
             return self.journal
+        if not self.target.local:
+            from adrop_kit.send.plan import input_identity  # polars: not at import
+
+            self._defaults.add(default_journal(Endpoint.parse(self.target.url()).url, input_identity(data)))
+            return True
         scope = self.target.scope()
         if scope not in self._journals:
             self._journals[scope] = Journal(":memory:")
         return self._journals[scope]
 
     def forget(self) -> None:
-        """Clear the in-memory journal: the next Send sends every valid row again, delivered or not."""
+        """Clear the journals this panel used by default: the next Send sends every valid row again,
+        delivered or not."""
         for journal in self._journals.values():
             journal.close()
         self._journals.clear()
+        for path in self._defaults:
+            for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.lock")):
+                f.unlink(missing_ok=True)
+        self._defaults.clear()
         self.forget_button.disabled = True
         self.note.value = ("<span class='adrop-send-note' style='color:#444'>forgotten: the next Send sends every "
                            "valid row again, even those already delivered</span>")
@@ -158,7 +175,7 @@ class SendPanel(View):
             with self._lock:
                 self._counts.clear()
             self._on_outcome(None)
-            journal = self._journal()  # a dry run asks it too: what Send would skip
+            journal = self._journal(data)  # a dry run asks it too: what Send would skip
             with self.target.sender(dry_run=dry_run, concurrency=self.concurrency.value, progress=False,
                                     strict=self.strict, journal=journal, on_outcome=self._on_outcome) as sender:
                 report = sender.send_all(data)
@@ -209,16 +226,17 @@ class SendPanel(View):
     def _show_note(self, report: Any, before: int) -> None:
         """What the journal did (or would do): rows already delivered are not sent again. `before`: of a
         dry run's rows, those already delivered."""
-        whose = (f"the journal {html.escape(str(getattr(self.journal, 'path', self.journal)))}"
-                 if self.journal is not None else "this panel's journal")
-        again = "" if self.journal is not None else "; “Forget sent rows” to send them again"
+        mine = self.journal is None or self.journal is True
+        whose = "this panel's journal" if mine else \
+            f"the journal {html.escape(str(getattr(self.journal, 'path', self.journal)))}"
+        again = "; “Forget sent rows” to send them again" if mine else ""
         if report.dry_run:
             text = (f"{before:,} of these row(s) were already delivered by an earlier Send ({whose}): “Send” "
                     f"would skip them" + again) if before else ""
         else:
             n = report.already_delivered
-            if self.journal is None:
-                self.forget_button.disabled = not self._journals
+            if mine:
+                self.forget_button.disabled = not (self._journals or self._defaults)
             text = (f"{n:,} row(s) already delivered by an earlier Send were not sent again ({whose}){again}"
                     if n else "")
         lines = [text, *(html.escape(t) for t in report.event_notes())]  # W110 held, W101 custom events
