@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from hypothesis import strategies as st
 
 from adrop_kit.spec.catalog import ParamSpec
-from adrop_kit.spec.rules import AT_LEAST_ONE, CURRENCY_PARAM, NON_NEGATIVE, VALUE_TRIPLE
+from adrop_kit.spec.rules import AT_LEAST_ONE, CURRENCY_PARAM, MAX_PARAMS, NON_NEGATIVE, VALUE_TRIPLE
 from adrop_kit.testing.mutations import consistent_value
 
 Payload = dict[str, Any]
@@ -91,10 +91,11 @@ def param_values(p: ParamSpec, item_lists: st.SearchStrategy[list]) -> Value:
 class Shape:
     """How to draw one dict: keys always drawn, and keys drawn when their bit of one mask is set."""
 
-    __slots__ = ("always", "fixed", "mask", "sometimes", "triple")
+    __slots__ = ("always", "budget", "fixed", "mask", "sometimes", "triple")
 
     def __init__(self, always: tuple[tuple[str, Value], ...], sometimes: tuple[tuple[str, Value], ...],
-                 fixed: tuple[tuple[str, Any], ...] = (), triple: bool = False) -> None:
+                 fixed: tuple[tuple[str, Any], ...] = (), triple: bool = False, budget: int | None = None) -> None:
+        self.budget = budget  # the most optional parameters drawn (W108: an event's parameters, at most 20)
         self.always = always
         self.sometimes = sometimes
         self.mask = st.integers(0, 2 ** len(sometimes) - 1) if sometimes else None
@@ -113,7 +114,9 @@ def make_shape(params: Iterable[ParamSpec], item_lists: st.SearchStrategy[list],
     params = tuple(params)
     always = (*envelope, *((p.name, param_values(p, item_lists)) for p in params if p.required))
     sometimes = (*platform, *((p.name, param_values(p, item_lists)) for p in params if optional and not p.required))
-    return Shape(always, sometimes, fixed, triple=set(VALUE_TRIPLE) <= {p.name for p in params})
+    required = sum(p.required for p in params)
+    budget = None if len(params) <= MAX_PARAMS else max(0, MAX_PARAMS - required)  # a plan's big event: no W108
+    return Shape(always, sometimes, fixed, triple=set(VALUE_TRIPLE) <= {p.name for p in params}, budget=budget)
 
 
 def fill(draw: st.DrawFn, shape: Shape) -> Payload:
@@ -122,9 +125,12 @@ def fill(draw: st.DrawFn, shape: Shape) -> Payload:
         out[key] = draw(values) if convert is None else convert(draw(values))
     if shape.mask is not None:
         bits = draw(shape.mask)  # shrinks towards 0: no optional keys
+        left = shape.budget
         for key, (values, convert) in shape.sometimes:
-            if bits & 1:
+            if bits & 1 and (left is None or key == "platform" or left > 0):
                 out[key] = draw(values) if convert is None else convert(draw(values))
+                if left is not None and key != "platform":
+                    left -= 1
             bits >>= 1
     return consistent_value(out) if shape.triple else out
 
