@@ -86,6 +86,8 @@ class Inputs:
     """`name: why` for each entry that could not be read and was skipped (`skip_unreadable`)."""
     linked: list[str] = field(default_factory=list)
     """`name -> target` for each link out of an input directory that was followed (`follow_links`)."""
+    given: list[str] = field(default_factory=list)
+    """The paths, directories and globs as given (what identifies the input: `send.plan.input_identity`)."""
 
 
 def is_paths(data: Any) -> bool:
@@ -236,7 +238,7 @@ def resolve_inputs(data: str | Path | Sequence[str | Path] | Inputs, *, skip_unr
                             f"({'; '.join(everything.unread[:3])})")
     label = escape(items[0]) if len(items) == 1 else f"{len(parts)} files"
     return Inputs(parts, STDIN_LABEL if label == STDIN else label, multi, everything.skipped, everything.unread,
-                  everything.linked)
+                  everything.linked, [str(i) for i in items])
 
 
 def with_encoding(inputs: Inputs, encoding: str | None) -> Inputs:

@@ -44,7 +44,7 @@ import polars as pl
 from adrop_kit.io.frames import BAD, ERROR, RAW, ROW, to_payloads
 from adrop_kit.io.jsontext import dumps_payload
 from adrop_kit.io.numbers import NumberToken
-from adrop_kit.io.parts import STDIN, is_paths
+from adrop_kit.io.parts import STDIN, Inputs, is_paths
 from adrop_kit.send.outcome import EventOutcome, Outcome
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import Rule
@@ -141,6 +141,8 @@ def input_identity(data: Any) -> str:
     rows, appended rows, another cwd) is the same input; a copy under another name is another."""
     if not is_paths(data):
         return "data"
+    if isinstance(data, Inputs):  # resolved already (the CLI): the paths as they were given
+        data = data.given or [STDIN if p.path is None else str(p.path) for p in data.parts]
     items = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     names = sorted("stdin" if str(p) == STDIN else os.path.realpath(Path(p).expanduser()) for p in items)
     return "paths:" + "\n".join(names)

@@ -106,6 +106,9 @@ class Sender:
         self._memory_journals: dict[str, Journal] = {}  # the defaults of an in-process transport, by input
         self._own_journal = journal not in (None, False, True) and not isinstance(journal, Journal)
         if self._own_journal and dry_run and not os.path.exists(journal):  # type: ignore[arg-type]
+            parent = Path(journal).parent  # type: ignore[arg-type]
+            if parent.exists() and not parent.is_dir():  # what the real run would stop on: say it now
+                raise JournalError(f"{journal}: cannot keep a journal there: {parent} is not a directory")
             self._own_journal, journal = False, None  # a dry run reads a journal, never creates one
         self.journal: Journal | None = Journal(journal) if self._own_journal else (  # type: ignore[arg-type]
             journal if isinstance(journal, Journal) else None)
