@@ -22,8 +22,9 @@ import polars as pl
 
 from adrop_kit.io.frames import Frame
 from adrop_kit.spec.catalog import Catalog
-from adrop_kit.validate.batch import CheckedBatch, check_batch, empty_violations
+from adrop_kit.validate.batch import CheckedBatch, empty_violations
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+from adrop_kit.validate.coalesce import checked_groups
 from adrop_kit.validate.custom import name_counts, sum_name_counts
 from adrop_kit.validate.json_values import JSON_FLAG
 from adrop_kit.validate.report import DatasetReport, StreamTotals, event_counts, rule_counts
@@ -122,11 +123,11 @@ def row_counts(violations: pl.DataFrame, errors: pl.Series | None = None) -> tup
 def check_batches(frames: Iterable[tuple[int, Frame]], catalog: Catalog, acc: Accumulator, *,
                   strict: bool = False, extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
                   engine: Literal["polars", "pandera"] = "polars") -> Iterator[CheckedBatch]:
-    """Each (part index, frame) of an input, in input order: checked (`check_batch`), merged into `acc`
-    (its W107 added to its violations), then handed on."""
-    for part, frame in frames:
-        cb = check_batch(frame, catalog, part=part, strict=strict, extra_columns=extra_columns, engine=engine,
-                         flags=acc.flags)
+    """Each (part index, frame) of an input, in input order: checked (`check_batch`; consecutive small
+    frames, such as one-row part files, checked together and split again: `validate.coalesce`),
+    merged into `acc` (its W107 added to its violations), then handed on."""
+    for cb in checked_groups(frames, catalog, strict=strict, extra_columns=extra_columns, engine=engine,
+                             flags=acc.flags):
         acc.add(cb)
         yield cb
 
