@@ -6,13 +6,14 @@ part took over half an hour. `checked_groups` joins consecutive small batches (e
 `SMALL_ROWS` rows; together at most `GROUP_ROWS` rows and `GROUP_COLUMNS` columns) into one frame,
 checks it once, and splits the result back into one `CheckedBatch` per batch, each as
 `check_batch` would have made it alone: its source, its rows numbered in its own file (`__row`,
-`__line`), its violations, its notes, its own columns. Nothing downstream (the accumulator, W107,
+`__line`), its violations, its notes, its own columns, in input order. Nothing downstream (the accumulator, W107,
 the rows written out, the send planner) sees a difference, only fewer calls.
 
 Joining is safe because a row's verdict depends on that row alone (W107 aside, which the
 accumulator judges after the split) and a null is an absent key: a column another part brings is
-null in this part's rows. Batches whose shared columns differ in type are not joined (a key that
-is text in one part and a number in the next is judged as each part's own reader typed it).
+null in this part's rows. Batches whose shared columns differ in type are not put in one frame (a
+key that is text in one part and a number in the next is judged as each part's reader typed it):
+a run is checked in as many frames as it has such classes (`kinds`), usually one to four.
 """
 
 from __future__ import annotations
@@ -39,39 +40,43 @@ Piece = tuple[int, Frame]
 
 def groups(frames: Iterable[Piece]) -> Iterator[list[Piece]]:
     """The (part index, frame) pairs of an input, in order, cut into runs checked together: a
-    large frame alone; consecutive small ones while their rows, columns and shared types allow."""
+    large frame alone; consecutive small ones while their rows and columns allow."""
     run: list[Piece] = []
-    schema: dict[str, Any] = {}
+    names: set[str] = set()
     rows = 0
     for piece in frames:
         df = piece[1].df
         if df.height > SMALL_ROWS or ROW not in df.columns:
             if run:
                 yield run
-                run, schema, rows = [], {}, 0
+                run, names, rows = [], set(), 0
             yield [piece]
             continue
-        if run and not _joins(schema, df.schema, rows + df.height):
+        if run and (rows + df.height > GROUP_ROWS or len(names.union(df.columns)) > GROUP_COLUMNS):
             yield run
-            run, schema, rows = [], {}, 0
+            run, names, rows = [], set(), 0
         run.append(piece)
-        schema.update(df.schema)
+        names.update(df.columns)
         rows += df.height
     if run:
         yield run
 
 
-def _joins(schema: dict[str, Any], more: Any, rows: int) -> bool:
-    if rows > GROUP_ROWS:
-        return False
-    new = 0
-    for name, dtype in more.items():
-        had = schema.get(name)
-        if had is None:
-            new += 1
-        elif had != dtype:
-            return False
-    return len(schema) + new <= GROUP_COLUMNS
+def kinds(run: Sequence[Piece]) -> list[list[int]]:
+    """The pieces of a run (by index) in classes that can share one frame: in each, a column shared
+    by two pieces has one type (an integral `price` in one part and a fractional one in the next are
+    checked in two frames, each as its reader typed it). Each class keeps input order."""
+    classes: list[tuple[dict[str, Any], list[int]]] = []
+    for i, (_, frame) in enumerate(run):
+        schema = frame.df.schema
+        for seen, members in classes:
+            if all(seen.get(name, dtype) == dtype for name, dtype in schema.items()):
+                seen.update(schema)
+                members.append(i)
+                break
+        else:
+            classes.append((dict(schema), [i]))
+    return [members for _, members in classes]
 
 
 def checked_groups(frames: Iterable[Piece], catalog: Catalog, **check: Any) -> Iterator[CheckedBatch]:
@@ -82,10 +87,16 @@ def checked_groups(frames: Iterable[Piece], catalog: Catalog, **check: Any) -> I
             part, frame = run[0]
             yield check_batch(frame, catalog, part=part, **check)
         else:
-            yield from _check_run(run, catalog, check)
+            done: dict[int, CheckedBatch] = {}
+            for members in kinds(run):
+                done.update(zip(members, _check_run([run[i] for i in members], catalog, check), strict=True))
+            yield from (done[i] for i in range(len(run)))
 
 
 def _check_run(run: Sequence[Piece], catalog: Catalog, check: dict[str, Any]) -> list[CheckedBatch]:
+    if len(run) == 1:
+        part, frame = run[0]
+        return [check_batch(frame, catalog, part=part, **check)]
     dfs = [frame.df for _, frame in run]
     try:
         joined = pl.concat(dfs, how="diagonal")
@@ -117,4 +128,4 @@ def _check_run(run: Sequence[Piece], catalog: Catalog, check: dict[str, Any]) ->
     return out
 
 
-__all__ = ["GROUP_COLUMNS", "GROUP_ROWS", "SMALL_ROWS", "checked_groups", "groups"]
+__all__ = ["GROUP_COLUMNS", "GROUP_ROWS", "SMALL_ROWS", "checked_groups", "groups", "kinds"]
