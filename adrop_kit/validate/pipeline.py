@@ -34,6 +34,7 @@ from adrop_kit.validate.w107 import W107State, purchases
 
 HELD = 1000
 """With `violations_out=`, the report holds the first this many violations (the file holds all)."""
+_FEW = 64  # violations of a batch counted in Python below this many (a polars plan costs more)
 
 
 class Accumulator:
@@ -109,6 +110,10 @@ class Accumulator:
 
 def error_rows(violations: pl.DataFrame) -> pl.Series:
     """The rows of one batch's violations that have an error (a batch's rows are of one file)."""
+    if violations.height <= _FEW:  # most batches of tiny part files: no polars plan for a handful
+        rows = violations.get_column("row").to_list()
+        bad = {r for r, s in zip(rows, violations.get_column("severity").to_list(), strict=True) if s == "error"}
+        return pl.Series("row", sorted(bad), dtype=violations.schema["row"])
     return violations.filter(pl.col("severity") == "error").get_column("row").unique()
 
 
@@ -116,6 +121,11 @@ def row_counts(violations: pl.DataFrame, errors: pl.Series | None = None) -> tup
     """(invalid, warned) of one batch's violations: its rows with an error (`errors`, when already
     known), and its rows with a warning and no error (a batch's rows are of one file: `row` names each)."""
     errs = error_rows(violations) if errors is None else errors
+    if violations.height <= _FEW:
+        bad = set(errs.to_list())
+        warned = {r for r, s in zip(violations.get_column("row").to_list(), violations.get_column("severity").to_list(),
+                                    strict=True) if s == "warning" and r not in bad}
+        return len(bad), len(warned)
     warns = violations.filter(pl.col("severity") == "warning").get_column("row").unique()
     return errs.len(), warns.filter(~warns.is_in(errs.implode())).len()
 
