@@ -29,7 +29,7 @@ def _event(i: int) -> dict:
         {"uid": f"u{i}", "eventName": "view_item", "item_id": f"I{i}", "price": 12.5 if i % 2 else 12},
         {"uid": f"u{i}", "eventName": "purchase", "tx_id": f"T{i % 5}", "currency": "KRW", "items": ITEMS},
         {"uid": "", "eventName": "app_open"},  # E002
-        {"uid": f"u{i}", "eventName": "add_to_cart", "item_id": "X", "price": -1, "quantity": 2},  # W103, E005? no
+        {"uid": f"u{i}", "eventName": "add_to_cart", "item_id": "X", "price": -1, "quantity": 2},  # W103
         {"uid": f"u{i}", "eventName": "Purchase", "tx_id": "T9"},  # W110
         {"uid": f"u{i}", "eventName": "level_up", "level": i},  # a custom event, its own key (a number)
         {"uid": f"u{i}", "eventName": "level_up", "level": f"L{i}"},  # the same key as text
@@ -122,8 +122,9 @@ def test_each_tiny_part_gets_the_verdicts_it_gets_read_alone(export):
 
 def test_parts_whose_shared_keys_differ_in_type_are_checked_in_one_frame_per_type(tmp_path, monkeypatch):
     root = tmp_path / "export"
-    for i in range(6):  # a custom key: a number in even parts, text in odd ones
-        write_jsonl(root / f"part-{i}.jsonl", [{"uid": f"u{i}", "eventName": "level_up", "level": i if i % 2 else f"L{i}"}])
+    for i in range(6):  # a custom key: a number in odd parts, text in even ones
+        level = i if i % 2 else f"L{i}"
+        write_jsonl(root / f"part-{i}.jsonl", [{"uid": f"u{i}", "eventName": "level_up", "level": level}])
     calls = _calls(monkeypatch)
     report = ak.validate_events(root)
     assert sorted(calls) == [3, 3] and report.rows == 6 and report.invalid == 0
