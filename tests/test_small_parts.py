@@ -159,3 +159,18 @@ def test_a_send_of_many_tiny_parts_sends_each_row_once_and_resumes_from_the_jour
     assert again.already_delivered == first.delivered
     assert again.delivered == added.valid - (again.count("held") - held)
     assert adrop_server.stats()["good"] == first.delivered + again.delivered
+
+
+def test_the_pandera_engine_checks_tiny_parts_together_with_the_same_verdicts(tmp_path, monkeypatch):
+    root = tmp_path / "export"
+    for i in range(12):
+        _write_part(root, i, [_event(i)])
+    calls = _calls(monkeypatch)
+    joined = ak.validate_events(root, engine="pandera")
+    n_joined = len(calls)
+    with monkeypatch.context() as m:
+        _one_by_one(m)
+        alone = ak.validate_events(root, engine="pandera")
+    assert n_joined < 12 <= len(calls) - n_joined
+    assert joined.violations.equals(alone.violations) and joined.summary() == alone.summary()
+    assert joined.violations.equals(ak.validate_events(root).violations)  # and the polars engine's
