@@ -168,14 +168,18 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
     when the input has several (with the row, their position); `hold` is `report.hold_rules`'s;
     `identity`: the input's (one per send, across its batches; a new one when None)."""
     identity = identity if identity is not None else Identity()
-    skipped = reasons(violations.filter(pl.col("severity") == "error"))
-    bad = skipped.get_column("row")
-    held = (reasons(held_warnings(violations, hold).filter(~pl.col("row").is_in(bad.implode()))) if hold
-            else pl.DataFrame(schema=_WHY))
-    plan = BatchPlan(custom=custom_events(violations, pl.concat([bad, held.get_column("row")])))
-    for outcome, rows in ((Outcome.SKIPPED, skipped), (Outcome.HELD, held)):
-        plan.settled += [EventOutcome(r, ev, None, outcome, None, 0, why, source) for r, ev, why in rows.iter_rows()]
-    ok = df.filter(~pl.col(ROW).is_in(pl.concat([bad, held.get_column("row")]).implode()))
+    plan = BatchPlan()
+    ok = df
+    if violations.height:  # (most batches of tiny part files have none: no plan to build)
+        skipped = reasons(violations.filter(pl.col("severity") == "error"))
+        bad = skipped.get_column("row")
+        held = (reasons(held_warnings(violations, hold).filter(~pl.col("row").is_in(bad.implode()))) if hold
+                else pl.DataFrame(schema=_WHY))
+        plan.custom = custom_events(violations, pl.concat([bad, held.get_column("row")]))
+        for outcome, rows in ((Outcome.SKIPPED, skipped), (Outcome.HELD, held)):
+            plan.settled += [EventOutcome(r, ev, None, outcome, None, 0, why, source)
+                             for r, ev, why in rows.iter_rows()]
+        ok = df.filter(~pl.col(ROW).is_in(pl.concat([bad, held.get_column("row")]).implode()))
     drop = [c for c in ok.columns if c in (ERROR, RAW, _EVENT_CODE)
             or (c.startswith(BAD) and ok.get_column(c).null_count() == ok.height)]
     id_col = identity.id_column

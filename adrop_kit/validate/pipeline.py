@@ -22,8 +22,9 @@ import polars as pl
 
 from adrop_kit.io.frames import Frame
 from adrop_kit.spec.catalog import Catalog
-from adrop_kit.validate.batch import CheckedBatch, check_batch, empty_violations
+from adrop_kit.validate.batch import CheckedBatch, empty_violations
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
+from adrop_kit.validate.coalesce import checked_groups
 from adrop_kit.validate.custom import name_counts, sum_name_counts
 from adrop_kit.validate.json_values import JSON_FLAG
 from adrop_kit.validate.report import DatasetReport, StreamTotals, event_counts, rule_counts
@@ -33,6 +34,7 @@ from adrop_kit.validate.w107 import W107State, purchases
 
 HELD = 1000
 """With `violations_out=`, the report holds the first this many violations (the file holds all)."""
+_FEW = 64  # violations of a batch counted in Python below this many (a polars plan costs more)
 
 
 class Accumulator:
@@ -112,6 +114,10 @@ class Accumulator:
 
 def error_rows(violations: pl.DataFrame) -> pl.Series:
     """The rows of one batch's violations that have an error (a batch's rows are of one file)."""
+    if violations.height <= _FEW:  # most batches of tiny part files: no polars plan for a handful
+        rows = violations.get_column("row").to_list()
+        bad = {r for r, s in zip(rows, violations.get_column("severity").to_list(), strict=True) if s == "error"}
+        return pl.Series("row", sorted(bad), dtype=violations.schema["row"])
     return violations.filter(pl.col("severity") == "error").get_column("row").unique()
 
 
@@ -119,6 +125,11 @@ def row_counts(violations: pl.DataFrame, errors: pl.Series | None = None) -> tup
     """(invalid, warned) of one batch's violations: its rows with an error (`errors`, when already
     known), and its rows with a warning and no error (a batch's rows are of one file: `row` names each)."""
     errs = error_rows(violations) if errors is None else errors
+    if violations.height <= _FEW:
+        bad = set(errs.to_list())
+        warned = {r for r, s in zip(violations.get_column("row").to_list(), violations.get_column("severity").to_list(),
+                                    strict=True) if s == "warning" and r not in bad}
+        return len(bad), len(warned)
     warns = violations.filter(pl.col("severity") == "warning").get_column("row").unique()
     return errs.len(), warns.filter(~warns.is_in(errs.implode())).len()
 
@@ -126,14 +137,14 @@ def row_counts(violations: pl.DataFrame, errors: pl.Series | None = None) -> tup
 def check_batches(frames: Iterable[tuple[int, Frame]], catalog: Catalog, acc: Accumulator, *,
                   strict: bool = False, extra_columns: Sequence[str] = DEFAULT_EXTRA_COLUMNS,
                   engine: Literal["polars", "pandera"] = "polars") -> Iterator[CheckedBatch]:
-    """Each (part index, frame) of an input, in input order: checked (`check_batch`), merged into `acc`
-    (its W107 added to its violations), then handed on."""
-    for part, frame in frames:
-        cb = check_batch(frame, catalog, part=part, strict=strict, extra_columns=extra_columns, engine=engine,
-                         flags=acc.flags)
+    """Each (part index, frame) of an input, in input order: checked (`check_batch`; consecutive small
+    frames, such as one-row part files, checked together and split again: `validate.coalesce`),
+    merged into `acc` (its W107 added to its violations), then handed on."""
+    for cb in checked_groups(frames, catalog, strict=strict, extra_columns=extra_columns, engine=engine,
+                             flags=acc.flags):
         acc.add(cb)
         yield cb
-        del cb, frame  # a checked batch is not held while the next is read (the caller keeps what it needs)
+        del cb  # a checked batch is not held while the next is read (the caller keeps what it needs)
 
 
 def validate_frames(frames: Iterable[tuple[int, Frame]], catalog: Catalog, *, source: str | None = None,
