@@ -260,12 +260,12 @@ def describe(exc: BaseException) -> str:
 
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return str(exc) if str(exc).startswith("timed out waiting") else "timed out waiting for the server"
-    if isinstance(exc, http.client.RemoteDisconnected):
-        return "the server closed the connection without replying"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the server running?)"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset by the server"
+    # closed, reset or a broken pipe: which one a dropped connection shows depends on timing (where the
+    # request was when the server let go), and a reply never came in any: one meaning, one message
+    if isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
+        return "the server closed the connection without replying"
     if isinstance(exc, ssl.SSLError):
         return f"TLS error: {exc.reason or exc}"
     if isinstance(exc, socket.gaierror):
