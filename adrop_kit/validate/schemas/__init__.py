@@ -169,20 +169,26 @@ def for_event(name: str, *, catalog: Catalog | str | None = None, strict: bool =
     return dataset_schema(catalog=catalog, strict=strict, events=[name], warnings=warnings)
 
 
-_STANDARD_NAMES = {class_name(e): e for e in STANDARD.names}
+STANDARD_MODELS = tuple(class_name(e) for e in STANDARD.names)
+"""The class names of the standard catalog's event models (`Purchase`, `AddToCart`…)."""
 
 
-def __getattr__(name: str) -> type:  # the standard catalog's models, built on first use
-    if name == DATASET_MODEL or name in _STANDARD_NAMES:
-        model = getattr(models_for(), name)
-        globals()[name] = model
-        return model
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def standard_models(namespace: dict[str, Any], build: Any) -> tuple[Any, Any]:
+    """A module's `__getattr__` and `__dir__` giving the standard catalog's models (`Purchase`, `Events`…)
+    by name, built by `build()` on first use and then kept in `namespace` (the module's globals)."""
+    names = {*STANDARD_MODELS, DATASET_MODEL}
+
+    def getattr_(name: str) -> type:
+        if name in names:
+            model = namespace[name] = getattr(build(), name)
+            return model
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+
+    return getattr_, lambda: sorted({*namespace, *names})
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_STANDARD_NAMES, DATASET_MODEL})
+__getattr__, __dir__ = standard_models(globals(), models_for)
 
 
-__all__ = ["DATASET_MODEL", "Models", "build_model", "dataset_schema", "for_event", "models_for", "typed_schema",
-           DATASET_MODEL, *_STANDARD_NAMES]
+__all__ = ["DATASET_MODEL", "STANDARD_MODELS", "Models", "build_model", "dataset_schema", "for_event", "models_for",
+           "standard_models", "typed_schema", DATASET_MODEL, *STANDARD_MODELS]

@@ -24,10 +24,18 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.io.frames import ERROR, ROW, from_pandas
-from adrop_kit.spec.catalog import STANDARD, Catalog
+from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
-from adrop_kit.validate.schemas import DATASET_MODEL, Models, Warnings, build_model, models_for
-from adrop_kit.validate.schemas.plan import SchemaCheck, SchemaPlan, class_name
+from adrop_kit.validate.schemas import (
+    DATASET_MODEL,
+    STANDARD_MODELS,
+    Models,
+    Warnings,
+    build_model,
+    models_for,
+    standard_models,
+)
+from adrop_kit.validate.schemas.plan import SchemaCheck, SchemaPlan
 
 
 def _pandera() -> Any:
@@ -118,19 +126,7 @@ def for_event(name: str, *, catalog: Catalog | str | None = None, strict: bool =
     return pandas_models(catalog, strict=strict, warnings=warnings)[name].to_schema()
 
 
-_STANDARD_NAMES = {class_name(e): e for e in STANDARD.names}
+__getattr__, __dir__ = standard_models(globals(), pandas_models)  # the standard models, built on first use
 
 
-def __getattr__(name: str) -> type:  # the standard catalog's models, built on first use
-    if name == DATASET_MODEL or name in _STANDARD_NAMES:
-        model = getattr(pandas_models(), name)
-        globals()[name] = model
-        return model
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_STANDARD_NAMES, DATASET_MODEL})
-
-
-__all__ = ["build_pandas_model", "dataset_schema", "for_event", "pandas_models", DATASET_MODEL, *_STANDARD_NAMES]
+__all__ = ["build_pandas_model", "dataset_schema", "for_event", "pandas_models", DATASET_MODEL, *STANDARD_MODELS]
