@@ -121,6 +121,35 @@ def test_python_delimiter_reaches_the_reader(tmp_path):
     assert not forced.ok and len(forced.notes) == 1 and "pipes" in forced.notes[0]
 
 
+def test_a_tsv_file_is_read_as_tab_separated_even_when_commas_agree_better(capsys, tmp_path):
+    # every record holds exactly as many commas as the header: sniffing alone would pick commas
+    text = "eventName\tuid\tplatform\tpage_title,x\n" + "app_open\tu1\tweb\tHello, world\n" * 3
+    code, out, _ = run(capsys, "validate", write(tmp_path / "e.tsv", text), "--format", "json")
+    report = json.loads(out)
+    assert report["summary"] == {"rows": 3, "valid": 3, "invalid": 0, "warned": 3}, report
+    assert {(v["rule"], v["field"], v["value"]) for v in report["violations"]} == {("W102", "page_title,x",
+                                                                                     "Hello, world")}
+    code, out, _ = run(capsys, "validate", tmp_path / "e.tsv", "--delimiter", ",", "--format", "json")
+    assert json.loads(out)["summary"]["invalid"] == 3  # a delimiter given still wins
+
+
+def test_an_excel_unicode_text_export_is_read_streamed_and_sent(capsys, tmp_path, adrop_server, monkeypatch):
+    # Excel's "Unicode Text": UTF-16 LE with a byte order mark, tabs, CRLF
+    rows = "".join(f"app_open\tu{i}\tios\r\n" for i in range(300))
+    path = tmp_path / "export.tsv"
+    path.write_bytes(b"\xff\xfe" + ("eventName\tuid\tplatform\r\n" + rows).encode("utf-16-le"))
+    code, out, _ = run(capsys, "validate", path, "--format", "json")
+    assert code == 0 and json.loads(out)["summary"]["valid"] == 300
+    import adrop_kit as ak
+
+    streamed = ak.validate_events(path, stream=True, batch_bytes=1024)
+    assert streamed.ok and streamed.summary()["valid"] == 300
+    monkeypatch.setenv("ADROP_APP_KEY", adrop_server.app_key)
+    code, out, _ = run(capsys, "send", path, "--endpoint", adrop_server.endpoint, "--no-progress", "--no-journal")
+    assert code == 0, out
+    assert len(adrop_server.events("good", limit=1000)) == 300
+
+
 # -- positions: `line` beside `row` ---------------------------------------------------------
 def test_csv_violations_name_the_line_an_editor_shows(capsys, tmp_path):
     text = ('uid,eventName,method\n'

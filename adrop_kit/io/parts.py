@@ -40,7 +40,9 @@ from adrop_kit.io.source import file_size
 from adrop_kit.io.walk import Seen, Walk, Walker, beside_data, decodes
 from adrop_kit.support.labels import escape
 
-TEXT_FORMATS = (".csv", ".jsonl", ".ndjson", ".json")
+CSV_FORMATS = (".csv", ".tsv")
+"""Read as delimited text: a `.tsv` file's fields are separated by tabs unless a delimiter is given."""
+TEXT_FORMATS = (*CSV_FORMATS, ".jsonl", ".ndjson", ".json")
 PARQUET_FORMATS = (".parquet", ".pq")
 COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 STDIN = "-"
@@ -54,9 +56,13 @@ class Part:
 
     path: Path | None  # None: standard input
     label: str
-    fmt: str  # ".csv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"
+    fmt: str  # ".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"
     compression: str | None = None  # "gzip" | "zstd"
     encoding: str | None = None  # a text part's encoding, when named (`io.encodings`; None: UTF-8, else guessed)
+
+    def delimiter(self, given: str | None = None) -> str | None:
+        """A CSV part's field separator: the one given, a tab for `.tsv`, else None (sniffed)."""
+        return given if given is not None or self.fmt != ".tsv" else "\t"
 
     @property
     def size(self) -> int | None:
@@ -122,7 +128,7 @@ def _unknown_type(p: Path) -> DataReadError:
     _, comp = format_of(p)
     shown = p.suffix or "(no suffix)"
     hint = "Parquet carries its own compression" if comp and p.suffixes[-2:-1] and \
-        p.suffixes[-2].lower() in PARQUET_FORMATS else "expected .csv, .jsonl, .ndjson, .json or .parquet"
+        p.suffixes[-2].lower() in PARQUET_FORMATS else "expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet"
     return DataReadError(f"{escape(p)}: unknown file type {escape(shown)!r}; {hint} (.gz/.zst for the text formats)")
 
 

@@ -38,7 +38,7 @@ from adrop_kit.io.columns import unique_columns
 from adrop_kit.io.csv_records import grammar, read_header, well_formed
 from adrop_kit.io.encodings import Transcoder, choose, transcode
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, without_reserved
-from adrop_kit.io.parts import PARQUET_FORMATS, WHOLE_LIMIT, Inputs, Part, open_part, read_block, read_part
+from adrop_kit.io.parts import CSV_FORMATS, PARQUET_FORMATS, WHOLE_LIMIT, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
@@ -95,8 +95,8 @@ def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATC
         return
     fh = open_part(part)
     try:
-        if part.fmt == ".csv":
-            yield from _csv(fh, part, catalog, batch_bytes, delimiter)
+        if part.fmt in CSV_FORMATS:
+            yield from _csv(fh, part, catalog, batch_bytes, part.delimiter(delimiter))
         else:
             for chunk, lines in _line_chunks(fh, part, batch_bytes):
                 frame = read_jsonl(chunk, part.label, catalog)
@@ -124,10 +124,10 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -
     data = utf8_text(read_part(part, limit=WHOLE_LIMIT), Path(part.label))
     if is_blank(data):
         return from_records([], catalog, source=part.label)
-    if part.fmt == ".csv":
+    if part.fmt in CSV_FORMATS:
         encoding, note = choose(data, part.label, part.encoding)
         frame = read_csv(data if encoding is None else transcode(data, encoding), part.label, catalog,
-                         delimiter=delimiter)
+                         delimiter=part.delimiter(delimiter))
         frame.notes += (note,) if note else ()
         return frame
     reader = read_json if part.fmt == ".json" else read_jsonl

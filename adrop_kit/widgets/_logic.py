@@ -24,7 +24,7 @@ from adrop_kit.validate.report import DatasetReport, EventReport
 from adrop_kit.widgets._display import mutation_note, shown, source_label
 
 ABSENT = "(absent)"
-UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
+UPLOAD_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
 DATA_URI_LIMIT = 5_000_000  # bytes of CSV offered as a download link; above, write files instead
 
 # -- forms ------------------------------------------------------------------------------

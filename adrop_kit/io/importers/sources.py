@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.parts import Inputs, Part, open_part, read_block, read_part
+from adrop_kit.io.parts import CSV_FORMATS, Inputs, Part, open_part, read_block, read_part
 
 DEFAULT_ROWS = 20_000
 """Rows per batch: a GA4 row is a few KB of JSON, so a batch stays within tens of MB."""
@@ -35,7 +35,7 @@ class RowBatch:
 def iter_rows(inputs: Inputs, *, batch_rows: int = DEFAULT_ROWS) -> Iterator[RowBatch]:
     """Every part's rows in batches of at most `batch_rows`, in input order."""
     for index, part in enumerate(inputs.parts):
-        if part.fmt == ".csv":
+        if part.fmt in CSV_FORMATS:
             raise DataReadError(f"{part.label}: an export is read from JSON (newline-delimited or an array) or "
                                 "Parquet, not CSV")
         gen = _parquet(part, batch_rows) if part.fmt in (".parquet", ".pq") else _json(part, batch_rows)
