@@ -42,3 +42,14 @@ def test_utf8_files_are_untouched(tmp_path):
     path.write_text(ROWS, encoding="utf-8")
     report = adrop_kit.validate_events(path)
     assert report.notes == () and report.invalid == 0
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_send_says_the_file_was_read_as_cp949_once(tmp_path, capsys, stream):
+    path = tmp_path / "events.csv"
+    path.write_bytes(ROWS.encode("cp949"))
+    report = adrop_kit.Sender(endpoint="http://127.0.0.1:9/event", app_key="k", dry_run=True).send_all(
+        path, stream=stream, **({"batch_bytes": 999} if stream else {}))
+    assert [n for n in report.notes if "read as CP949" in n] == [report.notes[0]] and len(report.notes) == 1
+    assert main(["send", str(path), "--dry-run", "--endpoint", "http://127.0.0.1:9/event"]) == 0
+    assert capsys.readouterr().out.count("read as CP949") == 1

@@ -42,8 +42,9 @@ from adrop_kit.support.progress import progress_bar
 from adrop_kit.validate.pipeline import Accumulator, check_batches
 from adrop_kit.validate.size import mark_oversized
 
-Checked = tuple[str, pl.DataFrame, pl.DataFrame]
-"""A checked batch: its source label, its rows (the canonical frame), their violations."""
+Checked = tuple[str, pl.DataFrame, pl.DataFrame, tuple[str, ...]]
+"""A checked batch: its source label, its rows (the canonical frame), their violations, the reader's notes
+(a CSV read as CP949, one read as one column, …)."""
 
 
 def checked(sender: Any, frames: Iterable[tuple[int, Frame]]) -> Iterator[Checked]:
@@ -54,11 +55,11 @@ def checked(sender: Any, frames: Iterable[tuple[int, Frame]]) -> Iterator[Checke
     if not sender.validate:
         for _, frame in frames:
             df = mark_oversized(frame.df, sender.catalog, sender.extra_columns)  # never sent: the server says 413
-            yield frame.source, df, unreadable(df)
+            yield frame.source, df, unreadable(df), frame.notes
         return
     acc = Accumulator(keep=False)  # W107 and counts across batches; the outcomes are the report
     for cb in check_batches(frames, sender.catalog, acc, strict=sender.strict, extra_columns=sender.extra_columns):
-        yield cb.source, cb.df, cb.violations
+        yield cb.source, cb.df, cb.violations, cb.notes
 
 
 def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: bool = False,
@@ -87,16 +88,17 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
     journal_error: str | None = None
     preview: list[str] = []
     read_all = False
-    notes: list[str] = []
+    notes: dict[str, None] = {}  # once per run, however many batches say it
     bar = None if sender.dry_run else progress_bar(0, sender.progress, unit="ev", desc="sending")
     if bar is not None:
         bar.total = None
     try:
-        for part, df, violations in batches:
+        for part, df, violations, batch_notes in batches:
             source = part if multi else None
             total += df.height
-            if not notes and (hint := export_hint(df.columns)):  # a GA4 / Segment export: say which import
-                notes.append(hint)
+            notes.update(dict.fromkeys(batch_notes))
+            if hint := export_hint(df.columns):  # a GA4 / Segment export: say which import
+                notes[hint] = None
             plan = plan_batch(df, violations, catalog=sender.catalog, extra_columns=sender.extra_columns,
                               hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run,
                               identity=identity, resend_changed=getattr(sender, "resend_changed", False))
