@@ -456,3 +456,41 @@ def test_a_users_reserved_column_never_stands_for_the_row_number_or_the_verdict(
     got = sorted((v["row"], v["rule"]) for v in report.to_dict()["violations"])
     assert got == [(1, "E002"), (2, "E005")]
     assert (report.rows, report.invalid) == (3, 2)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_a_big_utf16_or_utf32_file_streams_as_it_decodes(tmp_path, codec, monkeypatch):
+    bom = {"utf-16-be": codecs.BOM_UTF16_BE, "utf-32-be": codecs.BOM_UTF32_BE}.get(codec, b"")
+    rows = "".join(f'{{"uid":"u{i}","eventName":"app_open","platform":"ios","x":"é💥"}}\n' for i in range(3000))
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(bom + (rows + '{"uid":"u"}\n').encode(codec))
+    import adrop_kit.io.stream as stream_module
+    from adrop_kit.io.parts import resolve_inputs
+    from adrop_kit.io.stream import part_frames
+    from adrop_kit.spec.catalog import STANDARD
+
+    read, real = [], stream_module.read_block
+    monkeypatch.setattr(stream_module, "read_block", lambda fh, part, n: read.append(n) or real(fh, part, n))
+    frames = part_frames(resolve_inputs(path).parts[0], STANDARD, batch_bytes=4096)
+    next(frames)
+    assert sum(read) < path.stat().st_size // 4  # the first batch came before the file was read whole
+    assert len(list(frames)) > 10
+    streamed = ak.validate_events(path, stream=True, batch_bytes=4096)
+    whole = ak.validate_events(path, stream=False)
+    assert (streamed.rows, streamed.invalid) == (whole.rows, whole.invalid) == (3001, 1)
+    assert streamed.violations.equals(whole.violations)
+
+
+@pytest.mark.parametrize("cut", [4096, 4097, 4098, 4099])
+def test_a_utf16_file_that_does_not_decode_far_in_is_refused_naming_the_byte_when_streamed(tmp_path, capsys, cut):
+    head = codecs.BOM_UTF16_LE + "uid,eventName\n".encode("utf-16-le")
+    body = "u1,app_open\n".encode("utf-16-le") * 2000
+    at = len(head) + 24 * 500 + 2 * (cut - 4096)  # a lone surrogate past the first block, at a code unit
+    data = head + body[:at - len(head)] + b"\x00\xd8a\x00" + body[at - len(head):]
+    path = tmp_path / "e.csv"
+    path.write_bytes(data)
+    for stream in (False, True):
+        with pytest.raises(ak.DataReadError) as err:
+            ak.validate_events(path, stream=stream, **({"batch_bytes": cut} if stream else {}))
+        assert "e.csv: not valid UTF-16 text (" in str(err.value) and f" at byte {at:,}); save it as UTF-8" in str(
+            err.value), (stream, str(err.value))

@@ -313,6 +313,8 @@ def read_block(fh: BinaryIO, part: Part, n: int) -> bytes:
                 break
             out += more
         return out or b""
+    except DataReadError:  # already one line naming the file (a UTF-16 file that does not decode)
+        raise
     except (OSError, ValueError) as exc:  # pyarrow: ArrowIOError / ArrowInvalid
         what = f"not valid {part.compression} data" if part.compression else "cannot read"
         raise DataReadError(f"{part.label}: {what} ({str(exc).splitlines()[0] if str(exc) else exc})") from None

@@ -6,7 +6,8 @@
 - Anything else that is not a regular file (a character device such as `/dev/zero`, a block
   device, a socket) is refused with one line naming what it is: such a "file" can be endless.
 - Text: a UTF-8 byte order mark is skipped; UTF-16 and UTF-32 files with a byte order mark are
-  decoded (and refused, naming the encoding, if they do not decode); binary data (a NUL byte in
+  decoded (as they stream: `Decoded`; refused, naming the encoding and the byte, if they do not
+  decode); binary data (a NUL byte in
   the first `SNIFF_BYTES`) is refused at once with a clear message. Invalid UTF-8 further in is
   not refused here: the readers make the line or record that holds it an E001 row.
 """
@@ -17,6 +18,7 @@ import codecs
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.spec.rules import MAX_EVENT_BYTES
@@ -96,19 +98,58 @@ def utf8_text(data: bytes, p: Path) -> bytes:
     decoded. Binary data (a NUL byte within the first SNIFF_BYTES) raises DataReadError."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
-    else:
-        for bom, codec, name in _BOMS:
-            if data.startswith(bom):
-                try:
-                    data = data[len(bom):].decode(codec).encode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise DataReadError(f"{escape(p)}: not valid {name} text ({exc.reason} at byte "
-                                        f"{exc.start + len(bom):,}); save it as UTF-8") from None
-                break
+    elif (found := bom_of(data)) is not None:
+        bom, codec, name = found
+        try:
+            data = data[len(bom):].decode(codec).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataReadError(_undecodable(p, name, exc.reason, exc.start + len(bom))) from None
     at = data.find(b"\x00", 0, SNIFF_BYTES)
     if at >= 0:
         raise DataReadError(_binary(p, at))
     return data
+
+
+def bom_of(data: bytes) -> tuple[bytes, str, str] | None:
+    """(mark, codec, name) of the UTF-16/UTF-32 byte order mark `data` starts with, or None."""
+    return next((b for b in _BOMS if data.startswith(b[0])), None)
+
+
+def _undecodable(label: str | Path, name: str, reason: str, at: int) -> str:
+    return f"{escape(label)}: not valid {name} text ({reason} at byte {at:,}); save it as UTF-8"
+
+
+class Decoded:
+    """A UTF-16/UTF-32 stream read as UTF-8 bytes, decoded as it is read (`read(n)` as a file's), so a
+    big file is never held whole. `head`: what was read already, after the byte order mark (`start`
+    bytes). Bytes that do not decode are a DataReadError naming the byte, as `utf8_text` names it."""
+
+    def __init__(self, raw: BinaryIO, codec: str, name: str, label: str, *, head: bytes, start: int):
+        self.raw, self.name, self.label = raw, name, label
+        self._decode = getattr(codecs, codec.replace("-", "_") + "_decode")  # (data, errors, final) -> (str, used)
+        self.tail, self.at = b"", start  # bytes not decoded yet (a code unit cut in two), where they start
+        self.pending = self._convert(head, final=False)
+        self.done = False
+
+    def _convert(self, data: bytes, *, final: bool) -> bytes:
+        data = self.tail + data
+        try:
+            text, used = self._decode(data, "strict", final)
+        except UnicodeDecodeError as exc:
+            raise DataReadError(_undecodable(self.label, self.name, exc.reason, self.at + exc.start)) from None
+        self.tail, self.at = data[used:], self.at + used
+        return text.encode("utf-8")
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.done and (n < 0 or len(self.pending) < n):
+            chunk = self.raw.read(CHUNK if n < 0 else max(n, 1 << 16))
+            self.pending += self._convert(chunk, final=not chunk)
+            self.done = not chunk
+        out, self.pending = (self.pending, b"") if n < 0 else (self.pending[:n], self.pending[n:])
+        return out
+
+    def close(self) -> None:
+        self.raw.close()
 
 
 def is_blank(data: bytes) -> bool:
@@ -116,4 +157,5 @@ def is_blank(data: bytes) -> bool:
     return not data or data.isspace()
 
 
-__all__ = ["CHUNK", "READ_BOUND", "SNIFF_BYTES", "file_kind", "file_size", "is_blank", "read_file", "utf8_text"]
+__all__ = ["CHUNK", "READ_BOUND", "SNIFF_BYTES", "Decoded", "bom_of", "file_kind", "file_size", "is_blank", "read_file",
+           "utf8_text"]

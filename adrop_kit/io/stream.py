@@ -42,7 +42,7 @@ from adrop_kit.io.parts import CSV_FORMATS, PARQUET_FORMATS, WHOLE_LIMIT, Inputs
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
-from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, file_size, is_blank, utf8_text
+from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, Decoded, bom_of, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
 
 DEFAULT_BATCH_BYTES = 16 << 20
@@ -56,7 +56,6 @@ READ_AHEAD = 1 << 16
 LINE = "__line"
 _LINE_MSG = re.compile(r"^line ([\d,]+)")
 _LONE_CR = re.compile(rb"\r(?!\n)")
-_UTF16_32 = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 @dataclass
@@ -134,24 +133,24 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -
     return reader(data, part.label, catalog)
 
 
-def _first_block(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, bool]:
-    """The start of a text part, as `utf8_text` sees a whole file: BOM skipped, NUL sniffed.
-    A UTF-16/32 file (rare) is decoded whole."""
+def _first_block(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[BinaryIO, bytes, bool]:
+    """(the stream to read on, the start of a text part as `utf8_text` sees a whole file, eof): BOM
+    skipped, NUL sniffed. A UTF-16/32 file is read on through `Decoded`, as UTF-8, block by block."""
     want = max(batch_bytes, SNIFF_BYTES)
     block = read_block(fh, part, want)
     eof = len(block) < want
-    if block.startswith(_UTF16_32) and not eof:
-        rest = [block]
-        while more := read_block(fh, part, 1 << 24):
-            rest.append(more)
-        block, eof = b"".join(rest), True
-    return utf8_text(block, Path(part.label)), eof
+    if not eof and (found := bom_of(block)) is not None:
+        mark, codec, name = found
+        fh = Decoded(fh, codec, name, part.label, head=block[len(mark):], start=len(mark))  # type: ignore
+        block = read_block(fh, part, want)
+        eof = len(block) < want
+    return fh, utf8_text(block, Path(part.label)), eof
 
 
 def _line_chunks(fh: BinaryIO, part: Part, batch_bytes: int) -> Iterator[tuple[bytes, int]]:
     """(chunk ending after a line end, lines before it) for JSONL. A line longer than `READ_BOUND`
     (an E001 row, never parsed) is read past, not held: its first `READ_BOUND + 1` bytes stand for it."""
-    buf, eof = _first_block(fh, part, batch_bytes)
+    fh, buf, eof = _first_block(fh, part, batch_bytes)
     lines = 0
     while True:
         while len(buf) >= batch_bytes or (eof and buf):
@@ -205,7 +204,7 @@ def _more(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, bool]:
 
 def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
          delimiter: str | None) -> Iterator[tuple[Frame, int]]:
-    buf, eof = _first_block(fh, part, batch_bytes)
+    fh, buf, eof = _first_block(fh, part, batch_bytes)
     encoding, note = choose(buf, part.label, part.encoding)
     notes = (note,) if note else ()
     if encoding is not None:  # e.g. CP949 from Excel on Korean Windows: transcoded as it streams
