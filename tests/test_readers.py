@@ -494,3 +494,16 @@ def test_a_utf16_file_that_does_not_decode_far_in_is_refused_naming_the_byte_whe
             ak.validate_events(path, stream=stream, **({"batch_bytes": cut} if stream else {}))
         assert "e.csv: not valid UTF-16 text (" in str(err.value) and f" at byte {at:,}); save it as UTF-8" in str(
             err.value), (stream, str(err.value))
+
+
+def test_excel_leftovers_are_refused_saying_what_to_do(tmp_path, capsys):
+    trailing = tmp_path / "trailing.csv"  # empty columns Excel keeps after the last one used
+    trailing.write_bytes(b"eventName,uid,platform,,\r\napp_open,u1,ios,,\r\n")
+    _refused(trailing, "the header has 2 columns with no name (columns 4, 5); delete them", capsys)
+    mac = tmp_path / "mac.csv"  # Excel's "CSV (Macintosh)": lines end with CR alone
+    mac.write_bytes(b"eventName,uid,platform\rapp_open,u1,ios\rapp_open,u2,web\r")
+    _refused(mac, "its lines end with a carriage return alone (CR, the old Mac text format)", capsys)
+    one = tmp_path / "one.csv"  # one column with no name is a key like any other (W102 where it holds a value)
+    one.write_bytes(b"eventName,uid,platform,\napp_open,u1,ios,\napp_open,u2,ios,x\n")
+    report = ak.validate_events(one)
+    assert report.ok and [(v["rule"], v["field"]) for v in report.violations.to_dicts()] == [("W102", "")]

@@ -160,6 +160,9 @@ def read_header(data: bytes, source: str | Path, sep: bytes | None = None) -> He
         _check_width(data.count(sep, 0, first_end) + 1, source)
     m = g.record.match(data)
     if m is None:
+        if nl < 0 and b"\r" in data[:first_end].strip(b"\r"):  # lines end with CR alone: "CSV (Macintosh)"
+            raise DataReadError(f"{source}: its lines end with a carriage return alone (CR, the old Mac text "
+                                "format); save it with Unix or Windows line ends (Excel: \"CSV UTF-8\")")
         raise DataReadError(f"{source}: the header (line 1) is malformed CSV ({_why(data[:first_end], sep)})")
     end = m.end()
     text = data[:end].rstrip(b"\n")
@@ -175,6 +178,11 @@ def read_header(data: bytes, source: str | Path, sep: bytes | None = None) -> He
         raise DataReadError(f"{source}: the header (line 1) is not valid UTF-8 text") from None
     if names == [""]:
         raise DataReadError(f"{source}: the header (line 1) is empty; the first line must name the columns")
+    unnamed = [i + 1 for i, name in enumerate(names) if name == ""]
+    if len(unnamed) > 1:  # Excel keeps empty columns after the last one ever used
+        raise DataReadError(f"{source}: the header has {len(unnamed)} columns with no name (columns "
+                            f"{', '.join(map(str, unnamed[:5]))}{', …' if len(unnamed) > 5 else ''}); delete them "
+                            "(Excel leaves empty ones after the last column used) or give each a name")
     seen: set[str] = set()
     for name in names:
         if name in seen:
