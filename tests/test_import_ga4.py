@@ -276,8 +276,8 @@ def test_validate_and_send_given_a_ga4_export_say_which_import_to_run(tmp_path, 
     assert main(["send", str(src), "--dry-run"]) == 1
     assert "adrop-kit import ga4" in capsys.readouterr().out
     bq = write(tmp_path / "events_20201101.json", [row("page_view")] * 3)  # BigQuery's NDJSON named .json
-    assert main(["validate", str(bq)]) == 2
-    assert "adrop-kit import ga4" in capsys.readouterr().err
+    assert main(["validate", str(bq)]) == 1  # read as the JSONL it is, and said what it looks like
+    assert "adrop-kit import ga4" in capsys.readouterr().out
     assert any("import ga4" in n for n in adrop_kit.validate_events(src).notes)
 
 

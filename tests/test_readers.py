@@ -507,3 +507,21 @@ def test_excel_leftovers_are_refused_saying_what_to_do(tmp_path, capsys):
     one.write_bytes(b"eventName,uid,platform,\napp_open,u1,ios,\napp_open,u2,ios,x\n")
     report = ak.validate_events(one)
     assert report.ok and [(v["rule"], v["field"]) for v in report.violations.to_dicts()] == [("W102", "")]
+
+
+def test_newline_delimited_json_saved_as_json_is_read_as_jsonl(tmp_path, capsys):
+    # BigQuery, mongoexport and Firehose write one object per line into .json files
+    text = (OPEN_LINE + "\n" + '{"uid":"u2","eventName":"sign_up"}\n' + "{broken\n\n" + OPEN_LINE + "\n")
+    (tmp_path / "e.json").write_text(text)
+    (tmp_path / "e.jsonl").write_text(text)
+    as_json, as_jsonl = (ak.validate_events(tmp_path / n) for n in ("e.json", "e.jsonl"))
+    assert _rules(as_json) == _rules(as_jsonl) == {1: {"E005"}, 2: {"E001"}}
+    assert as_json.violations.drop("source", strict=False).equals(as_jsonl.violations.drop("source", strict=False))
+    assert "line 3" in _message(as_json, 2)
+    assert _cli(tmp_path / "e.json", capsys)[0] == 1
+    one = tmp_path / "one.json"  # one object on one line, then blank lines: one event, as before
+    one.write_text(OPEN_LINE + "\n\n  \n")
+    assert ak.validate_events(one).rows == 1
+    pretty = tmp_path / "pretty.json"  # `jq .` without -c: documents one after another, not lines
+    pretty.write_text('{\n  "uid": "u1"\n}\n{\n  "uid": "u2"\n}\n')
+    _refused(pretty, "one event per line (`jq -c` writes them so)", capsys)

@@ -14,8 +14,10 @@ JSONL: rows are named by their 0-based line number; blank lines are not events; 
 than `READ_BOUND` is an E001 row (SIZE_MESSAGE) without being parsed; whether a shorter one's
 event is over 64 KiB is judged on the payload it would send (`validate.size`), as for every input.
 
-JSON: a top-level array is read whole by orjson when it can; when orjson refuses the file (a NaN,
-1e400, a lone surrogate, deep nesting or a broken element anywhere), it is read element by
+JSON: a file of one JSON object per line (newline-delimited JSON saved as `.json`, as BigQuery,
+mongoexport and Firehose write it) is read as JSONL. Otherwise a top-level array is read whole by
+orjson when it can; when orjson refuses the file (a NaN, 1e400, a lone surrogate, deep nesting or
+a broken element anywhere), it is read element by
 element and only the elements that need it are judged E001. Rows are named by their position
 in the array. A top-level object is one event; any other top-level value, or a file that is
 not JSON at all, is a DataReadError. A broken element ends where its brackets balance (at the
@@ -249,6 +251,8 @@ def _line_numbers(data: bytes, offsets: list[int]) -> set[int]:
 
 
 def read_json(data: bytes, source: str, catalog: Catalog) -> Frame:
+    if newline_delimited(data):  # one event per line saved as .json (BigQuery, mongoexport, Firehose)
+        return read_jsonl(data, source, catalog)
     try:
         if long_digit_runs(data) or may_hold_tokens(data):  # integers beyond 64 bits, numbers kept as written
             value = loads_tokens(data)
@@ -261,6 +265,22 @@ def read_json(data: bytes, source: str, catalog: Catalog) -> Frame:
     if type(value) is dict:
         return from_records([value], catalog, source=source)
     raise DataReadError(_not_a_dataset(source, value))
+
+
+def newline_delimited(data: bytes) -> bool:
+    """Whether a .json file holds one JSON object per line (read as JSONL, rows named by line) rather
+    than one document: its first non-blank line is a whole object and another line follows it."""
+    start = len(data) - len(data.lstrip())
+    end = data.find(b"\n", start, start + READ_BOUND)
+    if end < 0 or data[start:start + 1] != b"{" or not data[end:end + SNIFF_AFTER].strip():
+        return False
+    try:
+        return type(orjson.loads(data[start:end])) is dict
+    except orjson.JSONDecodeError:
+        return False
+
+
+SNIFF_AFTER = 1 << 16  # (whitespace this long after the first line: one document with blank lines)
 
 
 def _not_a_dataset(source: str, value: Any) -> str:
@@ -292,7 +312,8 @@ def _read_json_slowly(data: bytes, source: str, catalog: Catalog) -> Frame:
         if text.startswith("{", pos) and _NOT_JSON not in problem:  # one event, too deep or not UTF-8
             return from_records([None], catalog, errors={0: (problem, raw_text(data))}, source=source)
         reason = problem.partition(f"{_NOT_JSON} (")[2][:-1] or problem
-        raise DataReadError(f"{source}: not valid JSON ({reason}); for one event per line use .jsonl"
+        raise DataReadError(f"{source}: not valid JSON ({reason}); a .json file holds an array of events, one "
+                            "event, or one event per line (`jq -c` writes them so)"
                             + _export_hint(data))
     records: list[Any] = []
     errors: dict[int, tuple[str, str]] = {}
@@ -352,4 +373,4 @@ def _element_end(text: str, pos: int) -> int:
     return len(text)
 
 
-__all__ = ["long_digit_runs", "parse_row", "raw_text", "read_json", "read_jsonl"]
+__all__ = ["long_digit_runs", "newline_delimited", "parse_row", "raw_text", "read_json", "read_jsonl"]
