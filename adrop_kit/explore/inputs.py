@@ -30,7 +30,7 @@ def to_polars(data: Any) -> pl.DataFrame:
         try:  # a column mixing datetimes and text (timestamps from two sources): the datetimes as ISO text
             return pl.from_pandas(data.apply(_iso_datetimes))
         except Exception:  # noqa: BLE001
-            from adrop_kit.io.frames import from_pandas
+            from adrop_kit.io.pandas_frames import from_pandas
             from adrop_kit.io.views import user_rows
             from adrop_kit.spec.catalog import STANDARD
 

@@ -31,15 +31,15 @@ Null and a missing key are the same: absent. In CSV an empty cell is absent. Val
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, unique_columns, value_text
+from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
 from adrop_kit.io.jsontext import limits_problem, sent_items
 from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
@@ -80,7 +80,7 @@ def short(text: str) -> str:
 
 
 # -- lists of dicts ------------------------------------------------------------------
-def _key_name(key: Any) -> str:
+def key_name(key: Any) -> str:
     return key if type(key) is str else str.__str__(key) if isinstance(key, str) else str(key)
 
 
@@ -104,7 +104,6 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
     records = records if isinstance(records, list) else list(records)
     err: list[str | None] = [None] * len(records)
     raw: list[str | None] = [None] * len(records)
-    counts: Counter[Any] = Counter()
     wide: Counter[Any] = Counter()
     for i, r in enumerate(records):
         if type(r) is not dict:
@@ -112,9 +111,9 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
                 err[i], raw[i] = _not_an_object(r)
                 continue
             records[i] = r = dict(r)
-        counts.update(r.keys())
         if len(r) > MAX_KEYS:  # its keys make no column: they share `__more` (the batch check counts them)
             wide.update(r.keys())
+    counts: Counter[Any] = Counter(chain.from_iterable(r for r in records if type(r) is dict))  # (one C loop)
     if wide:
         counts = Counter({k: c - wide[k] for k, c in counts.items()})  # a key only a wide row has is rare
     if errors:
@@ -129,13 +128,13 @@ def from_records(records: Iterable[Any], catalog: Catalog, *, errors: Mapping[in
         if type(r) is dict and err[i] is None and (problem := value_problem(_kept(r))) is not None:
             err[i] = problem
             raw[i] = short(_ascii_json(r)) if problem == UNICODE_MESSAGE else None
-    usable = Counter({k: c for k, c in counts.items() if value_problem(_key_name(k)) is None})
+    usable = Counter({k: c for k, c in counts.items() if value_problem(key_name(k)) is None})
     return Frame(_records_frame(records, usable, err, raw, rows, types, beside), source)
 
 
 def _kept(record: dict[Any, Any]) -> dict[Any, Any]:
     """A record without the keys of the frame's reserved namespace (`__…`), which are dropped unread."""
-    return {k: v for k, v in record.items() if not _key_name(k).startswith("__")}
+    return {k: v for k, v in record.items() if not key_name(k).startswith("__")}
 
 
 def _ascii_json(value: Any) -> str:
@@ -154,8 +153,9 @@ def _records_frame(records: list[Any], counts: Counter[Any], err: list[str | Non
     packed: set[Any] = set()
     names: set[str] = set()
     others = 0
+    chosen: dict[Any, str] = {}
     for k, count in counts.items():
-        name = _key_name(k)
+        name = key_name(k)
         if name.startswith("__") or name in names:  # the reserved namespace of this frame
             continue
         if name not in types:
@@ -164,31 +164,49 @@ def _records_frame(records: list[Any], counts: Counter[Any], err: list[str | Non
                 continue
             others += 1
         names.add(name)
-        cols.extend(series(name, [d.get(k) for d in dicts], types.get(name), problems))
+        chosen[k] = name
+    columns, extras = _columns(dicts, chosen, packed)
+    for k, values in columns.items():
+        cols.extend(series(chosen[k], values, types.get(chosen[k]), problems))
     if packed:
-        cols.append(_more_column(dicts, packed, problems))
+        cols.append(_more_column(len(dicts), extras, problems))
     for i, problem in problems.items():
         if err[i] is None:
             err[i] = value_problem(records[i]) or problem  # the whole row's message
             raw[i] = None
     head = [pl.Series(ROW, rows if rows is not None else range(len(records)), pl.Int64),
             pl.Series(ERROR, err, pl.String), pl.Series(RAW, raw, pl.String)]
-    return _frame(head + cols)
+    return frame_of(head + cols)
 
 
-def _frame(columns: list[pl.Series]) -> pl.DataFrame:
+def _columns(dicts: list[dict[Any, Any]], keys: Mapping[Any, str], packed: set[Any]
+             ) -> tuple[dict[Any, list[Any]], dict[int, dict[str, Any]]]:
+    """Each key's value in every dict (None where absent), and each row's rare (`packed`) keys that
+    are not null, in one pass over the dicts' own items: rows hold a few of many keys, so this
+    touches each value once rather than every (row, key)."""
+    n = len(dicts)
+    out: dict[Any, list[Any]] = {k: [None] * n for k in keys}
+    extras: dict[int, dict[str, Any]] = {}
+    get = out.get
+    for i, d in enumerate(dicts):
+        for k, v in d.items():
+            if (col := get(k)) is not None:
+                col[i] = v
+            elif v is not None and k in packed:
+                extras.setdefault(i, {})[key_name(k)] = v
+    return out, extras
+
+
+def frame_of(columns: list[pl.Series]) -> pl.DataFrame:
     """A frame of these columns, names kept as they are (a list of Series would rename a "" column)."""
     named = {c.name: c for c in columns}
     return pl.DataFrame(named) if len(named) == len(columns) else pl.DataFrame(columns)  # duplicates: polars says so
 
 
-def _more_column(dicts: list[dict[Any, Any]], packed: set[Any], problems: dict[int, str]) -> pl.Series:
+def _more_column(n: int, extras: dict[int, dict[str, Any]], problems: dict[int, str]) -> pl.Series:
     """The rare keys of each row as one JSON object (null when the row has none)."""
-    texts: list[str | None] = [None] * len(dicts)
-    for i, d in enumerate(dicts):
-        extra = {_key_name(k): v for k, v in d.items() if v is not None and k in packed} if d else None
-        if not extra:
-            continue
+    texts: list[str | None] = [None] * n
+    for i, extra in extras.items():
         if (problem := limits_problem(list(extra.values()))) is not None:  # its keys are counted with the row's
             problems[i] = problem
             continue
@@ -293,54 +311,6 @@ def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.Da
     return Frame(normalise_native(df, catalog), source)  # a user's frame: `without_reserved` first
 
 
-def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>") -> Frame:
-    """pandas: NaN/None/NA in a column mean absent (pandas' own convention for missing)."""
-    import pandas as pd
-
-    unique_columns(pdf.columns, source)  # pdf[name] would be a frame: which one is the event's value?
-    pdf = pdf.reset_index(drop=True)
-    types = key_types(catalog)
-    problems: dict[int, str] = {}
-    cols: list[pl.Series] = []
-    for name in [n for n in pdf.columns if _key_name(n) not in (ROW, LINE, ERROR, RAW)]:  # as `without_reserved`
-        s = pdf[name]
-        key = _key_name(name)
-        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            vals = [None if _missing(v) else v for v in s.tolist()]
-            cols.extend(_pandas_series(key, vals, types.get(key), problems))
-        else:
-            cols.append(pl.from_pandas(s, nan_to_null=True).rename(key))
-    df = _frame(cols) if cols else pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
-    if df.height != len(pdf):  # empty columns list
-        df = pl.DataFrame({ROW: range(len(pdf))})
-    messages = {i: _row_problem(pdf, i) or m for i, m in problems.items()}
-    return Frame(normalise_native(df, catalog, problems=messages), source)
-
-
-def _pandas_series(key: str, vals: list[Any], ptype: str | None, problems: dict[int, str]) -> list[pl.Series]:
-    """`series` for an object column; text UTF-8 cannot hold (a lone surrogate) makes its row E001."""
-    try:
-        return series(key, vals, ptype, problems)
-    except UnicodeEncodeError:
-        pass
-    bad_key = value_problem(key) is not None
-    for i, v in enumerate(vals):
-        if v is not None and (bad_key or (type(v) in (str, list, dict) and event_problem(v) == UNICODE_MESSAGE)):
-            problems[i] = UNICODE_MESSAGE
-            vals[i] = None
-    return [] if bad_key else series(key, vals, ptype, problems)
-
-
-def _row_problem(pdf: Any, i: int) -> str | None:
-    """The E001 message of a pandas row, judged as the event it stands for (its non-missing cells)."""
-    return value_problem({_key_name(k): plain(v) for k, v in pdf.iloc[i].items() if not _missing(v)})
-
-
-def _missing(v: Any) -> bool:
-    """None, pandas.NA, NaN: pandas' ways of saying a cell is empty."""
-    return v is None or type(v).__name__ in ("NAType", "NaTType") or (isinstance(v, float) and math.isnan(v))
-
-
 # -- frames → payloads ---------------------------------------------------------------
 def to_payloads(df: pl.DataFrame, catalog: Catalog, *, extra_columns: Iterable[str] = (),
                 keep: Iterable[str] = ()) -> list[tuple[int, dict]]:
@@ -396,5 +366,6 @@ def _parse_or_keep(text: str, long_run: bool | None = None) -> Any:
 
 
 __all__ = ["BAD", "ERROR", "EXACT", "LINE", "MAX_OTHER_COLUMNS", "MORE", "NATIVE_DTYPES", "RARE", "RAW", "ROW", "Frame",
-           "from_pandas", "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads",
+           "frame_of", "key_name",
+           "from_polars", "from_records", "key_types", "normalise_native", "short", "to_payloads",
            "without_reserved"]

@@ -18,7 +18,8 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.frames import Frame, from_pandas, from_polars, from_records, without_reserved
+from adrop_kit.io.frames import Frame, from_polars, from_records, without_reserved
+from adrop_kit.io.pandas_frames import from_pandas
 from adrop_kit.io.parts import is_paths, resolve_inputs
 from adrop_kit.io.stream import whole_frame
 from adrop_kit.spec.catalog import Catalog

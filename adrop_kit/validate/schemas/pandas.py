@@ -23,7 +23,8 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import ERROR, ROW, from_pandas
+from adrop_kit.io.frames import ERROR, ROW
+from adrop_kit.io.pandas_frames import from_pandas
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.schemas import (
