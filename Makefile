@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/validate.py
 	$(PY) benchmarks/send.py
 	$(PY) benchmarks/strategies.py
+	$(PY) benchmarks/inputs.py
 
 # the long ones (tens of minutes, ~4 GB of temporary disk): 20M-row JSONL in bounded memory, Spark local[2]
 bench-big: $(STAMP)
