@@ -199,12 +199,13 @@ def dumps_payload(payload: Any) -> bytes:
     The bytes are a compact copy: orjson's own result keeps its whole output buffer allocated
     (4 KiB for a 100-byte event, measured with orjson 3.13), and a send holds one body per event
     of a batch: 175,000 bodies took 700 MB instead of 20 MB."""
-    if has_nonfinite(payload):
-        return lenient_json(payload, ensure_ascii=False).encode()
     try:
-        return bytes(memoryview(orjson.dumps(payload, default=token_default, option=orjson.OPT_SERIALIZE_NUMPY)))
+        body = orjson.dumps(payload, default=token_default, option=orjson.OPT_SERIALIZE_NUMPY)
     except (TypeError, orjson.JSONEncodeError):
         return lenient_json(payload, ensure_ascii=False, default=_plain).encode()
+    if b"null" in body and has_nonfinite(payload):  # orjson writes NaN/Infinity as null (payloads hold no null)
+        return lenient_json(payload, ensure_ascii=False).encode()
+    return bytes(memoryview(body))
 
 
 def _plain(value: Any) -> Any:
