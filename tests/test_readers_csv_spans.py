@@ -85,3 +85,19 @@ def test_one_malformed_record_is_the_only_one_walked():
     frame = read_csv(data, "e.csv", STANDARD)
     assert frame.df.height == 20_000
     assert_frame_equal(frame.df, read_csv(data, "e.csv", STANDARD, forgiving=True).df)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([b"a", b"b,", b",", b";", b'"', b'""', b"\n", b"\r\n", b"\r", b'"x\ny"', b"\x00",
+                                 b"\xff", "가".encode()]), max_size=40),
+       st.sampled_from([b",", b";"]), st.sampled_from([1, 3, 16, 1 << 20]))
+def test_where_the_quotes_are_says_what_the_record_grammar_says(tokens, sep, chunk):
+    """The spans found from the quotes' places, all at once, are those the record grammar finds matching
+    one quoted record at a time (hostile bodies: stray, doubled and unclosed quotes, CR, NUL, not UTF-8)."""
+    data = b"uid" + sep + b"eventName\n" + b"".join(tokens)
+    header = read_header(data, "e.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_spans, "CHUNK", chunk)
+        fast = pieces(data, header)
+        mp.setattr(csv_spans, "_first_irregular", csv_spans._matched)
+        assert pieces(data, header) == fast
