@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import adrop_kit
 from adrop_kit.cli import main
@@ -42,3 +45,24 @@ def test_utf8_files_are_untouched(tmp_path):
     path.write_text(ROWS, encoding="utf-8")
     report = adrop_kit.validate_events(path)
     assert report.notes == () and report.invalid == 0
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(st.sampled_from([b"a", "가".encode(), "😀".encode(), "é".encode(), b"\xed\xa0\x80", b"\xc0\x80",
+                                 b"\xf4\x90\x80\x80", b"\xff", "가".encode("cp949")]), max_size=12),
+       st.integers(0, 3))
+def test_utf8_is_told_as_the_incremental_decoder_tells_it(parts, cut):
+    """A block is UTF-8 (a character cut by its end allowed) exactly when Python's decoder says so,
+    though it is checked by pyarrow's validation first."""
+    import codecs
+
+    from adrop_kit.io.encodings import _utf8
+
+    block = b"".join(parts)
+    block = block[:len(block) - cut] if cut <= len(block) else block
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    assert _utf8(block) is expected
