@@ -88,13 +88,17 @@ def cell_columns(header: Header) -> list[str]:
     return [n for n in header.names if not n.startswith("__")]
 
 
-def _polars(data: bytes, header: Header, *, breaks: bool = False) -> pl.DataFrame:
+def _polars(data: bytes, header: Header, *, breaks: bool = False, lines: int | None = None) -> pl.DataFrame:
     df = pl.read_csv(data, has_header=True, infer_schema=False, raise_if_empty=False,
                      separator=header.sep.decode())
     if df.width != len(header.names):
         raise pl.exceptions.ComputeError("the header was read differently")
     if df.columns != header.names:
         df = df.rename(dict(zip(df.columns, header.names, strict=True)))
+    if breaks and lines is not None and df.height == lines:
+        # as many records as the body's `lines`: each record takes one line at least, so no cell holds a
+        # line break (not counted: a pass over every cell)
+        return df.select(*cell_columns(header), pl.repeat(0, df.height, dtype=pl.Int64, eager=True).alias(_BREAKS))
     if breaks:  # the line breaks inside each record's cells (all of them, `__` columns too)
         return df.select(*cell_columns(header), _breaks(header.names))
     return df.select(cell_columns(header))
@@ -177,13 +181,13 @@ def _native_frames(data: bytes, header: Header,
         text = data
     else:
         text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
+    ends = pl.Series([data.count(b"\n", p.start, p.end) + (not data.endswith(b"\n", p.start, p.end))
+                      for p in native], dtype=pl.Int64).cum_sum()  # each span's last line
     try:
-        df = _polars(text if text.endswith(b"\n") else text + b"\n", header, breaks=True)
+        df = _polars(text if text.endswith(b"\n") else text + b"\n", header, breaks=True, lines=ends[-1])
     except pl.exceptions.PolarsError:
         df = None
     if df is not None:  # a span's records: its lines, less the breaks inside its records
-        ends = pl.Series([data.count(b"\n", p.start, p.end) + (not data.endswith(b"\n", p.start, p.end))
-                          for p in native], dtype=pl.Int64).cum_sum()
         lines = (df.get_column(_BREAKS) + 1).cum_sum()
         upto = lines.search_sorted(ends, side="right")
         if lines.len() and lines[-1] == ends[-1] and (upto > 0).all() and (lines.gather(upto - 1) == ends).all():
