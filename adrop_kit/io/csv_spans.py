@@ -5,11 +5,13 @@ they are (every record well-formed, no NUL byte, no CR that does not end a line)
 walks (`csv_records.split`) over the records that are not, each starting at a true record start.
 So one malformed record, NUL byte or lone CR costs a walk over that record, not over the file.
 
-A span's records are found as `csv_records.well_formed` finds them: the lines without a quote are
-whole records, each record with a quote is matched where its line starts; the file is looked at
-`CHUNK` bytes at a time. Where quoted records are dense a chunk is checked in one linear pass
-(polars' regex), which says yes or no: a chunk it refuses is walked whole (so at most `CHUNK`
-bytes are walked for a record that pass cannot place).
+A span's records are found from where its quotes are, `CHUNK` bytes at a time, all at once (numpy):
+from a record start the quotes alternate open and close, so the grammar holds exactly when every
+opening quote starts a field and every closing quote ends one (`_first_irregular`); only a record
+that the chunk's end cuts through is matched by the record grammar (`_matched`, one regex match per
+quoted record, which also serves when quoted records are dense). `line_breaks` gives each record's
+line breaks inside its cells from the same parity (the line ends with an odd number of quotes
+before them), so no pass over the cells is needed to number lines.
 """
 
 from __future__ import annotations
