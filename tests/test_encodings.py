@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import adrop_kit
 from adrop_kit.cli import main
@@ -53,3 +56,24 @@ def test_a_send_says_the_file_was_read_as_cp949_once(tmp_path, capsys, stream):
     assert [n for n in report.notes if "read as CP949" in n] == [report.notes[0]] and len(report.notes) == 1
     assert main(["send", str(path), "--dry-run", "--endpoint", "http://127.0.0.1:9/event"]) == 0
     assert capsys.readouterr().out.count("read as CP949") == 1
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(st.sampled_from([b"a", "가".encode(), "😀".encode(), "é".encode(), b"\xed\xa0\x80", b"\xc0\x80",
+                                 b"\xf4\x90\x80\x80", b"\xff", "가".encode("cp949")]), max_size=12),
+       st.integers(0, 3))
+def test_utf8_is_told_as_the_incremental_decoder_tells_it(parts, cut):
+    """A block is UTF-8 (a character cut by its end allowed) exactly when Python's decoder says so,
+    though it is checked by pyarrow's validation first."""
+    import codecs
+
+    from adrop_kit.io.encodings import _utf8
+
+    block = b"".join(parts)
+    block = block[:len(block) - cut] if cut <= len(block) else block
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    assert _utf8(block) is expected

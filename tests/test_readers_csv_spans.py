@@ -85,3 +85,46 @@ def test_one_malformed_record_is_the_only_one_walked():
     frame = read_csv(data, "e.csv", STANDARD)
     assert frame.df.height == 20_000
     assert_frame_equal(frame.df, read_csv(data, "e.csv", STANDARD, forgiving=True).df)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([b"a", b"b,", b",", b";", b'"', b'""', b"\n", b"\r\n", b"\r", b'"x\ny"', b"\x00",
+                                 b"\xff", "가".encode()]), max_size=40),
+       st.sampled_from([b",", b";"]), st.sampled_from([1, 3, 16, 1 << 20]))
+def test_where_the_quotes_are_says_what_the_record_grammar_says(tokens, sep, chunk):
+    """The spans found from the quotes' places, all at once, are those the record grammar finds matching
+    one quoted record at a time (hostile bodies: stray, doubled and unclosed quotes, CR, NUL, not UTF-8)."""
+    data = b"uid" + sep + b"eventName\n" + b"".join(tokens)
+    header = read_header(data, "e.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_spans, "CHUNK", chunk)
+        fast = pieces(data, header)
+        mp.setattr(csv_spans, "_first_irregular", csv_spans._matched)
+        assert pieces(data, header) == fast
+
+
+_CELLS = st.sampled_from([b"", b"a", b'"x"', b'""', b'"a\nb"', b'"\r\n"', b'"""\n\n"'])
+
+
+@SETTINGS
+@given(st.lists(st.tuples(_CELLS, _CELLS, st.sampled_from([b"\n", b"\r\n"])), max_size=12),
+       st.booleans(), st.sampled_from([1, 2, 5, 1 << 23]))
+def test_the_line_breaks_inside_records_are_found_from_the_bytes_at_any_step(records, last_end, step):
+    """Each record's line breaks inside its cells, found from where line ends and quotes are (looked at
+    `step` bytes at a time), are those polars finds in the cells it reads."""
+    import polars as pl
+
+    data = b"a,b\n" + b"".join(x + b"," + y + end for x, y, end in records)
+    if records and not last_end:
+        data = data[:-2] if data.endswith(b"\r\n") else data[:-1]
+    header = read_header(data, "e.csv")
+    spans = [p for p in pieces(data, header) if isinstance(p, Native)]
+    if not records:
+        assert spans == []
+        return
+    assert [(p.start, p.end) for p in spans] == [(header.end, len(data))]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_spans, "_STEP", step)
+        found = csv_spans.line_breaks(data, spans)[0].tolist()
+    df = pl.read_csv(data if data.endswith(b"\n") else data + b"\n", infer_schema=False)
+    assert found == df.select(pl.sum_horizontal(pl.all().str.count_matches("\n").fill_null(0))).to_series().to_list()

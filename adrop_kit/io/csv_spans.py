@@ -5,19 +5,23 @@ they are (every record well-formed, no NUL byte, no CR that does not end a line)
 walks (`csv_records.split`) over the records that are not, each starting at a true record start.
 So one malformed record, NUL byte or lone CR costs a walk over that record, not over the file.
 
-A span's records are found as `csv_records.well_formed` finds them: the lines without a quote are
-whole records, each record with a quote is matched where its line starts; the file is looked at
-`CHUNK` bytes at a time. Where quoted records are dense a chunk is checked in one linear pass
-(polars' regex), which says yes or no: a chunk it refuses is walked whole (so at most `CHUNK`
-bytes are walked for a record that pass cannot place).
+A span's records are found from where its quotes are, `CHUNK` bytes at a time, all at once (numpy):
+from a record start the quotes alternate open and close, so the grammar holds exactly when every
+opening quote starts a field and every closing quote ends one (`_first_irregular`); only a record
+that the chunk's end cuts through is matched by the record grammar (`_matched`, one regex match per
+quoted record, which also serves when quoted records are dense). `line_breaks` gives each record's
+line breaks inside its cells from the same parity (the line ends with an odd number of quotes
+before them), so no pass over the cells is needed to number lines.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from adrop_kit.io.csv_records import Header, Split, grammar, split
+from adrop_kit.io.encodings import valid_utf8
 
 CHUNK = 1 << 20
 """The bytes looked at in one step (the most the walk covers for one irregular record in dense quotes)."""
@@ -48,7 +52,7 @@ def pieces(data: bytes, header: Header) -> list[Native | Precise]:
     """The body after the header cut into native spans and precise walks, in order, covering it."""
     n, chunk = len(data), CHUNK
     flags = (data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
-             not _utf8(data, header.end))
+             not valid_utf8(data, header.end))
     out: list[Native | Precise] = []
     line = None
     pos = header.end
@@ -95,25 +99,66 @@ def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) 
     return min(found) if found else None
 
 
-def _utf8(data: bytes, start: int) -> bool:
-    """Whether data[start:] is UTF-8, checked without a copy (pyarrow's validation, ~1 GB/s)."""
-    if data.isascii():
-        return True
-    import pyarrow as pa
-
-    offsets = pa.array([start, len(data)], pa.int64()).buffers()[1]
-    try:
-        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
 def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int | None,
                      flags: tuple[bool, bool, bool]) -> tuple[int | None, int, int]:
     """(None, end, end) when the records of [pos, end) are regular (`pos` a record start, `end` a line
     end; moved to the end of a record the chunk's end cuts through); else (at, upto, end): `at` the
-    start of the first record that is not (the records before it are), to be walked up to `upto`."""
+    start of the first record that is not (the records before it are), to be walked up to `upto`.
+
+    Judged from where the quotes are, all at once: from a record start, the quotes alternate open and
+    close (`""` inside a field is a close and an open side by side), so the grammar holds exactly when
+    every opening quote starts a field (after a separator or a line end, or at `pos`) and every closing
+    quote ends one (before a separator, a line end, CR, another quote, or the end of the file). A line
+    end is a record's end when the quotes before it are even in number. A field still open at `end`
+    (the chunk's end cuts through a record) is matched by the record grammar (`_matched`)."""
+    import numpy as np
+
+    arr = np.frombuffer(data, dtype=np.uint8)
+    q = np.flatnonzero(arr[pos:end] == _QUOTE) + pos
+    if not len(q):
+        return _irregular_at(data, arr, q, pos, end, trouble)
+    s = sep[0]
+    after = arr[np.minimum(q + 1, len(data) - 1)]
+    before = arr[q - 1]
+    opening = (q == pos) | (before == s) | (before == _LF) | (before == _QUOTE)
+    closing = (q + 1 == len(data)) | (after == s) | (after == _LF) | (after == _CR) | (after == _QUOTE)
+    odd = np.zeros(len(q), dtype=bool)
+    odd[1::2] = True
+    bad = np.flatnonzero(np.where(odd, ~closing, ~opening))
+    at = int(q[bad[0]]) if len(bad) else None
+    if at is None and len(q) % 2:  # the last field opened is not closed before `end`: its record is matched
+        start = _record_start(data, arr, q, pos, int(q[-1]))
+        if trouble is None or trouble >= start:
+            return _matched(data, start, end, sep, trouble, flags)
+    return _irregular_at(data, arr, q, pos, end, trouble if at is None or (trouble is not None and trouble < at)
+                         else at)
+
+
+_QUOTE, _LF, _CR = 34, 10, 13
+
+
+def _irregular_at(data: bytes, arr: Any, q: Any, pos: int, end: int, at: int | None) -> tuple[int | None, int, int]:
+    """(None, end, end) when nothing is irregular (`at` None), else the start of the record holding `at`."""
+    if at is None:
+        return None, end, end
+    start = _record_start(data, arr, q, pos, at)
+    return start, start + 1, end
+
+
+def _record_start(data: bytes, arr: Any, q: Any, pos: int, at: int) -> int:
+    """The start of the record holding byte `at`: after the last line end before it outside quotes
+    (`q`: the quotes from `pos`, a record start, whose parity says inside or outside up to `at`)."""
+    import numpy as np
+
+    lfs = np.flatnonzero(arr[pos:at] == _LF) + pos
+    outside = lfs[np.searchsorted(q, lfs) % 2 == 0]
+    return int(outside[-1]) + 1 if len(outside) else pos
+
+
+def _matched(data: bytes, pos: int, end: int, sep: bytes, trouble: int | None,
+             flags: tuple[bool, bool, bool]) -> tuple[int | None, int, int]:
+    """`_first_irregular` by the record grammar, one quoted record at a time (for a record the chunk's
+    end cuts through)."""
     find, rfind, match = data.find, data.rfind, grammar(sep).record.match
     start, matched = pos, 0
     while (q := find(b'"', pos, end)) >= 0:
@@ -148,4 +193,35 @@ def _dense_ok(data: bytes, pos: int, end: int, sep: bytes) -> bool:
     return bool(text.str.contains(grammar(sep).records_text)[0])
 
 
-__all__ = ["CHUNK", "Native", "Precise", "pieces"]
+_STEP = 1 << 23  # bytes looked at in one step by `line_breaks` (bounds its arrays)
+
+
+def line_breaks(data: bytes, spans: list[Native]) -> list[Any]:
+    """For each of these regular spans, the line breaks inside each of its records' cells (a numpy array
+    a span, a record an element). A line end is inside a cell when the quotes before it, from its span's start (a record
+    start), are odd in number; the others end records (and a span's last record may have no line end)."""
+    import numpy as np
+
+    arr = np.frombuffer(data, dtype=np.uint8)
+    out = []
+    for span in spans:
+        records, parity, inside = 0, 0, []
+        for start in range(span.start, span.end, _STEP):
+            seg = arr[start:min(start + _STEP, span.end)]
+            lfs = np.flatnonzero(seg == _LF)
+            q = np.flatnonzero(seg == _QUOTE)
+            if len(q) or parity:
+                within = ((np.searchsorted(q, lfs) + parity) & 1).astype(bool)
+                ends = ~within
+                inside.append(records + (np.cumsum(ends) - ends)[within])  # the record each inner line end is in
+                records += int(ends.sum())
+            else:
+                records += len(lfs)
+            parity = (parity + len(q)) & 1
+        records += not data.endswith(b"\n", span.start, span.end)
+        found = np.concatenate(inside) if inside else np.zeros(0, dtype=np.int64)
+        out.append(np.bincount(found, minlength=records))
+    return out
+
+
+__all__ = ["CHUNK", "Native", "Precise", "line_breaks", "pieces"]

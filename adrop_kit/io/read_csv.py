@@ -21,10 +21,11 @@ namespace) are dropped; numbers are parsed (`type_csv`).
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split
-from adrop_kit.io.csv_spans import Native, Precise, pieces
+from adrop_kit.io.csv_spans import Native, Precise, line_breaks, pieces
 from adrop_kit.io.csv_types import type_csv
 from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
@@ -88,13 +89,19 @@ def cell_columns(header: Header) -> list[str]:
     return [n for n in header.names if not n.startswith("__")]
 
 
-def _polars(data: bytes, header: Header, *, breaks: bool = False) -> pl.DataFrame:
+def _read(data: bytes, header: Header) -> pl.DataFrame:
+    """polars over header + records, every column (`__` ones too) named as the header names it."""
     df = pl.read_csv(data, has_header=True, infer_schema=False, raise_if_empty=False,
                      separator=header.sep.decode())
     if df.width != len(header.names):
         raise pl.exceptions.ComputeError("the header was read differently")
     if df.columns != header.names:
         df = df.rename(dict(zip(df.columns, header.names, strict=True)))
+    return df
+
+
+def _polars(data: bytes, header: Header, *, breaks: bool = False) -> pl.DataFrame:
+    df = _read(data, header)
     if breaks:  # the line breaks inside each record's cells (all of them, `__` columns too)
         return df.select(*cell_columns(header), _breaks(header.names))
     return df.select(cell_columns(header))
@@ -178,17 +185,19 @@ def _native_frames(data: bytes, header: Header,
     else:
         text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
     try:
-        df = _polars(text if text.endswith(b"\n") else text + b"\n", header, breaks=True)
+        df = _read(text if text.endswith(b"\n") else text + b"\n", header)
     except pl.exceptions.PolarsError:
         df = None
-    if df is not None:  # a span's records: its lines, less the breaks inside its records
-        ends = pl.Series([data.count(b"\n", p.start, p.end) + (not data.endswith(b"\n", p.start, p.end))
-                          for p in native], dtype=pl.Int64).cum_sum()
-        lines = (df.get_column(_BREAKS) + 1).cum_sum()
-        upto = lines.search_sorted(ends, side="right")
-        if lines.len() and lines[-1] == ends[-1] and (upto > 0).all() and (lines.gather(upto - 1) == ends).all():
-            cuts = upto.to_list()
-            return [(df, a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)]
+    if df is not None:  # each span's records (by where its line ends and quotes are), if polars read as many
+        spans = line_breaks(data, native)
+        sizes = [len(b) for b in spans]
+        if df.height == sum(sizes):
+            breaks = pl.Series(_BREAKS, np.concatenate(spans), dtype=pl.Int64)
+            multi = (breaks > 0).arg_true()  # polars' records that span lines hold the breaks they should
+            if not len(multi) or (df[multi].select(_breaks(header.names)).to_series() == breaks.gather(multi)).all():
+                df = df.select(cell_columns(header)).with_columns(breaks)
+                cuts = np.cumsum(sizes).tolist()
+                return [(df, a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)]
     if len(native) == 1:  # refused, or read otherwise than the grammar says: walked
         return [None]
     return [_native_frames(data, header, [p])[0] for p in native]

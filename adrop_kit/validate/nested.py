@@ -55,16 +55,17 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
     parts = []
     if requiring:
         items_absent = pl.col(ITEMS).is_null() if ITEMS in df.columns else pl.lit(True)
-        missing = df.filter(ok_rows & ev.is_in(requiring) & items_absent)
+        missing = df.lazy().filter(ok_rows & ev.is_in(requiring) & items_absent).select(
+            ROW, "eventName", line_of(df.columns)).collect()
         if missing.height:
             parts.append(missing.select(
-                pl.col(ROW).alias("row"), line_of(missing.columns), "eventName", pl.lit("E007").alias("rule"),
+                pl.col(ROW).alias("row"), "line", "eventName", pl.lit("E007").alias("rule"),
                 pl.lit("error").alias("severity"),
                 pl.lit(ITEMS).alias("field"), pl.lit(None, pl.String).alias("value"),
                 render(_M["E007.missing"].format(event=_slot("e")), e=ev).alias("message")))
     if ITEMS in df.columns:
-        sub = df.filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(
-            ROW, "eventName", ITEMS, line_of(df.columns))
+        sub = df.lazy().filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(
+            ROW, "eventName", ITEMS, line_of(df.columns)).collect()  # (lazy: only these columns are gathered)
         if sub.height:
             dtype = df.schema[ITEMS]
             if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
