@@ -164,7 +164,8 @@ class DatasetReport:
     def _error_keys(self) -> pl.DataFrame:
         import polars as pl
 
-        return self.violations.filter(pl.col("severity") == "error").select("source", "row").unique()
+        keys = self.violations.lazy().filter(pl.col("severity") == "error").select("source", "row")
+        return keys.unique().collect()  # (lazy: only the two columns are filtered, not the whole table)
 
     @cached_property
     def invalid_positions(self) -> Any:
@@ -236,8 +237,8 @@ class DatasetReport:
         import polars as pl
 
         v = self.violations
-        warn = v.filter(pl.col("severity") == "warning").select("source", "row").unique()
-        return warn.join(self._error_keys, on=["source", "row"], how="anti").height
+        warn = v.lazy().filter(pl.col("severity") == "warning").select("source", "row").unique()
+        return warn.join(self._error_keys.lazy(), on=["source", "row"], how="anti").select(pl.len()).collect().item()
 
     @property
     def ok(self) -> bool:
