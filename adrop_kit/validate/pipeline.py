@@ -35,6 +35,7 @@ from adrop_kit.validate.w107 import W107State, purchases
 
 HELD = 1000
 """With `violations_out=`, the report holds the first this many violations (the file holds all)."""
+_RECOUNT = 1_000_000  # up to this many violations, a report's counts are checked against its table
 _FEW = 64  # violations of a batch counted in Python below this many (a polars plan costs more)
 
 
@@ -101,9 +102,11 @@ class Accumulator:
                                strict=strict, elapsed_s=0.0 if start is None else time.perf_counter() - start,
                                sources=tuple(sources), skipped=tuple(skipped), notes=tuple(self.notes),
                                violations_out=None if self.sink is None else str(self.sink.path), totals=totals)
-        if totals is None and (report.invalid, report.warned) != (self.invalid, self.warned):  # pragma: no cover
-            raise AssertionError(f"counted {self.invalid}/{self.warned} invalid/warned rows, "
-                                 f"the violations say {report.invalid}/{report.warned}")  # a bug, not bad data
+        if totals is None and violations.height <= _RECOUNT:  # the two ways to count agree (tests run here)
+            if (report.invalid, report.warned) != (self.invalid, self.warned):  # pragma: no cover
+                raise AssertionError(f"counted {self.invalid}/{self.warned} invalid/warned rows, "
+                                     f"the violations say {report.invalid}/{report.warned}")  # a bug, not bad data
+        report._counted = None if totals is not None else (self.invalid, self.warned)  # not counted again
         return report
 
 
