@@ -33,6 +33,12 @@ class Packed:
         self.plain = violations.drop(list(self.coded)).rechunk()  # (not slices of a batch's arrays)
         self.height = violations.height
 
+    @property
+    def nbytes(self) -> int:
+        """What the chunk holds: codes, distinct values and the other columns."""
+        coded = sum(d.estimated_size() + c.estimated_size() for d, c in self.coded.values())
+        return self.plain.estimated_size() + coded
+
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame([self._column(name) for name in self.columns])
 
@@ -79,6 +85,12 @@ class HeldViolations:
     @property
     def height(self) -> int:
         return sum(c.height for c in self._chunks) + self._n_pending
+
+    @property
+    def nbytes(self) -> int:
+        """What the holder keeps now (the packed chunks and the frames waiting for a chunk)."""
+        return (sum(c.nbytes if isinstance(c, Packed) else c.estimated_size() for c in self._chunks)
+                + sum(p.estimated_size() for p in self._pending))
 
     def frame(self) -> pl.DataFrame:
         """Every violation added, in order; each chunk's codes let go as soon as its table is built."""
