@@ -22,6 +22,7 @@ import polars as pl
 
 from adrop_kit.io.frames import Frame
 from adrop_kit.spec.catalog import Catalog
+from adrop_kit.support.memory import release_freed
 from adrop_kit.validate.batch import CheckedBatch, empty_violations
 from adrop_kit.validate.checks import DEFAULT_EXTRA_COLUMNS
 from adrop_kit.validate.coalesce import checked_groups
@@ -35,6 +36,8 @@ from adrop_kit.validate.w107 import W107State, purchases
 
 HELD = 1000
 """With `violations_out=`, the report holds the first this many violations (the file holds all)."""
+RELEASE_ROWS = 50_000
+"""Rows checked between two `support.memory.release_freed` calls (about a batch of a big file)."""
 _RECOUNT = 1_000_000  # up to this many violations, a report's counts are checked against its table
 _FEW = 64  # violations of a batch counted in Python below this many (a polars plan costs more)
 
@@ -138,11 +141,15 @@ def check_batches(frames: Iterable[tuple[int, Frame]], catalog: Catalog, acc: Ac
     """Each (part index, frame) of an input, in input order: checked (`check_batch`; consecutive small
     frames, such as one-row part files, checked together and split again: `validate.coalesce`),
     merged into `acc` (its W107 added to its violations), then handed on."""
+    released = 0
     for cb in checked_groups(frames, catalog, strict=strict, extra_columns=extra_columns, engine=engine,
                              flags=acc.flags):
         acc.add(cb)
         yield cb
         del cb  # a checked batch is not held while the next is read (the caller keeps what it needs)
+        if acc.rows - released >= RELEASE_ROWS:  # what the allocators kept of the batches, given back
+            released = acc.rows
+            release_freed()
 
 
 def validate_frames(frames: Iterable[tuple[int, Frame]], catalog: Catalog, *, source: str | None = None,
