@@ -21,7 +21,7 @@ repeat: W107 (a warning) is found across the whole file, and that global pass is
 Prints rows, invalid (and truth), elapsed, rows/s, MB/s and peak RSS.
 
     .venv/bin/python benchmarks/stream.py [--rows 20000000] [--part-rows 500000] [--held] [--keep DIR]
-    .venv/bin/python benchmarks/stream.py --realistic --rows 10000000 [--held] [--keep DIR [--reuse]]
+    .venv/bin/python benchmarks/stream.py --realistic --rows 10000000 [--held] [--keep DIR [--reuse]] [--batch-mb N]
     .venv/bin/python benchmarks/stream.py --send [--outcomes-out] [--error-rate 0] [--rows …] [--keep DIR]
 """
 
@@ -98,8 +98,10 @@ def timed(args: list[str]) -> tuple[dict[str, Any], float, float, float]:
     return json.loads(done.stdout), elapsed, cpu, peak_kb / 1024
 
 
-def run(big: Path, *, held: bool, out_dir: Path) -> dict[str, float | int | str]:
+def run(big: Path, *, held: bool, out_dir: Path, batch_mb: int | None = None) -> dict[str, float | int | str]:
     args = ["validate", str(big), "--format", "json", "--limit", "0"]
+    if batch_mb is not None:
+        args += ["--batch-mb", str(batch_mb)]
     if not held:
         args += ["--violations-out", str(out_dir / "violations.parquet")]
     report, elapsed, _, peak = timed(args)
@@ -129,6 +131,7 @@ def main() -> None:
                     help="rows of benchmarks/realistic.py (rare custom keys, nulls, escapes, mixed numbers) "
                          "instead of a repeated synthetic part")
     ap.add_argument("--reuse", action="store_true", help="with --keep: use the big.jsonl already there")
+    ap.add_argument("--batch-mb", type=int, help="validate's --batch-mb (default: the CLI's)")
     args = ap.parse_args()
 
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="adrop-stream-"))
@@ -148,7 +151,7 @@ def main() -> None:
         if args.send:
             _send(big, truth, size, args, tmp)
             return
-        r = run(big, held=args.held, out_dir=tmp)
+        r = run(big, held=args.held, out_dir=tmp, batch_mb=args.batch_mb)
         s = r["summary"]
         assert isinstance(s, dict)
         exact = s["invalid"] == truth and s["rows"] == args.rows
@@ -156,6 +159,7 @@ def main() -> None:
         print(json.dumps({
             "rows": s["rows"], "invalid": s["invalid"], "planted_invalid": truth, "exact": exact,
             "warned": s["warned"], "violations": r["violations"], "mode": "held" if args.held else "violations_out",
+            "batch_mb": args.batch_mb,
             "elapsed_s": round(elapsed, 1), "rows_per_s": round(s["rows"] / elapsed),
             "mb_per_s": round(size / 1e6 / elapsed, 1), "peak_rss_mb": round(float(r["peak_rss_mb"]))}, indent=1))
         if not exact:

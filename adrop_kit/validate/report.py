@@ -127,6 +127,8 @@ class DatasetReport:
     """Where the valid and the invalid rows were written (`valid_out=`, `invalid_out=`), if asked."""
     _reread: Any = field(default=None, repr=False, compare=False)
     """A streamed report's way to read its rows again (`validate.rows.Reread`)."""
+    _counted: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    """(invalid, warned) as the pipeline counted them batch by batch: millions not counted again."""
     _json: Any = field(default=None, repr=False)
     """Per violation, whether its `value` is JSON text (`validate.json_values`): set by a streamed
     run from each batch's rows; worked out from `frame` otherwise."""
@@ -164,7 +166,8 @@ class DatasetReport:
     def _error_keys(self) -> pl.DataFrame:
         import polars as pl
 
-        return self.violations.filter(pl.col("severity") == "error").select("source", "row").unique()
+        keys = self.violations.lazy().filter(pl.col("severity") == "error").select("source", "row")  # (lazy:
+        return keys.unique().collect()  # only two columns are filtered, not the whole table)
 
     @cached_property
     def invalid_positions(self) -> Any:
@@ -176,7 +179,9 @@ class DatasetReport:
 
     @property
     def invalid(self) -> int:
-        return self.totals.invalid if self.totals is not None else self._error_keys.height
+        if self.totals is not None:
+            return self.totals.invalid
+        return self._counted[0] if self._counted is not None else self._error_keys.height
 
     @property
     def valid(self) -> int:
@@ -231,13 +236,13 @@ class DatasetReport:
 
     @property
     def warned(self) -> int:
-        if self.totals is not None:
-            return self.totals.warned
+        if self.totals is not None or self._counted is not None:
+            return self.totals.warned if self.totals is not None else self._counted[1]  # type: ignore[index]
         import polars as pl
 
         v = self.violations
-        warn = v.filter(pl.col("severity") == "warning").select("source", "row").unique()
-        return warn.join(self._error_keys, on=["source", "row"], how="anti").height
+        warn = v.lazy().filter(pl.col("severity") == "warning").select("source", "row").unique()
+        return warn.join(self._error_keys.lazy(), on=["source", "row"], how="anti").select(pl.len()).collect().item()
 
     @property
     def ok(self) -> bool:

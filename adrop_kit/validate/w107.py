@@ -40,9 +40,9 @@ def purchases(df: pl.DataFrame, source: str, part: int) -> pl.DataFrame:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     tx = pl.col(TX_PARAM)
     ok = pl.col(ERROR).is_null() if ERROR in df.columns else pl.lit(True)
-    return df.filter(ok & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != "")).select(
+    return df.lazy().filter(ok & (pl.col("eventName") == PURCHASE_EVENT) & tx.is_not_null() & (tx != "")).select(
         pl.lit(source, pl.String).alias("source"), pl.lit(part, pl.Int64).alias(PART), pl.col(ROW).alias("row"),
-        line_of(df.columns), pl.col("eventName").cast(pl.String), tx)
+        line_of(df.columns), pl.col("eventName").cast(pl.String), tx).collect()  # (lazy: six columns filtered, not all)
 
 
 def duplicate_tx(cands: pl.DataFrame, *, keep: Sequence[str] = ()) -> pl.DataFrame:
@@ -83,7 +83,8 @@ class W107State:
             schema={k: CANDIDATE_SCHEMA[k] for k in ("source", PART, "row", TX_PARAM)})
         ids = cands.get_column(TX_PARAM).unique().implode()
         earlier = seen.filter(pl.col(TX_PARAM).is_in(ids))
-        found = duplicate_tx(pl.concat([earlier, cands], how="diagonal_relaxed"))
+        both = pl.concat([earlier, cands], how="diagonal_relaxed")
+        found = duplicate_tx(both.filter(pl.col(TX_PARAM).is_duplicated()))  # (a tx_id used once is no W107)
         new = cands.filter(~pl.col(TX_PARAM).is_in(earlier.get_column(TX_PARAM).implode()))
         if new.height:
             firsts = new.sort(PART, "row").unique(TX_PARAM, keep="first", maintain_order=True)
