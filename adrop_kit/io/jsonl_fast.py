@@ -206,7 +206,8 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[i
     slow = other.filter(pl.col("forced") | ~pl.col("t").str.contains(_BLANK)).get_column(ROW)
     if not keep.all():
         slow = pl.concat([slow, fast.filter(~keep).get_column(ROW)]).sort()
-    frame = fast.filter(keep).drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR),
+        fast = fast.filter(keep)  # (a copy of the frame: only when some line is not read one for one)
+    frame = fast.drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR),
                                                          pl.lit(None, pl.String).alias(RAW))
     return frame, slow.to_list()
 
