@@ -205,3 +205,21 @@ def test_an_evicted_key_takes_its_null_rows_along(monkeypatch, parsed) -> None:
     odd[2999] = b'{"uid":"u","eventName":"app_open","seq":"seven","x":1}'
     two = _both(_file(3000, odd), monkeypatch, parsed)
     assert "__bad__seq" in two.columns and set(parsed) == set(odd)
+
+
+def test_a_custom_key_rare_in_the_sample_takes_the_precise_lane_at_once(monkeypatch, parsed) -> None:
+    """Rarer than 1 line in `RARE` of the sample, a key outside the catalog is left out of the native
+    lane's schema: its lines are read precisely from the start (no eviction round), and only they."""
+    from adrop_kit.io.frames import RARE
+    from adrop_kit.io.jsonl_plan import plan
+
+    every = RARE * 2  # in 1 line of 32: rare in the sample and over the file
+    odd = {i: b'{"uid":"u","eventName":"level_up","level":%d}' % i for i in range(0, 3000, every)}
+    sample = [odd.get(i, PLAIN % i) for i in range(2000)]
+    assert "level" not in plan(sample, CATALOG).classes
+    assert "level" in plan([odd.get(i, PLAIN % i) if i % 2 else odd[0] for i in range(2000)], CATALOG).classes
+    evicted: list[frozenset[str]] = []
+    real = read_json.holding
+    monkeypatch.setattr(read_json, "holding", lambda fast, keys: evicted.append(keys) or real(fast, keys))
+    two = _both(_file(3000, odd), monkeypatch, parsed)
+    assert "__more" in two.columns and sorted(parsed) == sorted(odd) and not evicted
