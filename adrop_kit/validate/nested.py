@@ -121,7 +121,7 @@ def _clean_plain_items(sub: pl.DataFrame, catalog: Catalog) -> pl.Series:
     nulls = found.str.count_matches(f'"{null}') - found.str.count_matches(f'\\\\"{null}')
     decoded = decoded + nulls
     flagged = _native_items(plain, catalog).get_column("row")
-    good = where.filter((keys == decoded) & ~plain.get_column(ROW).is_in(flagged.unique()))
+    good = where.filter((keys == decoded) & ~plain.get_column(ROW).is_in(flagged.unique().implode()))
     return clean.scatter(good, True) if len(good) else clean
 
 
