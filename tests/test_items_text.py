@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -88,3 +89,27 @@ def test_plain_items_with_problems_are_still_reported_as_check_items_reports_the
     got = {(v["row"], v["rule"], v["field"], v["value"]) for v in ak.validate_events(path).to_dict()["violations"]}
     assert got == {(0, "W103", "items[0].price", -500), (0, "W103", "items[0].quantity", 0),
                    (0, "E008", "items[1].item_id", None)}
+
+
+NULL_OR_TWICE = [  # a null optional parameter reads natively; a key twice around a null is judged as orjson reads it
+    '[{"item_id":"S","brand":null,"price":null,"quantity":null}]',
+    '[{"item_id":"S","brand":"x","brand":null}]', '[{"item_id":"S","brand":null,"brand":"x"}]',
+    '[{"item_id":"S","price":-5,"price":null}]', '[{"item_id":"S","price":null,"price":-5}]',
+    '[{"item_id":"S","quantity":0,"quantity":null}]', '[{"item_id":"S","quantity":null,"quantity":0}]',
+    '[{"item_id":"S","item_id":null}]', '[{"item_id":null,"item_id":"S"}]', '[{"item_id":"S","item_id":""}]',
+    '[{"item_id":"S","item_name":"a\\":null"}]', '[{"item_id":"S", "brand" : null ,"price":1}]',
+]
+
+
+@pytest.mark.parametrize("text", NULL_OR_TWICE)
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_nulls_and_keys_given_twice_in_items_report_as_check_items_reports_them(tmp_path, text: str,
+                                                                                suffix: str) -> None:
+    path = tmp_path / f"e{suffix}"
+    if suffix == ".csv":
+        path.write_text("uid,eventName,tx_id,currency,items\n" + "".join(
+            f'u{i},purchase,t{i},KRW,"{text.replace(chr(34), chr(34) * 2)}"\n' for i in range(3)), encoding="utf-8")
+    else:
+        path.write_text("".join(f'{{"uid":"u{i}","eventName":"purchase","tx_id":"t{i}","currency":"KRW",'
+                                f'"items":{text}}}\n' for i in range(3)), encoding="utf-8")
+    assert _report(path, native=True) == _report(path, native=False)

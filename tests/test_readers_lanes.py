@@ -151,6 +151,19 @@ NATIVE_NOW = [  # escapes, nulls, integral and fractional numbers in one column,
     b'{"uid":"u","eventName":"app_open","form_destination":null}',
     b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","item_name":"27\\": \\"x\\"","price":1.5}],'
     b'"tx_id":"T"}',
+    # an integer token beside an integral fraction (`.0`) on one line, at the top level or inside items
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":29900,"quantity":2,"value":59800.0}',
+    b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":29900.0,"quantity":2.0,"value":59800}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":29900.0,"quantity":1}],"value":29900,'
+    b'"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","value":2.0,"price":1}],"value":3,"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","value":-7,"items":[{"item_id":"S","price":-7.0}],"tx_id":"T"}',
+    # items texts the precise path writes otherwise (spaces, escapes, keys outside the catalog, null)
+    b'{"uid":"u","eventName":"purchase","items":[ {"item_id": "S", "price": 1.5} , {} ],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S\\u00e9\\/x","item_name":"a\\\\b\\n"}],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","color":"red","size":42}],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","brand":null},{"item_id":"null"}],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[],"value":0,"tx_id":"T"}',
 ]
 PRECISE_STILL = [  # what a native read would not give back as the precise path does
     b'{"uid":"u","eventName":"page_view","page_id":"\\ud800"}',
@@ -160,6 +173,9 @@ PRECISE_STILL = [  # what a native read would not give back as the precise path 
     b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":1}],"items":null}',
     b'{"uid":"u","eventName":"purchase","items":null,"items":[{"item_id":"S","price":1}]}',
     b'{"uid":"u","eventName":"add_to_cart","item_id":"S","price":-0.0}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","item_id":"T"}],"tx_id":"T"}',  # an item's key twice
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","brand":null,"brand":"x"}],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":1,"price":2.5}],"tx_id":"T"}',
 ]
 MIXED = [b'{"uid":"u%d","eventName":"view_item","item_id":"S","price":%s,"ts":"2026"}' % (i, p)
          for i, p in enumerate([b"29900", b"14.99", b"1.0", b"0"] * 5)]
@@ -189,3 +205,21 @@ def test_an_evicted_key_takes_its_null_rows_along(monkeypatch, parsed) -> None:
     odd[2999] = b'{"uid":"u","eventName":"app_open","seq":"seven","x":1}'
     two = _both(_file(3000, odd), monkeypatch, parsed)
     assert "__bad__seq" in two.columns and set(parsed) == set(odd)
+
+
+def test_a_custom_key_rare_in_the_sample_takes_the_precise_lane_at_once(monkeypatch, parsed) -> None:
+    """Rarer than 1 line in `RARE` of the sample, a key outside the catalog is left out of the native
+    lane's schema: its lines are read precisely from the start (no eviction round), and only they."""
+    from adrop_kit.io.frames import RARE
+    from adrop_kit.io.jsonl_plan import plan
+
+    every = RARE * 2  # in 1 line of 32: rare in the sample and over the file
+    odd = {i: b'{"uid":"u","eventName":"level_up","level":%d}' % i for i in range(0, 3000, every)}
+    sample = [odd.get(i, PLAIN % i) for i in range(2000)]
+    assert "level" not in plan(sample, CATALOG).classes
+    assert "level" in plan([odd.get(i, PLAIN % i) if i % 2 else odd[0] for i in range(2000)], CATALOG).classes
+    evicted: list[frozenset[str]] = []
+    real = read_json.holding
+    monkeypatch.setattr(read_json, "holding", lambda fast, keys: evicted.append(keys) or real(fast, keys))
+    two = _both(_file(3000, odd), monkeypatch, parsed)
+    assert "__more" in two.columns and sorted(parsed) == sorted(odd) and not evicted

@@ -30,7 +30,9 @@ Float64, and each integer token's text, found at the top level of the lines whos
 integral, kept in `__exact__<key>` as the precise path keeps it); a line whose token is of
 another class goes to the precise path, and `merge_lanes` gives the merged column the type the
 precise path would give the whole file (`io.frames`). Keys outside the catalog are in the schema
-when the sample shows them with one JSON type (string, boolean, integer or fraction) and a plain name.
+when the sample shows them with one JSON type (string, boolean, integer or fraction) and a plain name,
+in at least 1 line in `frames.RARE` (a key rarer there is likely rare over the file, where the precise
+path keeps it in `__more`: its lines take the precise lane, rather than move there after the read).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ NULLS = "__nulls"
 
 _BLANK = r"^[ \t\n\r\x0b\x0c]*$"  # bytes.isspace(): what read_json calls a blank line
 _NULL_MEMBER = '":' + W + "null"
+_COMPACT_ITEMS = "^" + ITEMS_TEXT.replace(W, "") + "$"  # an items text with no space between its tokens
 
 
 @dataclass
@@ -183,24 +186,28 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[i
     try:
         text = raw.cast(pl.String)
     except pl.exceptions.ComputeError:  # some line is not UTF-8: it takes the precise path
-        forced[_invalid_utf8_lines(lines, lo, hi)] = True
-        text = pl.select(pl.when(pl.Series(forced)).then(pl.lit(b"", pl.Binary)).otherwise(raw)).to_series()
-        text = text.cast(pl.String)
+        bad = _invalid_utf8_lines(lines, lo, hi)
+        forced[bad] = True
+        start = int(lines.offsets[lo])
+        patched = np.frombuffer(lines.data, np.uint8, int(lines.offsets[hi]) - start, start).copy()
+        for i in (bad + lo).tolist():  # its text is never looked at: spaces, so the part reads as text
+            patched[lines.offsets[i] - start:lines.offsets[i + 1] - start] = 32
+        text = Lines(memoryview(patched), lines.offsets[lo:hi + 1] - start).binary().cast(pl.String)  # type: ignore[arg-type]
     df = pl.DataFrame({"t": text, "forced": forced}).with_columns(
         pl.int_range(lo, hi, dtype=pl.Int64).alias(ROW))
-    df = df.with_columns(
-        blank=~pl.col("forced") & pl.col("t").str.contains(_BLANK),
-        plain=~pl.col("forced") & (pl.col("t").str.len_bytes() <= MAX_PLAIN_BYTES)
-        & pl.col("t").str.contains(p.grammar()))
+    df = df.with_columns(plain=~pl.col("forced") & (pl.col("t").str.len_bytes() <= MAX_PLAIN_BYTES)
+                         & pl.col("t").str.contains(p.grammar()))
     plain = df.filter("plain").select(ROW, "t")
     mask = df.get_column("plain").to_numpy()
     body = lines.data[int(lines.offsets[lo]):int(lines.offsets[hi])] if mask.all() else _selected(lines, lo, hi, mask)
     fast = _decode(plain, p, body)
     keep = fast.get_column("__ok")
-    slow = df.filter(~pl.col("blank") & ~pl.col("plain")).get_column(ROW)
+    other = df.filter(~pl.col("plain"))  # few lines: only these are asked whether they are blank
+    slow = other.filter(pl.col("forced") | ~pl.col("t").str.contains(_BLANK)).get_column(ROW)
     if not keep.all():
         slow = pl.concat([slow, fast.filter(~keep).get_column(ROW)]).sort()
-    frame = fast.filter(keep).drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR),
+        fast = fast.filter(keep)  # (a copy of the frame: only when some line is not read one for one)
+    frame = fast.drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR),
                                                          pl.lit(None, pl.String).alias(RAW))
     return frame, slow.to_list()
 
@@ -231,27 +238,29 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
         if values.width else pl.zeros(plain.height, pl.UInt32, eager=True)
     out = pl.concat([plain.select(ROW), values], how="horizontal")
     ok = pl.repeat(True, len(t), dtype=pl.Boolean, eager=True).alias("")
-    items = _none(len(t))
-    raw_items = _none(len(t))
+    top = _TopLevel(t)
     if ITEMS in p.classes:
         where = t.str.contains(f'"{ITEMS}":', literal=True).arg_true()  # the regex runs only on these lines
-        if len(where):
-            texts = t.gather(where).str.extract(rf'[{{,]{W}"{ITEMS}":{W}({ITEMS_TEXT})')
-            raw_items = raw_items.scatter(where, texts)
-            items = items.scatter(where, _canonical(texts))
-        inner = _key_ends(items).fill_null(0)
-        found = found + items.is_not_null().cast(pl.UInt32) + inner.cast(pl.UInt32)
+        items, inner = _none(len(t)), pl.zeros(len(t), pl.UInt32, eager=True)
+        if len(where):  # the first `"items":` of a plain line is its key (a quote in a string is escaped)
+            texts = t.gather(where).str.extract(f'"{ITEMS}":{W}{ITEMS_TEXT}', 0)  # no group: no capture engine
+            texts = texts.str.slice(len(ITEMS) + 3).str.strip_chars_start(" \t")
+            top.cut(where, texts)
+            canonical, counts = _canonical(texts, p.item_keys)
+            items, inner = items.scatter(where, canonical), inner.scatter(where, counts)
+        found = found + items.is_not_null().cast(pl.UInt32) + inner
         ok = inner <= MAX_KEYS  # an item object cannot have more than MAX_KEYS keys
         out = out.with_columns(items.alias(ITEMS))
-    top = _top_level(t, raw_items)  # the lines with their items array cut out, once for the two uses below
     nulls = _null_keys(t, top, p)
     found = found + nulls.list.len().fill_null(0).cast(pl.UInt32)
     for key in nulls.explode().drop_nulls().unique().to_list():  # given twice, null and not: orjson keeps the last
         ok = ok & ~(nulls.list.contains(key).fill_null(False) & out.get_column(key).is_not_null())
-    for key, cls in p.classes.items():
-        if cls == "num" and key in out.columns:
-            out = _int_tokens(out, top, key)
-    return out.with_columns(nulls.list.unique().alias(NULLS), ((keys == found) & ok).alias("__ok"))
+    nums = [key for key, cls in p.classes.items() if cls == "num" and key in out.columns]
+    if nums:
+        whole = t.str.contains(rf"\.0{W}[,}}]")  # a line that may hold an integral fraction token (`29900.0`)
+        for key in nums:
+            out = _int_tokens(out, top, whole, key)
+    return out.with_columns(nulls.list.unique().alias(NULLS), ((keys == found) & ok).fill_null(False).alias("__ok"))
 
 
 def _key_ends(texts: pl.Series) -> pl.Series:
@@ -268,49 +277,83 @@ def _none(n: int) -> pl.Series:
     return pl.repeat(None, n, dtype=pl.String, eager=True).alias("")  # (not from a list of n Nones)
 
 
-def _null_keys(t: pl.Series, top: pl.Series, p: Plan) -> pl.Series:
+class _TopLevel:
+    """The lines' top level: a line with its items array cut out (its objects may hold any key),
+    made only for the few lines a search must not look inside items on (Python: polars takes no
+    pattern per row)."""
+
+    def __init__(self, lines: pl.Series) -> None:
+        self.lines = lines
+        self.where = np.empty(0, np.int64)  # the positions of the lines with items (ascending), and their texts
+        self.texts = _none(0)
+
+    def cut(self, where: pl.Series, texts: pl.Series) -> None:
+        self.where, self.texts = where.to_numpy().astype(np.int64), texts
+
+    def of(self, where: pl.Series) -> pl.Series:
+        """The top level of the lines at positions `where`."""
+        lines = self.lines.gather(where)
+        at = where.to_numpy().astype(np.int64)
+        pos = np.minimum(np.searchsorted(self.where, at), max(len(self.where) - 1, 0))
+        has = np.flatnonzero(self.where[pos] == at) if len(self.where) else pos[:0]
+        if not len(has):
+            return lines
+        items = self.texts.gather(pos[has]).to_list()
+        cut = [line if i is None else line.replace(i, "", 1) for line, i in zip(lines.gather(has).to_list(), items,
+                                                                                 strict=True)]
+        return lines.scatter(has, pl.Series(cut, dtype=pl.String))  # scatter works in place
+
+
+def _null_keys(t: pl.Series, top: _TopLevel, p: Plan) -> pl.Series:
     """The keys each line gives as `null` at its top level (null when none): found on the lines
-    holding a null member, with their items array (whose objects may hold nulls too) cut out (`top`)."""
+    holding a null member, at their top level (items objects may hold nulls too)."""
     maybe = t.str.contains("null", literal=True).arg_true()  # a literal scan first: few lines hold a null
     where = maybe.gather(t.gather(maybe).str.contains(_NULL_MEMBER).arg_true())
     if not len(where):
         return pl.repeat(None, len(t), dtype=pl.List(pl.String), eager=True).alias("")
-    top = top.gather(where)
-    members = top.str.extract_all(rf'[{{,]{W}"(?:{p.keys_pattern()}){_NULL_MEMBER}')
+    members = top.of(where).str.extract_all(rf'[{{,]{W}"(?:{p.keys_pattern()}){_NULL_MEMBER}')
     names = members.list.eval(pl.element().str.extract(r'"([^"]*)"')).list.drop_nulls()
     found = pl.DataFrame({"i": where, "n": names})  # (scatter does not take lists)
     return pl.DataFrame({"i": pl.int_range(len(t), dtype=where.dtype, eager=True)}).join(
         found, on="i", how="left", maintain_order="left").get_column("n")
 
 
-def _top_level(lines: pl.Series, raw_items: pl.Series) -> pl.Series:
-    """The lines with their items array cut out (its objects may hold any key): few lines hold
-    items, and polars takes no pattern per row for this, so Python does it for them."""
-    has = raw_items.is_not_null().arg_true()
-    if not len(has):
-        return lines
-    cut = [line.replace(i, "", 1) for line, i in zip(lines.gather(has).to_list(), raw_items.gather(has).to_list(),
-                                                     strict=True)]
-    return lines.clone().scatter(has, pl.Series(cut, dtype=pl.String))  # scatter works in place
-
-
-def _int_tokens(out: pl.DataFrame, top: pl.Series, key: str) -> pl.DataFrame:
-    """For a key of class `num` (Float64): the text of each integer token in `__exact__<key>`, found
-    at the top level of the lines whose value is integral (`top`: the lines, items cut out)."""
+def _int_tokens(out: pl.DataFrame, top: _TopLevel, whole: pl.Series, key: str) -> pl.DataFrame:
+    """For a key of class `num` (Float64): the text of each integer token in `__exact__<key>`. The
+    grammar's integers (15 digits at most, no `-0`) are exact in a float, and its only integral
+    fractions end in `.0`: an integral value is an integer token written as its integer, unless the
+    line holds a `.0` token (`whole`), where the token is read at the line's top level."""
     v = out.get_column(key)
-    where = (v.is_not_null() & (v.round(0) == v)).fill_null(False).arg_true()
-    exact = _none(len(top))
+    integral = (v.is_not_null() & (v.round(0) == v)).fill_null(False)
+    exact = pl.select(pl.when(integral).then(v.cast(pl.Int64).cast(pl.String))).to_series()
+    where = (integral & whole).arg_true()
     if len(where):
-        top = top.gather(where)
-        exact = exact.scatter(where, top.str.extract(rf'[{{,]{W}"{re.escape(key)}":{W}(-?[0-9]+){W}[,}}]'))
+        token = top.of(where).str.extract(rf'[{{,]{W}"{re.escape(key)}":{W}(-?[0-9]+){W}[,}}]')
+        exact = exact.scatter(where, token)
     return out.with_columns(exact.alias(EXACT + key))
 
 
-def _canonical(texts: pl.Series) -> pl.Series:
-    """Each array's text as the precise path writes it (`values.exact_json` of the parsed value:
-    no spaces, `1.50` as `1.5`, a key given twice once). Only the lines with items pay this."""
+def _canonical(texts: pl.Series, item_keys: tuple[str, ...]) -> tuple[pl.Series, pl.Series]:
+    """Each items array's text as the precise path writes it (`values.exact_json` of the parsed
+    value: no spaces, `\\u00e9` as `é`, a key given twice once), and how many keys it holds. A text
+    is that already when it is compact, escapes nothing orjson would write otherwise (no `\\u`,
+    `\\/`), holds no null and names each key of its objects once, among `item_keys` (its keys are as
+    many as the values polars decodes); only the others are parsed and written again, in Python."""
+    keys = _key_ends(texts).cast(pl.UInt32).fill_null(0)  # (`"items":null`: no text, no key)
+    maybe = (texts.str.contains(_COMPACT_ITEMS) & ~texts.str.contains(r"\\[u/]|null")).arg_true()
+    proven = pl.Series([], dtype=maybe.dtype)
+    if len(maybe) and item_keys:
+        dtype = pl.List(pl.Struct(dict.fromkeys(item_keys, pl.String)))  # any scalar decodes as text
+        decoded = texts.gather(maybe).str.json_decode(dtype)
+        values = decoded.list.eval(pl.sum_horizontal(
+            [pl.element().struct.field(k).is_not_null().cast(pl.UInt32) for k in item_keys])).list.sum()
+        proven = maybe.filter(values.cast(pl.UInt32) == keys.gather(maybe))
+    rest = pl.Series(np.setdiff1d(texts.is_not_null().arg_true().to_numpy(), proven.to_numpy()), dtype=pl.UInt32)
+    if not len(rest):
+        return texts, keys
     loads = orjson.loads
-    return pl.Series(texts.name, [None if t is None else exact_json(loads(t)) for t in texts.to_list()], pl.String)
+    again = pl.Series([exact_json(loads(t)) for t in texts.gather(rest).to_list()], dtype=pl.String)
+    return texts.clone().scatter(rest, again), keys.clone().scatter(rest, _key_ends(again).cast(pl.UInt32))
 
 
 def _finish(frame: pl.DataFrame, p: Plan, catalog: Catalog) -> pl.DataFrame:

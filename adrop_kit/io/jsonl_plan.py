@@ -15,13 +15,14 @@ every key of a line ends with a `":` that is not `\\":` (how the reader counts k
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import polars as pl
 
-from adrop_kit.io.frames import key_types
+from adrop_kit.io.frames import RARE, key_types
 from adrop_kit.spec.catalog import Catalog
 
 MAX_EXTRA_KEYS = 64
@@ -54,6 +55,7 @@ class Plan:
 
     classes: dict[str, str]
     extras: set[str] = field(default_factory=set)
+    item_keys: tuple[str, ...] = ()  # the catalog's item parameters (`io.jsonl_fast` proves items texts with them)
 
     def keys_pattern(self) -> str:
         return "|".join(sorted(map(re.escape, self.classes)))
@@ -88,12 +90,16 @@ def plan(lines: list[bytes], catalog: Catalog) -> Plan:
     """The schema of the native lane, from the catalog and a sample of the file's lines."""
     types = key_types(catalog)
     seen: dict[str, set[str | None]] = {}
+    held: Counter[str] = Counter()  # lines that hold each key, with a value or as null
+    objects = 0
     for line in lines:
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
         if type(value) is dict:
+            objects += 1
+            held.update(value.keys())
             for k, v in value.items():
                 if v is not None:
                     seen.setdefault(k, set()).add(_kind(v))
@@ -110,10 +116,12 @@ def plan(lines: list[bytes], catalog: Catalog) -> Plan:
     for key, kinds in seen.items():
         if key in types or key.startswith("__") or not NAME.fullmatch(key) or len(kinds) != 1 or None in kinds:
             continue
+        if held[key] * RARE < objects:  # rare in the sample: likely rare over the file (`__more`, not a column)
+            continue
         if len(extras) < MAX_EXTRA_KEYS:
             extras.add(key)
             classes[key] = next(iter(kinds))  # type: ignore[arg-type]
-    return Plan(classes, extras)
+    return Plan(classes, extras, tuple(param.name for param in catalog.item_params))
 
 
 __all__ = ["ITEMS_TEXT", "MAX_EXTRA_KEYS", "NAME", "STR", "W", "Plan", "plan"]

@@ -83,43 +83,47 @@ _PLAIN_DTYPE = {"string": pl.String, "boolean": pl.Boolean, "integer": pl.Int64,
 
 
 @functools.lru_cache(maxsize=8)
-def _plain_items_grammar(params: tuple[tuple[str, str], ...]) -> tuple[str, pl.DataType]:
+def _plain_items_grammar(params: tuple[tuple[str, str, bool], ...]) -> tuple[str, pl.DataType]:
     """A regex matching an items text that is *plain*: an array of flat objects whose every key is an
     item parameter and whose every value has that parameter's JSON type (strings whose escapes polars
-    decodes as orjson does, `io.jsonl_plan.STR`; numbers without exponents; no null), and the
-    List(Struct) dtype such a text decodes to exactly."""
+    decodes as orjson does, `io.jsonl_plan.STR`; numbers without exponents), or null for an optional
+    one, and the List(Struct) dtype such a text decodes to exactly."""
     w = _JSON_WS
-    pair = "|".join(f'"{re.escape(name)}"{w}:{w}{_PLAIN_VALUE[ptype]}' for name, ptype in params)
+    values = {name: _PLAIN_VALUE[ptype] if required else f"(?:{_PLAIN_VALUE[ptype]}|null)"
+              for name, ptype, required in params}
+    pair = "|".join(f'"{re.escape(name)}"{w}:{w}{value}' for name, value in values.items())
     obj = f"\\{{{w}(?:(?:{pair})(?:{w},{w}(?:{pair}))*)?{w}\\}}"
-    dtype = pl.List(pl.Struct({name: _PLAIN_DTYPE[ptype] for name, ptype in params}))
+    dtype = pl.List(pl.Struct({name: _PLAIN_DTYPE[ptype] for name, ptype, _ in params}))
     return f"^{w}\\[{w}{obj}(?:{w},{w}{obj})*{w}\\]{w}$", dtype
 
 
 def _clean_plain_items(sub: pl.DataFrame, catalog: Catalog) -> pl.Series:
     """Which rows of `sub` (items as JSON text) are proven to break no items rule, natively: the text is
     plain (`_plain_items_grammar`), names no key twice (its keys, each a `"` + `:` whose quote is not an
-    escaped `\\"` inside a string, are as many as the values decoded), and the List(Struct) checks find
-    nothing. Only a filter: every other row is judged by `check_items`, so what a report says comes from
-    one place."""
+    escaped `\\"` inside a string, are as many as the values decoded and the null members: polars keeps a
+    key's first value, so a key given twice with a value then null, both fine for an optional parameter, is
+    the only twice-named key that passes), and the List(Struct) checks find nothing. Only a filter: every
+    other row is judged by `check_items`, so what a report says comes from one place."""
     texts = sub.get_column(ITEMS)
     clean = pl.Series(ITEMS, [False] * sub.height, dtype=pl.Boolean)
-    params = tuple((p.name, p.type) for p in catalog.item_params)
-    if not params or any(t not in _PLAIN_VALUE or not _NAME.fullmatch(n) for n, t in params):
+    params = tuple((p.name, p.type, p.required) for p in catalog.item_params)
+    if not params or any(t not in _PLAIN_VALUE or not _NAME.fullmatch(n) for n, t, _ in params):
         return clean
     pattern, dtype = _plain_items_grammar(params)
     where = texts.str.contains(pattern).fill_null(False).arg_true()
     if not len(where):
         return clean
     plain = sub[where].with_columns(texts.gather(where).str.json_decode(dtype).alias(ITEMS))
-    fields = [pl.element().struct.field(name).is_not_null().cast(pl.Int64) for name, _ in params]
+    fields = [pl.element().struct.field(name).is_not_null().cast(pl.Int64) for name, _, _ in params]
     decoded = plain.get_column(ITEMS).list.eval(pl.sum_horizontal(fields)).list.sum()
     found = texts.gather(where)
     keys = found.str.count_matches(f'"{_JSON_WS}:') - found.str.count_matches(f'\\\\"{_JSON_WS}:')
-    once = (keys == decoded).to_list()
-    flagged = set(_native_items(plain, catalog).get_column("row").to_list())
-    rows = plain.get_column(ROW).to_list()
-    good = [i for i, row, ok in zip(where.to_list(), rows, once, strict=True) if ok and row not in flagged]
-    return clean.scatter(good, True) if good else clean
+    null = f"{_JSON_WS}:{_JSON_WS}null"
+    nulls = found.str.count_matches(f'"{null}') - found.str.count_matches(f'\\\\"{null}')
+    decoded = decoded + nulls
+    flagged = _native_items(plain, catalog).get_column("row")
+    good = where.filter((keys == decoded) & ~plain.get_column(ROW).is_in(flagged.unique().implode()))
+    return clean.scatter(good, True) if len(good) else clean
 
 
 def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
