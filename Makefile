@@ -27,14 +27,18 @@ demo: $(CORE)
 	$(VENV)/bin/adrop-kit demo --rows 5000 --seed 7 --out sample/events.jsonl
 
 # everything: the architecture and style checks, then the whole suite (browser and notebooks included);
-# the 25 slowest tests are listed at the end, so a CI log shows where the time goes
+# the 25 slowest tests are listed at the end, so a CI log shows where the time goes. The suite runs on
+# WORKERS pytest-xdist processes (the Spark session's tests together on one: tests/conftest.py);
+# `make test WORKERS=0` runs it in this one process.
+WORKERS ?= 2
+XDIST   := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadgroup)
 test: lint
-	$(PY) -m pytest --durations=25
+	$(PY) -m pytest $(XDIST) --durations=25
 
 # the fast tier while developing: no Spark, browser or notebook execution, no kill -9 runs, and a fifth
 # of each property test's hypothesis examples (the "fast" profile of tests/conftest.py)
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow" --hypothesis-profile=fast
+	$(PY) -m pytest $(XDIST) -m "not slow" --hypothesis-profile=fast
 
 bench: $(STAMP)
 	$(PY) benchmarks/validate.py

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,6 +89,16 @@ def same_json(a: Any, b: Any) -> bool:
     return a == b
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`: two workers, `--dist loadgroup`) the tests that share the
+    `spark` session below run on one worker: one JVM for them all, not one a worker. Everything else
+    is free to run on either: servers listen on free ports of 127.0.0.1, files go to each test's
+    tmp_path, journals to its own ADROP_KIT_STATE_DIR."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     """One SparkSession on `local[2]` for every test that can share it (a JVM start is the slow part
@@ -99,3 +112,21 @@ def spark() -> Iterator[Any]:
     session.conf.set("spark.sql.shuffle.partitions", "4")
     yield session
     session.stop()
+
+
+SPARK_VARS = ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "SPARK_REMOTE", "PYSPARK_SUBMIT_ARGS", "MASTER",
+              "SPARK_CONF_DIR", "SPARK_HOME", "PYSPARK_GATEWAY_PORT")
+"""What tells Spark where to run and which Python its workers start: a test of the defaults clears them."""
+
+
+def system_python_without_deps() -> str | None:
+    """The system `python3` (on a PATH without the venv) when it cannot import adrop_kit's dependencies,
+    else None: Spark's own default for its Python workers, which a venv's `adrop-kit` must not use."""
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if not p.startswith(os.path.dirname(sys.executable)))
+    python = shutil.which("python3", path=path)
+    if python is None:
+        return None
+    if subprocess.run([python, "-c", "import polars, orjson"], capture_output=True, check=False).returncode == 0:
+        return None
+    return python

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # a real browser on JupyterLab: minutes, not seconds
+pytestmark = [pytest.mark.slow,  # a real browser on JupyterLab: minutes, not seconds
+              pytest.mark.xdist_group("browser")]  # under pytest-xdist: one JupyterLab and one Chromium
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

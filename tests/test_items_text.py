@@ -53,7 +53,7 @@ def _report(path, *, native: bool) -> dict:
         nested._clean_plain_items = original
 
 
-@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(items_text(), min_size=1, max_size=12))
 def test_a_report_is_the_same_with_and_without_the_native_items_filter(tmp_path_factory, texts: list[str]) -> None:
     path = tmp_path_factory.mktemp("items") / "e.jsonl"
@@ -63,7 +63,7 @@ def test_a_report_is_the_same_with_and_without_the_native_items_filter(tmp_path_
     assert _report(path, native=True) == _report(path, native=False)
 
 
-@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(items_text(), min_size=1, max_size=12))
 def test_a_csv_report_is_the_same_with_and_without_the_native_items_filter(tmp_path_factory, texts: list[str]) -> None:
     """A CSV cell reaches the checks as written (a JSON source's items are written again by orjson):

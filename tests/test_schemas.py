@@ -13,6 +13,7 @@ import pandera.pandas as ppa
 import pandera.polars as pa
 import polars as pl
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from pandera.typing import DataFrame as PandasFrame
 from pandera.typing.polars import DataFrame
@@ -36,6 +37,9 @@ ROWS = [
 FAIL = models_for(warnings="fail")
 FAIL_PANDAS = models_for(warnings="fail", backend="pandas")
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+"""Each property runs as many examples as it needs (`examples(n)`: a fifth under the fast profile). A pandera
+validation costs a few hundred ms of CPU even on 8 rows (a check per rule, each reading the frame again), so
+the counts are below hypothesis' default of 100: they took 94 CPU s of the whole suite's 530."""
 
 
 def _model_verdicts(model: type, df: object) -> set[tuple[int, str]]:
@@ -139,7 +143,7 @@ def test_a_tracking_plan_gets_its_models_at_run_time(tmp_path):
 
 
 # -- one verdict ---------------------------------------------------------------------------------------
-@PROPERTY
+@settings(PROPERTY, max_examples=examples(50))
 @given(frames(FAIL.Events, invalid_rate=0.4, max_size=10))
 def test_the_mixed_model_gives_validate_events_verdicts_on_typed_frames(df):
     with warnings.catch_warnings():
@@ -148,21 +152,21 @@ def test_the_mixed_model_gives_validate_events_verdicts_on_typed_frames(df):
         assert _model_verdicts(Events, df) == _report_verdicts(df, errors_only=True)  # warnings do not fail
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=examples(50))
 @given(frames(FAIL.Purchase, invalid_rate=0.4, max_size=8) | frames(FAIL.AddToCart, invalid_rate=0.4, max_size=8))
 def test_an_event_model_gives_validate_events_verdicts_on_its_typed_frames(df):
     model = FAIL.Purchase if "tx_id" in df.columns else FAIL.AddToCart
     assert _model_verdicts(model, df) == _report_verdicts(df)
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=examples(30))  # the polars models above hold the rules; this, the pandas backend
 @given(frames(FAIL_PANDAS.Events, invalid_rate=0.4, max_size=8))
 def test_the_pandas_models_give_the_same_verdicts(df):
     assert isinstance(df, pd.DataFrame)
     assert _model_verdicts(FAIL_PANDAS.Events, df) == _report_verdicts(df)
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=examples(50))
 @given(frames(Purchase, min_size=1, max_size=6))
 def test_the_strategies_draw_frames_a_model_accepts_without_a_warning(df):
     with warnings.catch_warnings():

@@ -234,9 +234,9 @@ def _native_problems(df: pl.DataFrame) -> dict[int, str]:
     """Rows of a native frame whose values nest or widen past the limits (the keys of the body a
     row would send are counted by the batch check, `validate.size`, without metadata or nulls)."""
     problems: dict[int, str] = {}
-    payload = [c for c in df.columns if not c.startswith("_")]
+    payload, schema = [c for c in df.columns if not c.startswith("_")], df.schema  # not per column: O(n²)
     for name in payload:
-        dtype = df.schema[name]
+        dtype = schema[name]
         depth, width = _dtype_shape(dtype)
         if dtype == pl.Object or depth >= MAX_DEPTH or width > MAX_KEYS:
             for i, v in enumerate(df.get_column(name).to_list()):
