@@ -26,9 +26,10 @@ value or a verdict; that is proven line by line, never assumed:
 
 A number key's class comes from the sample: `int` (integer tokens alone, read as Int64), `float`
 (fractions alone, Float64) or `num` (both, as real exports mix `29900` and `14.99`: read as
-Float64, and each integer token's text, found at the top level of the lines whose value is
-integral, kept in `__exact__<key>` as the precise path keeps it); a line whose token is of
-another class goes to the precise path, and `merge_lanes` gives the merged column the type the
+Float64, and each integer token's text kept in `__exact__<key>` as the precise path keeps it: the
+integer of an integral value, read from the line's top level only where the line holds a `.0`
+token, the grammar's one integral fraction); a line whose token is of another class goes to the
+precise path, and `merge_lanes` gives the merged column the type the
 precise path would give the whole file (`io.frames`). Keys outside the catalog are in the schema
 when the sample shows them with one JSON type (string, boolean, integer or fraction) and a plain name,
 in at least 1 line in `frames.RARE` (a key rarer there is likely rare over the file, where the precise
@@ -206,8 +207,7 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[i
     if not keep.all():
         slow = pl.concat([slow, fast.filter(~keep).get_column(ROW)]).sort()
         fast = fast.filter(keep)  # (a copy of the frame: only when some line is not read one for one)
-    frame = fast.drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR),
-                                                         pl.lit(None, pl.String).alias(RAW))
+    frame = fast.drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR), pl.lit(None, pl.String).alias(RAW))
     return frame, slow.to_list()
 
 
