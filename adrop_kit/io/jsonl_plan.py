@@ -55,7 +55,6 @@ class Plan:
 
     classes: dict[str, str]
     extras: set[str] = field(default_factory=set)
-    item_keys: tuple[str, ...] = ()  # the catalog's item parameters (`io.jsonl_fast` proves items texts with them)
 
     def keys_pattern(self) -> str:
         return "|".join(sorted(map(re.escape, self.classes)))
@@ -121,7 +120,7 @@ def plan(lines: list[bytes], catalog: Catalog) -> Plan:
         if len(extras) < MAX_EXTRA_KEYS:
             extras.add(key)
             classes[key] = next(iter(kinds))  # type: ignore[arg-type]
-    return Plan(classes, extras, tuple(param.name for param in catalog.item_params))
+    return Plan(classes, extras)
 
 
 __all__ = ["ITEMS_TEXT", "MAX_EXTRA_KEYS", "NAME", "STR", "W", "Plan", "plan"]
