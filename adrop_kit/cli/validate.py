@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from adrop_kit.validate.report import DatasetReport
 
 DEFAULT_LIMIT = 20
-DEFAULT_BATCH_MB = 16  # io.stream.DEFAULT_BATCH_BYTES, in MiB
+DEFAULT_BATCH_MB = 12  # io.stream.DEFAULT_BATCH_BYTES, in MiB
 VALUE_WIDTH = 28
 SAMPLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
 

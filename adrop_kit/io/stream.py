@@ -45,10 +45,10 @@ from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, Decoded, bom_of, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
 
-DEFAULT_BATCH_BYTES = 16 << 20
-"""Text is read in chunks of about this many (decompressed) bytes: ~90k events of a realistic export. A JSONL
-batch takes ~15x its text while read and checked (a wide frame, mostly nulls: 16 bytes a cell); at 16 MiB a
-streamed run of realistic rows peaks near 530 MB, at 32 MiB 720 MB, for no measurable difference in CPU time."""
+DEFAULT_BATCH_BYTES = 12 << 20
+"""Text is read in chunks of about this many (decompressed) bytes: ~65k events of a realistic export. A JSONL
+batch takes ~15x its text while read and checked (a wide frame, mostly nulls: 16 bytes a cell); 10M realistic
+rows with violations_out peak at 454 MB (8 MiB), 508 (12), 623 (16): benchmarks/README.md, `stream.py`."""
 DEFAULT_BATCH_ROWS = 250_000
 """Parquet is read in record batches of this many rows."""
 READ_AHEAD = 1 << 16
