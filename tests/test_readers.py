@@ -525,3 +525,19 @@ def test_newline_delimited_json_saved_as_json_is_read_as_jsonl(tmp_path, capsys)
     pretty = tmp_path / "pretty.json"  # `jq .` without -c: documents one after another, not lines
     pretty.write_text('{\n  "uid": "u1"\n}\n{\n  "uid": "u2"\n}\n')
     _refused(pretty, "one event per line (`jq -c` writes them so)", capsys)
+
+
+@pytest.mark.parametrize("key", ["*", "^a$", "^.*$", "^uid$"])
+def test_a_key_polars_reads_as_a_pattern_is_a_key_like_any_other(tmp_path, capsys, key):
+    import pandas as pd
+    import polars as pl
+
+    event = {"eventName": "app_open", "uid": "u0", key: "x"}
+    (tmp_path / "e.jsonl").write_text(json.dumps(event) + "\n")
+    pl.DataFrame([event]).write_parquet(tmp_path / "e.parquet")
+    for data in ([event], tmp_path / "e.jsonl", tmp_path / "e.parquet", pd.DataFrame([event]), pl.DataFrame([event])):
+        report = ak.validate_events(data)
+        assert [(v["rule"], v["field"]) for v in report.violations.to_dicts()] == [("W102", key)], data
+        assert report.valid_rows.to_dicts() == [event], data
+    (tmp_path / "e.csv").write_text(f"eventName,uid,{key}\napp_open,u0,x\n")
+    _refused(tmp_path / "e.csv", f"a column is named {key!r}", capsys)

@@ -34,6 +34,12 @@ _FLOATS = frozenset({float, NumberToken})
 
 # `problems` maps a row position to why it is an E001 row (found while its values are converted;
 # lists of dicts and pandas rows then take the message of the whole event, as validate_event would).
+def polars_pattern(name: str) -> bool:
+    """Whether polars reads `name`, given as a column name to an expression, as every column (`*`) or
+    as a regex (`^…$`): such a key never becomes a column of its own, it is kept in `__more`."""
+    return name == "*" or (len(name) > 1 and name.startswith("^") and name.endswith("$"))
+
+
 def value_text(value: Any, i: int, problems: dict[int, str]) -> str | None:
     if value is None:
         return None
@@ -151,4 +157,4 @@ def _numbers(name: str, values: list[Any], kinds: set[type], ptype: str, problem
     return out
 
 
-__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "series", "unique_columns", "value_text"]
+__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "polars_pattern", "series", "unique_columns", "value_text"]

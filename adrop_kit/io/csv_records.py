@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 
 from adrop_kit.errors import DataReadError
+from adrop_kit.io.columns import polars_pattern
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.rules import MAX_KEYS, SIZE_MESSAGE
 
@@ -185,6 +186,9 @@ def read_header(data: bytes, source: str | Path, sep: bytes | None = None) -> He
                             "(Excel leaves empty ones after the last column used) or give each a name")
     seen: set[str] = set()
     for name in names:
+        if polars_pattern(name):
+            raise DataReadError(f"{source}: a column is named {name!r}, which the reader takes for a pattern "
+                                "(every column, or a regex); rename that column")
         if name in seen:
             raise DataReadError(f"{source}: the header names the column {name!r} twice")
         seen.add(name)

@@ -39,7 +39,7 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, series, value_text
+from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, polars_pattern, series, value_text
 from adrop_kit.io.jsontext import limits_problem, sent_items
 from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
@@ -159,7 +159,8 @@ def _records_frame(records: list[Any], counts: Counter[Any], err: list[str | Non
         if name.startswith("__") or name in names:  # the reserved namespace of this frame
             continue
         if name not in types:
-            if others >= MAX_OTHER_COLUMNS or (count + other_counts.get(name, 0)) * RARE < n_ok + other_ok:
+            if (others >= MAX_OTHER_COLUMNS or (count + other_counts.get(name, 0)) * RARE < n_ok + other_ok
+                    or polars_pattern(name)):
                 packed.add(k)
                 continue
             others += 1
@@ -249,6 +250,8 @@ def normalise_native(df: pl.DataFrame, catalog: Catalog, *, problems: Mapping[in
     """A polars frame (also what pandas becomes) in canonical form; `problems` adds E001 rows."""
     types = key_types(catalog)
     problems = {**_native_problems(df), **(problems or {})}
+    if patterned := [c for c in df.columns if polars_pattern(c)]:
+        df = _into_more(df, patterned, problems)
     exprs: list[pl.Expr | pl.Series] = []
     for name, dtype in df.schema.items():
         ptype = types.get(name)
@@ -293,6 +296,30 @@ def normalise_native(df: pl.DataFrame, catalog: Catalog, *, problems: Mapping[in
             messages[i] = m
         out = out.with_columns(pl.coalesce(pl.col(ERROR), pl.Series(messages, dtype=pl.String)).alias(ERROR))
     return out
+
+
+def _into_more(df: pl.DataFrame, names: list[str], problems: dict[int, str]) -> pl.DataFrame:
+    """The columns `names` (keys polars would read as patterns: `polars_pattern`) moved into `__more`,
+    each row's JSON object of its rare keys; read by name, never through an expression."""
+    import polars.selectors as cs
+
+    def column(name: str) -> list[Any]:
+        return df.get_column(name).to_list() if name in df.columns else [None] * df.height
+
+    sides = {BAD + n for n in names} | {EXACT + n for n in names}  # (a pandas column's side columns)
+    values = [(n, column(n), column(BAD + n), column(EXACT + n)) for n in names]
+    old = column(MORE)
+    texts: list[str | None] = []
+    for i in range(df.height):
+        extra = loads_exact(old[i]) if old[i] is not None else {}
+        for n, col, bad, exact in values:
+            if bad[i] is not None or exact[i] is not None:
+                extra[n] = loads_exact(bad[i] if bad[i] is not None else exact[i])
+            elif col[i] is not None:
+                extra[n] = plain(col[i])
+        texts.append(None if i in problems or not extra else value_text(extra, i, problems))
+    kept = df.select(cs.by_name([c for c in df.columns if c not in names and c not in sides and c != MORE]))
+    return kept.with_columns(pl.Series(MORE, texts, pl.String))
 
 
 def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
