@@ -541,3 +541,56 @@ def test_a_key_polars_reads_as_a_pattern_is_a_key_like_any_other(tmp_path, capsy
         assert report.valid_rows.to_dicts() == [event], data
     (tmp_path / "e.csv").write_text(f"eventName,uid,{key}\napp_open,u0,x\n")
     _refused(tmp_path / "e.csv", f"a column is named {key!r}", capsys)
+
+
+def test_a_second_byte_order_mark_in_a_utf16_file_is_text_streamed_or_not(tmp_path):
+    line = '{"uid":"u","eventName":"page_view","page_id":"x"}\n'
+    jsonl, csv_path = tmp_path / "d.jsonl", tmp_path / "d.csv"
+    jsonl.write_bytes(codecs.BOM_UTF16_LE + ("\ufeff" + line * 400).encode("utf-16-le"))
+    csv_path.write_bytes(codecs.BOM_UTF16_LE + ("\ufeffuid,eventName,page_id\n" + "u,page_view,x\n" * 300)
+                         .encode("utf-16-le"))
+    for path in (jsonl, csv_path):
+        whole = ak.validate_events(path, stream=False)
+        for batch in (1000, 4099):
+            streamed = ak.validate_events(path, stream=True, batch_bytes=batch)
+            assert (streamed.rows, streamed.invalid) == (whole.rows, whole.invalid), (path, batch)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_naming_the_encoding_of_a_file_with_a_byte_order_mark_reads_it_once(tmp_path, encoding):
+    codec = "utf-32-le" if encoding == "utf-32" else "utf-16-le"
+    bom = codecs.BOM_UTF32_LE if encoding == "utf-32" else codecs.BOM_UTF16_LE
+    path = tmp_path / "e.csv"
+    path.write_bytes(bom + ("uid,eventName,page_id\n" + "u,page_view,x\n" * 300).encode(codec))
+    for stream in (False, True):
+        report = ak.validate_events(path, encoding=encoding, stream=stream, **({"batch_bytes": 999} if stream else {}))
+        assert (report.rows, report.invalid) == (300, 0), (encoding, stream)
+
+
+def test_a_json_file_whose_first_line_is_broken_still_reads_line_by_line(tmp_path):
+    good = '{"uid":"u","eventName":"app_open"}\n' * 5
+    for first in ('{"uid": NaN, "eventName":"app_open"}', '{"uid": "u", "eventName"',
+                  '{"uid":"u","eventName":"app_open","n":' + "[" * 1100 + "]" * 1100 + "}"):
+        (tmp_path / "e.json").write_text(first + "\n" + good)
+        (tmp_path / "e.jsonl").write_text(first + "\n" + good)
+        as_json, as_jsonl = (ak.validate_events(tmp_path / n) for n in ("e.json", "e.jsonl"))
+        assert (as_json.rows, as_json.invalid) == (as_jsonl.rows, as_jsonl.invalid) == (6, 1), first[:20]
+
+
+@pytest.mark.parametrize("value", [[1], ["not json"], ['["a list"]']])
+def test_a_users_frame_column_named_like_the_rare_keys_column_is_metadata(value):
+    import pandas as pd
+    import polars as pl
+
+    row = {"uid": ["u"], "eventName": ["page_view"], "page_id": ["x"], "__more": value}
+    for frame in (pl.DataFrame(row), pd.DataFrame(row)):
+        report = ak.validate_events(frame)
+        assert (report.rows, report.invalid, report.violations.height) == (1, 0, 0)
+
+
+def test_a_pandas_string_column_holding_a_lone_surrogate_is_an_e001_row():
+    import pandas as pd
+
+    frame = pd.DataFrame({"uid": pd.array(["\ud800", "u"], dtype="string[python]"), "eventName": ["app_open"] * 2})
+    report = ak.validate_events(frame)
+    assert (report.rows, report.invalid) == (2, 1) and _rules(report) == {0: {"E001"}}

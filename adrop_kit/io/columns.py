@@ -19,7 +19,7 @@ import polars as pl
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.jsontext import limits_problem
 from adrop_kit.io.numbers import NumberToken
-from adrop_kit.io.values import PLAIN_TYPES, as_float, exact_json, number_text, plain
+from adrop_kit.io.values import PLAIN_TYPES, as_float, exact_json, loads_exact, number_text, plain
 from adrop_kit.spec.rules import digits_message
 
 BAD = "__bad__"
@@ -38,6 +38,30 @@ def polars_pattern(name: str) -> bool:
     """Whether polars reads `name`, given as a column name to an expression, as every column (`*`) or
     as a regex (`^…$`): such a key never becomes a column of its own, it is kept in `__more`."""
     return name == "*" or (len(name) > 1 and name.startswith("^") and name.endswith("$"))
+
+
+def into_more(df: pl.DataFrame, names: list[str], problems: dict[int, str]) -> pl.DataFrame:
+    """The columns `names` (keys polars would read as patterns: `polars_pattern`) moved into `__more`,
+    each row's JSON object of its rare keys; read by name, never through an expression."""
+    import polars.selectors as cs
+
+    def column(name: str) -> list[Any]:
+        return df.get_column(name).to_list() if name in df.columns else [None] * df.height
+
+    sides = {BAD + n for n in names} | {EXACT + n for n in names}  # (a pandas column's side columns)
+    values = [(n, column(n), column(BAD + n), column(EXACT + n)) for n in names]
+    old = column(MORE)
+    texts: list[str | None] = []
+    for i in range(df.height):
+        extra = loads_exact(old[i]) if old[i] is not None else {}
+        for n, col, bad, exact in values:
+            if bad[i] is not None or exact[i] is not None:
+                extra[n] = loads_exact(bad[i] if bad[i] is not None else exact[i])
+            elif col[i] is not None:
+                extra[n] = plain(col[i])
+        texts.append(None if i in problems or not extra else value_text(extra, i, problems))
+    kept = df.select(cs.by_name([c for c in df.columns if c not in names and c not in sides and c != MORE]))
+    return kept.with_columns(pl.Series(MORE, texts, pl.String))
 
 
 def value_text(value: Any, i: int, problems: dict[int, str]) -> str | None:
@@ -157,4 +181,5 @@ def _numbers(name: str, values: list[Any], kinds: set[type], ptype: str, problem
     return out
 
 
-__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "polars_pattern", "series", "unique_columns", "value_text"]
+__all__ = ["BAD", "EXACT", "MORE", "NATIVE_DTYPES", "into_more", "polars_pattern", "series", "unique_columns",
+           "value_text"]

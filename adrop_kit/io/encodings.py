@@ -58,6 +58,8 @@ def choose(block: bytes, label: str, encoding: str | None = None) -> tuple[str |
     """(the encoding to transcode from, or None; a note for the report, or None) for a file starting with `block`."""
     if encoding is not None:
         name = codecs.lookup(encoding).name  # LookupError for an unknown one: a usage error
+        if name.startswith(("utf-16", "utf-32")) and b"\x00" not in block:  # decoded from its byte order mark
+            return None, None
         return (None if name == "utf-8" else name), None
     if _utf8(block):
         return None, None

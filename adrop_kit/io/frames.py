@@ -39,7 +39,7 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, polars_pattern, series, value_text
+from adrop_kit.io.columns import BAD, EXACT, MORE, NATIVE_DTYPES, into_more, polars_pattern, series, value_text
 from adrop_kit.io.jsontext import limits_problem, sent_items
 from adrop_kit.io.values import LONG_RUN_PATTERN, event_problem, exact_json, loads_exact, plain, value_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
@@ -251,7 +251,7 @@ def normalise_native(df: pl.DataFrame, catalog: Catalog, *, problems: Mapping[in
     types = key_types(catalog)
     problems = {**_native_problems(df), **(problems or {})}
     if patterned := [c for c in df.columns if polars_pattern(c)]:
-        df = _into_more(df, patterned, problems)
+        df = into_more(df, patterned, problems)
     exprs: list[pl.Expr | pl.Series] = []
     for name, dtype in df.schema.items():
         ptype = types.get(name)
@@ -298,30 +298,6 @@ def normalise_native(df: pl.DataFrame, catalog: Catalog, *, problems: Mapping[in
     return out
 
 
-def _into_more(df: pl.DataFrame, names: list[str], problems: dict[int, str]) -> pl.DataFrame:
-    """The columns `names` (keys polars would read as patterns: `polars_pattern`) moved into `__more`,
-    each row's JSON object of its rare keys; read by name, never through an expression."""
-    import polars.selectors as cs
-
-    def column(name: str) -> list[Any]:
-        return df.get_column(name).to_list() if name in df.columns else [None] * df.height
-
-    sides = {BAD + n for n in names} | {EXACT + n for n in names}  # (a pandas column's side columns)
-    values = [(n, column(n), column(BAD + n), column(EXACT + n)) for n in names]
-    old = column(MORE)
-    texts: list[str | None] = []
-    for i in range(df.height):
-        extra = loads_exact(old[i]) if old[i] is not None else {}
-        for n, col, bad, exact in values:
-            if bad[i] is not None or exact[i] is not None:
-                extra[n] = loads_exact(bad[i] if bad[i] is not None else exact[i])
-            elif col[i] is not None:
-                extra[n] = plain(col[i])
-        texts.append(None if i in problems or not extra else value_text(extra, i, problems))
-    kept = df.select(cs.by_name([c for c in df.columns if c not in names and c not in sides and c != MORE]))
-    return kept.with_columns(pl.Series(MORE, texts, pl.String))
-
-
 def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
     found: dict[int, str] = {}
     texts = [None if i in problems else value_text(plain(v), i, found) for i, v in enumerate(col.to_list())]
@@ -330,8 +306,23 @@ def _texts(col: pl.Series, problems: dict[int, str]) -> list[str | None]:
 
 
 def without_reserved(df: pl.DataFrame) -> pl.DataFrame:
-    """A user's frame without the readers' row bookkeeping (`__bad__`, `__exact__` columns carry values)."""
-    return df.drop([c for c in df.columns if c in (ROW, LINE, ERROR, RAW)])
+    """A user's frame without the readers' row bookkeeping. `__bad__`, `__exact__` and `__more` columns
+    carry values (a canonical frame written out and read back) when they hold what the readers write
+    there, JSON text (an object in `__more`); other such columns are metadata, dropped unread."""
+    drop = [c for c in df.columns if c in (ROW, LINE, ERROR, RAW)]
+    for c in df.columns:
+        if (c == MORE or c.startswith((BAD, EXACT))) and not _json_texts(df.get_column(c), objects=c == MORE):
+            drop.append(c)
+    return df.drop(drop) if drop else df
+
+
+def _json_texts(col: pl.Series, *, objects: bool) -> bool:
+    if col.dtype != pl.String:
+        return col.dtype == pl.Null
+    try:
+        return all(not objects or type(v) is dict for v in map(loads_exact, col.drop_nulls().to_list()))
+    except ValueError:
+        return False
 
 
 def from_polars(df: pl.DataFrame, catalog: Catalog, *, source: str = "<polars.DataFrame>") -> Frame:

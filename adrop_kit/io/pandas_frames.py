@@ -10,7 +10,18 @@ from typing import Any
 import polars as pl
 
 from adrop_kit.io.columns import series, unique_columns
-from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame, frame_of, key_name, key_types, normalise_native
+from adrop_kit.io.frames import (
+    ERROR,
+    LINE,
+    RAW,
+    ROW,
+    Frame,
+    frame_of,
+    key_name,
+    key_types,
+    normalise_native,
+    without_reserved,
+)
 from adrop_kit.io.values import event_problem, plain, value_problem
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import UNICODE_MESSAGE
@@ -42,7 +53,7 @@ def from_pandas(pdf: Any, catalog: Catalog, *, source: str = "<pandas.DataFrame>
     if df.height != len(pdf):  # empty columns list
         df = pl.DataFrame({ROW: range(len(pdf))})
     messages = {i: _row_problem(pdf, i) or m for i, m in problems.items()}
-    return Frame(normalise_native(df, catalog, problems=messages), source)
+    return Frame(normalise_native(without_reserved(df), catalog, problems=messages), source)
 
 
 def _string_column(s: Any, key: str) -> pl.Series | None:
@@ -70,7 +81,8 @@ def _pandas_series(key: str, vals: list[Any], ptype: str | None, problems: dict[
 
 def _row_problem(pdf: Any, i: int) -> str | None:
     """The E001 message of a pandas row, judged as the event it stands for (its non-missing cells)."""
-    return value_problem({key_name(k): plain(v) for k, v in pdf.iloc[i].items() if not _missing(v)})
+    cells = ((k, pdf[k].iat[i]) for k in pdf.columns)  # (not `iloc[i]`: a row of one dtype may not hold them)
+    return value_problem({key_name(k): plain(v) for k, v in cells if not _missing(v)})
 
 
 def _missing(v: Any) -> bool:

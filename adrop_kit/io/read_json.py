@@ -268,19 +268,29 @@ def read_json(data: bytes, source: str, catalog: Catalog) -> Frame:
 
 
 def newline_delimited(data: bytes) -> bool:
-    """Whether a .json file holds one JSON object per line (read as JSONL, rows named by line) rather
-    than one document: its first non-blank line is a whole object and another line follows it."""
-    start = len(data) - len(data.lstrip())
-    end = data.find(b"\n", start, start + READ_BOUND)
-    if end < 0 or data[start:start + 1] != b"{" or not data[end:end + SNIFF_AFTER].strip():
+    """Whether a .json file holds one JSON object per line (read as JSONL, rows named by line, so a
+    broken line is its own E001 row) rather than one document: it starts with `{`, and its first or
+    second non-blank line is a whole object on its own (a pretty-printed document has neither)."""
+    lines: list[bytes] = []
+    pos = len(data) - len(data.lstrip())
+    if data[pos:pos + 1] != b"{":
         return False
-    try:
-        return type(orjson.loads(data[start:end])) is dict
-    except orjson.JSONDecodeError:
+    while len(lines) < 2 and pos < len(data):
+        end = data.find(b"\n", pos, pos + READ_BOUND)
+        if end < 0:
+            end = len(data) if len(data) - pos <= READ_BOUND else pos + READ_BOUND
+        if line := data[pos:end].strip():
+            lines.append(line)
+        pos = end + 1
+    if len(lines) < 2:  # one line: one event, read as a document
         return False
-
-
-SNIFF_AFTER = 1 << 16  # (whitespace this long after the first line: one document with blank lines)
+    for line in lines:
+        try:
+            if type(orjson.loads(line)) is dict:
+                return True
+        except orjson.JSONDecodeError:
+            continue
+    return False
 
 
 def _not_a_dataset(source: str, value: Any) -> str:

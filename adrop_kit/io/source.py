@@ -93,10 +93,13 @@ def _binary(p: Path, at: int) -> str:
             "if it is UTF-16 text without a byte order mark, save it as UTF-8")
 
 
-def utf8_text(data: bytes, p: Path) -> bytes:
+def utf8_text(data: bytes, p: Path, *, skip_bom: bool = True) -> bytes:
     """`data` as UTF-8 bytes: a UTF-8 byte order mark skipped, UTF-16/UTF-32 with a byte order mark
-    decoded. Binary data (a NUL byte within the first SNIFF_BYTES) raises DataReadError."""
-    if data.startswith(codecs.BOM_UTF8):
+    decoded (one mark only: `skip_bom=False` for text decoded from such a file already). Binary data
+    (a NUL byte within the first SNIFF_BYTES) raises DataReadError."""
+    if not skip_bom:
+        pass
+    elif data.startswith(codecs.BOM_UTF8):
         data = data[3:]
     elif (found := bom_of(data)) is not None:
         bom, codec, name = found

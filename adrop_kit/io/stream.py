@@ -143,7 +143,7 @@ def _first_block(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[BinaryIO, 
         mark, codec, name = found
         fh = Decoded(fh, codec, name, part.label, head=block[len(mark):], start=len(mark))  # type: ignore
         block = read_block(fh, part, want)
-        eof = len(block) < want
+        return fh, utf8_text(block, Path(part.label), skip_bom=False), len(block) < want  # (one mark, as whole)
     return fh, utf8_text(block, Path(part.label)), eof
 
 
