@@ -45,11 +45,11 @@ SAMPLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
 def add_parsers(sub: Any, *, fmt: dict, plan: dict) -> None:
-    v = sub.add_parser("validate", help="check a dataset (.csv, .jsonl, .ndjson, .json, .parquet)",
+    v = sub.add_parser("validate", help="check a dataset (.csv, .tsv, .jsonl, .ndjson, .json, .parquet)",
                        description="Check every row of a dataset against the contract and report what breaks. "
                                    "The input is read in batches: any size fits in memory.")
     v.add_argument("path", metavar="PATH", nargs="+",
-                   help="the dataset: a file (.csv, .jsonl, .ndjson, .json, .parquet; .gz or .zst for text), "
+                   help="the dataset: a file (.csv, .tsv, .jsonl, .ndjson, .json, .parquet; .gz or .zst for text), "
                         "a directory of part files (read recursively), a quoted glob, several of these, "
                         "or - for JSONL on standard input")
     v.add_argument("--violations-out", metavar="FILE", type=Path,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from adrop_kit.errors import DataReadError
+from adrop_kit.io.encodings import Transcoder
 from adrop_kit.spec.rules import MAX_EVENT_BYTES
 from adrop_kit.support.labels import escape
 
@@ -97,11 +98,9 @@ def utf8_text(data: bytes, p: Path, *, skip_bom: bool = True) -> bytes:
     """`data` as UTF-8 bytes: a UTF-8 byte order mark skipped, UTF-16/UTF-32 with a byte order mark
     decoded (one mark only: `skip_bom=False` for text decoded from such a file already). Binary data
     (a NUL byte within the first SNIFF_BYTES) raises DataReadError."""
-    if not skip_bom:
-        pass
-    elif data.startswith(codecs.BOM_UTF8):
+    if skip_bom and data.startswith(codecs.BOM_UTF8):
         data = data[3:]
-    elif (found := bom_of(data)) is not None:
+    elif skip_bom and (found := bom_of(data)) is not None:
         bom, codec, name = found
         try:
             data = data[len(bom):].decode(codec).encode("utf-8")
@@ -122,17 +121,17 @@ def _undecodable(label: str | Path, name: str, reason: str, at: int) -> str:
     return f"{escape(label)}: not valid {name} text ({reason} at byte {at:,}); save it as UTF-8"
 
 
-class Decoded:
-    """A UTF-16/UTF-32 stream read as UTF-8 bytes, decoded as it is read (`read(n)` as a file's), so a
-    big file is never held whole. `head`: what was read already, after the byte order mark (`start`
-    bytes). Bytes that do not decode are a DataReadError naming the byte, as `utf8_text` names it."""
+class Decoded(Transcoder):
+    """A UTF-16/UTF-32 stream read as UTF-8 bytes, decoded as it is read (a `Transcoder`), so a big file
+    is never held whole. `head`: what was read already, after the byte order mark (`start` bytes).
+    Unlike a guessed encoding's, bytes that do not decode are a DataReadError naming the byte, as
+    `utf8_text` names it for a file read whole."""
 
     def __init__(self, raw: BinaryIO, codec: str, name: str, label: str, *, head: bytes, start: int):
-        self.raw, self.name, self.label = raw, name, label
+        self.name, self.label = name, label
         self._decode = getattr(codecs, codec.replace("-", "_") + "_decode")  # (data, errors, final) -> (str, used)
         self.tail, self.at = b"", start  # bytes not decoded yet (a code unit cut in two), where they start
-        self.pending = self._convert(head, final=False)
-        self.done = False
+        super().__init__(raw, codec, head)
 
     def _convert(self, data: bytes, *, final: bool) -> bytes:
         data = self.tail + data
@@ -142,17 +141,6 @@ class Decoded:
             raise DataReadError(_undecodable(self.label, self.name, exc.reason, self.at + exc.start)) from None
         self.tail, self.at = data[used:], self.at + used
         return text.encode("utf-8")
-
-    def read(self, n: int = -1) -> bytes:
-        while not self.done and (n < 0 or len(self.pending) < n):
-            chunk = self.raw.read(CHUNK if n < 0 else max(n, 1 << 16))
-            self.pending += self._convert(chunk, final=not chunk)
-            self.done = not chunk
-        out, self.pending = (self.pending, b"") if n < 0 else (self.pending[:n], self.pending[n:])
-        return out
-
-    def close(self) -> None:
-        self.raw.close()
 
 
 def is_blank(data: bytes) -> bool:
