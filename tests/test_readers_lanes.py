@@ -223,3 +223,31 @@ def test_a_custom_key_rare_in_the_sample_takes_the_precise_lane_at_once(monkeypa
     monkeypatch.setattr(read_json, "holding", lambda fast, keys: evicted.append(keys) or real(fast, keys))
     two = _both(_file(3000, odd), monkeypatch, parsed)
     assert "__more" in two.columns and sorted(parsed) == sorted(odd) and not evicted
+
+
+def test_an_unordered_read_holds_the_same_rows_and_the_report_gives_them_in_order(monkeypatch, tmp_path) -> None:
+    """`read_jsonl(ordered=False)` (what `validate_events` reads a file with) skips the sort of the
+    merged lanes: the same rows, `__row` saying where each was; what users see is in input order."""
+    odd = {i: b'{"uid":"u%d","eventName":"view_item","item_id":"S","price":"1,5","ts":"2026"}' % i
+           for i in range(3, 6000, 97)}  # a wrong-typed price: the precise lane, between native rows
+    odd |= {i: b'{"uid":"u%d","eventName":"view_item","item_id":"S","price":1.50,"ts":"2026"}' % i
+            for i in range(7, 6000, 89)}  # valid, and read precisely (`1.50` goes out as written)
+    odd |= {i: b'{"eventName":"view_item","item_id":"S","price":1.5,"ts":"2026","uid":"u%d"}' % i
+            for i in range(5, 6000, 101) if i % 2}  # plain, native, and valid
+    odd |= {i: b'{"eventName":"view_item","item_id":"S","price":1.5,"ts":"2026"}' for i in range(11, 6000, 103)}
+    odd[10] = b"{broken"
+    data = _file(6000, odd)
+    monkeypatch.setattr(read_json, "NATIVE_FROM", 0)
+    ordered = read_json.read_jsonl(data, "f.jsonl", CATALOG).df
+    loose = read_json.read_jsonl(data, "f.jsonl", CATALOG, ordered=False).df
+    assert not loose.get_column("__row").is_sorted()  # (else this test would prove nothing)
+    assert_frame_equal(loose.sort("__row"), ordered)
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(data)
+    report = ak.validate_events(path, valid_out=tmp_path / "v.jsonl", invalid_out=tmp_path / "i.csv")
+    bad = sorted(i for i, line in odd.items() if b'"1,5"' in line or b"uid" not in line)  # (no uid: invalid)
+    assert report.invalid_rows.get_column("row").to_list() == sorted(bad)
+    assert report.valid_rows.get_column("uid").to_list() == [f"u{i}" for i in range(6000) if i not in bad]
+    assert [orjson.loads(line)["uid"] for line in (tmp_path / "v.jsonl").read_bytes().splitlines()] == \
+        report.valid_rows.get_column("uid").to_list()
+    assert pl.read_csv(tmp_path / "i.csv").get_column("row").to_list() == sorted(bad)

@@ -70,6 +70,11 @@ class Frame:
     whose name holds semicolons); reports show them."""
 
 
+def in_order(df: pl.DataFrame) -> pl.DataFrame:
+    """Rows by `__row` (a reader may leave them in another order: `read_jsonl(ordered=False)`)."""
+    return df if ROW not in df.columns or df.get_column(ROW).is_sorted() else df.sort(ROW)
+
+
 def key_types(catalog: Catalog) -> dict[str, str]:
     """JSON type of every known top-level key: the envelope strings plus every parameter."""
     return {"uid": "string", "eventName": "string", "platform": "string", **catalog.param_types}

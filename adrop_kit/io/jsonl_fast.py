@@ -53,7 +53,6 @@ import pyarrow as pa
 from adrop_kit.io.columns import EXACT
 from adrop_kit.io.frames import ERROR, RAW, ROW, key_types
 from adrop_kit.io.jsonl_plan import ITEMS_TEXT, Plan, W, plan
-from adrop_kit.io.values import exact_json
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import MAX_EVENT_BYTES, MAX_KEYS
 
@@ -312,9 +311,9 @@ def _null_keys(t: pl.Series, top: _TopLevel, p: Plan) -> pl.Series:
         return pl.repeat(None, len(t), dtype=pl.List(pl.String), eager=True).alias("")
     members = top.of(where).str.extract_all(rf'[{{,]{W}"(?:{p.keys_pattern()}){_NULL_MEMBER}')
     names = members.list.eval(pl.element().str.extract(r'"([^"]*)"')).list.drop_nulls()
-    found = pl.DataFrame({"i": where, "n": names})  # (scatter does not take lists)
-    return pl.DataFrame({"i": pl.int_range(len(t), dtype=where.dtype, eager=True)}).join(
-        found, on="i", how="left", maintain_order="left").get_column("n")
+    at = np.full(len(t), -1, np.int64)  # each line's position in `names` (scatter does not take lists)
+    at[where.to_numpy()] = np.arange(len(where))
+    return names.gather(pl.Series(at).replace(-1, None))
 
 
 def _int_tokens(out: pl.DataFrame, top: _TopLevel, whole: pl.Series, key: str) -> pl.DataFrame:
@@ -337,8 +336,9 @@ def _canonical(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
     no spaces, `\\u00e9` as `é`, a key given twice once), and how many keys it holds. Only the lines
     with items pay this. (Proving most texts canonical natively, with `json_decode` counting their
     keys, was measured as costly as this loop: 0.29–0.31 CPU s for 74k texts each.)"""
-    loads = orjson.loads
-    out = pl.Series(texts.name, [None if t is None else exact_json(loads(t)) for t in texts.to_list()], pl.String)
+    loads, dumps = orjson.loads, orjson.dumps  # (the grammar's texts hold no number orjson writes otherwise,
+    out = pl.Series(texts.name, [None if t is None else dumps(loads(t)) for t in texts.to_list()], pl.Binary)
+    out = out.cast(pl.String)  # no NaN, no integer past 64 bits: `values.exact_json` writes what orjson does)
     return out, _key_ends(out).cast(pl.UInt32).fill_null(0)  # (`"items":null`: no text, no key)
 
 

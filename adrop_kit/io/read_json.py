@@ -127,11 +127,12 @@ MOSTLY_SLOW = 0.25
 quick); decided on the sample, before the native lane reads the file."""
 
 
-def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
+def read_jsonl(data: bytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame:
     """JSONL bytes → a canonical frame; rows are 0-based line numbers. Big inputs read their plain
     lines natively (`io.jsonl_fast`) and the rest line by line (`parse_row`); the merged frame is
-    the one the line-by-line path alone would build (`io.lanes`). `__line` is the 1-based line."""
-    frame = _read_two_lanes(data, source, catalog) if len(data) >= NATIVE_FROM else None
+    the one the line-by-line path alone would build (`io.lanes`). `__line` is the 1-based line.
+    `ordered=False`: the rows may come in another order (`__row` says theirs; `frames.in_order`)."""
+    frame = _read_two_lanes(data, source, catalog, ordered=ordered) if len(data) >= NATIVE_FROM else None
     if frame is None:
         exact = _line_numbers(data, sorted(long_digit_runs(data) + token_offsets(data)))
         pairs = ((n, line) for n, line in enumerate(data.split(b"\n")) if line and not line.isspace())
@@ -141,7 +142,7 @@ def read_jsonl(data: bytes, source: str, catalog: Catalog) -> Frame:
     return frame
 
 
-def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
+def _read_two_lanes(data: bytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame | None:
     """The native lane for the plain lines, `parse_row` for the others; None when the sample
     shows mostly irregular lines (then one precise pass is as quick) or polars refused a line it
     should not have. A key the lanes cannot merge moves its native rows to the precise lane
@@ -163,7 +164,7 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog) -> Frame | None:
             beside = (fast_counts(fast), fast.height)
             slow = from_records(list(slow_lane.records), catalog, errors=slow_lane.errors, rows=slow_lane.rows,
                                 source=source, beside=beside)
-            merged = merge_lanes(fast, slow.df, catalog)
+            merged = merge_lanes(fast, slow.df, catalog, ordered=ordered)
         if isinstance(merged, pl.DataFrame):
             return Frame(merged, source)
         held = holding(fast, merged.keys)
@@ -250,9 +251,9 @@ def _line_numbers(data: bytes, offsets: list[int]) -> set[int]:
     return lines
 
 
-def read_json(data: bytes, source: str, catalog: Catalog) -> Frame:
+def read_json(data: bytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame:
     if newline_delimited(data):  # one event per line saved as .json (BigQuery, mongoexport, Firehose)
-        return read_jsonl(data, source, catalog)
+        return read_jsonl(data, source, catalog, ordered=ordered)
     try:
         if long_digit_runs(data) or may_hold_tokens(data):  # integers beyond 64 bits, numbers kept as written
             value = loads_tokens(data)

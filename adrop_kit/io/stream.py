@@ -106,8 +106,8 @@ def part_frames(part: Part, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATC
             fh.close()
 
 
-def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -> Frame:
-    """A part read whole (the in-memory path), with the same readers."""
+def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None, ordered: bool = True) -> Frame:
+    """A part read whole (the in-memory path), with the same readers (`ordered`: see `read_jsonl`)."""
     if part.fmt in PARQUET_FORMATS:
         from adrop_kit.io.read_parquet import read_parquet
 
@@ -130,7 +130,7 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None) -
         frame.notes += (note,) if note else ()
         return frame
     reader = read_json if part.fmt == ".json" else read_jsonl
-    return reader(data, part.label, catalog)
+    return reader(data, part.label, catalog, ordered=ordered)
 
 
 def _first_block(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[BinaryIO, bytes, bool]:

@@ -88,7 +88,8 @@ def validate_events(data: Any, *, catalog: Catalog | str | None = None, strict: 
             rows_out.close()  # also when validate_stream fails before its own `finally`
         report.notes += fix_notes(changed, where)
         return report
-    frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter)
+    frame: Frame = to_frame(data, cat) if inputs is None else whole_frame(inputs, cat, delimiter=delimiter,
+                                                                          ordered=False)  # (the report sorts on use)
     rows_out = RowsOut(valid_out, invalid_out) if valid_out is not None or invalid_out is not None else None
     frames: Any = [(0, frame)] if fixes is None else fixed_frames([(0, frame)], fixes, changed)
     report = validate_frames(frames, cat, keep_rows=True, strict=strict, extra_columns=extra_columns,

@@ -227,12 +227,12 @@ class DatasetReport:
         what `to_payloads` and the `Sender` take. For your own use: `valid_rows` / `invalid_rows`."""
         import polars as pl
 
-        from adrop_kit.io.frames import ROW
+        from adrop_kit.io.frames import ROW, in_order
 
         if self.frame is None or (not self.frame.width and self.rows):  # streamed, or collected from Spark
             raise ValueError(f"this report on {self.source} was made batch by batch and holds no rows")
         hit = pl.col(ROW).is_in(self._error_keys.get_column("row").implode())
-        return self.frame.filter(hit if which == "invalid" else ~hit)
+        return in_order(self.frame.filter(hit if which == "invalid" else ~hit))  # (a reader may leave them unsorted)
 
     @property
     def warned(self) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from adrop_kit.io.frames import ROW
+from adrop_kit.io.frames import ROW, in_order
 from adrop_kit.io.parts import Inputs
 from adrop_kit.io.sink import RowSink
 from adrop_kit.io.stream import iter_batches
@@ -46,6 +46,7 @@ class RowsOut:
         if self.valid is None and self.invalid is None:
             return
         hit = pl.col(ROW).is_in(errors.implode())
+        df = in_order(df)
         if self.valid is not None:
             self.valid.write(df.filter(~hit), source)
         if self.invalid is not None:
