@@ -29,6 +29,7 @@ from adrop_kit.spec.rules import (
     printable,
 )
 from adrop_kit.validate.checks import (
+    EVENT_CODE,
     VALUE_CHARS,
     VIOLATION_SCHEMA,
     _slot,
@@ -53,10 +54,15 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
     if not having or "eventName" not in df.columns:
         return _empty_violations()
     ev = pl.col("eventName")
+    index = {n: i for i, n in enumerate(catalog.names)}
+
+    def among(events: list[str]) -> pl.Expr:  # by check_batch's event code where there is one: no string lookup
+        return pl.col(EVENT_CODE).is_in([index[e] for e in events]) if EVENT_CODE in df.columns else ev.is_in(events)
+
     parts = []
     if requiring:
         items_absent = pl.col(ITEMS).is_null() if ITEMS in df.columns else pl.lit(True)
-        missing = df.lazy().filter(ok_rows & ev.is_in(requiring) & items_absent).select(
+        missing = df.lazy().filter(ok_rows & among(requiring) & items_absent).select(
             ROW, "eventName", line_of(df.columns)).collect()
         if missing.height:
             parts.append(missing.select(
@@ -65,7 +71,7 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
                 pl.lit(ITEMS).alias("field"), pl.lit(None, pl.String).alias("value"),
                 render(_M["E007.missing"].format(event=_slot("e")), e=ev).alias("message")))
     if ITEMS in df.columns:
-        sub = df.lazy().filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(
+        sub = df.lazy().filter(ok_rows & among(having) & pl.col(ITEMS).is_not_null()).select(
             ROW, "eventName", ITEMS, line_of(df.columns)).collect()  # (lazy: only these columns are gathered)
         if sub.height:
             dtype = df.schema[ITEMS]
