@@ -15,12 +15,13 @@ pipeline judges it across batches (`validate.w107`, `validate.pipeline`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 
-from adrop_kit.io.frames import ERROR, RAW, ROW, Frame
+from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame
 from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.checks import (
@@ -42,22 +43,35 @@ from adrop_kit.validate.size import mark_oversized
 
 def _violations_fast(df: pl.DataFrame, checks: list[RuleCheck]) -> pl.DataFrame:
     """All checks in one lazy, parallel pass that keeps only the rows breaking something;
-    messages and values are then built for those rows alone."""
+    messages and values are then built for those rows alone. A check that cannot fire on this
+    schema (`RuleCheck.live`: 23 of the 109 on realistic data, 40% of the pass) is not evaluated."""
+    checks = [c for c in checks if c.live]
     ok = pl.col(ERROR).is_null()
     names = [f"__m{i}" for i in range(len(checks))]
     masks = [(ok & c.mask).fill_null(False).alias(n) for c, n in zip(checks, names, strict=True)]
-    hits = df.lazy().with_columns(masks).filter(pl.any_horizontal(names)).collect()
+    # the hit rows carry only the columns their messages and values read (not `__raw`, `__more`, …)
+    needed = {ROW, LINE, "eventName"}
+    for c in checks:
+        needed.update(c.value.meta.root_names(), c.message.meta.root_names())
+    kept = [name for name in df.columns if name in needed]
+    hits = df.lazy().select(*kept, *masks).filter(pl.any_horizontal(names)).collect()
     if not hits.height:
         return pl.DataFrame(schema=VIOLATION_SCHEMA)
     fired = [i for i, hit in enumerate(hits.select(pl.col(names).any()).row(0)) if hit]
     lf = hits.lazy()
     ev = pl.col("eventName") if "eventName" in df.columns else pl.lit(None, pl.String)
     parts = [lf.filter(pl.col(f"__m{i}")).select(
-        pl.col(ROW).alias("row"), line_of(df.columns), ev.alias("eventName"),
+        pl.col(ROW).alias("row"), line_of(hits.columns), ev.alias("eventName"),
         pl.lit(checks[i].rule.value).alias("rule"), pl.lit(checks[i].severity).alias("severity"),
         pl.lit(checks[i].field).alias("field"), checks[i].value.cast(pl.String).alias("value"),
         checks[i].message.alias("message")) for i in fired]
     return pl.concat(parts).collect()
+
+
+def _nested_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr,
+                       extra_columns: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Inside `items`, and the rare keys of `__more` (run beside the row-level checks)."""
+    return items_violations(df, catalog, ok_rows), more_violations(df, catalog, ok_rows, extra_columns)
 
 
 @dataclass
@@ -97,8 +111,10 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
         found = pl.concat([e001, violations_pandera(df, catalog, strict, extra_columns)])
     elif engine == "polars":
         checks = frame_checks(catalog, df.schema, strict=strict, extra_columns=extra_columns)
-        found = pl.concat([e001, _violations_fast(df, checks), items_violations(df, catalog, ok_rows),
-                           more_violations(df, catalog, ok_rows, extra_columns)])
+        with ThreadPoolExecutor(max_workers=1) as beside:  # polars lets go of the GIL: both cores work
+            nested = beside.submit(_nested_violations, df, catalog, ok_rows, extra_columns)
+            row_level = _violations_fast(df, checks)
+            found = pl.concat([e001, row_level, *nested.result()])
     else:
         raise ValueError(f"engine must be 'polars' or 'pandera', not {engine!r}")
     found = found.sort("row", "rule", "field", maintain_order=True)

@@ -158,6 +158,9 @@ class RuleCheck:
     mask: pl.Expr
     message: pl.Expr
     value: pl.Expr
+    live: bool = True
+    """False: the check cannot fire on this schema (a W109 for a key no column of it can hold an
+    object or a list in); kept so that a template schema has the same checks, never evaluated on rows."""
 
 
 EVENT_CODE = "__ev"
@@ -200,10 +203,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     out: list[RuleCheck] = []
 
     def add(key: str, rule: Rule, field: str, mask: pl.Expr, message: str | pl.Expr,
-            value: pl.Expr | None = None, severity: str | None = None) -> None:
+            value: pl.Expr | None = None, severity: str | None = None, live: bool = True) -> None:
         msg = pl.lit(message) if isinstance(message, str) else message
         out.append(RuleCheck(key, rule, field, severity or rule.severity, mask, msg,
-                             short_text(value) if value is not None else pl.lit(None, pl.String)))
+                             short_text(value) if value is not None else pl.lit(None, pl.String), live))
 
     ev = col("eventName")
     names = list(catalog.names)
@@ -302,10 +305,10 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     count = param_count(schema, extra_columns)  # W108: what Adrop's SDKs take
     add("W108", Rule.W108, "", count > MAX_PARAMS, render(msg_too_many(_slot("n")), n=count.cast(pl.String)))
     named = ev.is_not_null() & (ev != "") & (length <= MAX_EVENT_NAME)  # a catalog or a custom event
-    for key, holds, kind, value in nested_values(schema, extra_columns):  # W109: what the SDKs drop
+    for key, holds, kind, value, possible in nested_values(schema, extra_columns):  # W109: what the SDKs drop
         listed = in_events([e.name for e in catalog if key in e.param_names])
         add(f"W109:{key}", Rule.W109, key, named & ~listed & holds,
-            render(_M["W109"].format(field=printable(key), kind=_slot("k")), k=kind), value)
+            render(_M["W109"].format(field=printable(key), kind=_slot("k")), k=kind), value, live=possible)
 
     # -- keys the event does not list -------------------------------------------------
     known = code >= 0

@@ -7,6 +7,7 @@ and W102 for the rare keys kept together in `__more`. The row-level checks are i
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from adrop_kit.spec.rules import (
     printable,
 )
 from adrop_kit.validate.checks import (
+    EVENT_CODE,
     VALUE_CHARS,
     VIOLATION_SCHEMA,
     _slot,
@@ -52,10 +54,15 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
     if not having or "eventName" not in df.columns:
         return _empty_violations()
     ev = pl.col("eventName")
+    index = {n: i for i, n in enumerate(catalog.names)}
+
+    def among(events: list[str]) -> pl.Expr:  # by check_batch's event code where there is one: no string lookup
+        return pl.col(EVENT_CODE).is_in([index[e] for e in events]) if EVENT_CODE in df.columns else ev.is_in(events)
+
     parts = []
     if requiring:
         items_absent = pl.col(ITEMS).is_null() if ITEMS in df.columns else pl.lit(True)
-        missing = df.lazy().filter(ok_rows & ev.is_in(requiring) & items_absent).select(
+        missing = df.lazy().filter(ok_rows & among(requiring) & items_absent).select(
             ROW, "eventName", line_of(df.columns)).collect()
         if missing.height:
             parts.append(missing.select(
@@ -64,7 +71,7 @@ def items_violations(df: pl.DataFrame, catalog: Catalog, ok_rows: pl.Expr) -> pl
                 pl.lit(ITEMS).alias("field"), pl.lit(None, pl.String).alias("value"),
                 render(_M["E007.missing"].format(event=_slot("e")), e=ev).alias("message")))
     if ITEMS in df.columns:
-        sub = df.lazy().filter(ok_rows & ev.is_in(having) & pl.col(ITEMS).is_not_null()).select(
+        sub = df.lazy().filter(ok_rows & among(having) & pl.col(ITEMS).is_not_null()).select(
             ROW, "eventName", ITEMS, line_of(df.columns)).collect()  # (lazy: only these columns are gathered)
         if sub.height:
             dtype = df.schema[ITEMS]
@@ -116,14 +123,40 @@ def _clean_plain_items(sub: pl.DataFrame, catalog: Catalog) -> pl.Series:
     plain = sub[where].with_columns(texts.gather(where).str.json_decode(dtype).alias(ITEMS))
     fields = [pl.element().struct.field(name).is_not_null().cast(pl.Int64) for name, _, _ in params]
     decoded = plain.get_column(ITEMS).list.eval(pl.sum_horizontal(fields)).list.sum()
-    found = texts.gather(where)
-    keys = found.str.count_matches(f'"{_JSON_WS}:') - found.str.count_matches(f'\\\\"{_JSON_WS}:')
-    null = f"{_JSON_WS}:{_JSON_WS}null"
-    nulls = found.str.count_matches(f'"{null}') - found.str.count_matches(f'\\\\"{null}')
+    keys, nulls = _members(texts.gather(where))
     decoded = decoded + nulls
     flagged = _native_items(plain, catalog).get_column("row")
     good = where.filter((keys == decoded) & ~plain.get_column(ROW).is_in(flagged.unique().implode()))
     return clean.scatter(good, True) if len(good) else clean
+
+
+_SPACED = ['" ', '"\t', '"\n', '"\r']  # a quote before whitespace (a key's may be: `"brand" : 1`)
+
+
+def _members(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """How many keys and how many null members each plain items text holds. A key ends with `"` +
+    `:` (whitespace between them allowed) whose quote is not an escaped `\\"` inside a string (no item
+    parameter holds a backslash); a null member is such a key followed by `null`. A text with no quote
+    before whitespace (what `exact_json` and most writers give) is counted literally: its keys are its
+    `":` less its `\\":` (only texts holding `\\"` are searched for them), its null members are looked for
+    only in texts that say `null`; the few others are counted with the patterns. (Literal searches:
+    a third of the time of the patterns on 75,000 realistic items texts.)"""
+    null = f"{_JSON_WS}:{_JSON_WS}null"
+    keys = texts.str.count_matches('":', literal=True)
+    nulls = pl.zeros(texts.len(), pl.UInt32, eager=True)
+    spaced = functools.reduce(operator.or_, [texts.str.contains(t, literal=True) for t in _SPACED]).fill_null(False)
+    escaped = texts.str.contains('\\"', literal=True).fill_null(False)
+    said = texts.str.contains("null", literal=True).fill_null(False)
+    if (where := (escaped & ~spaced).arg_true()).len():
+        keys = keys.scatter(where, keys.gather(where) - texts.gather(where).str.count_matches('\\":', literal=True))
+    if (where := (said & ~spaced).arg_true()).len():
+        t = texts.gather(where)
+        nulls = nulls.scatter(where, t.str.count_matches(f'"{null}') - t.str.count_matches(f'\\\\"{null}'))
+    if (where := spaced.arg_true()).len():
+        t = texts.gather(where)
+        keys = keys.scatter(where, t.str.count_matches(f'"{_JSON_WS}:') - t.str.count_matches(f'\\\\"{_JSON_WS}:'))
+        nulls = nulls.scatter(where, t.str.count_matches(f'"{null}') - t.str.count_matches(f'\\\\"{null}'))
+    return keys, nulls
 
 
 def _python_items(sub: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:

@@ -284,6 +284,15 @@ def oversized(df: pl.DataFrame, catalog: Catalog, extra_columns: Collection[str]
     return found
 
 
+def _most_more_keys(s: pl.Series) -> int:
+    """An upper bound of the keys any one `__more` text holds: a key takes at least 4 bytes of it
+    (`"":0` and a comma or a brace), so its longest text over 4 (read off the buffers first)."""
+    most = _stored_most(s)
+    if most is None or most // 4 > MAX_KEYS:
+        most = int(s.str.len_bytes().max() or 0)
+    return most // 4
+
+
 def too_many_keys(df: pl.DataFrame, extra_columns: Collection[str]) -> list[int]:
     """The positions of the rows (not yet E001) whose body would have more than MAX_KEYS keys: the
     sent columns not null in the row (a value or its `__bad__` text), and the sent keys of `__more`."""
@@ -293,8 +302,8 @@ def too_many_keys(df: pl.DataFrame, extra_columns: Collection[str]) -> list[int]
         if key is not None and name != MORE and not name.startswith(EXACT):  # `__exact__` rides beside its value
             keys.setdefault(key, []).append(name)
     more = MORE in df.columns
-    if len(keys) <= MAX_KEYS and not more:
-        return []
+    if len(keys) + (_most_more_keys(df.get_column(MORE)) if more else 0) <= MAX_KEYS:
+        return []  # no row can have more keys than the frame's sent columns and its longest `__more` holds
     present = [pl.any_horizontal([pl.col(c).is_not_null() for c in cols]).cast(pl.Int32) for cols in keys.values()]
     counted = pl.sum_horizontal(present) if present else pl.lit(0, pl.Int32)
     ok = pl.col(ERROR).is_null() if ERROR in df.columns else pl.lit(True)

@@ -1,0 +1,86 @@
+"""`check_batch`'s shortcuts give what the slow way gives: the JSON text a W102 shows, the keys of rare
+columns (`__more`) that W108 counts and the 1,000-key limit bounds, the keys of an items text, and
+the same violations in the same order whichever of its parts finish first.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import app_opens, examples
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import adrop_kit as ak
+from adrop_kit.io.values import exact_json
+from adrop_kit.spec.rules import MAX_KEYS
+from adrop_kit.validate.sdk_checks import json_texts
+
+
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.none(), st.text()), max_size=30))
+def test_the_json_text_of_any_string_is_what_exact_json_writes(values: list[str | None]) -> None:
+    got = json_texts(pl.Series("k", values, dtype=pl.String)).to_list()
+    assert got == [None if v is None else exact_json(v) for v in values]
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_rare_keys_count_toward_w108_as_validate_event_counts_them(tmp_path: Path) -> None:
+    """21 keys no other row has go to `__more`: W108 there, as for the one event alone; not on the others."""
+    many = {"uid": "u", "eventName": "level_up", **{f"rare{i}": i for i in range(21)}}
+    few = {"uid": "u", "eventName": "level_up", **{f"rare{i}": i for i in range(20)}, "gone": None}
+    rows = [*app_opens(40), many, few]
+    report = ak.validate_events(_jsonl(tmp_path / "e.jsonl", rows))
+    w108 = report.violations.filter(pl.col("rule") == "W108")
+    assert w108.get_column("row").to_list() == [40]
+    assert w108.get_column("message").to_list() == [v.message for v in ak.validate_event(many).violations
+                                                    if v.rule.value == "W108"]
+    sent = {k: v for k, v in few.items() if v is not None}
+    assert not any(v.rule.value == "W108" for v in ak.validate_event(sent).violations)
+
+
+def test_a_row_past_the_key_limit_through_rare_keys_alone_is_e001(tmp_path: Path) -> None:
+    over = {"uid": "u", "eventName": "app_open", **{f"k{i}": i for i in range(MAX_KEYS - 1)}}  # one key too many
+    report = ak.validate_events(_jsonl(tmp_path / "e.jsonl", [*app_opens(40), over]))
+    assert report.violations.filter(pl.col("rule") == "E001").get_column("row").to_list() == [40]
+    assert report.invalid == 1
+
+
+ITEMS_TWICE = [  # a key given twice, one of them spaced before its colon: judged as orjson reads it
+    '[{"item_id":"S","price" :-5,"price":1}]', '[{"item_id":"S","price":1,"price"\t:-5}]',
+    '[{"item_id":"S","quantity" : 0,"quantity":2}]', '[{"item_id":"a\\" :x","price":-1,"price":2}]',
+    '[{"item_id":"S","brand":"\\\\","price":-1,"price":1}]', '[{"item_id":"S","brand":"a\\":null","brand":null}]',
+    '[{"item_id":"S"},{"item_id":"T","item_id" :""}]', '[{"item_id":"S","brand": null,"brand" :"x"}]',
+]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_items_with_a_key_twice_report_as_validate_event_reports_them(tmp_path: Path, suffix: str) -> None:
+    """A CSV cell reaches the checks as written (JSONL items are written again, canonically)."""
+    texts, path = ITEMS_TWICE, tmp_path / f"e{suffix}"
+    if suffix == ".csv":
+        path.write_text("uid,eventName,tx_id,items\n" + "".join(
+            f'u{i},purchase,t{i},"{t.replace(chr(34), chr(34) * 2)}"\n' for i, t in enumerate(texts)), encoding="utf-8")
+    else:
+        path.write_text("".join(f'{{"uid":"u{i}","eventName":"purchase","tx_id":"t{i}","items":{t}}}\n'
+                                for i, t in enumerate(texts)), encoding="utf-8")
+    got = {(v["row"], v["rule"], v["field"]) for v in ak.validate_events(path).to_dict()["violations"]}
+    want = {(i, v.rule.value, v.field) for i, t in enumerate(texts)
+            for v in ak.validate_event({"uid": f"u{i}", "eventName": "purchase", "tx_id": f"t{i}",
+                                        "items": json.loads(t)}).violations}
+    assert got == want
+
+
+def test_the_violations_come_in_the_same_order_run_after_run(tmp_path: Path) -> None:
+    rows = [{"uid": f"u{i}", "eventName": "purchase", "tx_id": "t", "currency": "krw", "colour": "red",
+             "items": [{"item_id": "", "price": -1}] if i % 2 else []} for i in range(200)]
+    path = _jsonl(tmp_path / "e.jsonl", rows)
+    first = ak.validate_events(path).violations
+    assert all(ak.validate_events(path).violations.equals(first) for _ in range(5))
