@@ -48,11 +48,18 @@ class Precise:
     """Its records, numbered from 0 at its start."""
 
 
-def pieces(data: bytes, header: Header) -> list[Native | Precise]:
-    """The body after the header cut into native spans and precise walks, in order, covering it."""
+def byte_flags(data: bytes, start: int) -> tuple[bool, bool, bool]:
+    """Whether data[start:] holds a NUL byte, a CR that does not end a line, a byte that is not UTF-8
+    (each record holding one is walked; a body with none of them is regular but for its quotes)."""
+    return (data.find(b"\x00", start) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
+            not valid_utf8(data, start))
+
+
+def pieces(data: bytes, header: Header, flags: tuple[bool, bool, bool] | None = None) -> list[Native | Precise]:
+    """The body after the header cut into native spans and precise walks, in order, covering it
+    (`flags`: `byte_flags` of the body, when already known)."""
     n, chunk = len(data), CHUNK
-    flags = (data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
-             not valid_utf8(data, header.end))
+    flags = byte_flags(data, header.end) if flags is None else flags
     out: list[Native | Precise] = []
     line = None
     pos = header.end
@@ -224,4 +231,4 @@ def line_breaks(data: bytes, spans: list[Native]) -> list[Any]:
     return out
 
 
-__all__ = ["CHUNK", "Native", "Precise", "line_breaks", "pieces"]
+__all__ = ["CHUNK", "Native", "Precise", "byte_flags", "line_breaks", "pieces"]

@@ -21,11 +21,13 @@ namespace) are dropped; numbers are parsed (`type_csv`).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 
 from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split
-from adrop_kit.io.csv_spans import Native, Precise, line_breaks, pieces
+from adrop_kit.io.csv_spans import Native, Precise, byte_flags, line_breaks, pieces
 from adrop_kit.io.csv_types import type_csv
 from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
@@ -118,9 +120,11 @@ def _breaks(names: list[str]) -> pl.Expr:
 def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series]:
     """polars over the regular spans of records, `csv_records.split` over the others (`csv_spans.pieces`),
     merged in order: the frame `forgiving_rows` builds, and the line breaks inside each record."""
-    parts = pieces(data, header)
+    flags = byte_flags(data, header.end)
+    early = _early_read(data, header) if not any(flags) and len(data) >= _SIDE_BY_SIDE else None
+    parts = pieces(data, header, flags)
     native = [p for p in parts if isinstance(p, Native)]
-    read = dict(zip(native, _native_frames(data, header, native), strict=True))
+    read = dict(zip(native, _native_frames(data, header, native, early), strict=True))
     refused = [p for p in native if read[p] is None and p.cuts]
     if refused:  # read again chunk by chunk: only the chunk polars refuses is walked
         parts = [q for p in parts for q in (p.chunks() if p in refused else [p])]
@@ -172,10 +176,25 @@ def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series]:
     return df, breaks
 
 
-def _native_frames(data: bytes, header: Header,
-                   native: list[Native]) -> list[tuple[pl.DataFrame, int, int] | None]:
+def _early_read(data: bytes, header: Header) -> Future[pl.DataFrame | None]:
+    """polars' read of the whole body, started in a thread before the body is known regular (`pieces`
+    looks at it meanwhile: both release the GIL); used when it is (one native span), else let go."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(_read_or_none, _ended(data), header)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the read
+
+
+def _ended(text: bytes) -> bytes:
+    return text if text.endswith(b"\n") else text + b"\n"
+
+
+def _native_frames(data: bytes, header: Header, native: list[Native],
+                   early: Future[pl.DataFrame | None] | None = None) -> list[tuple[pl.DataFrame, int, int] | None]:
     """Each native span's records read by polars, as (frame, first row, rows) (one read for all; the
-    spans one by one if polars refuses that: too many fields), None for a span it refuses."""
+    spans one by one if polars refuses that: too many fields), None for a span it refuses. `early`:
+    polars' read of the whole body, already under way (`_early_read`), used if the spans are all of it."""
     if not native:
         return []
     whole = native[0].start == header.end and native[-1].end == len(data) \
@@ -184,12 +203,19 @@ def _native_frames(data: bytes, header: Header,
         text = data
     else:
         text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
-    try:
-        df = _read(text if text.endswith(b"\n") else text + b"\n", header)
-    except pl.exceptions.PolarsError:
-        df = None
-    if df is not None:  # each span's records (by where its line ends and quotes are), if polars read as many
+    text = _ended(text)
+    if whole and early is not None:
         spans = line_breaks(data, native)
+        df = early.result()
+    elif len(text) < _SIDE_BY_SIDE:
+        df = _read_or_none(text, header)
+        spans = line_breaks(data, native) if df is not None else []
+    else:  # polars reads in its threads while numpy finds the line breaks here: both release the GIL
+        with ThreadPoolExecutor(1) as pool:
+            read = pool.submit(_read_or_none, text, header)
+            spans = line_breaks(data, native)
+            df = read.result()
+    if df is not None:  # each span's records (by where its line ends and quotes are), if polars read as many
         sizes = [len(b) for b in spans]
         if df.height == sum(sizes):
             breaks = pl.Series(_BREAKS, np.concatenate(spans), dtype=pl.Int64)
@@ -201,6 +227,17 @@ def _native_frames(data: bytes, header: Header,
     if len(native) == 1:  # refused, or read otherwise than the grammar says: walked
         return [None]
     return [_native_frames(data, header, [p])[0] for p in native]
+
+
+_SIDE_BY_SIDE = 1 << 20
+"""Bytes from which polars' read and the search for line breaks run side by side (below, a thread costs more)."""
+
+
+def _read_or_none(text: bytes, header: Header) -> pl.DataFrame | None:
+    try:
+        return _read(text, header)
+    except pl.exceptions.PolarsError:
+        return None
 
 
 def _good_rows(data: bytes, header: Header, runs: list[tuple[int, int]], count: int) -> pl.DataFrame:
