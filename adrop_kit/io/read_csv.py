@@ -184,13 +184,9 @@ def _early_read(data: bytes, header: Header) -> Future[pl.DataFrame | None]:
     looks at it meanwhile: both release the GIL); used when it is (one native span), else let go."""
     pool = ThreadPoolExecutor(1)
     try:
-        return pool.submit(_read_or_none, _ended(data), header)
+        return pool.submit(_read_or_none, data, header)
     finally:
         pool.shutdown(wait=False)  # the thread ends with the read
-
-
-def _ended(text: bytes) -> bytes:
-    return text if text.endswith(b"\n") else text + b"\n"
 
 
 def _native_frames(data: bytes, header: Header, native: list[Native], early: Future[pl.DataFrame | None] | None = None
@@ -207,7 +203,6 @@ def _native_frames(data: bytes, header: Header, native: list[Native], early: Fut
         text = data
     else:
         text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
-    text = _ended(text)
     if whole and early is not None:
         found = line_breaks(data, native)
         df = early.result()
@@ -238,8 +233,9 @@ _SIDE_BY_SIDE = 1 << 20
 
 
 def _read_or_none(text: bytes, header: Header) -> pl.DataFrame | None:
+    """`_read` of header + records (a line end added after the last), None when polars refuses them."""
     try:
-        return _read(text, header)
+        return _read(text if text.endswith(b"\n") else text + b"\n", header)
     except pl.exceptions.PolarsError:
         return None
 
