@@ -4,6 +4,7 @@ is the one the record-by-record path alone builds (`forgiving=True`), cut into p
 
 from __future__ import annotations
 
+import importlib
 import random
 
 import pytest
@@ -13,11 +14,13 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from test_readers_csv import MALFORMED, UNCLOSED, cases
 
-from adrop_kit.io import csv_spans
+from adrop_kit.io import csv_spans, csv_types
 from adrop_kit.io.csv_records import read_header
 from adrop_kit.io.csv_spans import Native, Precise, pieces
 from adrop_kit.io.read_csv import read_csv
 from adrop_kit.spec.catalog import STANDARD
+
+_reader = importlib.import_module("adrop_kit.io.read_csv")
 
 SETTINGS = settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 IRREGULAR = [*MALFORMED, *UNCLOSED, b"u1,app\x00open", b"u1,app\ropen", b'u1,"a\rb",web', b"u1,app_open\xff",
@@ -36,6 +39,11 @@ def _same(data: bytes, monkeypatch: pytest.MonkeyPatch, chunk: int, dense_every:
     got = read_csv(data, "e.csv", STANDARD)
     assert_frame_equal(got.df, precise.df)
     assert got.notes == precise.notes
+    monkeypatch.setattr(_reader, "_SIDE_BY_SIDE", 0)  # what a big file does: polars' read started before the
+    monkeypatch.setattr(csv_types, "_SIDE_BY_SIDE", 0)  # spans are known, columns typed side by side
+    side = read_csv(data, "e.csv", STANDARD)
+    assert_frame_equal(side.df, precise.df)
+    assert side.notes == precise.notes
 
 
 @SETTINGS
@@ -125,6 +133,57 @@ def test_the_line_breaks_inside_records_are_found_from_the_bytes_at_any_step(rec
     assert [(p.start, p.end) for p in spans] == [(header.end, len(data))]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(csv_spans, "_STEP", step)
-        found = csv_spans.line_breaks(data, spans)[0].tolist()
+        bytes_say = csv_spans.line_breaks(data, spans)
     df = pl.read_csv(data if data.endswith(b"\n") else data + b"\n", infer_schema=False)
-    assert found == df.select(pl.sum_horizontal(pl.all().str.count_matches("\n").fill_null(0))).to_series().to_list()
+    assert bytes_say.spans[0].tolist() == \
+        df.select(pl.sum_horizontal(pl.all().str.count_matches("\n").fill_null(0))).to_series().to_list()
+    # the longest record, and whether a cell may be `""`, spare a pass over every cell (the size bound, empty cells)
+    sizes = [len(x) + 1 + len(y) + len(end) for x, y, end in records]
+    sizes[-1] -= 0 if last_end else len(records[-1][2])
+    assert bytes_say.longest == max(sizes)
+    if not bytes_say.empty_quoted:
+        assert not (df.select(pl.any_horizontal(pl.all() == "")).to_series().any())
+
+
+_NUMBER_CELLS = st.sampled_from(["", "12,900", "1E2", "2.50", "-0", "0", "7", " 7 ", "1234567890123456",
+                                 "12345678901234567", "99999999999999999999", "-99999999999999999999", "+5", "007",
+                                 "3.0", "14.99", "1e400", "abc", "NaN", "inf", "0.00001", "true"])
+
+
+@SETTINGS
+@given(st.lists(st.tuples(_NUMBER_CELLS, _NUMBER_CELLS, _NUMBER_CELLS), min_size=1, max_size=30))
+def test_number_columns_typed_side_by_side_are_typed_as_one_by_one(rows):
+    """A big file types its number columns in threads: the same values, the same texts sent as written
+    (`12,900` kept aside whole, `2.50`, `1E2`, `-0` and 16-digit integers as their cells), the same frame."""
+    body = "uid,eventName,price,quantity,value\n" + "".join(f'u,add_to_cart,"{p}","{q}",{v}\n' if "," not in v
+                                                             else f'u,add_to_cart,"{p}","{q}","{v}"\n'
+                                                             for p, q, v in rows)
+    one = read_csv(body.encode(), "e.csv", STANDARD).df
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_types, "_SIDE_BY_SIDE", 0)
+        side = read_csv(body.encode(), "e.csv", STANDARD).df
+    assert_frame_equal(side, one)
+    prices = [p for p, _, _ in rows]
+    if "12,900" in prices:
+        assert side.get_column("__bad__price")[prices.index("12,900")] == '"12,900"'
+    if "2.50" in prices:
+        assert side.get_column("__exact__price")[prices.index("2.50")] == "2.50"
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_record_past_the_size_bound_is_an_e001_row_on_the_native_path(quoted, monkeypatch):
+    """The size bound is judged from the longest record the bytes hold: a record past it is an E001 row
+    whose cells are let go, the rows around it are events, as on the record-by-record path."""
+    from adrop_kit.io.frames import ERROR
+    from adrop_kit.io.source import READ_BOUND
+    from adrop_kit.spec.rules import SIZE_MESSAGE
+
+    huge = b"x" * (READ_BOUND // 2)
+    cell = b'"' + huge + b"\n" + huge + b'"' if quoted else huge + huge
+    data = b"uid,eventName\n" + b"u1,app_open\n" * 3 + cell + b",app_open\n" + b"u2,app_open\n" * 3
+    for side in (1 << 20, 0):
+        monkeypatch.setattr(_reader, "_SIDE_BY_SIDE", side)
+        df = read_csv(data, "e.csv", STANDARD).df
+        assert df.get_column(ERROR).to_list() == [None] * 3 + [SIZE_MESSAGE] + [None] * 3
+        assert df.get_column("uid").to_list() == ["u1"] * 3 + [None] + ["u2"] * 3
+        assert_frame_equal(df, read_csv(data, "e.csv", STANDARD, forgiving=True).df)

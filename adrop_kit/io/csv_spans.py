@@ -48,11 +48,18 @@ class Precise:
     """Its records, numbered from 0 at its start."""
 
 
-def pieces(data: bytes, header: Header) -> list[Native | Precise]:
-    """The body after the header cut into native spans and precise walks, in order, covering it."""
+def byte_flags(data: bytes, start: int) -> tuple[bool, bool, bool]:
+    """Whether data[start:] holds a NUL byte, a CR that does not end a line, a byte that is not UTF-8
+    (each record holding one is walked; a body with none of them is regular but for its quotes)."""
+    return (data.find(b"\x00", start) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
+            not valid_utf8(data, start))
+
+
+def pieces(data: bytes, header: Header, flags: tuple[bool, bool, bool] | None = None) -> list[Native | Precise]:
+    """The body after the header cut into native spans and precise walks, in order, covering it
+    (`flags`: `byte_flags` of the body, when already known)."""
     n, chunk = len(data), CHUNK
-    flags = (data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
-             not valid_utf8(data, header.end))
+    flags = byte_flags(data, header.end) if flags is None else flags
     out: list[Native | Precise] = []
     line = None
     pos = header.end
@@ -196,32 +203,57 @@ def _dense_ok(data: bytes, pos: int, end: int, sep: bytes) -> bool:
 _STEP = 1 << 23  # bytes looked at in one step by `line_breaks` (bounds its arrays)
 
 
-def line_breaks(data: bytes, spans: list[Native]) -> list[Any]:
-    """For each of these regular spans, the line breaks inside each of its records' cells (a numpy array
-    a span, a record an element). A line end is inside a cell when the quotes before it, from its span's start (a record
-    start), are odd in number; the others end records (and a span's last record may have no line end)."""
+@dataclass(frozen=True)
+class Breaks:
+    """What the bytes of regular spans say about their records, found in one pass over their line ends and quotes."""
+
+    spans: list[Any]
+    """For each span, the line breaks inside each of its records' cells (a numpy array, a record an element)."""
+    longest: int
+    """The bytes of the longest record (its line end included): no record's cells hold more."""
+    empty_quoted: bool
+    """Whether a cell may be a quoted empty `""` (False: none is; an unquoted empty cell is null)."""
+
+
+def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
+    """The line breaks inside each record of these regular spans, their longest record and whether a
+    cell may be a quoted empty one. A line end is inside a cell when the quotes before it, from its span's
+    start (a record start), are odd in number; the others end records (and a span's last record may have
+    no line end). From a record start the quotes alternate open and close: an opening quote followed at
+    once by a closing one, not itself after a quote (`""` inside a cell), is an empty cell (or `""""`)."""
     import numpy as np
 
     arr = np.frombuffer(data, dtype=np.uint8)
-    out = []
+    out, longest, empty = [], 0, False
     for span in spans:
-        records, parity, inside = 0, 0, []
+        records, parity, inside, first = 0, 0, [], span.start  # `first`: where the current record starts
         for start in range(span.start, span.end, _STEP):
             seg = arr[start:min(start + _STEP, span.end)]
-            lfs = np.flatnonzero(seg == _LF)
-            q = np.flatnonzero(seg == _QUOTE)
+            lfs = np.flatnonzero(seg == _LF) + start
+            q = np.flatnonzero(seg == _QUOTE) + start
             if len(q) or parity:
                 within = ((np.searchsorted(q, lfs) + parity) & 1).astype(bool)
                 ends = ~within
                 inside.append(records + (np.cumsum(ends) - ends)[within])  # the record each inner line end is in
                 records += int(ends.sum())
+                lfs = lfs[ends]
+                if not empty:
+                    empty = parity == 1 and len(q) > 0 and q[0] == start  # a pair cut by the step (erring on yes)
+                    opening, closing = q[parity::2], q[parity + 1::2]
+                    pairs = (closing - opening[:len(closing)] == 1) & (arr[opening[:len(closing)] - 1] != _QUOTE)
+                    empty = empty or bool(pairs.any())
             else:
                 records += len(lfs)
+            if len(lfs):
+                longest = max(longest, int(lfs[0]) + 1 - first, int(np.diff(lfs).max(initial=0)))
+                first = int(lfs[-1]) + 1
             parity = (parity + len(q)) & 1
-        records += not data.endswith(b"\n", span.start, span.end)
+        if not data.endswith(b"\n", span.start, span.end):
+            records += 1
+            longest = max(longest, span.end - first)
         found = np.concatenate(inside) if inside else np.zeros(0, dtype=np.int64)
         out.append(np.bincount(found, minlength=records))
-    return out
+    return Breaks(out, longest, empty)
 
 
-__all__ = ["CHUNK", "Native", "Precise", "line_breaks", "pieces"]
+__all__ = ["CHUNK", "Breaks", "Native", "Precise", "byte_flags", "line_breaks", "pieces"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -18,42 +19,60 @@ def type_csv(df: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     that also holds fractions (Float64), an integer keeps its text in `__exact__<key>`, as do
     integers beyond Int64, and a JSON number orjson would write otherwise (`2.50`, `1E2`, `-0`): it goes
     out as the cell's text (its float, beyond the float range the largest of its sign, for the checks).
-    A cell that does not parse is kept, whole, aside."""
+    A cell that does not parse is kept, whole, aside. Big frames type their columns side by side
+    (polars releases the GIL)."""
     types = key_types(catalog)
-    columns: list[pl.Series] = []
-    for name in df.columns:
-        ptype = types.get(name)
-        if ptype in (None, "string", "items"):
-            continue
-        cell = df.get_column(name)
-        text = cell.str.strip_chars()
-        if ptype == "boolean":
-            low = text.str.to_lowercase()
-            val = pl.select(pl.when(low == "true").then(True).when(low == "false").then(False)).to_series()
-        else:
-            as_int = text.cast(pl.Int64, strict=False)
-            where, tokens = _cell_tokens(text, as_int)
-            if tokens:  # `-0` is no Int64
-                as_int = as_int.scatter(where, None)
-            if not (cell.is_not_null() & as_int.is_null()).any():
-                val = as_int
-            else:
-                val = pl.select(pl.coalesce(as_int.cast(pl.Float64), text.cast(pl.Float64, strict=False))).to_series()
-                exact = _integer_texts(text, as_int, val)
-                if tokens:  # numbers as written: their nearest float for the checks, their text to send
-                    val = val.scatter(where, [float(t) for t in tokens])
-                    written = pl.Series([None] * len(text), dtype=pl.String)
-                    written = written.scatter(where, [t.json_token for t in tokens])
-                    exact = written if exact is None else pl.select(pl.coalesce(written, exact)).to_series()
-                if exact is not None:
-                    columns.append(exact.alias(EXACT + name))
-        unparsed = cell.is_not_null() & val.is_null()
-        columns.append(val.alias(name))
-        if unparsed.any():
-            texts = [json.dumps(v, ensure_ascii=False) if bad else None
-                     for v, bad in zip(cell.to_list(), unparsed.to_list(), strict=True)]
-            columns.append(pl.Series(BAD + name, texts, dtype=pl.String))
+    typed = [(df.get_column(name), ptype) for name in df.columns
+             if (ptype := types.get(name)) not in (None, "string", "items")]
+    if len(typed) > 1 and df.height >= _SIDE_BY_SIDE:
+        with ThreadPoolExecutor(min(len(typed), _THREADS)) as pool:
+            done = list(pool.map(lambda c: _type_column(*c), typed))
+    else:
+        done = [_type_column(cell, ptype) for cell, ptype in typed]
+    columns = [c for cols in done for c in cols]
     return df.with_columns(columns) if columns else df
+
+
+_SIDE_BY_SIDE = 100_000  # rows from which the columns are typed in threads
+_THREADS = 4
+
+
+def _type_column(cell: pl.Series, ptype: str) -> list[pl.Series]:
+    """One column's typed values, and beside them its `__exact__` and `__bad__` columns when it needs them."""
+    name = cell.name
+    columns: list[pl.Series] = []
+    text = cell.str.strip_chars()
+    if ptype == "boolean":
+        low = text.str.to_lowercase()
+        val = pl.select(pl.when(low == "true").then(True).when(low == "false").then(False)).to_series()
+    else:
+        as_int = text.cast(pl.Int64, strict=False)
+        where, tokens = _cell_tokens(text, as_int)
+        if tokens:  # `-0` is no Int64
+            as_int = as_int.scatter(where, None)
+        if not (cell.is_not_null() & as_int.is_null()).any():
+            val = as_int
+        else:
+            val = pl.select(pl.coalesce(as_int.cast(pl.Float64), text.cast(pl.Float64, strict=False))).to_series()
+            exact = _integer_texts(text, as_int, val)
+            if tokens:  # numbers as written: their nearest float for the checks, their text to send
+                val = val.scatter(where, [float(t) for t in tokens])
+                written = _nulls(len(text))
+                written = written.scatter(where, [t.json_token for t in tokens])
+                exact = written if exact is None else pl.select(pl.coalesce(written, exact)).to_series()
+            if exact is not None:
+                columns.append(exact.alias(EXACT + name))
+    unparsed = cell.is_not_null() & val.is_null()
+    columns.append(val.alias(name))
+    if unparsed.any():  # (only those cells leave polars)
+        where = unparsed.arg_true()
+        texts = [json.dumps(v, ensure_ascii=False) for v in cell.gather(where).to_list()]
+        columns.append(_nulls(len(cell)).scatter(where, texts).alias(BAD + name))
+    return columns
+
+
+def _nulls(n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=pl.String, eager=True)
 
 
 def _cell_tokens(text: pl.Series, as_int: pl.Series) -> tuple[list[int], list[NumberToken]]:
@@ -75,8 +94,9 @@ def _cell_tokens(text: pl.Series, as_int: pl.Series) -> tuple[list[int], list[Nu
 def _integer_texts(text: pl.Series, as_int: pl.Series, val: pl.Series) -> pl.Series | None:
     """The exact JSON text of each integer cell of a Float64 column (None if there is none)."""
     exact = as_int.cast(pl.String)  # within Int64: its canonical text
-    beyond = as_int.is_null() & val.is_not_null() & text.str.contains(r"^[+-]?[0-9]+$")
-    if beyond.any():  # beyond Int64: the digits themselves, without a sign + or leading zeros
+    beyond = as_int.is_null() & val.is_not_null() & ~text.str.contains(".", literal=True)  # (a cheap first cut)
+    if beyond.any() and (beyond := beyond & text.str.contains(r"^[+-]?[0-9]+$")).any():
+        # beyond Int64: the digits themselves, without a sign + or leading zeros
         digits = text.str.replace(r"^\+", "").str.replace(r"^(-?)0+([0-9])", "${1}${2}")
         exact = pl.select(pl.when(beyond).then(digits).otherwise(exact)).to_series()
     return exact if exact.null_count() < exact.len() else None

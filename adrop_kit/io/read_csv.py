@@ -21,11 +21,13 @@ namespace) are dropped; numbers are parsed (`type_csv`).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 
 from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split
-from adrop_kit.io.csv_spans import Native, Precise, line_breaks, pieces
+from adrop_kit.io.csv_spans import Breaks, Native, Precise, byte_flags, line_breaks, pieces
 from adrop_kit.io.csv_types import type_csv
 from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
@@ -44,14 +46,15 @@ def read_csv(data: bytes, source: str, catalog: Catalog, *, forgiving: bool = Fa
     `forgiving=True` skips the fast path (for tests that hold the two paths to one meaning).
     A file read as one column whose name holds another separator gets a note saying so."""
     header = read_header(data, source, None if delimiter is None else delimiter_bytes(delimiter))
-    breaks = None
+    breaks = facts = None
     if forgiving or not cell_columns(header):
         df = forgiving_rows(data, header)
     else:  # polars reads the regular spans, the records between them are walked one by one
-        df, breaks = span_rows(data, header)
+        df, breaks, facts = span_rows(data, header)
     df = df.with_columns(lines(data, header, df.height, df.get_column(ROW), breaks))
     hint = header.hint()
-    df = type_csv(finish(df, header, may_be_big=len(data) > READ_BOUND, data=data), catalog)
+    big = len(data) > READ_BOUND and (facts is None or facts.longest > READ_BOUND)  # else no record can be over it
+    df = type_csv(finish(df, header, may_be_big=big, data=data, empty=facts is None or facts.empty_quoted), catalog)
     return Frame(df, source, notes=(f"{source}: {hint}",) if hint else ())
 
 
@@ -115,16 +118,20 @@ def _breaks(names: list[str]) -> pl.Expr:
         .alias(_BREAKS)
 
 
-def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series]:
+def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series, Breaks | None]:
     """polars over the regular spans of records, `csv_records.split` over the others (`csv_spans.pieces`),
-    merged in order: the frame `forgiving_rows` builds, and the line breaks inside each record."""
-    parts = pieces(data, header)
+    merged in order: the frame `forgiving_rows` builds, the line breaks inside each record, and what the
+    bytes say of its records when polars read them all in one call (else None)."""
+    flags = byte_flags(data, header.end)
+    early = _early_read(data, header) if not any(flags) and len(data) >= _SIDE_BY_SIDE else None
+    parts = pieces(data, header, flags)
     native = [p for p in parts if isinstance(p, Native)]
-    read = dict(zip(native, _native_frames(data, header, native), strict=True))
+    frames, facts = _native_frames(data, header, native, early)
+    read = dict(zip(native, frames, strict=True))
     refused = [p for p in native if read[p] is None and p.cuts]
     if refused:  # read again chunk by chunk: only the chunk polars refuses is walked
         parts = [q for p in parts for q in (p.chunks() if p in refused else [p])]
-        read.update((q, _native_frames(data, header, [q])[0]) for p in refused for q in p.chunks())
+        read.update((q, _native_frames(data, header, [q])[0][0]) for p in refused for q in p.chunks())
     parts = [Precise(split(data, header, p.start, p.end)) if isinstance(p, Native) and read[p] is None else p
              for p in parts]
     walks = [p.split for p in parts if isinstance(p, Precise)]
@@ -169,38 +176,68 @@ def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series]:
                                        **dict.fromkeys(cells, pl.String), _BREAKS: pl.Int64})]
     df = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
     breaks = df.drop_in_place(_BREAKS)
-    return df, breaks
+    return df, breaks, facts if not walks and not refused else None
 
 
-def _native_frames(data: bytes, header: Header,
-                   native: list[Native]) -> list[tuple[pl.DataFrame, int, int] | None]:
+def _early_read(data: bytes, header: Header) -> Future[pl.DataFrame | None]:
+    """polars' read of the whole body, started in a thread before the body is known regular (`pieces`
+    looks at it meanwhile: both release the GIL); used when it is (one native span), else let go."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(_read_or_none, data, header)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the read
+
+
+def _native_frames(data: bytes, header: Header, native: list[Native], early: Future[pl.DataFrame | None] | None = None
+                   ) -> tuple[list[tuple[pl.DataFrame, int, int] | None], Breaks | None]:
     """Each native span's records read by polars, as (frame, first row, rows) (one read for all; the
-    spans one by one if polars refuses that: too many fields), None for a span it refuses."""
+    spans one by one if polars refuses that: too many fields), None for a span it refuses; and what their
+    bytes say (`Breaks`) when one read took them all. `early`: polars' read of the whole body, already under
+    way (`_early_read`), used if the spans are all of it."""
     if not native:
-        return []
+        return [], None
     whole = native[0].start == header.end and native[-1].end == len(data) \
         and all(a.end == b.start for a, b in zip(native, native[1:], strict=False))
     if whole:  # the whole body: no copy
         text = data
     else:
         text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
-    try:
-        df = _read(text if text.endswith(b"\n") else text + b"\n", header)
-    except pl.exceptions.PolarsError:
-        df = None
-    if df is not None:  # each span's records (by where its line ends and quotes are), if polars read as many
-        spans = line_breaks(data, native)
-        sizes = [len(b) for b in spans]
+    if whole and early is not None:
+        found = line_breaks(data, native)
+        df = early.result()
+    elif len(text) < _SIDE_BY_SIDE:
+        df = _read_or_none(text, header)
+        found = line_breaks(data, native) if df is not None else None
+    else:  # polars reads in its threads while numpy finds the line breaks here: both release the GIL
+        with ThreadPoolExecutor(1) as pool:
+            read = pool.submit(_read_or_none, text, header)
+            found = line_breaks(data, native)
+            df = read.result()
+    if df is not None and found is not None:  # each span's records (by line ends and quotes), if polars read as many
+        sizes = [len(b) for b in found.spans]
         if df.height == sum(sizes):
-            breaks = pl.Series(_BREAKS, np.concatenate(spans), dtype=pl.Int64)
+            breaks = pl.Series(_BREAKS, np.concatenate(found.spans), dtype=pl.Int64)
             multi = (breaks > 0).arg_true()  # polars' records that span lines hold the breaks they should
             if not len(multi) or (df[multi].select(_breaks(header.names)).to_series() == breaks.gather(multi)).all():
                 df = df.select(cell_columns(header)).with_columns(breaks)
                 cuts = np.cumsum(sizes).tolist()
-                return [(df, a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)]
+                return [(df, a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)], found
     if len(native) == 1:  # refused, or read otherwise than the grammar says: walked
-        return [None]
-    return [_native_frames(data, header, [p])[0] for p in native]
+        return [None], None
+    return [_native_frames(data, header, [p])[0][0] for p in native], None
+
+
+_SIDE_BY_SIDE = 1 << 20
+"""Bytes from which polars' read and the search for line breaks run side by side (below, a thread costs more)."""
+
+
+def _read_or_none(text: bytes, header: Header) -> pl.DataFrame | None:
+    """`_read` of header + records (a line end added after the last), None when polars refuses them."""
+    try:
+        return _read(text if text.endswith(b"\n") else text + b"\n", header)
+    except pl.exceptions.PolarsError:
+        return None
 
 
 def _good_rows(data: bytes, header: Header, runs: list[tuple[int, int]], count: int) -> pl.DataFrame:
@@ -278,25 +315,28 @@ def _python_rows(data: bytes, header: Header, parts: Split, *, breaks: bool = Fa
     return df.select(cell_columns(header))
 
 
-def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool, data: bytes) -> pl.DataFrame:
+def finish(df: pl.DataFrame, header: Header, *, may_be_big: bool, data: bytes, empty: bool = True) -> pl.DataFrame:
     """What both paths share: empty cells absent, blank lines dropped (a record of empty cells,
     `,` or `"",""`, is an event with no key, as `{}` in JSONL), E001 rows for records past the size
-    bound or with an `items` cell past the limits; `__` columns dropped."""
+    bound or with an `items` cell past the limits; `__` columns dropped. `empty=False`: no cell is a
+    quoted empty one (the bytes said so); `may_be_big=False`: no record is past the size bound."""
     cells = cell_columns(header)
     df = df.select(*_META, LINE, *cells)
     if not cells:
         return df.filter(pl.col(ERROR).is_not_null())
     sizes = pl.col(cells).str.len_bytes()
-    stats = df.lazy().select(sizes.min().name.prefix("min:"), sizes.max().name.prefix("max:")).collect().row(0)
-    empty = [c for c, least in zip(cells, stats[: len(cells)], strict=True) if least == 0]
-    if empty:  # "" (quoted) is absent, as an empty cell is
-        df = df.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in empty)
+    asks = [*([sizes.min().name.prefix("min:")] if empty else []), *([sizes.max().name.prefix("max:")] if may_be_big
+                                                                     else [])]
+    stats = df.lazy().select(asks).collect().row(0) if asks else ()
+    blank = [c for c, least in zip(cells, stats[: len(cells)], strict=True) if least == 0] if empty else []
+    if blank:  # "" (quoted) is absent, as an empty cell is
+        df = df.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in blank)
     kept = pl.col(ERROR).is_not_null() | pl.any_horizontal(pl.col(cells).is_not_null())
     empty_rows = df.filter(~kept).get_column(LINE)
     if empty_rows.len():  # a record of empty cells is an event; a blank line is not
         df = df.filter(kept | ~pl.col(LINE).is_in(_blank_lines(data, empty_rows).implode()))
     problems: dict[int, str] = {}
-    if may_be_big and sum(m or 0 for m in stats[len(cells):]) > READ_BOUND:  # else no record can be over it
+    if may_be_big and sum(m or 0 for m in stats[-len(cells):]) > READ_BOUND:  # else no record can be over it
         total = df.select(pl.sum_horizontal(sizes.fill_null(0))).to_series()
         problems.update(dict.fromkeys((total > READ_BOUND).arg_true().to_list(), SIZE_MESSAGE))
     if ITEMS in cells:
