@@ -35,7 +35,8 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.columns import unique_columns
-from adrop_kit.io.csv_records import grammar, read_header, well_formed
+from adrop_kit.io.csv_cut import record_cut
+from adrop_kit.io.csv_records import read_header
 from adrop_kit.io.encodings import Transcoder, choose, transcode
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, without_reserved
 from adrop_kit.io.parts import CSV_FORMATS, PARQUET_FORMATS, WHOLE_LIMIT, Inputs, Part, open_part, read_block, read_part
@@ -55,7 +56,6 @@ READ_AHEAD = 1 << 16
 """Bytes asked of a file at least at once (the chunks cut from them may be smaller)."""
 LINE = "__line"
 _LINE_MSG = re.compile(r"^line ([\d,]+)")
-_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 @dataclass
@@ -225,7 +225,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
     yielded = False
     while True:
         while len(buf) >= batch_bytes or (eof and buf):
-            cut = _csv_cut(buf, batch_bytes, eof, header.sep)
+            cut = record_cut(buf, batch_bytes, eof, header.sep)
             if cut is None:
                 break
             end, n = cut
@@ -298,37 +298,6 @@ def _parity_cut(buf: bytes, start: int, limit: int, eof: bool) -> int | None:
         if not odd:
             return nl + 1
     return len(buf) if eof else None
-
-
-def _csv_cut(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[int, int] | None:
-    """(end of the chunk, records in it) at a record boundary near `limit`; None: more data needed."""
-    end = _parity_cut(buf, 0, limit, eof)
-    if end is None:
-        return None if not eof else _walk(buf, limit, eof, sep)
-    body = buf[:end]
-    if well_formed(body, 0, sep) and _LONE_CR.search(body) is None:
-        n = sum(seg.count(b"\n") for seg in body.split(b'"')[::2])
-        return end, n + (0 if body.endswith(b"\n") else 1)
-    return _walk(buf, limit, eof, sep)
-
-
-def _walk(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[int, int] | None:
-    """Records one by one, as `csv_records.split` reads them (a malformed one is its own line)."""
-    pos = n = 0
-    size = len(buf)
-    match = grammar(sep).record.match
-    while pos < size and (pos < limit or n == 0):
-        m = match(buf, pos)
-        if m is not None and (m.end() < size or eof):
-            pos, n = m.end(), n + 1
-            continue
-        if m is None and (eof or buf.count(b'"', pos) % 2 == 0):
-            nl = buf.find(b"\n", pos)
-            if nl >= 0 or eof:
-                pos, n = (size if nl < 0 else nl + 1), n + 1
-                continue
-        return (pos, n) if n else None  # the next record may go on past what is read
-    return pos, n
 
 
 def shifted(frame: Frame, rows: int, lines: int, *, commas: bool) -> Frame:
