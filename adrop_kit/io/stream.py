@@ -45,6 +45,7 @@ from adrop_kit.io.read_json import read_json, read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, Decoded, bom_of, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
+from adrop_kit.support.ahead import read_ahead
 
 DEFAULT_BATCH_BYTES = 12 << 20
 """Text is read in chunks of about this many (decompressed) bytes: ~65k events of a realistic export. A JSONL
@@ -70,10 +71,17 @@ class Batch:
 
 def iter_batches(inputs: Inputs, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
                  batch_rows: int = DEFAULT_BATCH_ROWS, delimiter: str | None = None) -> Iterator[Batch]:
-    """Every part's rows, batch by batch (see the module docstring). `delimiter`: CSV parts' field
-    separator (None: sniffed per file from its header, then kept for all its chunks)."""
+    """Every part's rows, batch by batch (see the module docstring), the next batch read in a
+    background thread while the caller checks this one (`support.ahead`: one batch ahead, errors
+    raised where they were). `delimiter`: CSV parts' field separator (None: sniffed per file from
+    its header, then kept for all its chunks)."""
     if batch_bytes < 1 or batch_rows < 1:
         raise ValueError("batch_bytes and batch_rows must be at least 1")
+    yield from read_ahead(_batches(inputs, catalog, batch_bytes, batch_rows, delimiter))
+
+
+def _batches(inputs: Inputs, catalog: Catalog, batch_bytes: int, batch_rows: int,
+             delimiter: str | None) -> Iterator[Batch]:
     for i, part in enumerate(inputs.parts):
         for frame, nbytes in part_frames(part, catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
                                          delimiter=delimiter):
