@@ -247,7 +247,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             del body, frame  # a batch's text and rows go before the next is read (only one is held)
         if eof:
             break
-        if len(buf) > 2 * READ_BOUND and _parity_cut(buf, 0, len(buf), False) is None:
+        if len(buf) > 2 * READ_BOUND and _runaway(buf):
             # the first record runs on past 2 MiB (a quote that never closes): an E001 row, read past
             body, n_lines, buf, eof = _past_record(fh, part, buf, batch_bytes)
             frame = read_csv(head + body, part.label, catalog, delimiter=sep)
@@ -285,6 +285,15 @@ def _past_record(fh: BinaryIO, part: Part, buf: bytes, batch_bytes: int) -> tupl
         odd ^= tail.count(b'"', pos) % 2
         if eof:
             return b'"' + head.replace(b'"', b'""') + b'"\n', n_lines, b"", True
+
+
+def _runaway(buf: bytes) -> bool:
+    """Whether no line end of `buf` has an even number of quotes before it (its first record has not
+    ended yet): the first line's quotes answer at once in the common case."""
+    nl = buf.find(b"\n")
+    if nl >= 0 and buf.count(b'"', 0, nl) % 2 == 0:
+        return False
+    return _parity_cut(buf, 0, len(buf), False) is None
 
 
 def _parity_cut(buf: bytes, start: int, limit: int, eof: bool) -> int | None:
