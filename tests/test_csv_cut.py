@@ -29,7 +29,8 @@ def boundaries(data: bytes, sep: bytes = b",") -> list[int]:
     return ends
 
 
-PIECES = [b"a", b"bc", b",", b";", b'"', b'""', b"\n", b"\r\n", b"\r", b" ", b'"x,y"', b'"p\nq"', b"\xed\x95\x9c", b"\x00"]
+PIECES = [b"a", b"bc", b",", b";", b'"', b'""', b"\n", b"\r\n", b"\r", b" ", b'"x,y"', b'"p\nq"', b"\xed\x95\x9c",
+          b"\x00"]
 bodies = st.lists(st.sampled_from(PIECES), max_size=40).map(b"".join)
 
 

@@ -100,3 +100,26 @@ def test_a_broken_file_among_parts_fails_as_it_did_and_leaves_no_thread(tmp_path
     with pytest.raises(DataReadError, match="b.parquet"):
         ak.validate_events(tmp_path, batch_bytes=5_000)
     assert _threads() == []
+
+
+def test_a_check_that_fails_midway_stops_the_reading_before_the_error_reaches_the_caller(tmp_path, monkeypatch):
+    import adrop_kit.validate.pipeline as pipeline
+
+    lines = "".join(f'{{"uid": "u{i}", "eventName": "page_view", "page_id": "p{i}"}}\n' for i in range(30_000))
+    (tmp_path / "a.jsonl").write_text(lines)  # batches of over 4,096 rows: checked one by one (validate.coalesce)
+    real, calls = pipeline.Accumulator.add, []
+
+    def failing_add(self, cb):
+        calls.append(cb.df.height)
+        if len(calls) == 2:
+            assert _threads(), "the next batch is being read meanwhile"
+            raise OSError("disk full")
+        return real(self, cb)
+
+    monkeypatch.setattr(pipeline.Accumulator, "add", failing_add)
+    with pytest.raises(OSError, match="disk full"):
+        try:
+            ak.validate_events(tmp_path / "a.jsonl", batch_bytes=400_000)
+        except OSError:
+            assert _threads() == []  # while the error is still being handled
+            raise
