@@ -7,11 +7,16 @@ and the same number either way:
 - JSONL/NDJSON: byte chunks of about `batch_bytes`, cut after a line end (a line longer than a
   chunk makes its chunk longer); `__row` (the line number) is offset by the lines before it;
 - CSV: byte chunks cut at a record boundary (a quoted field may hold line ends: the cut is at a
-  line end with an even number of quotes before it, checked against the record grammar; a chunk
-  that breaks the grammar is walked record by record as `csv_records.split` walks it), each read
-  with the header in front; `__row` (the record number) is offset by the records before it;
+  line end with an even number of quotes before it, found from where the quotes are; a record
+  with a misplaced quote or a lone CR is matched by the record grammar as `csv_records.split` reads
+  it: `io.csv_cut`), each read with the header in front; `__row` (the record number) is offset by
+  the records before it;
 - Parquet: record batches of `batch_rows` rows (pyarrow), `__row` offset by the rows before;
 - a JSON array cannot be cut without parsing it: it is read whole (its size bounds the memory).
+
+The next batch is read in one background thread while the caller checks this one
+(`support.ahead.read_ahead`: one batch ahead, so memory stays bounded; an error is raised where it
+was, and the thread ends with the iteration).
 
 Messages that name a physical line ("line 12: malformed CSV …") and a `__line` column, if a reader
 adds one, are shifted to the line in the whole file. Compressed parts and standard input are
