@@ -7,11 +7,16 @@ and the same number either way:
 - JSONL/NDJSON: byte chunks of about `batch_bytes`, cut after a line end (a line longer than a
   chunk makes its chunk longer); `__row` (the line number) is offset by the lines before it;
 - CSV: byte chunks cut at a record boundary (a quoted field may hold line ends: the cut is at a
-  line end with an even number of quotes before it, checked against the record grammar; a chunk
-  that breaks the grammar is walked record by record as `csv_records.split` walks it), each read
-  with the header in front; `__row` (the record number) is offset by the records before it;
+  line end with an even number of quotes before it, found from where the quotes are; a record
+  with a misplaced quote or a lone CR is matched by the record grammar as `csv_records.split` reads
+  it: `io.csv_cut`), each read with the header in front; `__row` (the record number) is offset by
+  the records before it;
 - Parquet: record batches of `batch_rows` rows (pyarrow), `__row` offset by the rows before;
 - a JSON array cannot be cut without parsing it: it is read whole (its size bounds the memory).
+
+The next batch is read in one background thread while the caller checks this one
+(`support.ahead.read_ahead`: one batch ahead, so memory stays bounded; an error is raised where it
+was, and the thread ends with the iteration).
 
 Messages that name a physical line ("line 12: malformed CSV …") and a `__line` column, if a reader
 adds one, are shifted to the line in the whole file. Compressed parts and standard input are
@@ -35,7 +40,8 @@ import polars as pl
 
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.columns import unique_columns
-from adrop_kit.io.csv_records import grammar, read_header, well_formed
+from adrop_kit.io.csv_cut import record_cut
+from adrop_kit.io.csv_records import read_header
 from adrop_kit.io.encodings import Transcoder, choose, transcode
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, without_reserved
 from adrop_kit.io.parts import CSV_FORMATS, PARQUET_FORMATS, WHOLE_LIMIT, Inputs, Part, open_part, read_block, read_part
@@ -44,6 +50,7 @@ from adrop_kit.io.read_json import read_json, read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
 from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, Decoded, bom_of, file_size, is_blank, utf8_text
 from adrop_kit.spec.catalog import Catalog
+from adrop_kit.support.ahead import read_ahead
 
 DEFAULT_BATCH_BYTES = 12 << 20
 """Text is read in chunks of about this many (decompressed) bytes: ~65k events of a realistic export. A JSONL
@@ -55,7 +62,6 @@ READ_AHEAD = 1 << 16
 """Bytes asked of a file at least at once (the chunks cut from them may be smaller)."""
 LINE = "__line"
 _LINE_MSG = re.compile(r"^line ([\d,]+)")
-_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 @dataclass
@@ -70,10 +76,17 @@ class Batch:
 
 def iter_batches(inputs: Inputs, catalog: Catalog, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
                  batch_rows: int = DEFAULT_BATCH_ROWS, delimiter: str | None = None) -> Iterator[Batch]:
-    """Every part's rows, batch by batch (see the module docstring). `delimiter`: CSV parts' field
-    separator (None: sniffed per file from its header, then kept for all its chunks)."""
+    """Every part's rows, batch by batch (see the module docstring), the next batch read in a
+    background thread while the caller checks this one (`support.ahead`: one batch ahead, errors
+    raised where they were). `delimiter`: CSV parts' field separator (None: sniffed per file from
+    its header, then kept for all its chunks)."""
     if batch_bytes < 1 or batch_rows < 1:
         raise ValueError("batch_bytes and batch_rows must be at least 1")
+    yield from read_ahead(_batches(inputs, catalog, batch_bytes, batch_rows, delimiter))
+
+
+def _batches(inputs: Inputs, catalog: Catalog, batch_bytes: int, batch_rows: int,
+             delimiter: str | None) -> Iterator[Batch]:
     for i, part in enumerate(inputs.parts):
         for frame, nbytes in part_frames(part, catalog, batch_bytes=batch_bytes, batch_rows=batch_rows,
                                          delimiter=delimiter):
@@ -225,7 +238,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
     yielded = False
     while True:
         while len(buf) >= batch_bytes or (eof and buf):
-            cut = _csv_cut(buf, batch_bytes, eof, header.sep)
+            cut = record_cut(buf, batch_bytes, eof, header.sep)
             if cut is None:
                 break
             end, n = cut
@@ -239,7 +252,7 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             del body, frame  # a batch's text and rows go before the next is read (only one is held)
         if eof:
             break
-        if len(buf) > 2 * READ_BOUND and _parity_cut(buf, 0, len(buf), False) is None:
+        if len(buf) > 2 * READ_BOUND and _runaway(buf):
             # the first record runs on past 2 MiB (a quote that never closes): an E001 row, read past
             body, n_lines, buf, eof = _past_record(fh, part, buf, batch_bytes)
             frame = read_csv(head + body, part.label, catalog, delimiter=sep)
@@ -279,6 +292,15 @@ def _past_record(fh: BinaryIO, part: Part, buf: bytes, batch_bytes: int) -> tupl
             return b'"' + head.replace(b'"', b'""') + b'"\n', n_lines, b"", True
 
 
+def _runaway(buf: bytes) -> bool:
+    """Whether no line end of `buf` has an even number of quotes before it (its first record has not
+    ended yet): the first line's quotes answer at once in the common case."""
+    nl = buf.find(b"\n")
+    if nl >= 0 and buf.count(b'"', 0, nl) % 2 == 0:
+        return False
+    return _parity_cut(buf, 0, len(buf), False) is None
+
+
 def _parity_cut(buf: bytes, start: int, limit: int, eof: bool) -> int | None:
     """The end of the last line before `limit` (else the first after it) with an even number of
     quotes before it; None when there is none yet (more data needed)."""
@@ -298,37 +320,6 @@ def _parity_cut(buf: bytes, start: int, limit: int, eof: bool) -> int | None:
         if not odd:
             return nl + 1
     return len(buf) if eof else None
-
-
-def _csv_cut(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[int, int] | None:
-    """(end of the chunk, records in it) at a record boundary near `limit`; None: more data needed."""
-    end = _parity_cut(buf, 0, limit, eof)
-    if end is None:
-        return None if not eof else _walk(buf, limit, eof, sep)
-    body = buf[:end]
-    if well_formed(body, 0, sep) and _LONE_CR.search(body) is None:
-        n = sum(seg.count(b"\n") for seg in body.split(b'"')[::2])
-        return end, n + (0 if body.endswith(b"\n") else 1)
-    return _walk(buf, limit, eof, sep)
-
-
-def _walk(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[int, int] | None:
-    """Records one by one, as `csv_records.split` reads them (a malformed one is its own line)."""
-    pos = n = 0
-    size = len(buf)
-    match = grammar(sep).record.match
-    while pos < size and (pos < limit or n == 0):
-        m = match(buf, pos)
-        if m is not None and (m.end() < size or eof):
-            pos, n = m.end(), n + 1
-            continue
-        if m is None and (eof or buf.count(b'"', pos) % 2 == 0):
-            nl = buf.find(b"\n", pos)
-            if nl >= 0 or eof:
-                pos, n = (size if nl < 0 else nl + 1), n + 1
-                continue
-        return (pos, n) if n else None  # the next record may go on past what is read
-    return pos, n
 
 
 def shifted(frame: Frame, rows: int, lines: int, *, commas: bool) -> Frame:

@@ -25,26 +25,34 @@ _SHORT = 80  # values shortened for the report end with "…" at this length: th
 
 
 def json_flags(v: pl.DataFrame, frame: pl.DataFrame | None) -> pl.Series:
-    """For each violation of `v` (found in `frame`): whether its `value` is JSON text."""
+    """For each violation of `v` (found in `frame`): whether its `value` is JSON text. One polars
+    plan for the whole table: a violation's value is JSON text when it is the `__bad__` cell of its
+    row and field, an item's or a key's value shown as JSON, or a number (or boolean) column's digits;
+    never a whole raw line (E001) or a value shortened for the report."""
     frame = frame if isinstance(frame, pl.DataFrame) else pl.DataFrame()  # a report without its rows
-    bad: dict[str, dict[int, str]] = {}  # per field, the JSON text of each row's wrongly typed value
-    for name in v.get_column("field").unique().to_list():
-        if name is not None and BAD + name in frame.columns and ROW in frame.columns:  # "" is a key too
-            rows = frame.filter(pl.col(BAD + name).is_not_null()).select(ROW, BAD + name)
-            bad[name] = dict(rows.iter_rows())
     schema = frame.schema
-    out: list[bool] = []
-    for row, rule, fld, text, message in v.select("row", "rule", "field", "value", "message").iter_rows():
-        if text is None or rule == "E001" or (text.endswith("…") and len(text) >= _SHORT):
-            out.append(False)  # a whole raw line, or a value shortened for the report: text
-        elif bad.get(fld, {}).get(row) == text or (rule in ("E007", "E008") and ", got " in message):
-            out.append(True)
-        elif rule in ("W102", "W109"):  # JSON text, as validate_event shows it
-            out.append(True)
-        else:  # a number (or boolean) column: its digits
-            out.append(rule in ("W103", "W105") or (fld in schema and (schema[fld].is_numeric()
-                                                                       or schema[fld] == pl.Boolean)))
-    return pl.Series(JSON_FLAG, out, dtype=pl.Boolean)
+    names = [n for n in v.get_column("field").unique().to_list() if n is not None]  # "" is a key too
+    typed = [n for n in names if n in schema and (schema[n].is_numeric() or schema[n] == pl.Boolean)]
+    text, rule = pl.col("value"), pl.col("rule")
+    plain = text.is_null() | (rule == "E001") | (text.str.ends_with("…") & (text.str.len_chars() >= _SHORT))
+    json = rule.is_in(["W102", "W109"]) | (rule.is_in(["E007", "E008"])
+                                          & pl.col("message").str.contains(", got ", literal=True))
+    digits = rule.is_in(["W103", "W105"]) | pl.col("field").is_in(typed)
+    found = v.lazy().select("row", "rule", "field", "value", "message")
+    bad = [n for n in names if BAD + n in schema] if ROW in schema else []
+    if bad:  # the JSON text of each row's wrongly typed value, per field
+        cells = pl.concat([frame.lazy().filter(pl.col(BAD + n).is_not_null()).select(
+            pl.col(ROW).cast(pl.Int64).alias("row"), pl.lit(n, pl.String).alias("field"),
+            pl.col(BAD + n).cast(pl.String).alias(_CELL)) for n in bad])
+        cells = cells.unique(["row", "field"], keep="last", maintain_order=True)
+        found = found.with_columns(pl.col("row").cast(pl.Int64)).join(cells, on=["row", "field"], how="left",
+                                                                      maintain_order="left")
+        json = json | (pl.col(_CELL) == text).fill_null(False)
+    flag = pl.when(plain).then(False).when(json).then(True).otherwise(digits.fill_null(False))
+    return found.select(flag.fill_null(False).alias(JSON_FLAG)).collect().to_series()
+
+
+_CELL = "__cell"
 
 
 def json_values(v: pl.DataFrame, flags: pl.Series) -> list[Any]:

@@ -171,6 +171,8 @@ def validate_frames(frames: Iterable[tuple[int, Frame]], catalog: Catalog, *, so
             source = source or cb.source
             del cb  # (when not kept: let it go before the next batch is read)
     finally:
+        if callable(close := getattr(frames, "close", None)):
+            close()  # an input read ahead in a thread (io.stream) stops here, also when a check failed
         if sink is not None:
             sink.close()
         if rows_out is not None:
