@@ -1,6 +1,7 @@
 """`check_batch`'s shortcuts give what the slow way gives: the JSON text a W102 shows, the keys of rare
-columns (`__more`) that W108 counts and the 1,000-key limit bounds, the keys of an items text, and
-the same violations in the same order whichever of its parts finish first.
+columns (`__more`) that W108 counts and the 1,000-key limit bounds, the keys of an items text, an
+items text proven clean by its grammar, and the same violations in the same order whichever of its
+parts finish first.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import pytest
 from conftest import app_opens, examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_items_text import items_text
 
 import adrop_kit as ak
-from adrop_kit.io.values import exact_json
+from adrop_kit.io.values import exact_json, loads_exact
 from adrop_kit.spec.rules import MAX_KEYS
+from adrop_kit.validate import nested
+from adrop_kit.validate.event import check_items
 from adrop_kit.validate.sdk_checks import json_texts
 
 
@@ -84,3 +88,24 @@ def test_the_violations_come_in_the_same_order_run_after_run(tmp_path: Path) -> 
     path = _jsonl(tmp_path / "e.jsonl", rows)
     first = ak.validate_events(path).violations
     assert all(ak.validate_events(path).violations.equals(first) for _ in range(5))
+
+
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(items_text(), min_size=1, max_size=20))
+def test_an_items_text_the_clean_grammar_matches_breaks_no_items_rule(texts: list[str]) -> None:
+    """The grammar proves a text clean without reading it: `check_items` on what orjson reads finds nothing."""
+    params = tuple((p.name, p.type, p.required) for p in ak.STANDARD.item_params)
+    matched = pl.Series(texts, dtype=pl.String).str.contains(nested._clean_items_grammar(params)).to_list()
+    for text, clean in zip(texts, matched, strict=True):
+        if clean:
+            assert check_items(loads_exact(text), "purchase", ak.STANDARD.item_params) == [], text
+
+
+def test_the_clean_grammar_matches_ordinary_items() -> None:
+    params = tuple((p.name, p.type, p.required) for p in ak.STANDARD.item_params)
+    texts = ['[{"item_id":"A","price":15900,"quantity":2}]', '[ {"brand": null, "item_id": "\\u00e9"} ]',
+             '[{"item_id":"A","item_id":"B"},{"price":0.5,"item_id":"C","quantity":1}]',
+             '[{"item_id":""}]', '[{"item_id":"A","price":-1}]', '[{"item_id":"A","quantity":0}]', '[{"price":1}]',
+             '[]', '[{"item_id":"A","item_id":null}]', '[{"item_id":"A","price":1e3}]']
+    got = pl.Series(texts).str.contains(nested._clean_items_grammar(params)).to_list()
+    assert got == [True, True, True, False, False, False, False, False, False, False]
