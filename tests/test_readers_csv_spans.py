@@ -39,8 +39,8 @@ def _same(data: bytes, monkeypatch: pytest.MonkeyPatch, chunk: int, dense_every:
     got = read_csv(data, "e.csv", STANDARD)
     assert_frame_equal(got.df, precise.df)
     assert got.notes == precise.notes
-    monkeypatch.setattr(_reader, "_SIDE_BY_SIDE", 0)  # what a big file does: polars' read started before the
-    monkeypatch.setattr(csv_types, "_SIDE_BY_SIDE", 0)  # spans are known, columns typed side by side
+    monkeypatch.setattr(_reader, "_SIDE_BY_SIDE", 0)  # what a big file does: polars reads while numpy finds the
+    monkeypatch.setattr(csv_types, "_SIDE_BY_SIDE", 0)  # line breaks, columns are typed side by side
     side = read_csv(data, "e.csv", STANDARD)
     assert_frame_equal(side.df, precise.df)
     assert side.notes == precise.notes
