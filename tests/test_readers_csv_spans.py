@@ -39,8 +39,8 @@ def _same(data: bytes, monkeypatch: pytest.MonkeyPatch, chunk: int, dense_every:
     got = read_csv(data, "e.csv", STANDARD)
     assert_frame_equal(got.df, precise.df)
     assert got.notes == precise.notes
-    monkeypatch.setattr(_reader, "_SIDE_BY_SIDE", 0)  # what a big file does: polars' read started before the
-    monkeypatch.setattr(csv_types, "_SIDE_BY_SIDE", 0)  # spans are known, columns typed side by side
+    monkeypatch.setattr(_reader, "_SIDE_BY_SIDE", 0)  # what a big file does: polars reads while numpy finds the
+    monkeypatch.setattr(csv_types, "_SIDE_BY_SIDE", 0)  # line breaks, columns are typed side by side
     side = read_csv(data, "e.csv", STANDARD)
     assert_frame_equal(side.df, precise.df)
     assert side.notes == precise.notes
@@ -187,3 +187,17 @@ def test_a_record_past_the_size_bound_is_an_e001_row_on_the_native_path(quoted, 
         assert df.get_column(ERROR).to_list() == [None] * 3 + [SIZE_MESSAGE] + [None] * 3
         assert df.get_column("uid").to_list() == ["u1"] * 3 + [None] + ["u2"] * 3
         assert_frame_equal(df, read_csv(data, "e.csv", STANDARD, forgiving=True).df)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.one_of(st.just(""), _NUMBER_CELLS), st.one_of(st.just(""), _NUMBER_CELLS)),
+                min_size=1, max_size=40))
+def test_a_mostly_empty_number_column_is_typed_as_a_full_one(rows):
+    """A parameter of a few events is a column of mostly empty cells: its cells are typed alone and put back
+    in place, giving the frame typing every row gives (values, texts sent as written, cells kept aside)."""
+    body = "uid,eventName,price,value\n" + "".join(f'u,view_item,"{p}","{v}"\n' for p, v in rows)
+    compact = read_csv(body.encode(), "e.csv", STANDARD).df
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_types, "_type_column", csv_types._typed)  # every row, empty or not
+        full = read_csv(body.encode(), "e.csv", STANDARD).df
+    assert_frame_equal(compact, full)

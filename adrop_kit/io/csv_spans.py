@@ -48,18 +48,11 @@ class Precise:
     """Its records, numbered from 0 at its start."""
 
 
-def byte_flags(data: bytes, start: int) -> tuple[bool, bool, bool]:
-    """Whether data[start:] holds a NUL byte, a CR that does not end a line, a byte that is not UTF-8
-    (each record holding one is walked; a body with none of them is regular but for its quotes)."""
-    return (data.find(b"\x00", start) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
-            not valid_utf8(data, start))
-
-
-def pieces(data: bytes, header: Header, flags: tuple[bool, bool, bool] | None = None) -> list[Native | Precise]:
-    """The body after the header cut into native spans and precise walks, in order, covering it
-    (`flags`: `byte_flags` of the body, when already known)."""
+def pieces(data: bytes, header: Header) -> list[Native | Precise]:
+    """The body after the header cut into native spans and precise walks, in order, covering it."""
     n, chunk = len(data), CHUNK
-    flags = byte_flags(data, header.end) if flags is None else flags
+    flags = (data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
+             not valid_utf8(data, header.end))
     out: list[Native | Precise] = []
     line = None
     pos = header.end
@@ -219,8 +212,8 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
     """The line breaks inside each record of these regular spans, their longest record and whether a
     cell may be a quoted empty one. A line end is inside a cell when the quotes before it, from its span's
     start (a record start), are odd in number; the others end records (and a span's last record may have
-    no line end). From a record start the quotes alternate open and close: an opening quote followed at
-    once by a closing one, not itself after a quote (`""` inside a cell), is an empty cell (or `""""`)."""
+    no line end). From a record start the quotes alternate open and close: an opening quote closed at
+    once, neither after nor before another quote (`""` inside a cell), is an empty cell."""
     import numpy as np
 
     arr = np.frombuffer(data, dtype=np.uint8)
@@ -240,7 +233,9 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
                 if not empty:
                     empty = parity == 1 and len(q) > 0 and q[0] == start  # a pair cut by the step (erring on yes)
                     opening, closing = q[parity::2], q[parity + 1::2]
-                    pairs = (closing - opening[:len(closing)] == 1) & (arr[opening[:len(closing)] - 1] != _QUOTE)
+                    opening = opening[:len(closing)]
+                    pairs = (closing - opening == 1) & (arr[opening - 1] != _QUOTE) \
+                        & ((closing + 1 == len(arr)) | (arr[np.minimum(closing + 1, len(arr) - 1)] != _QUOTE))
                     empty = empty or bool(pairs.any())
             else:
                 records += len(lfs)
@@ -256,4 +251,4 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
     return Breaks(out, longest, empty)
 
 
-__all__ = ["CHUNK", "Breaks", "Native", "Precise", "byte_flags", "line_breaks", "pieces"]
+__all__ = ["CHUNK", "Breaks", "Native", "Precise", "line_breaks", "pieces"]

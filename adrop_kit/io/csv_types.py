@@ -38,7 +38,17 @@ _THREADS = 4
 
 
 def _type_column(cell: pl.Series, ptype: str) -> list[pl.Series]:
-    """One column's typed values, and beside them its `__exact__` and `__bad__` columns when it needs them."""
+    """One column's typed values, and beside them its `__exact__` and `__bad__` columns when it needs them.
+    A column of mostly empty cells (a parameter of a few events) types the cells it has, put back in place:
+    every step is cell by cell, and what it decides for the column it decides from the cells that are not empty."""
+    if cell.null_count() <= len(cell) // 4:
+        return _typed(cell, ptype)
+    where = cell.is_not_null().arg_true()
+    return [pl.repeat(None, len(cell), dtype=s.dtype, eager=True).scatter(where, s).alias(s.name)
+            for s in _typed(cell.drop_nulls(), ptype)]
+
+
+def _typed(cell: pl.Series, ptype: str) -> list[pl.Series]:
     name = cell.name
     columns: list[pl.Series] = []
     text = cell.str.strip_chars()

@@ -21,13 +21,13 @@ namespace) are dropped; numbers are parsed (`type_csv`).
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
 
 from adrop_kit.io.csv_records import Header, Split, fields, grammar, read_header, spanning_records, split
-from adrop_kit.io.csv_spans import Breaks, Native, Precise, byte_flags, line_breaks, pieces
+from adrop_kit.io.csv_spans import Breaks, Native, Precise, line_breaks, pieces
 from adrop_kit.io.csv_types import type_csv
 from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame, short
 from adrop_kit.io.jsontext import limits_problem, parse_json_text, too_deep
@@ -122,11 +122,9 @@ def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series, Bre
     """polars over the regular spans of records, `csv_records.split` over the others (`csv_spans.pieces`),
     merged in order: the frame `forgiving_rows` builds, the line breaks inside each record, and what the
     bytes say of its records when polars read them all in one call (else None)."""
-    flags = byte_flags(data, header.end)
-    early = _early_read(data, header) if not any(flags) and len(data) >= _SIDE_BY_SIDE else None
-    parts = pieces(data, header, flags)
+    parts = pieces(data, header)
     native = [p for p in parts if isinstance(p, Native)]
-    frames, facts = _native_frames(data, header, native, early)
+    frames, facts = _native_frames(data, header, native)
     read = dict(zip(native, frames, strict=True))
     refused = [p for p in native if read[p] is None and p.cuts]
     if refused:  # read again chunk by chunk: only the chunk polars refuses is walked
@@ -179,22 +177,13 @@ def span_rows(data: bytes, header: Header) -> tuple[pl.DataFrame, pl.Series, Bre
     return df, breaks, facts if not walks and not refused else None
 
 
-def _early_read(data: bytes, header: Header) -> Future[pl.DataFrame | None]:
-    """polars' read of the whole body, started in a thread before the body is known regular (`pieces`
-    looks at it meanwhile: both release the GIL); used when it is (one native span), else let go."""
-    pool = ThreadPoolExecutor(1)
-    try:
-        return pool.submit(_read_or_none, data, header)
-    finally:
-        pool.shutdown(wait=False)  # the thread ends with the read
-
-
-def _native_frames(data: bytes, header: Header, native: list[Native], early: Future[pl.DataFrame | None] | None = None
-                   ) -> tuple[list[tuple[pl.DataFrame, int, int] | None], Breaks | None]:
+def _native_frames(data: bytes, header: Header,
+                   native: list[Native]) -> tuple[list[tuple[pl.DataFrame, int, int] | None], Breaks | None]:
     """Each native span's records read by polars, as (frame, first row, rows) (one read for all; the
     spans one by one if polars refuses that: too many fields), None for a span it refuses; and what their
-    bytes say (`Breaks`) when one read took them all. `early`: polars' read of the whole body, already under
-    way (`_early_read`), used if the spans are all of it."""
+    bytes say (`Breaks`) when one read took them all. A big read runs in a thread while numpy finds the
+    line breaks (both release the GIL). polars does not start before `pieces` has found the spans: a read
+    of a body it then cuts would be thrown away (a stray quote would cost a whole read more)."""
     if not native:
         return [], None
     whole = native[0].start == header.end and native[-1].end == len(data) \
@@ -203,13 +192,10 @@ def _native_frames(data: bytes, header: Header, native: list[Native], early: Fut
         text = data
     else:
         text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
-    if whole and early is not None:
-        found = line_breaks(data, native)
-        df = early.result()
-    elif len(text) < _SIDE_BY_SIDE:
+    if len(text) < _SIDE_BY_SIDE:
         df = _read_or_none(text, header)
         found = line_breaks(data, native) if df is not None else None
-    else:  # polars reads in its threads while numpy finds the line breaks here: both release the GIL
+    else:  # polars reads in its threads while numpy finds the line breaks here
         with ThreadPoolExecutor(1) as pool:
             read = pool.submit(_read_or_none, text, header)
             found = line_breaks(data, native)
