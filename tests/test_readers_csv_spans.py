@@ -201,3 +201,26 @@ def test_a_mostly_empty_number_column_is_typed_as_a_full_one(rows):
         mp.setattr(csv_types, "_type_column", csv_types._typed)  # every row, empty or not
         full = read_csv(body.encode(), "e.csv", STANDARD).df
     assert_frame_equal(compact, full)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp949"])
+def test_a_file_read_side_by_side_gets_the_report_it_gets_one_step_at_a_time(encoding, tmp_path, monkeypatch):
+    """A byte order mark, a Korean Excel file (CP949), ragged rows, quoted line ends, `12,900` prices and
+    16-digit integers: the same report whether the read runs its steps side by side (as for a big file)."""
+    from polars.testing import assert_frame_equal as same_frame
+
+    import adrop_kit as ak
+
+    rows = ['u1,view_item,"무선\n이어폰",SKU-1,"12,900"', "u2,view_item,러닝화,SKU-2,1234567890123456",
+            "u3,add_to_cart,캠핑 의자,SKU-3,2.50,extra,cells", "u4,page_view",
+            'u5,view_item,"a ""quoted""\r\nname",SKU-5,1E2', "u6,view_item,,SKU-6,-0"]
+    path = tmp_path / "e.csv"
+    path.write_bytes(("uid,eventName,item_name,item_id,price,value\n" + "\n".join(rows * 40) + "\n").encode(encoding))
+    one = ak.validate_events(path)
+    monkeypatch.setattr(_reader, "_SIDE_BY_SIDE", 0)
+    monkeypatch.setattr(csv_types, "_SIDE_BY_SIDE", 0)
+    side = ak.validate_events(path)
+    assert (side.invalid, side.valid) == (one.invalid, one.valid) and one.invalid >= 40
+    same_frame(side.violations, one.violations)
+    assert side.notes == one.notes
+    assert any("CP949" in n for n in one.notes) == (encoding == "cp949")
