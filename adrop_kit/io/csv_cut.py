@@ -34,9 +34,11 @@ def record_cut(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[in
     the end of the first record; None when more data is needed to know where that record ends."""
     size = len(buf)
     whole = eof and size <= limit
-    got = _cut(buf, size if whole else min(limit, size), eof, sep, whole=whole)
-    if got == (0, 0):  # the first record runs past the limit: its end, in all that is read
-        got = _cut(buf, size, eof, sep, whole=eof, first=True)
+    window = size if whole else min(limit, size)
+    got = _cut(buf, window, eof, sep, whole=whole)
+    while got == (0, 0) and window < size:  # the first record runs past the limit: its end, looked
+        window = min(size, max(2 * window, 1 << 16))  # for in twice as much each time
+        got = _cut(buf, window, eof, sep, whole=eof and window == size, first=True)
     return None if got == (0, 0) else got
 
 
