@@ -87,3 +87,10 @@ def test_a_stray_quote_in_a_streamed_csv_is_one_row_and_the_rows_after_it_are_re
     streamed = ak.validate_events(path, batch_bytes=256 << 10)
     assert (streamed.rows, streamed.invalid) == (whole.rows, whole.invalid) == (120_002, 1)
     assert streamed.violations.get_column("row").to_list() == whole.violations.get_column("row").to_list() == [1]
+
+
+@given(st.integers(1, 60_000), st.sampled_from([b'"\n', b'x"\n', b'",y\n', b"\r\n", b""]), bodies,
+       st.integers(1, 5000), st.booleans())
+def test_a_first_record_longer_than_the_limit_ends_where_the_whole_file_walk_ends_it(k, close, rest, limit, cut):
+    body = b'a,"' + b"line\n" * k + close + rest  # one quoted field over many lines, closed or not
+    check(body, len(body) - (len(rest) // 2 if cut else 0), limit)

@@ -34,9 +34,11 @@ def record_cut(buf: bytes, limit: int, eof: bool, sep: bytes = b",") -> tuple[in
     the end of the first record; None when more data is needed to know where that record ends."""
     size = len(buf)
     whole = eof and size <= limit
-    got = _cut(buf, size if whole else min(limit, size), eof, sep, whole=whole)
-    if got == (0, 0):  # the first record runs past the limit: its end, in all that is read
-        got = _cut(buf, size, eof, sep, whole=eof, first=True)
+    window = size if whole else min(limit, size)
+    got = _cut(buf, window, eof, sep, whole=whole)
+    while got == (0, 0) and window < size:  # the first record runs past the limit: its end, looked
+        window = min(size, max(2 * window, 1 << 16))  # for in twice as much each time
+        got = _cut(buf, window, eof, sep, whole=eof and window == size, first=True)
     return None if got == (0, 0) else got
 
 
@@ -84,22 +86,25 @@ class _Marks:
         self.buf, self.window = buf, window
         size = len(buf)
         arr = np.frombuffer(buf, dtype=np.uint8)
-        seg = arr[:window]
-        q = np.flatnonzero(seg == _QUOTE)
-        lf = np.flatnonzero(seg == _LF)
+        q, lf = np.flatnonzero(arr[:window] == _QUOTE), np.flatnonzero(arr[:window] == _LF)
         self.q = q
         if whole and not buf.endswith(b"\n"):  # the file's last record ends with the file
             lf = np.append(lf, size - 1)
         if len(q):
-            before = arr[np.maximum(q - 1, 0)]
+            starts, ends = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+            starts[[sep, _LF, _QUOTE]] = True  # what may stand before a quote that opens a field
+            ends[[sep, _LF, _CR, _QUOTE]] = True  # and after one that closes it
+            opening = starts[arr[np.maximum(q - 1, 0)]]
+            opening[0] |= q[0] == 0
             nxt = np.minimum(q + 1, size - 1)
-            after = arr[nxt]
-            opening = (q == 0) | (before == sep) | (before == _LF) | (before == _QUOTE)
-            closing = (after == sep) | (after == _LF) | (after == _CR) | (after == _QUOTE)
-            closing &= nxt != q  # the buffer's last byte: the end of the file, or not known yet
-            closing |= (q + 1 == size) & eof
-            even = np.arange(len(q)) % 2 == 0
-            self.bad = (q[np.where(even, ~opening, ~closing)], q[np.where(even, ~closing, ~opening)])
+            closing = ends[arr[nxt]]
+            if q[-1] == size - 1:  # the buffer's last byte: the end of the file, or not known yet
+                closing[-1] = eof
+            odd_bad = ~closing
+            odd_bad[1::2] = ~opening[1::2]
+            even_bad = ~opening
+            even_bad[1::2] = ~closing[1::2]
+            self.bad = (q[even_bad], q[odd_bad])
             parity = np.searchsorted(q, lf, side="right") % 2  # (the end of the file may be a quote)
             self.ends = (lf[parity == 0], lf[parity == 1])
         else:

@@ -242,13 +242,15 @@ def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
             if cut is None:
                 break
             end, n = cut
-            body, buf = buf[:end], buf[end:]
-            frame = read_csv(head + body, part.label, catalog, delimiter=sep)
+            with memoryview(buf) as view:
+                body = b"".join((head, view[:end]))  # one copy of the chunk, the header in front
+            n_lines = buf.count(b"\n", 0, end)
+            buf = buf[end:]
+            frame = read_csv(body, part.label, catalog, delimiter=sep)
             frame.notes += notes
-            yield shifted(frame, records, lines, commas=True), len(body)
+            yield shifted(frame, records, lines, commas=True), end
             yielded = True
-            records += n
-            lines += body.count(b"\n")
+            records, lines = records + n, lines + n_lines
             del body, frame  # a batch's text and rows go before the next is read (only one is held)
         if eof:
             break
