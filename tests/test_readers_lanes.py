@@ -251,3 +251,26 @@ def test_an_unordered_read_holds_the_same_rows_and_the_report_gives_them_in_orde
     assert [orjson.loads(line)["uid"] for line in (tmp_path / "v.jsonl").read_bytes().splitlines()] == \
         report.valid_rows.get_column("uid").to_list()
     assert pl.read_csv(tmp_path / "i.csv").get_column("row").to_list() == sorted(bad)
+
+
+def test_parts_read_side_by_side_hand_their_refused_lines_over_early_and_parse_each_once(monkeypatch, parsed) -> None:
+    """A file cut into parts read in threads: each part's refused lines go to the precise path
+    while polars reads the part (`native_lane(early=)`), a line a part's read then refuses (a key
+    given twice) after; the frame is the precise path's, each irregular line parsed once."""
+    from adrop_kit.io import jsonl_fast
+
+    monkeypatch.setattr(jsonl_fast, "PART_BYTES", 4096)
+    monkeypatch.setattr(jsonl_fast, "_parts", lambda lines: [(0, 2100), (2100, 3500), (3500, len(lines))])
+    handed: list[list[int]] = []
+    real = jsonl_fast.native_lane
+
+    def watching(*args, early=None, **kwargs):  # noqa: ANN001, ANN202
+        return real(*args, early=lambda ns: (handed.append(ns), early(ns)), **kwargs)
+
+    monkeypatch.setattr(read_json, "native_lane", watching)
+    odd = {i: b'{"uid":"u%d","eventName":"view_item","price":"1,5"}' % i for i in range(5, 6000, 211)}
+    odd |= {i: b"{broken %d" % i for i in range(7, 6000, 307)}
+    twice = {i: b'{"uid":"u%d","eventName":"view_item","price":1.5,"price":2.5}' % i for i in (2101, 4000, 5998)}
+    _both(_file(6000, odd | twice), monkeypatch, parsed)
+    assert sorted(n for ns in handed for n in ns) == sorted(odd)  # the grammar's refusals, part by part
+    assert len(handed) == 3 and sorted(parsed) == sorted(odd | twice) and len(parsed) == len(set(parsed))

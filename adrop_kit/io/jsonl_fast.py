@@ -42,6 +42,7 @@ import codecs
 import os
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -157,9 +158,13 @@ def _parts(lines: Lines) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def native_lane(lines: Lines, catalog: Catalog, *, mostly_slow: float = 1.0) -> Split | None:
+def native_lane(lines: Lines, catalog: Catalog, *, mostly_slow: float = 1.0,
+                early: Callable[[list[int]], None] | None = None) -> Split | None:
     """Read the plain lines natively (see the module docstring); name the others. None, before
-    the file is read, when more than `mostly_slow` of the sample's lines are not plain."""
+    the file is read, when more than `mostly_slow` of the sample's lines are not plain. `early`
+    is called (from a part's thread) with the lines a part's grammar refused as soon as they are
+    known, before that part is read, so the precise path can start on them (`Split.slow` names
+    them again)."""
     sample, i = [], 0
     while len(sample) < SAMPLE_LINES and i < len(lines):
         if (line := lines.line(i)).strip():
@@ -170,15 +175,16 @@ def native_lane(lines: Lines, catalog: Catalog, *, mostly_slow: float = 1.0) -> 
         return None
     parts = _parts(lines)
     if len(parts) == 1:
-        done = [_part(lines, *parts[0], p)]
+        done = [_part(lines, *parts[0], p, early)]
     else:
         with ThreadPoolExecutor(len(parts)) as pool:  # polars releases the GIL: the parts run at once
-            done = list(pool.map(lambda r: _part(lines, *r, p), parts))
+            done = list(pool.map(lambda r: _part(lines, *r, p, early), parts))
     frame = pl.concat([f for f, _ in done], how="diagonal_relaxed") if len(done) > 1 else done[0][0]
     return Split(_finish(frame, p, catalog), [n for _, slow in done for n in slow])
 
 
-def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[int]]:
+def _part(lines: Lines, lo: int, hi: int, p: Plan,
+          early: Callable[[list[int]], None] | None = None) -> tuple[pl.DataFrame, list[int]]:
     """The plain lines of lines lo..hi read natively (a frame) and the numbers of the others."""
     raw = lines.binary(lo, hi)
     forced = np.zeros(hi - lo, bool)
@@ -197,12 +203,14 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan) -> tuple[pl.DataFrame, list[i
     df = df.with_columns(plain=~pl.col("forced") & (pl.col("t").str.len_bytes() <= MAX_PLAIN_BYTES)
                          & pl.col("t").str.contains(p.grammar()))
     plain = df.filter("plain").select(ROW, "t")
+    other = df.filter(~pl.col("plain"))  # few lines: only these are asked whether they are blank
+    slow = other.filter(pl.col("forced") | ~pl.col("t").str.contains(_BLANK)).get_column(ROW)
+    if early is not None and len(slow):
+        early(slow.to_list())
     mask = df.get_column("plain").to_numpy()
     body = lines.data[int(lines.offsets[lo]):int(lines.offsets[hi])] if mask.all() else _selected(lines, lo, hi, mask)
     fast = _decode(plain, p, body)
     keep = fast.get_column("__ok")
-    other = df.filter(~pl.col("plain"))  # few lines: only these are asked whether they are blank
-    slow = other.filter(pl.col("forced") | ~pl.col("t").str.contains(_BLANK)).get_column(ROW)
     if not keep.all():
         slow = pl.concat([slow, fast.filter(~keep).get_column(ROW)]).sort()
         fast = fast.filter(keep)  # (a copy of the frame: only when some line is not read one for one)

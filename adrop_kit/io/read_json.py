@@ -31,6 +31,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -148,15 +149,20 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog, *, ordered: bool
     should not have. A key the lanes cannot merge moves its native rows to the precise lane
     (`io.lanes`): the extra cost is those lines, never the file."""
     lines = Lines.of(data)
-    try:
-        split = native_lane(lines, catalog, mostly_slow=MOSTLY_SLOW)
-    except pl.exceptions.PolarsError:  # a safety net: the grammar should keep polars from refusing a line
-        return None
-    if split is None:
-        return None
-    fast = split.frame
     slow_lane = _SlowLane(lines)
-    slow_lane.add(split.slow)
+    parsed: list[Future[Parsed]] = []
+    with ThreadPoolExecutor(1) as parser:  # the precise path starts on a part's refused lines while polars reads
+        try:
+            split = native_lane(lines, catalog, mostly_slow=MOSTLY_SLOW,
+                                early=lambda numbers: parsed.append(parser.submit(slow_lane.parse, numbers)))
+        except pl.exceptions.PolarsError:  # a safety net: the grammar should keep polars from refusing a line
+            return None
+        if split is None:
+            return None
+        for done in parsed:
+            slow_lane.merge(*done.result())
+    fast, early = split.frame, set(slow_lane.rows)
+    slow_lane.merge(*slow_lane.parse([n for n in split.slow if n not in early]))
     while True:
         slow_ok, slow_counts = slow_lane.counts()
         merged: pl.DataFrame | Evict | None = evictions(fast, catalog, slow_ok=slow_ok, slow_counts=slow_counts)
@@ -170,8 +176,11 @@ def _read_two_lanes(data: bytes, source: str, catalog: Catalog, *, ordered: bool
         held = holding(fast, merged.keys)
         if not held.any():  # a safety net: every key named is held by some native row
             return None
-        slow_lane.add(fast.get_column(ROW).filter(held).to_list())
+        slow_lane.merge(*slow_lane.parse(fast.get_column(ROW).filter(held).to_list()))
         fast = null_columns(fast.filter(~held), catalog)  # a key none of its rows holds any more: no column
+
+
+Parsed = tuple[list[Any], list[int], dict[int, tuple[str, str]]]  # records, line numbers, E001 (message, raw)
 
 
 class _SlowLane:
@@ -183,10 +192,14 @@ class _SlowLane:
         self.rows: list[int] = []
         self.errors: dict[int, tuple[str, str]] = {}
 
-    def add(self, numbers: list[int]) -> None:
+    def parse(self, numbers: list[int]) -> Parsed:
+        """Lines (by number) parsed, as `_parse_lines` gives them; nothing is kept (any thread may call it)."""
         pairs = [(n, self.lines.line(n)) for n in numbers]
         exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None or may_hold_tokens(line)}
-        records, rows, errors = _parse_lines(pairs, exact)
+        return _parse_lines(pairs, exact)
+
+    def merge(self, records: list[Any], rows: list[int], errors: dict[int, tuple[str, str]]) -> None:
+        """Parsed lines joined to those held, in line order."""
         if not self.rows:
             self.records, self.rows, self.errors = records, rows, errors
             return
