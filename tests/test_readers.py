@@ -588,6 +588,19 @@ def test_a_users_frame_column_named_like_the_rare_keys_column_is_metadata(value)
         assert (report.rows, report.invalid, report.violations.height) == (1, 0, 0)
 
 
+@pytest.mark.parametrize("column", ["__more", "__bad__page_id", "__exact__level"])
+def test_a_users_frame_with_an_empty_reserved_column_reads_as_without_it(column):
+    """A canonical frame written out and read back whose `__more` (or `__bad__`/`__exact__`) column
+    holds only nulls (polars: dtype Null): nothing is there, the report is the frame's without it."""
+    import pandas as pd
+    import polars as pl
+
+    row = {"uid": ["u", "v"], "eventName": ["page_view", "page_view"], "page_id": ["x", None], column: [None, None]}
+    for frame in (pl.DataFrame(row), pd.DataFrame(row)):
+        report = ak.validate_events(frame)
+        assert (report.rows, report.invalid, _rules(report)) == (2, 1, {1: {"E005"}}), type(frame)
+
+
 def test_a_pandas_string_column_holding_a_lone_surrogate_is_an_e001_row():
     import pandas as pd
 

@@ -315,10 +315,14 @@ def without_reserved(df: pl.DataFrame) -> pl.DataFrame:
     carry values (a canonical frame written out and read back) when they hold what the readers write
     there, JSON text (an object in `__more`); other such columns are metadata, dropped unread."""
     drop = [c for c in df.columns if c in (ROW, LINE, ERROR, RAW)]
+    empty = []  # kept, all null (dtype Null): the text columns they are everywhere else
     for c in df.columns:
         if (c == MORE or c.startswith((BAD, EXACT))) and not _json_texts(df.get_column(c), objects=c == MORE):
             drop.append(c)
-    return df.drop(drop) if drop else df
+        elif (c == MORE or c.startswith((BAD, EXACT))) and df.schema[c] == pl.Null:
+            empty.append(c)
+    df = df.drop(drop) if drop else df
+    return df.with_columns(pl.col(empty).cast(pl.String)) if empty else df
 
 
 def _json_texts(col: pl.Series, *, objects: bool) -> bool:
