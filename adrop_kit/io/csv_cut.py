@@ -91,13 +91,7 @@ class _Marks:
         if whole and not buf.endswith(b"\n"):  # the file's last record ends with the file
             lf = np.append(lf, size - 1)
         if len(q):
-            starts, ends = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
-            starts[[sep, _LF, _QUOTE]] = True  # what may stand before a quote that opens a field
-            ends[[sep, _LF, _CR, _QUOTE]] = True  # and after one that closes it
-            opening = starts[arr[np.maximum(q - 1, 0)]]
-            opening[0] |= q[0] == 0
-            nxt = np.minimum(q + 1, size - 1)
-            closing = ends[arr[nxt]]
+            opening, closing = quote_roles(arr, q, sep)
             if q[-1] == size - 1:  # the buffer's last byte: the end of the file, or not known yet
                 closing[-1] = eof
             odd_bad = ~closing
@@ -149,6 +143,17 @@ class _Marks:
             else self.buf.count(b'"', pos)
 
 
+def quote_roles(arr: Any, q: Any, sep: int) -> tuple[Any, Any]:
+    """For the quotes at `q` (positions in the bytes `arr`): whether each may open a field (after a
+    separator, a line end or a quote, or at the start of `arr`) and whether it may close one (before a
+    separator, a line end, CR or a quote, or at the end of `arr`: callers that do not know yet whether
+    that is the end of the file say so)."""
+    starts, ends = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    starts[[sep, _LF, _QUOTE]] = True  # (at the start of `arr` the quote stands before itself: True)
+    ends[[sep, _LF, _CR, _QUOTE]] = True  # (and at its end after itself)
+    return starts[arr[np.maximum(q - 1, 0)]], ends[arr[np.minimum(q + 1, len(arr) - 1)]]
+
+
 def _lone_crs(buf: bytes, arr: Any, window: int, size: int, eof: bool) -> Any:
     """Where a CR that does not end a line (CRLF) stands in the window (one at the end of what is
     read, before the file ends, counts: what follows it is not known yet)."""
@@ -166,4 +171,4 @@ def _final(buf: bytes, quotes: int) -> bool:
     return quotes % 2 == 0 and not buf.endswith(b"\r")
 
 
-__all__ = ["record_cut"]
+__all__ = ["quote_roles", "record_cut"]

@@ -113,15 +113,14 @@ def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int |
     (the chunk's end cuts through a record) is matched by the record grammar (`_matched`)."""
     import numpy as np
 
+    from adrop_kit.io.csv_cut import quote_roles
+
     arr = np.frombuffer(data, dtype=np.uint8)
     q = np.flatnonzero(arr[pos:end] == _QUOTE) + pos
     if not len(q):
         return _irregular_at(data, arr, q, pos, end, trouble)
-    s = sep[0]
-    after = arr[np.minimum(q + 1, len(data) - 1)]
-    before = arr[q - 1]
-    opening = (q == pos) | (before == s) | (before == _LF) | (before == _QUOTE)
-    closing = (q + 1 == len(data)) | (after == s) | (after == _LF) | (after == _CR) | (after == _QUOTE)
+    opening, closing = quote_roles(arr, q, sep[0])
+    opening |= q == pos
     odd = np.zeros(len(q), dtype=bool)
     odd[1::2] = True
     bad = np.flatnonzero(np.where(odd, ~closing, ~opening))
@@ -134,7 +133,7 @@ def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int |
                          else at)
 
 
-_QUOTE, _LF, _CR = 34, 10, 13
+_QUOTE, _LF = 34, 10
 
 
 def _irregular_at(data: bytes, arr: Any, q: Any, pos: int, end: int, at: int | None) -> tuple[int | None, int, int]:

@@ -239,7 +239,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
     else:
         values = pl.DataFrame(schema=schema)
     t = plain.get_column("t")
-    keys = _key_ends(t)
+    keys = key_ends(t)
     found = values.select(pl.sum_horizontal(pl.all().is_not_null().cast(pl.UInt32))).to_series() \
         if values.width else pl.zeros(plain.height, pl.UInt32, eager=True)
     out = pl.concat([plain.select(ROW), values], how="horizontal")
@@ -269,7 +269,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
     return out.with_columns(nulls.list.unique().alias(NULLS), ((keys == found) & ok).fill_null(False).alias("__ok"))
 
 
-def _key_ends(texts: pl.Series) -> pl.Series:
+def key_ends(texts: pl.Series) -> pl.Series:
     """How many keys each text holds: its `":` that are not an escaped quote's `\\":` (no key of
     the grammar holds a backslash)."""
     keys = texts.str.count_matches('":', literal=True)
@@ -347,7 +347,7 @@ def _canonical(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
     loads, dumps = orjson.loads, orjson.dumps  # (the grammar's texts hold no number orjson writes otherwise,
     out = pl.Series(texts.name, [None if t is None else dumps(loads(t)) for t in texts.to_list()], pl.Binary)
     out = out.cast(pl.String)  # no NaN, no integer past 64 bits: `values.exact_json` writes what orjson does)
-    return out, _key_ends(out).cast(pl.UInt32).fill_null(0)  # (`"items":null`: no text, no key)
+    return out, key_ends(out).cast(pl.UInt32).fill_null(0)  # (`"items":null`: no text, no key)
 
 
 def _finish(frame: pl.DataFrame, p: Plan, catalog: Catalog) -> pl.DataFrame:
@@ -389,4 +389,4 @@ def null_columns(frame: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     return frame.with_columns(add) if add else frame
 
 
-__all__ = ["NULLS", "Lines", "Plan", "Split", "native_lane", "null_columns", "plan"]
+__all__ = ["NULLS", "Lines", "Plan", "Split", "key_ends", "native_lane", "null_columns", "plan"]

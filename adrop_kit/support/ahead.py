@@ -15,9 +15,8 @@ and dropped and `items` is closed in the caller's thread; no thread outlives the
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -27,63 +26,18 @@ _END = object()
 def read_ahead(items: Iterable[T], *, name: str = "adrop-read-ahead") -> Iterator[T]:
     """`items`, each made in one background thread while the caller works on the one before."""
     source = iter(items)
-    worker = _Worker(source, name)
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
     try:
-        while True:
-            item = worker.take()  # raises what making it raised
-            if item is _END:
-                return
-            worker.ask()  # the next one is made while the caller has this one
+        making = pool.submit(next, source, _END)
+        while (item := making.result()) is not _END:  # raises what making it raised
+            making = pool.submit(next, source, _END)  # the next one is made while the caller has this one
             yield item  # type: ignore[misc]
             del item
     finally:
-        worker.stop()
+        pool.shutdown(wait=True, cancel_futures=True)  # the item being made is finished and dropped
         close = getattr(source, "close", None)
         if close is not None:
             close()  # a generator's own `finally` (files closed) runs here, not in the thread
-
-
-class _Worker:
-    """One thread making one item at a time, on request."""
-
-    def __init__(self, source: Iterator[T], name: str):
-        self._source = source
-        self._wanted = threading.Semaphore(0)
-        self._stopped = False
-        self._future: Future[object] = Future()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-        self.ask()
-
-    def ask(self) -> None:
-        self._future = Future()
-        self._wanted.release()
-
-    def take(self) -> object:
-        return self._future.result()
-
-    def _run(self) -> None:
-        while True:
-            self._wanted.acquire()
-            if self._stopped:
-                return
-            future = self._future
-            try:
-                item = next(self._source, _END)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
-                future.set_exception(exc)
-                return
-            future.set_result(item)
-            del item
-            if future.result() is _END:
-                return
-
-    def stop(self) -> None:
-        """Let the item being made finish, drop it, and end the thread."""
-        self._stopped = True
-        self._wanted.release()
-        self._thread.join()
-        self._future = Future()
 
 
 __all__ = ["read_ahead"]
