@@ -137,6 +137,30 @@ def test_realistic_mixes_read_as_the_precise_path_reads_them(seed: int, monkeypa
     _both(data, monkeypatch)
 
 
+def _items_text(rng: random.Random) -> bytes:
+    """An items array written by hand: canonical or not (spaces, escapes orjson writes otherwise),
+    strings holding braces, quotes and keys, and now and then an object naming a key twice."""
+    names = ["item_id", "item_name", "brand", "price", "quantity", "color"]
+    values = ['"S"', '"a}b"', '"{\\"price\\":1}"', '"x\\\\"', '"\\u00e9"', '"\\/"', '"\\n"', "1", "2.5", "-0.5",
+              "true", "null", '"\\"item_id\\":"']
+    objects = []
+    for _ in range(rng.randrange(4)):
+        keys = rng.sample(names, rng.randrange(1, 4))
+        if rng.random() < 0.15:
+            keys.append(rng.choice(keys))  # a key twice
+        sep = rng.choice([":", ":", ": "])
+        objects.append("{" + ",".join(f'"{k}"{sep}{rng.choice(values)}' for k in keys) + "}")
+    return ("[" + rng.choice([",", ",", ", "]).join(objects) + "]").encode()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_items_texts_kept_as_written_only_when_the_precise_path_writes_them_so(seed: int, monkeypatch) -> None:
+    rng = random.Random(seed)
+    lines = [b'{"uid":"u%d","eventName":"purchase","items":%s,"value":%d,"tx_id":"T%d"}' % (i, _items_text(rng), i, i)
+             for i in range(3000)]
+    _both(b"\n".join(lines) + b"\n", monkeypatch)
+
+
 # -- what real exports hold reads natively, and exactly ----------------------------------------------
 NATIVE_NOW = [  # escapes, nulls, integral and fractional numbers in one column, items beside a number
     b'{"uid":"u","eventName":"page_view","page_id":"a\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\udc5f \xea\xb0\x80"}',
@@ -164,6 +188,11 @@ NATIVE_NOW = [  # escapes, nulls, integral and fractional numbers in one column,
     b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","color":"red","size":42}],"tx_id":"T"}',
     b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","brand":null},{"item_id":"null"}],"tx_id":"T"}',
     b'{"uid":"u","eventName":"purchase","items":[],"value":0,"tx_id":"T"}',
+    # written as orjson writes them (kept as they are): braces, quotes and keys inside strings, a key in two objects
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"a}\\"b{","item_name":"{\\"item_id\\":1,\\"item_id\\":2}"},'
+    b'{"item_id":"S","item_name":"\\\\\\n\\t"}],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":1},{"item_id":"T","price":2.5,"brand":null}],'
+    b'"tx_id":"T"}',
 ]
 PRECISE_STILL = [  # what a native read would not give back as the precise path does
     b'{"uid":"u","eventName":"page_view","page_id":"\\ud800"}',
@@ -176,6 +205,9 @@ PRECISE_STILL = [  # what a native read would not give back as the precise path 
     b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","item_id":"T"}],"tx_id":"T"}',  # an item's key twice
     b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","brand":null,"brand":"x"}],"tx_id":"T"}',
     b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","price":1,"price":2.5}],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S","item_name":"}{","item_id":"T"}],"tx_id":"T"}',
+    b'{"uid":"u","eventName":"purchase","items":[{"item_id":"S"},{"item_name":"a\\"}","price":1,"item_name":"b"}],'
+    b'"tx_id":"T"}',
 ]
 MIXED = [b'{"uid":"u%d","eventName":"view_item","item_id":"S","price":%s,"ts":"2026"}' % (i, p)
          for i, p in enumerate([b"29900", b"14.99", b"1.0", b"0"] * 5)]

@@ -44,6 +44,9 @@ _FLOAT = rf"(?:0\.(?:0|{_SMALL})|-0\.{_SMALL}|-?(?:{_WHOLE}))"
 _ITEM_SCALAR = rf"(?:{STR}|{_FLOAT}|{_INT}|true|false|null)"
 _ITEM_OBJECT = rf"\{{{W}(?:{_KEY}:{W}{_ITEM_SCALAR}(?:{W},{W}{_KEY}:{W}{_ITEM_SCALAR})*)?{W}\}}"
 ITEMS_TEXT = rf"\[{W}(?:{_ITEM_OBJECT}(?:{W},{W}{_ITEM_OBJECT})*)?{W}\]"
+# items text as orjson writes it (`values.exact_json`): no whitespace, a string's escapes only those orjson
+# writes (`\"` `\\` `\b` `\f` `\n` `\r` `\t`), numbers of the grammar (written back as they are)
+_CANON_STR = r'"(?:[^"\\\x00-\x1f]|\\["\\bfnrt])*"'
 _VALUE = {"string": STR, "boolean": "(?:true|false)", "int": _INT, "float": _FLOAT, "num": f"(?:{_FLOAT}|{_INT})",
           "items": ITEMS_TEXT}
 _DTYPE = {"string": pl.String, "boolean": pl.Boolean, "int": pl.Int64, "float": pl.Float64, "num": pl.Float64}
@@ -55,6 +58,7 @@ class Plan:
 
     classes: dict[str, str]
     extras: set[str] = field(default_factory=set)
+    item_keys: tuple[str, ...] = ()  # the catalog's item parameters (`canonical_items`)
 
     def keys_pattern(self) -> str:
         return "|".join(sorted(map(re.escape, self.classes)))
@@ -67,6 +71,22 @@ class Plan:
         members.append(f'"(?:{self.keys_pattern()})":{W}null')
         member = "(?:" + "|".join(members) + ")"
         return rf"^{W}\{{{W}{member}(?:{W},{W}{member})*{W}\}}[ \t\r\n]*$"
+
+    def canonical_items(self) -> tuple[str, str] | None:
+        """Two patterns over an items text of the grammar: the first matches a text already as the
+        precise path writes it (`_CANON_STR`: no whitespace, only the escapes orjson writes; every
+        key an item parameter), the second a text with an object naming a key twice (orjson keeps
+        one). A text matching the first and not the second is its own canonical form. (Flat objects:
+        a `}` outside a string closes one; the tokens between are strings, read whole, or other
+        characters.) None: an item parameter the patterns cannot name literally."""
+        if not self.item_keys or not all(NAME.fullmatch(k) for k in self.item_keys):
+            return None
+        names = "|".join(map(re.escape, self.item_keys))
+        member = f'"(?:{names})":(?:{_CANON_STR}|{_FLOAT}|{_INT}|true|false|null)'
+        obj = rf"\{{(?:{member}(?:,{member})*)?\}}"
+        between = rf'(?:[^}}"]|{_CANON_STR})*'
+        twice = "|".join(rf'\{{{between}"{re.escape(k)}":{between}"{re.escape(k)}":' for k in self.item_keys)
+        return rf"^\[(?:{obj}(?:,{obj})*)?\]$", twice
 
     def schema(self) -> dict[str, pl.DataType]:
         return {k: _DTYPE[c] for k, c in self.classes.items() if c != "items"}
@@ -120,7 +140,7 @@ def plan(lines: list[bytes], catalog: Catalog) -> Plan:
         if len(extras) < MAX_EXTRA_KEYS:
             extras.add(key)
             classes[key] = next(iter(kinds))  # type: ignore[arg-type]
-    return Plan(classes, extras)
+    return Plan(classes, extras, tuple(p.name for p in catalog.item_params))
 
 
 __all__ = ["ITEMS_TEXT", "MAX_EXTRA_KEYS", "NAME", "STR", "W", "Plan", "plan"]
