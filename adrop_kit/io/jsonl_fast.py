@@ -215,7 +215,7 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan,
         slow = pl.concat([slow, fast.filter(~keep).get_column(ROW)]).sort()
         fast = fast.filter(keep)  # (a copy of the frame: only when some line is not read one for one)
     frame = fast.drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR), pl.lit(None, pl.String).alias(RAW))
-    return frame, slow.to_list()
+    return frame.rechunk(), slow.to_list()  # (here, in the part's thread: the parts' concat needs none)
 
 
 def _selected(lines: Lines, lo: int, hi: int, mask: np.ndarray) -> bytes:
@@ -265,7 +265,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
     if nums:
         whole = t.str.contains(rf"\.0{W}[,}}]")  # a line that may hold an integral fraction token (`29900.0`)
         for key in nums:
-            out = _int_tokens(out, top, whole, key)
+            out = _int_tokens(out, top, whole, key, integer=key in p.integers)
     return out.with_columns(nulls.list.unique().alias(NULLS), ((keys == found) & ok).fill_null(False).alias("__ok"))
 
 
@@ -324,11 +324,13 @@ def _null_keys(t: pl.Series, top: _TopLevel, p: Plan) -> pl.Series:
     return names.gather(pl.Series(at).replace(-1, None))
 
 
-def _int_tokens(out: pl.DataFrame, top: _TopLevel, whole: pl.Series, key: str) -> pl.DataFrame:
+def _int_tokens(out: pl.DataFrame, top: _TopLevel, whole: pl.Series, key: str, *, integer: bool) -> pl.DataFrame:
     """For a key of class `num` (Float64): the text of each integer token in `__exact__<key>`. The
     grammar's integers (15 digits at most, no `-0`) are exact in a float, and its only integral
     fractions end in `.0`: an integral value is an integer token written as its integer, unless the
-    line holds a `.0` token (`whole`), where the token is read at the line's top level."""
+    line holds a `.0` token (`whole`), where the token is read at the line's top level. For an
+    `integer` parameter, an integral fraction's text too (`3.0`: the precise path keeps it, W-rules
+    name it)."""
     v = out.get_column(key)
     integral = (v.is_not_null() & (v.round(0) == v)).fill_null(False)
     exact = pl.select(pl.when(integral).then(v.cast(pl.Int64).cast(pl.String))).to_series()
@@ -336,6 +338,8 @@ def _int_tokens(out: pl.DataFrame, top: _TopLevel, whole: pl.Series, key: str) -
     if len(where):
         token = top.of(where).str.extract(rf'[{{,]{W}"{re.escape(key)}":{W}(-?[0-9]+){W}[,}}]')
         exact = exact.scatter(where, token)
+        if integer and len(fraction := where.filter(token.is_null())):
+            exact = exact.scatter(fraction, v.gather(fraction).cast(pl.Int64).cast(pl.String) + ".0")
     return out.with_columns(exact.alias(EXACT + key))
 
 
@@ -361,22 +365,20 @@ def _canonical(texts: pl.Series, p: Plan) -> tuple[pl.Series, pl.Series]:
 def _finish(frame: pl.DataFrame, p: Plan, catalog: Catalog) -> pl.DataFrame:
     """The native lane's columns as the precise path types them: a number key whose tokens were all
     integers is Int64; otherwise Float64, with the text of each integer, and for an integer
-    parameter of each integral float ("3.0"), in `__exact__<key>`."""
-    types = key_types(catalog)
+    parameter of each integral float ("3.0"), in `__exact__<key>` (the parts wrote them: `_int_tokens`)."""
     exprs, whole = [], []
     for key, cls in p.classes.items():
-        integer = types.get(key) == "integer"
-        if key not in frame.columns or not (cls == "num" or (cls == "float" and integer)):
+        if key not in frame.columns:
             continue
-        v = pl.col(key)
-        ints = pl.col(EXACT + key) if cls == "num" else pl.lit(None, pl.String)
-        if cls == "num" and frame.get_column(EXACT + key).null_count() == frame.get_column(key).null_count():
-            exprs.append(v.cast(pl.Int64))  # integers alone: as the precise path reads them
-            whole.append(EXACT + key)
-            continue
-        if integer:
-            ints = pl.coalesce(ints, pl.when(v.round(0) == v).then(v.cast(pl.Int64).cast(pl.String) + ".0"))
-        exprs.append(ints.alias(EXACT + key))
+        if cls == "num":
+            exact = frame.get_column(EXACT + key)
+            if exact.null_count() == frame.get_column(key).null_count() \
+                    and not (key in p.integers and exact.str.ends_with(".0").any()):
+                exprs.append(pl.col(key).cast(pl.Int64))  # integer tokens alone: as the precise path reads them
+                whole.append(EXACT + key)
+        elif cls == "float" and key in p.integers:
+            v = pl.col(key)
+            exprs.append(pl.when(v.round(0) == v).then(v.cast(pl.Int64).cast(pl.String) + ".0").alias(EXACT + key))
     frame = frame.with_columns(exprs).drop(whole) if exprs else frame
     return null_columns(frame, catalog)
 
@@ -390,7 +392,7 @@ def null_columns(frame: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
         frame = frame.drop([c for c, n in zip(payload, nulls, strict=True) if n == frame.height])
     if NULLS not in frame.columns:
         return frame
-    named = frame.get_column(NULLS).explode().drop_nulls().unique().to_list()
+    named = frame.get_column(NULLS).drop_nulls().explode().drop_nulls().unique().to_list()
     types = key_types(catalog)
     dtypes = {"string": pl.String, "boolean": pl.Boolean, "items": pl.String, "number": pl.Int64, "integer": pl.Int64}
     add = [pl.lit(None, dtypes.get(types.get(k, ""), pl.Null)).alias(k) for k in named if k not in frame.columns]

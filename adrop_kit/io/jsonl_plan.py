@@ -59,6 +59,7 @@ class Plan:
     classes: dict[str, str]
     extras: set[str] = field(default_factory=set)
     item_keys: tuple[str, ...] = ()  # the catalog's item parameters (`canonical_items`)
+    integers: frozenset[str] = frozenset()  # the catalog's integer parameters
 
     def keys_pattern(self) -> str:
         return "|".join(sorted(map(re.escape, self.classes)))
@@ -140,7 +141,8 @@ def plan(lines: list[bytes], catalog: Catalog) -> Plan:
         if len(extras) < MAX_EXTRA_KEYS:
             extras.add(key)
             classes[key] = next(iter(kinds))  # type: ignore[arg-type]
-    return Plan(classes, extras, tuple(p.name for p in catalog.item_params))
+    integers = frozenset(k for k, t in types.items() if t == "integer")
+    return Plan(classes, extras, tuple(p.name for p in catalog.item_params), integers)
 
 
 __all__ = ["ITEMS_TEXT", "MAX_EXTRA_KEYS", "NAME", "STR", "W", "Plan", "plan"]
