@@ -342,8 +342,8 @@ def _ndjson_floor(path: Path):  # noqa: ANN202 - a contender
     by adrop_kit's line grammar): the parse alone, no rule checked."""
     import polars as pl
 
-    from adrop_kit.io.jsonl_fast import Lines
     from adrop_kit.io.jsonl_plan import plan
+    from adrop_kit.io.lines import Lines
     from adrop_kit.spec.catalog import STANDARD
 
     lines = Lines.of(path.read_bytes())

@@ -306,3 +306,48 @@ def test_parts_read_side_by_side_hand_their_refused_lines_over_early_and_parse_e
     _both(_file(6000, odd | twice), monkeypatch, parsed)
     assert sorted(n for ns in handed for n in ns) == sorted(odd)  # the grammar's refusals, part by part
     assert len(handed) == 3 and sorted(parsed) == sorted(odd | twice) and len(parsed) == len(set(parsed))
+
+
+# -- a big JSONL file is read where it lies (mapped), with the meaning of one read into memory ---------
+def _report_both_ways(path, monkeypatch) -> tuple[ak.DatasetReport, ak.DatasetReport]:
+    from adrop_kit.io import source
+
+    monkeypatch.setattr(source, "MAP_FROM", 1 << 62)  # read into memory
+    read = ak.validate_events(path)
+    monkeypatch.setattr(source, "MAP_FROM", 1 << 20)
+    return read, ak.validate_events(path)
+
+
+def test_a_mapped_file_reads_as_the_file_read_into_memory(tmp_path, monkeypatch) -> None:
+    from adrop_kit.io.source import map_file
+
+    rng = random.Random(3)
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"\n".join(_text(rng, _event(rng, i)) for i in range(9000)) + b"\n")
+    assert path.stat().st_size > 1 << 20 and map_file(path) is not None
+    read, mapped = _report_both_ways(path, monkeypatch)
+    assert (mapped.rows, mapped.invalid, mapped.warned) == (read.rows, read.invalid, read.warned)
+    assert_frame_equal(mapped.violations, read.violations)
+    assert_frame_equal(mapped.valid_rows, read.valid_rows)
+
+
+@pytest.mark.parametrize("head", [b"\xef\xbb\xbf", b"\xff\xfe", b"\x00"])
+def test_a_file_that_does_not_start_as_utf8_text_is_not_mapped(head: bytes, tmp_path, monkeypatch) -> None:
+    """A byte order mark is skipped (or UTF-16 decoded) and a NUL byte refused, as for any file read whole."""
+    from adrop_kit.io.source import map_file
+
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(head + b"\n".join(PLAIN % i for i in range(20_000)) + b"\n")
+    assert map_file(path) is None
+    if head == b"\x00":
+        with pytest.raises(ak.DataReadError, match="binary data"):
+            ak.validate_events(path)
+        return
+    read, mapped = _report_both_ways(path, monkeypatch)
+    assert (mapped.rows, mapped.invalid) == (read.rows, read.invalid)
+
+
+def test_a_big_file_of_whitespace_holds_no_events(tmp_path) -> None:
+    path = tmp_path / "blank.jsonl"
+    path.write_bytes(b" \n\t\r\n" * (1 << 19))
+    assert ak.validate_events(path).rows == 0

@@ -24,7 +24,8 @@ from polars.testing import assert_frame_equal
 import adrop_kit as ak
 from adrop_kit.io import jsonl_fast, read_json
 from adrop_kit.io.frames import Frame
-from adrop_kit.io.jsonl_fast import Lines, native_lane
+from adrop_kit.io.jsonl_fast import native_lane
+from adrop_kit.io.lines import Lines, invalid_utf8_lines
 from adrop_kit.testing.strategies import events, invalid_events
 
 CATALOG = ak.STANDARD
@@ -218,17 +219,17 @@ def test_any_mix_of_events_reads_the_same_both_ways(payloads, newline, spaced) -
 def test_the_lines_that_are_not_utf8_are_found_whatever_the_block(block, monkeypatch):
     import numpy as np
 
-    from adrop_kit.io import jsonl_fast
+    from adrop_kit.io import lines as lines_module
 
-    monkeypatch.setattr(jsonl_fast, "_UTF8_BLOCK", block)
+    monkeypatch.setattr(lines_module, "_UTF8_BLOCK", block)
     rng = random.Random(block)
     pieces = [b"ok", "é".encode(), b"\xff", b"\xc3", "가".encode()[:2], b"\xed\xa0\x80", b"x"]
     lines = [b"".join(rng.choice(pieces) for _ in range(rng.randrange(4))) for _ in range(200)]
     data = b"\n".join(lines) + b"\n"
     truth = [i for i, line in enumerate(lines) if not _is_utf8(line)]
-    found = jsonl_fast._invalid_utf8_lines(jsonl_fast.Lines.of(data), 0, len(lines))
+    found = invalid_utf8_lines(Lines.of(data), 0, len(lines))
     assert np.asarray(found).tolist() == truth
-    part = jsonl_fast._invalid_utf8_lines(jsonl_fast.Lines.of(data), 50, 150)
+    part = invalid_utf8_lines(Lines.of(data), 50, 150)
     assert np.asarray(part).tolist() == [i - 50 for i in truth if 50 <= i < 150]
 
 

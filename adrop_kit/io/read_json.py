@@ -16,9 +16,9 @@ event is over 64 KiB is judged on the payload it would send (`validate.size`), a
 
 JSON: a file of one JSON object per line (newline-delimited JSON saved as `.json`, as BigQuery,
 mongoexport and Firehose write it) is read as JSONL. Otherwise a top-level array is read whole by
-orjson when it can; when orjson refuses the file (a NaN, 1e400, a lone surrogate, deep nesting or
-a broken element anywhere), it is read element by
-element and only the elements that need it are judged E001. Rows are named by their position
+orjson when it can; when orjson refuses the file (a NaN, 1e400, a lone surrogate, deep nesting or a
+broken element anywhere), it is read element by element and only the elements that need it are
+judged E001. Rows are named by their position
 in the array. A top-level object is one event; any other top-level value, or a file that is
 not JSON at all, is a DataReadError. A broken element ends where its brackets balance (at the
 next ',' or ']' of the array); text after the closing ']' is one more E001 row; empty slots
@@ -40,9 +40,10 @@ import polars as pl
 from adrop_kit.errors import DataReadError
 from adrop_kit.io.frames import LINE, MAX_REPR, ROW, Frame, from_records
 from adrop_kit.io.importers.detect import export_hint
-from adrop_kit.io.jsonl_fast import Lines, native_lane, null_columns
+from adrop_kit.io.jsonl_fast import native_lane, null_columns
 from adrop_kit.io.jsontext import too_deep
 from adrop_kit.io.lanes import Evict, evictions, fast_counts, holding, merge_lanes
+from adrop_kit.io.lines import FileBytes, Lines
 from adrop_kit.io.numbers import loads_tokens, may_hold_tokens, token_offsets
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.catalog import Catalog
@@ -121,20 +122,19 @@ def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str 
         return None, f"{where} {_NOT_JSON} ({reason or exc})"
 
 
-NATIVE_FROM = 1 << 20
-"""From this many bytes on, JSONL takes the native lane (`io.jsonl_fast`) for its plain lines."""
+NATIVE_FROM = 1 << 20  # from this many bytes on, JSONL takes the native lane (`io.jsonl_fast`) for its plain lines
 MOSTLY_SLOW = 0.25
-"""When more than this share of the sample's lines is not plain, every line is read precisely (as
-quick); decided on the sample, before the native lane reads the file."""
+"""More than this share of the sample's lines not plain: every line is read precisely (as quick)."""
 
 
-def read_jsonl(data: bytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame:
-    """JSONL bytes → a canonical frame; rows are 0-based line numbers. Big inputs read their plain
-    lines natively (`io.jsonl_fast`) and the rest line by line (`parse_row`); the merged frame is
-    the one the line-by-line path alone would build (`io.lanes`). `__line` is the 1-based line.
-    `ordered=False`: the rows may come in another order (`__row` says theirs; `frames.in_order`)."""
+def read_jsonl(data: FileBytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame:
+    """JSONL bytes (or a mapped file: `source.map_file`) → a canonical frame; rows are 0-based line numbers.
+    Big inputs read their plain lines natively (`io.jsonl_fast`), the rest line by line (`parse_row`): the
+    frame the line-by-line path alone would build (`io.lanes`). `__line` is the 1-based line. `ordered=False`:
+    the rows may come in another order (`__row` says theirs; `frames.in_order`)."""
     frame = _read_two_lanes(data, source, catalog, ordered=ordered) if len(data) >= NATIVE_FROM else None
     if frame is None:
+        data = bytes(data)  # (the line-by-line path splits bytes, not a mapped file; bytes are not copied)
         exact = _line_numbers(data, sorted(long_digit_runs(data) + token_offsets(data)))
         pairs = ((n, line) for n, line in enumerate(data.split(b"\n")) if line and not line.isspace())
         records, rows, errors = _parse_lines(pairs, exact)
@@ -143,7 +143,7 @@ def read_jsonl(data: bytes, source: str, catalog: Catalog, *, ordered: bool = Tr
     return frame
 
 
-def _read_two_lanes(data: bytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame | None:
+def _read_two_lanes(data: FileBytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame | None:
     """The native lane for the plain lines, `parse_row` for the others; None when the sample
     shows mostly irregular lines (then one precise pass is as quick) or polars refused a line it
     should not have. A key the lanes cannot merge moves its native rows to the precise lane

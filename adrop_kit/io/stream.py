@@ -48,7 +48,7 @@ from adrop_kit.io.parts import CSV_FORMATS, PARQUET_FORMATS, WHOLE_LIMIT, Inputs
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
 from adrop_kit.io.read_json import read_json, read_jsonl
 from adrop_kit.io.read_parquet import parquet_frame
-from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, Decoded, bom_of, file_size, is_blank, utf8_text
+from adrop_kit.io.source import READ_BOUND, SNIFF_BYTES, Decoded, bom_of, file_size, is_blank, map_file, utf8_text
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.support.ahead import read_ahead
 
@@ -133,6 +133,10 @@ def whole_frame(part: Part, catalog: Catalog, *, delimiter: str | None = None, o
             raise
         except OSError as exc:
             raise DataReadError(f"{part.label}: cannot read: {exc.strerror or exc}") from None
+    if part.fmt in (".jsonl", ".ndjson") and part.path is not None and part.compression is None \
+            and (mapped := map_file(part.path)) is not None:  # read in place, no copy
+        return from_records([], catalog, source=part.label) if is_blank(mapped) else \
+            read_jsonl(mapped, part.label, catalog, ordered=ordered)
     data = utf8_text(read_part(part, limit=WHOLE_LIMIT), Path(part.label))
     if is_blank(data):
         return from_records([], catalog, source=part.label)
