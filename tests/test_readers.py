@@ -188,16 +188,16 @@ def test_integers_beyond_64_bits_are_read_exactly_from_jsonl_and_json(tmp_path):
 def test_every_run_of_19_digits_is_found_by_the_sampled_search(monkeypatch, vector):
     import random
 
-    import adrop_kit.io.read_json as read_json
+    import adrop_kit.io.numbers as numbers
 
-    monkeypatch.setattr(read_json, "_VECTOR_BYTES", 0 if vector else 1 << 30)
+    monkeypatch.setattr(numbers, "_VECTOR_BYTES", 0 if vector else 1 << 30)
     rng = random.Random(7)
     for _ in range(300):
         data = bytes(rng.choice(b"0123456789 ,x\n") for _ in range(rng.randint(0, 300)))
         at = rng.randint(0, len(data))
         data = data[:at] + b"7" * rng.randint(17, 25) + data[at:]
         runs = [(m.start(), m.end()) for m in re.finditer(rb"[0-9]{19,}", data)]
-        found = read_json.long_digit_runs(data)
+        found = numbers.long_digit_runs(data)
         assert all(any(s <= f < e for f in found) for s, e in runs) and all(any(s <= f < e for s, e in runs)
                                                                              for f in found), data
 

@@ -143,6 +143,54 @@ def token_offsets(data: bytes) -> list[int]:
     return sorted(found)
 
 
+LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer orjson may read as a float (beyond 64 bits)
+_DIGIT_MAP = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_VECTOR_BYTES = 1 << 24  # from 16 MiB on, the digit sample is taken with numpy
+
+
+def token_lines(data: bytes) -> set[int]:
+    """The 0-based lines of JSON text that may hold an integer beyond 64 bits or a number orjson
+    would write otherwise: the lines to read with `loads_tokens` (found at once over the text)."""
+    lines: set[int] = set()
+    line = prev = 0
+    for pos in sorted(long_digit_runs(data) + token_offsets(data)):
+        line += data.count(b"\n", prev, pos)
+        prev = pos
+        lines.add(line)
+    return lines
+
+
+def long_digit_runs(data: bytes) -> list[int]:
+    """Offsets inside runs of 19 or more digits: where orjson may read an integer beyond 64 bits as
+    a float. Such a run covers 4 multiples of 4 in a row, so a sample of every 4th byte finds the
+    few places worth a regex (vectorised for big files: about 0.07 s for 184 MB)."""
+    found: list[int] = []
+    last_end = -1
+    for i in _four_digit_samples(data):
+        if 4 * i < last_end:
+            continue  # inside the run just found
+        m = LONG_DIGITS.search(data, max(0, 4 * i - 3), 4 * i + 22)
+        if m is not None:
+            found.append(m.start())
+            last_end = m.end()
+    return found
+
+
+def _four_digit_samples(data: bytes) -> list[int]:
+    """Indices i where the bytes at 4i, 4i+4, 4i+8 and 4i+12 are all digits."""
+    if len(data) < _VECTOR_BYTES:
+        sample = data[::4].translate(_DIGIT_MAP)
+        out, i = [], sample.find(b"0000")
+        while i >= 0:
+            out.append(i)
+            i = sample.find(b"0000", i + 1)
+        return out
+    import numpy as np  # a dependency of pandas, which adrop_kit requires
+
+    digit = (np.frombuffer(data, np.uint8)[::4] - 48) < 10
+    return np.flatnonzero(digit[:-3] & digit[1:-2] & digit[2:-1] & digit[3:]).tolist()
+
+
 def loads_tokens(text: str | bytes) -> Any:
     """Parse JSON text keeping every number token orjson would write otherwise (a `NumberToken`),
     integers exact and NaN/Infinity tokens (as floats). Raises ValueError when it is not JSON."""
@@ -164,5 +212,6 @@ def token_default(value: Any) -> Any:
     raise TypeError
 
 
-__all__ = ["CELL_PATTERN", "CELL_SUSPECT", "FLOAT_MAX", "NumberToken", "cell_token", "float_token", "int_token",
-           "loads_tokens", "may_hold_tokens", "token_default", "token_integral", "token_offsets"]
+__all__ = ["CELL_PATTERN", "CELL_SUSPECT", "FLOAT_MAX", "LONG_DIGITS", "NumberToken", "cell_token", "float_token",
+           "int_token", "loads_tokens", "long_digit_runs", "may_hold_tokens", "token_default", "token_integral",
+           "token_lines", "token_offsets"]

@@ -10,9 +10,9 @@ read by the json module, which keeps it exact (orjson would make it a float); so
 hold a number orjson would write otherwise (`1E2`, `200.00`, `-0`, `1e400`: `io.numbers`), kept as
 the token it is, to go out as written.
 
-JSONL: rows are named by their 0-based line number; blank lines are not events; a line longer
-than `READ_BOUND` is an E001 row (SIZE_MESSAGE) without being parsed; whether a shorter one's
-event is over 64 KiB is judged on the payload it would send (`validate.size`), as for every input.
+JSONL: rows are named by their 0-based line number; blank lines are not events; a line longer than `READ_BOUND`
+is an E001 row (SIZE_MESSAGE) without being parsed; whether a shorter one's event is over 64 KiB is judged on
+the payload it would send (`validate.size`), as for every input. Big files read two lanes (`_read_two_lanes`).
 
 JSON: a file of one JSON object per line (newline-delimited JSON saved as `.json`, as BigQuery,
 mongoexport and Firehose write it) is read as JSONL. Otherwise a top-level array is read whole by
@@ -44,15 +44,12 @@ from adrop_kit.io.jsonl_fast import native_lane, null_columns
 from adrop_kit.io.jsontext import too_deep
 from adrop_kit.io.lanes import Evict, evictions, fast_counts, holding, merge_lanes
 from adrop_kit.io.lines import FileBytes, Lines
-from adrop_kit.io.numbers import loads_tokens, may_hold_tokens, token_offsets
+from adrop_kit.io.numbers import LONG_DIGITS, loads_tokens, long_digit_runs, may_hold_tokens, token_lines
 from adrop_kit.io.source import READ_BOUND
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_KEYS, SIZE_MESSAGE, json_kind
 
 _WS = re.compile(r"[ \t\n\r]*")
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer orjson may read as a float (beyond 64 bits)
-_DIGIT_MAP = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
-_VECTOR_BYTES = 1 << 24  # from 16 MiB on, the digit sample is taken with numpy
 _SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"|"[^\n]*|[\[\]{},]')  # strings (one line at most), brackets, commas
 _NOT_JSON = "is not valid JSON"
 
@@ -62,37 +59,6 @@ def raw_text(raw: bytes | str) -> str:
     if isinstance(raw, str):
         raw = raw[: MAX_REPR * 2].encode("utf-8", "surrogatepass")  # lone surrogates (undecodable bytes) too
     return raw[: MAX_REPR * 4].decode("utf-8", "replace")
-
-
-def long_digit_runs(data: bytes) -> list[int]:
-    """Offsets inside runs of 19 or more digits: where orjson may read an integer beyond 64 bits as
-    a float. Such a run covers 4 multiples of 4 in a row, so a sample of every 4th byte finds the
-    few places worth a regex (vectorised for big files: about 0.07 s for 184 MB)."""
-    found: list[int] = []
-    last_end = -1
-    for i in _four_digit_samples(data):
-        if 4 * i < last_end:
-            continue  # inside the run just found
-        m = _LONG_DIGITS.search(data, max(0, 4 * i - 3), 4 * i + 22)
-        if m is not None:
-            found.append(m.start())
-            last_end = m.end()
-    return found
-
-
-def _four_digit_samples(data: bytes) -> list[int]:
-    """Indices i where the bytes at 4i, 4i+4, 4i+8 and 4i+12 are all digits."""
-    if len(data) < _VECTOR_BYTES:
-        sample = data[::4].translate(_DIGIT_MAP)
-        out, i = [], sample.find(b"0000")
-        while i >= 0:
-            out.append(i)
-            i = sample.find(b"0000", i + 1)
-        return out
-    import numpy as np  # a dependency of pandas, which adrop_kit requires
-
-    digit = (np.frombuffer(data, np.uint8)[::4] - 48) < 10
-    return np.flatnonzero(digit[:-3] & digit[1:-2] & digit[2:-1] & digit[3:]).tolist()
 
 
 def parse_row(raw: bytes, where: str, *, exact: bool = False) -> tuple[Any, str | None]:
@@ -135,7 +101,7 @@ def read_jsonl(data: FileBytes, source: str, catalog: Catalog, *, ordered: bool 
     frame = _read_two_lanes(data, source, catalog, ordered=ordered) if len(data) >= NATIVE_FROM else None
     if frame is None:
         data = bytes(data)  # (the line-by-line path splits bytes, not a mapped file; bytes are not copied)
-        exact = _line_numbers(data, sorted(long_digit_runs(data) + token_offsets(data)))
+        exact = token_lines(data)
         pairs = ((n, line) for n, line in enumerate(data.split(b"\n")) if line and not line.isspace())
         records, rows, errors = _parse_lines(pairs, exact)
         frame = from_records(records, catalog, errors=errors, rows=rows, source=source)
@@ -195,8 +161,8 @@ class _SlowLane:
     def parse(self, numbers: list[int]) -> Parsed:
         """Lines (by number) parsed, as `_parse_lines` gives them; nothing is kept (any thread may call it)."""
         pairs = [(n, self.lines.line(n)) for n in numbers]
-        exact = {n for n, line in pairs if _LONG_DIGITS.search(line) is not None or may_hold_tokens(line)}
-        return _parse_lines(pairs, exact)
+        exact = token_lines(b"\n".join(line for _, line in pairs))  # found at once, as in a file
+        return _parse_lines(pairs, {pairs[i][0] for i in exact})
 
     def merge(self, records: list[Any], rows: list[int], errors: dict[int, tuple[str, str]]) -> None:
         """Parsed lines joined to those held, in line order."""
@@ -251,17 +217,6 @@ def _parse_lines(pairs: Iterable[tuple[int, bytes]], exact: set[int]
             errors[len(records)] = (problem, raw_text(line))
         records.append(value)
     return records, rows, errors
-
-
-def _line_numbers(data: bytes, offsets: list[int]) -> set[int]:
-    """The 0-based line numbers of sorted byte offsets."""
-    lines: set[int] = set()
-    line = prev = 0
-    for pos in offsets:
-        line += data.count(b"\n", prev, pos)
-        prev = pos
-        lines.add(line)
-    return lines
 
 
 def read_json(data: bytes, source: str, catalog: Catalog, *, ordered: bool = True) -> Frame:
@@ -327,7 +282,7 @@ def _read_json_slowly(data: bytes, source: str, catalog: Catalog) -> Frame:
     text = data.decode("utf-8", "surrogateescape")  # invalid bytes survive, and come back by encoding
     pos = _WS.match(text).end()
     if not text.startswith("[", pos):
-        value, problem = parse_row(data, "the file", exact=_LONG_DIGITS.search(data) is not None
+        value, problem = parse_row(data, "the file", exact=LONG_DIGITS.search(data) is not None
                                    or may_hold_tokens(data))
         if problem is None:
             if type(value) is dict:
@@ -357,7 +312,7 @@ def _read_json_slowly(data: bytes, source: str, catalog: Catalog) -> Frame:
             end = max(_element_end(text, pos), pos + 1)  # broken: up to the array's next ',' or ']'
         i = len(records)
         raw = text[pos:end].encode("utf-8", "surrogateescape")
-        value, problem = parse_row(raw, f"element {i}", exact=_LONG_DIGITS.search(raw) is not None
+        value, problem = parse_row(raw, f"element {i}", exact=LONG_DIGITS.search(raw) is not None
                                    or may_hold_tokens(raw))
         if problem is not None:
             errors[i] = (problem, raw_text(raw))
@@ -397,4 +352,4 @@ def _element_end(text: str, pos: int) -> int:
     return len(text)
 
 
-__all__ = ["long_digit_runs", "newline_delimited", "parse_row", "raw_text", "read_json", "read_jsonl"]
+__all__ = ["newline_delimited", "parse_row", "raw_text", "read_json", "read_jsonl"]
