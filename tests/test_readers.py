@@ -607,3 +607,18 @@ def test_a_pandas_string_column_holding_a_lone_surrogate_is_an_e001_row():
     frame = pd.DataFrame({"uid": pd.array(["\ud800", "u"], dtype="string[python]"), "eventName": ["app_open"] * 2})
     report = ak.validate_events(frame)
     assert (report.rows, report.invalid) == (2, 1) and _rules(report) == {0: {"E001"}}
+
+
+def test_the_lines_that_may_hold_number_tokens_are_found_at_once_as_line_by_line():
+    """`token_lines` over joined lines (the precise lane's, a whole file's) names the lines the per-line test names."""
+    import random
+
+    from adrop_kit.io.numbers import LONG_DIGITS, may_hold_tokens, token_lines
+
+    rng = random.Random(11)
+    alphabet = [b"0", b"1", b"9", b".", b"-", b"e", b"E", b"+", b":", b",", b"[", b" ", b'"', b"x", b"00", b"0.0000",
+                b"1.50", b"-0", b"1e5", b"12345678901234567890", b"{", b"}"]
+    for _ in range(2000):
+        lines = [b"".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(rng.randrange(1, 8))]
+        truth = {i for i, line in enumerate(lines) if LONG_DIGITS.search(line) or may_hold_tokens(line)}
+        assert token_lines(b"\n".join(lines)) == truth, lines
