@@ -95,7 +95,7 @@ def _blank_batch(s: pl.Series) -> pl.Series:
 
 def blank(text: pl.Expr) -> pl.Expr:
     """Whether a text is empty or only BLANK characters (`BLANK_PATTERN`, fully matched; null stays null)."""
-    return text.map_batches(_blank_batch, return_dtype=pl.Boolean, is_elementwise=True)
+    return text.map_batches(_blank_batch, return_dtype=pl.Boolean, is_elementwise=False)
 
 
 def contains(text: pl.Expr, pattern: str) -> pl.Expr:
@@ -108,7 +108,7 @@ def contains(text: pl.Expr, pattern: str) -> pl.Expr:
             return pl.select(pl.when(s.is_not_null()).then(pl.lit(found.all()))).to_series().alias(s.name)
         return s.str.contains(pattern)
 
-    return text.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=True)
+    return text.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=False)
 
 
 def kind_of_json(text: pl.Expr) -> pl.Expr:

@@ -28,7 +28,7 @@ def not_whole(texts: pl.Expr) -> pl.Expr:
         rows = s.is_not_null().arg_true().filter(fraction)
         return out.scatter(rows, [not token_integral(t) for t in s.gather(rows).to_list()])
 
-    return texts.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=True)
+    return texts.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=False)
 
 
 def w105(judged: pl.Expr, values: Sequence[pl.Expr], texts: Sequence[pl.Expr | None]) -> pl.Expr:
@@ -39,7 +39,7 @@ def w105(judged: pl.Expr, values: Sequence[pl.Expr], texts: Sequence[pl.Expr | N
     (`_exact_w105`; rows with a missing or non-finite value are not judged, so False there)."""
     has_text = tuple(t is not None for t in texts)
     inputs = [judged.fill_null(False), *values, *(t for t in texts if t is not None)]
-    return pl.map_batches(inputs, lambda s: _w105_rows(s, has_text), return_dtype=pl.Boolean, is_elementwise=True)
+    return pl.map_batches(inputs, lambda s: _w105_rows(s, has_text), return_dtype=pl.Boolean, is_elementwise=False)
 
 
 def _w105_rows(series: Sequence[pl.Series], has_text: tuple[bool, bool, bool]) -> pl.Series:

@@ -70,7 +70,7 @@ def param_count(schema: Mapping[str, pl.DataType], extra_columns: Collection[str
                 else pl.col(cols[0]).is_not_null()).cast(dtype) for cols in keys.values()]
     if MORE in schema:
         present.append(pl.col(MORE).map_batches(_more_counts(extra_columns), return_dtype=pl.Int64,
-                                                is_elementwise=True).fill_null(0).clip(0, MAX_KEYS + 1).cast(dtype))
+                                                is_elementwise=False).fill_null(0).clip(0, MAX_KEYS + 1).cast(dtype))
     return pl.sum_horizontal(present) if present else pl.lit(0, dtype)
 
 
@@ -109,7 +109,7 @@ def nested_values(schema: Mapping[str, pl.DataType],
         holds, kind, value = pl.lit(False), pl.lit(None, pl.String), pl.lit(None, pl.String)
         if BAD + key in schema:
             bad = pl.col(BAD + key)
-            holds = bad.map_batches(_nested_text, return_dtype=pl.Boolean, is_elementwise=True)
+            holds = bad.map_batches(_nested_text, return_dtype=pl.Boolean, is_elementwise=False)
             kind = pl.when(bad.str.starts_with("[")).then(pl.lit("an array")).otherwise(pl.lit("an object"))
             value = bad
         dtype = schema.get(key)
