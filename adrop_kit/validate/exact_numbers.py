@@ -47,24 +47,26 @@ def _w105_rows(series: Sequence[pl.Series], has_text: tuple[bool, bool, bool]) -
     n = judged.len()
     rows = judged.arg_true()
     out = np.zeros(n, dtype=bool)
-    if rows.len():
-        sub = [c.gather(rows) if c.len() == n else c.extend_constant(None, rows.len() - c.len()) for c in rest]
-        values, texts = sub[:3], sub[3:]
-        v, p, q = (c.cast(pl.Float64) for c in values)
-        expected = p * q
-        floats = (v - expected).abs() > VALUE_TOLERANCE * pl.select(
-            pl.max_horizontal(pl.lit(1.0), expected.abs())).to_series()
-        # A well-typed value is a finite float (E006 takes the others), so the float branch holds unless the
-        # product overflows (then `floats` is False: inf > inf) or an exact text is not what its float says
-        # (an integer of 16 digits or more): those rows, and only those, go to `_exact_w105`.
-        need = ~expected.is_finite()
-        lossy = [_long_integer(t) for t in texts]
-        if lossy:
-            any_lossy = pl.select(pl.any_horizontal(lossy)).to_series()
-            floats = floats & ~any_lossy
-            need = need | any_lossy
-        exact = _exact_w105([need.fill_null(False), *values, *texts], has_text)
-        out[rows.to_numpy()] = (floats | exact).fill_null(False).to_numpy()
+    if not rows.len():
+        return pl.Series(judged.name, out, pl.Boolean)
+    full = [c if c.len() == n else c.extend_constant(None, n - c.len()) for c in rest]  # (a literal: null)
+    values, texts = full[:3], full[3:]
+    v, p, q = (c.gather(rows).cast(pl.Float64) for c in values)  # the judged rows' floats (texts stay put)
+    expected = p * q
+    floats = (v - expected).abs() > VALUE_TOLERANCE * pl.select(
+        pl.max_horizontal(pl.lit(1.0), expected.abs())).to_series()
+    # A well-typed value is a finite float (E006 takes the others), so the float branch holds unless the
+    # product overflows (then `floats` is False: inf > inf) or an exact text is not what its float says
+    # (an integer of 16 digits or more): those rows, and only those, go to `_exact_w105`.
+    need = ~expected.is_finite()
+    if texts:
+        lossy = pl.select(pl.any_horizontal([_long_integer(t) for t in texts])).to_series().gather(rows)
+        floats = floats & ~lossy
+        need = need | lossy
+    exact = np.zeros(n, dtype=bool)
+    exact[rows.filter(need.fill_null(False)).to_numpy()] = True
+    judged_exact = _exact_w105([pl.Series(exact), *values, *texts], has_text).gather(rows)
+    out[rows.to_numpy()] = (floats | judged_exact).fill_null(False).to_numpy()
     return pl.Series(judged.name, out, pl.Boolean)
 
 
