@@ -7,6 +7,7 @@ parts finish first.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -18,10 +19,12 @@ from test_items_text import items_text
 
 import adrop_kit as ak
 from adrop_kit.io.values import exact_json, loads_exact
-from adrop_kit.spec.rules import MAX_KEYS
+from adrop_kit.spec.rules import BLANK, BLANK_PATTERN, CURRENCY_PATTERN, MAX_KEYS
 from adrop_kit.validate import nested
+from adrop_kit.validate.batch import checks_for
+from adrop_kit.validate.checks import blank, contains, full
 from adrop_kit.validate.event import check_items
-from adrop_kit.validate.sdk_checks import json_texts
+from adrop_kit.validate.sdk_checks import json_texts, param_count
 
 
 @settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
@@ -109,3 +112,47 @@ def test_the_clean_grammar_matches_ordinary_items() -> None:
              '[]', '[{"item_id":"A","item_id":null}]', '[{"item_id":"A","price":1e3}]']
     got = pl.Series(texts).str.contains(nested._clean_items_grammar(params)).to_list()
     assert got == [True, True, True, False, False, False, False, False, False, False]
+
+
+# -- the shortcuts of the row-level checks: what the plain polars expression (or Python) says ----------
+_TEXTS = st.one_of(st.none(), st.text(alphabet=st.sampled_from(sorted(set(BLANK)) + list("ab@.+0(1 é"))),
+                   st.text())
+
+
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_TEXTS, max_size=40))
+def test_a_blank_uid_is_what_the_blank_pattern_says(values: list[str | None]) -> None:
+    """`checks.blank` runs the regex on the few texts that can be blank: the same verdicts, nulls kept."""
+    s = pl.Series("uid", values, dtype=pl.String)
+    got = pl.select(blank(pl.lit(s))).to_series().to_list()
+    assert got == [None if v is None else re.fullmatch(BLANK_PATTERN, v) is not None for v in values]
+
+
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["KRW", "USD", "krw", "US", "", "EURO", "€UR"])), max_size=40))
+def test_a_mostly_null_column_matches_a_pattern_as_str_contains_says(values: list[str | None]) -> None:
+    s = pl.Series("currency", values, dtype=pl.String)
+    pattern = full(CURRENCY_PATTERN)
+    got = pl.select(contains(pl.lit(s), pattern)).to_series()
+    assert got.to_list() == s.str.contains(pattern).to_list()
+
+
+def test_rare_keys_count_as_json_holds_them_nan_big_numbers_and_nulls_too() -> None:
+    """W108's count of `__more` keys reads orjson's dict, `loads_exact`'s where orjson refuses the text."""
+    texts = [None, '{"a":1,"b":null}', '{"a":NaN,"b":1e400,"c":123456789012345678901234567890}',
+             '{"a":null,"a":1}', '{"_meta":1,"ts":2,"x":[1]}', None]
+    df = pl.DataFrame({"__more": texts}, schema={"__more": pl.String})
+    got = df.select(param_count(df.schema, ("ts",))).to_series().to_list()
+    assert got == [0, 1, 3, 1, 1, 0]
+
+
+def test_a_batch_schema_builds_its_checks_once_per_catalog(tmp_path: Path) -> None:
+    """`checks_for` keeps the checks of a schema: the next batch of the same file reuses them, another
+    catalog (or strictness) gets its own."""
+    schema = pl.Schema({"uid": pl.String, "eventName": pl.String, "price": pl.Float64})
+    first = checks_for(ak.Catalog.standard(), schema, strict=False, extra_columns=("ts",))
+    catalog = ak.Catalog.standard()
+    one = checks_for(catalog, schema, strict=False, extra_columns=("ts",))
+    assert checks_for(catalog, schema, strict=False, extra_columns=("ts",)) is one
+    assert checks_for(catalog, schema, strict=True, extra_columns=("ts",)) is not one
+    assert [c.key for c in one] == [c.key for c in first]

@@ -10,12 +10,11 @@ inside a row (items, the rare keys of `__more`) or across rows (W107) are in `va
 Numbers are judged as `validate_event` judges them: an `__exact__<key>` text (a big integer)
 stands for the value, and W105 is computed in floats only where that is bit for bit what
 `rules.value_mismatch` computes; other rows (numbers past the float range, a product that
-overflows) go through `rules.value_mismatch` itself, exactly.
+overflows) go through `rules.value_mismatch` itself, exactly (`validate.exact_numbers`).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,12 +23,11 @@ from functools import partial
 import polars as pl
 
 from adrop_kit.io.frames import BAD, EXACT, LINE, NATIVE_DTYPES
-from adrop_kit.io.numbers import token_integral
-from adrop_kit.io.values import loads_exact
 from adrop_kit.spec.catalog import ENVELOPE, PLATFORMS, Catalog
 from adrop_kit.spec.near import currency_meant, near_miss
 from adrop_kit.spec.rules import (
     AT_LEAST_ONE,
+    BLANK,
     BLANK_PATTERN,
     CURRENCY_PARAM,
     CURRENCY_PATTERN,
@@ -40,7 +38,6 @@ from adrop_kit.spec.rules import (
     NON_NEGATIVE,
     NON_PRINTABLE_PATTERN,
     PHONE_PATTERN,
-    VALUE_TOLERANCE,
     VALUE_TRIPLE,
     Rule,
     msg_empty,
@@ -49,9 +46,9 @@ from adrop_kit.spec.rules import (
     msg_too_many,
     msg_wrong_type,
     printable,
-    value_mismatch,
 )
 from adrop_kit.validate.custom import near_mask
+from adrop_kit.validate.exact_numbers import not_whole, w105
 from adrop_kit.validate.sdk_checks import json_texts, nested_values, param_count
 
 _M = MESSAGES
@@ -82,6 +79,36 @@ def render(template: str, **slots: pl.Expr) -> pl.Expr:
 
 def full(pattern: str) -> str:
     return f"^(?:{pattern})$"
+
+
+_BLANK_ASCII_END = chr(max(ord(ch) for ch in BLANK if ch < "\x80") + 1)
+
+
+def _blank_batch(s: pl.Series) -> pl.Series:
+    # A blank text is empty or starts with a BLANK character: an ASCII one sorts below
+    # `_BLANK_ASCII_END`, any other is non-ASCII (its UTF-8 sorts at or above "\x80"). Two string
+    # comparisons find such rows (a few); the regex reads those alone.
+    maybe = (s < _BLANK_ASCII_END) | (s >= "\x80")
+    rows = maybe.arg_true()
+    return maybe.scatter(rows, s.gather(rows).str.contains(full(BLANK_PATTERN))) if rows.len() else maybe
+
+
+def blank(text: pl.Expr) -> pl.Expr:
+    """Whether a text is empty or only BLANK characters (`BLANK_PATTERN`, fully matched; null stays null)."""
+    return text.map_batches(_blank_batch, return_dtype=pl.Boolean, is_elementwise=False)
+
+
+def contains(text: pl.Expr, pattern: str) -> pl.Expr:
+    """`text.str.contains(pattern)` for a column that is mostly null (a parameter of a few events):
+    the regex reads the texts alone, and when they all agree (all match, or none) no row is looked
+    at again; null stays null."""
+    def batch(s: pl.Series) -> pl.Series:
+        found = s.drop_nulls().str.contains(pattern)
+        if found.all() or not found.any():  # (as is an empty batch, or one of nulls)
+            return pl.select(pl.when(s.is_not_null()).then(pl.lit(found.all()))).to_series().alias(s.name)
+        return s.str.contains(pattern)
+
+    return text.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=False)
 
 
 def kind_of_json(text: pl.Expr) -> pl.Expr:
@@ -184,6 +211,15 @@ class _Cols:
     def bad(self, name: str) -> pl.Expr:
         return pl.col(BAD + name) if BAD + name in self.schema else pl.lit(None, pl.String)
 
+    def has_bad(self, name: str) -> bool:
+        """Whether a `__bad__` text can hold `name`'s value (else its type checks cannot fire)."""
+        return BAD + name in self.schema
+
+    def present(self, name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
+        """The row holds `name`: a value in its column or a text in its `__bad__` column."""
+        c = self(name, dtype).is_not_null()
+        return c | pl.col(BAD + name).is_not_null() if self.has_bad(name) else c
+
     def exact(self, name: str) -> pl.Expr | None:
         return pl.col(EXACT + name) if EXACT + name in self.schema else None
 
@@ -221,8 +257,8 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     uid, buid = col("uid"), col.bad("uid")
     add("E002:missing", Rule.E002, "uid", uid.is_null() & buid.is_null(), _M["E002.missing"])
     add("E002:type", Rule.E002, "uid", buid.is_not_null(),
-        render(msg_wrong_type("uid", "string", _slot("k")), k=kind_of_json(buid)), buid)
-    add("E002:empty", Rule.E002, "uid", uid.str.contains(full(BLANK_PATTERN)), _M["E002.empty"], uid)
+        render(msg_wrong_type("uid", "string", _slot("k")), k=kind_of_json(buid)), buid, live=col.has_bad("uid"))
+    add("E002:empty", Rule.E002, "uid", blank(uid), _M["E002.empty"], uid)
     # one regex pass for both shapes; which one it was is worked out for the hit rows only
     personal = uid.str.contains(f"{full(EMAIL_PATTERN)}|{full(PHONE_PATTERN)}")  # full() groups each alternation
     what = pl.when(uid.str.contains("@", literal=True)).then(pl.lit("an e-mail address")).otherwise(
@@ -232,7 +268,8 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     bev = col.bad("eventName")
     add("E003:missing", Rule.E003, "eventName", ev.is_null() & bev.is_null(), _M["E003.missing"])
     add("E003:type", Rule.E003, "eventName", bev.is_not_null(),
-        render(msg_wrong_type("eventName", "string", _slot("k")), k=kind_of_json(bev)), bev)
+        render(msg_wrong_type("eventName", "string", _slot("k")), k=kind_of_json(bev)), bev,
+        live=col.has_bad("eventName"))
     add("E003:empty", Rule.E003, "eventName", ev == "", _M["E003.empty"])
     length = ev.str.len_chars()  # Unicode code points, as Python's len
     add("E003:long", Rule.E003, "eventName", length > MAX_EVENT_NAME,
@@ -263,17 +300,17 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         dtype = col.dtype(name, NATIVE_DTYPES[ptype])
         c, b = col(name, NATIVE_DTYPES[ptype]), col.bad(name)
         has, req = in_events(having), in_events(requiring)
-        present = c.is_not_null() | b.is_not_null()
+        present = col.present(name, dtype)
         if requiring:
             add(f"E005:{name}:missing", Rule.E005, name, req & ~present,
                 render(msg_missing(name, _slot("e")), e=ev))
         add(f"E006:{name}:type", Rule.E006, name, has & b.is_not_null(),
-            render(msg_wrong_type(name, ptype, _slot("k")), k=kind_of_json(b)), b)
+            render(msg_wrong_type(name, ptype, _slot("k")), k=kind_of_json(b)), b, live=col.has_bad(name))
         good = c.is_not_null()
         if ptype in ("number", "integer") and dtype.is_float():  # (pandera's template types numbers Float64)
             broken = ~c.is_finite() if ptype == "number" else (~c.is_finite() | (c != c.floor()))
             if ptype == "integer" and (e := col.exact(name)) is not None:  # `1.0000000000000000000000001`
-                broken = broken | _not_whole(e)
+                broken = broken | not_whole(e)
             add(f"E006:{name}:value", Rule.E006, name, has & c.is_not_null() & broken,
                 render(msg_wrong_type(name, ptype, _slot("k")), k=kind_of_number(c)), c)
             good = good & ~broken
@@ -290,7 +327,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             add(f"W103:{name}", Rule.W103, name, good & (c < 1), _M["W103.quantity"].format(field=name),
                 col.shown(name, c))
         elif name == CURRENCY_PARAM:
-            shapeless = good & ~c.str.contains(full(CURRENCY_PATTERN))
+            shapeless = good & ~contains(c, full(CURRENCY_PATTERN))
             add(f"W104:{name}", Rule.W104, name, shapeless,
                 suggesting(currency_meant, pl.when(shapeless).then(c), _M["W104"],
                            _M["W104.suggest"].format(suggestion=_slot("s"))), c)
@@ -299,7 +336,8 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
     triple = [e.name for e in catalog if set(VALUE_TRIPLE) <= e.param_names]
     if triple and all(n in ok_type for n in VALUE_TRIPLE):
         judged = in_events(triple) & ok_type[vname] & ok_type[pname] & ok_type[qname]
-        add("W105", Rule.W105, vname, judged & _w105(col), _M["W105"],
+        add("W105", Rule.W105, vname, w105(judged, [col(n, pl.Float64) for n in VALUE_TRIPLE],
+                                          [col.exact(n) for n in VALUE_TRIPLE]), _M["W105"],
             col.shown(vname, col(vname, pl.Float64)))
 
     count = param_count(schema, extra_columns)  # W108: what Adrop's SDKs take
@@ -317,7 +355,7 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
         if name.startswith("_") or name in skip:
             continue
         allowed = [e.name for e in catalog if name in e.param_names]
-        present = col(name, schema[name]).is_not_null() | col.bad(name).is_not_null()
+        present = col.present(name, schema[name])
         if isinstance(schema[name], (pl.List, pl.Struct, pl.Array, pl.Object)) or schema[name] == pl.String:
             typed = col(name, schema[name]).map_batches(json_texts, return_dtype=pl.String, is_elementwise=True)
         elif schema[name].is_float():  # as its JSON text (the text a batch of mixed values holds)
@@ -334,63 +372,3 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
                        e=ev),
             pl.coalesce(value.cast(pl.String)))
     return out
-
-
-def _not_whole(texts: pl.Expr) -> pl.Expr:
-    """Whether a number's exact text is not a whole number, decided on the text (its float may be
-    whole: `1.0000000000000000000000001`); only texts with a fraction or an exponent are looked at."""
-    def batch(s: pl.Series) -> pl.Series:
-        rows = s.str.contains(r"[.eE]").fill_null(False).arg_true()
-        out = pl.repeat(False, s.len(), dtype=pl.Boolean, eager=True).alias(s.name)
-        if not rows.len():
-            return out
-        return out.scatter(rows, [not token_integral(t) for t in s.gather(rows).to_list()])
-
-    return texts.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=True)
-
-
-def _w105(col: _Cols) -> pl.Expr:
-    """W105 (value != price * quantity), for the rows whose three values are well typed (the caller
-    ands it with that): in floats where that is exactly `rules.value_mismatch`'s float branch (finite
-    floats, no exact text), else through `rules.value_mismatch` on the exact values (`_exact_w105`,
-    for those rows alone; rows with a missing or non-finite value are not judged, so False there)."""
-    v, p, q = (col(n, pl.Float64).cast(pl.Float64) for n in VALUE_TRIPLE)
-    expected = p * q
-    floats = (v - expected).abs() > VALUE_TOLERANCE * pl.max_horizontal(pl.lit(1.0), expected.abs())
-    # A well-typed value is a finite float (E006 takes the others), so the float branch holds unless the
-    # product overflows (then `floats` is False: inf > inf) or an exact text is not what its float says
-    # (an integer of 16 digits or more): those rows, and only those, go to `_exact_w105`.
-    need = ~expected.is_finite()
-    texts = [col.exact(n) for n in VALUE_TRIPLE]
-    lossy = [t.str.contains(r"^-?[0-9]{16,}$").fill_null(False) for t in texts if t is not None]
-    if lossy:
-        floats = floats & ~pl.any_horizontal(lossy)
-        need = need | pl.any_horizontal(lossy)
-    inputs = [need.fill_null(False), *(col(n, pl.Float64) for n in VALUE_TRIPLE), *(t for t in texts if t is not None)]
-    has_text = tuple(t is not None for t in texts)
-    exact = pl.map_batches(inputs, lambda s: _exact_w105(s, has_text), return_dtype=pl.Boolean, is_elementwise=True)
-    return floats | exact
-
-
-def _exact_w105(series: Sequence[pl.Series], has_text: tuple[bool, bool, bool]) -> pl.Series:
-    need, *rest = series
-    columns, texts = list(rest[:3]), iter(rest[3:])
-    n = len(need)
-    rows = need.arg_true()
-    if rows.len() == 0:
-        return need  # all false
-    out = pl.Series("w105", [], pl.Boolean).extend_constant(False, n)
-    values = []
-    for c, has in zip(columns, has_text, strict=True):
-        nums = c.gather(rows).to_list() if c.len() == n else [None] * rows.len()
-        if has:
-            text = next(texts)
-            exact = text.gather(rows).to_list() if text.len() == n else [None] * rows.len()
-            nums = [loads_exact(t) if t is not None else x for x, t in zip(nums, exact, strict=True)]
-        values.append(nums)
-    hits = [_judgeable(v, p, q) and value_mismatch(v, p, q) for v, p, q in zip(*values, strict=True)]
-    return out.scatter(rows, hits)
-
-
-def _judgeable(*numbers: object) -> bool:
-    return all(n is not None and not (isinstance(n, float) and not math.isfinite(n)) for n in numbers)

@@ -27,7 +27,7 @@ def near_mask(text: pl.Expr, where: pl.Expr, suggest: Callable[[str], str | None
             return pl.Series(s.name, [], pl.Boolean).extend_constant(False, s.len())
         return s.is_in(hits).fill_null(False)
 
-    return pl.map_batches([text.cast(pl.String), where], batch, return_dtype=pl.Boolean, is_elementwise=True)
+    return pl.map_batches([text.cast(pl.String), where], batch, return_dtype=pl.Boolean, is_elementwise=False)
 
 
 def name_counts(violations: pl.DataFrame) -> pl.DataFrame:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+import numpy as np
+import orjson
 import polars as pl
 
 from adrop_kit.io.columns import BAD, EXACT, MORE
@@ -33,15 +35,25 @@ def sent_key(column: str, extra_columns: Collection[str]) -> str | None:
 
 def _more_counts(extra_columns: Collection[str]):  # noqa: ANN202 - a polars batch function
     def batch(s: pl.Series) -> pl.Series:
-        out = pl.repeat(0, s.len(), dtype=pl.Int64, eager=True).alias(s.name)
-        rows = s.is_not_null().arg_true()  # the few rows holding rare keys: not a Python loop over the batch
-        if not rows.len():
-            return out
-        return out.scatter(rows, [sum(1 for k, v in loads_exact(text).items()
-                                      if v is not None and sent_key(k, extra_columns) is not None)
-                                  for text in s.gather(rows).to_list()])
+        texts = s.drop_nulls()  # the few rows holding rare keys: not a Python loop over the batch
+        if not texts.len():
+            return pl.repeat(0, s.len(), dtype=pl.Int64, eager=True).alias(s.name)
+        out = np.zeros(s.len(), dtype=np.int64)
+        out[s.is_not_null().to_numpy()] = [sum(1 for k, v in _keys(text).items()
+                                                if v is not None and sent_key(k, extra_columns) is not None)
+                                           for text in texts.to_list()]
+        return pl.Series(s.name, out)
 
     return batch
+
+
+def _keys(text: str) -> dict:
+    """A `__more` text's keys and values, as far as counting them goes: which key holds null (orjson
+    reads a number past its range as a float and refuses NaN, a lone surrogate: `loads_exact` then)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return loads_exact(text)
 
 
 def param_count(schema: Mapping[str, pl.DataType], extra_columns: Collection[str]) -> pl.Expr:
@@ -58,7 +70,7 @@ def param_count(schema: Mapping[str, pl.DataType], extra_columns: Collection[str
                 else pl.col(cols[0]).is_not_null()).cast(dtype) for cols in keys.values()]
     if MORE in schema:
         present.append(pl.col(MORE).map_batches(_more_counts(extra_columns), return_dtype=pl.Int64,
-                                                is_elementwise=True).fill_null(0).clip(0, MAX_KEYS + 1).cast(dtype))
+                                                is_elementwise=False).fill_null(0).clip(0, MAX_KEYS + 1).cast(dtype))
     return pl.sum_horizontal(present) if present else pl.lit(0, dtype)
 
 
@@ -76,6 +88,15 @@ def json_texts(s: pl.Series) -> pl.Series:
     return out.scatter(rows, [exact_json(v) for v in s.gather(rows).to_list()]) if rows.len() else out
 
 
+def _nested_text(s: pl.Series) -> pl.Series:
+    """Whether each JSON text (of a mostly null `__bad__` column) is an array or an object; the
+    column is read again only when one of its texts is."""
+    texts = s.drop_nulls()
+    if not (texts.str.starts_with("[") | texts.str.starts_with("{")).any():
+        return pl.repeat(False, s.len(), dtype=pl.Boolean, eager=True).alias(s.name)
+    return s.str.starts_with("[") | s.str.starts_with("{")
+
+
 def nested_values(schema: Mapping[str, pl.DataType],
                   extra_columns: Collection[str]) -> list[tuple[str, pl.Expr, pl.Expr, pl.Expr, bool]]:
     """For every parameter of the frame but `items`: (key, whether the row's value is an object or a
@@ -88,7 +109,7 @@ def nested_values(schema: Mapping[str, pl.DataType],
         holds, kind, value = pl.lit(False), pl.lit(None, pl.String), pl.lit(None, pl.String)
         if BAD + key in schema:
             bad = pl.col(BAD + key)
-            holds = bad.str.starts_with("[") | bad.str.starts_with("{")
+            holds = bad.map_batches(_nested_text, return_dtype=pl.Boolean, is_elementwise=False)
             kind = pl.when(bad.str.starts_with("[")).then(pl.lit("an array")).otherwise(pl.lit("an object"))
             value = bad
         dtype = schema.get(key)
