@@ -203,20 +203,16 @@ class Breaks:
     """For each span, the line breaks inside each of its records' cells (a numpy array, a record an element)."""
     longest: int
     """The bytes of the longest record (its line end included): no record's cells hold more."""
-    empty_quoted: bool
-    """Whether a cell may be a quoted empty `""` (False: none is; an unquoted empty cell is null)."""
 
 
 def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
-    """The line breaks inside each record of these regular spans, their longest record and whether a
-    cell may be a quoted empty one. A line end is inside a cell when the quotes before it, from its span's
-    start (a record start), are odd in number; the others end records (and a span's last record may have
-    no line end). From a record start the quotes alternate open and close: an opening quote closed at
-    once, neither after nor before another quote (`""` inside a cell), is an empty cell."""
+    """The line breaks inside each record of these regular spans, and their longest record. A line end is
+    inside a cell when the quotes before it, from its span's start (a record start), are odd in number; the
+    others end records (and a span's last record may have no line end)."""
     import numpy as np
 
     arr = np.frombuffer(data, dtype=np.uint8)
-    out, longest, empty = [], 0, False
+    out, longest = [], 0
     for span in spans:
         records, parity, inside, first = 0, 0, [], span.start  # `first`: where the current record starts
         for start in range(span.start, span.end, _STEP):
@@ -229,13 +225,6 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
                 inside.append(records + (np.cumsum(ends) - ends)[within])  # the record each inner line end is in
                 records += int(ends.sum())
                 lfs = lfs[ends]
-                if not empty:
-                    empty = parity == 1 and len(q) > 0 and q[0] == start  # a pair cut by the step (erring on yes)
-                    opening, closing = q[parity::2], q[parity + 1::2]
-                    opening = opening[:len(closing)]
-                    pairs = (closing - opening == 1) & (arr[opening - 1] != _QUOTE) \
-                        & ((closing + 1 == len(arr)) | (arr[np.minimum(closing + 1, len(arr) - 1)] != _QUOTE))
-                    empty = empty or bool(pairs.any())
             else:
                 records += len(lfs)
             if len(lfs):
@@ -247,7 +236,7 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
             longest = max(longest, span.end - first)
         found = np.concatenate(inside) if inside else np.zeros(0, dtype=np.int64)
         out.append(np.bincount(found, minlength=records))
-    return Breaks(out, longest, empty)
+    return Breaks(out, longest)
 
 
 __all__ = ["CHUNK", "Breaks", "Native", "Precise", "line_breaks", "pieces"]
