@@ -17,7 +17,7 @@ before them), so no pass over the cells is needed to number lines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adrop_kit.io.csv_records import Header, Split, grammar, split
@@ -36,6 +36,9 @@ class Native:
     end: int
     cuts: tuple[int, ...] = ()
     """Record starts inside it where it may be cut (the ends of the chunks it was found in)."""
+    quotes: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
+    """Where the quotes of each of its chunks are (a numpy array a chunk, as `pieces` found them, or None
+    where it did not keep them), so that `line_breaks` need not look for them again."""
 
     def chunks(self) -> list[Native]:
         bounds = (self.start, *self.cuts, self.end)
@@ -56,15 +59,20 @@ def pieces(data: bytes, header: Header) -> list[Native | Precise]:
     out: list[Native | Precise] = []
     line = None
     pos = header.end
+    found: list[Any] = []  # the quotes of a regular chunk, where `_first_irregular` found them all
+    budget = max(n // _QUOTES_KEPT, 1 << 16)  # quotes kept for `line_breaks`, at most (8 bytes each)
     while pos < n:
         nl = data.find(b"\n", min(pos + chunk, n) - 1)
         end = n if nl < 0 else nl + 1
         trouble = _trouble(data, pos, end, flags)
-        at, upto, end = _first_irregular(data, pos, end, header.sep, trouble, flags)
+        at, upto, end = _first_irregular(data, pos, end, header.sep, trouble, flags, found=found)
         if at is None:
-            _native(out, pos, end)
+            q = found.pop() if found else None
+            budget -= 0 if q is None else len(q)
+            _native(out, pos, end, q if budget >= 0 else None)
             pos = end
             continue
+        found.clear()
         if at > pos:
             _native(out, pos, at)
         walk = split(data, header, start=at, stop=upto, line=line)
@@ -74,12 +82,17 @@ def pieces(data: bytes, header: Header) -> list[Native | Precise]:
     return out
 
 
-def _native(out: list[Native | Precise], start: int, end: int) -> None:
+_QUOTES_KEPT = 16  # `pieces` keeps the quotes it found for at most one in this many bytes of the file
+
+
+def _native(out: list[Native | Precise], start: int, end: int, quotes: Any = None) -> None:
+    """A regular chunk [start, end) added to the spans (`quotes`: where its quotes are, when known)."""
     last = out[-1] if out else None
     if isinstance(last, Native) and last.end == start:
-        out[-1] = Native(last.start, end, (*last.cuts, start))
+        kept = (*(last.quotes or (None,) * (len(last.cuts) + 1)), quotes)
+        out[-1] = Native(last.start, end, (*last.cuts, start), kept)
     else:
-        out.append(Native(start, end))
+        out.append(Native(start, end, (), (quotes,)))
 
 
 def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) -> int | None:
@@ -100,7 +113,7 @@ def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) 
 
 
 def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int | None,
-                     flags: tuple[bool, bool, bool]) -> tuple[int | None, int, int]:
+                     flags: tuple[bool, bool, bool], found: list[Any] | None = None) -> tuple[int | None, int, int]:
     """(None, end, end) when the records of [pos, end) are regular (`pos` a record start, `end` a line
     end; moved to the end of a record the chunk's end cuts through); else (at, upto, end): `at` the
     start of the first record that is not (the records before it are), to be walked up to `upto`.
@@ -110,13 +123,16 @@ def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int |
     every opening quote starts a field (after a separator or a line end, or at `pos`) and every closing
     quote ends one (before a separator, a line end, CR, another quote, or the end of the file). A line
     end is a record's end when the quotes before it are even in number. A field still open at `end`
-    (the chunk's end cuts through a record) is matched by the record grammar (`_matched`)."""
+    (the chunk's end cuts through a record) is matched by the record grammar (`_matched`). `found`: where
+    the quotes of [pos, end) are is appended to it when the records are regular and `end` did not move."""
     import numpy as np
 
     from adrop_kit.io.csv_cut import quote_roles
 
     arr = np.frombuffer(data, dtype=np.uint8)
     q = np.flatnonzero(arr[pos:end] == _QUOTE) + pos
+    if found is not None and trouble is None:
+        found.append(q)  # (taken back by the caller when the records are not regular)
     if not len(q):
         return _irregular_at(data, arr, q, pos, end, trouble)
     opening, closing = quote_roles(arr, q, sep[0])
@@ -126,6 +142,8 @@ def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int |
     bad = np.flatnonzero(np.where(odd, ~closing, ~opening))
     at = int(q[bad[0]]) if len(bad) else None
     if at is None and len(q) % 2:  # the last field opened is not closed before `end`: its record is matched
+        if found:
+            found.pop()  # (`end` may move)
         start = _record_start(data, arr, q, pos, int(q[-1]))
         if trouble is None or trouble >= start:
             return _matched(data, start, end, sep, trouble, flags)
@@ -192,7 +210,7 @@ def _dense_ok(data: bytes, pos: int, end: int, sep: bytes) -> bool:
     return bool(text.str.contains(grammar(sep).records_text)[0])
 
 
-_STEP = 1 << 23  # bytes looked at in one step by `line_breaks` (bounds its arrays)
+_STEP = 1 << 21  # bytes looked at in one step by `line_breaks` (bounds its arrays; 8 MiB: 15% slower)
 
 
 @dataclass(frozen=True)
@@ -215,10 +233,10 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
     out, longest = [], 0
     for span in spans:
         records, parity, inside, first = 0, 0, [], span.start  # `first`: where the current record starts
-        for start in range(span.start, span.end, _STEP):
-            seg = arr[start:min(start + _STEP, span.end)]
+        for start, stop, q in _steps(span):
+            seg = arr[start:stop]
             lfs = np.flatnonzero(seg == _LF) + start
-            q = np.flatnonzero(seg == _QUOTE) + start
+            q = np.flatnonzero(seg == _QUOTE) + start if q is None else q
             if len(q) or parity:
                 within = ((np.searchsorted(q, lfs) + parity) & 1).astype(bool)
                 ends = ~within
@@ -237,6 +255,14 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
         found = np.concatenate(inside) if inside else np.zeros(0, dtype=np.int64)
         out.append(np.bincount(found, minlength=records))
     return Breaks(out, longest)
+
+
+def _steps(span: Native) -> list[tuple[int, int, Any]]:
+    """[start, stop) steps covering a span, with where their quotes are when `pieces` kept that (else None)."""
+    if span.quotes is not None:
+        bounds = (span.start, *span.cuts, span.end)
+        return list(zip(bounds[:-1], bounds[1:], span.quotes, strict=True))
+    return [(a, min(a + _STEP, span.end), None) for a in range(span.start, span.end, _STEP)]  # (a chunk: a step)
 
 
 __all__ = ["CHUNK", "Breaks", "Native", "Precise", "line_breaks", "pieces"]
