@@ -127,7 +127,7 @@ def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int |
     the quotes of [pos, end) are is appended to it when the records are regular and `end` did not move."""
     import numpy as np
 
-    from adrop_kit.io.csv_cut import quote_roles
+    from adrop_kit.io.csv_cut import misplaced
 
     arr = np.frombuffer(data, dtype=np.uint8)
     q = np.flatnonzero(arr[pos:end] == _QUOTE) + pos
@@ -135,12 +135,8 @@ def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int |
         found.append(q)  # (taken back by the caller when the records are not regular)
     if not len(q):
         return _irregular_at(data, arr, q, pos, end, trouble)
-    opening, closing = quote_roles(arr, q, sep[0])
-    opening |= q == pos
-    odd = np.zeros(len(q), dtype=bool)
-    odd[1::2] = True
-    bad = np.flatnonzero(np.where(odd, ~closing, ~opening))
-    at = int(q[bad[0]]) if len(bad) else None
+    bad = misplaced(arr, q, sep[0], pos)
+    at = None if bad is None else int(q[bad])
     if at is None and len(q) % 2:  # the last field opened is not closed before `end`: its record is matched
         if found:
             found.pop()  # (`end` may move)
