@@ -17,6 +17,7 @@ before them), so no pass over the cells is needed to number lines.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +53,27 @@ class Precise:
 
 
 def pieces(data: bytes, header: Header) -> list[Native | Precise]:
-    """The body after the header cut into native spans and precise walks, in order, covering it."""
+    """The body after the header cut into native spans and precise walks, in order, covering it. A big
+    body is checked to be UTF-8 in a thread while its quotes are looked at (both release the GIL); the
+    rare body that is not is then cut again, each chunk checked."""
+    nul, lone_cr = data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+    if len(data) - header.end < _SIDE_BY_SIDE:
+        return _pieces(data, header, (nul, lone_cr, not valid_utf8(data, header.end)))
+    with ThreadPoolExecutor(1) as pool:
+        utf8 = pool.submit(valid_utf8, data, header.end)
+        out = _pieces(data, header, (nul, lone_cr, False))
+        if utf8.result():
+            return out
+    return _pieces(data, header, (nul, lone_cr, True))
+
+
+_SIDE_BY_SIDE = 1 << 20
+"""Bytes from which the UTF-8 check runs in a thread beside the search for spans (below, a thread costs more)."""
+
+
+def _pieces(data: bytes, header: Header, flags: tuple[bool, bool, bool]) -> list[Native | Precise]:
+    """`pieces`, knowing which of NUL bytes, lone CRs and bytes that are not UTF-8 the body holds at all."""
     n, chunk = len(data), CHUNK
-    flags = (data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
-             not valid_utf8(data, header.end))
     out: list[Native | Precise] = []
     line = None
     pos = header.end
