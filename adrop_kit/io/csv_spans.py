@@ -122,7 +122,7 @@ def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) 
         found.append(i)
     if lone_cr and (m := _LONE_CR.search(data, start, end)) is not None:
         found.append(m.start())
-    if utf8:
+    if utf8 and not valid_utf8(data, start, end):  # only a chunk that is not UTF-8 is decoded, to place the byte
         try:
             str(memoryview(data)[start:end], "utf-8")
         except UnicodeDecodeError as e:
