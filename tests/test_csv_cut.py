@@ -8,6 +8,7 @@ on hostile bytes (stray quotes, quotes that never close, lone CRs, CRLF, separat
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -94,3 +95,20 @@ def test_a_stray_quote_in_a_streamed_csv_is_one_row_and_the_rows_after_it_are_re
 def test_a_first_record_longer_than_the_limit_ends_where_the_whole_file_walk_ends_it(k, close, rest, limit, cut):
     body = b'a,"' + b"line\n" * k + close + rest  # one quoted field over many lines, closed or not
     check(body, len(body) - (len(rest) // 2 if cut else 0), limit)
+
+
+@pytest.mark.parametrize(("text", "bad"), [
+    (b'"a",b\n', None), (b'"a"b,c\n', 1), (b'a"b",c\n', 0), (b'"a""b",""\n', None), (b'"a\nb"\r\n', None),
+    (b'x,"a"\n"b"c\n', 3), (b'"', None), (b'"a" ,"b\n', 1)])
+def test_misplaced_names_the_first_quote_out_of_its_role(text, bad):
+    """Quotes alternate open and close from a record start: the first that may not play its role there."""
+    import numpy as np
+
+    from adrop_kit.io.csv_cut import misplaced, quote_roles
+
+    arr = np.frombuffer(text, dtype=np.uint8)
+    q = np.flatnonzero(arr == ord('"'))
+    assert misplaced(arr, q, ord(","), 0) == bad
+    opening, closing = quote_roles(arr, q, ord(","))
+    roles = [bool(closing[i]) if i % 2 else bool(opening[i] or q[i] == 0) for i in range(len(q))]
+    assert (roles.index(False) if False in roles else None) == bad

@@ -148,10 +148,31 @@ def quote_roles(arr: Any, q: Any, sep: int) -> tuple[Any, Any]:
     separator, a line end or a quote, or at the start of `arr`) and whether it may close one (before a
     separator, a line end, CR or a quote, or at the end of `arr`: callers that do not know yet whether
     that is the end of the file say so)."""
-    starts, ends = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    return _may_open(arr, q, sep), _may_close(arr, q, sep)
+
+
+def misplaced(arr: Any, q: Any, sep: int, start: int) -> int | None:
+    """For quotes at `q` that alternate open and close (the first opens; `start`: a record start, where a
+    quote may open): the index in `q` of the first that may not play its role there (`quote_roles`, each
+    quote asked only about its own role), or None."""
+    opening, closing = _may_open(arr, q[0::2], sep), _may_close(arr, q[1::2], sep)
+    opening[0] |= q[0] == start
+    if opening.all() and closing.all():
+        return None
+    first = [2 * int(np.argmin(opening))] if not opening.all() else []
+    return min(first + ([2 * int(np.argmin(closing)) + 1] if not closing.all() else []))
+
+
+def _may_open(arr: Any, q: Any, sep: int) -> Any:
+    starts = np.zeros(256, dtype=bool)
     starts[[sep, _LF, _QUOTE]] = True  # (at the start of `arr` the quote stands before itself: True)
+    return starts[arr[np.maximum(q - 1, 0)]]
+
+
+def _may_close(arr: Any, q: Any, sep: int) -> Any:
+    ends = np.zeros(256, dtype=bool)
     ends[[sep, _LF, _CR, _QUOTE]] = True  # (and at its end after itself)
-    return starts[arr[np.maximum(q - 1, 0)]], ends[arr[np.minimum(q + 1, len(arr) - 1)]]
+    return ends[arr[np.minimum(q + 1, len(arr) - 1)]]
 
 
 def _lone_crs(buf: bytes, arr: Any, window: int, size: int, eof: bool) -> Any:
@@ -171,4 +192,4 @@ def _final(buf: bytes, quotes: int) -> bool:
     return quotes % 2 == 0 and not buf.endswith(b"\r")
 
 
-__all__ = ["quote_roles", "record_cut"]
+__all__ = ["misplaced", "quote_roles", "record_cut"]

@@ -17,7 +17,8 @@ before them), so no pass over the cells is needed to number lines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from adrop_kit.io.csv_records import Header, Split, grammar, split
@@ -36,6 +37,9 @@ class Native:
     end: int
     cuts: tuple[int, ...] = ()
     """Record starts inside it where it may be cut (the ends of the chunks it was found in)."""
+    quotes: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
+    """Where the quotes of each of its chunks are (a numpy array a chunk, as `pieces` found them, or None
+    where it did not keep them), so that `line_breaks` need not look for them again."""
 
     def chunks(self) -> list[Native]:
         bounds = (self.start, *self.cuts, self.end)
@@ -49,22 +53,44 @@ class Precise:
 
 
 def pieces(data: bytes, header: Header) -> list[Native | Precise]:
-    """The body after the header cut into native spans and precise walks, in order, covering it."""
+    """The body after the header cut into native spans and precise walks, in order, covering it. A big
+    body is checked to be UTF-8 in a thread while its quotes are looked at (both release the GIL); the
+    rare body that is not is then cut again, each chunk checked."""
+    nul, lone_cr = data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+    if len(data) - header.end < _SIDE_BY_SIDE:
+        return _pieces(data, header, (nul, lone_cr, not valid_utf8(data, header.end)))
+    with ThreadPoolExecutor(1) as pool:
+        utf8 = pool.submit(valid_utf8, data, header.end)
+        out = _pieces(data, header, (nul, lone_cr, False))
+        if utf8.result():
+            return out
+    return _pieces(data, header, (nul, lone_cr, True))
+
+
+_SIDE_BY_SIDE = 1 << 20
+"""Bytes from which the UTF-8 check runs in a thread beside the search for spans (below, a thread costs more)."""
+
+
+def _pieces(data: bytes, header: Header, flags: tuple[bool, bool, bool]) -> list[Native | Precise]:
+    """`pieces`, knowing which of NUL bytes, lone CRs and bytes that are not UTF-8 the body holds at all."""
     n, chunk = len(data), CHUNK
-    flags = (data.find(b"\x00", header.end) >= 0, b"\r" in data and data.count(b"\r") != data.count(b"\r\n"),
-             not valid_utf8(data, header.end))
     out: list[Native | Precise] = []
     line = None
     pos = header.end
+    found: list[Any] = []  # the quotes of a regular chunk, where `_first_irregular` found them all
+    budget = max(n // _QUOTES_KEPT, 1 << 16)  # quotes kept for `line_breaks`, at most (8 bytes each)
     while pos < n:
         nl = data.find(b"\n", min(pos + chunk, n) - 1)
         end = n if nl < 0 else nl + 1
         trouble = _trouble(data, pos, end, flags)
-        at, upto, end = _first_irregular(data, pos, end, header.sep, trouble, flags)
+        at, upto, end = _first_irregular(data, pos, end, header.sep, trouble, flags, found=found)
         if at is None:
-            _native(out, pos, end)
+            q = found.pop() if found else None
+            budget -= 0 if q is None else len(q)
+            _native(out, pos, end, q if budget >= 0 else None)
             pos = end
             continue
+        found.clear()
         if at > pos:
             _native(out, pos, at)
         walk = split(data, header, start=at, stop=upto, line=line)
@@ -74,12 +100,17 @@ def pieces(data: bytes, header: Header) -> list[Native | Precise]:
     return out
 
 
-def _native(out: list[Native | Precise], start: int, end: int) -> None:
+_QUOTES_KEPT = 16  # `pieces` keeps the quotes it found for at most one in this many bytes of the file
+
+
+def _native(out: list[Native | Precise], start: int, end: int, quotes: Any = None) -> None:
+    """A regular chunk [start, end) added to the spans (`quotes`: where its quotes are, when known)."""
     last = out[-1] if out else None
     if isinstance(last, Native) and last.end == start:
-        out[-1] = Native(last.start, end, (*last.cuts, start))
+        kept = (*(last.quotes or (None,) * (len(last.cuts) + 1)), quotes)
+        out[-1] = Native(last.start, end, (*last.cuts, start), kept)
     else:
-        out.append(Native(start, end))
+        out.append(Native(start, end, (), (quotes,)))
 
 
 def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) -> int | None:
@@ -91,7 +122,7 @@ def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) 
         found.append(i)
     if lone_cr and (m := _LONE_CR.search(data, start, end)) is not None:
         found.append(m.start())
-    if utf8:
+    if utf8 and not valid_utf8(data, start, end):  # only a chunk that is not UTF-8 is decoded, to place the byte
         try:
             str(memoryview(data)[start:end], "utf-8")
         except UnicodeDecodeError as e:
@@ -100,7 +131,7 @@ def _trouble(data: bytes, start: int, end: int, flags: tuple[bool, bool, bool]) 
 
 
 def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int | None,
-                     flags: tuple[bool, bool, bool]) -> tuple[int | None, int, int]:
+                     flags: tuple[bool, bool, bool], found: list[Any] | None = None) -> tuple[int | None, int, int]:
     """(None, end, end) when the records of [pos, end) are regular (`pos` a record start, `end` a line
     end; moved to the end of a record the chunk's end cuts through); else (at, upto, end): `at` the
     start of the first record that is not (the records before it are), to be walked up to `upto`.
@@ -110,22 +141,23 @@ def _first_irregular(data: bytes, pos: int, end: int, sep: bytes, trouble: int |
     every opening quote starts a field (after a separator or a line end, or at `pos`) and every closing
     quote ends one (before a separator, a line end, CR, another quote, or the end of the file). A line
     end is a record's end when the quotes before it are even in number. A field still open at `end`
-    (the chunk's end cuts through a record) is matched by the record grammar (`_matched`)."""
+    (the chunk's end cuts through a record) is matched by the record grammar (`_matched`). `found`: where
+    the quotes of [pos, end) are is appended to it when the records are regular and `end` did not move."""
     import numpy as np
 
-    from adrop_kit.io.csv_cut import quote_roles
+    from adrop_kit.io.csv_cut import misplaced
 
     arr = np.frombuffer(data, dtype=np.uint8)
     q = np.flatnonzero(arr[pos:end] == _QUOTE) + pos
+    if found is not None and trouble is None:
+        found.append(q)  # (taken back by the caller when the records are not regular)
     if not len(q):
         return _irregular_at(data, arr, q, pos, end, trouble)
-    opening, closing = quote_roles(arr, q, sep[0])
-    opening |= q == pos
-    odd = np.zeros(len(q), dtype=bool)
-    odd[1::2] = True
-    bad = np.flatnonzero(np.where(odd, ~closing, ~opening))
-    at = int(q[bad[0]]) if len(bad) else None
+    bad = misplaced(arr, q, sep[0], pos)
+    at = None if bad is None else int(q[bad])
     if at is None and len(q) % 2:  # the last field opened is not closed before `end`: its record is matched
+        if found:
+            found.pop()  # (`end` may move)
         start = _record_start(data, arr, q, pos, int(q[-1]))
         if trouble is None or trouble >= start:
             return _matched(data, start, end, sep, trouble, flags)
@@ -192,7 +224,7 @@ def _dense_ok(data: bytes, pos: int, end: int, sep: bytes) -> bool:
     return bool(text.str.contains(grammar(sep).records_text)[0])
 
 
-_STEP = 1 << 23  # bytes looked at in one step by `line_breaks` (bounds its arrays)
+_STEP = 1 << 21  # bytes looked at in one step by `line_breaks` (bounds its arrays; 8 MiB: 15% slower)
 
 
 @dataclass(frozen=True)
@@ -203,39 +235,28 @@ class Breaks:
     """For each span, the line breaks inside each of its records' cells (a numpy array, a record an element)."""
     longest: int
     """The bytes of the longest record (its line end included): no record's cells hold more."""
-    empty_quoted: bool
-    """Whether a cell may be a quoted empty `""` (False: none is; an unquoted empty cell is null)."""
 
 
 def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
-    """The line breaks inside each record of these regular spans, their longest record and whether a
-    cell may be a quoted empty one. A line end is inside a cell when the quotes before it, from its span's
-    start (a record start), are odd in number; the others end records (and a span's last record may have
-    no line end). From a record start the quotes alternate open and close: an opening quote closed at
-    once, neither after nor before another quote (`""` inside a cell), is an empty cell."""
+    """The line breaks inside each record of these regular spans, and their longest record. A line end is
+    inside a cell when the quotes before it, from its span's start (a record start), are odd in number; the
+    others end records (and a span's last record may have no line end)."""
     import numpy as np
 
     arr = np.frombuffer(data, dtype=np.uint8)
-    out, longest, empty = [], 0, False
+    out, longest = [], 0
     for span in spans:
         records, parity, inside, first = 0, 0, [], span.start  # `first`: where the current record starts
-        for start in range(span.start, span.end, _STEP):
-            seg = arr[start:min(start + _STEP, span.end)]
+        for start, stop, q in _steps(span):
+            seg = arr[start:stop]
             lfs = np.flatnonzero(seg == _LF) + start
-            q = np.flatnonzero(seg == _QUOTE) + start
+            q = np.flatnonzero(seg == _QUOTE) + start if q is None else q
             if len(q) or parity:
                 within = ((np.searchsorted(q, lfs) + parity) & 1).astype(bool)
                 ends = ~within
                 inside.append(records + (np.cumsum(ends) - ends)[within])  # the record each inner line end is in
                 records += int(ends.sum())
                 lfs = lfs[ends]
-                if not empty:
-                    empty = parity == 1 and len(q) > 0 and q[0] == start  # a pair cut by the step (erring on yes)
-                    opening, closing = q[parity::2], q[parity + 1::2]
-                    opening = opening[:len(closing)]
-                    pairs = (closing - opening == 1) & (arr[opening - 1] != _QUOTE) \
-                        & ((closing + 1 == len(arr)) | (arr[np.minimum(closing + 1, len(arr) - 1)] != _QUOTE))
-                    empty = empty or bool(pairs.any())
             else:
                 records += len(lfs)
             if len(lfs):
@@ -247,7 +268,15 @@ def line_breaks(data: bytes, spans: list[Native]) -> Breaks:
             longest = max(longest, span.end - first)
         found = np.concatenate(inside) if inside else np.zeros(0, dtype=np.int64)
         out.append(np.bincount(found, minlength=records))
-    return Breaks(out, longest, empty)
+    return Breaks(out, longest)
+
+
+def _steps(span: Native) -> list[tuple[int, int, Any]]:
+    """[start, stop) steps covering a span, with where their quotes are when `pieces` kept that (else None)."""
+    if span.quotes is not None:
+        bounds = (span.start, *span.cuts, span.end)
+        return list(zip(bounds[:-1], bounds[1:], span.quotes, strict=True))
+    return [(a, min(a + _STEP, span.end), None) for a in range(span.start, span.end, _STEP)]  # (a chunk: a step)
 
 
 __all__ = ["CHUNK", "Breaks", "Native", "Precise", "line_breaks", "pieces"]

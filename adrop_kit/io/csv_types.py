@@ -89,10 +89,9 @@ def _cell_tokens(text: pl.Series, as_int: pl.Series) -> tuple[list[int], list[Nu
     """The cells that are JSON numbers orjson would write otherwise (`2.50`, `1E2`, `-0`, `1e400`):
     their positions and their numbers as written (SPEC.md: a CSV cell's number goes out as its text).
     An integer cell is its digits already (`-0` aside): only the other cells are looked at."""
-    others = ((as_int.is_null() & text.is_not_null()) | (text == "-0")).fill_null(False).arg_true()
-    if not len(others):
+    if as_int.null_count() == text.null_count() and not (text == "-0").any():
         return [], []
-    suspect = others.gather(text.gather(others).str.contains(CELL_SUSPECT).fill_null(False).arg_true())
+    suspect = (text.str.contains(CELL_SUSPECT) & (as_int.is_null() | (text == "-0"))).fill_null(False).arg_true()
     where, tokens = [], []
     for i, t in zip(suspect.to_list(), text.gather(suspect).to_list(), strict=True):
         if (token := cell_token(t)) is not None:
@@ -104,7 +103,8 @@ def _cell_tokens(text: pl.Series, as_int: pl.Series) -> tuple[list[int], list[Nu
 def _integer_texts(text: pl.Series, as_int: pl.Series, val: pl.Series) -> pl.Series | None:
     """The exact JSON text of each integer cell of a Float64 column (None if there is none)."""
     exact = as_int.cast(pl.String)  # within Int64: its canonical text
-    beyond = as_int.is_null() & val.is_not_null() & ~text.str.contains(".", literal=True)  # (a cheap first cut)
+    beyond = as_int.is_null() & val.is_not_null() & (text.str.len_bytes() >= 19)  # (a cheap first cut: Int64 holds
+    # every integer of fewer digits)
     if beyond.any() and (beyond := beyond & text.str.contains(r"^[+-]?[0-9]+$")).any():
         # beyond Int64: the digits themselves, without a sign + or leading zeros
         digits = text.str.replace(r"^\+", "").str.replace(r"^(-?)0+([0-9])", "${1}${2}")

@@ -25,7 +25,7 @@ NAMES = {"cp949": "CP949 / EUC-KR (Excel on Korean Windows)"}
 def valid_utf8(data: bytes, start: int = 0, end: int | None = None) -> bool:
     """Whether data[start:end] is UTF-8 (no character cut at the end), checked without a copy: pyarrow's
     validation (~1 GB/s; a text file read whole would otherwise be decoded once just to ask)."""
-    if data.isascii():  # (stops at the first byte that is not)
+    if end is None and data.isascii():  # (stops at the first byte that is not; not asked of a part, many are)
         return True
     end = len(data) if end is None else end
     import pyarrow as pa
