@@ -186,7 +186,7 @@ def _decode(plain: pl.DataFrame, p: Plan, body: bytes) -> pl.DataFrame:
         out = out.with_columns(items.alias(ITEMS))
     nulls = _null_keys(t, top, p)
     found = found + nulls.list.len().fill_null(0).cast(pl.UInt32)
-    for key in nulls.explode().drop_nulls().unique().to_list():  # given twice, null and not: orjson keeps the last
+    for key in nulls.drop_nulls().explode().drop_nulls().unique().to_list():  # null and not: orjson keeps the last
         ok = ok & ~(nulls.list.contains(key).fill_null(False) & out.get_column(key).is_not_null())
     nums = [key for key, cls in p.classes.items() if cls == "num" and key in out.columns]
     if nums:

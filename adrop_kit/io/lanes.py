@@ -50,7 +50,7 @@ def fast_counts(fast: pl.DataFrame) -> dict[str, int]:
     payload = [c for c in fast.columns if c not in _META and not c.startswith((BAD, EXACT))]
     counts = dict(zip(payload, fast.select(pl.col(payload).is_not_null().sum()).row(0), strict=True)) if payload else {}
     if NULLS in fast.columns:
-        named = fast.get_column(NULLS).explode().drop_nulls().value_counts()
+        named = fast.get_column(NULLS).drop_nulls().explode().drop_nulls().value_counts()  # (most rows name none)
         for key, n in named.iter_rows():
             counts[key] = counts.get(key, 0) + n
     return counts
@@ -60,7 +60,7 @@ def holding(fast: pl.DataFrame, keys: frozenset[str]) -> pl.Series:
     """Which native rows hold one of `keys`, with a value or as null."""
     held = [pl.col(k).is_not_null() for k in keys if k in fast.columns]
     if NULLS in fast.columns:
-        named = keys & set(fast.get_column(NULLS).explode().drop_nulls().unique().to_list())
+        named = keys & set(fast.get_column(NULLS).drop_nulls().explode().drop_nulls().unique().to_list())
         held += [pl.col(NULLS).list.contains(k).fill_null(False) for k in named]
     return fast.select(pl.any_horizontal(held) if held else pl.lit(False)).to_series()
 
