@@ -19,12 +19,12 @@ from test_items_text import items_text
 
 import adrop_kit as ak
 from adrop_kit.io.values import exact_json, loads_exact
-from adrop_kit.spec.rules import BLANK, BLANK_PATTERN, CURRENCY_PATTERN, MAX_KEYS
+from adrop_kit.spec.rules import BLANK, BLANK_PATTERN, CURRENCY_PATTERN, MAX_KEYS, MAX_PARAMS
 from adrop_kit.validate import nested
 from adrop_kit.validate.batch import checks_for
 from adrop_kit.validate.checks import blank, contains, full
 from adrop_kit.validate.event import check_items
-from adrop_kit.validate.sdk_checks import json_texts, param_count
+from adrop_kit.validate.sdk_checks import json_texts, param_count, too_many_params
 
 
 @settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
@@ -156,3 +156,23 @@ def test_a_batch_schema_builds_its_checks_once_per_catalog(tmp_path: Path) -> No
     assert checks_for(catalog, schema, strict=False, extra_columns=("ts",)) is one
     assert checks_for(catalog, schema, strict=True, extra_columns=("ts",)) is not one
     assert [c.key for c in one] == [c.key for c in first]
+
+
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(0, 26), st.data())
+def test_w108s_mask_is_the_parameter_count_past_the_limit(columns: int, data: st.DataObject) -> None:
+    """`too_many_params` counts only the rows that can pass MAX_PARAMS: the same rows as counting all."""
+    rows = data.draw(st.integers(0, 12))
+    # rows near the limit: a few columns absent (or, inverted, a few present)
+    shapes = st.tuples(st.sets(st.integers(0, max(columns - 1, 0)), max_size=5), st.booleans())
+    cells = [[(c in few) == inverted for c in range(columns)] for few, inverted in
+             data.draw(st.lists(shapes, min_size=rows, max_size=rows))]
+    more = data.draw(st.lists(st.one_of(st.none(), st.integers(0, 6).map(
+        lambda k: json.dumps({f"rare{i}": i for i in range(k)}))), min_size=rows, max_size=rows))
+    df = pl.DataFrame({**{f"p{c}": [1 if r[c] else None for r in cells] for c in range(columns)}, "__more": more},
+                      schema={**{f"p{c}": pl.Int64 for c in range(columns)}, "__more": pl.String})
+    if data.draw(st.booleans()):  # a frame without rare keys
+        df = df.drop("__more")
+    got = df.select(too_many_params(df.schema, ("ts",))).to_series().to_list()
+    want = df.select(param_count(df.schema, ("ts",)) > MAX_PARAMS).to_series().to_list()
+    assert got == want

@@ -33,7 +33,6 @@ from adrop_kit.spec.rules import (
     CURRENCY_PATTERN,
     EMAIL_PATTERN,
     MAX_EVENT_NAME,
-    MAX_PARAMS,
     MESSAGES,
     NON_NEGATIVE,
     NON_PRINTABLE_PATTERN,
@@ -49,7 +48,7 @@ from adrop_kit.spec.rules import (
 )
 from adrop_kit.validate.custom import near_mask
 from adrop_kit.validate.exact_numbers import not_whole, w105
-from adrop_kit.validate.sdk_checks import json_texts, nested_values, param_count
+from adrop_kit.validate.sdk_checks import json_texts, nested_values, param_count, too_many_params
 
 _M = MESSAGES
 VIOLATION_SCHEMA = {"row": pl.Int64, "line": pl.Int64, "eventName": pl.String, "rule": pl.String, "severity": pl.String,
@@ -341,7 +340,8 @@ def frame_checks(catalog: Catalog, schema: Mapping[str, pl.DataType], *, strict:
             col.shown(vname, col(vname, pl.Float64)))
 
     count = param_count(schema, extra_columns)  # W108: what Adrop's SDKs take
-    add("W108", Rule.W108, "", count > MAX_PARAMS, render(msg_too_many(_slot("n")), n=count.cast(pl.String)))
+    add("W108", Rule.W108, "", too_many_params(schema, extra_columns),
+        render(msg_too_many(_slot("n")), n=count.cast(pl.String)))
     named = ev.is_not_null() & (ev != "") & (length <= MAX_EVENT_NAME)  # a catalog or a custom event
     for key, holds, kind, value, possible in nested_values(schema, extra_columns):  # W109: what the SDKs drop
         listed = in_events([e.name for e in catalog if key in e.param_names])
