@@ -192,7 +192,8 @@ def _native_frames(data: bytes, header: Header,
     if whole:  # the whole body: no copy
         text = data
     else:
-        text = header.text + b"\n" + b"".join(data[p.start:p.end] for p in native)
+        view = memoryview(data)  # (slices of it are not copies: one copy, the joined text)
+        text = b"".join([header.text, b"\n", *(view[p.start:p.end] for p in native)])
     if len(text) < _SIDE_BY_SIDE:
         df = _read_or_none(text, header)
         found = line_breaks(data, native) if df is not None else None
