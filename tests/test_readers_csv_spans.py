@@ -233,9 +233,9 @@ def test_a_file_read_side_by_side_gets_the_report_it_gets_one_step_at_a_time(enc
     assert any("CP949" in n for n in one.notes) == (encoding == "cp949")
 
 
-def test_a_read_whose_records_spanning_lines_shift_is_refused_though_only_some_are_looked_at(monkeypatch):
-    """polars' read is held to the bytes by the line breaks of (at most `_CHECKED`, evenly spread) records
-    spanning lines: a read whose records shift (split otherwise, then back) is not taken, the walk reads them."""
+def test_a_read_whose_records_spanning_lines_shift_is_refused(monkeypatch):
+    """polars' read is held to the bytes by the line breaks of every record spanning lines: a read whose
+    records shift (split otherwise, then back) is not taken, the walk reads them."""
     data = b"uid,eventName,item_name\n" + b"".join(
         f'u{i},view_item,"a\nb"\n'.encode() if i % 2 else f"u{i},view_item,ab\n".encode() for i in range(40))
     expected = read_csv(data, "e.csv", STANDARD, forgiving=True).df
@@ -245,6 +245,5 @@ def test_a_read_whose_records_spanning_lines_shift_is_refused_though_only_some_a
         df = read(text, header)
         return None if df is None else pl.concat([df[:10], df[11:31], df[10:11], df[31:]])
 
-    monkeypatch.setattr(_reader, "_CHECKED", 4)
     monkeypatch.setattr(_reader, "_read_or_none", shifted)
     assert_frame_equal(read_csv(data, "e.csv", STANDARD).df, expected)
