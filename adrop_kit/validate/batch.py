@@ -24,6 +24,7 @@ import polars as pl
 from adrop_kit.io.frames import ERROR, LINE, RAW, ROW, Frame
 from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.spec.catalog import Catalog
+from adrop_kit.support.chunks import aligned
 from adrop_kit.validate.checks import (
     DEFAULT_EXTRA_COLUMNS,
     EVENT_CODE,
@@ -113,7 +114,8 @@ def check_batch(frame: Frame, catalog: Catalog, *, part: int = 0, strict: bool =
     """Every rule but W107 on one batch, the `part`-th file's rows (see the module docstring).
     `flags`: add `JSON_FLAG` (is each value JSON text?), decided while the batch's rows are here."""
     extra_columns = catalog.metadata(extra_columns)  # every entry point: `price` is never metadata
-    df = mark_oversized(frame.df, catalog, extra_columns)  # SPEC.md's limits, judged on the payload
+    df = mark_oversized(aligned(frame.df), catalog, extra_columns)  # SPEC.md's limits, judged on the payload
+    # (aligned: columns cut at the same rows, so no expression below copies the frame into one chunk a column)
     if "eventName" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.String).alias("eventName"))
     df = df.with_columns(event_code(catalog).alias(EVENT_CODE))

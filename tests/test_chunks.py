@@ -1,0 +1,36 @@
+"""`support.chunks.aligned`: the same frame, every column cut at the same rows (what the checks are given)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from adrop_kit.support.chunks import aligned
+
+
+def _chunked(values: list, cuts: list[int], name: str, dtype: pl.DataType) -> pl.Series:
+    bounds = [0, *cuts, len(values)]
+    return pl.concat([pl.Series(name, values[a:b], dtype) for a, b in zip(bounds, bounds[1:], strict=False)
+                      if b > a], rechunk=False)
+
+
+@pytest.mark.parametrize("cuts", [[[3, 7], [], [5], [3, 7]], [[], [2, 4, 6], [2, 4, 6]], [[4], [4], [4]]])
+def test_every_column_is_cut_where_most_are_and_holds_the_same_values(cuts: list[list[int]]) -> None:
+    n = 10
+    frame = pl.DataFrame([_chunked(list(range(n)), cuts[0], "a", pl.Int64),
+                          _chunked([None if i % 3 else f"s{i}" for i in range(n)], cuts[1], "b", pl.String),
+                          *(_chunked([i * 0.5 for i in range(n)], c, f"c{k}", pl.Float64)
+                            for k, c in enumerate(cuts[2:]))])
+    out = aligned(frame)
+    assert_frame_equal(out, frame)
+    layouts = {tuple(s.chunk_lengths()) for s in out.iter_columns()}
+    assert len(layouts) == 1
+    assert out.with_columns((pl.col("a") + 1).alias("z")).get_column("z").to_list() == list(range(1, n + 1))
+
+
+def test_a_frame_with_one_layout_or_no_rows_is_given_back() -> None:
+    one = pl.DataFrame({"a": [1, 2], "b": ["x", None]})
+    assert aligned(one) is one
+    empty = pl.DataFrame(schema={"a": pl.Int64, "b": pl.String})
+    assert aligned(empty) is empty
