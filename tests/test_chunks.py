@@ -34,3 +34,9 @@ def test_a_frame_with_one_layout_or_no_rows_is_given_back() -> None:
     assert aligned(one) is one
     empty = pl.DataFrame(schema={"a": pl.Int64, "b": pl.String})
     assert aligned(empty) is empty
+
+
+def test_a_frame_whose_columns_are_mostly_one_chunk_is_left_to_polars() -> None:
+    frame = pl.DataFrame([pl.Series("a", [1, 2, 3, 4]), pl.Series("b", ["w", "x", "y", "z"]),
+                          _chunked([0.5, 1.5, 2.5, 3.5], [2], "c", pl.Float64)])
+    assert aligned(frame) is frame
