@@ -18,15 +18,17 @@ def _chunked(values: list, cuts: list[int], name: str, dtype: pl.DataType) -> pl
 @pytest.mark.parametrize("cuts", [[[3, 7], [], [5], [3, 7]], [[], [2, 4, 6], [2, 4, 6]], [[4], [4], [4]]])
 def test_every_column_is_cut_where_most_are_and_holds_the_same_values(cuts: list[list[int]]) -> None:
     n = 10
-    frame = pl.DataFrame([_chunked(list(range(n)), cuts[0], "a", pl.Int64),
+    frame = pl.DataFrame([_chunked(list(range(n)), cuts[0], "", pl.Int64),
                           _chunked([None if i % 3 else f"s{i}" for i in range(n)], cuts[1], "b", pl.String),
                           *(_chunked([i * 0.5 for i in range(n)], c, f"c{k}", pl.Float64)
                             for k, c in enumerate(cuts[2:]))])
+    frame.columns = ["", *frame.columns[1:]]  # (a CSV header may name a column so)
     out = aligned(frame)
     assert_frame_equal(out, frame)
     layouts = {tuple(s.chunk_lengths()) for s in out.iter_columns()}
     assert len(layouts) == 1
-    assert out.with_columns((pl.col("a") + 1).alias("z")).get_column("z").to_list() == list(range(1, n + 1))
+    assert out.columns == frame.columns  # a column named "" too
+    assert out.with_columns((pl.col("") + 1).alias("z")).get_column("z").to_list() == list(range(1, n + 1))
 
 
 def test_a_frame_with_one_layout_or_no_rows_is_given_back() -> None:

@@ -36,7 +36,9 @@ def aligned(df: pl.DataFrame) -> pl.DataFrame:
             whole = s.rechunk() if len(layout) > 1 else s
             s = pl.concat([whole.slice(a, n) for a, n in zip(starts, target, strict=True)], rechunk=False)
         columns.append(s)
-    return pl.DataFrame(columns)
+    out = pl.DataFrame(columns)
+    out.columns = df.columns  # (a column named "" is named as it was: the constructor calls it column_<i>)
+    return out
 
 
 __all__ = ["aligned"]
