@@ -173,7 +173,7 @@ def is_blank(data: bytes | mmap.mmap) -> bool:
         return True
     if isinstance(data, bytes):
         return data.isspace()
-    return data[:SNIFF_BYTES].isspace() and bytes(data).isspace()  # a mapped file (`parts.map_part`)
+    return data[:SNIFF_BYTES].isspace() and bytes(data).isspace()  # a mapped file (`map_file`)
 
 
 __all__ = ["CHUNK", "MAP_FROM", "READ_BOUND", "SNIFF_BYTES", "Decoded", "bom_of", "file_kind", "file_size", "is_blank",
