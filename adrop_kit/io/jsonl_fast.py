@@ -105,13 +105,13 @@ def native_lane(lines: Lines, catalog: Catalog, *, mostly_slow: float = 1.0,
         done = [_part(lines, *parts[0], p, early)]
     else:
         with ThreadPoolExecutor(len(parts)) as pool:  # polars releases the GIL: the parts run at once
-            done = list(pool.map(lambda r: _part(lines, *r, p, early), parts))
+            done = list(pool.map(lambda r: _part(lines, *r, p, early, rechunk=True), parts))
     frame = pl.concat([f for f, _ in done], how="diagonal_relaxed") if len(done) > 1 else done[0][0]
     return Split(_finish(frame, p, catalog), [n for _, slow in done for n in slow])
 
 
-def _part(lines: Lines, lo: int, hi: int, p: Plan,
-          early: Callable[[list[int]], None] | None = None) -> tuple[pl.DataFrame, list[int]]:
+def _part(lines: Lines, lo: int, hi: int, p: Plan, early: Callable[[list[int]], None] | None = None, *,
+          rechunk: bool = False) -> tuple[pl.DataFrame, list[int]]:
     """The plain lines of lines lo..hi read natively (a frame) and the numbers of the others."""
     raw = lines.binary(lo, hi)
     forced = np.zeros(hi - lo, bool)
@@ -142,7 +142,9 @@ def _part(lines: Lines, lo: int, hi: int, p: Plan,
         slow = pl.concat([slow, fast.filter(~keep).get_column(ROW)]).sort()
         fast = fast.filter(keep)  # (a copy of the frame: only when some line is not read one for one)
     frame = fast.drop("__ok").with_columns(pl.lit(None, pl.String).alias(ERROR), pl.lit(None, pl.String).alias(RAW))
-    return frame.rechunk(), slow.to_list()  # (here, in the part's thread: the parts' concat needs none)
+    # parts read side by side rechunk here, in their threads: their concat has aligned chunks, so no expression
+    # copies it whole later (one part, a streamed batch's: no copy here, the frame at its smallest)
+    return frame.rechunk() if rechunk else frame, slow.to_list()
 
 
 def _selected(lines: Lines, lo: int, hi: int, mask: np.ndarray) -> bytes:
