@@ -45,28 +45,29 @@ def w105(judged: pl.Expr, values: Sequence[pl.Expr], texts: Sequence[pl.Expr | N
 def _w105_rows(series: Sequence[pl.Series], has_text: tuple[bool, bool, bool]) -> pl.Series:
     judged, *rest = series
     n = judged.len()
-    rows = judged.arg_true()
     out = np.zeros(n, dtype=bool)
+    rows = judged.arg_true()
     if not rows.len():
         return pl.Series(judged.name, out, pl.Boolean)
-    full = [c if c.len() == n else c.extend_constant(None, n - c.len()) for c in rest]  # (a literal: null)
-    values, texts = full[:3], full[3:]
-    v, p, q = (c.gather(rows).cast(pl.Float64) for c in values)  # the judged rows' floats (texts stay put)
+    # the judged rows alone, from here on (a literal column, shorter than the batch, is null)
+    picked = [c.gather(rows) if c.len() == n else pl.repeat(None, rows.len(), dtype=c.dtype, eager=True)
+              for c in rest]
+    values, texts = picked[:3], picked[3:]
+    v, p, q = (c.cast(pl.Float64) for c in values)
     expected = p * q
-    floats = (v - expected).abs() > VALUE_TOLERANCE * pl.select(
-        pl.max_horizontal(pl.lit(1.0), expected.abs())).to_series()
+    hits = ((v - expected).abs() > VALUE_TOLERANCE * pl.select(
+        pl.max_horizontal(pl.lit(1.0), expected.abs())).to_series()).fill_null(False)
     # A well-typed value is a finite float (E006 takes the others), so the float branch holds unless the
-    # product overflows (then `floats` is False: inf > inf) or an exact text is not what its float says
-    # (an integer of 16 digits or more): those rows, and only those, go to `_exact_w105`.
+    # product overflows (then the float test is False: inf > inf) or an exact text is not what its float
+    # says (an integer of 16 digits or more): those rows, and only those, are judged exactly.
     need = ~expected.is_finite()
     if texts:
-        lossy = pl.select(pl.any_horizontal([_long_integer(t) for t in texts])).to_series().gather(rows)
-        floats = floats & ~lossy
+        lossy = pl.select(pl.any_horizontal([_long_integer(t) for t in texts])).to_series()
         need = need | lossy
-    exact = np.zeros(n, dtype=bool)
-    exact[rows.filter(need.fill_null(False)).to_numpy()] = True
-    judged_exact = _exact_w105([pl.Series(exact), *values, *texts], has_text).gather(rows)
-    out[rows.to_numpy()] = (floats | judged_exact).fill_null(False).to_numpy()
+    if (redo := need.fill_null(False).arg_true()).len():
+        hits = hits.scatter(redo, _exact_w105([c.gather(redo) for c in values], [t.gather(redo) for t in texts],
+                                              has_text))
+    out[rows.to_numpy()] = hits.to_numpy()
     return pl.Series(judged.name, out, pl.Boolean)
 
 
@@ -77,24 +78,17 @@ def _long_integer(s: pl.Series) -> pl.Series:
     return s.str.contains(r"^-?[0-9]{16,}$").fill_null(False) if long.any() else long.fill_null(False)
 
 
-def _exact_w105(series: Sequence[pl.Series], has_text: tuple[bool, bool, bool]) -> pl.Series:
-    need, *rest = series
-    columns, texts = list(rest[:3]), iter(rest[3:])
-    n = len(need)
-    rows = need.arg_true()
-    if rows.len() == 0:
-        return need  # all false
-    out = pl.Series("w105", [], pl.Boolean).extend_constant(False, n)
-    values = []
-    for c, has in zip(columns, has_text, strict=True):
-        nums = c.gather(rows).to_list() if c.len() == n else [None] * rows.len()
+def _exact_w105(values: Sequence[pl.Series], texts: Sequence[pl.Series], has_text: tuple[bool, bool, bool]
+                ) -> list[bool]:
+    """`rules.value_mismatch` on these rows' exact values (a number's `__exact__` text where it has one)."""
+    exact = iter(texts)
+    numbers = []
+    for c, has in zip(values, has_text, strict=True):
+        nums = c.to_list()
         if has:
-            text = next(texts)
-            exact = text.gather(rows).to_list() if text.len() == n else [None] * rows.len()
-            nums = [loads_exact(t) if t is not None else x for x, t in zip(nums, exact, strict=True)]
-        values.append(nums)
-    hits = [_judgeable(v, p, q) and value_mismatch(v, p, q) for v, p, q in zip(*values, strict=True)]
-    return out.scatter(rows, hits)
+            nums = [loads_exact(t) if t is not None else x for x, t in zip(nums, next(exact).to_list(), strict=True)]
+        numbers.append(nums)
+    return [_judgeable(v, p, q) and value_mismatch(v, p, q) for v, p, q in zip(*numbers, strict=True)]
 
 
 def _judgeable(*numbers: object) -> bool:
