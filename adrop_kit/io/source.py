@@ -161,7 +161,11 @@ def map_file(p: Path) -> mmap.mmap | None:
     except (DataReadError, OSError, ValueError):  # (the read that follows names the problem)
         return None
     head = mapped[:SNIFF_BYTES]
-    if head.startswith(codecs.BOM_UTF8) or bom_of(head) is not None or b"\x00" in head:
+    try:
+        plain = utf8_text(head, p) is head  # no byte order mark to skip or decode, no NUL byte
+    except DataReadError:
+        plain = False
+    if not plain:
         mapped.close()
         return None
     return mapped
