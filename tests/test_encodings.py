@@ -77,3 +77,22 @@ def test_utf8_is_told_as_the_incremental_decoder_tells_it(parts, cut):
     except UnicodeDecodeError:
         expected = False
     assert _utf8(block) is expected
+
+
+@pytest.mark.parametrize("ascii_rows", [100, 40_000])  # the CP949 row inside the first DECIDE_BYTES, and past them
+def test_the_encoding_is_decided_from_the_same_bytes_whatever_the_batch_size(tmp_path, ascii_rows):
+    from adrop_kit.io.encodings import DECIDE_BYTES
+
+    head = "uid,eventName,page_id,page_category\n" + "".join(
+        f"u{i},page_view,/p/{i},shoes\n" for i in range(ascii_rows))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(head.encode() + "u9,page_view,/p/9,신발\n".encode("cp949"))
+    assert (len(head) > DECIDE_BYTES) == (ascii_rows == 40_000)
+    reports = [adrop_kit.validate_events(path, stream=False)] + [
+        adrop_kit.validate_events(path, stream=True, batch_bytes=b) for b in (4096, 65_536, 1 << 22)]
+    seen = {(r.rows, r.invalid, r.notes) for r in reports}
+    assert len(seen) == 1, seen
+    rows, invalid, notes = seen.pop()
+    assert rows == ascii_rows + 1
+    # decided from the first DECIDE_BYTES: CP949 when the row is among them, else UTF-8 with that one row an E001
+    assert (invalid, bool(notes)) == ((0, True) if ascii_rows == 100 else (1, False))

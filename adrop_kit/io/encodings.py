@@ -1,6 +1,7 @@
 """Text files that are not UTF-8: a CSV saved by Excel on Korean Windows is CP949 (EUC-KR's
 superset), and is read as such, said once in the report, instead of every row being "not valid
-UTF-8". What is decided from a file's first block:
+UTF-8". What is decided from a file's first `DECIDE_BYTES` (the same bytes however the file is read,
+whole or in batches of any size, so the verdict of a row never depends on the batch size):
 
 - valid UTF-8 (a multi-byte character cut by the block's end allowed): read as it is;
 - else, when the block decodes cleanly as one of `GUESSES`: the file is transcoded to UTF-8 as it
@@ -17,6 +18,8 @@ from __future__ import annotations
 import codecs
 from typing import Any, BinaryIO
 
+DECIDE_BYTES = 1 << 20
+"""How much of the start of a text file its encoding is decided from (`choose`)."""
 GUESSES = ("cp949",)
 """Encodings tried, in order, on a text file that is not UTF-8 (CP949 decodes EUC-KR too)."""
 NAMES = {"cp949": "CP949 / EUC-KR (Excel on Korean Windows)"}
@@ -55,7 +58,9 @@ def _utf8(block: bytes) -> bool:
 
 
 def choose(block: bytes, label: str, encoding: str | None = None) -> tuple[str | None, str | None]:
-    """(the encoding to transcode from, or None; a note for the report, or None) for a file starting with `block`."""
+    """(the encoding to transcode from, or None; a note for the report, or None) for a file starting with
+    `block`, decided from its first `DECIDE_BYTES` (a caller hands at least those, or the whole file)."""
+    block = block[:DECIDE_BYTES]
     if encoding is not None:
         name = codecs.lookup(encoding).name  # LookupError for an unknown one: a usage error
         if name.startswith(("utf-16", "utf-32")) and b"\x00" not in block:  # decoded from its byte order mark
@@ -112,4 +117,4 @@ class Transcoder:
         return getattr(self.raw, name)
 
 
-__all__ = ["GUESSES", "Transcoder", "choose", "transcode", "valid_utf8"]
+__all__ = ["DECIDE_BYTES", "GUESSES", "Transcoder", "choose", "transcode", "valid_utf8"]

@@ -42,7 +42,7 @@ from adrop_kit.errors import DataReadError
 from adrop_kit.io.columns import unique_columns
 from adrop_kit.io.csv_cut import record_cut
 from adrop_kit.io.csv_records import read_header
-from adrop_kit.io.encodings import Transcoder, choose, transcode
+from adrop_kit.io.encodings import DECIDE_BYTES, Transcoder, choose, transcode
 from adrop_kit.io.frames import ERROR, ROW, Frame, from_records, without_reserved
 from adrop_kit.io.parts import CSV_FORMATS, PARQUET_FORMATS, WHOLE_LIMIT, Inputs, Part, open_part, read_block, read_part
 from adrop_kit.io.read_csv import delimiter_bytes, read_csv
@@ -221,7 +221,7 @@ def _more(fh: BinaryIO, part: Part, batch_bytes: int) -> tuple[bytes, bool]:
 
 def _csv(fh: BinaryIO, part: Part, catalog: Catalog, batch_bytes: int,
          delimiter: str | None) -> Iterator[tuple[Frame, int]]:
-    fh, buf, eof = _first_block(fh, part, batch_bytes)
+    fh, buf, eof = _first_block(fh, part, max(batch_bytes, DECIDE_BYTES))  # the bytes the encoding is decided from
     encoding, note = choose(buf, part.label, part.encoding)
     notes = (note,) if note else ()
     if encoding is not None:  # e.g. CP949 from Excel on Korean Windows: transcoded as it streams
