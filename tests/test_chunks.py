@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from adrop_kit.support.chunks import aligned
+from adrop_kit.support.chunks import aligned, gathered
 
 
 def _chunked(values: list, cuts: list[int], name: str, dtype: pl.DataType) -> pl.Series:
@@ -42,3 +44,15 @@ def test_a_frame_whose_columns_are_mostly_one_chunk_is_left_to_polars() -> None:
     frame = pl.DataFrame([pl.Series("a", [1, 2, 3, 4]), pl.Series("b", ["w", "x", "y", "z"]),
                           _chunked([0.5, 1.5, 2.5, 3.5], [2], "c", pl.Float64)])
     assert aligned(frame) is frame
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=6), st.data())
+def test_gathered_rows_are_the_rows_polars_gathers(sizes: list[int], data: st.DataObject) -> None:
+    n = sum(sizes)
+    cuts = [sum(sizes[:i]) for i in range(1, len(sizes))]
+    frame = pl.DataFrame([_chunked([None if i % 4 == 1 else f"t{i}\nx" for i in range(n)], cuts, "a", pl.String),
+                          _chunked(list(range(n)), cuts, "b", pl.Int64)])
+    rows = pl.Series(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n))),
+                     dtype=pl.UInt32)
+    assert_frame_equal(gathered(frame, rows), frame[rows])

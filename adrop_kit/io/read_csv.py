@@ -35,6 +35,7 @@ from adrop_kit.io.source import READ_BOUND
 from adrop_kit.io.values import text_problem
 from adrop_kit.spec.catalog import ITEMS, Catalog
 from adrop_kit.spec.rules import DEPTH_MESSAGE, MAX_DEPTH, MAX_KEYS, SIZE_MESSAGE
+from adrop_kit.support.chunks import gathered
 
 _META = (ROW, ERROR, RAW)
 
@@ -207,7 +208,8 @@ def _native_frames(data: bytes, header: Header,
         if df.height == sum(sizes):
             breaks = pl.Series(_BREAKS, np.concatenate(found.spans), dtype=pl.Int64)
             multi = (breaks > 0).arg_true()  # polars' records that span lines hold the breaks they should (all)
-            if not len(multi) or (df[multi].select(_breaks(header.names)).to_series() == breaks.gather(multi)).all():
+            if not len(multi) or (gathered(df, multi).select(_breaks(header.names)).to_series()
+                                  == breaks.gather(multi)).all():
                 df = df.select(cell_columns(header)).with_columns(breaks)
                 cuts = np.cumsum(sizes).tolist()
                 return [(df, a, b - a) for a, b in zip([0, *cuts], cuts, strict=False)], found

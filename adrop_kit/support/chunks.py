@@ -41,4 +41,21 @@ def aligned(df: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-__all__ = ["aligned"]
+def gathered(df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """`df[rows]` (`rows`: ascending row indices), gathered chunk by chunk when every column has the same
+    chunks: polars' gather across many chunks of text takes about three times as long as within each (32k
+    of 1M realistic CSV rows, 54 chunks: 60 against 23 ms)."""
+    layout = df.get_column(df.columns[0]).chunk_lengths() if df.width else []
+    if len(layout) < 2 or not len(rows) or any(s.chunk_lengths() != layout for s in df.iter_columns()):
+        return df[rows]
+    import numpy as np
+
+    at = rows.to_numpy()
+    cuts = np.cumsum([0, *layout])
+    bounds = np.searchsorted(at, cuts)
+    parts = [df.slice(int(cuts[k]), n).gather(at[bounds[k]:bounds[k + 1]] - cuts[k])
+             for k, n in enumerate(layout) if bounds[k] < bounds[k + 1]]
+    return pl.concat(parts, rechunk=True)
+
+
+__all__ = ["aligned", "gathered"]
