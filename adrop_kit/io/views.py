@@ -138,8 +138,9 @@ def view_plan(schemas: Iterable[pl.Schema | dict[str, pl.DataType]]) -> tuple[di
 
 def fit(view: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A view with every column of `schema` (absent ones null), in its order and types."""
-    missing = [pl.lit(None, t).alias(n) for n, t in schema.items() if n not in view.columns]
-    return view.with_columns(missing).select([pl.col(n).cast(t) for n, t in schema.items()])
+    have = set(view.columns)  # columns taken by name, not through `pl.col` (a key may read as a pattern: `^a$`)
+    return _frame([view.get_column(n).cast(t) if n in have else pl.Series(n, [], t).extend_constant(None, view.height)
+                   for n, t in schema.items()], view.height)
 
 
 def jsonl_lines(view: pl.DataFrame) -> pl.Series:
