@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from adrop_kit.errors import DataReadError
-from adrop_kit.io.views import fit, jsonl_lines, position_names, user_rows, view_plan, with_positions
+from adrop_kit.io.views import fit, jsonl_lines, position_names, user_rows, valued_schema, view_plan, with_positions
 
 SINK_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".csv")
 
@@ -100,9 +100,9 @@ class RowSink:
                              f"(the format follows the suffix), not {self.kind or '(no suffix)'!r}")
         self.count = 0
         self._fh: Any = None
-        self._parts: list[tuple[Path, str | None, pl.Schema]] = []
+        self._parts: list[tuple[Path, str | None, dict[str, pl.DataType]]] = []
         self._tmp: Path | None = None
-        self._columns: pl.Schema | None = None
+        self._columns: dict[str, pl.DataType] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.kind in (".jsonl", ".ndjson"):
@@ -117,7 +117,7 @@ class RowSink:
         label = source if self.multi else None
         if not rows.height:  # no rows, but the columns: a file of none still has them
             if self._tmp is not None and not self._parts and self._columns is None:
-                self._columns = user_rows(rows).schema
+                self._columns = valued_schema(user_rows(rows))
             return
         try:
             if self._fh is not None:
@@ -127,13 +127,15 @@ class RowSink:
                 assert self._tmp is not None
                 part = self._tmp / f"{len(self._parts):06d}.parquet"
                 rows.write_parquet(part)
-                schema = user_rows(rows).schema
+                schema = valued_schema(user_rows(rows))
                 self._parts.append((part, label, schema))
         except OSError as exc:
             raise DataReadError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
         self.count += rows.height
 
-    def close(self) -> None:
+    def close(self, columns: Sequence[str] | None = None) -> None:
+        """Finish the file; `columns`: the input's columns, in order (`io.views.input_columns` of every
+        batch), which the file has whichever rows it holds; None: the columns of the rows written."""
         if self._fh is not None:
             self._fh.close()
             self._fh = None
@@ -143,10 +145,12 @@ class RowSink:
             schemas = [s for _, _, s in self._parts] or ([self._columns] if self._columns is not None else [])
             form = "text" if self.kind == ".csv" else "values"
             if form == "text":
-                names = list(dict.fromkeys(n for s in schemas for n in s))
+                names = list(dict.fromkeys(n for s in schemas for n in s)) if columns is None else list(columns)
                 schema, text = dict.fromkeys(names, pl.String()), frozenset()
             else:
                 schema, text = view_plan(schemas)
+                if columns is not None:
+                    schema = {name: schema.get(name, pl.Null()) for name in columns}
             where = position_names(schema, source=self.multi) if self.positions else None
             full = schema
             if where is not None:

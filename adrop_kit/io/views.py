@@ -40,33 +40,76 @@ SOURCE = "source"
 RAW_TEXT = "raw"
 _HELD_DIGITS = 15  # an integer of at most this many digits is exact in a Float64
 _NUMERIC_KINDS = frozenset({int, float})
+_NESTED_KINDS = frozenset({dict, list})  # JSON text, as a key with a column of its own gives them (`__bad__`)
 _ESCAPED = r'["\\\x00-\x1f]'  # what a JSON string cannot hold as it is
 
 
 def user_rows(frames: pl.DataFrame | Sequence[pl.DataFrame], *, form: Form = "values", positions: bool = False,
-              source: str | Sequence[str] | None = None, as_text: Collection[str] = ()) -> pl.DataFrame:
+              source: str | Sequence[str] | None = None, as_text: Collection[str] = (),
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
     """Canonical rows (a frame, or the batches of one input) in the user's columns (see the module
     docstring). `positions`: add `row` (and `source` when `source` is given: a label, or one per
     batch) first and `raw` last. `as_text`: keys to give as text even where their values are of one
-    type (batches are joined that way: a key that is text in one batch is text in all)."""
+    type (batches are joined that way: a key that is text in one batch is text in all). `columns`:
+    the columns to give, in order (`input_columns` of the whole input: these rows may be some of it)."""
     one = isinstance(frames, pl.DataFrame)
     frames = [frames] if isinstance(frames, pl.DataFrame) else list(frames)
     labels = [source] * len(frames) if isinstance(source, str) or source is None else list(source)
     views = [_view(f, form, frozenset(as_text)) for f in frames]
-    if not views:
-        return pl.DataFrame()
-    if one:
+    if not views:  # no rows at all (an empty input): the columns still, and where the positions go
+        empty = dict.fromkeys(columns or (), pl.Null())
+        if positions:
+            src, row, raw = position_names(empty, source=source is not None)
+            text = pl.String() if form != "values" else pl.Int64()
+            empty = {**({src: pl.String()} if src is not None else {}), row: text, **empty, raw: pl.String()}
+        return pl.DataFrame(schema=empty)
+    if one and columns is None:
         schema = dict(views[0].schema)
     else:
-        schema, text = view_plan([v.schema for v in views])
+        schema, text = view_plan([valued_schema(v) for v in views])
         if text:
             views = [_view(f, form, frozenset(as_text) | text) if text & set(v.columns) else v
                      for f, v in zip(frames, views, strict=True)]
+        if columns is not None:
+            schema = {name: schema.get(name, pl.Null()) for name in columns}
+        if form != "values":
+            schema = {name: pl.String() if dtype == pl.Null else dtype for name, dtype in schema.items()}
         views = [fit(v, schema) for v in views]
     if positions:
         names = position_names(schema, source=source is not None)
         views = [with_positions(v, f, names, s, form) for v, f, s in zip(views, frames, labels, strict=True)]
     return views[0] if one else pl.concat(views, how="vertical")
+
+
+def input_columns(df: pl.DataFrame, seen: dict[str, bool] | None = None) -> dict[str, bool]:
+    """The columns of canonical rows `df` (a batch, or a whole input read as one) in the order the
+    reader gives them, then the rare keys of `__more` in first-seen order, each with whether it holds a
+    value in some row (in its column, or held aside in `__bad__`/`__exact__`). `seen`: the same of the
+    batches before, which this batch's join (one layout for an input however it is cut). The user's
+    columns are those that hold a value (`held`): a column of nulls only is none of theirs (a null is an
+    absent key; a key that is null wherever it is rare is left out of `__more` by the reader)."""
+    out: dict[str, bool] = {} if seen is None else seen
+    names = set(df.columns)
+    for name in df.columns:
+        if name.startswith("__") or out.get(name):
+            continue
+        out[name] = any(c in names and df.get_column(c).null_count() < df.height
+                        for c in (name, BAD + name, EXACT + name))
+    if MORE in names:
+        for text in df.get_column(MORE).drop_nulls().to_list():
+            out.update((k, True) for k, v in loads_exact(text).items() if v is not None and not out.get(k))
+    return out
+
+
+def held(columns: dict[str, bool]) -> list[str]:
+    """The names `input_columns` found holding a value, in order."""
+    return [name for name, value in columns.items() if value]
+
+
+def valued_schema(view: pl.DataFrame) -> dict[str, pl.DataType]:
+    """A view's schema, a column that holds no value typed Null: what a batch says of a column's type
+    (an all-null column says nothing, however the reader typed it)."""
+    return {n: d if view.get_column(n).null_count() < view.height else pl.Null() for n, d in view.schema.items()}
 
 
 def view_plan(schemas: Iterable[pl.Schema | dict[str, pl.DataType]]) -> tuple[dict[str, pl.DataType], frozenset[str]]:
@@ -95,8 +138,9 @@ def view_plan(schemas: Iterable[pl.Schema | dict[str, pl.DataType]]) -> tuple[di
 
 def fit(view: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A view with every column of `schema` (absent ones null), in its order and types."""
-    missing = [pl.lit(None, t).alias(n) for n, t in schema.items() if n not in view.columns]
-    return view.with_columns(missing).select([pl.col(n).cast(t) for n, t in schema.items()])
+    have = set(view.columns)  # columns taken by name, not through `pl.col` (a key may read as a pattern: `^a$`)
+    return _frame([view.get_column(n).cast(t) if n in have else pl.Series(n, [], t).extend_constant(None, view.height)
+                   for n, t in schema.items()], view.height)
 
 
 def jsonl_lines(view: pl.DataFrame) -> pl.Series:
@@ -309,7 +353,7 @@ def _more_columns(more: pl.Series, form: Form, as_text: Collection[str], taken: 
 
 def _values_column(name: str, values: list[Any], form: Form, as_text: bool) -> pl.Series:
     kinds = {type(v) for v in values if v is not None}
-    if form == "values" and not as_text and len(kinds) == 1:
+    if form == "values" and not as_text and len(kinds) == 1 and not kinds & _NESTED_KINDS:
         try:
             return pl.Series(name, values, strict=True)  # one JSON type: typed (integers as they fit)
         except (TypeError, OverflowError, pl.exceptions.PolarsError):
@@ -323,5 +367,5 @@ def _values_column(name: str, values: list[Any], form: Form, as_text: bool) -> p
     return pl.Series(name, [v if v is None or type(v) is str else exact_json(v) for v in values], pl.String)
 
 
-__all__ = ["POSITION", "RAW_TEXT", "SOURCE", "Form", "fit", "jsonl_lines", "position_names", "user_rows", "view_plan",
-           "with_positions"]
+__all__ = ["POSITION", "RAW_TEXT", "SOURCE", "Form", "fit", "held", "input_columns", "jsonl_lines", "position_names",
+           "user_rows", "valued_schema", "view_plan", "with_positions"]

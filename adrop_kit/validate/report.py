@@ -211,16 +211,17 @@ class DatasetReport:
         files) first and `raw` last, as `invalid_rows` has them.
         A streamed report holds no rows: it reads its input again for them (not standard input, and
         at most `validate.rows.HOLD_ROWS`; `valid_out=`/`invalid_out=` write them as batches pass)."""
-        from adrop_kit.io.views import user_rows
+        from adrop_kit.io.views import held, input_columns, user_rows
 
         positions = which == "invalid" if positions is None else positions
-        if self.frame is not None and (self.frame.width or not self.rows):
-            return user_rows(self.canonical_rows(which), form=form, positions=positions)
+        if self.frame is not None and (self.frame.width or not self.rows):  # in the input's columns (`held`)
+            layout = held(input_columns(self.frame))
+            return user_rows(self.canonical_rows(which), form=form, positions=positions, columns=layout)
         if self._reread is None:
             raise ValueError(f"this report on {self.source} holds no rows (on Spark: the SparkReport's "
                              "valid_rows); validate_events(..., valid_out=, invalid_out=) writes them to files")
-        frames, sources = self._reread(which, self.valid if which == "valid" else self.invalid)
-        return user_rows(frames, form=form, positions=positions, source=sources if self.multi else None)
+        frames, sources, layout = self._reread(which, self.valid if which == "valid" else self.invalid)
+        return user_rows(frames, form=form, positions=positions, source=sources if self.multi else None, columns=layout)
 
     def canonical_rows(self, which: Literal["valid", "invalid"] = "valid") -> pl.DataFrame:
         """The valid (or invalid) rows of an in-memory report in the reader's encoding (`io.frames`):

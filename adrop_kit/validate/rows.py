@@ -19,6 +19,7 @@ from adrop_kit.io.frames import ROW, in_order
 from adrop_kit.io.parts import Inputs
 from adrop_kit.io.sink import RowSink
 from adrop_kit.io.stream import iter_batches
+from adrop_kit.io.views import held, input_columns
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.size import mark_oversized
 
@@ -39,12 +40,14 @@ class RowsOut:
             self.close()
             raise
         self.bad: dict[int, list[pl.Series]] = {}
+        self.columns: dict[str, bool] = {}  # the input's (`io.views.input_columns`), both files have them
 
     def add(self, df: pl.DataFrame, errors: pl.Series, *, part: int = 0, source: str | None = None) -> None:
         """One batch: its canonical rows and the row numbers (`__row`) that have an error."""
         self.bad.setdefault(part, []).append(errors.cast(pl.Int64))
         if self.valid is None and self.invalid is None:
             return
+        input_columns(df, self.columns)
         hit = pl.col(ROW).is_in(errors.implode())
         df = in_order(df)
         if self.valid is not None:
@@ -55,7 +58,7 @@ class RowsOut:
     def close(self) -> None:
         for sink in (getattr(self, "valid", None), getattr(self, "invalid", None)):
             if sink is not None:
-                sink.close()
+                sink.close(held(getattr(self, "columns", {})))
 
     @property
     def paths(self) -> tuple[str | None, str | None]:
@@ -68,13 +71,14 @@ class RowsOut:
 
 
 class Reread:
-    """`(canonical frames, their sources)` of the valid or invalid rows of a streamed run, read again."""
+    """`(canonical frames, their sources, the input's columns)` of the valid or invalid rows of a streamed
+    run, read again (`io.views.input_columns` over every batch: the layout the input read whole has)."""
 
     def __init__(self, inputs: Inputs, catalog: Catalog, bad: dict[int, pl.Series], extra_columns: tuple[str, ...],
                  read: dict[str, Any]):
         self.inputs, self.catalog, self.bad, self.extra_columns, self.read = inputs, catalog, bad, extra_columns, read
 
-    def __call__(self, which: str, expected: int) -> tuple[list[pl.DataFrame], list[str]]:
+    def __call__(self, which: str, expected: int) -> tuple[list[pl.DataFrame], list[str], list[str]]:
         label = self.inputs.label
         if any(p.path is None for p in self.inputs.parts):
             raise ValueError(f"{label}: standard input is read once, so this streamed report cannot give its rows "
@@ -86,14 +90,16 @@ class Reread:
                              ".csv) to write them to a file as the batches pass")
         frames: list[pl.DataFrame] = []
         sources: list[str] = []
+        columns: dict[str, bool] = {}  # the input's, from every batch: those of the rows not given too
         empty = pl.Series([], dtype=pl.Int64)
         for batch in iter_batches(self.inputs, self.catalog, **self.read):
+            input_columns(batch.frame.df, columns)
             hit = pl.col(ROW).is_in(self.bad.get(batch.part_index, empty).implode())
             df = batch.frame.df.filter(hit if which == "invalid" else ~hit)
-            if df.height or not frames:  # an empty batch still says which columns there are
+            if df.height or not frames:
                 frames.append(mark_oversized(df, self.catalog, self.extra_columns) if df.height else df)
                 sources.append(batch.part.label)
-        return frames, sources
+        return frames, sources, held(columns)
 
 
 __all__ = ["HOLD_ROWS", "Reread", "RowsOut"]
