@@ -25,7 +25,10 @@ Event identity (`Identity`, the one place keys are made) survives a re-run whate
 - a row whose key is unknown but whose position (`source`, `row`) an earlier run delivered under a
   key no longer in the input is `changed` (changed since delivered): not sent again unless
   `resend_changed=`. A row inserted before others shifts them, but their old keys are still in
-  the input, so it is new, not changed (in a streamed input, as far as the input was read).
+  the input, so it is new, not changed. Whether a key is "no longer in the input" is known only once
+  the whole input is read: in a streamed input (a batch at a time, `final=False`) a row whose earlier
+  key has not been read yet (rows prepended to a big export push the rows they displaced into later
+  batches) is `deferred`, and `settle_deferred` decides it after the last batch.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class Job:
     attempts_before: int = 0
     source: str | None = None  # the part file, when the input has several
     body_hash: str | None = None  # the hash of the body's canonical JSON (`Identity`)
+    earlier: tuple[str, ...] | None = None  # deferred: keys delivered at its position, not read yet
 
 
 class Resume(Protocol):
@@ -158,15 +162,20 @@ class BatchPlan:
     would_send: list[Job] = field(default_factory=list)
     custom: dict[str, int] = field(default_factory=dict)
     """The rows that go out as custom events (W101, or W110 not held; neither skipped nor held), by eventName."""
+    deferred: list[Job] = field(default_factory=list)
+    """Rows that may be changed since delivered, undecided until the whole input is read (`final=False`):
+    their position was delivered under a key not read yet. `settle_deferred` decides them."""
 
 
 def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, extra_columns: Sequence[str],
                hold: frozenset[str] | bool = frozenset(), source: str | None = None, resume: Resume | None = None,
-               dry_run: bool = False, identity: Identity | None = None, resend_changed: bool = False) -> BatchPlan:
+               dry_run: bool = False, identity: Identity | None = None, resend_changed: bool = False,
+               final: bool = True) -> BatchPlan:
     """Each row of a checked batch (`df`, the canonical frame; `violations`, every rule's findings on
     it, W107 included when held) planned: see the module docstring. `source` names the rows' file
     when the input has several (with the row, their position); `hold` is `report.hold_rules`'s;
-    `identity`: the input's (one per send, across its batches; a new one when None)."""
+    `identity`: the input's (one per send, across its batches; a new one when None); `final`: the
+    identity has read the whole input (False for a batch of a streamed one: see `BatchPlan.deferred`)."""
     identity = identity if identity is not None else Identity()
     plan = BatchPlan()
     ok = df
@@ -206,8 +215,32 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
         earlier = moved.get(j.key, ())
         if any(body is None and legacy_key(canon, j.row, j.source) == key for key, body in earlier):
             known[j.key] = (Outcome.DELIVERED.value, 0)  # a journal of an earlier adrop-kit: same row, same body
-        elif not resend_changed and any(not identity.present(key) for key, _ in earlier):
-            known[j.key] = (Outcome.CHANGED.value, 0)
+        elif not resend_changed and (gone := tuple(key for key, _ in earlier if not identity.present(key))):
+            if final:
+                known[j.key] = (Outcome.CHANGED.value, 0)
+            else:  # its earlier event may still come in a later batch: decided at the end of the input
+                j.earlier = gone
+                plan.deferred.append(j)
+    _settle(plan, [j for j in jobs if j.earlier is None], known, resume, dry_run, source)
+    return plan
+
+
+def settle_deferred(deferred: Sequence[Job], identity: Identity, *, resume: Resume,
+                    dry_run: bool = False) -> BatchPlan:
+    """The `deferred` rows of a streamed input's batches (all of one source), once the whole input is read:
+    a row whose earlier key is still nowhere in the input is changed since delivered; the others (their
+    earlier event only moved further down) are new, to send."""
+    plan = BatchPlan()
+    known = {j.key: (Outcome.CHANGED.value, 0) for j in deferred
+             if any(not identity.present(key) for key in j.earlier or ())}
+    _settle(plan, list(deferred), known, resume, dry_run, deferred[0].source if deferred else None)
+    return plan
+
+
+def _settle(plan: BatchPlan, jobs: Sequence[Job], known: Mapping[str, tuple[str, int]], resume: Resume | None,
+            dry_run: bool, source: str | None) -> None:
+    """Each of `jobs` into `plan`: settled by what `known` says of its key, else to send (a dry run's preview)."""
+    label = getattr(resume, "label", "journal")
     for j in jobs:
         status, attempts = known.get(j.key, (None, 0))
         if status == Outcome.DELIVERED:
@@ -215,11 +248,11 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
                                              None, source))
         elif status == Outcome.REJECTED:
             plan.settled.append(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
-                                             f"rejected in an earlier run ({resume.label})", source))
+                                             f"rejected in an earlier run ({label})", source))
         elif status == Outcome.CHANGED:
             plan.settled.append(EventOutcome(
                 j.row, j.event_name, j.key, Outcome.CHANGED, None, 0,
-                f"changed since delivered: this position was delivered with another body ({resume.label}); "
+                f"changed since delivered: this position was delivered with another body ({label}); "
                 "resend_changed=True (--resend-changed) sends it", source))
         elif dry_run:
             plan.would_send.append(j)
@@ -228,7 +261,6 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
             j.attempts_before = attempts
             j.index = len(plan.jobs)
             plan.jobs.append(j)
-    return plan
 
 
 def custom_events(violations: pl.DataFrame, kept: pl.Series) -> dict[str, int]:
@@ -266,4 +298,4 @@ def unreadable(df: pl.DataFrame) -> pl.DataFrame:
 
 
 __all__ = ["BatchPlan", "Identity", "Job", "Resume", "canonical", "custom_events", "held_warnings", "input_identity",
-           "legacy_key", "plan_batch", "reasons", "unreadable"]
+           "legacy_key", "plan_batch", "reasons", "settle_deferred", "unreadable"]

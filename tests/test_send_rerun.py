@@ -1,0 +1,125 @@
+"""Re-runs of a streamed input (many batches, or many part files): nothing lost, nothing sent twice.
+
+Whether a new row is "changed since delivered" (its position was delivered under a key no longer in the
+input) is known only once the whole input is read: rows prepended to a big export, or moved to a later
+part file, push the events they displaced into later batches. Those rows are new and must be sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from conftest import KEY, app_opens, write_jsonl
+
+import adrop_kit as ak
+from adrop_kit.cli import main
+from adrop_kit.send.http import HTTPTransport
+from adrop_kit.send.transport import Response
+
+
+@pytest.fixture
+def srv():
+    with ak.LocalServer(app_keys=[KEY]) as server:
+        yield server
+
+
+def _send(srv: Any, path: Any, journal: Any, **kw: Any) -> Any:
+    with ak.Sender(KEY, endpoint=srv.endpoint, journal=journal, progress=False) as sender:
+        return sender.send_all(path, stream=True, batch_bytes=2_000, **kw)
+
+
+def test_rows_prepended_to_a_streamed_export_are_sent_not_taken_for_changed_rows(srv, tmp_path):
+    path, journal = tmp_path / "export.jsonl", tmp_path / "send.journal"
+    old = app_opens(300)
+    write_jsonl(path, old)
+    assert _send(srv, path, journal).delivered == 300
+    new = app_opens(200, prefix="new")  # newest first: the re-export starts with today's events
+    write_jsonl(path, [*new, *old])
+    again = _send(srv, path, journal)
+    assert (again.delivered, again.already_delivered, again.summary()["changed"]) == (200, 300, 0)
+    assert srv.stats()["good"] == 500
+    assert _send(srv, path, journal).already_delivered == 500
+
+
+def test_a_row_edited_in_place_in_a_streamed_export_is_still_changed_once_the_whole_input_is_read(srv, tmp_path):
+    path, journal = tmp_path / "export.jsonl", tmp_path / "send.journal"
+    old = app_opens(300)
+    write_jsonl(path, old)
+    _send(srv, path, journal)
+    edited = [dict(r) for r in old]
+    edited[10]["platform"] = "web"  # edited in place, in the first batch: its old event is in no later one
+    write_jsonl(path, [*edited, *app_opens(100, prefix="new")])
+    quarantine = tmp_path / "fix-me.jsonl"
+    again = _send(srv, path, journal, quarantine=quarantine)
+    assert (again.delivered, again.already_delivered, again.summary()["changed"]) == (100, 299, 1)
+    [changed] = [o for o in again.outcomes if o.outcome == "changed"]
+    assert changed.row == 10 and "--resend-changed" in changed.error
+    held = [json.loads(line) for line in quarantine.read_text().splitlines()]
+    assert [(h["row"], h["uid"], h["platform"], h["_adrop_outcome"]) for h in held] == [(10, "u10", "web", "changed")]
+    assert srv.stats()["good"] == 400
+
+
+def test_a_dry_run_of_a_streamed_export_says_the_prepended_rows_would_be_sent(srv, tmp_path):
+    path, journal = tmp_path / "export.jsonl", tmp_path / "send.journal"
+    write_jsonl(path, app_opens(300))
+    _send(srv, path, journal)
+    write_jsonl(path, [*app_opens(200, prefix="new"), *app_opens(300)])
+    with ak.Sender(KEY, endpoint=srv.endpoint, journal=journal, progress=False, dry_run=True) as sender:
+        dry = sender.send_all(path, stream=True, batch_bytes=2_000)
+    assert dry.summary()["dry_run"] == 200 and dry.already_delivered == 300 and dry.summary()["changed"] == 0
+    assert srv.stats()["good"] == 300
+
+
+def test_the_cli_sends_rows_moved_to_a_later_part_file_and_the_new_rows_in_their_place(srv, tmp_path, capsys):
+    parts, journal = tmp_path / "export", tmp_path / "send.journal"
+    write_jsonl(parts / "a.jsonl", app_opens(5, prefix="a"))
+    write_jsonl(parts / "b.jsonl", app_opens(5, prefix="b"))
+    argv = ["send", str(parts), "--endpoint", srv.endpoint, "--journal", str(journal), "--format", "json",
+            "--no-progress"]
+    os.environ["ADROP_APP_KEY"] = KEY
+    try:
+        assert main(argv) == 0
+        capsys.readouterr()
+        # re-partitioned: a.jsonl now holds new events, its old ones moved to the end of b.jsonl
+        write_jsonl(parts / "a.jsonl", app_opens(5, prefix="new"))
+        write_jsonl(parts / "b.jsonl", [*app_opens(5, prefix="b"), *app_opens(5, prefix="a")])
+        assert main(argv) == 0
+    finally:
+        del os.environ["ADROP_APP_KEY"]
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert (summary["delivered"], summary["already_delivered"], summary["changed"]) == (5, 10, 0)
+    assert srv.stats()["good"] == 15
+
+
+class _KeyRevokedAfter:
+    """The default HTTP transport, until `n` requests have gone: then every reply is a 401 (a fatal stop)."""
+
+    def __init__(self, n: int):
+        self.inner, self.left = HTTPTransport(), n
+
+    def handle(self, request: Any) -> Response:
+        self.left -= 1
+        return self.inner.handle(request) if self.left >= 0 else Response(401, b'{"message":"!unauthorized"}')
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_run_stopped_before_the_end_leaves_the_undecided_rows_pending_and_the_next_run_sends_them(srv, tmp_path):
+    path, journal = tmp_path / "export.jsonl", tmp_path / "send.journal"
+    write_jsonl(path, app_opens(300))
+    _send(srv, path, journal)
+    write_jsonl(path, [*app_opens(200, prefix="new"), *app_opens(300), *app_opens(100, prefix="tail")])
+    with ak.Sender(KEY, endpoint=srv.endpoint, journal=journal, progress=False, concurrency=1,
+                   transport=_KeyRevokedAfter(30)) as sender:
+        cut = sender.send_all(path, stream=True, batch_bytes=2_000)
+    counts = cut.summary()
+    assert cut.aborted and counts["changed"] == 0 and counts["delivered"] == 30
+    undecided = [o for o in cut.outcomes if o.outcome == "pending" and o.row < 200]
+    assert len(undecided) == 200 and "401" in undecided[0].error
+    again = _send(srv, path, journal)
+    assert (again.delivered, again.already_delivered, again.summary()["changed"]) == (270, 330, 0)
+    assert srv.stats()["good"] == 600
