@@ -202,6 +202,8 @@ class Sender:
         if max_invalid_rate is not None:
             self._check_invalid_rate(data, max_invalid_rate, delimiter=delimiter, encoding=encoding, mapping=mapping)
         with self._journal_for(data):
+            if self.journal is not None and hasattr(self.journal, "bind"):
+                self.journal.bind(self.endpoint.identity, write=not self.dry_run)
             return self._send_all(data, dry_run_preview=dry_run_preview, stream=stream, batch_bytes=batch_bytes,
                                   batch_rows=batch_rows, delimiter=delimiter, outcomes_out=outcomes_out,
                                   encoding=encoding, mapping=mapping, quarantine=quarantine)
