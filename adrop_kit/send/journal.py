@@ -270,6 +270,24 @@ class Journal:
             raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
 
+    def delivered_bodies(self, jobs: Iterable[Any]) -> dict[str, str]:
+        """The body hash each of `jobs` (with a `key`) was delivered with, when the journal knows it (not
+        in a journal of an earlier adrop-kit): how the planner tells an event known by its id whose
+        content changed since it was delivered."""
+        keys = [j.key for j in jobs]
+        out: dict[str, str] = {}
+        self.flush()
+        try:
+            with self._lock:
+                for i in range(0, len(keys), 900):
+                    chunk = keys[i:i + 900]
+                    q = (f"SELECT key, body FROM deliveries WHERE status = 'delivered' AND body IS NOT NULL"
+                         f" AND key IN ({','.join('?' * len(chunk))})")
+                    out.update(self._conn().execute(q, chunk).fetchall())
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
+        return out
+
     def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
                http_status: int | None = None, error: str | None = None, *, source: str | None = None,
                body: str | None = None) -> None:

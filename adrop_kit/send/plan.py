@@ -16,7 +16,8 @@ a streamed input (batch by batch, `send.stream`) and each chunk of a Spark parti
 Event identity (`Identity`, the one place keys are made) survives a re-run whatever flags changed:
 
 - with an `id_column` (an event id the export already has): the key is a hash of that id; a second row
-  with the same id in one input is not sent again (skipped, naming the first);
+  with the same id in one input is not sent again (skipped, naming the first); an id delivered with
+  another body (the journal keeps the hash of the body sent: `delivered_bodies`) is `changed`;
 - otherwise the key is a hash of the body that would be sent (its canonical JSON: keys sorted)
   and its occurrence among identical bodies in the input, in input order: `<hash>` for the first,
   `<hash>.1` for the second… So the same rows in another order, or in another batch or part file,
@@ -208,6 +209,13 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
         jobs.append(Job(len(jobs), row, key, name, dumps_payload(p), source=source, body_hash=body_hash))
         canons.append(canon)
     known = dict(resume.known(jobs)) if resume is not None and jobs else {}
+    bodies = getattr(resume, "delivered_bodies", None)  # a Resume may not keep the body delivered
+    by_id = [j for j in jobs if j.key.startswith("id:") and known.get(j.key, ("",))[0] == Outcome.DELIVERED]
+    if bodies is not None and by_id:
+        hashes = {j.key: j.body_hash for j in by_id}
+        for key, body in bodies(by_id).items():
+            if body != hashes[key]:  # the same event id, delivered with another content
+                known[key] = (Outcome.CHANGED.value, 0) if not resend_changed else (None, known[key][1])
     unknown = [(j, c) for j, c in zip(jobs, canons, strict=True) if j.key not in known]
     where = getattr(resume, "delivered_at", None)  # a Resume may know keys only
     moved = where([j for j, _ in unknown]) if where is not None and unknown else {}
@@ -250,9 +258,10 @@ def _settle(plan: BatchPlan, jobs: Sequence[Job], known: Mapping[str, tuple[str,
             plan.settled.append(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
                                              f"rejected in an earlier run ({label})", source))
         elif status == Outcome.CHANGED:
+            what = "this event (its id)" if j.key.startswith("id:") else "this position"
             plan.settled.append(EventOutcome(
                 j.row, j.event_name, j.key, Outcome.CHANGED, None, 0,
-                f"changed since delivered: this position was delivered with another body ({label}); "
+                f"changed since delivered: {what} was delivered with another body ({label}); "
                 "resend_changed=True (--resend-changed) sends it", source))
         elif dry_run:
             plan.would_send.append(j)
