@@ -91,10 +91,11 @@ def test_a_damaged_journal_is_a_one_line_error_and_nothing_is_sent(two, tmp_path
 def test_a_journal_in_a_directory_that_does_not_exist_says_so(tmp_path, capsys):
     data = write_jsonl(tmp_path / "events.jsonl", app_opens(1))
     journal = tmp_path / "nowhere" / "send.journal"
-    code, _, err = _cli(["send", str(data), "--endpoint", "http://127.0.0.1:9/event", "--journal", str(journal)],
-                        capsys)
-    assert code == 2
-    _one_line_error(err, str(journal), f"the directory {journal.parent} does not exist")
+    for dry in ([], ["--dry-run"]):  # a dry run says what the real run would stop on
+        code, _, err = _cli(["send", str(data), "--endpoint", "http://127.0.0.1:9/event", "--journal", str(journal),
+                             *dry], capsys)
+        assert code == 2
+        _one_line_error(err, str(journal), f"the directory {journal.parent} does not exist")
     assert not journal.parent.exists()
 
 

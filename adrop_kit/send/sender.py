@@ -109,6 +109,9 @@ class Sender:
             parent = Path(journal).parent  # type: ignore[arg-type]
             if parent.exists() and not parent.is_dir():  # what the real run would stop on: say it now
                 raise JournalError(f"{journal}: cannot keep a journal there: {parent} is not a directory")
+            if not parent.exists():
+                raise JournalError(f"{journal}: cannot keep a journal there: the directory {parent.absolute()} "
+                                   "does not exist (create it, or give a journal file in an existing directory)")
             self._own_journal, journal = False, None  # a dry run reads a journal, never creates one
         self.journal: Journal | None = Journal(journal) if self._own_journal else (  # type: ignore[arg-type]
             journal if isinstance(journal, Journal) else None)
