@@ -44,22 +44,24 @@ def test_rows_prepended_to_a_streamed_export_are_sent_not_taken_for_changed_rows
     assert _send(srv, path, journal).already_delivered == 500
 
 
-def test_a_row_edited_in_place_in_a_streamed_export_is_still_changed_once_the_whole_input_is_read(srv, tmp_path):
+def test_rows_edited_in_place_in_a_streamed_export_are_still_changed_once_the_whole_input_is_read(srv, tmp_path):
     path, journal = tmp_path / "export.jsonl", tmp_path / "send.journal"
-    old = app_opens(300)
+    old = [*app_opens(300), *({"uid": f"v{i}", "eventName": "page_view", "page_id": f"p{i}"} for i in range(100))]
     write_jsonl(path, old)
     _send(srv, path, journal)
     edited = [dict(r) for r in old]
     edited[10]["platform"] = "web"  # edited in place, in the first batch: its old event is in no later one
+    edited[350]["page_id"] = "p-fixed"  # and in a later batch, whose columns differ
     write_jsonl(path, [*edited, *app_opens(100, prefix="new")])
     quarantine = tmp_path / "fix-me.jsonl"
     again = _send(srv, path, journal, quarantine=quarantine)
-    assert (again.delivered, again.already_delivered, again.summary()["changed"]) == (100, 299, 1)
-    [changed] = [o for o in again.outcomes if o.outcome == "changed"]
-    assert changed.row == 10 and "--resend-changed" in changed.error
+    assert (again.delivered, again.already_delivered, again.summary()["changed"]) == (100, 398, 2)
+    changed = [o for o in again.outcomes if o.outcome == "changed"]
+    assert [o.row for o in changed] == [10, 350] and "--resend-changed" in changed[0].error
     held = [json.loads(line) for line in quarantine.read_text().splitlines()]
-    assert [(h["row"], h["uid"], h["platform"], h["_adrop_outcome"]) for h in held] == [(10, "u10", "web", "changed")]
-    assert srv.stats()["good"] == 400
+    assert [(h["row"], h["uid"], h.get("platform"), h.get("page_id"), h["_adrop_outcome"]) for h in held] == [
+        (10, "u10", "web", None, "changed"), (350, "v50", None, "p-fixed", "changed")]
+    assert srv.stats()["good"] == 500
 
 
 def test_a_dry_run_of_a_streamed_export_says_the_prepended_rows_would_be_sent(srv, tmp_path):

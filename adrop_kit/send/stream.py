@@ -154,7 +154,7 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
             jobs = deferred.pop(part)
             plan = settle_deferred(jobs, identity, resume=resume, dry_run=sender.dry_run)  # type: ignore[arg-type]
             kept = deferred_rows.pop(part, [])
-            if run(plan, pl.concat(kept) if kept else None, part, jobs[0].source):
+            if run(plan, pl.concat(kept, how="diagonal_relaxed") if kept else None, part, jobs[0].source):
                 break
     except KeyboardInterrupt:
         interrupted = True
@@ -168,7 +168,7 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
                     "not attempted: the run stopped before the end of the input, which says whether this row "
                     "changed since it was delivered"), j.source) for j in jobs]
                 if held_out is not None and deferred_rows.get(part):
-                    _quarantine(held_out, pl.concat(deferred_rows[part]), left, part)
+                    _quarantine(held_out, pl.concat(deferred_rows[part], how="diagonal_relaxed"), left, part)
                 tally.add(left, part)
         finally:
             tally.close()
