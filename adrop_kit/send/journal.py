@@ -222,16 +222,18 @@ class Journal:
 
     def lookup(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
         """Known keys → (status, attempts so far)."""
-        out: dict[str, tuple[str, int]] = {}
-        keys = list(keys)
+        return {k: (status, attempts) for k, status, attempts in self._by_key("key, status, attempts", "1", keys)}
+
+    def _by_key(self, columns: str, where: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
+        """`columns` of the rows of `keys` that match `where`, once every outcome noted is committed."""
+        keys, out = list(keys), []
         self.flush()
         try:
             with self._lock:
                 for i in range(0, len(keys), 900):
                     chunk = keys[i:i + 900]
-                    q = f"SELECT key, status, attempts FROM deliveries WHERE key IN ({','.join('?' * len(chunk))})"
-                    for k, status, attempts in self._conn().execute(q, chunk):
-                        out[k] = (status, attempts)
+                    q = f"SELECT {columns} FROM deliveries WHERE {where} AND key IN ({','.join('?' * len(chunk))})"
+                    out += self._conn().execute(q, chunk).fetchall()
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
@@ -271,22 +273,9 @@ class Journal:
         return out
 
     def delivered_bodies(self, jobs: Iterable[Any]) -> dict[str, str]:
-        """The body hash each of `jobs` (with a `key`) was delivered with, when the journal knows it (not
-        in a journal of an earlier adrop-kit): how the planner tells an event known by its id whose
-        content changed since it was delivered."""
-        keys = [j.key for j in jobs]
-        out: dict[str, str] = {}
-        self.flush()
-        try:
-            with self._lock:
-                for i in range(0, len(keys), 900):
-                    chunk = keys[i:i + 900]
-                    q = (f"SELECT key, body FROM deliveries WHERE status = 'delivered' AND body IS NOT NULL"
-                         f" AND key IN ({','.join('?' * len(chunk))})")
-                    out.update(self._conn().execute(q, chunk).fetchall())
-        except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
-        return out
+        """The body hash each of `jobs` (with a `key`) was delivered with, when known (not in a journal of an
+        earlier adrop-kit): how the planner tells an event known by its id that changed since delivered."""
+        return dict(self._by_key("key, body", "status = 'delivered' AND body IS NOT NULL", (j.key for j in jobs)))
 
     def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
                http_status: int | None = None, error: str | None = None, *, source: str | None = None,
