@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from conftest import KEY, app_opens, write_jsonl
 import adrop_kit as ak
 from adrop_kit.cli import main
 from adrop_kit.send.http import HTTPTransport
+from adrop_kit.server import Faults
 from adrop_kit.send.transport import Response
 
 
@@ -125,3 +129,32 @@ def test_a_run_stopped_before_the_end_leaves_the_undecided_rows_pending_and_the_
     again = _send(srv, path, journal)
     assert (again.delivered, again.already_delivered, again.summary()["changed"]) == (270, 330, 0)
     assert srv.stats()["good"] == 600
+
+
+def test_sigterm_stops_a_cli_send_as_ctrl_c_does_and_the_rerun_sends_each_event_once(tmp_path, capsys):
+    """`timeout`, `kill`, `docker stop` and a cancelled CI job send SIGTERM: the requests in flight finish and
+    are journaled, the report is printed (exit 143), and the next run sends exactly what did not arrive."""
+    path, journal = write_jsonl(tmp_path / "events.jsonl", app_opens(400)), tmp_path / "send.journal"
+    argv = ["send", str(path), "--journal", str(journal), "--concurrency", "2", "--format", "json", "--no-progress"]
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # a SIGTERM after the send must not end pytest
+    os.environ["ADROP_APP_KEY"] = KEY
+    try:
+        with ak.LocalServer(app_keys=[KEY], faults=Faults(latency_ms=10)) as slow:
+            def terminate_once_some_arrived() -> None:
+                while slow.stats()["good"] < 40:
+                    time.sleep(0.01)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+            killer = threading.Thread(target=terminate_once_some_arrived, daemon=True)
+            killer.start()
+            assert main([*argv, "--endpoint", slow.endpoint]) == 143
+            killer.join()
+            summary = json.loads(capsys.readouterr().out)["summary"]
+            assert summary["pending"] > 0 and summary["delivered"] + summary["pending"] == 400
+            assert slow.stats()["good"] == summary["delivered"]  # what arrived is journaled: nothing in doubt
+            assert main([*argv, "--endpoint", slow.endpoint]) == 0
+            again = json.loads(capsys.readouterr().out)["summary"]
+            assert again["delivered"] == summary["pending"] and slow.stats()["good"] == 400
+    finally:
+        del os.environ["ADROP_APP_KEY"]
+        signal.signal(signal.SIGTERM, previous)
