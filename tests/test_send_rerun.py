@@ -20,14 +20,20 @@ from conftest import KEY, app_opens, write_jsonl
 import adrop_kit as ak
 from adrop_kit.cli import main
 from adrop_kit.send.http import HTTPTransport
-from adrop_kit.server import Faults
 from adrop_kit.send.transport import Response
+from adrop_kit.server import Faults
 
 
 @pytest.fixture
 def srv():
     with ak.LocalServer(app_keys=[KEY]) as server:
         yield server
+
+
+def _on_the_web(n: int, prefix: str = "u") -> list[dict[str, Any]]:
+    """The same users as `app_opens(n, prefix)`, opening the app on the web: other events of theirs, whose
+    uid and eventName match those of the rows they displace (what an edit in place would keep)."""
+    return [{**e, "platform": "web"} for e in app_opens(n, prefix)]
 
 
 def _send(srv: Any, path: Any, journal: Any, **kw: Any) -> Any:
@@ -40,7 +46,7 @@ def test_rows_prepended_to_a_streamed_export_are_sent_not_taken_for_changed_rows
     old = app_opens(300)
     write_jsonl(path, old)
     assert _send(srv, path, journal).delivered == 300
-    new = app_opens(200, prefix="new")  # newest first: the re-export starts with today's events
+    new = _on_the_web(200)  # newest first: the re-export starts with today's events, by the same users
     write_jsonl(path, [*new, *old])
     again = _send(srv, path, journal)
     assert (again.delivered, again.already_delivered, again.summary()["changed"]) == (200, 300, 0)
@@ -72,7 +78,7 @@ def test_a_dry_run_of_a_streamed_export_says_the_prepended_rows_would_be_sent(sr
     path, journal = tmp_path / "export.jsonl", tmp_path / "send.journal"
     write_jsonl(path, app_opens(300))
     _send(srv, path, journal)
-    write_jsonl(path, [*app_opens(200, prefix="new"), *app_opens(300)])
+    write_jsonl(path, [*_on_the_web(200), *app_opens(300)])
     with ak.Sender(KEY, endpoint=srv.endpoint, journal=journal, progress=False, dry_run=True) as sender:
         dry = sender.send_all(path, stream=True, batch_bytes=2_000)
     assert dry.summary()["dry_run"] == 200 and dry.already_delivered == 300 and dry.summary()["changed"] == 0
@@ -90,7 +96,7 @@ def test_the_cli_sends_rows_moved_to_a_later_part_file_and_the_new_rows_in_their
         assert main(argv) == 0
         capsys.readouterr()
         # re-partitioned: a.jsonl now holds new events, its old ones moved to the end of b.jsonl
-        write_jsonl(parts / "a.jsonl", app_opens(5, prefix="new"))
+        write_jsonl(parts / "a.jsonl", _on_the_web(5, prefix="a"))
         write_jsonl(parts / "b.jsonl", [*app_opens(5, prefix="b"), *app_opens(5, prefix="a")])
         assert main(argv) == 0
     finally:
@@ -118,7 +124,7 @@ def test_a_run_stopped_before_the_end_leaves_the_undecided_rows_pending_and_the_
     path, journal = tmp_path / "export.jsonl", tmp_path / "send.journal"
     write_jsonl(path, app_opens(300))
     _send(srv, path, journal)
-    write_jsonl(path, [*app_opens(200, prefix="new"), *app_opens(300), *app_opens(100, prefix="tail")])
+    write_jsonl(path, [*_on_the_web(200), *app_opens(300), *app_opens(100, prefix="tail")])
     with ak.Sender(KEY, endpoint=srv.endpoint, journal=journal, progress=False, concurrency=1,
                    transport=_KeyRevokedAfter(30)) as sender:
         cut = sender.send_all(path, stream=True, batch_bytes=2_000)
@@ -158,3 +164,21 @@ def test_sigterm_stops_a_cli_send_as_ctrl_c_does_and_the_rerun_sends_each_event_
     finally:
         del os.environ["ADROP_APP_KEY"]
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.parametrize("id_column", [None, "event_id"])
+def test_an_export_replaced_by_the_next_days_under_the_same_name_is_sent_not_taken_for_edits(srv, tmp_path,
+                                                                                             id_column):
+    """A row is "changed since delivered" when it is an edit (the same user's same event, another body) of
+    the event delivered at its position; another event in its place is new, and an id is an identity."""
+    path = tmp_path / "export.jsonl"
+    day1 = [{"event_id": f"d1-{i}", "uid": f"u{i}", "eventName": "page_view", "page_id": "home"} for i in range(50)]
+    day2 = [{"event_id": f"d2-{i}", "uid": f"v{i}", "eventName": "page_view", "page_id": "home"} for i in range(40)]
+    day2[7] = {**day1[7], "page_id": "home-fixed"}  # row 7: yesterday's event, edited (its id kept)
+    for rows in (day1, day2):
+        write_jsonl(path, rows)
+        with ak.Sender(KEY, endpoint=srv.endpoint, progress=False, id_column=id_column) as sender:  # default journal
+            report = sender.send_all(path)
+    assert (report.delivered, report.summary()["changed"]) == (39, 1)
+    [changed] = [o for o in report.outcomes if o.outcome == "changed"]
+    assert changed.row == 7 and srv.stats()["good"] == 89

@@ -1,9 +1,10 @@
 """The delivery journal: SQLite, one row per event key, the place a send remembers what it settled.
 
 What identifies an event (its key) is the planner's business (`send.plan.Identity`); the journal
-stores, per key, the event's position (`source`, `row`), the hash of the body sent (`body`), its
-outcome and attempts, and answers two questions: which keys earlier runs settled (`known`), and which
-positions were delivered with another body (`delivered_at`: a row changed since it was delivered).
+stores, per key, the event's position (`source`, `row`), the hash of the body sent (`body`) and of
+its uid and eventName (`subject`: whose event, of what kind), its outcome and attempts, and answers
+which keys earlier runs settled (`known`), and which positions were delivered with another body
+(`delivered_at`: a row changed since it was delivered).
 
 Group commit: the send's workers hand each outcome to the journal (`record`, a list append) and go
 on; one writer thread commits them in groups, one transaction per `GROUP` outcomes or per
@@ -43,21 +44,22 @@ from pathlib import Path
 from typing import Any
 
 from adrop_kit.errors import JournalError
-from adrop_kit.send.filelock import lock_file, problem
+from adrop_kit.send.filelock import NOT_SQLITE, lock_file, problem, sniff
 
 COLUMNS = ("key", "row", "event_name", "status", "attempts", "http_status", "error", "updated_at")
-"""The columns every adrop-kit journal has (`source` and `body` are added to older ones when opened)."""
+"""The columns every adrop-kit journal has (`source`, `body` and `subject` are added to older ones when opened)."""
 SCHEMA = ("CREATE TABLE IF NOT EXISTS deliveries ("
           " key TEXT PRIMARY KEY, row INTEGER, event_name TEXT, status TEXT NOT NULL,"
           " attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, error TEXT, updated_at REAL,"
-          " source TEXT, body TEXT)")
+          " source TEXT, body TEXT, subject TEXT)")
 _POSITION_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_row ON deliveries (row)"
 _META = "CREATE TABLE IF NOT EXISTS journal_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 """What a journal says of itself: the endpoint its deliveries went to (`Journal.bind`)."""
 _UPSERT = ("INSERT INTO deliveries (key, row, event_name, status, attempts, http_status, error, updated_at, source,"
-           " body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
-           " attempts=excluded.attempts, http_status=excluded.http_status, error=excluded.error,"
-           " updated_at=excluded.updated_at, row=excluded.row, source=excluded.source, body=excluded.body")
+           " body, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+           " status=excluded.status, attempts=excluded.attempts, http_status=excluded.http_status,"
+           " error=excluded.error, updated_at=excluded.updated_at, row=excluded.row, source=excluded.source,"
+           " body=excluded.body, subject=excluded.subject")
 
 GROUP = 32
 """At most this many outcomes wait for one commit (and so may be sent again after `kill -9`)."""
@@ -70,8 +72,6 @@ after `kill -9`, at most this many delivered events are unknown to the journal, 
 STATE_DIR_ENV = "ADROP_KIT_STATE_DIR"
 """Overrides the directory default journals live in (tests, CI, a shared disk)."""
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
-_NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a new journal file"
 
 
 def state_dir() -> Path:
@@ -107,33 +107,14 @@ class Journal:
         self._urgent = self._stopping = False
         self._write_error: JournalError | None = None
         self._writer: threading.Thread | None = None
-        self._sniff()
+        if self.path != ":memory:":
+            sniff(self.path)
         self._file_lock = None if self.path == ":memory:" else lock_file(self.path)
         try:
             self._db = self._open()
         except BaseException:
             self.close()
             raise
-
-    def _sniff(self) -> None:
-        """Refuse a directory or a file that is not SQLite before anything (the lock file too) is made."""
-        if self.path == ":memory:":
-            return
-        try:
-            with open(self.path, "rb") as f:
-                head = f.read(len(_SQLITE_HEADER))
-        except FileNotFoundError:
-            parent = os.path.dirname(os.path.abspath(self.path))
-            if not os.path.isdir(parent):
-                raise JournalError(f"{self.path}: cannot keep a journal there: the directory {parent} does not "
-                                   "exist (create it, or give a journal file in an existing directory)") from None
-            return  # a new journal
-        except IsADirectoryError:
-            raise JournalError(f"{self.path}: is a directory; the journal is a file") from None
-        except OSError as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
-        if head and head != _SQLITE_HEADER:  # an empty file is an empty database
-            raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -153,9 +134,12 @@ class Journal:
             tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                       if not name.startswith("sqlite_")]
             damage = None if self.path == ":memory:" else db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            page = db.execute("PRAGMA page_size").fetchone()[0]
+            size = 0 if damage is None else os.path.getsize(self.path)  # quick_check misses a cut in an index page
+            damage = f"cut short: {size:,} bytes, not a whole number of {page:,}-byte pages" if size % page else damage
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
-                raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
+                raise JournalError(f"{self.path}: {NOT_SQLITE}") from None
             if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_CORRUPT"):
                 raise self._damaged(problem(exc)) from None
             raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
@@ -175,7 +159,7 @@ class Journal:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(SCHEMA)
             have = {name for _, name, *_ in db.execute("PRAGMA table_info(deliveries)")}
-            for column in ("source", "body"):  # a journal of an earlier adrop-kit
+            for column in ("source", "body", "subject"):  # a journal of an earlier adrop-kit
                 if column not in have:
                     db.execute(f"ALTER TABLE deliveries ADD COLUMN {column} TEXT")
             db.execute(_POSITION_INDEX)
@@ -191,8 +175,7 @@ class Journal:
             raise JournalError(f"{self.path}: cannot use the journal: {problem(exc)}") from None
 
     def _damaged(self, detail: str) -> JournalError:
-        """A journal whose file is damaged (cut short, overwritten): what it says was delivered cannot be
-        trusted, so nothing is sent on its word (~0.25 s per million events to check, at open)."""
+        """A damaged journal (cut short, overwritten): nothing is sent on its word (~0.25 s per 1M events)."""
         return JournalError(f"{self.path}: the journal is damaged ({detail}); nothing was sent: restore it from a "
                             "backup, or move it aside and start a new journal (what it recorded as delivered would "
                             "then be sent again)")
@@ -246,12 +229,12 @@ class Journal:
         question (`send.plan.Resume`)."""
         return self.lookup(j.key for j in jobs)
 
-    def delivered_at(self, jobs: Iterable[Any]) -> dict[str, list[tuple[str, str | None]]]:
+    def delivered_at(self, jobs: Iterable[Any]) -> dict[str, list[tuple[str, str | None, str | None]]]:
         """For each of `jobs` (with `key`, `source`, `row`) whose position an earlier run delivered
-        under another key: that job's key → [(the delivered key, its body hash: None in a journal
-        of an earlier adrop-kit)]. How the planner tells a row changed since it was delivered."""
+        under another key: that job's key → [(the delivered key, its body hash, its subject: None in a
+        journal of an earlier adrop-kit)]. How the planner tells a row changed since it was delivered."""
         jobs = list(jobs)
-        out: dict[str, list[tuple[str, str | None]]] = {}
+        out: dict[str, list[tuple[str, str | None, str | None]]] = {}
         self.flush()
         try:
             with self._lock:
@@ -262,12 +245,12 @@ class Journal:
                     chunk = jobs[i:i + 400]
                     at = {(j.source or "", j.row): j.key for j in chunk}
                     rows = sorted({row for _, row in at})
-                    q = (f"SELECT key, row, source, body FROM deliveries WHERE status = 'delivered'"
+                    q = (f"SELECT key, row, source, body, subject FROM deliveries WHERE status = 'delivered'"
                          f" AND row IN ({','.join('?' * len(rows))})")
-                    for key, row, src, body in db.execute(q, rows):
+                    for key, row, src, body, subject in db.execute(q, rows):
                         mine = at.get((src or "", row))
                         if mine is not None and key != mine:
-                            out.setdefault(mine, []).append((key, body))
+                            out.setdefault(mine, []).append((key, body, subject))
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
@@ -279,11 +262,11 @@ class Journal:
 
     def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
                http_status: int | None = None, error: str | None = None, *, source: str | None = None,
-               body: str | None = None) -> None:
+               body: str | None = None, subject: str | None = None) -> None:
         """Note an event's outcome; the journal's writer thread commits it with its group (see the
         module docstring). Waits while `MAX_UNCOMMITTED` outcomes are not yet committed; raises the
         writer's `JournalError` if a commit failed."""
-        item = (key, row, event_name, status, attempts, http_status, error, time.time(), source, body)
+        item = (key, row, event_name, status, attempts, http_status, error, time.time(), source, body, subject)
         with self._cond:
             if self._write_error is not None:
                 raise self._write_error

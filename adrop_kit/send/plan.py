@@ -24,12 +24,14 @@ Event identity (`Identity`, the one place keys are made) survives a re-run whate
   have the same keys; two identical events in one input (a user opening the app twice) are two
   events; appended rows are new keys.
 - a row whose key is unknown but whose position (`source`, `row`) an earlier run delivered under a
-  key no longer in the input is `changed` (changed since delivered): not sent again unless
-  `resend_changed=`. A row inserted before others shifts them, but their old keys are still in
-  the input, so it is new, not changed. Whether a key is "no longer in the input" is known only once
-  the whole input is read: in a streamed input (a batch at a time, `final=False`) a row whose earlier
-  key has not been read yet (rows prepended to a big export push the rows they displaced into later
-  batches) is `deferred`, and `settle_deferred` decides it after the last batch.
+  key no longer in the input, for the same user and eventName (`subject`: an edit, not another event
+  in its place), is `changed` (changed since delivered): not sent again unless `resend_changed=`. An
+  id (`id_column`) is an event's identity wherever it sits: positions do not judge it. A row inserted
+  before others shifts them, but their old keys are still in the input, so it is new, not changed.
+  Whether a key is "no longer in the input" is known only once the whole input is read: in a streamed
+  input (a batch at a time, `final=False`) a row whose earlier key has not been read yet (rows
+  prepended to a big export push the rows they displaced into later batches) is `deferred`, and
+  `settle_deferred` decides it after the last batch.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Job:
     source: str | None = None  # the part file, when the input has several
     body_hash: str | None = None  # the hash of the body's canonical JSON (`Identity`)
     earlier: tuple[str, ...] | None = None  # deferred: keys delivered at its position, not read yet
+    subject: str | None = None  # whose event, of what kind (`subject`): an edit keeps it, another event does not
 
 
 class Resume(Protocol):
@@ -81,9 +84,9 @@ class Resume(Protocol):
 
     def known(self, jobs: Sequence[Job]) -> Mapping[str, tuple[str, int]]: ...
 
-    def delivered_at(self, jobs: Sequence[Job]) -> Mapping[str, list[tuple[str, str | None]]]:
+    def delivered_at(self, jobs: Sequence[Job]) -> Mapping[str, list[tuple[str, str | None, str | None]]]:
         """For each job whose position (`source`, `row`) an earlier run delivered under another key:
-        its key → [(that key, that body's hash, or None when not known)]."""
+        its key → [(that key, that body's hash, that event's `subject`; either None when not known)]."""
         ...
 
 
@@ -100,6 +103,14 @@ def _as_float(value: Any) -> float:
     if isinstance(value, NumberToken):
         return float.__float__(value)
     raise TypeError
+
+
+def subject(payload: Mapping[str, Any]) -> str:
+    """Whose event, of what kind: a hash of its uid and eventName. A row edited in place keeps it (a
+    changed price, a fixed currency); another event put in its place (the file replaced by the next
+    day's export) has another, and is new, not changed."""
+    who = json.dumps([payload.get("uid"), payload.get("eventName")], default=str, ensure_ascii=True)
+    return hashlib.sha256(who.encode()).hexdigest()[:16]
 
 
 def legacy_key(canon: bytes, row: int, source: str | None = None) -> str:
@@ -206,7 +217,8 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
             plan.settled.append(EventOutcome(row, name, key, Outcome.SKIPPED, None, 0,
                                              f"the same {id_col} as an earlier row: one event, sent once", source))
             continue
-        jobs.append(Job(len(jobs), row, key, name, dumps_payload(p), source=source, body_hash=body_hash))
+        jobs.append(Job(len(jobs), row, key, name, dumps_payload(p), source=source, body_hash=body_hash,
+                        subject=subject(p)))
         canons.append(canon)
     known = dict(resume.known(jobs)) if resume is not None and jobs else {}
     bodies = getattr(resume, "delivered_bodies", None)  # a Resume may not keep the body delivered
@@ -220,10 +232,11 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
     where = getattr(resume, "delivered_at", None)  # a Resume may know keys only
     moved = where([j for j, _ in unknown]) if where is not None and unknown else {}
     for j, canon in unknown:
-        earlier = moved.get(j.key, ())
-        if any(body is None and legacy_key(canon, j.row, j.source) == key for key, body in earlier):
+        earlier = [(key, body, rest[0] if rest else None) for key, body, *rest in moved.get(j.key, ())]
+        if any(body is None and legacy_key(canon, j.row, j.source) == key for key, body, _ in earlier):
             known[j.key] = (Outcome.DELIVERED.value, 0)  # a journal of an earlier adrop-kit: same row, same body
-        elif not resend_changed and (gone := tuple(key for key, _ in earlier if not identity.present(key))):
+        elif not resend_changed and not j.key.startswith("id:") and (gone := tuple(
+                key for key, _, who in earlier if who in (None, j.subject) and not identity.present(key))):
             if final:
                 known[j.key] = (Outcome.CHANGED.value, 0)
             else:  # its earlier event may still come in a later batch: decided at the end of the input
@@ -307,4 +320,4 @@ def unreadable(df: pl.DataFrame) -> pl.DataFrame:
 
 
 __all__ = ["BatchPlan", "Identity", "Job", "Resume", "canonical", "custom_events", "held_warnings", "input_identity",
-           "legacy_key", "plan_batch", "reasons", "settle_deferred", "unreadable"]
+           "legacy_key", "plan_batch", "reasons", "settle_deferred", "subject", "unreadable"]
