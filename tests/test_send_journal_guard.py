@@ -108,3 +108,19 @@ def test_an_endpoint_is_noted_in_the_journal_and_never_the_key(two, tmp_path):
     assert db.execute("SELECT value FROM journal_meta WHERE name = 'endpoint'").fetchone()[0] == a.endpoint
     db.close()
     assert KEY.encode() not in journal.read_bytes()
+
+
+def test_rows_taken_as_delivered_by_the_journal_shared_by_every_in_memory_input_are_named(two, tmp_path):
+    """Rows in memory (and standard input) have no name: their default journal is one per endpoint, so
+    another dataset's event with the same body is taken as delivered. The report says so, never silently."""
+    a, _ = two
+    with ak.Sender(KEY, endpoint=a.endpoint, progress=False) as sender:  # the default journal
+        first = sender.send_all(app_opens(2))
+        assert first.notes == () and first.delivered == 2
+        second = sender.send_all(app_opens(3))  # another dataset: u0 and u1 again (other app opens?), and u2
+    assert (second.delivered, second.already_delivered) == (1, 2)
+    [note] = [n for n in second.notes if "default journal" in n]
+    assert "already delivered: 2" in note and "rows in memory" in note and "its own journal" in note
+    with ak.Sender(KEY, endpoint=a.endpoint, progress=False, journal=tmp_path / "j") as sender:  # chosen: no note
+        sender.send_all(app_opens(2))
+        assert not any("default journal" in n for n in sender.send_all(app_opens(2)).notes)
