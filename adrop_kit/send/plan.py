@@ -72,7 +72,12 @@ class Job:
     source: str | None = None  # the part file, when the input has several
     body_hash: str | None = None  # the hash of the body's canonical JSON (`Identity`)
     earlier: tuple[str, ...] | None = None  # deferred: keys delivered at its position, not read yet
-    subject: str | None = None  # whose event, of what kind (`subject`): an edit keeps it, another event does not
+    who: tuple[Any, Any] = (None, None)  # its uid and eventName, hashed (`subject`) only when asked
+
+    @property
+    def subject(self) -> str:
+        """Whose event, of what kind (`subject`): an edit keeps it, another event in its place does not."""
+        return subject(*self.who)
 
 
 class Resume(Protocol):
@@ -105,12 +110,13 @@ def _as_float(value: Any) -> float:
     raise TypeError
 
 
-def subject(payload: Mapping[str, Any]) -> str:
+def subject(uid: Any, event_name: Any) -> str:
     """Whose event, of what kind: a hash of its uid and eventName. A row edited in place keeps it (a
     changed price, a fixed currency); another event put in its place (the file replaced by the next
     day's export) has another, and is new, not changed."""
-    who = json.dumps([payload.get("uid"), payload.get("eventName")], default=str, ensure_ascii=True)
-    return hashlib.sha256(who.encode()).hexdigest()[:16]
+    text = f"{uid}\0{event_name}" if isinstance(uid, str) and isinstance(event_name, str) else \
+        json.dumps([uid, event_name], default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def legacy_key(canon: bytes, row: int, source: str | None = None) -> str:
@@ -218,7 +224,7 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
                                              f"the same {id_col} as an earlier row: one event, sent once", source))
             continue
         jobs.append(Job(len(jobs), row, key, name, dumps_payload(p), source=source, body_hash=body_hash,
-                        subject=subject(p)))
+                        who=(p.get("uid"), p.get("eventName"))))
         canons.append(canon)
     known = dict(resume.known(jobs)) if resume is not None and jobs else {}
     bodies = getattr(resume, "delivered_bodies", None)  # a Resume may not keep the body delivered
