@@ -161,12 +161,17 @@ def test_an_id_column_is_the_identity_and_is_not_sent(send, srv, tmp_path, capsy
     assert first["summary"]["delivered"] == 8
     assert not any("event_id" in e for e in srv.events("good"))  # an id of the export, not a parameter
     rows.reverse()
-    rows[0]["price"] = 1  # changed and moved: the id says it is the same event
+    rows[0]["price"] = 1  # changed and moved: the id says it is the same event, changed since delivered
     write_jsonl(path, [*rows, {**rows[1], "event_id": "e-new"}, {**rows[2]}])  # a new id; a repeated id
     again = send(srv, path, meta=("event_time",), id_column="event_id", capsys=capsys)
     s = again["summary"]
-    assert (s["delivered"], s["already_delivered"], s["skipped"]) == (1, 8, 1)
+    assert (s["delivered"], s["already_delivered"], s["changed"], s["skipped"]) == (1, 7, 1, 1)
+    assert [c["row"] for c in again["changed"]] == [0] and "its id" in again["changed"][0]["error"]
     assert srv.stats()["good"] == 9
+    resent = send(srv, path, meta=("event_time",), id_column="event_id", resend_changed=True, capsys=capsys)
+    assert (resent["summary"]["delivered"], srv.stats()["good"]) == (1, 10)
+    s = send(srv, path, meta=("event_time",), id_column="event_id", capsys=capsys)["summary"]
+    assert (s["delivered"], s["already_delivered"], s["changed"]) == (0, 9, 0)
 
 
 @WAYS

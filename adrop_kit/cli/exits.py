@@ -5,6 +5,7 @@
     2  USAGE         a usage error, an unreadable input, a bad tracking plan, a missing key
     3  DELIVERY      delivery failed (network or server) after retries, or the run did not finish
     130 INTERRUPTED  Ctrl-C (the journal keeps what was done)
+    143 TERMINATED   SIGTERM during a send: stopped as Ctrl-C stops it
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 OK, INVALID, USAGE, DELIVERY = 0, 1, 2, 3
-INTERRUPTED, BROKEN_PIPE = 130, 141
+INTERRUPTED, BROKEN_PIPE, TERMINATED = 130, 141, 143
 
 
 def for_dataset(report: Any) -> int:
@@ -36,5 +37,5 @@ def for_contract(report: Any) -> int:
     return INVALID if report.disagreements else OK
 
 
-__all__ = ["BROKEN_PIPE", "DELIVERY", "INTERRUPTED", "INVALID", "OK", "USAGE", "for_contract", "for_dataset",
-           "for_send"]
+__all__ = ["BROKEN_PIPE", "DELIVERY", "INTERRUPTED", "INVALID", "OK", "TERMINATED", "USAGE", "for_contract",
+           "for_dataset", "for_send"]

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sqlite3
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +149,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                    "to see the requests without sending") from None
     except (AdropError, ValueError) as exc:  # JournalError / JournalInUse too: they name the journal
         raise Fail(" ".join(str(exc).split())) from None
-    with sender:
+    with _terminate_as_interrupt() as term, sender:
         try:
             report = sender.send_all(data, stream=True, delimiter=args.delimiter, outcomes_out=args.outcomes_out,
                                      quarantine=args.quarantine, max_invalid_rate=args.max_invalid_rate,
@@ -157,16 +161,48 @@ def cmd_send(args: argparse.Namespace) -> int:
             return exits.INVALID
         except (AdropError, OSError, ValueError) as exc:
             raise Fail(one_line(" ".join(paths), exc)) from None
+        finally:
+            term.live = False  # closing the journal: a SIGTERM now is noted, not raised
     if args.format == "json":
         unread = {k: v for k in ("unread", "linked") if (v := getattr(args.inputs, k))}
         out(json.dumps(report.to_dict() | unread, ensure_ascii=False, default=str))
     else:
         _print_send(report, args)
     if report.interrupted:
-        return exits.INTERRUPTED
+        return exits.TERMINATED if term.came else exits.INTERRUPTED
     if report.journal_error:  # the report above says what was sent; the journal must be fixed first
         raise Fail(" ".join(report.journal_error.split()))
     return exits.for_send(report)
+
+
+class _Terminate:
+    """SIGTERM (`kill`, `timeout`, `docker stop`, a cancelled CI job) stops a send as Ctrl-C does: the
+    requests in flight finish and are journaled, the report is printed, and the next run sends nothing
+    twice. Only the first SIGTERM, and only while sending, interrupts; any other is noted and ignored, so
+    the journal is closed in peace (SIGKILL is the way to cut a stop short)."""
+
+    def __init__(self) -> None:
+        self.came = False  # a SIGTERM came: the exit code is 143, not 130
+        self.live = True  # sending: the first SIGTERM interrupts
+
+    def __call__(self, _signum: int, _frame: Any) -> None:
+        first, self.came = not self.came, True
+        if first and self.live:
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[_Terminate]:
+    """`_Terminate` as the SIGTERM handler for the block (in the main thread; elsewhere signals cannot be caught)."""
+    term = _Terminate()
+    if threading.current_thread() is not threading.main_thread():
+        yield term
+        return
+    previous = signal.signal(signal.SIGTERM, term)
+    try:
+        yield term
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_send(report: Any, args: argparse.Namespace, *, limit: int = 20) -> None:

@@ -1,4 +1,5 @@
-"""The journal's lock: one run at a time on a journal file, whatever its name.
+"""The journal's file: is it one (`sniff`, before anything is made), and its lock: one run at a time on a
+journal file, whatever its name.
 
 POSIX: `flock` on the journal file itself. An flock belongs to the open file, and so to the file's
 identity (its device and inode): a second path to it (another spelling, a symlink, a hard link, a bind
@@ -23,6 +24,30 @@ except ImportError:  # Windows: msvcrt's byte locks, also dropped when the file 
     import msvcrt
 
 _WINDOWS_LOCK_BYTE = 1 << 20
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a new journal file"
+
+
+def sniff(path: str) -> None:
+    """Refuse a directory, a missing directory or a file that is not SQLite before anything (the lock
+    file too) is made."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise JournalError(f"{path}: cannot keep a journal there: the directory {parent} does not "
+                               "exist (create it, or give a journal file in an existing directory)") from None
+        return  # a new journal
+    except IsADirectoryError:
+        raise JournalError(f"{path}: is a directory; the journal is a file") from None
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read the journal: {problem(exc)}") from None
+    if head and head != _SQLITE_HEADER:  # an empty file is an empty database
+        raise JournalError(f"{path}: {NOT_SQLITE}") from None
 
 
 def problem(exc: BaseException) -> str:
@@ -99,4 +124,4 @@ def _read_note(note: str) -> str:
         return "unknown"
 
 
-__all__ = ["lock_file", "problem"]
+__all__ = ["NOT_SQLITE", "lock_file", "problem", "sniff"]

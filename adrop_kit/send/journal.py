@@ -1,9 +1,10 @@
 """The delivery journal: SQLite, one row per event key, the place a send remembers what it settled.
 
 What identifies an event (its key) is the planner's business (`send.plan.Identity`); the journal
-stores, per key, the event's position (`source`, `row`), the hash of the body sent (`body`), its
-outcome and attempts, and answers two questions: which keys earlier runs settled (`known`), and which
-positions were delivered with another body (`delivered_at`: a row changed since it was delivered).
+stores, per key, the event's position (`source`, `row`), the hash of the body sent (`body`) and of
+its uid and eventName (`subject`: whose event, of what kind), its outcome and attempts, and answers
+which keys earlier runs settled (`known`), and which positions were delivered with another body
+(`delivered_at`: a row changed since it was delivered).
 
 Group commit: the send's workers hand each outcome to the journal (`record`, a list append) and go
 on; one writer thread commits them in groups, one transaction per `GROUP` outcomes or per
@@ -27,7 +28,8 @@ when the file is closed or the process dies, even by `kill -9`, so it is never s
 (`platformdirs.user_state_dir("adrop-kit")`, or `$ADROP_KIT_STATE_DIR`): one file per endpoint and input.
 
 Every problem with the file is a `JournalError` naming it: not SQLite, someone else's
-SQLite database, read-only, a disk full or an I/O error mid-run.
+SQLite database, damaged (`PRAGMA quick_check` at open), read-only, a disk full or an I/O error mid-run,
+or a journal of another endpoint (`bind`: the endpoint is noted in `journal_meta`, never the key).
 """
 
 from __future__ import annotations
@@ -42,19 +44,22 @@ from pathlib import Path
 from typing import Any
 
 from adrop_kit.errors import JournalError
-from adrop_kit.send.filelock import lock_file, problem
+from adrop_kit.send.filelock import NOT_SQLITE, lock_file, problem, sniff
 
 COLUMNS = ("key", "row", "event_name", "status", "attempts", "http_status", "error", "updated_at")
-"""The columns every adrop-kit journal has (`source` and `body` are added to older ones when opened)."""
+"""The columns every adrop-kit journal has (`source`, `body` and `subject` are added to older ones when opened)."""
 SCHEMA = ("CREATE TABLE IF NOT EXISTS deliveries ("
           " key TEXT PRIMARY KEY, row INTEGER, event_name TEXT, status TEXT NOT NULL,"
           " attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, error TEXT, updated_at REAL,"
-          " source TEXT, body TEXT)")
+          " source TEXT, body TEXT, subject TEXT)")
 _POSITION_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_row ON deliveries (row)"
+_META = "CREATE TABLE IF NOT EXISTS journal_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+"""What a journal says of itself: the endpoint its deliveries went to (`Journal.bind`)."""
 _UPSERT = ("INSERT INTO deliveries (key, row, event_name, status, attempts, http_status, error, updated_at, source,"
-           " body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status=excluded.status,"
-           " attempts=excluded.attempts, http_status=excluded.http_status, error=excluded.error,"
-           " updated_at=excluded.updated_at, row=excluded.row, source=excluded.source, body=excluded.body")
+           " body, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+           " status=excluded.status, attempts=excluded.attempts, http_status=excluded.http_status,"
+           " error=excluded.error, updated_at=excluded.updated_at, row=excluded.row, source=excluded.source,"
+           " body=excluded.body, subject=excluded.subject")
 
 GROUP = 32
 """At most this many outcomes wait for one commit (and so may be sent again after `kill -9`)."""
@@ -67,8 +72,6 @@ after `kill -9`, at most this many delivered events are unknown to the journal, 
 STATE_DIR_ENV = "ADROP_KIT_STATE_DIR"
 """Overrides the directory default journals live in (tests, CI, a shared disk)."""
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
-_NOT_SQLITE = "not an adrop-kit journal (not a SQLite database); give the run a new journal file"
 
 
 def state_dir() -> Path:
@@ -104,29 +107,14 @@ class Journal:
         self._urgent = self._stopping = False
         self._write_error: JournalError | None = None
         self._writer: threading.Thread | None = None
-        self._sniff()
+        if self.path != ":memory:":
+            sniff(self.path)
         self._file_lock = None if self.path == ":memory:" else lock_file(self.path)
         try:
             self._db = self._open()
         except BaseException:
             self.close()
             raise
-
-    def _sniff(self) -> None:
-        """Refuse a directory or a file that is not SQLite before anything (the lock file too) is made."""
-        if self.path == ":memory:":
-            return
-        try:
-            with open(self.path, "rb") as f:
-                head = f.read(len(_SQLITE_HEADER))
-        except FileNotFoundError:
-            return  # a new journal
-        except IsADirectoryError:
-            raise JournalError(f"{self.path}: is a directory; the journal is a file") from None
-        except OSError as exc:
-            raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
-        if head and head != _SQLITE_HEADER:  # an empty file is an empty database
-            raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -145,10 +133,18 @@ class Journal:
         try:
             tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                       if not name.startswith("sqlite_")]
+            damage = None if self.path == ":memory:" else db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            page = db.execute("PRAGMA page_size").fetchone()[0]
+            size = 0 if damage is None else os.path.getsize(self.path)  # quick_check misses a cut in an index page
+            damage = f"cut short: {size:,} bytes, not a whole number of {page:,}-byte pages" if size % page else damage
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
-                raise JournalError(f"{self.path}: {_NOT_SQLITE}") from None
+                raise JournalError(f"{self.path}: {NOT_SQLITE}") from None
+            if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_CORRUPT"):
+                raise self._damaged(problem(exc)) from None
             raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
+        if damage not in (None, "ok"):
+            raise self._damaged(" ".join(str(damage).split())[:200])
         try:
             if "deliveries" in tables:
                 info = {name: pk for _, name, _, _, _, pk in db.execute("PRAGMA table_info(deliveries)")}
@@ -163,10 +159,11 @@ class Journal:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(SCHEMA)
             have = {name for _, name, *_ in db.execute("PRAGMA table_info(deliveries)")}
-            for column in ("source", "body"):  # a journal of an earlier adrop-kit
+            for column in ("source", "body", "subject"):  # a journal of an earlier adrop-kit
                 if column not in have:
                     db.execute(f"ALTER TABLE deliveries ADD COLUMN {column} TEXT")
             db.execute(_POSITION_INDEX)
+            db.execute(_META)
             db.execute("BEGIN IMMEDIATE")  # can we write? (a read-only file opens, and fails at the first write)
             try:
                 db.execute("INSERT OR REPLACE INTO deliveries (key, status) VALUES ('#write-check', 'check')")
@@ -177,18 +174,49 @@ class Journal:
                 raise JournalError(f"{self.path}: the journal is read-only ({problem(exc)})") from None
             raise JournalError(f"{self.path}: cannot use the journal: {problem(exc)}") from None
 
+    def _damaged(self, detail: str) -> JournalError:
+        """A damaged journal (cut short, overwritten): nothing is sent on its word (~0.25 s per 1M events)."""
+        return JournalError(f"{self.path}: the journal is damaged ({detail}); nothing was sent: restore it from a "
+                            "backup, or move it aside and start a new journal (what it recorded as delivered would "
+                            "then be sent again)")
+
+    def bind(self, endpoint: str, *, write: bool = True) -> None:
+        """Tie the journal to the endpoint its deliveries go to, or refuse (`JournalError`) one that records
+        deliveries to another: what was delivered there was not delivered here, and skipping it as
+        "already delivered" would lose it. A journal of an earlier adrop-kit (no endpoint noted) takes
+        this one, and so does one that settled nothing yet (every event failed: a wrong URL, since fixed).
+        `write=False` (a dry run) checks without noting anything."""
+        self.flush()
+        try:
+            with self._lock:
+                db = self._conn()
+                row = db.execute("SELECT value FROM journal_meta WHERE name = 'endpoint'").fetchone()
+                settled = "SELECT 1 FROM deliveries WHERE status IN ('delivered', 'rejected') LIMIT 1"
+                if row is not None and row[0] != endpoint and db.execute(settled).fetchone() is None:
+                    row = None
+                if row is None and write:
+                    db.execute("INSERT OR REPLACE INTO journal_meta (name, value) VALUES ('endpoint', ?)", (endpoint,))
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: cannot use the journal: {problem(exc)}") from None
+        if row is not None and row[0] != endpoint:
+            raise JournalError(f"{self.path}: this journal records deliveries to {row[0]}, not to {endpoint}: "
+                               "give this run its own journal (--journal FILE), so that events delivered there "
+                               "are not skipped here as already delivered")
+
     def lookup(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
         """Known keys → (status, attempts so far)."""
-        out: dict[str, tuple[str, int]] = {}
-        keys = list(keys)
+        return {k: (status, attempts) for k, status, attempts in self._by_key("key, status, attempts", "1", keys)}
+
+    def _by_key(self, columns: str, where: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
+        """`columns` of the rows of `keys` that match `where`, once every outcome noted is committed."""
+        keys, out = list(keys), []
         self.flush()
         try:
             with self._lock:
                 for i in range(0, len(keys), 900):
                     chunk = keys[i:i + 900]
-                    q = f"SELECT key, status, attempts FROM deliveries WHERE key IN ({','.join('?' * len(chunk))})"
-                    for k, status, attempts in self._conn().execute(q, chunk):
-                        out[k] = (status, attempts)
+                    q = f"SELECT {columns} FROM deliveries WHERE {where} AND key IN ({','.join('?' * len(chunk))})"
+                    out += self._conn().execute(q, chunk).fetchall()
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
@@ -201,12 +229,12 @@ class Journal:
         question (`send.plan.Resume`)."""
         return self.lookup(j.key for j in jobs)
 
-    def delivered_at(self, jobs: Iterable[Any]) -> dict[str, list[tuple[str, str | None]]]:
+    def delivered_at(self, jobs: Iterable[Any]) -> dict[str, list[tuple[str, str | None, str | None]]]:
         """For each of `jobs` (with `key`, `source`, `row`) whose position an earlier run delivered
-        under another key: that job's key → [(the delivered key, its body hash: None in a journal
-        of an earlier adrop-kit)]. How the planner tells a row changed since it was delivered."""
+        under another key: that job's key → [(the delivered key, its body hash, its subject: None in a
+        journal of an earlier adrop-kit)]. How the planner tells a row changed since it was delivered."""
         jobs = list(jobs)
-        out: dict[str, list[tuple[str, str | None]]] = {}
+        out: dict[str, list[tuple[str, str | None, str | None]]] = {}
         self.flush()
         try:
             with self._lock:
@@ -217,23 +245,28 @@ class Journal:
                     chunk = jobs[i:i + 400]
                     at = {(j.source or "", j.row): j.key for j in chunk}
                     rows = sorted({row for _, row in at})
-                    q = (f"SELECT key, row, source, body FROM deliveries WHERE status = 'delivered'"
+                    q = (f"SELECT key, row, source, body, subject FROM deliveries WHERE status = 'delivered'"
                          f" AND row IN ({','.join('?' * len(rows))})")
-                    for key, row, src, body in db.execute(q, rows):
+                    for key, row, src, body, subject in db.execute(q, rows):
                         mine = at.get((src or "", row))
                         if mine is not None and key != mine:
-                            out.setdefault(mine, []).append((key, body))
+                            out.setdefault(mine, []).append((key, body, subject))
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot read the journal: {problem(exc)}") from None
         return out
 
+    def delivered_bodies(self, jobs: Iterable[Any]) -> dict[str, str]:
+        """The body hash each of `jobs` (with a `key`) was delivered with, when known (not in a journal of an
+        earlier adrop-kit): how the planner tells an event known by its id that changed since delivered."""
+        return dict(self._by_key("key, body", "status = 'delivered' AND body IS NOT NULL", (j.key for j in jobs)))
+
     def record(self, key: str, row: int, event_name: str | None, status: str, attempts: int,
                http_status: int | None = None, error: str | None = None, *, source: str | None = None,
-               body: str | None = None) -> None:
+               body: str | None = None, subject: str | None = None) -> None:
         """Note an event's outcome; the journal's writer thread commits it with its group (see the
         module docstring). Waits while `MAX_UNCOMMITTED` outcomes are not yet committed; raises the
         writer's `JournalError` if a commit failed."""
-        item = (key, row, event_name, status, attempts, http_status, error, time.time(), source, body)
+        item = (key, row, event_name, status, attempts, http_status, error, time.time(), source, body, subject)
         with self._cond:
             if self._write_error is not None:
                 raise self._write_error

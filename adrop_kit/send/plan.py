@@ -16,16 +16,22 @@ a streamed input (batch by batch, `send.stream`) and each chunk of a Spark parti
 Event identity (`Identity`, the one place keys are made) survives a re-run whatever flags changed:
 
 - with an `id_column` (an event id the export already has): the key is a hash of that id; a second row
-  with the same id in one input is not sent again (skipped, naming the first);
+  with the same id in one input is not sent again (skipped, naming the first); an id delivered with
+  another body (the journal keeps the hash of the body sent: `delivered_bodies`) is `changed`;
 - otherwise the key is a hash of the body that would be sent (its canonical JSON: keys sorted)
   and its occurrence among identical bodies in the input, in input order: `<hash>` for the first,
   `<hash>.1` for the second… So the same rows in another order, or in another batch or part file,
   have the same keys; two identical events in one input (a user opening the app twice) are two
   events; appended rows are new keys.
 - a row whose key is unknown but whose position (`source`, `row`) an earlier run delivered under a
-  key no longer in the input is `changed` (changed since delivered): not sent again unless
-  `resend_changed=`. A row inserted before others shifts them, but their old keys are still in
-  the input, so it is new, not changed (in a streamed input, as far as the input was read).
+  key no longer in the input, for the same user and eventName (`subject`: an edit, not another event
+  in its place), is `changed` (changed since delivered): not sent again unless `resend_changed=`. An
+  id (`id_column`) is an event's identity wherever it sits: positions do not judge it. A row inserted
+  before others shifts them, but their old keys are still in the input, so it is new, not changed.
+  Whether a key is "no longer in the input" is known only once the whole input is read: in a streamed
+  input (a batch at a time, `final=False`) a row whose earlier key has not been read yet (rows
+  prepended to a big export push the rows they displaced into later batches) is `deferred`, and
+  `settle_deferred` decides it after the last batch.
 """
 
 from __future__ import annotations
@@ -65,6 +71,13 @@ class Job:
     attempts_before: int = 0
     source: str | None = None  # the part file, when the input has several
     body_hash: str | None = None  # the hash of the body's canonical JSON (`Identity`)
+    earlier: tuple[str, ...] | None = None  # deferred: keys delivered at its position, not read yet
+    who: tuple[Any, Any] = (None, None)  # its uid and eventName, hashed (`subject`) only when asked
+
+    @property
+    def subject(self) -> str:
+        """Whose event, of what kind (`subject`): an edit keeps it, another event in its place does not."""
+        return subject(*self.who)
 
 
 class Resume(Protocol):
@@ -76,9 +89,9 @@ class Resume(Protocol):
 
     def known(self, jobs: Sequence[Job]) -> Mapping[str, tuple[str, int]]: ...
 
-    def delivered_at(self, jobs: Sequence[Job]) -> Mapping[str, list[tuple[str, str | None]]]:
+    def delivered_at(self, jobs: Sequence[Job]) -> Mapping[str, list[tuple[str, str | None, str | None]]]:
         """For each job whose position (`source`, `row`) an earlier run delivered under another key:
-        its key → [(that key, that body's hash, or None when not known)]."""
+        its key → [(that key, that body's hash, that event's `subject`; either None when not known)]."""
         ...
 
 
@@ -95,6 +108,15 @@ def _as_float(value: Any) -> float:
     if isinstance(value, NumberToken):
         return float.__float__(value)
     raise TypeError
+
+
+def subject(uid: Any, event_name: Any) -> str:
+    """Whose event, of what kind: a hash of its uid and eventName. A row edited in place keeps it (a
+    changed price, a fixed currency); another event put in its place (the file replaced by the next
+    day's export) has another, and is new, not changed."""
+    text = f"{uid}\0{event_name}" if isinstance(uid, str) and isinstance(event_name, str) else \
+        json.dumps([uid, event_name], default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def legacy_key(canon: bytes, row: int, source: str | None = None) -> str:
@@ -158,15 +180,20 @@ class BatchPlan:
     would_send: list[Job] = field(default_factory=list)
     custom: dict[str, int] = field(default_factory=dict)
     """The rows that go out as custom events (W101, or W110 not held; neither skipped nor held), by eventName."""
+    deferred: list[Job] = field(default_factory=list)
+    """Rows that may be changed since delivered, undecided until the whole input is read (`final=False`):
+    their position was delivered under a key not read yet. `settle_deferred` decides them."""
 
 
 def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, extra_columns: Sequence[str],
                hold: frozenset[str] | bool = frozenset(), source: str | None = None, resume: Resume | None = None,
-               dry_run: bool = False, identity: Identity | None = None, resend_changed: bool = False) -> BatchPlan:
+               dry_run: bool = False, identity: Identity | None = None, resend_changed: bool = False,
+               final: bool = True) -> BatchPlan:
     """Each row of a checked batch (`df`, the canonical frame; `violations`, every rule's findings on
     it, W107 included when held) planned: see the module docstring. `source` names the rows' file
     when the input has several (with the row, their position); `hold` is `report.hold_rules`'s;
-    `identity`: the input's (one per send, across its batches; a new one when None)."""
+    `identity`: the input's (one per send, across its batches; a new one when None); `final`: the
+    identity has read the whole input (False for a batch of a streamed one: see `BatchPlan.deferred`)."""
     identity = identity if identity is not None else Identity()
     plan = BatchPlan()
     ok = df
@@ -196,18 +223,51 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
             plan.settled.append(EventOutcome(row, name, key, Outcome.SKIPPED, None, 0,
                                              f"the same {id_col} as an earlier row: one event, sent once", source))
             continue
-        jobs.append(Job(len(jobs), row, key, name, dumps_payload(p), source=source, body_hash=body_hash))
+        jobs.append(Job(len(jobs), row, key, name, dumps_payload(p), source=source, body_hash=body_hash,
+                        who=(p.get("uid"), p.get("eventName"))))
         canons.append(canon)
     known = dict(resume.known(jobs)) if resume is not None and jobs else {}
+    bodies = getattr(resume, "delivered_bodies", None)  # a Resume may not keep the body delivered
+    by_id = [j for j in jobs if j.key.startswith("id:") and known.get(j.key, ("",))[0] == Outcome.DELIVERED]
+    if bodies is not None and by_id:
+        hashes = {j.key: j.body_hash for j in by_id}
+        for key, body in bodies(by_id).items():
+            if body != hashes[key]:  # the same event id, delivered with another content
+                known[key] = (Outcome.CHANGED.value, 0) if not resend_changed else (None, known[key][1])
     unknown = [(j, c) for j, c in zip(jobs, canons, strict=True) if j.key not in known]
     where = getattr(resume, "delivered_at", None)  # a Resume may know keys only
     moved = where([j for j, _ in unknown]) if where is not None and unknown else {}
     for j, canon in unknown:
-        earlier = moved.get(j.key, ())
-        if any(body is None and legacy_key(canon, j.row, j.source) == key for key, body in earlier):
+        earlier = [(key, body, rest[0] if rest else None) for key, body, *rest in moved.get(j.key, ())]
+        if any(body is None and legacy_key(canon, j.row, j.source) == key for key, body, _ in earlier):
             known[j.key] = (Outcome.DELIVERED.value, 0)  # a journal of an earlier adrop-kit: same row, same body
-        elif not resend_changed and any(not identity.present(key) for key, _ in earlier):
-            known[j.key] = (Outcome.CHANGED.value, 0)
+        elif not resend_changed and not j.key.startswith("id:") and (gone := tuple(
+                key for key, _, who in earlier if who in (None, j.subject) and not identity.present(key))):
+            if final:
+                known[j.key] = (Outcome.CHANGED.value, 0)
+            else:  # its earlier event may still come in a later batch: decided at the end of the input
+                j.earlier = gone
+                plan.deferred.append(j)
+    _settle(plan, [j for j in jobs if j.earlier is None], known, resume, dry_run, source)
+    return plan
+
+
+def settle_deferred(deferred: Sequence[Job], identity: Identity, *, resume: Resume,
+                    dry_run: bool = False) -> BatchPlan:
+    """The `deferred` rows of a streamed input's batches (all of one source), once the whole input is read:
+    a row whose earlier key is still nowhere in the input is changed since delivered; the others (their
+    earlier event only moved further down) are new, to send."""
+    plan = BatchPlan()
+    known = {j.key: (Outcome.CHANGED.value, 0) for j in deferred
+             if any(not identity.present(key) for key in j.earlier or ())}
+    _settle(plan, list(deferred), known, resume, dry_run, deferred[0].source if deferred else None)
+    return plan
+
+
+def _settle(plan: BatchPlan, jobs: Sequence[Job], known: Mapping[str, tuple[str, int]], resume: Resume | None,
+            dry_run: bool, source: str | None) -> None:
+    """Each of `jobs` into `plan`: settled by what `known` says of its key, else to send (a dry run's preview)."""
+    label = getattr(resume, "label", "journal")
     for j in jobs:
         status, attempts = known.get(j.key, (None, 0))
         if status == Outcome.DELIVERED:
@@ -215,11 +275,12 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
                                              None, source))
         elif status == Outcome.REJECTED:
             plan.settled.append(EventOutcome(j.row, j.event_name, j.key, Outcome.REJECTED, None, attempts,
-                                             f"rejected in an earlier run ({resume.label})", source))
+                                             f"rejected in an earlier run ({label})", source))
         elif status == Outcome.CHANGED:
+            what = "this event (its id)" if j.key.startswith("id:") else "this position"
             plan.settled.append(EventOutcome(
                 j.row, j.event_name, j.key, Outcome.CHANGED, None, 0,
-                f"changed since delivered: this position was delivered with another body ({resume.label}); "
+                f"changed since delivered: {what} was delivered with another body ({label}); "
                 "resend_changed=True (--resend-changed) sends it", source))
         elif dry_run:
             plan.would_send.append(j)
@@ -228,7 +289,6 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
             j.attempts_before = attempts
             j.index = len(plan.jobs)
             plan.jobs.append(j)
-    return plan
 
 
 def custom_events(violations: pl.DataFrame, kept: pl.Series) -> dict[str, int]:
@@ -266,4 +326,4 @@ def unreadable(df: pl.DataFrame) -> pl.DataFrame:
 
 
 __all__ = ["BatchPlan", "Identity", "Job", "Resume", "canonical", "custom_events", "held_warnings", "input_identity",
-           "legacy_key", "plan_batch", "reasons", "unreadable"]
+           "legacy_key", "plan_batch", "reasons", "settle_deferred", "subject", "unreadable"]

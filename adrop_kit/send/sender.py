@@ -109,6 +109,9 @@ class Sender:
             parent = Path(journal).parent  # type: ignore[arg-type]
             if parent.exists() and not parent.is_dir():  # what the real run would stop on: say it now
                 raise JournalError(f"{journal}: cannot keep a journal there: {parent} is not a directory")
+            if not parent.exists():
+                raise JournalError(f"{journal}: cannot keep a journal there: the directory {parent.absolute()} "
+                                   "does not exist (create it, or give a journal file in an existing directory)")
             self._own_journal, journal = False, None  # a dry run reads a journal, never creates one
         self.journal: Journal | None = Journal(journal) if self._own_journal else (  # type: ignore[arg-type]
             journal if isinstance(journal, Journal) else None)
@@ -202,9 +205,29 @@ class Sender:
         if max_invalid_rate is not None:
             self._check_invalid_rate(data, max_invalid_rate, delimiter=delimiter, encoding=encoding, mapping=mapping)
         with self._journal_for(data):
-            return self._send_all(data, dry_run_preview=dry_run_preview, stream=stream, batch_bytes=batch_bytes,
-                                  batch_rows=batch_rows, delimiter=delimiter, outcomes_out=outcomes_out,
-                                  encoding=encoding, mapping=mapping, quarantine=quarantine)
+            if self.journal is not None and hasattr(self.journal, "bind"):
+                self.journal.bind(self.endpoint.identity, write=not self.dry_run)
+            report = self._send_all(data, dry_run_preview=dry_run_preview, stream=stream, batch_bytes=batch_bytes,
+                                    batch_rows=batch_rows, delimiter=delimiter, outcomes_out=outcomes_out,
+                                    encoding=encoding, mapping=mapping, quarantine=quarantine)
+        report.notes += self._shared_journal_note(data, report)
+        return report
+
+    def _shared_journal_note(self, data: Any, report: SendReport) -> tuple[str, ...]:
+        """Say so when the default journal of an input with no name (standard input, rows in memory), shared
+        by every such input sent to this endpoint, took rows for already delivered: if this is other data
+        than what was sent before, those rows are new events with the same body, and they were not sent."""
+        if not (self._default_journal and report.already_delivered):
+            return ()
+        from adrop_kit.send.plan import input_identity  # polars: not at import
+
+        what = {"stdin": "standard input", "data": "rows in memory"}.get(input_identity(data))
+        if what is None:
+            return ()
+        return (f"already delivered: {report.already_delivered:,}, by the default journal that every input from "
+                f"{what} sent to this endpoint shares (same body, same occurrence); if this is not the data sent "
+                "before, those rows are new events and were not sent: give each input its own journal "
+                "(--journal FILE, journal=) to send them",)
 
     def _send_all(self, data: Any, *, dry_run_preview: int, stream: bool | None, batch_bytes: int | None,
                   batch_rows: int | None, delimiter: str | None, outcomes_out: Any, encoding: str | None,

@@ -13,6 +13,9 @@ has several.
 W107 is the pipeline's, judged against every batch before (a W107 is a warning: it keeps a row
 back only when `hold_warnings=` holds it). An interrupted or aborted run stops reading: the report
 counts the rows read, and a new run with the same journal resumes.
+A row that may have changed since it was delivered waits for the end of the input (`plan.BatchPlan.deferred`:
+whether its earlier event is still in the input is known only then); after the last batch those rows are
+settled (`plan.settle_deferred`) and sent or listed as changed, part by part; left `pending` if the run stops before.
 
 Each batch's outcomes go to a `Tally` as the batch ends: the report keeps exact counts and, for a
 streamed input, lists only the rows needing attention (rejected, failed, skipped, pending, held);
@@ -34,7 +37,7 @@ from adrop_kit.io.frames import ROW, Frame
 from adrop_kit.io.importers.detect import export_hint
 from adrop_kit.io.sink import RowSink
 from adrop_kit.send.outcome import EventOutcome, Outcome
-from adrop_kit.send.plan import Identity, Resume, plan_batch, unreadable
+from adrop_kit.send.plan import BatchPlan, Identity, Job, Resume, plan_batch, settle_deferred, unreadable
 from adrop_kit.send.report import SendReport
 from adrop_kit.send.tally import Tally
 from adrop_kit.send.workers import RunState, run_jobs
@@ -92,6 +95,36 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
     bar = None if sender.dry_run else progress_bar(0, sender.progress, unit="ev", desc="sending")
     if bar is not None:
         bar.total = None
+    deferred: dict[str, list[Job]] = {}  # rows maybe changed since delivered, by part: decided at the end
+    deferred_rows: dict[str, list[pl.DataFrame]] = {}  # theirs as read, for the quarantine
+
+    def run(plan: BatchPlan, df: pl.DataFrame | None, part: str, source: str | None) -> bool:
+        """A planned batch: its settled rows shown, its jobs sent, its outcomes counted. True: stop."""
+        nonlocal retries, longest, interrupted, fatal, journal_error
+        tally.custom.update(plan.custom)
+        for o in plan.settled:
+            emit(o)
+        preview.extend(sender._render(j.body) for j in plan.would_send[:max(0, dry_run_preview - len(preview))])
+        if bar is not None and whole:
+            bar.total = len(plan.jobs)
+        state = RunState([None] * len(plan.jobs))
+        interrupted = run_jobs(sender, plan.jobs, state, bar)
+        for j, o in zip(plan.jobs, state.outcomes, strict=True):
+            if o is None:
+                emit(EventOutcome(j.row, j.event_name, j.key, Outcome.PENDING, None, 0, state.fatal or (
+                    "not attempted: the run was interrupted" if interrupted else "not attempted"), source))
+            else:
+                outcomes.append(o)  # shown to the hook by its worker as it happened
+                retries += max(0, o.attempts - j.attempts_before - 1)
+        longest = max(longest, state.longest_wait)
+        fatal, journal_error = state.fatal, state.journal_error
+        if held_out is not None and df is not None:
+            _quarantine(held_out, df, outcomes, part)
+        tally.add(outcomes, part)  # then let go, before the next batch is read
+        outcomes.clear()
+        return bool(interrupted or fatal)
+
+    finished = False
     try:
         for part, df, violations, batch_notes in batches:
             source = part if multi else None
@@ -101,36 +134,28 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
                 notes[hint] = None
             plan = plan_batch(df, violations, catalog=sender.catalog, extra_columns=sender.extra_columns,
                               hold=sender.hold_warnings, source=source, resume=resume, dry_run=sender.dry_run,
-                              identity=identity, resend_changed=getattr(sender, "resend_changed", False))
+                              identity=identity, resend_changed=getattr(sender, "resend_changed", False),
+                              final=whole)
             del violations
-            tally.custom.update(plan.custom)
-            for o in plan.settled:
-                emit(o)
-            preview += [sender._render(j.body) for j in plan.would_send[:max(0, dry_run_preview - len(preview))]]
-            if bar is not None and whole:
-                bar.total = len(plan.jobs)
-            state = RunState([None] * len(plan.jobs))
-            interrupted = run_jobs(sender, plan.jobs, state, bar)
-            for j, o in zip(plan.jobs, state.outcomes, strict=True):
-                if o is None:
-                    emit(EventOutcome(j.row, j.event_name, j.key, Outcome.PENDING, None, 0, state.fatal or (
-                        "not attempted: the run was interrupted" if interrupted else "not attempted"), source))
-                else:
-                    outcomes.append(o)  # shown to the hook by its worker as it happened
-                    retries += max(0, o.attempts - j.attempts_before - 1)
-            longest = max(longest, state.longest_wait)
-            fatal, journal_error = state.fatal, state.journal_error
-            if held_out is not None:
-                _quarantine(held_out, df, outcomes, part)
-            del df
-            tally.add(outcomes, part)  # then let go, before the next batch is read
-            outcomes.clear()
-            del plan, state
-            if interrupted or fatal:
+            if plan.deferred:
+                deferred.setdefault(part, []).extend(plan.deferred)
+                if held_out is not None:
+                    rows = pl.Series([j.row for j in plan.deferred], dtype=df.schema[ROW])
+                    deferred_rows.setdefault(part, []).append(df.filter(pl.col(ROW).is_in(rows.implode())))
+            stop = run(plan, df, part, source)
+            del df, plan
+            if stop:
                 read_all = whole
                 break
         else:
-            read_all = True
+            read_all = finished = True
+        while finished and deferred:  # the whole input is read: what was maybe changed is known now
+            part = next(iter(deferred))
+            jobs = deferred.pop(part)
+            plan = settle_deferred(jobs, identity, resume=resume, dry_run=sender.dry_run)  # type: ignore[arg-type]
+            kept = deferred_rows.pop(part, [])
+            if run(plan, pl.concat(kept, how="diagonal_relaxed") if kept else None, part, jobs[0].source):
+                break
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -138,6 +163,13 @@ def send_batches(sender: Any, batches: Iterable[Checked], *, label: str, multi: 
             bar.close()
         try:
             tally.add(outcomes, part)
+            for part, jobs in deferred.items():  # never decided: the run stopped before the end of the input
+                left = [EventOutcome(j.row, j.event_name, j.key, Outcome.PENDING, None, 0, fatal or (
+                    "not attempted: the run stopped before the end of the input, which says whether this row "
+                    "changed since it was delivered"), j.source) for j in jobs]
+                if held_out is not None and deferred_rows.get(part):
+                    _quarantine(held_out, pl.concat(deferred_rows[part], how="diagonal_relaxed"), left, part)
+                tally.add(left, part)
         finally:
             tally.close()
             if held_out is not None:

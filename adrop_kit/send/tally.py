@@ -5,8 +5,9 @@ held), and, with `outcomes_out=`, every row's outcome written to a file (`io.sin
 not kept, so the memory of a send does not grow with its input.
 
 The file has one row per input row read (`OUTCOME_SCHEMA`: source, row, eventName, outcome,
-status, attempts, error, key), in input order: batch by batch, by row within a batch. `source`
-is the row's file (the input's label for a single file); `key` is the journal's event key (a
+status, attempts, error, key), in input order: batch by batch, by row within a batch (rows held until
+the end of the input to tell whether they changed since delivered, `plan.BatchPlan.deferred`, come
+last). `source` is the row's file (the input's label for a single file); `key` is the journal's event key (a
 hash of the payload and its position, never the app key).
 """
 

@@ -90,6 +90,11 @@ class Endpoint:
         return cls(url, parts.scheme, host, port, path)
 
     @property
+    def identity(self) -> str:
+        """The endpoint as a journal notes it: scheme, host (lower case), port and path, however the URL was spelled."""
+        return f"{self.scheme}://{self.host.lower()}:{self.port}{self.path}"
+
+    @property
     def is_local(self) -> bool:
         return is_loopback(self.host)
 

@@ -111,7 +111,8 @@ def _one(sender: Any, job: Job, state: RunState) -> None:
     state.outcomes[job.index] = outcome
     if sender.journal is not None:
         sender.journal.record(job.key, job.row, job.event_name, str(outcome.outcome), outcome.attempts,
-                              outcome.status, outcome.error, source=job.source or "", body=job.body_hash)
+                              outcome.status, outcome.error, source=job.source or "", body=job.body_hash,
+                              subject=job.subject)
     if waited > state.longest_wait:
         with state.lock:
             state.longest_wait = max(state.longest_wait, waited)
