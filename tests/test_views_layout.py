@@ -47,19 +47,20 @@ def _same_views(path: Path, tmp_path: Path) -> ak.DatasetReport:
 
 def test_a_key_only_on_invalid_rows_or_only_null_is_a_column_of_neither_view_or_both(tmp_path):
     rows = [{"uid": f"u{i}", "eventName": "view_item", "item_id": "S", "price": 10, "note": None} for i in range(40)]
-    rows[5] = {"uid": "u5", "eventName": "page_view", "page_id": 3}  # E006: the only row with page_id
+    rows[5] = {"uid": "u5", "eventName": "page_view", "page_id": 3, "note": None}  # E006: the only row with page_id
     rows[6]["gone"] = None                                              # a rare key, null: absent
     whole = _same_views(_jsonl(tmp_path / "e.jsonl", rows), tmp_path)
-    assert whole.valid_rows.columns == ["uid", "eventName", "item_id", "price", "page_id"]
-    assert whole.invalid_rows.columns == ["row", "uid", "eventName", "item_id", "price", "page_id", "raw"]
+    # `note`, null on every row, is a column of every batch: the user's, as a CSV's empty column is
+    assert whole.valid_rows.columns == ["uid", "eventName", "item_id", "price", "note", "page_id"]
+    assert whole.invalid_rows.columns == ["row", "uid", "eventName", "item_id", "price", "note", "page_id", "raw"]
     assert whole.invalid_rows.get_column("page_id").to_list() == ["3"]
 
 
-def test_a_csv_column_empty_in_every_row_and_an_input_without_event_names(tmp_path):
+def test_a_csv_column_empty_in_every_row_is_kept_and_an_input_without_event_names_gets_none(tmp_path):
     path = tmp_path / "e.csv"
     path.write_text("uid,eventName,coupon,ts\n" + "".join(f"u{i},app_open,,\n" for i in range(30)) + "u30,,,\n")
     whole = _same_views(path, tmp_path)
-    assert whole.valid_rows.columns == ["uid", "eventName"]
+    assert whole.valid_rows.columns == ["uid", "eventName", "coupon", "ts"]  # the header's, empty or not
     path.write_text("user,event\n" + "".join(f"u{i},app_open\n" for i in range(5)))  # no eventName column
     whole = _same_views(path, tmp_path)
     assert whole.invalid_rows.columns == ["row", "user", "event", "raw"]  # not the checks' own eventName
@@ -80,3 +81,11 @@ def test_an_object_or_a_list_of_a_custom_key_comes_back_as_its_json_text(tmp_pat
     got = whole.valid_rows.row(1, named=True)
     assert (got["meta"], got["tags"], got["items_like"]) == ('{"a":[1,{"b":null}]}', "[1,2]", '[{"item_id":"a"}]')
     assert whole.valid_rows.schema["tags"] == pl.String
+
+
+def test_a_frames_columns_stay_even_when_empty_or_when_it_has_no_rows() -> None:
+    frame = pl.DataFrame({"uid": ["u1", "u2"], "eventName": ["app_open", "app_open"], "_truth": [None, None],
+                          "coupon": [None, None]}, schema_overrides={"_truth": pl.String, "coupon": pl.String})
+    assert ak.validate_events(frame).valid_rows.columns == ["uid", "eventName", "_truth", "coupon"]
+    # no rows: no eventName either (an eventName empty on every row is the column the checks add)
+    assert ak.validate_events(frame.clear()).valid_rows.columns == ["uid", "_truth", "coupon"]

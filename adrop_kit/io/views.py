@@ -81,29 +81,47 @@ def user_rows(frames: pl.DataFrame | Sequence[pl.DataFrame], *, form: Form = "va
     return views[0] if one else pl.concat(views, how="vertical")
 
 
-def input_columns(df: pl.DataFrame, seen: dict[str, bool] | None = None) -> dict[str, bool]:
+class Layout:
+    """What the batches of one input say of its columns (`input_columns`; `held` gives them)."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+        self.found: dict[str, int] = {}  # name -> batches it was a column of (rare keys: 0), first seen first
+        self.valued: set[str] = set()
+
+
+def input_columns(df: pl.DataFrame, seen: Layout | None = None) -> Layout:
     """The columns of canonical rows `df` (a batch, or a whole input read as one) in the order the
-    reader gives them, then the rare keys of `__more` in first-seen order, each with whether it holds a
-    value in some row (in its column, or held aside in `__bad__`/`__exact__`). `seen`: the same of the
-    batches before, which this batch's join (one layout for an input however it is cut). The user's
-    columns are those that hold a value (`held`): a column of nulls only is none of theirs (a null is an
-    absent key; a key that is null wherever it is rare is left out of `__more` by the reader)."""
-    out: dict[str, bool] = {} if seen is None else seen
+    reader gives them, then the rare keys of `__more` in first-seen order, and which hold a value in
+    some row (in its column, or held aside in `__bad__`/`__exact__`). `seen`: the same of the batches
+    before, which this batch's join (one layout for an input however it is cut)."""
+    out = Layout() if seen is None else seen
+    out.batches += 1
     names = set(df.columns)
     for name in df.columns:
-        if name.startswith("__") or out.get(name):
+        if name.startswith("__"):
             continue
-        out[name] = any(c in names and df.get_column(c).null_count() < df.height
-                        for c in (name, BAD + name, EXACT + name))
+        out.found[name] = out.found.get(name, 0) + 1
+        if name not in out.valued and any(c in names and df.get_column(c).null_count() < df.height
+                                          for c in (name, BAD + name, EXACT + name)):
+            out.valued.add(name)
     if MORE in names:
         for text in df.get_column(MORE).drop_nulls().to_list():
-            out.update((k, True) for k, v in loads_exact(text).items() if v is not None and not out.get(k))
+            for k, v in loads_exact(text).items():
+                if v is not None:
+                    out.found.setdefault(k, 0)
+                    out.valued.add(k)
     return out
 
 
-def held(columns: dict[str, bool]) -> list[str]:
-    """The names `input_columns` found holding a value, in order."""
-    return [name for name, value in columns.items() if value]
+def held(layout: Layout) -> list[str]:
+    """The user's columns, in order: those that hold a value somewhere, and those every batch has (a
+    CSV header's, a frame's or a Parquet file's columns, empty or not: the same whether the input is
+    read whole or in batches). A JSON key null wherever it is (an absent key) is left out: the reader
+    gives it a column only where it is common. So is an `eventName` empty on every row (or in an input
+    of no rows): the checks add that column to an input that has none."""
+    return [name for name, n in layout.found.items() if name in layout.valued
+            or (n == layout.batches and name != "eventName")]
 
 
 def valued_schema(view: pl.DataFrame) -> dict[str, pl.DataType]:
@@ -367,5 +385,5 @@ def _values_column(name: str, values: list[Any], form: Form, as_text: bool) -> p
     return pl.Series(name, [v if v is None or type(v) is str else exact_json(v) for v in values], pl.String)
 
 
-__all__ = ["POSITION", "RAW_TEXT", "SOURCE", "Form", "fit", "held", "input_columns", "jsonl_lines", "position_names",
-           "user_rows", "valued_schema", "view_plan", "with_positions"]
+__all__ = ["POSITION", "RAW_TEXT", "SOURCE", "Form", "Layout", "fit", "held", "input_columns", "jsonl_lines",
+           "position_names", "user_rows", "valued_schema", "view_plan", "with_positions"]

@@ -19,7 +19,7 @@ from adrop_kit.io.frames import ROW, in_order
 from adrop_kit.io.parts import Inputs
 from adrop_kit.io.sink import RowSink
 from adrop_kit.io.stream import iter_batches
-from adrop_kit.io.views import held, input_columns
+from adrop_kit.io.views import Layout, held, input_columns
 from adrop_kit.spec.catalog import Catalog
 from adrop_kit.validate.size import mark_oversized
 
@@ -40,7 +40,7 @@ class RowsOut:
             self.close()
             raise
         self.bad: dict[int, list[pl.Series]] = {}
-        self.columns: dict[str, bool] = {}  # the input's (`io.views.input_columns`), both files have them
+        self.columns = Layout()  # the input's (`io.views.input_columns`), both files have them
 
     def add(self, df: pl.DataFrame, errors: pl.Series, *, part: int = 0, source: str | None = None) -> None:
         """One batch: its canonical rows and the row numbers (`__row`) that have an error."""
@@ -58,7 +58,7 @@ class RowsOut:
     def close(self) -> None:
         for sink in (getattr(self, "valid", None), getattr(self, "invalid", None)):
             if sink is not None:
-                sink.close(held(getattr(self, "columns", {})))
+                sink.close(held(getattr(self, "columns", Layout())))
 
     @property
     def paths(self) -> tuple[str | None, str | None]:
@@ -90,7 +90,7 @@ class Reread:
                              ".csv) to write them to a file as the batches pass")
         frames: list[pl.DataFrame] = []
         sources: list[str] = []
-        columns: dict[str, bool] = {}  # the input's, from every batch: those of the rows not given too
+        columns = Layout()  # the input's, from every batch: those of the rows not given too
         empty = pl.Series([], dtype=pl.Int64)
         for batch in iter_batches(self.inputs, self.catalog, **self.read):
             input_columns(batch.frame.df, columns)
