@@ -238,7 +238,7 @@ def plan_batch(df: pl.DataFrame, violations: pl.DataFrame, *, catalog: Catalog, 
     where = getattr(resume, "delivered_at", None)  # a Resume may know keys only
     moved = where([j for j, _ in unknown]) if where is not None and unknown else {}
     for j, canon in unknown:
-        earlier = [(key, body, rest[0] if rest else None) for key, body, *rest in moved.get(j.key, ())]
+        earlier = moved.get(j.key, ())
         if any(body is None and legacy_key(canon, j.row, j.source) == key for key, body, _ in earlier):
             known[j.key] = (Outcome.DELIVERED.value, 0)  # a journal of an earlier adrop-kit: same row, same body
         elif not resend_changed and not j.key.startswith("id:") and (gone := tuple(

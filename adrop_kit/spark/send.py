@@ -77,13 +77,13 @@ class Previous:
                 del self.settled[(self.source, j.row)]
         return out
 
-    def delivered_at(self, jobs: Sequence[Any]) -> dict[str, list[tuple[str, str | None]]]:
+    def delivered_at(self, jobs: Sequence[Any]) -> dict[str, list[tuple[str, str | None, str | None]]]:
         """The jobs whose position an earlier run delivered under another key (the planner: changed?)."""
-        out: dict[str, list[tuple[str, str | None]]] = {}
+        out: dict[str, list[tuple[str, str | None, str | None]]] = {}
         for j in jobs:
             earlier = self.settled.get((self.source, j.row))
             if earlier is not None and earlier[0] == Outcome.DELIVERED.value and earlier[2] not in (None, j.key):
-                out[j.key] = [(earlier[2], "")]  # a body hash is not kept: never an earlier journal's row
+                out[j.key] = [(earlier[2], "", None)]  # no body hash (never an earlier journal's row), no subject
         return out
 
 
