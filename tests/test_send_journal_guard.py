@@ -99,6 +99,17 @@ def test_a_journal_in_a_directory_that_does_not_exist_says_so(tmp_path, capsys):
     assert not journal.parent.exists()
 
 
+def test_a_journal_under_a_file_says_so_in_a_dry_run_as_in_the_real_one(tmp_path, capsys):
+    data = write_jsonl(tmp_path / "events.jsonl", app_opens(1))
+    (tmp_path / "afile").write_text("x")
+    journal = tmp_path / "afile" / "send.journal"
+    for dry in ([], ["--dry-run"]):
+        code, _, err = _cli(["send", str(data), "--endpoint", "http://127.0.0.1:9/event", "--journal", str(journal),
+                             *dry], capsys)
+        assert code == 2
+        _one_line_error(err, str(journal), f"{journal.parent} is not a directory")
+
+
 def test_an_endpoint_is_noted_in_the_journal_and_never_the_key(two, tmp_path):
     a, _ = two
     journal = tmp_path / "send.journal"

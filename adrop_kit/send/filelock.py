@@ -42,6 +42,9 @@ def sniff(path: str) -> None:
             raise JournalError(f"{path}: cannot keep a journal there: the directory {parent} does not "
                                "exist (create it, or give a journal file in an existing directory)") from None
         return  # a new journal
+    except NotADirectoryError:  # a file stands where its directory should be
+        raise JournalError(f"{path}: cannot keep a journal there: {os.path.dirname(os.path.abspath(path))} is not "
+                           "a directory") from None
     except IsADirectoryError:
         raise JournalError(f"{path}: is a directory; the journal is a file") from None
     except OSError as exc:

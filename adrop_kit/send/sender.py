@@ -34,6 +34,7 @@ from typing import Any
 
 from adrop_kit.errors import InvalidEvents, JournalError
 from adrop_kit.io.jsontext import dumps_payload, sent_body
+from adrop_kit.send.filelock import sniff
 from adrop_kit.send.http import transport_for
 from adrop_kit.send.journal import Journal, default_journal
 from adrop_kit.send.outcome import OUTCOMES, EventOutcome, Outcome, SendResult
@@ -106,12 +107,7 @@ class Sender:
         self._memory_journals: dict[str, Journal] = {}  # the defaults of an in-process transport, by input
         self._own_journal = journal not in (None, False, True) and not isinstance(journal, Journal)
         if self._own_journal and dry_run and not os.path.exists(journal):  # type: ignore[arg-type]
-            parent = Path(journal).parent  # type: ignore[arg-type]
-            if parent.exists() and not parent.is_dir():  # what the real run would stop on: say it now
-                raise JournalError(f"{journal}: cannot keep a journal there: {parent} is not a directory")
-            if not parent.exists():
-                raise JournalError(f"{journal}: cannot keep a journal there: the directory {parent.absolute()} "
-                                   "does not exist (create it, or give a journal file in an existing directory)")
+            sniff(str(journal))  # what the real run would stop on (no directory there): say it now
             self._own_journal, journal = False, None  # a dry run reads a journal, never creates one
         self.journal: Journal | None = Journal(journal) if self._own_journal else (  # type: ignore[arg-type]
             journal if isinstance(journal, Journal) else None)
